@@ -1,0 +1,177 @@
+"""The screen: every intervention in the catalog as eligible, ineligible or undetermined, with
+the rules that decided, the case values they read, what is still missing, and availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .case import Case
+from .catalog import Catalog, Intervention
+from .explain import missing_for, values_used
+from .facts import case_facts, order_dates
+from .fields import FieldType
+from .rules import Evaluation, Rule
+
+Decision = Literal["eligible", "ineligible", "undetermined"]
+Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reason(_Out):
+    rule: str
+    text: str
+    outcome: Outcome
+    values: dict[str, Any]
+
+
+class MissingField(_Out):
+    field: str
+    label: str
+
+
+class Warning(_Out):
+    code: Literal[
+        "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown"
+    ]
+    text: str
+
+
+class InterventionResult(_Out):
+    intervention: str
+    name: str
+    provider: str
+    decision: Decision
+    reasons: list[Reason]
+    missing: list[MissingField]
+    warnings: list[Warning]
+
+
+class Screen(_Out):
+    catalog_version: str
+    catalog: str
+    on: dt.date
+    case_id: str
+    derived: dict[str, Any]
+    missing: list[MissingField]
+    results: list[InterventionResult]
+
+    def result(self, intervention: str) -> InterventionResult:
+        for r in self.results:
+            if r.intervention == intervention:
+                return r
+        raise KeyError(intervention)
+
+    def by_decision(self, decision: Decision) -> list[str]:
+        return [r.intervention for r in self.results if r.decision == decision]
+
+
+def _label(field: str, registry: dict[str, FieldType]) -> str:
+    ft = registry.get(field)
+    return ft.label if ft else field
+
+
+def _outcome(rule: Rule, value: bool | None) -> Outcome:
+    if value is None:
+        return "unknown"
+    if rule.kind == "criterion":
+        return "met" if value else "not_met"
+    return "excluded" if value else "not_excluded"
+
+
+def _decide(rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
+    passes = [r.passes(ev.outcomes[r.id]) for r in rules]
+    if False in passes:
+        return "ineligible", [r for r, p in zip(rules, passes) if p is False]
+    if None in passes:
+        return "undetermined", [r for r, p in zip(rules, passes) if p is None]
+    return "eligible", list(rules)
+
+
+def availability(iv: Intervention, case: Case, on: dt.date, catalog: Catalog) -> list[Warning]:
+    """Warnings that do not change eligibility but decide whether a referral can work."""
+    out: list[Warning] = []
+    st = iv.status
+    if st.state == "withdrawn":
+        out.append(Warning(code="withdrawn", text=f"Withdrawn since {st.since}: {st.reason}"))
+    elif st.state == "suspended":
+        out.append(Warning(code="suspended", text=f"Suspended since {st.since}: {st.reason}"))
+    wait = st.waiting_weeks or 0
+    if iv.weeks is not None or wait:
+        dates = order_dates(case, on)
+        if dates is None:
+            out.append(Warning(code="order_length_unknown", text="Order length not given: cannot check that it can finish in time."))
+        else:
+            start, end = dates
+            weeks_left = (end - max(start, on)).days / 7
+            need = wait + (iv.weeks or 0)
+            if need > weeks_left:
+                parts = (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks or 0} weeks to complete"
+                out.append(Warning(code="cannot_finish", text=f"Cannot finish before the order ends: {parts}, with {weeks_left:.0f} weeks left on the order."))
+    town, area = case.person.home_town, case.person.area
+    home_area = catalog.towns.get(town) if town else area
+    if home_area is not None and home_area != iv.area:
+        out.append(Warning(code="other_area", text=f"Delivered in {iv.area}, not in the person's area ({home_area})."))
+    elif town is None:
+        if not iv.where.outreach:
+            out.append(Warning(code="home_unknown", text="Home town not given: cannot check that it can be reached."))
+    elif town not in iv.where.towns and not iv.where.outreach:
+        towns = ", ".join(t.replace("_", " ").title() for t in iv.where.towns)
+        out.append(Warning(code="not_near_home", text=f"Delivered in {towns} only, not in {town.replace('_', ' ').title()}, and no outreach."))
+    return out
+
+
+def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
+    """Screen one case against every intervention in the catalog (default: the shipped one).
+
+    `on` is the reference date for ages and time left on the order (default: today); the result
+    records it so that the same call can be made again and give the same answer.
+    """
+    from . import default_catalog
+
+    catalog = catalog or default_catalog()
+    on = on or dt.date.today()
+    facts = case_facts(case, on)
+    ev = catalog.engine.evaluate(facts)
+    known = {**facts, **ev.derived}
+    registry = catalog.rules.registry
+    results = []
+    all_missing: dict[str, None] = {}
+    for iid in sorted(catalog.interventions):
+        iv = catalog.interventions[iid]
+        rules = catalog.rules.rules.get(iid, ())
+        decision, deciding = _decide(rules, ev)
+        missing: dict[str, None] = {}
+        if decision == "undetermined":
+            for r in deciding:
+                missing.update(dict.fromkeys(missing_for(r.when, known, catalog.rules)))
+        all_missing.update(missing)
+        reasons = [
+            Reason(rule=r.id, text=r.text, outcome=_outcome(r, ev.outcomes[r.id]), values=values_used(r.when, known))
+            for r in deciding
+        ]
+        results.append(
+            InterventionResult(
+                intervention=iid,
+                name=iv.name,
+                provider=iv.provider,
+                decision=decision,
+                reasons=reasons,
+                missing=[MissingField(field=f, label=_label(f, registry)) for f in sorted(missing)],
+                warnings=availability(iv, case, on, catalog),
+            )
+        )
+    return Screen(
+        catalog_version=catalog.version,
+        catalog=f"{catalog.info.name} ({catalog.info.edition})",
+        on=on,
+        case_id=case.id,
+        derived=dict(sorted(ev.derived.items())),
+        missing=[MissingField(field=f, label=_label(f, registry)) for f in sorted(all_missing)],
+        results=results,
+    )
