@@ -12,6 +12,10 @@ from .case import Case, load_case, parse_case
 from .catalog import Catalog, Intervention, load_catalog
 from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
 from .screen import InterventionResult, Reason, Screen, screen
+from .allocation import Allocation, allocate
+from .batch import BatchRow, check_rows
+from .ledger import RarLedger, rar_ledger
+from .referral import ReferralCheck, check_referral
 
 
 @lru_cache(maxsize=1)
@@ -21,6 +25,14 @@ def default_catalog() -> Catalog:
 
 
 __all__ = [
+    "Allocation",
+    "BatchRow",
+    "RarLedger",
+    "ReferralCheck",
+    "allocate",
+    "check_referral",
+    "check_rows",
+    "rar_ledger",
     "Case",
     "CaseError",
     "Catalog",
