@@ -32,23 +32,28 @@ def test_a_case_is_not_affected_by_the_cases_before_it(rules, b, before):
     assert engine.evaluate(b) == alone
 
 
-def test_threads_get_the_answers_a_single_thread_gets():
-    rnd = random.Random(7)
-    rules = rulesets().example()
-    cases = [facts().example() for _ in range(60)]
-    engine = Engine(rules)
-    expected = [evaluate(rules, f) for f in cases]
+def test_threads_screening_different_cases_get_the_answers_a_single_thread_gets():
+    from pathlib import Path
+
+    from ratecard import default_catalog, load_case, screen
+
+    from .cases import ON
+
+    cat = default_catalog()
+    examples = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.yaml"))
+    cases = [load_case(p) for p in examples]
+    expected = [screen(c, cat, on=ON) for c in cases]
     errors: list[str] = []
 
     def work(seed: int) -> None:
         order = list(range(len(cases)))
         random.Random(seed).shuffle(order)
-        for _ in range(5):
+        for _ in range(4):
             for i in order:
-                if engine.evaluate(cases[i]) != expected[i]:
-                    errors.append(f"case {i} differs")
+                if screen(cases[i], cat, on=ON) != expected[i]:
+                    errors.append(f"{cases[i].id} differs")
 
-    threads = [threading.Thread(target=work, args=(rnd.random(),)) for _ in range(8)]
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
     for t in threads:
         t.start()
     for t in threads:
