@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .briefing import Briefing, BriefingError, build_briefing
+from .briefing_render import render_briefing
 from .case import Case, load_case, parse_case
 from .catalog import Catalog, Intervention, load_catalog
+from .catalog_diff import CatalogDiff, diff_catalogs
 from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
 from .screen import InterventionResult, Reason, Screen, screen
 
@@ -21,9 +24,12 @@ def default_catalog() -> Catalog:
 
 
 __all__ = [
+    "Briefing",
+    "BriefingError",
     "Case",
     "CaseError",
     "Catalog",
+    "CatalogDiff",
     "CatalogError",
     "InputError",
     "Intervention",
@@ -32,10 +38,13 @@ __all__ = [
     "RatecardError",
     "Reason",
     "Screen",
+    "build_briefing",
     "default_catalog",
+    "diff_catalogs",
     "load_case",
     "load_catalog",
     "parse_case",
+    "render_briefing",
     "screen",
 ]
 __version__ = "0.1.0"
