@@ -72,7 +72,8 @@ def screen(case: Path, on: dt.datetime | None, as_json: bool, catalog_path: str 
 @click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")
 @click.option("--on", "on", type=_DATE, help="Briefing date (YYYY-MM-DD); default today.")
 @click.option("--since", "since", type=click.Path(file_okay=False), help="An earlier catalog folder: add a section on what changed since it.")
-@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True, help="Markdown (for email and documents) or one self-contained HTML file.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="Markdown (for email and documents), one self-contained HTML file, or the data as JSON.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
 def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None, fmt: str, out: Path | None, catalog_path: str | None) -> None:
@@ -81,7 +82,7 @@ def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None
     from .briefing_render import render_briefing
 
     b = build_briefing(_catalog(catalog_path), area, town=town, on=_on(on), since=load_catalog(since) if since else None)
-    text = render_briefing(b, fmt)  # type: ignore[arg-type]
+    text = b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt)  # type: ignore[arg-type]
     if out is None:
         click.echo(text, nl=False)
     else:

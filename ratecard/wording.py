@@ -135,4 +135,7 @@ def derived_precise(d: Derived, registry: dict[str, FieldType]) -> str:
         return "The sum of " + _either(tuple(label(t, registry) for t in d.sum), "and") + "."
     steps = [f"{value_text(v)} when {phrase(c, registry)}" for v, c in d.cases]
     steps.append(f"otherwise {value_text(d.otherwise)}")
+    if len(d.cases) == 1:
+        return steps[0][:1].upper() + steps[0][1:] + "; " + steps[1] + "."
+    # with several cases the order matters: an earlier case wins
     return "The first that holds: " + "; ".join(steps) + "."

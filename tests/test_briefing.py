@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import json
 import datetime as dt
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from catalog_copy import REPO, CatalogCopy
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ratecard import load_catalog
 from ratecard.briefing import NEED_LABELS, BriefingError, build_briefing
@@ -23,9 +27,14 @@ AREA = "northamptonshire"
 ON = dt.date(2017, 3, 1)
 
 
-@pytest.fixture(scope="module")
-def cat() -> Catalog:
+@lru_cache(maxsize=1)
+def repo_catalog() -> Catalog:
     return load_catalog(REPO)
+
+
+@pytest.fixture
+def cat() -> Catalog:
+    return repo_catalog()
 
 
 def md_sections(md: str) -> dict[str, list[str]]:
@@ -79,6 +88,25 @@ def test_every_open_intervention_appears_once_under_each_of_its_needs_and_nowher
             assert where == {"Withdrawn or suspended": 1}, iv.id
     listed = {h for heads in sections.values() for h in heads}
     assert listed <= {md_escape(iv.name) for iv in here}
+
+
+@settings(max_examples=25, deadline=None)
+@given(on=st.dates(dt.date(2016, 1, 1), dt.date(2019, 12, 31)), town_index=st.integers(-1, 6))
+def test_on_any_date_and_town_each_listed_entry_is_open_reachable_and_under_exactly_its_needs(on: dt.date, town_index: int) -> None:
+    cat = repo_catalog()
+    towns = {a.id: a for a in cat.info.areas}[AREA].towns
+    town = towns[town_index % len(towns)] if town_index >= 0 else None
+    b = build_briefing(cat, AREA, town=town, on=on)
+    placed: dict[str, list[str]] = {}
+    for g in b.needs:
+        for e in g.entries:
+            placed.setdefault(e.id, []).append(g.need)
+    for iid, needs in placed.items():
+        iv = cat.interventions[iid]
+        assert iv.area == AREA and is_open_on(iv, on)
+        assert town is None or town in iv.where.towns or iv.where.outreach
+        assert needs == [n for n in NEED_LABELS if n in iv.needs]
+    assert not set(placed) & {e.id for e in b.unavailable}
 
 
 def test_withdrawn_provision_is_listed_separately_with_its_date_and_reason(cat: Catalog) -> None:
@@ -208,6 +236,8 @@ def test_cli_writes_the_briefing_and_bad_input_exits_1_without_a_traceback(tmp_p
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     r = CliRunner().invoke(cli, ["brief", "--area", AREA, "--on", "2017-03-01", "--since", str(REPO), "--catalog", str(REPO)])
     assert r.exit_code == 0 and "No changes." in r.output
+    r = CliRunner().invoke(cli, ["brief", "--area", AREA, "--on", "2017-03-01", "--format", "json", "--catalog", str(REPO)])
+    assert r.exit_code == 0 and json.loads(r.output)["catalog_version"] == load_catalog(REPO).version
     for args, says in ((["--area", "atlantis"], "No area 'atlantis'"), (["--area", AREA, "--town", "luton"], "No town 'luton'")):
         with pytest.raises(SystemExit) as e:
             main(["brief", *args, "--catalog", str(REPO)])
