@@ -135,14 +135,14 @@ def diff_catalogs(old: Catalog, new: Catalog, area: str | None = None) -> Catalo
     old_reg, new_reg = old.rules.registry, new.rules.registry
     changed_terms: dict[str, TermChange] = {}
     for d in sorted(set(old.rules.derived) | set(new.rules.derived)):
-        a, b = old.rules.derived.get(d), new.rules.derived.get(d)
-        if a is None and b is not None:
-            changed_terms[d] = TermChange(id=d, change="added", new_precise=derived_precise(b, new_reg))
-        elif b is None and a is not None:
-            changed_terms[d] = TermChange(id=d, change="removed", old_precise=derived_precise(a, old_reg))
-        elif a is not None and b is not None and (a.cases, a.otherwise, a.sum, a.values) != (b.cases, b.otherwise, b.sum, b.values):
+        was, now = old.rules.derived.get(d), new.rules.derived.get(d)
+        if was is None and now is not None:
+            changed_terms[d] = TermChange(id=d, change="added", new_precise=derived_precise(now, new_reg))
+        elif now is None and was is not None:
+            changed_terms[d] = TermChange(id=d, change="removed", old_precise=derived_precise(was, old_reg))
+        elif was is not None and now is not None and (was.cases, was.otherwise, was.sum, was.values) != (now.cases, now.otherwise, now.sum, now.values):
             changed_terms[d] = TermChange(
-                id=d, change="changed", old_precise=derived_precise(a, old_reg), new_precise=derived_precise(b, new_reg)
+                id=d, change="changed", old_precise=derived_precise(was, old_reg), new_precise=derived_precise(now, new_reg)
             )
 
     status: list[StatusChange] = []
