@@ -15,6 +15,10 @@ from .catalog import Catalog, Intervention, load_catalog
 from .catalog_diff import CatalogDiff, diff_catalogs
 from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
 from .screen import InterventionResult, Reason, Screen, screen
+from .allocation import Allocation, allocate
+from .batch import BatchRow, check_rows
+from .ledger import RarLedger, rar_ledger
+from .referral import ReferralCheck, check_referral
 
 
 @lru_cache(maxsize=1)
@@ -26,6 +30,14 @@ def default_catalog() -> Catalog:
 __all__ = [
     "Briefing",
     "BriefingError",
+    "Allocation",
+    "BatchRow",
+    "RarLedger",
+    "ReferralCheck",
+    "allocate",
+    "check_referral",
+    "check_rows",
+    "rar_ledger",
     "Case",
     "CaseError",
     "Catalog",

@@ -22,19 +22,49 @@ import copy
 import itertools
 import json
 import threading
+from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine as _dre
 from durable.engine import Host
 
-from .conditions import All, Any_, Cmp, Cond, Not, Present
+from .conditions import All, Any_, Cmp, Cond, Not, Present, fields_of
 from .facts import Facts
 from .fields import FieldType
+from .errors import RatecardError
 from .rules import Evaluation, RuleSet
 
 _COMPLEMENT = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt"}
 _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 _RULESET = "ratecard"
+
+
+def _number(v: float) -> str:
+    r = repr(v)
+    # durable_rules' JSON reader rejects exponents (1e-05 gives error 204); the exact decimal
+    # of the shortest repr reads back as the same double
+    return format(Decimal(r), "f") if "e" in r or "E" in r else r
+
+
+def _dumps(fact: dict[str, Any]) -> str:
+    return "{" + ",".join(
+        json.dumps(k) + ":" + (_number(v) if type(v) is float else json.dumps(v)) for k, v in fact.items()
+    ) + "}"
+
+
+class EngineError(RatecardError):
+    """The rules could not be compiled for durable_rules."""
+
+
+def _too_big(definition: dict[str, Any], rules: RuleSet, rule_action: dict[str, Any], derived_action: dict[str, Any]) -> str:
+    for name, body in definition.items():
+        try:
+            _dre.create_ruleset(f"probe_{name}", json.dumps({name: {k: v for k, v in body.items() if k != "run"}}))
+        except Exception:
+            owner = (rule_action.get(name) or derived_action.get(name) or (name,))[0]
+            return (f"the condition of '{owner}' is too complex for durable_rules once expanded (nested any/all/not "
+                    "multiply out); split it into simpler rules or a derived fact")
+    return "durable_rules could not compile the rules"
 
 
 class _QuietHost(Host):
@@ -84,8 +114,6 @@ class _Compiler:
         conj = (pol in ("T", "NF")) == isinstance(c, All)
         return _join("$and" if conj else "$or", [self.cond(p, pol) for p in c.parts])
 
-    def unknown(self, c: Cond) -> dict[str, Any]:
-        return _join("$and", [self.cond(c, "NT"), self.cond(c, "NF")])
 
 
 def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,20 +161,36 @@ class Engine:
                 self._derived_action[name] = (did, d.otherwise)
             self._case_strata.append(any_cases)
         self.final_stage = len(rules.strata)
+        self._rule_fields: list[tuple[str, tuple[str, ...]]] = []
         for i, r in enumerate(rules.all_rules()):
-            # Fire only what stops the person passing: a criterion that is false, an exclusion
-            # that is true, and unknowns. A rule that fires nothing passed.
+            # A rule fires only when it stops the person passing (a criterion that is false, an
+            # exclusion that is true), or when it lets them pass although a field it reads is
+            # missing. With every field present a rule is decided, so no firing means it passed;
+            # with a field missing, no firing means unknown. A typical case fires a handful of
+            # rules, not one per criterion, and no rule needs the "unknown" form, whose size
+            # explodes when durable_rules expands it to disjunctive normal form.
             failing = "F" if r.kind == "criterion" else "T"
+            passing = "T" if r.kind == "criterion" else "F"
+            used = fields_of(r.when)
+            some_missing = _join("$or", [{"$nex": {key(f): 1}} for f in used])
             definition[f"x{i}"] = _stage(self.final_stage, comp.cond(r.when, failing))
             self._rule_action[f"x{i}"] = (r.id, failing == "T")
-            definition[f"u{i}"] = _stage(self.final_stage, comp.unknown(r.when))
-            self._rule_action[f"u{i}"] = (r.id, None)
+            definition[f"p{i}"] = _stage(self.final_stage, comp.cond(r.when, passing), some_missing)
+            self._rule_action[f"p{i}"] = (r.id, passing == "T")
+            self._rule_fields.append((r.id, used))
+        # Every assert must match some rule: deleting the session of a fact that matched nothing
+        # crashes durable_rules (heap corruption, seen as a segfault), and not deleting it leaks
+        # one of the 1024 sessions a ruleset can hold. This rule matches every case fact.
+        definition["seen"] = {"all": [{"m": {"kind": "case"}}], "run": _no_action}
         self.definition = definition
         self.used_fields = frozenset(comp.used)
         self.contains = {f: frozenset(v) for f, v in comp.contains.items()}
         self.list_fields = frozenset(f for f in self.used_fields if rules.registry[f].kind == "list")
         # durable_rules takes the actions out of the definition it is given, so give it a copy
-        self._host = _QuietHost({_RULESET: copy.deepcopy(definition)})
+        try:
+            self._host = _QuietHost({_RULESET: copy.deepcopy(definition)})
+        except Exception as e:  # durable_rules gives only a code, e.g. 113 when a rule is too big
+            raise EngineError(_too_big(definition, rules, self._rule_action, self._derived_action)) from e
         self._handle = self._host.get_ruleset(_RULESET)._handle
         self._lock = threading.Lock()
         self._sids = itertools.count()
@@ -172,6 +216,7 @@ class Engine:
         outcomes: dict[str, bool | None] = {}
         with self._lock:
             sid = f"c{next(self._sids)}"
+            self._open = False
             try:
                 for s, stratum in enumerate(rules.strata):
                     for did in stratum:
@@ -188,29 +233,30 @@ class Engine:
                     rid, value = self._rule_action[name]
                     outcomes[rid] = value
             finally:
-                try:
+                if self._open:
                     _dre.delete_state(self._handle, sid)
-                except Exception:  # no state was created (nothing matched); nothing to free
-                    pass
-        for r in rules.all_rules():
-            if r.id not in outcomes:
-                outcomes[r.id] = r.kind == "criterion"
+        final = {**facts, **derived}
+        for r, (rid, used) in zip(rules.all_rules(), self._rule_fields):
+            if rid not in outcomes:
+                decided = all(final.get(f) is not None for f in used)
+                outcomes[rid] = (r.kind == "criterion") if decided else None
         return Evaluation(derived, outcomes)
 
     def _fire(self, fact: dict[str, Any]) -> list[str]:
-        result = _dre.assert_fact(self._handle, json.dumps(fact))
+        result = _dre.assert_fact(self._handle, _dumps(fact))
         if result[0] != 0:
-            # 1: no rule matched (normal); 2 would be a duplicate fact, impossible by construction
-            if result[0] == 2:
-                raise RuntimeError("engine saw the same fact twice in one session")
-            return []
+            # the catch-all rule matches every fact and facts differ by stage, so this is a bug
+            raise RuntimeError(f"durable_rules refused a case fact (code {result[0]})")
         state = result[1]
+        self._open = True
         names: list[str] = []
         started = _dre.start_action_for_state(self._handle, state)
         msg = started[1] if started else None
         while msg:
             # the message is {"<rule name>": {...}}; names are short ASCII identifiers
-            names.append(msg[2 : msg.index('"', 2)])
+            name = msg[2 : msg.index('"', 2)]
+            if name != "seen":
+                names.append(name)
             msg = _dre.complete_and_start_action(self._handle, state)
         return names
 
