@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from catalog_copy import REPO, CatalogCopy
+from .catalog_copy import REPO, CatalogCopy
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -249,3 +249,12 @@ def test_cli_writes_the_briefing_and_bad_input_exits_1_without_a_traceback(tmp_p
 def test_an_unknown_area_is_a_clear_error_in_the_api(cat: Catalog) -> None:
     with pytest.raises(BriefingError, match="Areas: northamptonshire"):
         build_briefing(cat, "bedfordshire")
+
+
+def test_the_committed_example_briefings_match_the_shipped_catalog(cat: Catalog) -> None:
+    b = build_briefing(cat, AREA, on=ON)
+    for fmt in ("md", "html"):
+        committed = (REPO / "examples" / "briefing" / f"northamptonshire.{fmt}").read_text(encoding="utf-8")
+        assert committed == render_briefing(b, fmt), (  # type: ignore[arg-type]
+            f"examples/briefing/northamptonshire.{fmt} is out of date; regenerate it with the command in the README"
+        )

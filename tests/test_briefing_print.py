@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from catalog_copy import REPO
+from .catalog_copy import REPO
 
 from ratecard import load_catalog
 from ratecard.briefing import build_briefing

@@ -6,7 +6,7 @@ import copy
 import datetime as dt
 from pathlib import Path
 
-from catalog_copy import REPO, CatalogCopy
+from .catalog_copy import REPO, CatalogCopy
 
 from ratecard import load_catalog
 from ratecard.briefing import build_briefing
