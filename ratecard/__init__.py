@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .briefing import Briefing, BriefingError, build_briefing
+from .briefing_render import render_briefing
 from .case import Case, load_case, parse_case
 from .catalog import Catalog, Intervention, load_catalog
+from .catalog_diff import CatalogDiff, diff_catalogs
 from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
 from .screen import InterventionResult, Reason, Screen, screen
 from .allocation import Allocation, allocate
@@ -25,6 +28,8 @@ def default_catalog() -> Catalog:
 
 
 __all__ = [
+    "Briefing",
+    "BriefingError",
     "Allocation",
     "BatchRow",
     "RarLedger",
@@ -36,6 +41,7 @@ __all__ = [
     "Case",
     "CaseError",
     "Catalog",
+    "CatalogDiff",
     "CatalogError",
     "InputError",
     "Intervention",
@@ -44,10 +50,13 @@ __all__ = [
     "RatecardError",
     "Reason",
     "Screen",
+    "build_briefing",
     "default_catalog",
+    "diff_catalogs",
     "load_case",
     "load_catalog",
     "parse_case",
+    "render_briefing",
     "screen",
 ]
 __version__ = "0.1.0"

@@ -142,6 +142,29 @@ def check_batch(file: Path, on: dt.datetime | None, catalog_path: str | None, ou
 
 
 @cli.command()
+@click.option("--area", required=True, help="Area id from the catalog, e.g. northamptonshire.")
+@click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")
+@click.option("--on", "on", type=_DATE, help="Briefing date (YYYY-MM-DD); default today.")
+@click.option("--since", "since", type=click.Path(file_okay=False), help="An earlier catalog folder: add a section on what changed since it.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="Markdown (for email and documents), one self-contained HTML file, or the data as JSON.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None, fmt: str, out: Path | None, catalog_path: str | None) -> None:
+    """A sentencer briefing for one area: its interventions by need, who each is for, and status."""
+    from .briefing import build_briefing
+    from .briefing_render import render_briefing
+
+    b = build_briefing(_catalog(catalog_path), area, town=town, on=_on(on), since=load_catalog(since) if since else None)
+    text = b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt)  # type: ignore[arg-type]
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {out}", err=True)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of a case file."""
     click.echo(json.dumps(Case.model_json_schema(), indent=2))
