@@ -46,9 +46,11 @@ def _number(v: float) -> str:
 
 
 def _dumps(fact: dict[str, Any]) -> str:
-    return "{" + ",".join(
-        json.dumps(k) + ":" + (_number(v) if type(v) is float else json.dumps(v)) for k, v in fact.items()
-    ) + "}"
+    if any(type(v) is float and v and not (1e-4 <= abs(v) < 1e15) for v in fact.values()):
+        return "{" + ",".join(
+            json.dumps(k) + ":" + (_number(v) if type(v) is float else json.dumps(v)) for k, v in fact.items()
+        ) + "}"
+    return json.dumps(fact)
 
 
 class EngineError(RatecardError):

@@ -151,18 +151,20 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
             for r in deciding:
                 missing.update(dict.fromkeys(missing_for(r.when, known, catalog.rules)))
         all_missing.update(missing)
+        # model_construct: these values are built here from validated models, and validating
+        # them again costs more than the engine does
         reasons = [
-            Reason(rule=r.id, text=r.text, outcome=_outcome(r, ev.outcomes[r.id]), values=values_used(r.when, known))
+            Reason.model_construct(rule=r.id, text=r.text, outcome=_outcome(r, ev.outcomes[r.id]), values=values_used(r.when, known))
             for r in deciding
         ]
         results.append(
-            InterventionResult(
+            InterventionResult.model_construct(
                 intervention=iid,
                 name=iv.name,
                 provider=iv.provider,
                 decision=decision,
                 reasons=reasons,
-                missing=[MissingField(field=f, label=_label(f, registry)) for f in sorted(missing)],
+                missing=[MissingField.model_construct(field=f, label=_label(f, registry)) for f in sorted(missing)],
                 warnings=availability(iv, case, on, catalog),
             )
         )
