@@ -19,7 +19,9 @@ from .errors import Problem
 Loc = tuple[str | int, ...]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (much faster on a catalog); the constructor is
+# PyYAML's safe one either way
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 
@@ -127,8 +129,13 @@ def _index_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
 def parse_text(text: str, path: str) -> Document:
     """Parse YAML (JSON is a subset) and raise a Problem list on syntax errors."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        # one parse: the node tree gives the line numbers, and the data is constructed from it
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
