@@ -7,6 +7,7 @@ Names follow the HMPPS Assess Risks and Needs vocabulary so that other systems c
 from __future__ import annotations
 
 import datetime as dt
+import typing
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,7 +20,7 @@ from .yamlio import Document, ParseError, load_file, parse_text, pydantic_proble
 Percent = Annotated[float, Field(ge=0, le=100)]
 Flag = bool | None
 
-NEED_SECTIONS: tuple[str, ...] = (
+NeedSection = Literal[
     "accommodation",
     "education_training_and_employability",
     "finance",
@@ -30,7 +31,8 @@ NEED_SECTIONS: tuple[str, ...] = (
     "emotional_wellbeing",
     "thinking_and_behaviour",
     "attitude",
-)
+]
+NEED_SECTIONS: tuple[str, ...] = typing.get_args(NeedSection)
 UNSCORED_SECTIONS = frozenset({"finance", "emotional_wellbeing"})
 
 Sex = Literal["male", "female"]

@@ -17,27 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .case import NEED_SECTIONS, Identifier, _jsonable
+from .case import Identifier, NeedSection, _jsonable
 from .errors import CatalogError, Problem
 from .rules import RuleSet, load_rules
 from .yamlio import Document, ParseError, load_file, pydantic_problems
 
 if TYPE_CHECKING:
     from .engine import Engine
-
-NeedSection = Literal[
-    "accommodation",
-    "education_training_and_employability",
-    "finance",
-    "relationships",
-    "lifestyle_and_associates",
-    "drug_misuse",
-    "alcohol_misuse",
-    "emotional_wellbeing",
-    "thinking_and_behaviour",
-    "attitude",
-]
-assert set(NeedSection.__args__) == set(NEED_SECTIONS)  # type: ignore[attr-defined]
 
 Kind = Literal[
     "accredited_programme",

@@ -62,7 +62,7 @@ def _too_big(definition: dict[str, Any], rule_action: dict[str, Any], derived_ac
         try:
             _dre.create_ruleset(f"probe_{name}", json.dumps({name: {k: v for k, v in body.items() if k != "run"}}))
         except Exception:
-            owner = (rule_action.get(name) or derived_action.get(name) or (name,))[0]
+            owner = rule_action[name][0][0] if name in rule_action else (derived_action.get(name) or (name,))[0]
             return (f"the condition of '{owner}' is too complex for durable_rules once expanded (nested any/all/not "
                     "multiply out); split it into simpler rules or a derived fact")
     return "durable_rules could not compile the rules"
@@ -152,7 +152,10 @@ class Engine:
         stage_fields: list[set[str]] = [set() for _ in range(n)]
         # rule name -> what its firing means
         self._derived_action: dict[str, tuple[str, Any]] = {}
-        self._rule_action: dict[str, tuple[str, bool | None]] = {}
+        # one engine rule per distinct condition: many interventions share a criterion ("for
+        # women", "aged 18 or over"), and each firing costs more than the matching
+        self._rule_action: dict[str, list[tuple[str, bool]]] = {}
+        by_condition: dict[str, str] = {}
         self._derived_fields: dict[str, tuple[str, ...]] = {}
         for s, stratum in enumerate(rules.strata):
             for did in stratum:
@@ -185,10 +188,14 @@ class Engine:
             passing = "T" if r.kind == "criterion" else "F"
             used = fields_of(r.when)
             stage_fields[final].update(used)
-            stages[final][f"x{i}"] = _stage(final, comp.cond(r.when, failing))
-            self._rule_action[f"x{i}"] = (r.id, failing == "T")
-            stages[final][f"p{i}"] = _stage(final, comp.cond(r.when, passing), _some_missing(used))
-            self._rule_action[f"p{i}"] = (r.id, passing == "T")
+            for prefix, body, value in (
+                ("x", _stage(final, comp.cond(r.when, failing)), failing == "T"),
+                ("p", _stage(final, comp.cond(r.when, passing), _some_missing(used)), passing == "T"),
+            ):
+                sig = json.dumps(body["all"], sort_keys=True)
+                name = by_condition.setdefault(sig, f"{prefix}{len(by_condition)}")
+                stages[final][name] = body
+                self._rule_action.setdefault(name, []).append((r.id, value))
             self._rule_fields.append((r, used))
         for stage in stages:
             # Every assert must match some rule: deleting the session of a fact that matched
@@ -255,8 +262,8 @@ class Engine:
                     known.update(derived)
                 final = self.final_stage
                 for name in self._fire(final, self.encode(known, final, sid), opened):
-                    rid, value = self._rule_action[name]
-                    outcomes[rid] = value
+                    for rid, value in self._rule_action[name]:
+                        outcomes[rid] = value
             finally:
                 for s in opened:
                     _dre.delete_state(self._handles[s], sid)
