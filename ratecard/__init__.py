@@ -11,6 +11,7 @@ from functools import lru_cache
 from .case import Case, load_case, parse_case
 from .catalog import Catalog, Intervention, load_catalog
 from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
+from .proposal import Proposal, propose
 from .screen import InterventionResult, Reason, Screen, screen
 
 
@@ -29,6 +30,7 @@ __all__ = [
     "Intervention",
     "InterventionResult",
     "Problem",
+    "Proposal",
     "RatecardError",
     "Reason",
     "Screen",
@@ -36,6 +38,7 @@ __all__ = [
     "load_case",
     "load_catalog",
     "parse_case",
+    "propose",
     "screen",
 ]
 __version__ = "0.1.0"
