@@ -113,6 +113,7 @@ class NotProposed(_Out):
     intervention: str
     needs: list[str]
     why: Why
+    also: list[Why] = []
     text: str
     missing: list[str] = []
 
@@ -253,46 +254,52 @@ def _weeks(n: float) -> dt.timedelta:
     return dt.timedelta(days=round(7 * n))
 
 
-def _screen_why(r: InterventionResult, iv: Intervention, pathway: str | None,
-                window: tuple[dt.date, dt.date] | None, margin: int) -> tuple[Why | None, str, list[str]]:
-    """Why an intervention cannot go in the package, from the screen's decision and warnings;
-    None when it can."""
+Barrier = tuple[Why, str, list[str]]
+
+
+def _barriers(r: InterventionResult, iv: Intervention, pathway: str | None,
+              window: tuple[dt.date, dt.date] | None, margin: int) -> list[Barrier]:
+    """Everything that keeps an intervention out of the package, the most fundamental first,
+    from the screen's decision and warnings; empty when it can go in."""
     if iv.requires not in _IN_SCOPE:
         req = iv.requires.replace("_", " ")
-        return "other_requirement", f"Needs {'an' if req[0] in 'aeiou' else 'a'} {req} requirement, which ratecard does not propose.", []
+        return [("other_requirement", f"Needs {'an' if req[0] in 'aeiou' else 'a'} {req} requirement, which ratecard does not propose.", [])]
     if r.decision == "ineligible":
-        return "no_eligible_provision", "Not eligible: " + "; ".join(x.text for x in r.reasons), []
+        return [("no_eligible_provision", "Not eligible: " + " ".join(x.text for x in r.reasons), [])]
+    out: list[Barrier] = []
     if r.decision == "undetermined":
         fields = [m.field for m in r.missing]
-        return "information_missing", "Eligibility cannot be decided without: " + ", ".join(fields) + ".", fields
+        out.append(("information_missing", "Eligibility cannot be decided without: " + ", ".join(fields) + ".", fields))
     codes = {w.code: w.text for w in r.warnings}
     for code in ("withdrawn", "suspended"):
         if code in codes:
-            return code, codes[code], []  # type: ignore[return-value]
+            out.append((code, codes[code], []))  # type: ignore[arg-type]
+    # time before place: a waiting list that outlasts the order cannot be solved by travelling
+    if window is None:
+        out.append(("information_missing", "Order length not given: cannot check that it can finish in time (give --order-months).", ["sentence.length_months"]))
+    elif iv.weeks is None:
+        out.append(("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.", [f"{iv.id}.weeks"]))
+    else:
+        begin, end = window
+        wait = iv.status.waiting_weeks or 0
+        finish = begin + _weeks(wait + iv.weeks)
+        latest = end - _weeks(margin)
+        if finish > latest:
+            why: Why = "waiting_list_too_long" if wait and begin + _weeks(iv.weeks) <= latest else "order_too_short"
+            head = f"a waiting list of {wait} weeks and " if wait else ""
+            out.append((why, f"Would finish on {finish}: {head}{iv.weeks} weeks to complete, but the order ends on {end}"
+                             f" and it must finish by {latest} ({margin} weeks' margin).", []))
     for code in ("not_near_home", "other_area"):
         if code in codes:
-            return "not_reachable", codes[code], []
+            out.append(("not_reachable", codes[code], []))
     if "home_unknown" in codes:
-        return "information_missing", codes["home_unknown"], ["person.home_town"]
+        out.append(("information_missing", codes["home_unknown"], ["person.home_town"]))
     if iv.requires == "accredited_programme":
         if pathway is None:
-            return "information_missing", "The PNI pathway is unknown, so a programme cannot be shown to be indicated.", ["pni_pathway"]
-        if pathway not in PROGRAMME_PATHWAYS:
-            return "pni_pathway", f"The PNI pathway is '{pathway}', which does not indicate an accredited programme.", []
-    if window is None:
-        return "information_missing", "Order length not given: cannot check that it can finish in time (give --order-months).", ["sentence.length_months"]
-    if iv.weeks is None:
-        return "information_missing", "The catalog does not give how many weeks it takes, so finishing in time cannot be checked.", [f"{iv.id}.weeks"]
-    begin, end = window
-    wait = iv.status.waiting_weeks or 0
-    finish = begin + _weeks(wait + iv.weeks)
-    latest = end - _weeks(margin)
-    if finish > latest:
-        why: Why = "waiting_list_too_long" if wait and begin + _weeks(iv.weeks) <= latest else "order_too_short"
-        head = f"a waiting list of {wait} weeks and " if wait else ""
-        return why, (f"Would finish on {finish}: {head}{iv.weeks} weeks to complete, but the order ends on {end}"
-                     f" and it must finish by {latest} ({margin} weeks' margin)."), []
-    return None, "", []
+            out.append(("information_missing", "The PNI pathway is unknown, so a programme cannot be shown to be indicated.", ["pni_pathway"]))
+        elif pathway not in PROGRAMME_PATHWAYS:
+            out.append(("pni_pathway", f"The PNI pathway is '{pathway}', which does not indicate an accredited programme.", []))
+    return out
 
 
 # ---- the optimisation -------------------------------------------------------------------------
@@ -361,8 +368,12 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
     for i in range(n - 1, -1, -1):
         suffix[i] = suffix[i + 1] | order[i].mask
 
+    scores: dict[int, int] = {}
+
     def score_of(mask: int) -> int:
-        return sum(w for i, w in enumerate(weights) if mask >> i & 1)
+        if mask not in scores:
+            scores[mask] = sum(w for i, w in enumerate(weights) if mask >> i & 1)
+        return scores[mask]
 
     best: list[Any] = [None, ()]
 
@@ -424,13 +435,13 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
                 mask |= 1 << bit[s]
         if not mask:
             continue
-        why, text, missing = _screen_why(r, iv, pathway, window, margin)
+        barriers = _barriers(r, iv, pathway, window, margin)
         met = [n.need for n in needs if mask >> bit[n.need] & 1]
-        if why is not None:
-            if why != "no_eligible_provision":
-                rejected.append(NotProposed(intervention=iv.id, needs=met, why=why, text=text, missing=missing))
-            else:
-                rejected.append(NotProposed(intervention=iv.id, needs=met, why=why, text=text))
+        if barriers:
+            (why, _, _), *more = barriers
+            rejected.append(NotProposed(
+                intervention=iv.id, needs=met, why=why, also=[b[0] for b in more if b[0] != why],
+                text=" ".join(b[1] for b in barriers), missing=sorted({m for b in barriers for m in b[2]})))
             continue
         assert window is not None and iv.weeks is not None
         start = window[0] + _weeks(iv.status.waiting_weeks or 0)

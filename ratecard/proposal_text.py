@@ -76,16 +76,20 @@ def proposal_text(p: dict[str, Any]) -> str:
         )
     for u in p["unmet_needs"]:
         why = _WHY_WORDS[u.why]
+        if u.why == "other_requirement":
+            why = u.text.split(": ", 1)[-1].rstrip(".").replace("Needs", "it needs", 1)
         if u.missing:
             why += " (" + ", ".join(u.missing) + ")"
-        label = _PRIORITY_WORDS[u.priority] + " " if u.priority else ""
-        out.append(f"The {label}need for {need_words(u.need)} is not met: {why}.")
+        label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority and u.priority != "other" else ""
+        out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
     tier = p["tier"]
     alloc = p["allocation"]
     out.append(
         ("The case would be managed by the " + ("NPS" if alloc == "nps" else "CRC") if alloc else "Allocation to the NPS or CRC is unknown")
         + (f", CRC tier {tier}." if tier else "; the CRC tier is unknown.")
     )
+    if tier and p["tier_check"].meets_minimum is not None:
+        out.append(p["tier_check"].text)
     illustrative = any(i.illustrative for i in p["package"])
     foot = f"_Catalog {p['catalog']}, version {p['catalog_version']}; assessed on {p['on']:%-d %B %Y}."
     if illustrative:

@@ -258,3 +258,121 @@ def test_unknown_order_length_is_reported_missing_not_guessed() -> None:
     assert unmet.why == "information_missing" and "sentence.length_months" in unmet.missing
     assert p.tier is None and p.allocation is None and p.tier_check.meets_minimum is None
     assert "tier is unknown" in p.text
+
+
+def test_a_need_whose_only_course_has_too_long_a_wait_is_unmet_with_that_reason() -> None:
+    ivs = {}
+    for iid, iv in BASE.interventions.items():
+        if iid == "a4":  # open to everyone; the only provision for attitude, with a long wait
+            iv = iv.model_copy(update={"needs": ["attitude"], "weeks": 8, "where": iv.where.model_copy(update={"outreach": True}),
+                                       "status": iv.status.model_copy(update={"state": "waiting_list", "waiting_weeks": 44})})
+        ivs[iid] = iv
+    cat = Catalog(BASE.info, BASE.providers, ivs, BASE.rules, BASE.version, BASE.source)
+    cat.__dict__["_engine"] = BASE.engine
+    case = Case.model_validate({"id": "wait", "person": {"sex": "male", "date_of_birth": dt.date(1980, 1, 1), "home_town": "alpha"},
+                                "needs": {"attitude": {"score": 5, "linked_to_reoffending": True}},
+                                "sentence": {"type": "community_order", "length_months": 12}})
+    p = propose(case, cat, on=ON)
+    assert "a4" not in [i.intervention for i in p.package]
+    (unmet,) = [u for u in p.unmet_needs if u.need == "attitude"]
+    assert unmet.why == "waiting_list_too_long" and "a4" in unmet.interventions
+    assert "waiting list" in p.text
+    # a longer order leaves time for the wait, and the same course is proposed
+    longer = propose(case, cat, on=ON, order_months=24)
+    assert "a4" in [i.intervention for i in longer.package]
+
+
+# ---- stories from DOMAIN.md §6, on the default catalog ------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "cases"
+needs_default = pytest.mark.skipif(not (ROOT / "catalog" / "catalog.yaml").exists() or not EXAMPLES.is_dir(),
+                                   reason="the default catalog and example cases are not in this tree yet")
+
+
+def _example(name: str) -> Case:
+    from ratecard import load_case
+
+    return load_case(EXAMPLES / f"{name}.yaml")
+
+
+def _default() -> Catalog:
+    from ratecard import default_catalog
+
+    return default_catalog()
+
+
+@needs_default
+def test_man_with_partner_violence_on_a_long_order_gets_bbr_plus_rar_activities() -> None:
+    p = propose(_example("community-order-rar-and-bbr-24m"), _default(), on=ON)
+    kinds = {r.requirement: r for r in p.requirements}
+    assert kinds["accredited_programme"].intervention == "bbr"
+    assert [i.intervention for i in p.package][0] == "bbr"
+    activities = [i for i in p.package if i.requirement == "rar"]
+    assert activities, "his other needs should be met by RAR activities"
+    assert kinds["rar"].days == p.rar_days == sum(i.rar_days for i in activities)
+    bbr_needs = set(_default().interventions["bbr"].needs)
+    assert all(i.need not in bbr_needs for i in activities)
+    assert "bbr" not in [u.need for u in p.unmet_needs]
+    assert "Building Better Relationships" in p.text and p.catalog_version in p.text
+
+
+@needs_default
+@pytest.mark.parametrize("cap", [None, 8, 15, 30])
+def test_woman_with_the_same_facts_is_never_proposed_bbr_and_is_offered_womens_provision(cap: int | None) -> None:
+    p = propose(_example("woman-ipv-same-facts-as-bbr"), _default(), on=ON, rar_days=cap)
+    assert "bbr" not in [i.intervention for i in p.package]
+    assert all(r.intervention != "bbr" for r in p.requirements)
+    assert any(i.women_only for i in p.package)
+    assert "Building Better Relationships" not in p.text
+
+
+@needs_default
+def test_bold_moves_course_that_cannot_finish_before_the_order_ends_is_not_proposed() -> None:
+    p = propose(_example("dv-short-order-bold-moves-waiting-list"), _default(), on=ON)
+    assert "bold_moves_safer_relationships" not in [i.intervention for i in p.package]
+    (np_,) = [x for x in p.not_proposed if x.intervention == "bold_moves_safer_relationships"]
+    assert "waiting_list_too_long" in [np_.why, *np_.also]
+    # the officer refers elsewhere: the relationships need is still met
+    assert "relationships" in {n for i in p.package for n in [i.need, *i.also_meets]}
+
+
+@needs_default
+def test_resolve_is_never_proposed_even_for_someone_who_meets_its_criteria() -> None:
+    base = _example("community-order-rar-and-bbr-24m")
+    fits = base.model_copy(update={"risk": base.risk.model_copy(update={"ovp_2yr": 45.0})})
+    for case in [fits] + [_example(f.stem) for f in sorted(EXAMPLES.glob("*.yaml"))]:
+        for cap in (None, 10, 30):
+            p = propose(case, _default(), on=ON, rar_days=cap)
+            assert "resolve" not in [i.intervention for i in p.package]
+    p = propose(fits, _default(), on=ON)
+    (np_,) = [x for x in p.not_proposed if x.intervention == "resolve"]
+    assert np_.why == "withdrawn"
+
+
+@needs_default
+@pytest.mark.parametrize("name", ["dv-short-order-bold-moves-waiting-list", "veteran-alcohol-violence-sso"])
+def test_ten_and_thirty_rar_days_give_different_packages_when_needs_warrant_it(name: str) -> None:
+    case = _example(name)
+    ten = propose(case, _default(), on=ON, rar_days=10)
+    thirty = propose(case, _default(), on=ON, rar_days=30)
+    assert (ten.rar_days or 0) <= 10 < (thirty.rar_days or 0) <= 30
+    assert [i.intervention for i in ten.package] != [i.intervention for i in thirty.package]
+    assert _met_weight(thirty) > _met_weight(ten)
+    assert "rar_cap" in [u.why for u in ten.unmet_needs]
+    assert "rar_cap" not in [u.why for u in thirty.unmet_needs]
+
+
+@needs_default
+def test_nps_case_reports_allocation_and_tier() -> None:
+    p = propose(_example("high-rosh-mappa-licence-nps"), _default(), on=ON)
+    assert p.allocation == "nps"
+    assert p.tier_check.tier == p.tier
+
+
+@needs_default
+def test_no_rar_is_proposed_when_nothing_can_be_finished() -> None:
+    p = propose(_example("rar-20-days-little-time-left"), _default(), on=ON)
+    assert p.package == [] and p.rar_days is None and not p.rar_warranted
+    assert "No rehabilitation activity requirement is warranted" in p.text
+    assert {"order_too_short", "waiting_list_too_long"} & {u.why for u in p.unmet_needs}
