@@ -376,3 +376,48 @@ def test_no_rar_is_proposed_when_nothing_can_be_finished() -> None:
     assert p.package == [] and p.rar_days is None and not p.rar_warranted
     assert "No rehabilitation activity requirement is warranted" in p.text
     assert {"order_too_short", "waiting_list_too_long"} & {u.why for u in p.unmet_needs}
+
+
+def _world(updates: dict[str, dict]) -> Catalog:
+    open_everywhere = {"where": BASE.interventions["a4"].where.model_copy(update={"outreach": True})}
+    ivs = {iid: iv.model_copy(update={**open_everywhere, **updates[iid]}) if iid in updates else iv.model_copy(update={"needs": ["finance"]})
+           for iid, iv in BASE.interventions.items()}
+    cat = Catalog(BASE.info, BASE.providers, ivs, BASE.rules, BASE.version, BASE.source)
+    cat.__dict__["_engine"] = BASE.engine
+    return cat
+
+
+def test_a_need_linked_to_harm_comes_before_two_linked_to_reoffending() -> None:
+    cat = _world({"a3": {"needs": ["relationships"], "rar_days": 6},
+                  "a4": {"needs": ["thinking_and_behaviour", "attitude"], "rar_days": 6}})
+    case = Case.model_validate({"id": "prio", "person": {"sex": "male", "date_of_birth": dt.date(1980, 1, 1), "home_town": "alpha"},
+                                "responsivity": {"at_risk_in_group": False},
+                                "needs": {"relationships": {"score": 2, "linked_to_harm": True},
+                                          "thinking_and_behaviour": {"score": 9, "linked_to_reoffending": True},
+                                          "attitude": {"score": 9, "linked_to_reoffending": True}},
+                                "sentence": {"type": "community_order", "length_months": 12}})
+    p = propose(case, cat, on=ON, rar_days=6)
+    assert [i.intervention for i in p.package] == ["a3"] and p.rar_days == 6
+    assert {u.need: u.why for u in p.unmet_needs} == {"thinking_and_behaviour": "rar_cap", "attitude": "rar_cap"}
+    both = propose(case, cat, on=ON, rar_days=12)
+    assert sorted(i.intervention for i in both.package) == ["a3", "a4"] and both.rar_days == 12
+
+
+def test_ties_go_to_the_stronger_evidence_then_the_shorter_wait_then_the_lower_price() -> None:
+    case = Case.model_validate({"id": "tie", "person": {"sex": "male", "date_of_birth": dt.date(1980, 1, 1), "home_town": "alpha"},
+                                "responsivity": {"at_risk_in_group": False},
+                                "needs": {"attitude": {"score": 5, "linked_to_reoffending": True}},
+                                "sentence": {"type": "community_order", "length_months": 24}})
+    ev = BASE.interventions["a4"].evidence
+    wl = BASE.interventions["a4"].status
+    price = BASE.interventions["a4"].price
+
+    def pick(a3: dict, a4: dict) -> str:
+        cat = _world({"a3": {"needs": ["attitude"], **a3}, "a4": {"needs": ["attitude"], **a4}})
+        (item,) = propose(case, cat, on=ON).package
+        return item.intervention
+
+    assert pick({"evidence": ev.model_copy(update={"level": "promising"})}, {}) == "a3"
+    assert pick({"status": wl.model_copy(update={"state": "waiting_list", "waiting_weeks": 3})}, {}) == "a4"
+    assert pick({}, {"price": price.model_copy(update={"amount": 50.0})}) == "a4"
+    assert pick({}, {}) == "a3"  # all else equal: by id
