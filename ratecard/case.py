@@ -139,6 +139,42 @@ class Sentence(_Model):
     unpaid_work_hours: Annotated[int, Field(ge=20, le=300)] | None = Field(None, description="unpaid work hours")
 
 
+class LedgerEntry(_Model):
+    """One day recorded against the RAR: a rehabilitative activity, or (wrongly) a supervision contact."""
+
+    date: dt.date = Field(description="the day")
+    kind: Literal["activity", "supervision"] = Field(description="activity or supervision contact")
+    intervention: Identifier | None = Field(None, description="intervention delivered that day")
+
+
+EventKind = Literal["breach", "motivation_change", "risk_review"]
+
+
+class Event(_Model):
+    """Something that happened after sentence and may change allocation or tier. The values it
+    carries are the new ones from that date on; values it leaves out are unchanged."""
+
+    date: dt.date = Field(description="when it happened")
+    kind: EventKind = Field(description="breach, motivation_change or risk_review")
+    motivation: Motivation | None = Field(None, description="motivation from this date")
+    rosh: Rosh | None = Field(None, description="risk of serious harm level from this date")
+    ogrs3_2yr: Percent | None = Field(None, description="OGRS3 two-year score from this date")
+    mappa_level: Literal[0, 1, 2, 3] | None = Field(None, description="MAPPA level from this date")
+
+    @model_validator(mode="after")
+    def _carries(self) -> Event:
+        if self.kind == "motivation_change" and self.motivation is None:
+            raise ValueError("a motivation_change event needs 'motivation' (the new motivation)")
+        if self.kind == "risk_review" and self.rosh is None and self.ogrs3_2yr is None and self.mappa_level is None:
+            raise ValueError("a risk_review event needs at least one of 'rosh', 'ogrs3_2yr', 'mappa_level'")
+        return self
+
+
+# Records of what happened after sentence. They are not facts the rules read (the rules see the
+# case as it stands on the reference date, with events applied by ratecard.events).
+RECORDS: tuple[str, ...] = ("rar_ledger", "events")
+
+
 class Case(_Model):
     """One person, as assessed. Any section or field may be left out when it is not known."""
 
@@ -151,6 +187,8 @@ class Case(_Model):
     responsivity: Responsivity = Responsivity()
     motivation: Motivation | None = Field(None, description="motivation to change")
     sentence: Sentence = Sentence()
+    rar_ledger: list[LedgerEntry] | None = Field(None, description="RAR days recorded so far")
+    events: list[Event] | None = Field(None, description="events after sentence (breaches, reviews)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:

@@ -269,6 +269,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
                     providers[p.id] = p
     interventions: dict[str, Intervention] = {}
     first_seen: dict[str, str] = {}
+    defined_at: dict[str, tuple[str, int | None]] = {}
     raw_by_id: dict[str, Any] = {}
     for doc in inter_docs:
         if not isinstance(doc.data, dict) or set(doc.data) != {"interventions"} or not isinstance(doc.data["interventions"], list):
@@ -284,6 +285,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
                 problems.append(Problem(doc.path, doc.line(loc + ("id",)), "id", f"intervention '{iv.id}' is also defined at {first_seen[iv.id]}; ids must be unique"))
                 continue
             first_seen[iv.id] = here
+            defined_at[iv.id] = (doc.path, doc.line(loc + ("id",)))
             interventions[iv.id] = iv
             raw_by_id[iv.id] = iv.model_dump(mode="json")
             if providers and iv.provider not in providers:
@@ -296,7 +298,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
                     for j, t in enumerate(iv.where.towns):
                         if t not in areas[iv.area].towns:
                             problems.append(Problem(doc.path, doc.line(loc + ("where", "towns", j)), f"where.towns.{j}", f"'{t}' is not a town of {iv.area}; towns: {', '.join(areas[iv.area].towns)}"))
-    rules, rule_problems = load_rules(rules_dir, set(interventions) if not problems else None)
+    rules, rule_problems = load_rules(rules_dir, defined_at if not problems else None)
     problems.extend(rule_problems)
     if problems or info is None or rules is None:
         raise CatalogError(problems)

@@ -67,6 +67,103 @@ def screen(case: Path, on: dt.datetime | None, as_json: bool, catalog_path: str 
         print_screen(result, Console(width=max(Console().width, 120)))
 
 
+_ON = click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD); default today.")
+_CATALOG = click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+
+
+@cli.command()
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("intervention")
+@_ON
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_CATALOG
+@click.option("--idle-weeks", type=click.IntRange(1, 52), default=4, show_default=True,
+              help="Warn when no RAR activity has happened for longer than this.")
+def check(case: Path, intervention: str, on: dt.datetime | None, as_json: bool, catalog_path: str | None,
+          idle_weeks: int) -> None:
+    """Check a referral of CASE to INTERVENTION after sentence: accept, accept with warnings, or reject."""
+    from .referral import check_referral
+    from .render_checks import print_check
+
+    result = check_referral(load_case(case), intervention, _catalog(catalog_path), on=_on(on), idle_weeks=idle_weeks)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        print_check(result, Console(width=max(Console().width, 100)))
+
+
+@cli.command()
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@_ON
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_CATALOG
+def allocate(case: Path, on: dt.datetime | None, as_json: bool, catalog_path: str | None) -> None:
+    """NPS or CRC for CASE, the CRC tier after recorded events, and any escalation to the NPS."""
+    from .allocation import allocate as run_allocate
+    from .render_checks import print_allocation
+
+    result = run_allocate(load_case(case), _catalog(catalog_path), on=_on(on))
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        print_allocation(result, Console(width=max(Console().width, 100)))
+
+
+@cli.command("check-batch")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_ON
+@_CATALOG
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results here instead of standard output.")
+def check_batch(file: Path, on: dt.datetime | None, catalog_path: str | None, output: Path | None) -> None:
+    """Check every (case, intervention) row of FILE (JSON Lines or CSV); one JSON result a line.
+
+    Case paths are relative to FILE's folder. A bad row gives an error row; the rest are still checked.
+    """
+    from rich.progress import Progress
+
+    from .batch import check_rows, count_rows
+
+    cat = _catalog(catalog_path)
+    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    checked = errors = 0
+    try:
+        # a progress bar only for a person watching; never in a pipe or a log
+        with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("Checking referrals", total=count_rows(file))
+            for row in check_rows(file, cat, on=_on(on), progress=lambda i: bar.update(task, completed=i)):
+                out.write(row.model_dump_json() + "\n")
+                checked += row.status == "checked"
+                errors += row.status == "error"
+    finally:
+        if output:
+            out.close()
+    click.echo(f"{checked} checked, {errors} rows with errors", err=True)
+
+
+@cli.command()
+@click.option("--area", required=True, help="Area id from the catalog, e.g. northamptonshire.")
+@click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")
+@click.option("--on", "on", type=_DATE, help="Briefing date (YYYY-MM-DD); default today.")
+@click.option("--since", "since", type=click.Path(file_okay=False), help="An earlier catalog folder: add a section on what changed since it.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="Markdown (for email and documents), one self-contained HTML file, or the data as JSON.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None, fmt: str, out: Path | None, catalog_path: str | None) -> None:
+    """A sentencer briefing for one area: its interventions by need, who each is for, and status."""
+    from .briefing import build_briefing
+    from .briefing_render import render_briefing
+
+    b = build_briefing(_catalog(catalog_path), area, town=town, on=_on(on), since=load_catalog(since) if since else None)
+    text = b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt)  # type: ignore[arg-type]
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {out}", err=True)
+
+
 @cli.command()
 @click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD); default today.")

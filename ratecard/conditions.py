@@ -194,4 +194,8 @@ class ConditionParser:
         )
         if not ok:
             self._fail(loc, f"'{field}' is {ft.describe()}; {v!r} can never match it")
+        elif _is_number(v) and v != 0 and not (1e-4 <= abs(v) < 1e15):
+            # the engine reads numbers without exponents; thresholds this small or large are typos
+            self._fail(loc, f"{v!r} is out of the range a rule can use (0.0001 to 10^15, or 0); write a plain number")
+            ok = False
         return ok

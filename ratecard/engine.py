@@ -22,19 +22,50 @@ import copy
 import itertools
 import json
 import threading
+from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine as _dre
 from durable.engine import Host
 
-from .conditions import All, Any_, Cmp, Cond, Not, Present
+from .conditions import All, Any_, Cmp, Cond, Not, Present, fields_of
 from .facts import Facts
 from .fields import FieldType
-from .rules import Evaluation, RuleSet
+from .errors import RatecardError
+from .rules import Evaluation, Rule, RuleSet
 
 _COMPLEMENT = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt"}
 _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
-_RULESET = "ratecard"
+
+
+def _number(v: float) -> str:
+    r = repr(v)
+    # durable_rules' JSON reader rejects exponents (1e-05 gives error 204); the exact decimal
+    # of the shortest repr reads back as the same double
+    return format(Decimal(r), "f") if "e" in r or "E" in r else r
+
+
+def _dumps(fact: dict[str, Any]) -> str:
+    if any(type(v) is float and v and not (1e-4 <= abs(v) < 1e15) for v in fact.values()):
+        return "{" + ",".join(
+            json.dumps(k) + ":" + (_number(v) if type(v) is float else json.dumps(v)) for k, v in fact.items()
+        ) + "}"
+    return json.dumps(fact)
+
+
+class EngineError(RatecardError):
+    """The rules could not be compiled for durable_rules."""
+
+
+def _too_big(definition: dict[str, Any], rule_action: dict[str, Any], derived_action: dict[str, Any]) -> str:
+    for name, body in definition.items():
+        try:
+            _dre.create_ruleset(f"probe_{name}", json.dumps({name: {k: v for k, v in body.items() if k != "run"}}))
+        except Exception:
+            owner = (rule_action.get(name) or derived_action.get(name) or (name,))[0]
+            return (f"the condition of '{owner}' is too complex for durable_rules once expanded (nested any/all/not "
+                    "multiply out); split it into simpler rules or a derived fact")
+    return "durable_rules could not compile the rules"
 
 
 class _QuietHost(Host):
@@ -84,8 +115,6 @@ class _Compiler:
         conj = (pol in ("T", "NF")) == isinstance(c, All)
         return _join("$and" if conj else "$or", [self.cond(p, pol) for p in c.parts])
 
-    def unknown(self, c: Cond) -> dict[str, Any]:
-        return _join("$and", [self.cond(c, "NT"), self.cond(c, "NF")])
 
 
 def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -93,6 +122,10 @@ def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     for p in parts:
         flat.extend(p[op] if set(p) == {op} else [p])
     return flat[0] if len(flat) == 1 else {op: flat}
+
+
+def _some_missing(fields: tuple[str, ...]) -> dict[str, Any]:
+    return _join("$or", [{"$nex": {key(f): 1}} for f in fields])
 
 
 def _stage(n: int, *conds: dict[str, Any]) -> dict[str, Any]:
@@ -105,57 +138,83 @@ def _no_action(c: Any) -> None:  # actions are drained by Engine.evaluate, never
 
 
 class Engine:
-    """Compiled rules for one catalog. Thread-safe; nothing carries over from one case to the next."""
+    """Compiled rules for one catalog. Thread-safe; nothing carries over from one case to the next.
+
+    One durable_rules ruleset per stratum (the last one holds the eligibility rules), so that each
+    assert is matched only against the rules of its stratum.
+    """
 
     def __init__(self, rules: RuleSet):
         self.rules = rules
         comp = _Compiler(rules.registry)
-        definition: dict[str, dict[str, Any]] = {}
+        n = len(rules.strata) + 1
+        stages: list[dict[str, dict[str, Any]]] = [{} for _ in range(n)]
+        stage_fields: list[set[str]] = [set() for _ in range(n)]
         # rule name -> what its firing means
         self._derived_action: dict[str, tuple[str, Any]] = {}
         self._rule_action: dict[str, tuple[str, bool | None]] = {}
-        self._case_strata: list[bool] = []
+        self._derived_fields: dict[str, tuple[str, ...]] = {}
         for s, stratum in enumerate(rules.strata):
-            any_cases = False
             for did in stratum:
                 d = rules.derived[did]
                 if d.sum:
                     continue
-                any_cases = True
+                used = d.uses()
+                stage_fields[s].update(used)
+                self._derived_fields[did] = used
                 earlier: list[dict[str, Any]] = []
-                for j, (value, cond) in enumerate(d.cases):
+                for value, cond in d.cases:
                     name = f"d{len(self._derived_action)}"
-                    definition[name] = _stage(s, *earlier, comp.cond(cond, "T"))
+                    stages[s][name] = _stage(s, *earlier, comp.cond(cond, "T"))
                     self._derived_action[name] = (did, value)
                     earlier.append(comp.cond(cond, "F"))
+                # like a passing rule below: with every field present, no firing means otherwise
                 name = f"d{len(self._derived_action)}"
-                definition[name] = _stage(s, *earlier)
+                stages[s][name] = _stage(s, *earlier, _some_missing(used))
                 self._derived_action[name] = (did, d.otherwise)
-            self._case_strata.append(any_cases)
-        self.final_stage = len(rules.strata)
+        self.final_stage = final = n - 1
+        self._rule_fields: list[tuple[Rule, tuple[str, ...]]] = []
         for i, r in enumerate(rules.all_rules()):
-            # Fire only what stops the person passing: a criterion that is false, an exclusion
-            # that is true, and unknowns. A rule that fires nothing passed.
+            # A rule fires only when it stops the person passing (a criterion that is false, an
+            # exclusion that is true), or when it lets them pass although a field it reads is
+            # missing. With every field present a rule is decided, so no firing means it passed;
+            # with a field missing, no firing means unknown. A typical case fires a handful of
+            # rules, not one per criterion, and no rule needs the "unknown" form, whose size
+            # explodes when durable_rules expands it to disjunctive normal form.
             failing = "F" if r.kind == "criterion" else "T"
-            definition[f"x{i}"] = _stage(self.final_stage, comp.cond(r.when, failing))
+            passing = "T" if r.kind == "criterion" else "F"
+            used = fields_of(r.when)
+            stage_fields[final].update(used)
+            stages[final][f"x{i}"] = _stage(final, comp.cond(r.when, failing))
             self._rule_action[f"x{i}"] = (r.id, failing == "T")
-            definition[f"u{i}"] = _stage(self.final_stage, comp.unknown(r.when))
-            self._rule_action[f"u{i}"] = (r.id, None)
-        self.definition = definition
-        self.used_fields = frozenset(comp.used)
+            stages[final][f"p{i}"] = _stage(final, comp.cond(r.when, passing), _some_missing(used))
+            self._rule_action[f"p{i}"] = (r.id, passing == "T")
+            self._rule_fields.append((r, used))
+        for stage in stages:
+            # Every assert must match some rule: deleting the session of a fact that matched
+            # nothing crashes durable_rules (heap corruption, seen as a segfault), and not
+            # deleting it leaks one of the 1024 sessions a ruleset can hold.
+            stage["seen"] = {"all": [{"m": {"kind": "case"}}], "run": _no_action}
+        self.definition = {f"s{k}": st for k, st in enumerate(stages)}
         self.contains = {f: frozenset(v) for f, v in comp.contains.items()}
-        self.list_fields = frozenset(f for f in self.used_fields if rules.registry[f].kind == "list")
-        # durable_rules takes the actions out of the definition it is given, so give it a copy
-        self._host = _QuietHost({_RULESET: copy.deepcopy(definition)})
-        self._handle = self._host.get_ruleset(_RULESET)._handle
+        self.list_fields = frozenset(f for f in comp.used if rules.registry[f].kind == "list")
+        self._stage_fields = [tuple(sorted(f)) for f in stage_fields]
+        self._active = [len(st) > 1 for st in stages]
+        try:
+            # durable_rules takes the actions out of the definition it is given, so give it a copy
+            self._host = _QuietHost(copy.deepcopy(self.definition))
+        except Exception as e:  # durable_rules gives only a code, e.g. 113 when a rule is too big
+            merged = {k: v for st in stages for k, v in st.items()}
+            raise EngineError(_too_big(merged, self._rule_action, self._derived_action)) from e
+        self._handles = [self._host.get_ruleset(f"s{k}")._handle for k in range(n)]
         self._lock = threading.Lock()
         self._sids = itertools.count()
 
-    def encode(self, facts: Facts, derived: dict[str, Any], stage: int, sid: str) -> dict[str, Any]:
-        """The engine's fact: only the fields rules use, list membership as flags."""
+    def encode(self, known: dict[str, Any], stage: int, sid: str) -> dict[str, Any]:
+        """The engine's fact for a stage: only the fields its rules read, list membership as flags."""
         out: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid}
-        for f in self.used_fields:
-            v = facts.get(f, derived.get(f))
+        for f in self._stage_fields[stage]:
+            v = known.get(f)
             if v is None:
                 continue
             if f in self.list_fields:
@@ -168,8 +227,10 @@ class Engine:
 
     def evaluate(self, facts: Facts) -> Evaluation:
         rules = self.rules
+        known = dict(facts)
         derived: dict[str, Any] = {}
         outcomes: dict[str, bool | None] = {}
+        opened: list[int] = []
         with self._lock:
             sid = f"c{next(self._sids)}"
             try:
@@ -177,40 +238,49 @@ class Engine:
                     for did in stratum:
                         d = rules.derived[did]
                         if d.sum:
-                            terms = [derived.get(t, facts.get(t)) for t in d.sum]
+                            terms = [known.get(t) for t in d.sum]
                             if None not in terms:
-                                derived[did] = sum(terms)
-                    if self._case_strata[s]:
-                        for name in self._fire(self.encode(facts, derived, s, sid)):
-                            did, value = self._derived_action[name]
-                            derived[did] = value
-                for name in self._fire(self.encode(facts, derived, self.final_stage, sid)):
+                                derived[did] = known[did] = sum(terms)
+                    if not self._active[s]:
+                        continue
+                    fired = {}
+                    for name in self._fire(s, self.encode(known, s, sid), opened):
+                        did, value = self._derived_action[name]
+                        fired[did] = value
+                    for did in stratum:
+                        if did in fired:
+                            derived[did] = fired[did]
+                        elif did in self._derived_fields and all(known.get(f) is not None for f in self._derived_fields[did]):
+                            derived[did] = rules.derived[did].otherwise
+                    known.update(derived)
+                final = self.final_stage
+                for name in self._fire(final, self.encode(known, final, sid), opened):
                     rid, value = self._rule_action[name]
                     outcomes[rid] = value
             finally:
-                try:
-                    _dre.delete_state(self._handle, sid)
-                except Exception:  # no state was created (nothing matched); nothing to free
-                    pass
-        for r in rules.all_rules():
+                for s in opened:
+                    _dre.delete_state(self._handles[s], sid)
+        for r, used in self._rule_fields:
             if r.id not in outcomes:
-                outcomes[r.id] = r.kind == "criterion"
+                decided = all(known.get(f) is not None for f in used)
+                outcomes[r.id] = (r.kind == "criterion") if decided else None
         return Evaluation(derived, outcomes)
 
-    def _fire(self, fact: dict[str, Any]) -> list[str]:
-        result = _dre.assert_fact(self._handle, json.dumps(fact))
+    def _fire(self, stage: int, fact: dict[str, Any], opened: list[int]) -> list[str]:
+        handle = self._handles[stage]
+        result = _dre.assert_fact(handle, _dumps(fact))
         if result[0] != 0:
-            # 1: no rule matched (normal); 2 would be a duplicate fact, impossible by construction
-            if result[0] == 2:
-                raise RuntimeError("engine saw the same fact twice in one session")
-            return []
+            # the catch-all rule matches every fact and facts differ by stage, so this is a bug
+            raise RuntimeError(f"durable_rules refused a case fact (code {result[0]})")
+        opened.append(stage)
         state = result[1]
         names: list[str] = []
-        started = _dre.start_action_for_state(self._handle, state)
+        started = _dre.start_action_for_state(handle, state)
         msg = started[1] if started else None
         while msg:
             # the message is {"<rule name>": {...}}; names are short ASCII identifiers
-            names.append(msg[2 : msg.index('"', 2)])
-            msg = _dre.complete_and_start_action(self._handle, state)
+            name = msg[2 : msg.index('"', 2)]
+            if name != "seen":
+                names.append(name)
+            msg = _dre.complete_and_start_action(handle, state)
         return names
-

@@ -1,4 +1,4 @@
-"""Why a rule came out as it did: the case values it read, and the facts it still needs.
+"""Why a rule came out as it did: the facts it still needs.
 
 These explain a decision already made by the engine; they never make one.
 """
@@ -7,19 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conditions import All, Any_, Cmp, Cond, Not, Present, fields_of
+from .conditions import All, Any_, Cmp, Cond, Not, Present
 from .fields import COMPUTED_FROM
 from .reference import eval_cond
 from .rules import RuleSet
-
-
-def values_used(cond: Cond, known: dict[str, Any]) -> dict[str, Any]:
-    """Each field the condition reads, with its value (None when not known)."""
-    out = {}
-    for f in fields_of(cond):
-        v = known.get(f)
-        out[f] = list(v) if isinstance(v, tuple) else v
-    return out
 
 
 def missing_for(cond: Cond, known: dict[str, Any], rules: RuleSet) -> list[str]:

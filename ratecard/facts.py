@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .case import Case
+from .case import RECORDS, Case
 from .errors import CaseError, Problem
 
 Facts = dict[str, Any]
@@ -66,7 +66,7 @@ def _flatten(prefix: str, data: Any, out: Facts) -> None:
 def case_facts(case: Case, on: dt.date) -> Facts:
     """The facts of a case at a reference date, including the computed `age` and `months_left`."""
     facts: Facts = {}
-    _flatten("", case.model_dump(exclude={"id"}), facts)
+    _flatten("", case.model_dump(exclude={"id", *RECORDS}), facts)
     born = case.person.date_of_birth
     if born is not None:
         if born > on:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .case import Case
+from .case import RECORDS, Case
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _field_type(tp: Any, label: str) -> FieldType | None:
 
 def _walk(model: type[BaseModel], prefix: str, out: dict[str, FieldType]) -> None:
     for name, info in model.model_fields.items():
-        if prefix == "" and name == "id":
+        if prefix == "" and (name == "id" or name in RECORDS):
             continue
         path = f"{prefix}{name}"
         tp = _strip_optional(info.annotation)

@@ -7,6 +7,7 @@ the engine can chain forward one stratum at a time and a cycle is caught at load
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +39,7 @@ class Derived:
         return tuple(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=True)
 class Rule:
     id: str
     text: str
@@ -47,6 +48,11 @@ class Rule:
     intervention: str
     file: str = ""
     line: int | None = None
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """The fields the condition reads, in first-use order."""
+        return fields_of(self.when)
 
     def passes(self, outcome: Tri) -> Tri:
         """Whether the person passes this rule, given the value of its condition."""
@@ -89,15 +95,23 @@ def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
     return docs
 
 
-def load_rules(folder: Path, intervention_ids: set[str] | None) -> tuple[RuleSet | None, list[Problem]]:
-    """Load rules/derived.yaml and rules/interventions/*.yaml. Returns the rules and every problem."""
+def load_rules(
+    folder: Path, intervention_ids: set[str] | dict[str, tuple[str, int | None]] | None
+) -> tuple[RuleSet | None, list[Problem]]:
+    """Load rules/derived.yaml and rules/interventions/*.yaml. Returns the rules and every problem.
+
+    `intervention_ids` may map each catalog id to the (file, line) that defines it, so that an
+    intervention without rules is reported where the user wrote it."""
     problems: list[Problem] = []
     derived_path = folder / "derived.yaml"
     docs_d = _load_docs([derived_path] if derived_path.exists() else [], problems)
     inter_dir = folder / "interventions"
     if not inter_dir.is_dir():
         problems.append(Problem(str(inter_dir), None, "", "folder not found; eligibility rules live in rules/interventions/*.yaml"))
+    before = len(problems)
     docs_i = _load_docs(_yaml_files(inter_dir) if inter_dir.is_dir() else [], problems)
+    # an unreadable rule file hides its interventions' entries: do not also call them missing
+    all_rule_files_read = len(problems) == before
 
     registry = dict(base_registry())
     raw_derived: dict[str, Any] = {}
@@ -254,9 +268,10 @@ def load_rules(folder: Path, intervention_ids: set[str] | None) -> tuple[RuleSet
                         out.append(Rule(rid, text.strip(), kind, cond, iid, doc.path, doc.line(rloc)))  # type: ignore[arg-type]
             rules[iid] = tuple(out)
         problems.extend(parser.problems)
-    if intervention_ids is not None:
-        for iid in sorted(intervention_ids - set(where_defined)):
-            problems.append(Problem(str(inter_dir), None, iid, "this catalog intervention has no eligibility entry; add one (criteria: [] if open to all)"))
+    if intervention_ids is not None and all_rule_files_read:
+        for iid in sorted(set(intervention_ids) - set(where_defined)):
+            file, line = intervention_ids[iid] if isinstance(intervention_ids, dict) else (str(inter_dir), None)
+            problems.append(Problem(file, line, iid, f"this catalog intervention has no eligibility entry in {inter_dir}; add one (criteria: [] if open to all)"))
     if problems:
         return None, problems
     data = {"derived": raw_derived, "interventions": raw_rules}

@@ -4,13 +4,14 @@ the rules that decided, the case values they read, what is still missing, and av
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from .case import Case
 from .catalog import Catalog, Intervention
-from .explain import missing_for, values_used
+from .explain import missing_for
 from .facts import case_facts, order_dates
 from .fields import FieldType
 from .rules import Evaluation, Rule
@@ -93,36 +94,50 @@ def _decide(rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rul
     return "eligible", list(rules)
 
 
+@dataclass(frozen=True)
+class _Whereabouts:
+    """What availability needs to know of a case, worked out once per case."""
+
+    weeks_left: float | None
+    town: str | None
+    home_area: str | None
+
+    @classmethod
+    def of(cls, case: Case, on: dt.date, catalog: Catalog) -> _Whereabouts:
+        dates = order_dates(case, on)
+        weeks_left = None if dates is None else (dates[1] - max(dates[0], on)).days / 7
+        town = case.person.home_town
+        return cls(weeks_left, town, catalog.towns.get(town) if town else case.person.area)
+
+
 def availability(iv: Intervention, case: Case, on: dt.date, catalog: Catalog) -> list[Warning]:
     """Warnings that do not change eligibility but decide whether a referral can work."""
-    out: list[Warning] = []
+    return [Warning(**w) for w in _availability(iv, _Whereabouts.of(case, on, catalog))]
+
+
+def _availability(iv: Intervention, at: _Whereabouts) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
     st = iv.status
     if st.state == "withdrawn":
-        out.append(Warning(code="withdrawn", text=f"Withdrawn since {st.since}: {st.reason}"))
+        out.append({"code": "withdrawn", "text": f"Withdrawn since {st.since}: {st.reason}"})
     elif st.state == "suspended":
-        out.append(Warning(code="suspended", text=f"Suspended since {st.since}: {st.reason}"))
+        out.append({"code": "suspended", "text": f"Suspended since {st.since}: {st.reason}"})
     wait = st.waiting_weeks or 0
     if iv.weeks is not None or wait:
-        dates = order_dates(case, on)
-        if dates is None:
-            out.append(Warning(code="order_length_unknown", text="Order length not given: cannot check that it can finish in time."))
-        else:
-            start, end = dates
-            weeks_left = (end - max(start, on)).days / 7
-            need = wait + (iv.weeks or 0)
-            if need > weeks_left:
-                parts = (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks or 0} weeks to complete"
-                out.append(Warning(code="cannot_finish", text=f"Cannot finish before the order ends: {parts}, with {weeks_left:.0f} weeks left on the order."))
-    town, area = case.person.home_town, case.person.area
-    home_area = catalog.towns.get(town) if town else area
+        if at.weeks_left is None:
+            out.append({"code": "order_length_unknown", "text": "Order length not given: cannot check that it can finish in time."})
+        elif wait + (iv.weeks or 0) > at.weeks_left:
+            parts = (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks or 0} weeks to complete"
+            out.append({"code": "cannot_finish", "text": f"Cannot finish before the order ends: {parts}, with {at.weeks_left:.0f} weeks left on the order."})
+    town, home_area = at.town, at.home_area
     if home_area is not None and home_area != iv.area:
-        out.append(Warning(code="other_area", text=f"Delivered in {iv.area}, not in the person's area ({home_area})."))
+        out.append({"code": "other_area", "text": f"Delivered in {iv.area}, not in the person's area ({home_area})."})
     elif town is None:
         if not iv.where.outreach:
-            out.append(Warning(code="home_unknown", text="Home town not given: cannot check that it can be reached."))
+            out.append({"code": "home_unknown", "text": "Home town not given: cannot check that it can be reached."})
     elif town not in iv.where.towns and not iv.where.outreach:
         towns = ", ".join(t.replace("_", " ").title() for t in iv.where.towns)
-        out.append(Warning(code="not_near_home", text=f"Delivered in {towns} only, not in {town.replace('_', ' ').title()}, and no outreach."))
+        out.append({"code": "not_near_home", "text": f"Delivered in {towns} only, not in {town.replace('_', ' ').title()}, and no outreach."})
     return out
 
 
@@ -140,6 +155,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     ev = catalog.engine.evaluate(facts)
     known = {**facts, **ev.derived}
     registry = catalog.rules.registry
+    at = _Whereabouts.of(case, on, catalog)
     results = []
     all_missing: dict[str, None] = {}
     for iid in sorted(catalog.interventions):
@@ -151,27 +167,29 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
             for r in deciding:
                 missing.update(dict.fromkeys(missing_for(r.when, known, catalog.rules)))
         all_missing.update(missing)
-        reasons = [
-            Reason(rule=r.id, text=r.text, outcome=_outcome(r, ev.outcomes[r.id]), values=values_used(r.when, known))
-            for r in deciding
-        ]
-        results.append(
-            InterventionResult(
-                intervention=iid,
-                name=iv.name,
-                provider=iv.provider,
-                decision=decision,
-                reasons=reasons,
-                missing=[MissingField(field=f, label=_label(f, registry)) for f in sorted(missing)],
-                warnings=availability(iv, case, on, catalog),
-            )
-        )
-    return Screen(
-        catalog_version=catalog.version,
-        catalog=f"{catalog.info.name} ({catalog.info.edition})",
-        on=on,
-        case_id=case.id,
-        derived=dict(sorted(ev.derived.items())),
-        missing=[MissingField(field=f, label=_label(f, registry)) for f in sorted(all_missing)],
-        results=results,
-    )
+        results.append({
+            "intervention": iid,
+            "name": iv.name,
+            "provider": iv.provider,
+            "decision": decision,
+            "reasons": [
+                {"rule": r.id, "text": r.text, "outcome": _outcome(r, ev.outcomes[r.id]), "values": _values(r.fields, known)}
+                for r in deciding
+            ],
+            "missing": [{"field": f, "label": _label(f, registry)} for f in sorted(missing)],
+            "warnings": _availability(iv, at),
+        })
+    # one validation of the whole result: many small model constructions cost more than the engine
+    return Screen.model_validate({
+        "catalog_version": catalog.version,
+        "catalog": f"{catalog.info.name} ({catalog.info.edition})",
+        "on": on,
+        "case_id": case.id,
+        "derived": dict(sorted(ev.derived.items())),
+        "missing": [{"field": f, "label": _label(f, registry)} for f in sorted(all_missing)],
+        "results": results,
+    })
+
+
+def _values(fields: tuple[str, ...], known: dict[str, Any]) -> dict[str, Any]:
+    return {f: (list(v) if isinstance(v, tuple) else v) for f in fields for v in (known.get(f),)}

@@ -7,6 +7,7 @@ word, so duplicates are errors here. Line numbers are kept per path so that a va
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from .errors import Problem
 Loc = tuple[str | int, ...]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (much faster on a catalog); the constructor is
+# PyYAML's safe one either way
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 
@@ -26,6 +29,11 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool, type(None), dt.date)):
+            # a list or mapping as a key ('? [a]: b') is unhashable: say so instead of a TypeError
+            raise yaml.constructor.ConstructorError(
+                None, None, "a field name must be plain text, not a list or mapping", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -38,6 +46,52 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    # PyYAML raises a bare ValueError for a well-formed but impossible date such as 2017-02-30
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as e:
+        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a real date ({e})", node.start_mark) from None
+
+
+def _refuse_tag(loader: _Loader, node: yaml.Node) -> Any:
+    # binary data and sets have no JSON form; input files hold only mappings, lists, text, numbers and dates
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag!r} is not allowed; write plain values", node.start_mark
+    )
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+for _tag in ("tag:yaml.org,2002:binary", "tag:yaml.org,2002:set"):
+    _Loader.add_constructor(_tag, _refuse_tag)
+
+MAX_DEPTH = 50
+
+
+def _shape_problem(data: Any) -> str | None:
+    """Why data cannot be a plain tree (an alias inside itself, or absurd nesting), or None.
+    Callers walk the data recursively and turn it into JSON, so both would otherwise crash."""
+    done: set[int] = set()  # shared subtrees (aliases) are walked once, so this stays linear
+
+    def walk(x: Any, path: set[int], depth: int) -> str | None:
+        if not isinstance(x, (dict, list)) or id(x) in done:
+            return None
+        if id(x) in path:
+            return "an alias (*name) refers to a mapping or list that contains it; write the values out"
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep; check the indentation"
+        path.add(id(x))
+        for v in x.values() if isinstance(x, dict) else x:
+            why = walk(v, path, depth + 1)
+            if why:
+                return why
+        path.discard(id(x))
+        done.add(id(x))
+        return None
+
+    return walk(data, set(), 0)
 
 
 class Document:
@@ -75,8 +129,13 @@ def _index_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
 def parse_text(text: str, path: str) -> Document:
     """Parse YAML (JSON is a subset) and raise a Problem list on syntax errors."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        # one parse: the node tree gives the line numbers, and the data is constructed from it
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -84,6 +143,11 @@ def parse_text(text: str, path: str) -> Document:
         raise ParseError([Problem(path, line, "", f"not valid YAML: {what}. Fix the syntax at this line.")]) from None
     except yaml.YAMLError as e:
         raise ParseError([Problem(path, None, "", f"not valid YAML: {e}")]) from None
+    except RecursionError:
+        raise ParseError([Problem(path, None, "", "nested too deeply to read; check the indentation and brackets")]) from None
+    why = _shape_problem(data)
+    if why:
+        raise ParseError([Problem(path, None, "", why)])
     lines: dict[Loc, int] = {}
     if node is not None:
         _index_lines(node, (), lines)
@@ -109,6 +173,8 @@ def load_file(path: Path | str) -> Document:
             json.loads(text)
         except json.JSONDecodeError as e:
             raise ParseError([Problem(str(p), e.lineno, "", f"not valid JSON: {e.msg} (column {e.colno})")]) from None
+        except RecursionError:
+            raise ParseError([Problem(str(p), None, "", "nested too deeply to read; check the brackets")]) from None
     return parse_text(text, str(p))
 
 

@@ -1,0 +1,128 @@
+"""Screening speed and memory on the default catalog, durable_rules engine against the plain
+reference evaluator, in one run. Prints numbers; asserts nothing (machines here are noisy).
+
+    python benchmarks/bench_screen.py [--cases 100000] [--latency 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ratecard import default_catalog, screen  # noqa: E402
+from ratecard.case import NEED_SECTIONS, Case  # noqa: E402
+from ratecard.facts import case_facts  # noqa: E402
+from ratecard.reference import evaluate  # noqa: E402
+
+ON = dt.date(2017, 3, 1)
+
+
+def generated_case(rnd: random.Random, i: int) -> Case:
+    """A fictional case with some fields missing, like cases at court."""
+
+    def maybe(p: float = 0.9) -> bool:
+        return rnd.random() < p
+
+    d: dict = {"id": f"gen-{i}"}
+    d["person"] = {"sex": rnd.choice(["male", "female"]), "home_town": rnd.choice(["northampton", "corby", "kettering", "daventry"])}
+    if maybe():
+        d["person"]["date_of_birth"] = dt.date(rnd.randint(1950, 2001), rnd.randint(1, 12), rnd.randint(1, 28))
+    d["offence"] = {"category": rnd.choice(["violence", "sexual", "acquisitive", "drugs", "other"]),
+                    "intimate_partner_violence": maybe(0.3), "sexual": maybe(0.1), "internet_only": maybe(0.05)}
+    d["history"] = {"intimate_partner_violence": maybe(0.3), "sexual": maybe(0.1), "completed_programmes": []}
+    if maybe(0.85):
+        d["risk"] = {"rosh": rnd.choice(["low", "medium", "high"]), "ogrs3_2yr": round(rnd.uniform(0, 100), 2),
+                     "ovp_2yr": round(rnd.uniform(0, 100), 2), "rsr": round(rnd.uniform(0, 6), 2),
+                     "osp_dc": rnd.choice(["low", "medium", "not_applicable"]), "osp_iic": "not_applicable",
+                     "sara_partner": rnd.choice(["low", "medium", "high", "not_applicable"]), "mappa_level": rnd.choice([0, 0, 0, 1])}
+    d["needs"] = {s: {"score": rnd.randint(0, 8), "linked_to_harm": maybe(0.3), "linked_to_reoffending": maybe(0.5)}
+                  for s in NEED_SECTIONS if maybe(0.8)}
+    d["responsivity"] = {"reads_simple_sentences": maybe(0.9), "mental_health_prevents_group_work": maybe(0.05),
+                         "veteran": maybe(0.05), "at_risk_in_group": maybe(0.05)}
+    d["motivation"] = rnd.choice(["close_to_change", "not_close_to_change", "low"])
+    d["sentence"] = {"type": rnd.choice(["community_order", "suspended_sentence_order", "licence"]),
+                     "length_months": rnd.randint(6, 36), "start": dt.date(2017, rnd.randint(1, 2), rnd.randint(1, 28))}
+    return Case.model_validate(d, strict=False)
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--latency", type=int, default=2000, help="cases timed one by one for median and p99")
+    args = ap.parse_args()
+    cat = default_catalog()
+    rnd = random.Random(2017)
+    sample = [generated_case(rnd, i) for i in range(args.latency)]
+    print(f"catalog {cat.version}: {len(cat.interventions)} interventions, {len(cat.rules.all_rules())} rules, "
+          f"{len(cat.rules.derived)} derived facts in {len(cat.rules.strata)} strata; {sum(len(r) for r in cat.engine.definition.values())} engine rules in {len(cat.engine.definition)} rulesets")
+
+    for s in sample[:50]:  # warm up
+        screen(s, cat, on=ON)
+
+    def timed(fn) -> list[float]:
+        out = []
+        for c in sample:
+            t = time.perf_counter()
+            fn(c)
+            out.append(time.perf_counter() - t)
+        return out
+
+    runs = {
+        "screen (engine, with reasons)": lambda c: screen(c, cat, on=ON),
+        "engine evaluate only": lambda c: cat.engine.evaluate(case_facts(c, ON)),
+        "reference evaluate only": lambda c: evaluate(cat.rules, case_facts(c, ON)),
+    }
+    med = {}
+    for name, fn in runs.items():
+        ts = timed(fn)
+        med[name] = statistics.median(ts)
+        print(f"{name:32s} median {med[name] * 1e3:7.3f} ms   p99 {pct(ts, 0.99) * 1e3:7.3f} ms   ({len(ts)} cases)")
+    print(f"ratio engine/reference (evaluate only, medians): {med['engine evaluate only'] / med['reference evaluate only']:.1f}x")
+
+    # throughput and memory over many cases: cases are generated on the fly so that the memory
+    # measured is the screen's, not a list of 100,000 cases
+    for name, fn in (("screen (engine)", lambda c: screen(c, cat, on=ON)),
+                     ("reference evaluator", lambda c: evaluate(cat.rules, case_facts(c, ON)))):
+        gc.collect()
+        tracemalloc.start()
+        rnd = random.Random(1)
+        marks = []
+        t0 = time.perf_counter()
+        gen_time = 0.0
+        for i in range(args.cases):
+            g = time.perf_counter()
+            c = generated_case(rnd, i)
+            gen_time += time.perf_counter() - g
+            fn(c)
+            if (i + 1) % (args.cases // 4) == 0:
+                marks.append(tracemalloc.get_traced_memory()[0])
+        elapsed = time.perf_counter() - t0 - gen_time
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"{name:22s} {args.cases} cases: {args.cases / elapsed:8.0f} cases/s (case generation excluded); "
+              f"peak traced {peak / 2**20:.1f} MiB; live after each quarter: "
+              + ", ".join(f"{m / 2**20:.2f}" for m in marks) + " MiB")
+    try:
+        import resource
+
+        print(f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    except ImportError:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Generated cases for property tests: every field optional, values typed as the Case model wants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ratecard.case import NEED_SECTIONS, Case
+
+ON = dt.date(2017, 3, 1)
+
+
+def _opt(s: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), s)
+
+
+def _section(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+pct = st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 2))
+need = st.fixed_dictionaries(
+    {}, optional={"score": st.integers(0, 12), "linked_to_harm": st.booleans(), "linked_to_reoffending": st.booleans(), "identified": st.booleans()}
+)
+
+case_dicts = st.fixed_dictionaries(
+    {"id": st.from_regex(r"[a-z]{1,8}-[0-9]{1,4}", fullmatch=True)},
+    optional={
+        "person": _section({
+            "sex": st.sampled_from(["male", "female"]),
+            "date_of_birth": st.dates(dt.date(1940, 1, 1), dt.date(2005, 12, 31)).map(str),
+            "home_town": st.sampled_from(["northampton", "kettering", "corby", "wellingborough", "daventry"]),
+            "area": st.just("northamptonshire"),
+        }),
+        "offence": _section({
+            "category": st.sampled_from(["violence", "sexual", "acquisitive", "drugs", "other"]),
+            "intimate_partner_violence": st.booleans(), "sexual": st.booleans(), "internet_only": st.booleans(),
+        }),
+        "history": _section({
+            "intimate_partner_violence": st.booleans(), "sexual": st.booleans(),
+            "completed_programmes": st.lists(st.sampled_from(["horizon", "ihorizon", "bbr", "tsp"]), unique=True),
+        }),
+        "risk": _section({
+            "rosh": st.sampled_from(["low", "medium", "high", "very_high"]),
+            "ogrs3_2yr": pct, "ovp_2yr": pct, "rsr": st.floats(0, 10, allow_nan=False).map(lambda v: round(v, 2)),
+            "osp_dc": st.sampled_from(["low", "medium", "high", "very_high", "not_applicable"]),
+            "osp_iic": st.sampled_from(["low", "medium", "high", "very_high", "not_applicable"]),
+            "sara_partner": st.sampled_from(["low", "medium", "high", "not_applicable"]),
+            "sara_others": st.sampled_from(["low", "medium", "high", "not_applicable"]),
+            "mappa_level": st.sampled_from([0, 1, 2, 3]),
+        }),
+        "needs": st.dictionaries(st.sampled_from(NEED_SECTIONS), _opt(need)),
+        "responsivity": _section({k: st.booleans() for k in (
+            "learning_disability", "reads_simple_sentences", "needs_interpreter", "mental_health_prevents_group_work",
+            "veteran", "care_responsibilities", "at_risk_in_group", "has_transport")}),
+        "motivation": st.sampled_from(["close_to_change", "not_close_to_change", "low"]),
+        "sentence": _section({
+            "type": st.sampled_from(["community_order", "suspended_sentence_order", "licence"]),
+            "length_months": st.integers(1, 36),
+            "start": st.dates(dt.date(2015, 1, 1), dt.date(2017, 3, 1)).map(str),
+        }),
+    },
+)
+
+
+def to_case(d: dict[str, Any]) -> Case:
+    return Case.model_validate_json(json.dumps(d))
+
+
+cases = case_dicts.map(to_case)

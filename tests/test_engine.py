@@ -1,0 +1,61 @@
+"""The durable_rules engine agrees with the plain reference evaluator, case by case."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ratecard.engine import Engine
+from ratecard.reference import evaluate
+
+from .strategies import facts, rulesets
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rulesets(), st.lists(facts(), min_size=1, max_size=6))
+def test_engine_agrees_with_reference_on_generated_rules_and_cases(rules, cases):
+    engine = Engine(rules)
+    for f in cases:
+        assert engine.evaluate(f) == evaluate(rules, f)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rulesets(), facts(), st.lists(facts(), max_size=5))
+def test_a_case_is_not_affected_by_the_cases_before_it(rules, b, before):
+    engine = Engine(rules)
+    alone = Engine(rules).evaluate(b)
+    for a in before:
+        engine.evaluate(a)
+    assert engine.evaluate(b) == alone
+
+
+def test_threads_screening_different_cases_get_the_answers_a_single_thread_gets():
+    from pathlib import Path
+
+    from ratecard import default_catalog, load_case, screen
+
+    from .cases import ON
+
+    cat = default_catalog()
+    examples = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.yaml"))
+    cases = [load_case(p) for p in examples]
+    expected = [screen(c, cat, on=ON) for c in cases]
+    errors: list[str] = []
+
+    def work(seed: int) -> None:
+        order = list(range(len(cases)))
+        random.Random(seed).shuffle(order)
+        for _ in range(4):
+            for i in order:
+                if screen(cases[i], cat, on=ON) != expected[i]:
+                    errors.append(f"{cases[i].id} differs")
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

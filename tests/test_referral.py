@@ -1,0 +1,183 @@
+"""Stories from the inspection (DOMAIN.md section 6), checked after sentence with the default catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ratecard import Case, Catalog, default_catalog
+from ratecard.catalog import default_catalog_path
+from ratecard.cli import cli
+from ratecard.events import case_on
+from ratecard.ledger import rar_ledger
+from ratecard.referral import check_referral
+from ratecard.screen import screen
+
+ON = dt.date(2017, 3, 1)
+
+pytestmark = pytest.mark.skipif(not (default_catalog_path() / "catalog.yaml").exists(), reason="default catalog not present")
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return default_catalog()
+
+
+def man(**over: Any) -> Case:
+    """A man convicted of violence against his partner, on a suspended sentence order with a RAR."""
+    data: dict[str, Any] = {
+        "id": "story",
+        "person": {"sex": "male", "date_of_birth": "1965-03-02", "home_town": "northampton", "area": "northamptonshire"},
+        "offence": {"category": "violence", "intimate_partner_violence": True, "sexual": False, "internet_only": False},
+        "history": {"intimate_partner_violence": False, "sexual": False, "completed_programmes": []},
+        "risk": {"rosh": "medium", "ogrs3_2yr": 55.0, "ovp_2yr": 35.0, "osp_dc": "not_applicable", "osp_iic": "not_applicable",
+                 "rsr": 1.2, "sara_partner": "medium", "sara_others": "low", "mappa_level": 0},
+        "needs": {"relationships": {"score": 6, "linked_to_harm": True, "linked_to_reoffending": True},
+                  "thinking_and_behaviour": {"score": 5, "linked_to_reoffending": True}, "attitude": {"score": 3}},
+        "responsivity": {"learning_disability": False, "reads_simple_sentences": True, "needs_interpreter": False,
+                         "mental_health_prevents_group_work": False, "veteran": False, "care_responsibilities": False,
+                         "at_risk_in_group": False, "has_transport": True},
+        "motivation": "close_to_change",
+        "sentence": {"type": "suspended_sentence_order", "length_months": 24, "start": "2017-01-09", "rar_days": 20,
+                     "requirements": ["rar", "accredited_programme"]},
+    }
+    for path, value in over.items():
+        *head, last = path.split("__")
+        d = data
+        for k in head:
+            d = d.setdefault(k, {})
+        if value is None:
+            d.pop(last, None)
+        else:
+            d[last] = value
+    return Case.model_validate_json(json.dumps(data))
+
+
+def codes(findings: list[Any]) -> list[str]:
+    return [f.code for f in findings]
+
+
+def test_resolve_is_rejected_as_withdrawn_and_alternatives_are_offered(catalog: Catalog) -> None:
+    c = check_referral(man(), "resolve", catalog, on=ON)
+    assert c.verdict == "reject"
+    assert "withdrawn" in codes(c.reasons)
+    assert c.alternatives, "a rejection must offer what the officer can refer to instead"
+    s = screen(man(), catalog, on=ON)
+    resolve_needs = set(catalog.interventions["resolve"].needs)
+    for a in c.alternatives:
+        assert s.result(a.intervention).decision == "eligible"
+        assert set(a.shared_needs) <= resolve_needs and a.shared_needs
+        assert check_referral(man(), a.intervention, catalog, on=ON).verdict != "reject"
+
+
+def test_bbr_on_an_order_without_a_programme_requirement_is_rejected_for_that(catalog: Catalog) -> None:
+    case = man(sentence__requirements=["rar"])
+    assert screen(case, catalog, on=ON).result("bbr").decision == "eligible"
+    c = check_referral(case, "bbr", catalog, on=ON)
+    assert c.verdict == "reject"
+    assert codes(c.reasons) == ["requirement_missing"]
+    assert "accredited programme requirement" in c.reasons[0].text
+    # with the requirement on the order the same referral goes through
+    assert check_referral(man(), "bbr", catalog, on=ON).verdict != "reject"
+
+
+def test_twenty_rar_days_two_used_three_months_left_warns(catalog: Catalog) -> None:
+    case = man(sentence__length_months=12, sentence__start="2016-06-01",
+               rar_ledger=[{"date": "2016-07-05", "kind": "activity", "intervention": "bold_moves_victim_awareness"},
+                           {"date": "2016-07-12", "kind": "activity", "intervention": "bold_moves_victim_awareness"}])
+    ledger = rar_ledger(case, ON, catalog)
+    assert ledger is not None
+    assert (ledger.rar_days, ledger.days_used, ledger.days_left) == (20, 2, 18)
+    assert 12 <= (ledger.weeks_left or 0) <= 14
+    c = check_referral(case, "bold_moves_victim_awareness", catalog, on=ON)
+    assert {"behind_pace", "idle"} <= set(codes(c.warnings))
+    assert c.rar is not None and c.rar.days_left == 18
+
+
+def test_the_pace_warning_goes_away_when_days_are_being_delivered(catalog: Catalog) -> None:
+    weekly = [{"date": str(dt.date(2017, 1, 9) + dt.timedelta(weeks=i)), "kind": "activity"} for i in range(7)]
+    ledger = rar_ledger(man(rar_ledger=weekly), ON, catalog)
+    assert ledger is not None and ledger.days_used == 7
+    assert not {"behind_pace", "idle"} & set(codes(ledger.warnings))
+
+
+def test_supervision_recorded_as_rar_is_flagged_and_not_counted(catalog: Catalog) -> None:
+    case = man(rar_ledger=[{"date": "2017-01-16", "kind": "supervision"}, {"date": "2017-01-23", "kind": "supervision"},
+                           {"date": "2017-02-20", "kind": "activity", "intervention": "bold_moves_victim_awareness"}])
+    c = check_referral(case, "bold_moves_motivation", catalog, on=ON)
+    assert c.rar is not None and c.rar.days_used == 1 and c.rar.days_left == 19
+    assert codes(c.rar.flagged) == ["supervision_as_rar", "supervision_as_rar"]
+    assert "supervision_as_rar" in codes(c.warnings)
+
+
+def test_a_course_that_cannot_finish_before_the_order_ends_is_rejected(catalog: Catalog) -> None:
+    case = man(sentence__length_months=12, sentence__start="2016-09-01")
+    c = check_referral(case, "bold_moves_safer_relationships", catalog, on=ON)
+    assert c.verdict == "reject" and "cannot_finish" in codes(c.reasons)
+    weeks_left = (dt.date(2017, 9, 1) - ON).days / 7
+    for a in c.alternatives:
+        assert a.weeks_to_finish is None or a.weeks_to_finish <= weeks_left
+
+
+def test_missing_information_is_named_not_guessed(catalog: Catalog) -> None:
+    case = man(risk__sara_partner=None)
+    c = check_referral(case, "bbr", catalog, on=ON)
+    assert c.verdict == "reject" and c.decision == "undetermined"
+    assert "risk.sara_partner" in [m.field for m in c.missing]
+
+
+def test_group_placement_for_someone_at_risk_in_groups_is_unsuitable_with_no_invented_alternative(catalog: Catalog) -> None:
+    case = man(offence__category="sexual", offence__sexual=True, responsivity__at_risk_in_group=True,
+               sentence__requirements=["unpaid_work"], sentence__rar_days=None, sentence__unpaid_work_hours=150)
+    for pid in ("upw_group_wellingborough", "upw_group_corby"):
+        c = check_referral(case, pid, catalog, on=ON)
+        assert c.verdict == "reject"
+        assert "unsuitable_group" in codes(c.reasons)
+        assert c.alternatives == []
+        assert c.alternatives_note and "no suitable unpaid work placement" in c.alternatives_note.lower()
+
+
+def test_a_woman_on_a_mixed_placement_is_told_she_may_ask_for_a_women_only_one(catalog: Catalog) -> None:
+    case = man(person__sex="female", offence__intimate_partner_violence=False, risk__sara_partner="not_applicable",
+               sentence__requirements=["unpaid_work"], sentence__rar_days=None, sentence__unpaid_work_hours=100,
+               responsivity__care_responsibilities=True)
+    c = check_referral(case, "upw_group_wellingborough", catalog, on=ON)
+    assert c.verdict == "accept_with_warnings"
+    assert {"women_only_available", "care_responsibilities"} <= set(codes(c.warnings))
+
+
+def test_events_up_to_the_reference_date_are_applied_before_checking(catalog: Catalog) -> None:
+    case = man(events=[{"date": "2017-02-01", "kind": "risk_review", "ogrs3_2yr": 20.0},
+                       {"date": "2017-06-01", "kind": "risk_review", "ogrs3_2yr": 80.0}])
+    assert case_on(case, ON).risk.ogrs3_2yr == 20.0
+    assert check_referral(case, "tsp", catalog, on=ON).decision == "ineligible"
+    assert check_referral(case, "tsp", catalog, on=dt.date(2017, 7, 1)).decision == "eligible"
+
+
+def test_cli_check_json_carries_what_a_court_relies_on(tmp_path: Any) -> None:
+    p = tmp_path / "case.json"
+    p.write_text(man().model_dump_json())
+    res = CliRunner().invoke(cli, ["check", str(p), "resolve", "--on", "2017-03-01", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    for key in ("catalog_version", "on", "case_id", "intervention", "verdict", "reasons", "warnings", "alternatives"):
+        assert key in out
+    assert out["on"] == "2017-03-01" and out["verdict"] == "reject"
+    again = CliRunner().invoke(cli, ["check", str(p), "resolve", "--on", "2017-03-01", "--json"])
+    assert again.output == res.output
+
+
+def test_cli_check_unknown_intervention_exits_1_without_traceback(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    p = tmp_path / "case.json"
+    p.write_text(man().model_dump_json())
+    r = subprocess.run([sys.executable, "-m", "ratecard", "check", str(p), "resolv", "--on", "2017-03-01"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "resolve" in r.stderr and "Traceback" not in r.stderr
