@@ -14,6 +14,7 @@ from .case import Case, load_case, parse_case
 from .catalog import Catalog, Intervention, load_catalog
 from .catalog_diff import CatalogDiff, diff_catalogs
 from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
+from .proposal import Proposal, propose
 from .screen import InterventionResult, Reason, Screen, screen
 from .allocation import Allocation, allocate
 from .batch import BatchRow, check_rows
@@ -47,6 +48,7 @@ __all__ = [
     "Intervention",
     "InterventionResult",
     "Problem",
+    "Proposal",
     "RatecardError",
     "Reason",
     "Screen",
@@ -56,6 +58,7 @@ __all__ = [
     "load_case",
     "load_catalog",
     "parse_case",
+    "propose",
     "render_briefing",
     "screen",
 ]

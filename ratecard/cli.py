@@ -165,6 +165,28 @@ def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None
 
 
 @cli.command()
+@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD); default today.")
+@click.option("--rar-days", type=click.IntRange(1, 365), help="Maximum RAR days the court has fixed; default the case's sentence.rar_days.")
+@click.option("--order-months", type=click.IntRange(1, 120), help="Proposed order length in months; default the case's sentence.length_months.")
+@click.option("--margin-weeks", type=click.IntRange(0, 52), help="Weeks before the order ends by which everything must finish; default 4.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a summary.")
+@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+def propose(case: Path, on: dt.datetime | None, rar_days: int | None, order_months: int | None,
+            margin_weeks: int | None, as_json: bool, catalog_path: str | None) -> None:
+    """Propose requirements, an intervention package and RAR days for CASE, for a pre-sentence report."""
+    from .proposal import propose as run_propose
+    from .proposal_render import print_proposal
+
+    result = run_propose(load_case(case), _catalog(catalog_path), on=_on(on), rar_days=rar_days,
+                         order_months=order_months, margin_weeks=margin_weeks)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        print_proposal(result, Console(width=max(Console().width, 120)))
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of a case file."""
     click.echo(json.dumps(Case.model_json_schema(), indent=2))

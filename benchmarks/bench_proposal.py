@@ -1,0 +1,76 @@
+"""Time `propose` on the default catalog (or --catalog) over a few hundred cases: the example cases
+and seeded variations of them (needs, sex, home town, order length, RAR cap). Prints the median
+and 99th percentile per case; the target is a median of at most 5 ms.
+
+    PYTHONPATH=. python benchmarks/bench_proposal.py [--cases 400] [--catalog DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import time
+from pathlib import Path
+
+from ratecard import load_case, load_catalog
+from ratecard.case import Case
+from ratecard.proposal import propose
+from ratecard.screen import screen
+
+ROOT = Path(__file__).resolve().parents[1]
+ON = dt.date(2017, 3, 1)
+TOWNS = ["northampton", "kettering", "corby", "wellingborough", "daventry", "east_northamptonshire", "south_northamptonshire"]
+
+
+def variants(examples: list[Case], n: int, seed: int = 2017) -> list[tuple[Case, int | None]]:
+    rng = random.Random(seed)
+    out: list[tuple[Case, int | None]] = [(c, None) for c in examples]
+    while len(out) < n:
+        base = rng.choice(examples)
+        needs = base.needs.model_copy(update={
+            s: v.model_copy(update={"score": rng.randint(0, 8)}) if v is not None and v.score is not None else v
+            for s, v in base.needs})
+        person = base.person.model_copy(update={"sex": rng.choice(["male", "female"]), "home_town": rng.choice(TOWNS)})
+        sentence = base.sentence.model_copy(update={"length_months": rng.choice([6, 12, 18, 24, 36]), "start": None})
+        case = base.model_copy(update={"id": f"variant-{len(out)}", "needs": needs, "person": person, "sentence": sentence})
+        out.append((case, rng.choice([None, 5, 10, 15, 20, 30])))
+    return out
+
+
+def timed(fn, items) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for item in items:
+        t0 = time.perf_counter()
+        fn(item)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def report(label: str, ms: list[float]) -> None:
+    ms = sorted(ms)
+    p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))]
+    print(f"{label:<10} median {statistics.median(ms):6.2f} ms   p99 {p99:6.2f} ms   max {ms[-1]:6.2f} ms   ({len(ms)} cases)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=400)
+    ap.add_argument("--catalog", type=Path, default=None)
+    ap.add_argument("--examples", type=Path, default=ROOT / "examples" / "cases")
+    args = ap.parse_args()
+    catalog = load_catalog(args.catalog)
+    examples = [load_case(p) for p in sorted(args.examples.glob("*.yaml"))]
+    if not examples:
+        raise SystemExit(f"no example cases in {args.examples}")
+    cases = variants(examples, args.cases)
+    for case, cap in cases[:20]:  # warm up: engine compilation and first-call costs
+        propose(case, catalog, on=ON, rar_days=cap)
+    print(f"catalog {catalog.info.name} ({catalog.info.edition}), {len(catalog.interventions)} interventions, version {catalog.version}")
+    report("screen", timed(lambda cc: screen(cc[0], catalog, on=ON), cases))
+    report("propose", timed(lambda cc: propose(cc[0], catalog, on=ON, rar_days=cc[1]), cases))
+
+
+if __name__ == "__main__":
+    main()
