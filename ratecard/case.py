@@ -82,6 +82,7 @@ class Offence(_Model):
 class History(_Model):
     intimate_partner_violence: Flag = Field(None, description="history of intimate partner violence")
     sexual: Flag = Field(None, description="history of sexual offending")
+    victim_of_domestic_abuse: Flag = Field(None, description="whether they have been a victim of domestic abuse")
     completed_programmes: list[Identifier] | None = Field(None, description="programmes completed before")
 
 

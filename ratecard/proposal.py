@@ -93,6 +93,7 @@ class PackageItem(_Out):
     intervention: str
     name: str
     provider: str
+    provider_name: str
     requirement: Literal["accredited_programme", "rar", "none"]
     need: str
     also_meets: list[str]
@@ -452,7 +453,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
                                evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only))
 
     chosen = best_package(cands, weights, cap, female)
-    items = _items(chosen, needs, bit)
+    items = _items(chosen, needs, bit, catalog)
     covered = 0
     for c in chosen:
         covered |= c.mask
@@ -507,7 +508,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
     return Proposal(**proposal, text=proposal_text(proposal))
 
 
-def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int]) -> list[PackageItem]:
+def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog) -> list[PackageItem]:
     # the programme first, then by the most important need each meets; each item is credited with
     # the needs no earlier item already meets
     def top(c: Candidate) -> int:
@@ -522,7 +523,8 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
         met = [n.need for n in needs if own >> bit[n.need] & 1]
         price, basis = package_price(c.iv)
         out.append(PackageItem(
-            intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider, requirement=c.iv.requires,  # type: ignore[arg-type]
+            intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
+            provider_name=catalog.providers[c.iv.provider].name, requirement=c.iv.requires,  # type: ignore[arg-type]
             need=met[0], also_meets=met[1:], rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
             start=c.start, finish=c.finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
             price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only,

@@ -66,7 +66,7 @@ def proposal_text(p: dict[str, Any]) -> str:
         wait = f"after a waiting list of about {item.waiting_weeks} weeks, " if item.waiting_weeks else ""
         price = f"; rate-card price {_money(item.price)}" if item.price is not None else ""
         out.append(
-            f"{item.name} ({item.provider.replace('_', ' ')}) addresses {needs}{days}: it can start {wait}"
+            f"{item.name}, from {item.provider_name}, addresses {needs}{days}: it can start {wait}"
             f"around {item.start:%-d %B %Y} and finish by {item.finish:%-d %B %Y}{price}."
         )
     if p["package"]:
