@@ -53,8 +53,9 @@ def validate(path: Path | None) -> None:
 @click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD) for ages and time left; default today.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--explain", is_flag=True, help="List every criterion met, also for eligible interventions.")
 @click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
-def screen(case: Path, on: dt.datetime | None, as_json: bool, catalog_path: str | None) -> None:
+def screen(case: Path, on: dt.datetime | None, as_json: bool, explain: bool, catalog_path: str | None) -> None:
     """Screen CASE (a YAML or JSON file) against every intervention in the catalog."""
     from .render import print_screen
     from .screen import screen as run_screen
@@ -64,7 +65,7 @@ def screen(case: Path, on: dt.datetime | None, as_json: bool, catalog_path: str 
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     else:
-        print_screen(result, Console(width=max(Console().width, 120)))
+        print_screen(result, Console(width=max(Console().width, 120)), explain=explain)
 
 
 _ON = click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD); default today.")

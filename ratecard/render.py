@@ -26,13 +26,14 @@ def _value(v: Any) -> str:
     return str(v)
 
 
-def _why(r: InterventionResult) -> Text:
+def _why(r: InterventionResult, explain: bool) -> Text:
     t = Text()
     if r.decision == "eligible" and not r.reasons:
         t.append("Open to everyone: no criteria.")
-    shown = r.reasons if r.decision != "eligible" else r.reasons[:0]
-    if r.decision == "eligible" and r.reasons:
-        t.append(f"All {len(r.reasons)} criteria met.")
+    shown = r.reasons if r.decision != "eligible" or explain else []
+    if r.decision == "eligible" and r.reasons and not explain:
+        n = len(r.reasons)
+        t.append(f"All {n} criteria met." if n > 1 else "Its one criterion is met.")
     for reason in shown:
         if len(t):
             t.append("\n")
@@ -44,7 +45,8 @@ def _why(r: InterventionResult) -> Text:
     return t
 
 
-def screen_table(s: Screen, verbose: bool = False) -> Group:
+def screen_table(s: Screen, explain: bool = False) -> Group:
+    """The screen as a table; `explain` also lists each criterion an eligible person meets."""
     head = Text()
     head.append(f"Screen of case {s.case_id} on {s.on}\n", style="bold")
     head.append(f"Catalog: {s.catalog}, version {s.catalog_version}\n")
@@ -55,19 +57,20 @@ def screen_table(s: Screen, verbose: bool = False) -> Group:
         f"{counts['eligible']} eligible, {counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
     )
     if s.missing:
-        head.append("Information still missing: ", style="yellow")
-        head.append("; ".join(f"{m.field} ({m.label})" for m in s.missing) + "\n", style="yellow")
-    table = Table(box=box.SIMPLE_HEAVY, show_lines=False, expand=False)
-    table.add_column("Intervention", ratio=2)
-    table.add_column("Decision")
-    table.add_column("Why", ratio=4)
-    table.add_column("Availability", ratio=2)
+        head.append("Information still missing (each would settle an undetermined result):\n", style="yellow")
+        for m in s.missing:
+            head.append(f"  - {m.field}: {m.label}\n", style="yellow")
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=True)
+    table.add_column("Intervention", ratio=3, overflow="fold")
+    table.add_column("Decision", no_wrap=True)
+    table.add_column("Why", ratio=6, overflow="fold")
+    table.add_column("Availability", ratio=3)
     for r in sorted(s.results, key=lambda r: (_ORDER[r.decision], r.intervention)):
-        why = _why(r) if verbose or r.decision != "eligible" else _why(r)
+        why = _why(r, explain)
         warn = "\n".join(w.text for w in r.warnings)
         table.add_row(f"{r.name}\n[dim]{r.intervention}[/dim]", Text(r.decision, style=_STYLE[r.decision]), why, warn)
     return Group(head, table)
 
 
-def print_screen(s: Screen, console: Console | None = None) -> None:
-    (console or Console()).print(screen_table(s))
+def print_screen(s: Screen, console: Console | None = None, explain: bool = False) -> None:
+    (console or Console()).print(screen_table(s, explain))

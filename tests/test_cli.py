@@ -113,3 +113,16 @@ def test_schema_describes_the_case(tmp_path: Path) -> None:
     )
     assert schema["required"] == ["id"]
     assert schema.get("additionalProperties") is False
+
+
+def test_screen_table_for_people_names_what_is_missing_and_why(tmp_path: Path) -> None:
+    case = ROOT / "examples" / "cases" / "no-risk-scores.yaml"
+    r = run("screen", str(case), "--on", "2017-03-01", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "version sha256:" in out and "2017-03-01" in out
+    assert "Information still missing" in out and "risk.sara_partner" in out
+    assert "Needs: risk.sara_partner" in out  # BBR's row says what would decide it
+    assert "✗ For women." in out  # an ineligible row shows the criterion that failed
+    plain = run("screen", str(case), "--on", "2017-03-01", "--explain", cwd=tmp_path).stdout
+    assert "✓ For people aged 18 or over." in plain and "✓ For people aged 18 or over." not in out
