@@ -56,6 +56,8 @@ def screen_table(s: Screen, explain: bool = False) -> Group:
     head.append(
         f"{counts['eligible']} eligible, {counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
     )
+    for w in s.warnings:
+        head.append(f"Warning: {w.text}\n", style="bold yellow")
     if s.missing:
         head.append("Information still missing (each would settle an undetermined result):\n", style="yellow")
         for m in s.missing:

@@ -38,7 +38,8 @@ class MissingField(_Out):
 
 class Warning(_Out):
     code: Literal[
-        "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown"
+        "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
+        "unknown_town",
     ]
     text: str
 
@@ -60,6 +61,7 @@ class Screen(_Out):
     case_id: str
     derived: dict[str, Any]
     missing: list[MissingField]
+    warnings: list[Warning]  # about the case as a whole
     results: list[InterventionResult]
 
     def result(self, intervention: str) -> InterventionResult:
@@ -187,8 +189,18 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
         "case_id": case.id,
         "derived": dict(sorted(ev.derived.items())),
         "missing": [{"field": f, "label": _label(f, registry)} for f in sorted(all_missing)],
+        "warnings": _case_warnings(case, catalog),
         "results": results,
     })
+
+
+def _case_warnings(case: Case, catalog: Catalog) -> list[dict[str, str]]:
+    town = case.person.home_town
+    if town is not None and town not in catalog.towns:
+        known = ", ".join(sorted(catalog.towns))
+        return [{"code": "unknown_town", "text": f"Home town '{town}' is not a town of any area in the catalog ({known}); "
+                 "check the spelling: reachability cannot be checked."}]
+    return []
 
 
 def _values(fields: tuple[str, ...], known: dict[str, Any]) -> dict[str, Any]:

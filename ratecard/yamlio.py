@@ -207,6 +207,8 @@ def _plain(e: dict[str, Any]) -> str:
         return "unknown field; check the spelling against the documented fields (docs/formats.md)"
     if t == "missing":
         return "is required here"
+    if t == "string_pattern_mismatch":
+        return f"{shown} is not a lower-case identifier; write it like northampton or east_northamptonshire"
     if t == "literal_error":
         expected = e.get("ctx", {}).get("expected", "")
         return f"{shown} is not one of the allowed values: {expected}"

@@ -182,3 +182,10 @@ def test_every_example_case_screens_every_intervention(path):
     for r in s.results:
         assert r.reasons or r.decision == "eligible"
         assert (r.decision == "undetermined") == bool(r.missing)
+
+
+def test_a_misspelt_home_town_is_flagged_not_silently_treated_as_far_away():
+    s = screen(to_case(_base(person__home_town="northamptn")), on=ON)
+    assert [w.code for w in s.warnings] == ["unknown_town"]
+    assert "northamptn" in s.warnings[0].text
+    assert screen(to_case(_base()), on=ON).warnings == []
