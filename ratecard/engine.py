@@ -176,7 +176,7 @@ class Engine:
                 stages[s][name] = _stage(s, *earlier, _some_missing(used))
                 self._derived_action[name] = (did, d.otherwise)
         self.final_stage = final = n - 1
-        self._rule_fields: list[tuple[Rule, tuple[str, ...]]] = []
+        self._rule_fields: list[tuple[Rule, frozenset[str]]] = []
         for i, r in enumerate(rules.all_rules()):
             # A rule fires only when it stops the person passing (a criterion that is false, an
             # exclusion that is true), or when it lets them pass although a field it reads is
@@ -196,7 +196,7 @@ class Engine:
                 name = by_condition.setdefault(sig, f"{prefix}{len(by_condition)}")
                 stages[final][name] = body
                 self._rule_action.setdefault(name, []).append((r.id, value))
-            self._rule_fields.append((r, used))
+            self._rule_fields.append((r, frozenset(used)))
         for stage in stages:
             # Every assert must match some rule: deleting the session of a fact that matched
             # nothing crashes durable_rules (heap corruption, seen as a segfault), and not
@@ -206,6 +206,7 @@ class Engine:
         self.contains = {f: frozenset(v) for f, v in comp.contains.items()}
         self.list_fields = frozenset(f for f in comp.used if rules.registry[f].kind == "list")
         self._stage_fields = [tuple(sorted(f)) for f in stage_fields]
+        self._final_fields = frozenset(stage_fields[final])
         self._active = [len(st) > 1 for st in stages]
         try:
             # durable_rules takes the actions out of the definition it is given, so give it a copy
@@ -267,10 +268,11 @@ class Engine:
             finally:
                 for s in opened:
                     _dre.delete_state(self._handles[s], sid)
+        absent = {f for f in self._final_fields if known.get(f) is None}
         for r, used in self._rule_fields:
             if r.id not in outcomes:
-                decided = all(known.get(f) is not None for f in used)
-                outcomes[r.id] = (r.kind == "criterion") if decided else None
+                # no firing: passed if every field was there (then the rule was decided), else unknown
+                outcomes[r.id] = None if absent and not used.isdisjoint(absent) else (r.kind == "criterion")
         return Evaluation(derived, outcomes)
 
     def _fire(self, stage: int, fact: dict[str, Any], opened: list[int]) -> list[str]:
