@@ -54,6 +54,8 @@ class CatalogInfo(_M):
     edition: Text
     as_of: dt.date
     illustrative_note: str | None = None
+    # how long before an order ends a proposed intervention must finish; None: the proposal's default
+    proposal_margin_weeks: Annotated[int, Field(ge=0, le=26)] | None = None
     areas: list[Area] = Field(min_length=1)
 
 

@@ -170,7 +170,7 @@ def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None
 @click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD); default today.")
 @click.option("--rar-days", type=click.IntRange(1, 365), help="Maximum RAR days the court has fixed; default the case's sentence.rar_days.")
 @click.option("--order-months", type=click.IntRange(1, 120), help="Proposed order length in months; default the case's sentence.length_months.")
-@click.option("--margin-weeks", type=click.IntRange(0, 52), help="Weeks before the order ends by which everything must finish; default 4.")
+@click.option("--margin-weeks", type=click.IntRange(0, 52), help="Weeks before the order ends by which everything must finish; default the catalog's proposal_margin_weeks, else 4.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a summary.")
 @click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
 def propose(case: Path, on: dt.datetime | None, rar_days: int | None, order_months: int | None,

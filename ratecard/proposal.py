@@ -107,6 +107,7 @@ class PackageItem(_Out):
     price_basis: str
     evidence: str
     women_only: bool
+    ongoing: bool = False  # no fixed length: continues until the order ends
     illustrative: list[str]
 
 
@@ -278,8 +279,18 @@ def _barriers(r: InterventionResult, iv: Intervention, pathway: str | None,
     # time before place: a waiting list that outlasts the order cannot be solved by travelling
     if window is None:
         out.append(("information_missing", "Order length not given: cannot check that it can finish in time (give --order-months).", ["sentence.length_months"]))
-    elif iv.weeks is None:
+    elif iv.weeks is None and iv.requires != "none":
         out.append(("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.", [f"{iv.id}.weeks"]))
+    elif iv.weeks is None:
+        # an ongoing service with no fixed length needs no requirement: the person takes part for
+        # as long as the order lasts, so it only has to be able to start before the margin
+        begin, end = window
+        wait = iv.status.waiting_weeks or 0
+        start = begin + _weeks(wait)
+        latest = end - _weeks(margin)
+        if start > latest:
+            out.append(("waiting_list_too_long", f"Could start only on {start}: a waiting list of {wait} weeks, but the order ends on {end}"
+                                                 f" and it must start by {latest} ({margin} weeks' margin).", []))
     else:
         begin, end = window
         wait = iv.status.waiting_weeks or 0
@@ -405,7 +416,8 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
 
     `rar_days` is the maximum the court has fixed (default: the case's sentence.rar_days, if any);
     `order_months` the proposed order length (default: the case's sentence.length_months);
-    `margin_weeks` how long before the order ends everything must finish (default 4).
+    `margin_weeks` how long before the order ends everything must finish (default: the catalog's
+    proposal_margin_weeks, else 4).
     """
     from . import default_catalog
     from .proposal_text import proposal_text
@@ -415,7 +427,12 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
     if order_months is not None:
         case = case.model_copy(update={"sentence": case.sentence.model_copy(update={"length_months": order_months})})
     cap = rar_days if rar_days is not None else case.sentence.rar_days
-    margin = DEFAULT_MARGIN_WEEKS if margin_weeks is None else margin_weeks
+    if margin_weeks is not None:
+        margin = margin_weeks
+    elif catalog.info.proposal_margin_weeks is not None:
+        margin = catalog.info.proposal_margin_weeks
+    else:
+        margin = DEFAULT_MARGIN_WEEKS
     screened = screen(case, catalog, on=on)
     dates = order_dates(case, on)
     window = (max(dates[0], on), dates[1]) if dates else None
@@ -444,12 +461,14 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
                 intervention=iv.id, needs=met, why=why, also=[b[0] for b in more if b[0] != why],
                 text=" ".join(b[1] for b in barriers), missing=sorted({m for b in barriers for m in b[2]})))
             continue
-        assert window is not None and iv.weeks is not None
+        assert window is not None
         start = window[0] + _weeks(iv.status.waiting_weeks or 0)
+        # ongoing services (no fixed length) count as finishing when the order ends
+        finish = window[1] if iv.weeks is None else start + _weeks(iv.weeks)
         price, _ = package_price(iv)
         cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" else 0,
                                programme=iv.requires == "accredited_programme", start=start,
-                               finish=start + _weeks(iv.weeks), price=price,
+                               finish=finish, price=price,
                                evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only))
 
     chosen = best_package(cands, weights, cap, female)
@@ -527,7 +546,7 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             provider_name=catalog.providers[c.iv.provider].name, requirement=c.iv.requires,  # type: ignore[arg-type]
             need=met[0], also_meets=met[1:], rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
             start=c.start, finish=c.finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
-            price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only,
+            price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
             illustrative=list(c.iv.illustrative),
         ))
     return out

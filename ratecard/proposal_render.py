@@ -27,7 +27,7 @@ def proposal_view(p: Proposal) -> Group:
     for i in p.package:
         needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
         price = f"£{i.price:,.2f}" if i.price is not None else i.price_basis
-        table.add_row(i.name, needs, i.requirement, str(i.rar_days or "-"), str(i.start), str(i.finish), price)
+        table.add_row(i.name, needs, i.requirement, str(i.rar_days or "-"), str(i.start), f"{i.finish} (ongoing)" if i.ongoing else str(i.finish), price)
     unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs")
     unmet.add_column("Need")
     unmet.add_column("Why")

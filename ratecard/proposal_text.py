@@ -65,14 +65,17 @@ def proposal_text(p: dict[str, Any]) -> str:
         days = f", {item.rar_days} RAR days" if item.rar_days else ""
         wait = f"after a waiting list of about {item.waiting_weeks} weeks, " if item.waiting_weeks else ""
         price = f"; rate-card price {_money(item.price)}" if item.price is not None else ""
+        end = (f"continue until the order ends on {item.finish:%-d %B %Y} (an ongoing service with no fixed length)"
+               if item.ongoing else f"finish by {item.finish:%-d %B %Y}")
         out.append(
             f"{item.name}, from {item.provider_name}, addresses {needs}{days}: it can start {wait}"
-            f"around {item.start:%-d %B %Y} and finish by {item.finish:%-d %B %Y}{price}."
+            f"around {item.start:%-d %B %Y} and {end}{price}."
         )
     if p["package"]:
         out.append(
             "These address the person's needs in order of priority (needs linked to risk of harm first, then to "
-            "reoffending) and every one is open to them, within reach of their home and able to finish before the order ends."
+            "reoffending) and every one is open to them, within reach of their home and able to finish (or, for an ongoing "
+            "service, start) in time before the order ends."
         )
     for u in p["unmet_needs"]:
         why = _WHY_WORDS[u.why]

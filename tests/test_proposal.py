@@ -421,3 +421,97 @@ def test_ties_go_to_the_stronger_evidence_then_the_shorter_wait_then_the_lower_p
     assert pick({"status": wl.model_copy(update={"state": "waiting_list", "waiting_weeks": 3})}, {}) == "a4"
     assert pick({}, {"price": price.model_copy(update={"amount": 50.0})}) == "a4"
     assert pick({}, {}) == "a3"  # all else equal: by id
+
+
+# ---- the margin: catalog, flag, default --------------------------------------------------------------
+
+
+def _with_margin(cat: Catalog, margin: int | None) -> Catalog:
+    info = cat.info.model_copy(update={"proposal_margin_weeks": margin})
+    out = Catalog(info, cat.providers, cat.interventions, cat.rules, cat.version, cat.source)
+    out.__dict__["_engine"] = BASE.engine
+    return out
+
+
+def test_the_catalog_sets_the_margin_and_the_flag_overrides_it() -> None:
+    # a 41-week course on a 12-month order from 1 March 2017: finishes 11 weeks and a day before the end
+    cat = _world({"a4": {"needs": ["attitude"], "weeks": 41}})
+    case = Case.model_validate({"id": "margin", "person": {"sex": "male", "date_of_birth": dt.date(1980, 1, 1), "home_town": "alpha"},
+                                "responsivity": {"at_risk_in_group": False},
+                                "needs": {"attitude": {"score": 5, "linked_to_reoffending": True}},
+                                "sentence": {"type": "community_order", "length_months": 12}})
+
+    def proposed(c: Catalog, flag: int | None = None) -> tuple[int, list[str]]:
+        p = propose(case, c, on=ON, margin_weeks=flag)
+        return p.margin_weeks, [i.intervention for i in p.package]
+
+    assert BASE.info.proposal_margin_weeks is None
+    assert proposed(cat) == (4, ["a4"])  # neither set: 4 weeks
+    assert proposed(_with_margin(cat, 12)) == (12, [])  # the catalog's 12 weeks leave no time
+    assert proposed(_with_margin(cat, 12), flag=2) == (2, ["a4"])  # the flag wins
+    assert proposed(cat, flag=11) == (11, ["a4"]) and proposed(cat, flag=12) == (12, [])
+    p = propose(case, _with_margin(cat, 12), on=ON)
+    (unmet,) = p.unmet_needs
+    assert unmet.why == "order_too_short" and "12 weeks' margin" in unmet.text
+
+
+def test_the_default_catalog_sets_a_margin_of_four_weeks_and_a_bad_margin_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from ratecard.errors import RatecardError
+
+    assert _default().info.proposal_margin_weeks == 4
+    folder = tmp_path / "cat"
+    shutil.copytree(FIXTURE / "catalog", folder / "catalog")
+    shutil.copytree(FIXTURE / "rules", folder / "rules")
+    info = folder / "catalog" / "catalog.yaml"
+    info.write_text(info.read_text() + "proposal_margin_weeks: 27\n")
+    with pytest.raises(RatecardError) as err:
+        load_catalog(folder)
+    assert "proposal_margin_weeks" in str(err.value) and "catalog.yaml" in str(err.value)
+
+
+# ---- ongoing services (no fixed length) ---------------------------------------------------------------
+
+
+def test_an_ongoing_service_counts_as_finishing_with_the_order_but_a_requirement_needs_its_weeks() -> None:
+    case = Case.model_validate({"id": "ongoing", "person": {"sex": "male", "date_of_birth": dt.date(1980, 1, 1), "home_town": "alpha"},
+                                "responsivity": {"at_risk_in_group": False},
+                                "needs": {"attitude": {"score": 5, "linked_to_reoffending": True}},
+                                "sentence": {"type": "community_order", "length_months": 12}})
+    free = propose(case, _world({"a4": {"needs": ["attitude"], "weeks": None, "requires": "none", "rar_days": None}}), on=ON)
+    (item,) = free.package
+    assert item.intervention == "a4" and item.ongoing and item.finish == free.order_end and item.rar_days == 0
+    assert "until the order ends" in free.text
+    rar = propose(case, _world({"a4": {"needs": ["attitude"], "weeks": None}}), on=ON)
+    assert rar.package == []
+    (unmet,) = rar.unmet_needs
+    assert unmet.why == "information_missing" and unmet.missing == ["a4.weeks"]
+    # an ongoing service must still be able to start before the margin
+    late = propose(case, _world({"a4": {"needs": ["attitude"], "weeks": None, "requires": "none", "rar_days": None,
+                                        "status": BASE.interventions["a4"].status.model_copy(
+                                            update={"state": "waiting_list", "waiting_weeks": 50})}}), on=ON)
+    assert late.package == [] and late.unmet_needs[0].why == "waiting_list_too_long"
+
+
+@needs_default
+def test_circles_of_support_is_proposed_as_an_ongoing_service_for_a_sexual_offence() -> None:
+    p = propose(_example("internet-only-sexual-offence"), _default(), on=ON)
+    (cosa,) = [i for i in p.package if i.intervention == "cosa"]
+    assert cosa.ongoing and cosa.finish == p.order_end and cosa.requirement == "none"
+    assert "information_missing" not in [x.why for x in p.not_proposed if x.intervention in ("cosa", "opd_pathway")]
+    assert "Circles of Support" in p.text and "until the order ends" in p.text
+
+
+@needs_default
+def test_bold_moves_wait_past_the_order_leaves_the_need_unmet_with_that_reason() -> None:
+    p = propose(_example("dv-corby-attitude-bold-moves-wait-outlasts-order"), _default(), on=ON)
+    assert p.package == []
+    (unmet,) = [u for u in p.unmet_needs if u.need == "attitude"]
+    assert unmet.priority == "harm" and unmet.why == "waiting_list_too_long"
+    assert unmet.text.startswith("bold_moves_safer_relationships:") and "waiting list of 32 weeks" in unmet.text
+    assert "The need for attitudes (linked to risk of harm) is not met: the waiting list" in p.text
+    # with time for the wait the same course would be in reach of the reason list: not the waiting list
+    longer = propose(_example("dv-corby-attitude-bold-moves-wait-outlasts-order"), _default(), on=ON, order_months=24)
+    (np_,) = [x for x in longer.not_proposed if x.intervention == "bold_moves_safer_relationships"]
+    assert np_.why == "not_reachable"
