@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from .case import Case, case_from_document, load_case
 from .catalog import Catalog
-from .errors import InputError, Problem, RatecardError
+from .errors import InputError, RatecardError, UnknownInterventionError
 from .findings import Out
 from .referral import ReferralCheck, check_referral
 from .yamlio import Document
@@ -55,7 +55,8 @@ def _format(path: Path, text: str) -> Format:
 def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
     """(line, raw row) pairs; a raw row is a dict, or an error message when the line cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Excel starts the CSV files it saves with a byte-order mark
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise BatchError(f"{path}: cannot read the batch file ({e}); give a JSON Lines or CSV file") from None
     if _format(path, text) == "jsonl":
@@ -67,14 +68,18 @@ def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
             except json.JSONDecodeError as e:
                 yield n, f"not valid JSON ({e.msg} at column {e.colno})"
         return
-    reader = csv.DictReader(io.StringIO(text))
+    first = text.split("\n", 1)[0]
+    # Excel in many European locales separates CSV columns with semicolons
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = reader.fieldnames or []
     if "case" not in header or "intervention" not in header:
-        raise BatchError(f"{path}:1: a CSV batch needs a header row with the columns 'case' and 'intervention' (found: {', '.join(header) or 'none'})")
+        raise BatchError(f"{path}:1: a CSV batch needs a header row with the columns 'case' and 'intervention' "
+                         f"(found: {', '.join(header) or 'none'}); a JSON Lines batch needs one {{...}} object a line")
     for rec in reader:
-        line = reader.line_num
+        at = reader.line_num
         if None in rec:
-            yield line, "more values than header columns"
+            yield at, "more values than header columns"
             continue
         row: dict[str, Any] = {k: v for k, v in rec.items() if v not in (None, "")}
         # an inline case in a CSV cell is JSON text
@@ -82,9 +87,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
             try:
                 row["case"] = json.loads(row["case"])
             except json.JSONDecodeError as e:
-                yield line, f"case: the inline case is not valid JSON ({e.msg})"
+                yield at, f"case: the inline case is not valid JSON ({e.msg})"
                 continue
-        yield line, row
+        yield at, row
 
 
 def _case(value: Any, base: Path, line: int, cache: dict[str, Case]) -> tuple[Case | None, str | None, list[RowError]]:
@@ -95,7 +100,8 @@ def _case(value: Any, base: Path, line: int, cache: dict[str, Case]) -> tuple[Ca
             try:
                 cache[key] = load_case(p)
             except InputError as e:
-                return None, value, [RowError(field=f"case.{x.where}" if x.where else "case", message=str(x)) for x in e.problems]
+                hint = "" if Path(value).is_absolute() else f" (a case path is read relative to the batch file's folder, {base})"
+                return None, value, [RowError(field=f"case.{x.where}" if x.where else "case", message=str(x) + hint) for x in e.problems]
         return cache[key], value, []
     if isinstance(value, dict):
         try:
@@ -139,7 +145,7 @@ def _one(i: int, line: int, raw: Any, base: Path, catalog: Catalog, on: dt.date,
         errors.append(RowError(field="intervention", message="missing: give an intervention id"))
         iv = None
     elif iv not in catalog.interventions:
-        errors.append(RowError(field="intervention", message=f"no intervention '{iv}' in the catalog"))
+        errors.append(RowError(field="intervention", message=str(UnknownInterventionError(iv, sorted(catalog.interventions)))))
     case, label, case_errors = _case(raw.get("case"), base, line, cache)
     errors += case_errors
     if errors or case is None or iv is None:

@@ -126,20 +126,32 @@ def check_batch(file: Path, on: dt.datetime | None, catalog_path: str | None, ou
     from .batch import check_rows, count_rows
 
     cat = _catalog(catalog_path)
-    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    total = count_rows(file)
+    if total == 0:
+        raise RatecardError(f"{file}: no rows to check; give one (case, intervention) row a line")
+    try:
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+    except OSError as e:
+        raise RatecardError(f"{output}: cannot write the results ({e.strerror}); give another --output path") from None
     checked = errors = 0
+    bad: list[int] = []
     try:
         # a progress bar only for a person watching; never in a pipe or a log
         with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
-            task = bar.add_task("Checking referrals", total=count_rows(file))
+            task = bar.add_task("Checking referrals", total=total)
             for row in check_rows(file, cat, on=_on(on), progress=lambda i: bar.update(task, completed=i)):
                 out.write(row.model_dump_json() + "\n")
                 checked += row.status == "checked"
-                errors += row.status == "error"
+                if row.status == "error":
+                    bad.append(row.row)
     finally:
         if output:
             out.close()
-    click.echo(f"{checked} checked, {errors} rows with errors", err=True)
+    summary = f"{checked} checked, {len(bad)} row{'s' if len(bad) != 1 else ''} with errors"
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
+        summary += f" (row{'s' if len(bad) != 1 else ''} {shown}: see their 'errors', fix them and check those rows again)"
+    click.echo(summary, err=True)
 
 
 @cli.command()

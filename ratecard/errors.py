@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 
@@ -51,6 +52,7 @@ class CatalogError(InputError):
 
 class UnknownInterventionError(RatecardError):
     def __init__(self, intervention: str, known: list[str]):
-        close = [k for k in known if intervention.lower() in k or k in intervention.lower()][:5]
+        close = [k for k in known if intervention.lower() in k or k in intervention.lower()]
+        close = (close or difflib.get_close_matches(intervention.lower(), known, n=3, cutoff=0.6))[:5]
         hint = f" Did you mean: {', '.join(close)}?" if close else " Run 'ratecard screen' to list them."
         super().__init__(f"No intervention with id '{intervention}' in the catalog.{hint}")

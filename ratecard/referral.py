@@ -32,6 +32,9 @@ _REQUIREMENT = {
 # availability warnings from the screen that stop a referral, and those that only warn
 _BLOCKING = {"withdrawn", "suspended", "cannot_finish", "other_area"}
 _MISSING_FROM_WARNING = {"order_length_unknown": "sentence.length_months"}
+# the inspectors saw a woman outside Northampton who could not reach the Good Loaf: a course out of
+# reach is no referral, unless the case records that the person has transport to get there
+_UNREACHABLE = "not_near_home"
 
 
 class Alternative(Out):
@@ -93,6 +96,9 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
     for w in r.warnings:
         if w.code in _BLOCKING:
             reasons.append(Finding(code=w.code, text=w.text))
+        elif w.code == _UNREACHABLE and case.responsivity.has_transport is not True:
+            reasons.append(Finding(code="not_reachable", text=f"Not reachable: {w.text[0].lower()}{w.text[1:]} "
+                                   "The case does not record transport to get there."))
         elif w.code in _MISSING_FROM_WARNING:
             missing.append(_MISSING_FROM_WARNING[w.code])
             reasons.append(Finding(code="information_missing", text=w.text))
@@ -127,7 +133,7 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
         # a placement is replaced only by another placement, and a placement never replaces a course
         if is_placement(iv) != is_placement(target):
             continue
-        shared = [n for n in target.needs if n in iv.needs]
+        shared: list[str] = [n for n in target.needs if n in iv.needs]
         if not shared and not is_placement(target):
             continue
         # ledger warnings are about the case, not the alternative: the rejection already shows them

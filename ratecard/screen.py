@@ -117,6 +117,12 @@ def availability(iv: Intervention, case: Case, on: dt.date, catalog: Catalog) ->
     return [Warning(**w) for w in _availability(iv, _Whereabouts.of(case, on, catalog))]
 
 
+def _weeks_text(weeks: float) -> str:
+    # rounding 5.9 weeks up to "6" beside a 6-week course reads as if it would fit: round down
+    whole = int(weeks)
+    return f"{whole} week{'s' if whole != 1 else ''}" + (f" and {round((weeks - whole) * 7)} days" if weeks != whole else "")
+
+
 def _availability(iv: Intervention, at: _Whereabouts) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     st = iv.status
@@ -130,7 +136,7 @@ def _availability(iv: Intervention, at: _Whereabouts) -> list[dict[str, str]]:
             out.append({"code": "order_length_unknown", "text": "Order length not given: cannot check that it can finish in time."})
         elif wait + (iv.weeks or 0) > at.weeks_left:
             parts = (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks or 0} weeks to complete"
-            out.append({"code": "cannot_finish", "text": f"Cannot finish before the order ends: {parts}, with {at.weeks_left:.0f} weeks left on the order."})
+            out.append({"code": "cannot_finish", "text": f"Cannot finish before the order ends: {parts}, with {_weeks_text(at.weeks_left)} left on the order."})
     town, home_area = at.town, at.home_area
     if home_area is not None and home_area != iv.area:
         out.append({"code": "other_area", "text": f"Delivered in {iv.area}, not in the person's area ({home_area})."})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from ratecard.case import NEED_SECTIONS, Case
+from ratecard.case import NEED_SECTIONS, Case, Requirement
 
 ON = dt.date(2017, 3, 1)
 
@@ -71,3 +71,42 @@ def to_case(d: dict[str, Any]) -> Case:
 
 
 cases = case_dicts.map(to_case)
+
+
+# After sentence: the order's requirements, RAR days and unpaid work hours, the RAR-day ledger and
+# events. Dates run past ON so that entries and events after the reference date are generated too.
+_REQUIREMENTS = list(get_args(Requirement))
+_IDS = ["bold_moves_victim_awareness", "bold_moves_motivation", "crc_ete", "s2s_drr_group", "bbr", "upw_good_loaf", "elsewhere"]
+_ledger = st.lists(st.fixed_dictionaries(
+    {"date": st.dates(dt.date(2015, 1, 1), dt.date(2017, 6, 1)).map(str), "kind": st.sampled_from(["activity", "supervision"])},
+    optional={"intervention": st.sampled_from(_IDS)}), max_size=8)
+_events = st.lists(st.one_of(
+    st.fixed_dictionaries({"date": st.dates(dt.date(2015, 1, 1), dt.date(2017, 6, 1)).map(str), "kind": st.just("risk_review"),
+                           "rosh": st.sampled_from(["low", "medium", "high", "very_high"])}),
+    st.fixed_dictionaries({"date": st.dates(dt.date(2015, 1, 1), dt.date(2017, 6, 1)).map(str),
+                           "kind": st.sampled_from(["breach", "motivation_change"]),
+                           "motivation": st.sampled_from(["close_to_change", "not_close_to_change", "low"])}),
+), max_size=3)
+
+
+@st.composite
+def _post_sentence(draw: st.DrawFn) -> dict[str, Any]:
+    d: dict[str, Any] = dict(draw(case_dicts))
+    sentence: dict[str, Any] = dict(d.get("sentence", {}))
+    reqs = draw(_opt(st.lists(st.sampled_from(_REQUIREMENTS), unique=True, max_size=4)))
+    if reqs is not None:
+        sentence["requirements"] = reqs
+    if (reqs is None or "rar" in reqs) and draw(st.booleans()):
+        sentence["rar_days"] = draw(st.integers(1, 40))
+    if draw(st.booleans()):
+        sentence["unpaid_work_hours"] = draw(st.integers(20, 300))
+    d["sentence"] = sentence
+    if draw(st.booleans()):
+        d["rar_ledger"] = draw(_ledger)
+    if draw(st.booleans()):
+        d["events"] = draw(_events)
+    return d
+
+
+post_sentence_dicts = _post_sentence()
+post_sentence_cases = post_sentence_dicts.map(to_case)

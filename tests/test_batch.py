@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from ratecard import load_catalog
 from ratecard.batch import check_rows
-from ratecard.cli import cli
+from ratecard.cli import cli, main
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 ON = dt.date(2017, 3, 1)
@@ -64,5 +65,46 @@ def test_cli_writes_one_json_line_per_row_and_no_progress_bar_in_a_pipe(tmp_path
     lines = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert [x["status"] for x in lines] == ["checked", "error"]
     assert lines[1]["errors"][0]["field"] == "case"
-    assert "1 checked, 1 rows with errors" in res.output
+    assert "1 checked, 1 row with errors (row 2:" in res.output
     assert "Checking" not in res.output
+
+
+def test_csv_saved_by_excel_with_a_byte_order_mark_or_semicolons_is_read(tmp_path: Path) -> None:
+    (tmp_path / "g.json").write_text(json.dumps(GOOD))
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfcase,intervention\r\ng.json,prog\r\n")
+    semi = tmp_path / "semi.csv"
+    semi.write_text("case;intervention\ng.json;prog\n")
+    for f in (bom, semi):
+        out = list(check_rows(f, load_catalog(MINI), on=ON))
+        assert [r.status for r in out] == ["checked"], out
+
+
+def test_error_rows_say_what_to_do(tmp_path: Path) -> None:
+    f = write_jsonl(tmp_path / "b.jsonl", [{"case": GOOD, "intervention": "progg"},
+                                           {"case": "cases/g.json", "intervention": "prog"}])
+    out = list(check_rows(f, load_catalog(MINI), on=ON))
+    assert "Did you mean: prog?" in out[0].errors[0].message
+    assert "relative to the batch file's folder" in out[1].errors[0].message and str(tmp_path) in out[1].errors[0].message
+
+
+def test_cli_user_mistakes_exit_1_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "g.json").write_text(json.dumps(GOOD))
+    f = write_jsonl(tmp_path / "b.jsonl", [{"case": "g.json", "intervention": "prog"}])
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    for args, message in (([str(empty)], "no rows to check"),
+                          ([str(f), "-o", str(tmp_path / "no" / "o.jsonl")], "cannot write the results")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["check-batch", *args, "--catalog", str(MINI)])
+        assert exit_.value.code == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
+def test_cli_summary_names_the_rows_with_errors(tmp_path: Path) -> None:
+    (tmp_path / "g.json").write_text(json.dumps(GOOD))
+    f = write_jsonl(tmp_path / "b.jsonl", ["{bad", {"case": "g.json", "intervention": "prog"}, {"case": "g.json"}])
+    r = CliRunner().invoke(cli, ["check-batch", str(f), "--on", "2017-03-01", "--catalog", str(MINI), "-o", str(tmp_path / "o.jsonl")])
+    assert r.exit_code == 0
+    assert "1 checked, 2 rows with errors (rows 1, 3:" in r.output

@@ -1,4 +1,4 @@
-"""Invariants of the referral check and the batch, on generated cases (mini catalog, for speed)."""
+"""Invariants of the checks after sentence, on generated cases (tests/cases.py) and the default catalog."""
 
 from __future__ import annotations
 
@@ -7,108 +7,128 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ratecard import Case, load_catalog
+from ratecard import Case, default_catalog
+from ratecard.allocation import allocate
 from ratecard.batch import check_rows
+from ratecard.catalog import default_catalog_path
 from ratecard.events import case_on
+from ratecard.facts import order_dates
+from ratecard.ledger import rar_ledger
 from ratecard.referral import check_referral
 from ratecard.screen import screen
+from tests.cases import ON, post_sentence_cases, post_sentence_dicts
 
-MINI = load_catalog(Path(__file__).parent / "fixtures" / "mini")
-ON = dt.date(2017, 3, 1)
-# scores as assessments give them (two decimals); durable_rules cannot read floats that JSON writes
-# in exponent form (1e-05), a core engine limitation reported separately
-PERCENT = st.integers(0, 10_000).map(lambda n: n / 100)
-REQS = ["rar", "accredited_programme", "unpaid_work", "supervision"]
-
-
-def maybe(s: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(st.none(), s)
+pytestmark = pytest.mark.skipif(not (default_catalog_path() / "catalog.yaml").exists(), reason="default catalog not present")
+CATALOG = default_catalog()
+IDS = sorted(CATALOG.interventions)
+BLOCKING = {"cannot_finish", "withdrawn", "suspended", "order_length_unknown", "other_area"}
 
 
-@st.composite
-def cases(draw: st.DrawFn) -> dict[str, Any]:
-    reqs = draw(maybe(st.lists(st.sampled_from(REQS), unique=True)))
-    sentence: dict[str, Any] = {
-        "length_months": draw(maybe(st.integers(1, 36))),
-        "start": draw(maybe(st.dates(dt.date(2015, 1, 1), dt.date(2017, 3, 1)).map(str))),
-        "requirements": reqs,
-        "rar_days": draw(st.integers(1, 30)) if reqs is not None and "rar" in reqs and draw(st.booleans()) else None,
-    }
-    ledger = draw(maybe(st.lists(st.fixed_dictionaries({
-        "date": st.dates(dt.date(2015, 1, 1), dt.date(2017, 6, 1)).map(str),
-        "kind": st.sampled_from(["activity", "supervision"]),
-        "intervention": maybe(st.sampled_from(["course", "prog", "elsewhere"]))}), max_size=8)))
-    events = draw(maybe(st.lists(st.fixed_dictionaries({
-        "date": st.dates(dt.date(2016, 1, 1), dt.date(2017, 6, 1)).map(str),
-        "kind": st.just("risk_review"),
-        "ogrs3_2yr": PERCENT}), max_size=3)))
-    return {
-        "id": "p",
-        "person": {"sex": draw(maybe(st.sampled_from(["male", "female"]))),
-                   "date_of_birth": draw(maybe(st.dates(dt.date(1940, 1, 1), dt.date(2005, 1, 1)).map(str))),
-                   "home_town": draw(maybe(st.sampled_from(["alpha", "beta", "gamma"])))},
-        "risk": {"ogrs3_2yr": draw(maybe(PERCENT)),
-                 "ovp_2yr": draw(maybe(PERCENT))},
-        "needs": {"relationships": draw(maybe(st.fixed_dictionaries({"score": st.integers(0, 12)})))},
-        "history": {"completed_programmes": draw(maybe(st.lists(st.sampled_from(["prog", "course"]), unique=True)))},
-        "sentence": sentence,
-        "rar_ledger": ledger,
-        "events": events,
-    }
-
-
-def to_case(d: dict[str, Any]) -> Case:
-    return Case.model_validate_json(json.dumps(d))
-
-
-@settings(max_examples=60, deadline=None)
-@given(cases(), st.sampled_from(sorted(MINI.interventions)))
-def test_a_check_never_accepts_what_the_screen_does_not_find_eligible(d: dict[str, Any], iv: str) -> None:
-    case = to_case(d)
-    c = check_referral(case, iv, MINI, on=ON)
-    decision = screen(case_on(case, ON), MINI, on=ON).result(iv).decision
+@settings(max_examples=80, deadline=None)
+@given(post_sentence_cases, st.sampled_from(IDS))
+def test_a_check_never_accepts_what_the_screen_finds_ineligible(case: Case, iv: str) -> None:
+    c = check_referral(case, iv, CATALOG, on=ON)
+    decision = screen(case_on(case, ON), CATALOG, on=ON).result(iv).decision
     assert c.decision == decision
     if decision != "eligible":
         assert c.verdict == "reject"
+    need = CATALOG.interventions[iv].requires
+    reqs = case.sentence.requirements
+    if need != "none" and (reqs is None or need not in reqs):
+        assert c.verdict == "reject", "a referral the order does not carry the requirement for must not be accepted"
     assert (c.verdict == "reject") == bool(c.reasons)
     if c.verdict == "accept":
         assert not c.warnings
+    assert (c.on, c.catalog_version, c.case_id) == (ON, CATALOG.version, case.id)
 
 
 @settings(max_examples=60, deadline=None)
-@given(cases(), st.sampled_from(sorted(MINI.interventions)))
-def test_alternatives_are_always_eligible_and_finishable(d: dict[str, Any], iv: str) -> None:
-    case = to_case(d)
-    c = check_referral(case, iv, MINI, on=ON)
-    s = screen(case_on(case, ON), MINI, on=ON)
+@given(post_sentence_cases, st.sampled_from(IDS))
+def test_alternatives_are_always_eligible_and_finishable(case: Case, iv: str) -> None:
+    c = check_referral(case, iv, CATALOG, on=ON)
+    now = case_on(case, ON)
+    s = screen(now, CATALOG, on=ON)
+    dates = order_dates(now, ON)
+    weeks_left = None if dates is None else (dates[1] - max(dates[0], ON)).days / 7
+    target = CATALOG.interventions[iv]
     for a in c.alternatives:
         assert a.intervention != iv
         r = s.result(a.intervention)
         assert r.decision == "eligible"
-        assert not {"cannot_finish", "withdrawn", "suspended", "order_length_unknown"} & {w.code for w in r.warnings}
-        assert check_referral(case, a.intervention, MINI, on=ON).verdict != "reject"
+        assert not BLOCKING & {w.code for w in r.warnings}
+        if a.weeks_to_finish is not None:
+            assert weeks_left is not None and a.weeks_to_finish <= weeks_left
+        alt = CATALOG.interventions[a.intervention]
+        assert (alt.kind == "unpaid_work_placement") == (target.kind == "unpaid_work_placement")
+        if alt.kind != "unpaid_work_placement":
+            assert a.shared_needs and set(a.shared_needs) <= set(target.needs) & set(alt.needs)
+        assert check_referral(case, a.intervention, CATALOG, on=ON).verdict != "reject"
     if c.verdict != "reject":
         assert c.alternatives == [] and c.alternatives_note is None
+    elif not c.alternatives:
+        assert c.alternatives_note, "a rejection with no alternative must say so plainly"
+
+
+@settings(max_examples=80, deadline=None)
+@given(post_sentence_cases)
+def test_the_ledger_counts_only_activity_days_up_to_the_reference_date(case: Case) -> None:
+    ledger = rar_ledger(case, ON, CATALOG)
+    if ledger is None:
+        assert not case.rar_ledger and case.sentence.rar_days is None
+        return
+    counted = {e.date for e in case.rar_ledger or () if e.kind == "activity" and e.date <= ON}
+    assert ledger.days_used <= len(counted)
+    supervision = [e for e in case.rar_ledger or () if e.kind == "supervision" and e.date <= ON]
+    assert len([f for f in ledger.flagged if f.code == "supervision_as_rar"]) == len(supervision)
+    if case.sentence.rar_days is not None:
+        assert ledger.days_left == max(case.sentence.rar_days - ledger.days_used, 0)
+
+
+def _who(rosh: str | None, mappa: int | None) -> str | None:
+    if rosh in ("high", "very_high") or (mappa or 0) > 0:
+        return "nps"
+    return "crc" if rosh is not None and mappa == 0 else None
+
+
+@settings(max_examples=60, deadline=None)
+@given(post_sentence_cases)
+def test_a_crc_case_whose_risk_rises_to_high_is_always_escalated(case: Case) -> None:
+    a = allocate(case, CATALOG, on=ON)
+    rosh, mappa = case.risk.rosh, case.risk.mappa_level
+    before, rise = _who(rosh, mappa), None
+    for e in sorted(case.events or (), key=lambda e: e.date):
+        if e.date > ON:
+            break
+        rosh, mappa = e.rosh or rosh, mappa if e.mappa_level is None else e.mappa_level
+        now = _who(rosh, mappa)
+        if rise is None and before == "crc" and now == "nps":
+            rise = e.date
+        before = now
+    assert (a.escalation.date if a.escalation else None) == rise
+    if a.escalation is not None:
+        assert "NPS" in a.escalation.reason and "high" in a.escalation.reason
 
 
 BAD_ROWS = st.sampled_from([
     "{broken",
-    json.dumps({"case": {"id": "x", "risk": {"rosh": "huge"}}, "intervention": "prog"}),
-    json.dumps({"case": "no-such-file.yaml", "intervention": "prog"}),
+    json.dumps({"case": {"id": "x", "risk": {"rosh": "huge"}}, "intervention": "bbr"}),
+    json.dumps({"case": "no-such-file.yaml", "intervention": "bbr"}),
     json.dumps({"case": {"id": "y"}, "intervention": "no_such"}),
-    json.dumps({"intervention": "course"}),
+    json.dumps({"intervention": "tsp"}),
     json.dumps([1, 2]),
-    json.dumps({"case": {"id": "z"}, "intervention": "prog", "extra": 1}),
+    json.dumps({"case": {"id": "z"}, "intervention": "bbr", "extra": 1}),
+    json.dumps({"case": {"id": "d", "person": {"date_of_birth": "2030-01-01"}}, "intervention": "bbr"}),
 ])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(cases(), st.sampled_from(sorted(MINI.interventions))), min_size=1, max_size=4),
+@given(st.lists(st.tuples(post_sentence_dicts, st.sampled_from(IDS)), min_size=1, max_size=4),
        st.lists(st.tuples(st.integers(0, 4), BAD_ROWS), min_size=1, max_size=3))
-def test_a_bad_row_never_changes_the_results_of_the_other_rows(tmp_path: Path, good: list[Any], bad: list[Any]) -> None:
+def test_a_bad_row_in_a_batch_never_changes_the_results_of_the_other_rows(tmp_path: Path, good: list[Any], bad: list[Any]) -> None:
     good_lines = [json.dumps({"case": d, "intervention": iv}) for d, iv in good]
     mixed: list[tuple[bool, str]] = [(True, x) for x in good_lines]
     for pos, line in sorted(bad, reverse=True):
@@ -117,7 +137,10 @@ def test_a_bad_row_never_changes_the_results_of_the_other_rows(tmp_path: Path, g
     dirty = tmp_path / "dirty.jsonl"
     clean.write_text("\n".join(good_lines) + "\n")
     dirty.write_text("\n".join(x for _, x in mixed) + "\n")
-    expected = [r.model_dump(exclude={"row", "line"}) for r in check_rows(clean, MINI, on=ON)]
-    got = list(check_rows(dirty, MINI, on=ON))
+    expected = [r.model_dump(exclude={"row", "line"}) for r in check_rows(clean, CATALOG, on=ON)]
+    assert all(r["status"] == "checked" for r in expected)
+    got = list(check_rows(dirty, CATALOG, on=ON))
+    assert [r.row for r in got] == list(range(1, len(mixed) + 1))
     assert [r.status for r, (ok, _) in zip(got, mixed) if not ok] == ["error"] * len(bad)
+    assert all(r.errors and r.errors[0].field for r, (ok, _) in zip(got, mixed) if not ok)
     assert [r.model_dump(exclude={"row", "line"}) for r, (ok, _) in zip(got, mixed) if ok] == expected

@@ -181,3 +181,74 @@ def test_cli_check_unknown_intervention_exits_1_without_traceback(tmp_path: Any)
                        capture_output=True, text=True)
     assert r.returncode == 1
     assert "resolve" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_rar_activity_needing_more_days_than_are_left_is_rejected(catalog: Catalog) -> None:
+    days = [{"date": str(dt.date(2017, 1, 9) + dt.timedelta(days=i)), "kind": "activity"} for i in range(16)]
+    case = man(rar_ledger=days)
+    c = check_referral(case, "bold_moves_victim_awareness", catalog, on=ON)  # 6 RAR days, 4 left
+    assert c.verdict == "reject" and "rar_days_short" in codes(c.reasons)
+    assert "only 4 are left" in next(f.text for f in c.reasons if f.code == "rar_days_short")
+    for a in c.alternatives:
+        assert (catalog.interventions[a.intervention].rar_days or 0) <= 4
+
+
+def test_the_drug_service_needs_a_drug_rehabilitation_requirement(catalog: Catalog) -> None:
+    drugs = dict(offence__category="drugs", needs__drug_misuse={"score": 6, "linked_to_reoffending": True})
+    c = check_referral(man(**drugs), "s2s_drr_group", catalog, on=ON)
+    assert c.verdict == "reject"
+    assert any(f.code == "requirement_missing" and "drug rehabilitation" in f.text for f in c.reasons)
+    ok = check_referral(man(**drugs, sentence__requirements=["rar", "drug_rehabilitation"]), "s2s_drr_group", catalog, on=ON)
+    assert "requirement_missing" not in codes(ok.reasons)
+
+
+def test_a_placement_needs_unpaid_work_on_the_order(catalog: Catalog) -> None:
+    c = check_referral(man(), "upw_group_wellingborough", catalog, on=ON)
+    assert c.verdict == "reject"
+    assert any(f.code == "requirement_missing" and "unpaid work" in f.text for f in c.reasons)
+
+
+def test_horizon_is_rejected_for_someone_who_has_completed_it(catalog: Catalog) -> None:
+    sexual = dict(offence__category="sexual", offence__sexual=True, offence__intimate_partner_violence=False,
+                  risk__osp_dc="medium", risk__osp_iic="medium", sentence__requirements=["accredited_programme"],
+                  sentence__rar_days=None)
+    first = check_referral(man(**sexual), "horizon", catalog, on=ON)
+    assert first.decision == "eligible"
+    again = check_referral(man(**sexual, history__completed_programmes=["horizon"]), "horizon", catalog, on=ON)
+    assert again.verdict == "reject" and again.decision == "ineligible"
+
+
+def test_a_woman_outside_northampton_cannot_be_referred_to_the_good_loaf_and_is_offered_ormiston(catalog: Catalog) -> None:
+    woman = dict(person__sex="female", person__home_town="corby", offence__intimate_partner_violence=False,
+                 risk__sara_partner="not_applicable", responsivity__has_transport=None,
+                 needs__emotional_wellbeing={"score": 2, "identified": True})
+    c = check_referral(man(**woman), "c2c_rar_good_loaf", catalog, on=ON)
+    assert c.verdict == "reject" and "not_reachable" in codes(c.reasons)
+    assert "Corby" in c.reasons[0].text
+    assert "ormiston_family_support" in [a.intervention for a in c.alternatives]
+    # with her own transport it is her choice to travel: a warning, not a rejection
+    driving = check_referral(man(**{**woman, "responsivity__has_transport": True}), "c2c_rar_good_loaf", catalog, on=ON)
+    assert "not_reachable" not in codes(driving.reasons) and "not_near_home" in codes(driving.warnings)
+
+
+def test_no_transport_to_a_placement_is_a_warning(catalog: Catalog) -> None:
+    case = man(person__home_town="wellingborough", responsivity__has_transport=False,
+               sentence__requirements=["unpaid_work"], sentence__rar_days=None, sentence__unpaid_work_hours=100)
+    c = check_referral(case, "upw_group_wellingborough", catalog, on=ON)
+    assert c.verdict == "accept_with_warnings" and codes(c.warnings) == ["no_transport"]
+
+
+def test_a_day_on_a_course_bought_under_another_requirement_does_not_count_as_a_rar_day(catalog: Catalog) -> None:
+    case = man(rar_ledger=[{"date": "2017-02-01", "kind": "activity", "intervention": "bbr"},
+                           {"date": "2017-02-08", "kind": "activity", "intervention": "bold_moves_motivation"}])
+    ledger = rar_ledger(case, ON, catalog)
+    assert ledger is not None and ledger.days_used == 1
+    assert codes(ledger.flagged) == ["not_rar_activity"] and "accredited programme" in ledger.flagged[0].text
+
+
+def test_cannot_finish_does_not_round_the_time_left_up_to_the_course_length(catalog: Catalog) -> None:
+    # 41 days (5 weeks 6 days) left; the course takes 6 weeks
+    case = man(sentence__length_months=12, sentence__start="2016-04-11")
+    c = check_referral(case, "bold_moves_victim_awareness", catalog, on=ON)
+    text = next(f.text for f in c.reasons if f.code == "cannot_finish")
+    assert "6 weeks to complete" in text and "5 weeks and 6 days left" in text
