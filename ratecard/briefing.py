@@ -11,26 +11,13 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
-from .case import NEED_SECTIONS
+from .case import NEED_LABELS, NEED_SECTIONS
 from .catalog import Catalog, Intervention
 from .catalog_diff import CatalogDiff, diff_catalogs
 from .conditions import fields_of
 from .errors import RatecardError
 from .wording import derived_precise, rule_precise
 
-NEED_LABELS: dict[str, str] = {
-    "accommodation": "Accommodation",
-    "education_training_and_employability": "Education, training and employment",
-    "finance": "Finance, benefits and debt",
-    "relationships": "Family and relationships",
-    "lifestyle_and_associates": "Lifestyle and associates",
-    "drug_misuse": "Drug misuse",
-    "alcohol_misuse": "Alcohol misuse",
-    "emotional_wellbeing": "Emotional wellbeing and mental health",
-    "thinking_and_behaviour": "Thinking and behaviour",
-    "attitude": "Attitudes to offending",
-}
-assert set(NEED_LABELS) == set(NEED_SECTIONS)
 
 KIND_LABELS = {
     "accredited_programme": "Accredited programme",

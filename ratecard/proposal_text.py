@@ -8,18 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-_NEED_WORDS = {
-    "accommodation": "accommodation",
-    "education_training_and_employability": "education, training and employment",
-    "finance": "finance",
-    "relationships": "relationships",
-    "lifestyle_and_associates": "lifestyle and associates",
-    "drug_misuse": "drug misuse",
-    "alcohol_misuse": "alcohol misuse",
-    "emotional_wellbeing": "emotional wellbeing",
-    "thinking_and_behaviour": "thinking and behaviour",
-    "attitude": "attitudes",
-}
+from .case import NEED_LABELS
+
 _PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
 _WHY_WORDS = {
     "no_eligible_provision": "no provision that the person is eligible for addresses it",
@@ -37,7 +27,8 @@ _WHY_WORDS = {
 
 
 def need_words(need: str) -> str:
-    return _NEED_WORDS.get(need, need.replace("_", " "))
+    """A need as words inside a sentence: 'family and relationships'."""
+    return NEED_LABELS[need].lower() if need in NEED_LABELS else need.replace("_", " ")
 
 
 def _join(parts: list[str]) -> str:

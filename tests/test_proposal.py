@@ -510,7 +510,7 @@ def test_bold_moves_wait_past_the_order_leaves_the_need_unmet_with_that_reason()
     (unmet,) = [u for u in p.unmet_needs if u.need == "attitude"]
     assert unmet.priority == "harm" and unmet.why == "waiting_list_too_long"
     assert unmet.text.startswith("bold_moves_safer_relationships:") and "waiting list of 32 weeks" in unmet.text
-    assert "The need for attitudes (linked to risk of harm) is not met: the waiting list" in p.text
+    assert "The need for attitudes to offending (linked to risk of harm) is not met: the waiting list" in p.text
     # with time for the wait the same course would be in reach of the reason list: not the waiting list
     longer = propose(_example("dv-corby-attitude-bold-moves-wait-outlasts-order"), _default(), on=ON, order_months=24)
     (np_,) = [x for x in longer.not_proposed if x.intervention == "bold_moves_safer_relationships"]
