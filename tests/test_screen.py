@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard import default_catalog, load_case, load_catalog, screen
@@ -22,7 +22,6 @@ from ratecard.reference import evaluate
 from .cases import ON, case_dicts, cases, to_case
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.yaml"))
-settings.register_profile("screen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @settings(max_examples=150, deadline=None)
