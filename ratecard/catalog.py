@@ -143,12 +143,6 @@ class Intervention(_M):
                 raise ValueError(f"'illustrative' names '{fig}', which this entry does not give")
         return self
 
-    @property
-    def duration_weeks(self) -> int | None:
-        return self.weeks
-
-    def is_illustrative(self, figure: str) -> bool:
-        return figure in self.illustrative
 
 
 def default_catalog_path() -> Path:

@@ -126,3 +126,4 @@ def test_screen_table_for_people_names_what_is_missing_and_why(tmp_path: Path) -
     assert "✗ For women." in out  # an ineligible row shows the criterion that failed
     plain = run("screen", str(case), "--on", "2017-03-01", "--explain", cwd=tmp_path).stdout
     assert "✓ For people aged 18 or over." in plain and "✓ For people aged 18 or over." not in out
+
