@@ -107,10 +107,7 @@ def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None =
 
 
 def _fields_for(derived: str, case: Case, scr: Screen, catalog: Catalog, on: dt.date) -> list[str]:
-    from .explain import _field_missing  # the same walk the screen uses to name missing fields
+    from .explain import missing_for_field  # the same walk the screen uses to name missing fields
     from .facts import case_facts
 
-    out: dict[str, None] = {}
-    known = {**case_facts(case, on), **scr.derived}
-    _field_missing(derived, known, catalog.rules, out, set())
-    return list(out)
+    return missing_for_field(derived, {**case_facts(case, on), **scr.derived}, catalog.rules)

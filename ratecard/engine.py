@@ -1,21 +1,20 @@
 """The rule trees compiled to durable_rules and run on an isolated host.
 
-Three-valued logic on a two-valued engine: every condition is compiled in four monotone forms,
-true (T), false (F), not-true (NT) and not-false (NF), with negation pushed down to the leaves.
-A rule's condition is unknown exactly when NT and NF both hold. The engine fires, per case, only
-the rules whose condition *fails* the person and those that are *unknown*; everything else
-passes, so a typical case fires a handful of rules, not one per criterion (each firing costs
-about 16 microseconds of JSON round trip in durable_rules).
+Three-valued logic on a two-valued engine: every condition is compiled in two monotone forms,
+true (T) and false (F), with negation pushed down to the leaves. An eligibility rule fires only
+when it fails the person, or when it lets them pass although a field it reads is missing; no
+firing then means "passed" when every field is present and "unknown" otherwise. A typical case
+fires a couple of dozen rules, not one per criterion (each firing costs 10 to 16 microseconds of
+JSON round trip inside durable_rules). docs/engine.md has the measurements behind this.
 
-Derived facts chain forward by strata: the facts of stratum k are asserted with `stage: k` in the
-same session, the values the engine derives are added, and stratum k+1 sees them.
+Derived facts chain forward by strata, one ruleset per stratum: the facts of stratum k are
+asserted, the values the engine derives are added, and stratum k+1 sees them.
 
 Why not the documented `Host.assert_fact` with Python actions: each action costs ~45 microseconds
 (state JSON round trip and promise machinery) and the host's two timer threads call into the
 engine concurrently with the caller, which is not thread-safe (ENGINE-NOTES 9). So the host here
-starts no timers, and the engine drives the compiled ruleset's action queue directly, under a lock.
+starts no timers, and the engine drives each ruleset's action queue directly, under a lock.
 """
-
 from __future__ import annotations
 
 import copy
@@ -28,10 +27,9 @@ from typing import Any
 import durable_rules_engine as _dre
 from durable.engine import Host
 
-from .conditions import All, Any_, Cmp, Cond, Not, Present, fields_of
-from .facts import Facts
-from .fields import FieldType
+from .conditions import All, Cmp, Cond, Not, Present
 from .errors import RatecardError
+from .facts import Facts
 from .rules import Evaluation, Rule, RuleSet
 
 _COMPLEMENT = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt"}
@@ -85,8 +83,7 @@ def has_key(field: str, value: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, registry: dict[str, FieldType]):
-        self.registry = registry
+    def __init__(self) -> None:
         self.contains: dict[str, set[str]] = {}  # list field -> values that rules ask about
         self.used: set[str] = set()
 
@@ -94,11 +91,10 @@ class _Compiler:
         self.used.add(c.field)
         k = key(c.field)
         if isinstance(c, Present):
-            want = c.present if pol in ("T", "NF") else not c.present
+            want = c.present if pol == "T" else not c.present
             return {"$ex": {k: 1}} if want else {"$nex": {k: 1}}
-        if pol in ("NT", "NF"):
-            # unknown or decided the right way; a missing property fails every comparison
-            return {"$or": [{"$nex": {k: 1}}, self.atom(c, "T" if pol == "NF" else "F")]}
+        # a missing property fails every comparison, '!=' included: both forms are false, as
+        # Kleene logic wants for an unknown atom
         if c.op == "contains":
             self.contains.setdefault(c.field, set()).add(c.value)
             return {has_key(c.field, c.value): pol == "T"}
@@ -108,13 +104,13 @@ class _Compiler:
         return {_DURABLE_OP[op]: {k: c.value}}
 
     def cond(self, c: Cond, pol: str) -> dict[str, Any]:
+        """The condition's true form (pol "T") or false form ("F")."""
         if isinstance(c, (Cmp, Present)):
             return self.atom(c, pol)
         if isinstance(c, Not):
-            return self.cond(c.part, {"T": "F", "F": "T", "NT": "NF", "NF": "NT"}[pol])
-        conj = (pol in ("T", "NF")) == isinstance(c, All)
+            return self.cond(c.part, "F" if pol == "T" else "T")
+        conj = (pol == "T") == isinstance(c, All)
         return _join("$and" if conj else "$or", [self.cond(p, pol) for p in c.parts])
-
 
 
 def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -146,7 +142,7 @@ class Engine:
 
     def __init__(self, rules: RuleSet):
         self.rules = rules
-        comp = _Compiler(rules.registry)
+        comp = _Compiler()
         n = len(rules.strata) + 1
         stages: list[dict[str, dict[str, Any]]] = [{} for _ in range(n)]
         stage_fields: list[set[str]] = [set() for _ in range(n)]
@@ -186,7 +182,7 @@ class Engine:
             # explodes when durable_rules expands it to disjunctive normal form.
             failing = "F" if r.kind == "criterion" else "T"
             passing = "T" if r.kind == "criterion" else "F"
-            used = fields_of(r.when)
+            used = r.fields
             stage_fields[final].update(used)
             for prefix, body, value in (
                 ("x", _stage(final, comp.cond(r.when, failing)), failing == "T"),

@@ -20,6 +20,13 @@ def missing_for(cond: Cond, known: dict[str, Any], rules: RuleSet) -> list[str]:
     return list(out)
 
 
+def missing_for_field(field: str, known: dict[str, Any], rules: RuleSet) -> list[str]:
+    """The case fields whose absence leaves `field` (a case, computed or derived field) unknown."""
+    out: dict[str, None] = {}
+    _field_missing(field, known, rules, out, set())
+    return list(out)
+
+
 def _missing(cond: Cond, known: dict[str, Any], rules: RuleSet, out: dict[str, None], seen: set[str]) -> None:
     if eval_cond(cond, known) is not None:
         return

@@ -108,10 +108,7 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
     if iv.id in (case.history.completed_programmes or ()):
         warnings.append(Finding(code="completed_before", text=f"{iv.name} has been completed before."))
     if is_placement(iv):
-        pr, pw, pm = placement_findings(case, iv, catalog)
-        reasons += pr
-        warnings += pw
-        missing += pm
+        warnings += placement_findings(case, iv, catalog)
     if need == "rar" and ledger is not None and with_ledger:
         warnings += ledger.flagged + ledger.warnings
     return reasons, warnings, list(dict.fromkeys(missing))

@@ -112,11 +112,6 @@ class _Whereabouts:
         return cls(weeks_left, town, catalog.towns.get(town) if town else case.person.area)
 
 
-def availability(iv: Intervention, case: Case, on: dt.date, catalog: Catalog) -> list[Warning]:
-    """Warnings that do not change eligibility but decide whether a referral can work."""
-    return [Warning(**w) for w in _availability(iv, _Whereabouts.of(case, on, catalog))]
-
-
 def _weeks_text(weeks: float) -> str:
     # rounding 5.9 weeks up to "6" beside a 6-week course reads as if it would fit: round down
     whole = int(weeks)
@@ -124,6 +119,7 @@ def _weeks_text(weeks: float) -> str:
 
 
 def _availability(iv: Intervention, at: _Whereabouts) -> list[dict[str, str]]:
+    """Warnings that do not change eligibility but decide whether a referral can work."""
     out: list[dict[str, str]] = []
     st = iv.status
     if st.state == "withdrawn":

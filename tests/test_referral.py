@@ -136,7 +136,8 @@ def test_group_placement_for_someone_at_risk_in_groups_is_unsuitable_with_no_inv
     for pid in ("upw_group_wellingborough", "upw_group_corby"):
         c = check_referral(case, pid, catalog, on=ON)
         assert c.verdict == "reject"
-        assert "unsuitable_group" in codes(c.reasons)
+        # the placement's own eligibility rule says why, with its id
+        assert [x.rule for x in c.reasons if x.code == "ineligible"] == [f"{pid}.at_risk_in_group"]
         assert c.alternatives == []
         assert c.alternatives_note and "no suitable unpaid work placement" in c.alternatives_note.lower()
 
