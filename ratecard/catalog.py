@@ -173,6 +173,7 @@ class Catalog:
         self.rules = rules
         self.version = version
         self.source = source
+        self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -185,13 +186,13 @@ class Catalog:
 
     @property
     def engine(self) -> Engine:
-        # compiled on first use: validation alone ('ratecard validate') does not need the engine
+        """The rules compiled to durable_rules, on first use (loading a catalog does not need it)."""
         with self._engine_lock:
-            if "_engine" not in self.__dict__:
+            if self._engine is None:
                 from .engine import Engine
 
-                self.__dict__["_engine"] = Engine(self.rules)
-        return self.__dict__["_engine"]
+                self._engine = Engine(self.rules)
+            return self._engine
 
 
 def _files(folder: Path) -> list[Path]:
