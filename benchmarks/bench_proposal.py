@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from ratecard import load_case, load_catalog
-from ratecard.case import Case
-from ratecard.proposal import propose
-from ratecard.screen import screen
+from ratecard.case.model import Case
+from ratecard.decide.proposal import propose
+from ratecard.decide.screen import screen
 
 ROOT = Path(__file__).resolve().parents[1]
 ON = dt.date(2017, 3, 1)

@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ratecard import default_catalog, screen  # noqa: E402
-from ratecard.case import NEED_SECTIONS, Case  # noqa: E402
-from ratecard.facts import case_facts  # noqa: E402
-from ratecard.reference import evaluate  # noqa: E402
+from ratecard.case.model import NEED_SECTIONS, Case  # noqa: E402
+from ratecard.case.facts import case_facts  # noqa: E402
+from ratecard.rules.reference import evaluate  # noqa: E402
 
 ON = dt.date(2017, 3, 1)
 

@@ -2,43 +2,59 @@
 
     from ratecard import load_catalog, load_case, screen
     result = screen(load_case("case.yaml"), load_catalog(), on=date(2017, 3, 1))
+
+The public names are imported on first use, so that `import ratecard` (and every CLI command) loads
+only what it needs.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .briefing import Briefing, BriefingError, build_briefing
-from .briefing_render import render_briefing
-from .case import Case, load_case, parse_case
-from .catalog import Catalog, Intervention, load_catalog
-from .catalog_diff import CatalogDiff, diff_catalogs
-from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
-from .proposal import Proposal, propose
-from .screen import InterventionResult, Reason, Screen, screen
-from .allocation import Allocation, allocate
-from .batch import BatchRow, check_rows
-from .ledger import RarLedger, rar_ledger
-from .referral import ReferralCheck, check_referral
+__version__ = "0.1.0"
 
-
-@lru_cache(maxsize=1)
-def default_catalog() -> Catalog:
-    """The catalog shipped with ratecard, loaded once per process."""
-    return load_catalog()
-
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    "Allocation": "decide.allocation",
+    "allocate": "decide.allocation",
+    "BatchRow": "decide.checkbatch",
+    "check_rows": "decide.checkbatch",
+    "Briefing": "decide.briefing",
+    "BriefingError": "decide.briefing",
+    "build_briefing": "decide.briefing",
+    "render_briefing": "present.briefing",
+    "Case": "case.model",
+    "load_case": "case.model",
+    "parse_case": "case.model",
+    "Catalog": "catalog.load",
+    "load_catalog": "catalog.load",
+    "default_catalog": "catalog.load",
+    "Intervention": "catalog.model",
+    "CatalogDiff": "catalog.diff",
+    "diff_catalogs": "catalog.diff",
+    "CaseError": "errors",
+    "CatalogError": "errors",
+    "InputError": "errors",
+    "Problem": "errors",
+    "RatecardError": "errors",
+    "Proposal": "decide.proposal",
+    "propose": "decide.proposal",
+    "InterventionResult": "decide.screen",
+    "Reason": "decide.screen",
+    "Screen": "decide.screen",
+    "screen": "decide.screen",
+    "RarLedger": "decide.ledger",
+    "rar_ledger": "decide.ledger",
+    "ReferralCheck": "decide.referral",
+    "check_referral": "decide.referral",
+}
 
 __all__ = [
-    "Briefing",
-    "BriefingError",
     "Allocation",
     "BatchRow",
-    "RarLedger",
-    "ReferralCheck",
-    "allocate",
-    "check_referral",
-    "check_rows",
-    "rar_ledger",
+    "Briefing",
+    "BriefingError",
     "Case",
     "CaseError",
     "Catalog",
@@ -49,17 +65,51 @@ __all__ = [
     "InterventionResult",
     "Problem",
     "Proposal",
+    "RarLedger",
     "RatecardError",
     "Reason",
+    "ReferralCheck",
     "Screen",
+    "allocate",
     "build_briefing",
+    "check_referral",
+    "check_rows",
     "default_catalog",
     "diff_catalogs",
     "load_case",
     "load_catalog",
     "parse_case",
     "propose",
+    "rar_ledger",
     "render_briefing",
     "screen",
 ]
-__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ratecard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from .case.model import Case, load_case, parse_case
+    from .catalog.diff import CatalogDiff, diff_catalogs
+    from .catalog.load import Catalog, default_catalog, load_catalog
+    from .catalog.model import Intervention
+    from .decide.allocation import Allocation, allocate
+    from .decide.briefing import Briefing, BriefingError, build_briefing
+    from .decide.checkbatch import BatchRow, check_rows
+    from .decide.ledger import RarLedger, rar_ledger
+    from .decide.proposal import Proposal, propose
+    from .decide.referral import ReferralCheck, check_referral
+    from .decide.screen import InterventionResult, Reason, Screen, screen
+    from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
+    from .present.briefing import render_briefing

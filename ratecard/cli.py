@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .case import Case, load_case
-from .catalog import Catalog, load_catalog
+from .case.model import Case, load_case
+from .catalog.load import Catalog, load_catalog
 from .errors import RatecardError
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -20,7 +20,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def _catalog(path: str | None) -> Catalog:
     if path is None:
-        from . import default_catalog
+        from .catalog.load import default_catalog
 
         return default_catalog()
     return load_catalog(path)
@@ -58,8 +58,8 @@ def validate(path: Path | None) -> None:
 @click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
 def screen(case: Path, on: dt.datetime | None, as_json: bool, explain: bool, catalog_path: str | None) -> None:
     """Screen CASE (a YAML or JSON file) against every intervention in the catalog."""
-    from .render import print_screen
-    from .screen import screen as run_screen
+    from .present.screen import print_screen
+    from .decide.screen import screen as run_screen
 
     c = load_case(case)
     result = run_screen(c, _catalog(catalog_path), on=_on(on))
@@ -84,8 +84,8 @@ _CATALOG = click.option("--catalog", "catalog_path", type=click.Path(file_okay=F
 def check(case: Path, intervention: str, on: dt.datetime | None, as_json: bool, catalog_path: str | None,
           idle_weeks: int) -> None:
     """Check a referral of CASE to INTERVENTION after sentence: accept, accept with warnings, or reject."""
-    from .referral import check_referral
-    from .render_checks import print_check
+    from .decide.referral import check_referral
+    from .present.checks import print_check
 
     result = check_referral(load_case(case), intervention, _catalog(catalog_path), on=_on(on), idle_weeks=idle_weeks)
     if as_json:
@@ -101,8 +101,8 @@ def check(case: Path, intervention: str, on: dt.datetime | None, as_json: bool, 
 @_CATALOG
 def allocate(case: Path, on: dt.datetime | None, as_json: bool, catalog_path: str | None) -> None:
     """NPS or CRC for CASE, the CRC tier after recorded events, and any escalation to the NPS."""
-    from .allocation import allocate as run_allocate
-    from .render_checks import print_allocation
+    from .decide.allocation import allocate as run_allocate
+    from .present.checks import print_allocation
 
     result = run_allocate(load_case(case), _catalog(catalog_path), on=_on(on))
     if as_json:
@@ -124,7 +124,7 @@ def check_batch(file: Path, on: dt.datetime | None, catalog_path: str | None, ou
     """
     from rich.progress import Progress
 
-    from .batch import check_rows, count_rows
+    from .decide.checkbatch import check_rows, count_rows
 
     cat = _catalog(catalog_path)
     total = count_rows(file)
@@ -166,8 +166,8 @@ def check_batch(file: Path, on: dt.datetime | None, catalog_path: str | None, ou
 @click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
 def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None, fmt: str, out: Path | None, catalog_path: str | None) -> None:
     """A sentencer briefing for one area: its interventions by need, who each is for, and status."""
-    from .briefing import build_briefing
-    from .briefing_render import render_briefing
+    from .decide.briefing import build_briefing
+    from .present.briefing import render_briefing
 
     b = build_briefing(_catalog(catalog_path), area, town=town, on=_on(on), since=load_catalog(since) if since else None)
     text = b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt)  # type: ignore[arg-type]
@@ -189,8 +189,8 @@ def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None
 def propose(case: Path, on: dt.datetime | None, rar_days: int | None, order_months: int | None,
             margin_weeks: int | None, as_json: bool, catalog_path: str | None) -> None:
     """Propose requirements, an intervention package and RAR days for CASE, for a pre-sentence report."""
-    from .proposal import propose as run_propose
-    from .proposal_render import print_proposal
+    from .decide.proposal import propose as run_propose
+    from .present.proposal import print_proposal
 
     result = run_propose(load_case(case), _catalog(catalog_path), on=_on(on), rar_days=rar_days,
                          order_months=order_months, margin_weeks=margin_weeks)

@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from ratecard.case import NEED_SECTIONS, Case, Requirement
+from ratecard.case.model import NEED_SECTIONS, Case, Requirement
 
 ON = dt.date(2017, 3, 1)
 

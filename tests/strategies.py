@@ -7,9 +7,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ratecard.conditions import All, Any_, Cmp, Cond, Not, Present
-from ratecard.fields import base_registry
-from ratecard.rules import Derived, Rule, RuleSet, _stratify
+from ratecard.rules.conditions import All, Any_, Cmp, Cond, Not, Present
+from ratecard.rules.fields import base_registry
+from ratecard.rules.loader import Derived, Rule, RuleSet, _stratify
 
 REG = base_registry()
 
@@ -88,7 +88,7 @@ def rulesets(draw: st.DrawFn) -> RuleSet:
         n = draw(st.integers(1, 3))
         cases = tuple((values[j], draw(conds(extra))) for j in range(n - 1)) + ((values[n - 1], draw(conds(extra))),)
         derived[did] = Derived(did, did, "choice", values, cases, otherwise=values[0])
-        from ratecard.fields import FieldType
+        from ratecard.rules.fields import FieldType
 
         registry[did] = FieldType("choice", values, did, "derived")
         extra[did] = list(values)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ratecard.catalog import default_catalog_path
+from ratecard.catalog.load import default_catalog_path
 from ratecard.cli import cli
 
 pytestmark = pytest.mark.skipif(not (default_catalog_path() / "catalog.yaml").exists(), reason="default catalog not present")

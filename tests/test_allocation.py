@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from ratecard import Case, default_catalog
-from ratecard.allocation import allocate
-from ratecard.catalog import default_catalog_path
+from ratecard.decide.allocation import allocate
+from ratecard.catalog.load import default_catalog_path
 from ratecard.cli import cli
 
 pytestmark = pytest.mark.skipif(not (default_catalog_path() / "catalog.yaml").exists(), reason="default catalog not present")

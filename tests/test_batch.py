@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ratecard import load_catalog
-from ratecard.batch import check_rows
+from ratecard.decide.checkbatch import check_rows
 from ratecard.cli import cli, main
 
 MINI = Path(__file__).parent / "fixtures" / "mini"

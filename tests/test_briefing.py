@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard import load_catalog
-from ratecard.briefing import NEED_LABELS, BriefingError, build_briefing
-from ratecard.briefing_render import md_escape, render_briefing
-from ratecard.catalog import Catalog
+from ratecard.decide.briefing import NEED_LABELS, BriefingError, build_briefing
+from ratecard.present.briefing import md_escape, render_briefing
+from ratecard.catalog.load import Catalog
 from ratecard.cli import cli, main
-from ratecard.wording import rule_precise
+from ratecard.rules.wording import rule_precise
 
 AREA = "northamptonshire"
 ON = dt.date(2017, 3, 1)

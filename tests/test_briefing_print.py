@@ -21,8 +21,8 @@ import pytest
 from .catalog_copy import REPO
 
 from ratecard import load_catalog
-from ratecard.briefing import build_briefing
-from ratecard.briefing_render import render_briefing
+from ratecard.decide.briefing import build_briefing
+from ratecard.present.briefing import render_briefing
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

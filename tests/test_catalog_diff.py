@@ -9,10 +9,10 @@ from pathlib import Path
 from .catalog_copy import REPO, CatalogCopy
 
 from ratecard import load_catalog
-from ratecard.briefing import build_briefing
-from ratecard.briefing_render import render_briefing
-from ratecard.catalog_diff import diff_catalogs
-from ratecard.conditions import fields_of
+from ratecard.decide.briefing import build_briefing
+from ratecard.present.briefing import render_briefing
+from ratecard.catalog.diff import diff_catalogs
+from ratecard.rules.conditions import fields_of
 
 AREA = "northamptonshire"
 

@@ -8,8 +8,8 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ratecard.engine import Engine
-from ratecard.reference import evaluate
+from ratecard.rules.durable import Engine
+from ratecard.rules.reference import evaluate
 
 from .strategies import facts, rulesets
 

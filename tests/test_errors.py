@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecard import Case, CaseError, CatalogError, InputError, Problem, load_case, load_catalog, screen
-from ratecard.case import parse_case
+from ratecard.case.model import parse_case
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "examples" / "cases"

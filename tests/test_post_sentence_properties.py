@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecard import Case, default_catalog
-from ratecard.allocation import allocate
-from ratecard.batch import check_rows
-from ratecard.catalog import default_catalog_path
-from ratecard.events import case_on
-from ratecard.facts import order_dates
-from ratecard.ledger import rar_ledger
-from ratecard.referral import check_referral
-from ratecard.screen import screen
+from ratecard.decide.allocation import allocate
+from ratecard.decide.checkbatch import check_rows
+from ratecard.catalog.load import default_catalog_path
+from ratecard.case.events import case_on
+from ratecard.case.facts import order_dates
+from ratecard.decide.ledger import rar_ledger
+from ratecard.decide.referral import check_referral
+from ratecard.decide.screen import screen
 from tests.cases import ON, post_sentence_cases, post_sentence_dicts
 
 pytestmark = pytest.mark.skipif(not (default_catalog_path() / "catalog.yaml").exists(), reason="default catalog not present")

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecard import load_catalog
-from ratecard.case import Case
-from ratecard.catalog import Catalog, Intervention
-from ratecard.facts import add_months
-from ratecard.proposal import Candidate, Proposal, admissible, best_package, package_key, propose
+from ratecard.case.model import Case
+from ratecard.catalog.load import Catalog
+from ratecard.catalog.model import Intervention
+from ratecard.case.facts import add_months
+from ratecard.decide.proposal import Candidate, Proposal, admissible, best_package, package_key, propose
 
 FIXTURE = Path(__file__).parent / "fixtures" / "propose"
 ON = dt.date(2017, 3, 1)
@@ -109,7 +110,7 @@ def _met_weight(p: Proposal) -> int:
 
 def _proposable(cat: Catalog, case: Case, p: Proposal, iid: str) -> bool:
     """Written out here without the module's code: what the issue says may go into a package."""
-    from ratecard.screen import screen
+    from ratecard.decide.screen import screen
 
     iv = cat.interventions[iid]
     result = screen(case, cat, on=ON).result(iid)

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from ratecard import Case, Catalog, default_catalog
-from ratecard.catalog import default_catalog_path
+from ratecard.catalog.load import default_catalog_path
 from ratecard.cli import cli
-from ratecard.events import case_on
-from ratecard.ledger import rar_ledger
-from ratecard.referral import check_referral
-from ratecard.screen import screen
+from ratecard.case.events import case_on
+from ratecard.decide.ledger import rar_ledger
+from ratecard.decide.referral import check_referral
+from ratecard.decide.screen import screen
 
 ON = dt.date(2017, 3, 1)
 

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard import default_catalog, load_case, load_catalog, screen
-from ratecard.case import Case
-from ratecard.catalog import default_catalog_path
-from ratecard.facts import case_facts
-from ratecard.reference import evaluate
+from ratecard.case.model import Case
+from ratecard.catalog.load import default_catalog_path
+from ratecard.case.facts import case_facts
+from ratecard.rules.reference import evaluate
 
 from .cases import ON, case_dicts, cases, to_case
 

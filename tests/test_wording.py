@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard import load_catalog
-from ratecard.conditions import ConditionParser, fields_of
-from ratecard.fields import base_registry
-from ratecard.wording import label, rule_precise, sentence
-from ratecard.yamlio import Document
+from ratecard.rules.conditions import ConditionParser, fields_of
+from ratecard.rules.fields import base_registry
+from ratecard.rules.wording import label, rule_precise, sentence
+from ratecard.inputs.yamlio import Document
 
 REPO = Path(__file__).resolve().parents[1]
 REG = base_registry()

@@ -1,0 +1,79 @@
+"""From a validated case to the flat facts the rules read: dotted paths to typed values.
+
+Absent and null fields are left out, never filled in: the rules treat a missing fact as unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .model import RECORDS, Case
+from ..errors import CaseError, Problem
+
+Facts = dict[str, Any]
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    # 31 January + 1 month is the last day of February
+    for day in (d.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def whole_years(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def whole_months(start: dt.date, end: dt.date) -> int:
+    if end <= start:
+        return 0
+    n = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, n) > end:
+        n -= 1
+    return max(n, 0)
+
+
+def order_dates(case: Case, on: dt.date) -> tuple[dt.date, dt.date] | None:
+    """(start, end) of the order; without a start date the order is taken to start on `on`
+    (a proposal at court is for an order that starts on the day of sentence)."""
+    s = case.sentence
+    if s.length_months is None:
+        return None
+    start = s.start or on
+    return start, add_months(start, s.length_months)
+
+
+def _flatten(prefix: str, data: Any, out: Facts) -> None:
+    if data is None:
+        return
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _flatten(f"{prefix}{k}.", v, out)
+        return
+    key = prefix[:-1]
+    if isinstance(data, list):
+        out[key] = tuple(data)
+    elif not isinstance(data, dt.date):  # rules cannot use dates; age and months_left stand in for them
+        out[key] = data
+
+
+def case_facts(case: Case, on: dt.date) -> Facts:
+    """The facts of a case at a reference date, including the computed `age` and `months_left`."""
+    facts: Facts = {}
+    _flatten("", case.model_dump(exclude={"id", *RECORDS}), facts)
+    born = case.person.date_of_birth
+    if born is not None:
+        if born > on:
+            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the reference date {on}; check the date or --on")])
+        facts["age"] = whole_years(born, on)
+    dates = order_dates(case, on)
+    if dates is not None:
+        start, end = dates
+        facts["months_left"] = whole_months(max(start, on), end)
+    return facts

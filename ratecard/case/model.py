@@ -1,0 +1,271 @@
+"""The case: one person's assessed needs, risk scores and sentence, as other systems send it.
+
+Every field may be absent and absent never means false or zero: the screen reports it as missing.
+Names follow the HMPPS Assess Risks and Needs vocabulary so that other systems can map to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import CaseError, Problem
+from ..inputs.yamlio import Document, ParseError, load_file, parse_text, pydantic_problems
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+Flag = bool | None
+
+NeedSection = Literal[
+    "accommodation",
+    "education_training_and_employability",
+    "finance",
+    "relationships",
+    "lifestyle_and_associates",
+    "drug_misuse",
+    "alcohol_misuse",
+    "emotional_wellbeing",
+    "thinking_and_behaviour",
+    "attitude",
+]
+NEED_SECTIONS: tuple[str, ...] = typing.get_args(NeedSection)
+UNSCORED_SECTIONS = frozenset({"finance", "emotional_wellbeing"})
+# How each need is named to people (sentencers, court staff); one table for every rendering.
+NEED_LABELS: dict[str, str] = {
+    "accommodation": "Accommodation",
+    "education_training_and_employability": "Education, training and employment",
+    "finance": "Finance, benefits and debt",
+    "relationships": "Family and relationships",
+    "lifestyle_and_associates": "Lifestyle and associates",
+    "drug_misuse": "Drug misuse",
+    "alcohol_misuse": "Alcohol misuse",
+    "emotional_wellbeing": "Emotional wellbeing and mental health",
+    "thinking_and_behaviour": "Thinking and behaviour",
+    "attitude": "Attitudes to offending",
+}
+assert set(NEED_LABELS) == set(NEED_SECTIONS)
+
+Sex = Literal["male", "female"]
+OffenceCategory = Literal[
+    "violence", "sexual", "acquisitive", "drugs", "motoring", "public_order", "criminal_damage", "fraud", "other"
+]
+Rosh = Literal["low", "medium", "high", "very_high"]
+OspLevel = Literal["low", "medium", "high", "very_high", "not_applicable"]
+SaraLevel = Literal["low", "medium", "high", "not_applicable"]
+Motivation = Literal["close_to_change", "not_close_to_change", "low"]
+SentenceType = Literal["community_order", "suspended_sentence_order", "licence", "post_sentence_supervision"]
+Requirement = Literal[
+    "rar",
+    "accredited_programme",
+    "drug_rehabilitation",
+    "alcohol_treatment",
+    "mental_health_treatment",
+    "unpaid_work",
+    "curfew",
+    "exclusion",
+    "prohibited_activity",
+    "supervision",
+]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+
+class _Model(BaseModel):
+    # strict: "yes" is not true and "50" is not a number; the engine compares strings
+    # lexicographically, so a value must have its proper type before it gets there.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Person(_Model):
+    sex: Sex | None = Field(None, description="sex")
+    date_of_birth: dt.date | None = Field(None, description="date of birth")
+    home_town: Identifier | None = Field(None, description="home town")
+    area: Identifier | None = Field(None, description="probation area")
+
+
+class Offence(_Model):
+    category: OffenceCategory | None = Field(None, description="offence category")
+    intimate_partner_violence: Flag = Field(None, description="whether the offence is intimate partner violence")
+    sexual: Flag = Field(None, description="whether the offence is sexual or sexually motivated")
+    internet_only: Flag = Field(None, description="whether a sexual offence was internet-only")
+
+
+class History(_Model):
+    intimate_partner_violence: Flag = Field(None, description="history of intimate partner violence")
+    sexual: Flag = Field(None, description="history of sexual offending")
+    victim_of_domestic_abuse: Flag = Field(None, description="whether they have been a victim of domestic abuse")
+    completed_programmes: list[Identifier] | None = Field(None, description="programmes completed before")
+
+
+class Risk(_Model):
+    rosh: Rosh | None = Field(None, description="risk of serious harm level (RoSH)")
+    ogrs3_2yr: Percent | None = Field(None, description="OGRS3 two-year score")
+    ovp_2yr: Percent | None = Field(None, description="OVP two-year score")
+    osp_dc: OspLevel | None = Field(None, description="OSP-DC level")
+    osp_iic: OspLevel | None = Field(None, description="OSP-IIC level")
+    rsr: Percent | None = Field(None, description="RSR score")
+    sara_partner: SaraLevel | None = Field(None, description="SARA level towards a partner")
+    sara_others: SaraLevel | None = Field(None, description="SARA level towards others")
+    mappa_level: Literal[0, 1, 2, 3] | None = Field(
+        None, description="MAPPA level (0 = not managed under MAPPA)"
+    )
+
+
+class Need(_Model):
+    score: Annotated[int, Field(ge=0, le=12)] | None = Field(None, description="section score")
+    linked_to_harm: Flag = Field(None, description="linked to risk of harm")
+    linked_to_reoffending: Flag = Field(None, description="linked to reoffending")
+    identified: Flag = Field(None, description="need identified (unscored sections)")
+
+
+class Needs(_Model):
+    accommodation: Need | None = None
+    education_training_and_employability: Need | None = None
+    finance: Need | None = None
+    relationships: Need | None = None
+    lifestyle_and_associates: Need | None = None
+    drug_misuse: Need | None = None
+    alcohol_misuse: Need | None = None
+    emotional_wellbeing: Need | None = None
+    thinking_and_behaviour: Need | None = None
+    attitude: Need | None = None
+
+
+class Responsivity(_Model):
+    learning_disability: Flag = Field(None, description="learning disability or challenges")
+    reads_simple_sentences: Flag = Field(None, description="whether they can read simple sentences")
+    needs_interpreter: Flag = Field(None, description="whether they need an interpreter")
+    mental_health_prevents_group_work: Flag = Field(
+        None, description="whether mental health prevents group work"
+    )
+    veteran: Flag = Field(None, description="whether they served in the armed forces")
+    care_responsibilities: Flag = Field(None, description="care responsibilities")
+    at_risk_in_group: Flag = Field(None, description="whether they are at risk in a group setting")
+    has_transport: Flag = Field(None, description="whether they have transport")
+
+
+class Sentence(_Model):
+    type: SentenceType | None = Field(None, description="sentence type")
+    length_months: Annotated[int, Field(ge=1, le=120)] | None = Field(None, description="order length in months")
+    start: dt.date | None = Field(None, description="order start date")
+    rar_days: Annotated[int, Field(ge=1, le=365)] | None = Field(None, description="maximum RAR days")
+    requirements: list[Requirement] | None = Field(None, description="requirements on the order")
+    unpaid_work_hours: Annotated[int, Field(ge=20, le=300)] | None = Field(None, description="unpaid work hours")
+
+
+class LedgerEntry(_Model):
+    """One day recorded against the RAR: a rehabilitative activity, or (wrongly) a supervision contact."""
+
+    date: dt.date = Field(description="the day")
+    kind: Literal["activity", "supervision"] = Field(description="activity or supervision contact")
+    intervention: Identifier | None = Field(None, description="intervention delivered that day")
+
+
+EventKind = Literal["breach", "motivation_change", "risk_review"]
+
+
+class Event(_Model):
+    """Something that happened after sentence and may change allocation or tier. The values it
+    carries are the new ones from that date on; values it leaves out are unchanged."""
+
+    date: dt.date = Field(description="when it happened")
+    kind: EventKind = Field(description="breach, motivation_change or risk_review")
+    motivation: Motivation | None = Field(None, description="motivation from this date")
+    rosh: Rosh | None = Field(None, description="risk of serious harm level from this date")
+    ogrs3_2yr: Percent | None = Field(None, description="OGRS3 two-year score from this date")
+    mappa_level: Literal[0, 1, 2, 3] | None = Field(None, description="MAPPA level from this date")
+
+    @model_validator(mode="after")
+    def _carries(self) -> Event:
+        if self.kind == "motivation_change" and self.motivation is None:
+            raise ValueError("a motivation_change event needs 'motivation' (the new motivation)")
+        if self.kind == "risk_review" and self.rosh is None and self.ogrs3_2yr is None and self.mappa_level is None:
+            raise ValueError("a risk_review event needs at least one of 'rosh', 'ogrs3_2yr', 'mappa_level'")
+        return self
+
+
+# Records of what happened after sentence. They are not facts the rules read (the rules see the
+# case as it stands on the reference date, with events applied by ratecard.events).
+RECORDS: tuple[str, ...] = ("rar_ledger", "events")
+
+
+class Case(_Model):
+    """One person, as assessed. Any section or field may be left out when it is not known."""
+
+    id: Annotated[str, Field(min_length=1, max_length=120)]
+    person: Person = Person()
+    offence: Offence = Offence()
+    history: History = History()
+    risk: Risk = Risk()
+    needs: Needs = Needs()
+    responsivity: Responsivity = Responsivity()
+    motivation: Motivation | None = Field(None, description="motivation to change")
+    sentence: Sentence = Sentence()
+    rar_ledger: list[LedgerEntry] | None = Field(None, description="RAR days recorded so far")
+    events: list[Event] | None = Field(None, description="events after sentence (breaches, reviews)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Case:
+        s = self.sentence
+        if s.requirements is not None and len(set(s.requirements)) != len(s.requirements):
+            raise ValueError("sentence.requirements lists a requirement twice; list each once")
+        if s.rar_days is not None and s.requirements is not None and "rar" not in s.requirements:
+            raise ValueError("sentence.rar_days is given but 'rar' is not in sentence.requirements; add it or drop rar_days")
+        return self
+
+
+def _jsonable(data: Any) -> Any:
+    """YAML gives dates as date objects; JSON-mode validation wants ISO strings (strict mode
+    refuses strings for dates in Python mode), so both YAML and JSON take the same path."""
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, (dt.date, dt.datetime)):
+        return data.isoformat()
+    return data
+
+
+def case_from_document(doc: Document) -> Case:
+    if not isinstance(doc.data, dict):
+        raise CaseError([Problem(doc.path, doc.line(()), "", "a case must be a mapping of fields (id, person, risk, ...)")])
+    bad_keys = [k for k in _all_keys(doc.data) if not isinstance(k, str)]
+    if bad_keys:
+        raise CaseError([Problem(doc.path, None, "", f"field names must be text; found {bad_keys[0]!r}")])
+    try:
+        return Case.model_validate_json(json.dumps(_jsonable(doc.data)))
+    except ValidationError as e:
+        raise CaseError(pydantic_problems(doc, e)) from None
+
+
+def _all_keys(d: Any) -> list[Any]:
+    out: list[Any] = []
+    if isinstance(d, dict):
+        for k, v in d.items():
+            out.append(k)
+            out.extend(_all_keys(v))
+    elif isinstance(d, list):
+        for v in d:
+            out.extend(_all_keys(v))
+    return out
+
+
+def load_case(path: str | Path) -> Case:
+    """Read a case from a YAML or JSON file. Raises CaseError naming the file, line and field."""
+    try:
+        doc = load_file(path)
+    except ParseError as e:
+        raise CaseError(e.problems) from None
+    return case_from_document(doc)
+
+
+def parse_case(text: str, source: str = "<case>") -> Case:
+    """Read a case from YAML or JSON text."""
+    try:
+        doc = parse_text(text, source)
+    except ParseError as e:
+        raise CaseError(e.problems) from None
+    return case_from_document(doc)

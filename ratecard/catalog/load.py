@@ -1,0 +1,187 @@
+"""The catalog: providers and interventions, read from YAML, checked, and joined with the rules.
+
+A loaded Catalog is immutable and carries a version: a hash of its content (not of file names or
+file order), which every output that a court relies on repeats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from ..case.model import _jsonable
+from ..errors import CatalogError, Problem
+from .model import CatalogInfo, Intervention, Provider, _M
+from ..rules.loader import RuleSet, load_rules
+from ..inputs.yamlio import Document, ParseError, load_file, pydantic_problems
+
+if TYPE_CHECKING:
+    from ..rules.durable import Engine
+
+def default_catalog_path() -> Path:
+    """The catalog shipped inside the package, or the source tree's copy when run from a checkout."""
+    shipped = Path(str(resources.files("ratecard"))) / "_defaults" / "catalog"
+    if (shipped / "catalog.yaml").exists():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "catalog"
+
+
+def _resolve(path: Path) -> tuple[Path, Path]:
+    if (path / "catalog" / "catalog.yaml").exists():
+        path = path / "catalog"
+    rules = path / "rules"
+    if not rules.is_dir():
+        rules = path.parent / "rules"
+    return path, rules
+
+
+class Catalog:
+    """A validated catalog and its rules. Immutable; safe to share between threads."""
+
+    def __init__(self, info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Intervention],
+                 rules: RuleSet, version: str, source: str):
+        self.info = info
+        self.providers = providers
+        self.interventions = interventions
+        self.rules = rules
+        self.version = version
+        self.source = source
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Catalog {self.info.name!r} {self.info.edition} {self.version} {len(self.interventions)} interventions>"
+
+    @cached_property
+    def towns(self) -> dict[str, str]:
+        """town -> area id"""
+        return {t: a.id for a in self.info.areas for t in a.towns}
+
+    @property
+    def engine(self) -> Engine:
+        """The rules compiled to durable_rules, on first use (loading a catalog does not need it)."""
+        with self._engine_lock:
+            if self._engine is None:
+                from ..rules.durable import Engine
+
+                self._engine = Engine(self.rules)
+            return self._engine
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _validate(model: type[_M], doc: Document, data: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
+    try:
+        return model.model_validate_json(json.dumps(_jsonable(data)))
+    except ValidationError as e:
+        problems.extend(pydantic_problems(doc, e, prefix=loc))
+        return None
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load and check a catalog folder (default: the catalog shipped with ratecard).
+
+    `path` is a folder holding catalog.yaml, providers.yaml and interventions/, with the rules in
+    `rules/` inside it or beside it; or a folder holding both `catalog/` and `rules/`.
+    Raises CatalogError listing every problem, each with file, line and field.
+    """
+    root = Path(path) if path is not None else default_catalog_path()
+    if not root.is_dir():
+        raise CatalogError([Problem(str(root), None, "", "catalog folder not found; give the folder that holds catalog.yaml")])
+    cat_dir, rules_dir = _resolve(root)
+    problems: list[Problem] = []
+    docs: dict[str, Document] = {}
+    for name in ("catalog.yaml", "providers.yaml"):
+        try:
+            docs[name] = load_file(cat_dir / name)
+        except ParseError as e:
+            problems.extend(e.problems)
+    inter_docs: list[Document] = []
+    idir = cat_dir / "interventions"
+    if not idir.is_dir():
+        problems.append(Problem(str(idir), None, "", "folder not found; interventions live in catalog/interventions/*.yaml"))
+    for p in _files(idir) if idir.is_dir() else []:
+        try:
+            inter_docs.append(load_file(p))
+        except ParseError as e:
+            problems.extend(e.problems)
+
+    info = None
+    if "catalog.yaml" in docs:
+        info = _validate(CatalogInfo, docs["catalog.yaml"], docs["catalog.yaml"].data, (), problems)
+    providers: dict[str, Provider] = {}
+    if "providers.yaml" in docs:
+        doc = docs["providers.yaml"]
+        if not isinstance(doc.data, dict) or set(doc.data) != {"providers"} or not isinstance(doc.data["providers"], list):
+            problems.append(Problem(doc.path, 1, "", "providers.yaml holds one key, 'providers', with a list"))
+        else:
+            for i, raw in enumerate(doc.data["providers"]):
+                p = _validate(Provider, doc, raw, ("providers", i), problems)
+                if p is not None:
+                    if p.id in providers:
+                        problems.append(Problem(doc.path, doc.line(("providers", i, "id")), "id", f"provider '{p.id}' is listed twice"))
+                    providers[p.id] = p
+    interventions: dict[str, Intervention] = {}
+    first_seen: dict[str, str] = {}
+    defined_at: dict[str, tuple[str, int | None]] = {}
+    raw_by_id: dict[str, Any] = {}
+    for doc in inter_docs:
+        if not isinstance(doc.data, dict) or set(doc.data) != {"interventions"} or not isinstance(doc.data["interventions"], list):
+            problems.append(Problem(doc.path, 1, "", "an interventions file holds one key, 'interventions', with a list"))
+            continue
+        for i, raw in enumerate(doc.data["interventions"]):
+            loc = ("interventions", i)
+            iv = _validate(Intervention, doc, raw, loc, problems)
+            if iv is None:
+                continue
+            here = f"{doc.path}:{doc.line(loc)}"
+            if iv.id in first_seen:
+                problems.append(Problem(doc.path, doc.line(loc + ("id",)), "id", f"intervention '{iv.id}' is also defined at {first_seen[iv.id]}; ids must be unique"))
+                continue
+            first_seen[iv.id] = here
+            defined_at[iv.id] = (doc.path, doc.line(loc + ("id",)))
+            interventions[iv.id] = iv
+            raw_by_id[iv.id] = iv.model_dump(mode="json")
+            if providers and iv.provider not in providers:
+                problems.append(Problem(doc.path, doc.line(loc + ("provider",)), "provider", f"no provider '{iv.provider}' in providers.yaml"))
+            if info is not None:
+                areas = {a.id: a for a in info.areas}
+                if iv.area not in areas:
+                    problems.append(Problem(doc.path, doc.line(loc + ("area",)), "area", f"no area '{iv.area}' in catalog.yaml; areas: {', '.join(areas)}"))
+                else:
+                    for j, t in enumerate(iv.where.towns):
+                        if t not in areas[iv.area].towns:
+                            problems.append(Problem(doc.path, doc.line(loc + ("where", "towns", j)), f"where.towns.{j}", f"'{t}' is not a town of {iv.area}; towns: {', '.join(areas[iv.area].towns)}"))
+    rules, rule_problems = load_rules(rules_dir, defined_at if not problems else None)
+    problems.extend(rule_problems)
+    if problems or info is None or rules is None:
+        raise CatalogError(problems)
+    version = _version(info, providers, raw_by_id, rules.data)
+    return Catalog(info, providers, interventions, rules, version, str(cat_dir))
+
+
+def _version(info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Any], rule_data: dict[str, Any]) -> str:
+    """A hash of what the catalog says, independent of file names and order."""
+    content = {
+        "info": info.model_dump(mode="json"),
+        "providers": {k: v.model_dump(mode="json") for k, v in providers.items()},
+        "interventions": interventions,
+        "rules": rule_data,
+    }
+    blob = json.dumps(_jsonable(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    """The catalog shipped with ratecard, loaded once per process."""
+    return load_catalog()

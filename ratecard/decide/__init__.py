@@ -1,0 +1,1 @@
+"""Decisions built from the screen: proposals, referral checks, allocation, briefings, batches."""

@@ -1,0 +1,288 @@
+"""The sentencer briefing: one area's provision, grouped by need, built from the catalog and rules.
+
+This module decides what goes in the briefing and in which order; present/briefing.py turns it into
+Markdown or HTML through template files. "Who it is for" is generated from the rule trees the
+screen runs (rules/wording.py), next to each rule's own sentence, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+
+from ..case.model import NEED_LABELS, NEED_SECTIONS
+from ..catalog.load import Catalog, Intervention
+from ..catalog.diff import CatalogDiff, diff_catalogs
+from ..rules.conditions import fields_of
+from ..errors import RatecardError
+from ..rules.wording import derived_precise, rule_precise
+
+
+KIND_LABELS = {
+    "accredited_programme": "Accredited programme",
+    "structured_intervention": "Structured intervention",
+    "rar_activity": "RAR activity",
+    "mentoring_and_support": "Mentoring and support",
+    "resettlement": "Resettlement",
+    "unpaid_work_placement": "Unpaid work placement",
+    "substance_misuse": "Substance misuse treatment",
+}
+MODE_LABELS = {"group": "Group", "one_to_one": "One-to-one", "mixed": "Group and one-to-one"}
+EVIDENCE_LABELS = {
+    "accredited": "Accredited (nationally accredited design)",
+    "promising": "Promising (some evaluation evidence)",
+    "emerging": "Emerging (early or local evidence only)",
+    "unevaluated": "Not evaluated",
+}
+_UNAVAILABLE = ("suspended", "withdrawn")
+
+
+class BriefingError(RatecardError):
+    """An area or town the catalog does not know."""
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleLine(_Out):
+    id: str
+    kind: str  # criterion | exclusion
+    text: str  # the rule author's sentence
+    precise: str  # generated from the rule's condition tree
+
+
+class Term(_Out):
+    id: str
+    text: str
+    precise: str
+
+
+class Entry(_Out):
+    id: str
+    name: str
+    provider: str
+    kind: str
+    content: str
+    needs: list[str]
+    requirement: str
+    rar_days: int | None
+    sessions: int | None
+    hours: float | None
+    weeks: int | None
+    length: str  # sessions, hours and weeks in words
+    delivery: str
+    where: str
+    evidence_level: str
+    evidence: str
+    state: str
+    status: str  # in words, with waiting time or date and reason
+    criteria: list[RuleLine]
+    exclusions: list[RuleLine]
+    illustrative: list[str]
+    source: str | None
+
+
+class NeedGroup(_Out):
+    need: str
+    label: str
+    entries: list[Entry]
+
+
+class Briefing(_Out):
+    title: str
+    catalog_name: str
+    catalog_edition: str
+    catalog_version: str
+    catalog_as_of: dt.date
+    on: dt.date
+    area: str
+    area_name: str
+    town: str | None
+    town_name: str | None
+    illustrative_note: str | None
+    needs: list[NeedGroup]
+    unavailable: list[Entry]
+    terms: list[Term]
+    changes: CatalogDiff | None = None
+
+    @property
+    def open_entries(self) -> list[Entry]:
+        seen: dict[str, Entry] = {}
+        for g in self.needs:
+            for e in g.entries:
+                seen.setdefault(e.id, e)
+        return list(seen.values())
+
+
+def place_name(identifier: str) -> str:
+    return identifier.replace("_", " ").title()
+
+
+_ILL = " (illustrative)"
+
+
+def _mark(iv: Intervention, figure: str) -> str:
+    return _ILL if figure in iv.illustrative else ""
+
+
+def _n(value: float | int, unit: str) -> str:
+    v = int(value) if float(value).is_integer() else value
+    return f"{v} {unit}{'' if v == 1 else 's'}"
+
+
+def _length(iv: Intervention) -> str:
+    parts = []
+    if iv.sessions is not None:
+        parts.append(_n(iv.sessions, "session") + _mark(iv, "sessions"))
+    if iv.hours is not None:
+        parts.append(_n(iv.hours, "hour") + _mark(iv, "hours"))
+    if iv.weeks is not None:
+        parts.append("over " + _n(iv.weeks, "week") + _mark(iv, "weeks"))
+    return ", ".join(parts) if parts else "Not stated in the catalog"
+
+
+def _requirement(iv: Intervention) -> str:
+    days = f"{iv.rar_days} RAR day{'s' if iv.rar_days != 1 else ''}{_mark(iv, 'rar_days')}" if iv.rar_days else None
+    text = {
+        "accredited_programme": "Accredited programme requirement",
+        "rar": f"Rehabilitation activity requirement (RAR): uses {days}",
+        "drug_rehabilitation": "Drug rehabilitation requirement (DRR)",
+        "alcohol_treatment": "Alcohol treatment requirement (ATR)",
+        "unpaid_work": "Unpaid work requirement",
+        "none": "No requirement needed",
+    }[iv.requires]
+    if days and iv.requires != "rar":
+        text += f"; counts as {days} within a RAR"
+    return text
+
+
+def _where(iv: Intervention) -> str:
+    parts = []
+    if iv.where.towns:
+        parts.append(", ".join(place_name(t) for t in iv.where.towns))
+    if iv.where.offices:
+        parts.append("at " + "; ".join(iv.where.offices))
+    if iv.where.outreach:
+        parts.append("outreach to other places in the area")
+    return "; ".join(parts)
+
+
+def _status(iv: Intervention, on: dt.date) -> str:
+    st = iv.status
+    if st.state == "open":
+        return "Open: no waiting list"
+    if st.state == "waiting_list":
+        return f"Open, with a waiting list of about {_n(st.waiting_weeks or 0, 'week')}{_mark(iv, 'waiting_weeks')}"
+    verb = "Withdrawn" if st.state == "withdrawn" else "Suspended"
+    if st.since is not None and st.since > on:
+        return f"Open until {st.since}; {verb.lower()} from then: {st.reason}"
+    return f"{verb} since {st.since}: {st.reason}"
+
+
+def _entry(iv: Intervention, cat: Catalog, on: dt.date) -> Entry:
+    reg = cat.rules.registry
+    rules = cat.rules.rules.get(iv.id, ())
+    lines = [RuleLine(id=r.id, kind=r.kind, text=r.text, precise=rule_precise(r, reg)) for r in rules]
+    provider = cat.providers.get(iv.provider)
+    mode = MODE_LABELS[iv.delivery.mode] + (", women only" if iv.delivery.women_only else "")
+    return Entry(
+        id=iv.id,
+        name=iv.name,
+        provider=provider.name if provider else iv.provider,
+        kind=KIND_LABELS[iv.kind],
+        content=iv.content,
+        needs=[NEED_LABELS[n] for n in iv.needs],
+        requirement=_requirement(iv),
+        rar_days=iv.rar_days,
+        sessions=iv.sessions,
+        hours=iv.hours,
+        weeks=iv.weeks,
+        length=_length(iv),
+        delivery=mode,
+        where=_where(iv),
+        evidence_level=EVIDENCE_LABELS[iv.evidence.level],
+        evidence=iv.evidence.summary,
+        state=iv.status.state,
+        status=_status(iv, on),
+        criteria=[x for x in lines if x.kind == "criterion"],
+        exclusions=[x for x in lines if x.kind == "exclusion"],
+        illustrative=list(iv.illustrative),
+        source=iv.source,
+    )
+
+
+def _unavailable_on(iv: Intervention, on: dt.date) -> bool:
+    st = iv.status
+    return st.state in _UNAVAILABLE and (st.since is None or st.since <= on)
+
+
+def _terms(ivs: list[Intervention], cat: Catalog) -> list[Term]:
+    """Every derived fact the listed rules rely on, directly or in turn, with its definition."""
+    seen: dict[str, None] = {}
+    todo = [f for iv in ivs for r in cat.rules.rules.get(iv.id, ()) for f in fields_of(r.when)]
+    while todo:
+        f = todo.pop(0)
+        if f in seen or f not in cat.rules.derived:
+            continue
+        seen[f] = None
+        todo.extend(cat.rules.derived[f].uses())
+    reg = cat.rules.registry
+    return [
+        Term(id=d, text=" ".join(cat.rules.derived[d].text.split()), precise=derived_precise(cat.rules.derived[d], reg))
+        for d in sorted(seen)
+    ]
+
+
+def build_briefing(
+    catalog: Catalog,
+    area: str,
+    *,
+    town: str | None = None,
+    on: dt.date | None = None,
+    since: Catalog | None = None,
+) -> Briefing:
+    """The briefing for one area (and, if given, one town in it) on date `on` (default today).
+
+    With `since`, an earlier catalog, the briefing has a section on what changed since it.
+    Raises BriefingError for an area or town the catalog does not have.
+    """
+    on = on or dt.date.today()
+    areas = {a.id: a for a in catalog.info.areas}
+    if area not in areas:
+        raise BriefingError(f"No area '{area}' in the catalog. Areas: {', '.join(areas)}.")
+    the_area = areas[area]
+    if town is not None and town not in the_area.towns:
+        raise BriefingError(f"No town '{town}' in {the_area.name}. Towns: {', '.join(the_area.towns)}.")
+
+    def reachable(iv: Intervention) -> bool:
+        return town is None or town in iv.where.towns or iv.where.outreach
+
+    here = [iv for iv in sorted(catalog.interventions.values(), key=lambda i: (i.name.lower(), i.id))
+            if iv.area == area and reachable(iv)]
+    open_now = [iv for iv in here if not _unavailable_on(iv, on)]
+    closed = [iv for iv in here if _unavailable_on(iv, on)]
+    entries = {iv.id: _entry(iv, catalog, on) for iv in here}
+    groups = [
+        NeedGroup(need=n, label=NEED_LABELS[n], entries=[entries[iv.id] for iv in open_now if n in iv.needs])
+        for n in NEED_SECTIONS
+    ]
+    title = f"Interventions for sentencers: {the_area.name}" + (f" ({place_name(town)})" if town else "")
+    return Briefing(
+        title=title,
+        catalog_name=catalog.info.name,
+        catalog_edition=catalog.info.edition,
+        catalog_version=catalog.version,
+        catalog_as_of=catalog.info.as_of,
+        on=on,
+        area=area,
+        area_name=the_area.name,
+        town=town,
+        town_name=place_name(town) if town else None,
+        illustrative_note=" ".join(catalog.info.illustrative_note.split()) if catalog.info.illustrative_note else None,
+        needs=[g for g in groups if g.entries],
+        unavailable=[entries[iv.id] for iv in closed],
+        terms=_terms(open_now, catalog),
+        changes=diff_catalogs(since, catalog, area=area) if since is not None else None,
+    )

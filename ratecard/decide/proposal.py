@@ -1,0 +1,583 @@
+"""Proposals for the pre-sentence report: requirements, an intervention package and RAR days.
+
+Eligibility and availability come from the screen; this module only decides which of the
+interventions the person can actually start and finish go into the package, and why the others
+do not. The package is the exact optimum over every admissible combination (branch and bound),
+so the same case always gives the same proposal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..case.model import NEED_SECTIONS, UNSCORED_SECTIONS, Case
+from ..catalog.load import Catalog, Intervention
+from ..case.facts import order_dates
+from .screen import InterventionResult, Screen, screen
+
+# Priority classes, in the order the issue gives: needs linked to harm, then to reoffending, then
+# other identified needs. The bases keep the classes lexicographic: ten needs of a lower class
+# (each at most base + 12 over threshold) never outweigh one need of the class above.
+_HARM, _REOFFENDING, _OTHER = 100_000, 1_000, 20
+
+# Standard OASys section thresholds (DOMAIN.md §2). Used only to rank needs by how far the score
+# is over the threshold; whether a need is identified comes from the rules (need_<section>).
+THRESHOLDS: dict[str, int] = {
+    "accommodation": 2,
+    "education_training_and_employability": 3,
+    "relationships": 2,
+    "lifestyle_and_associates": 2,
+    "drug_misuse": 2,
+    "alcohol_misuse": 4,
+    "thinking_and_behaviour": 4,
+    "attitude": 2,
+}
+
+EVIDENCE_RANK = {"accredited": 3, "promising": 2, "emerging": 1, "unevaluated": 0}
+TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
+PROGRAMME_PATHWAYS = frozenset({"high_intensity", "moderate_intensity"})
+# Requirements a package can use: the programme requirement, the RAR, and free provision that
+# needs no requirement at all. Drug rehabilitation, alcohol treatment and unpaid work are
+# separate requirements with their own assessments, outside what ratecard proposes.
+_IN_SCOPE = frozenset({"accredited_programme", "rar", "none"})
+DEFAULT_MARGIN_WEEKS = 4
+
+Why = Literal[
+    "no_eligible_provision",
+    "withdrawn",
+    "suspended",
+    "waiting_list_too_long",
+    "order_too_short",
+    "not_reachable",
+    "rar_cap",
+    "one_programme_only",
+    "pni_pathway",
+    "information_missing",
+    "other_requirement",
+]
+# When several interventions could have met a need, the need's reason is the one closest to working.
+_WHY_ORDER: tuple[Why, ...] = (
+    "rar_cap",
+    "one_programme_only",
+    "waiting_list_too_long",
+    "order_too_short",
+    "not_reachable",
+    "information_missing",
+    "pni_pathway",
+    "suspended",
+    "withdrawn",
+    "other_requirement",
+    "no_eligible_provision",
+)
+Priority = Literal["harm", "reoffending", "other"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NeedAssessed(_Out):
+    need: str
+    priority: Priority
+    score: int | None
+    over_threshold: int | None
+    weight: int
+
+
+class PackageItem(_Out):
+    intervention: str
+    name: str
+    provider: str
+    provider_name: str
+    requirement: Literal["accredited_programme", "rar", "none"]
+    need: str
+    also_meets: list[str]
+    rar_days: int
+    sessions: int | None
+    hours: float | None
+    start: dt.date
+    finish: dt.date
+    waiting_weeks: int
+    price: float | None
+    price_basis: str
+    evidence: str
+    women_only: bool
+    ongoing: bool = False  # no fixed length: continues until the order ends
+    illustrative: list[str]
+
+
+class NotProposed(_Out):
+    intervention: str
+    needs: list[str]
+    why: Why
+    also: list[Why] = []
+    text: str
+    missing: list[str] = []
+
+
+class UnmetNeed(_Out):
+    need: str
+    priority: Priority | None
+    why: Why
+    text: str
+    missing: list[str] = []
+    interventions: list[str] = []
+
+
+class RequirementProposal(_Out):
+    requirement: Literal["accredited_programme", "rar"]
+    intervention: str | None = None
+    days: int | None = None
+    text: str
+
+
+class TierCheck(_Out):
+    tier: str | None
+    minimum_hours: int | None
+    package_hours: float | None
+    meets_minimum: bool | None
+    text: str
+
+
+class Proposal(_Out):
+    catalog_version: str
+    catalog: str
+    on: dt.date
+    case_id: str
+    order_months: int | None
+    order_end: dt.date | None
+    margin_weeks: int
+    rar_cap: int | None
+    requirements: list[RequirementProposal]
+    rar_days: int | None
+    rar_warranted: bool
+    package: list[PackageItem]
+    needs: list[NeedAssessed]
+    not_assessed: list[str]
+    unmet_needs: list[UnmetNeed]
+    not_proposed: list[NotProposed]
+    tier: str | None
+    tier_check: TierCheck
+    allocation: str | None
+    pni_pathway: str | None
+    total_price: float | None
+    text: str
+
+
+# ---- needs ------------------------------------------------------------------------------------
+
+
+def _need_state(case: Case, screened: Screen, defined: bool, section: str) -> tuple[bool | None, list[str]]:
+    """(identified, fields missing). Identification is the rules' `need_<section>` fact. A catalog
+    whose rules do not define it falls back to the case's `identified` flag, then to the standard
+    section threshold."""
+    field = "identified" if section in UNSCORED_SECTIONS else "score"
+    key = f"need_{section}"
+    if defined:
+        if key in screened.derived:
+            return bool(screened.derived[key]), []
+        return None, [f"needs.{section}.{field}"]
+    need = getattr(case.needs, section)
+    if need is not None and need.identified is not None:
+        return need.identified, []
+    if need is not None and need.score is not None and section in THRESHOLDS:
+        return need.score >= THRESHOLDS[section], []
+    return None, [f"needs.{section}.{field}"]
+
+
+def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[NeedAssessed], list[UnmetNeed], list[str]]:
+    """Identified needs in priority order, needs with information missing, and sections not assessed."""
+    found: list[NeedAssessed] = []
+    unknown: list[UnmetNeed] = []
+    not_assessed: list[str] = []
+    for section in NEED_SECTIONS:
+        need = getattr(case.needs, section)
+        if need is None:
+            not_assessed.append(section)
+            continue
+        identified, missing = _need_state(case, screened, f"need_{section}" in catalog.rules.derived, section)
+        if identified is None:
+            unknown.append(UnmetNeed(need=section, priority=None, why="information_missing",
+                                     text=f"Assessed but not scored: give {', '.join(missing)}.", missing=missing))
+            continue
+        if not identified:
+            continue
+        if need.linked_to_harm:
+            priority: Priority = "harm"
+        elif need.linked_to_reoffending:
+            priority = "reoffending"
+        else:
+            priority = "other"
+        over = None
+        if need.score is not None and section in THRESHOLDS:
+            over = max(need.score - THRESHOLDS[section], 0)
+        base = {"harm": _HARM, "reoffending": _REOFFENDING, "other": _OTHER}[priority]
+        found.append(NeedAssessed(need=section, priority=priority, score=need.score, over_threshold=over,
+                                  weight=base + min(over or 0, 12)))
+    found.sort(key=lambda n: (-n.weight, NEED_SECTIONS.index(n.need)))
+    return found, unknown, not_assessed
+
+
+# ---- candidates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An intervention the person can start and finish: eligible, open, reachable, in time."""
+
+    iv: Intervention
+    mask: int  # identified needs it meets, one bit per need in priority order
+    rar_days: int
+    programme: bool
+    start: dt.date
+    finish: dt.date
+    price: float | None
+    evidence: int
+    women_only: bool
+
+
+def package_price(iv: Intervention) -> tuple[float | None, str]:
+    """The rate-card price for one person completing it, and how it was worked out."""
+    p = iv.price
+    per = {"per_participant": None, "per_session": iv.sessions, "per_hour": iv.hours, "per_day": iv.rar_days}[p.unit]
+    if p.unit == "per_participant":
+        return round(p.amount, 2), "per participant"
+    if per is None:
+        return None, f"{p.amount:.2f} {p.unit.replace('_', ' ')}; total not known"
+    return round(p.amount * per, 2), f"{p.amount:.2f} {p.unit.replace('_', ' ')} x {per:g}"
+
+
+def _weeks(n: float) -> dt.timedelta:
+    return dt.timedelta(days=round(7 * n))
+
+
+Barrier = tuple[Why, str, list[str]]
+
+
+def _barriers(r: InterventionResult, iv: Intervention, pathway: str | None,
+              window: tuple[dt.date, dt.date] | None, margin: int) -> list[Barrier]:
+    """Everything that keeps an intervention out of the package, the most fundamental first,
+    from the screen's decision and warnings; empty when it can go in."""
+    if iv.requires not in _IN_SCOPE:
+        req = iv.requires.replace("_", " ")
+        return [("other_requirement", f"Needs {'an' if req[0] in 'aeiou' else 'a'} {req} requirement, which ratecard does not propose.", [])]
+    if r.decision == "ineligible":
+        return [("no_eligible_provision", "Not eligible: " + " ".join(x.text for x in r.reasons), [])]
+    out: list[Barrier] = []
+    if r.decision == "undetermined":
+        fields = [m.field for m in r.missing]
+        out.append(("information_missing", "Eligibility cannot be decided without: " + ", ".join(fields) + ".", fields))
+    codes = {w.code: w.text for w in r.warnings}
+    for code in ("withdrawn", "suspended"):
+        if code in codes:
+            out.append((code, codes[code], []))  # type: ignore[arg-type]
+    # time before place: a waiting list that outlasts the order cannot be solved by travelling
+    if window is None:
+        out.append(("information_missing", "Order length not given: cannot check that it can finish in time (give --order-months).", ["sentence.length_months"]))
+    elif iv.weeks is None and iv.requires != "none":
+        out.append(("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.", [f"{iv.id}.weeks"]))
+    elif iv.weeks is None:
+        # an ongoing service with no fixed length needs no requirement: the person takes part for
+        # as long as the order lasts, so it only has to be able to start before the margin
+        begin, end = window
+        wait = iv.status.waiting_weeks or 0
+        start = begin + _weeks(wait)
+        latest = end - _weeks(margin)
+        if start > latest:
+            out.append(("waiting_list_too_long", f"Could start only on {start}: a waiting list of {wait} weeks, but the order ends on {end}"
+                                                 f" and it must start by {latest} ({margin} weeks' margin).", []))
+    else:
+        begin, end = window
+        wait = iv.status.waiting_weeks or 0
+        finish = begin + _weeks(wait + iv.weeks)
+        latest = end - _weeks(margin)
+        if finish > latest:
+            why: Why = "waiting_list_too_long" if wait and begin + _weeks(iv.weeks) <= latest else "order_too_short"
+            head = f"a waiting list of {wait} weeks and " if wait else ""
+            out.append((why, f"Would finish on {finish}: {head}{iv.weeks} weeks to complete, but the order ends on {end}"
+                             f" and it must finish by {latest} ({margin} weeks' margin).", []))
+    for code in ("not_near_home", "other_area"):
+        if code in codes:
+            out.append(("not_reachable", codes[code], []))
+    if "home_unknown" in codes:
+        out.append(("information_missing", codes["home_unknown"], ["person.home_town"]))
+    if iv.requires == "accredited_programme":
+        if pathway is None:
+            out.append(("information_missing", "The PNI pathway is unknown, so a programme cannot be shown to be indicated.", ["pni_pathway"]))
+        elif pathway not in PROGRAMME_PATHWAYS:
+            out.append(("pni_pathway", f"The PNI pathway is '{pathway}', which does not indicate an accredited programme.", []))
+    return out
+
+
+# ---- the optimisation -------------------------------------------------------------------------
+
+
+def _popcount(x: int) -> int:
+    return bin(x).count("1")
+
+
+def package_score(chosen: tuple[Candidate, ...], weights: tuple[int, ...]) -> int:
+    covered = 0
+    for c in chosen:
+        covered |= c.mask
+    return sum(w for i, w in enumerate(weights) if covered >> i & 1)
+
+
+def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female: bool) -> tuple[Any, ...]:
+    """Smaller is better: most priority-weighted need met; for women, most needs met by women-only
+    provision; then the weakest evidence base as strong as possible, then the best total evidence;
+    then the shortest longest wait; then lowest price; then ids."""
+    covered = women = 0
+    for c in chosen:
+        covered |= c.mask
+        if c.women_only:
+            women |= c.mask
+    score = sum(w for i, w in enumerate(weights) if covered >> i & 1)
+    ev = [c.evidence for c in chosen]
+    price = sum(c.price if c.price is not None else 1e9 for c in chosen)
+    return (
+        -score,
+        -_popcount(women) if female else 0,
+        -min(ev, default=3),
+        -Fraction(sum(ev), len(ev)) if ev else Fraction(-3),
+        max((c.iv.status.waiting_weeks or 0 for c in chosen), default=0),
+        round(price, 2),
+        tuple(sorted(c.iv.id for c in chosen)),
+    )
+
+
+def admissible(chosen: tuple[Candidate, ...], cap: int | None) -> bool:
+    """Within the RAR cap, at most one programme, and no intervention for needs already met:
+    each member meets a need no other member meets."""
+    if cap is not None and sum(c.rar_days for c in chosen) > cap:
+        return False
+    if sum(c.programme for c in chosen) > 1:
+        return False
+    for c in chosen:
+        others = 0
+        for d in chosen:
+            if d is not c:
+                others |= d.mask
+        if not c.mask & ~others:
+            return False
+    return True
+
+
+def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | None, female: bool) -> tuple[Candidate, ...]:
+    """The admissible package with the smallest package_key, by branch and bound.
+
+    Including a candidate that meets no new need can never be admissible (it would be redundant
+    in every superset), and a branch whose best possible score is below the best found is cut.
+    """
+    order = sorted(cands, key=lambda c: c.iv.id)
+    n = len(order)
+    suffix = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        suffix[i] = suffix[i + 1] | order[i].mask
+
+    scores: dict[int, int] = {}
+
+    def score_of(mask: int) -> int:
+        if mask not in scores:
+            scores[mask] = sum(w for i, w in enumerate(weights) if mask >> i & 1)
+        return scores[mask]
+
+    best: list[Any] = [None, ()]
+
+    def visit(i: int, chosen: tuple[Candidate, ...], covered: int, days: int, prog: bool) -> None:
+        if best[0] is not None and score_of(covered | suffix[i]) < -best[0][0]:
+            return
+        if i == n:
+            if admissible(chosen, cap):
+                key = package_key(chosen, weights, female)
+                if best[0] is None or key < best[0]:
+                    best[0], best[1] = key, chosen
+            return
+        c = order[i]
+        if c.mask & ~covered and (cap is None or days + c.rar_days <= cap) and not (prog and c.programme):
+            visit(i + 1, chosen + (c,), covered | c.mask, days + c.rar_days, prog or c.programme)
+        visit(i + 1, chosen, covered, days, prog)
+
+    visit(0, (), 0, 0, False)
+    return best[1]
+
+
+# ---- the proposal -----------------------------------------------------------------------------
+
+
+def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None, rar_days: int | None = None,
+            order_months: int | None = None, margin_weeks: int | None = None) -> Proposal:
+    """Propose requirements, a package and RAR days for one case.
+
+    `rar_days` is the maximum the court has fixed (default: the case's sentence.rar_days, if any);
+    `order_months` the proposed order length (default: the case's sentence.length_months);
+    `margin_weeks` how long before the order ends everything must finish (default: the catalog's
+    proposal_margin_weeks, else 4).
+    """
+    from ..catalog.load import default_catalog
+    from ..present.proposal_text import proposal_text
+
+    catalog = catalog or default_catalog()
+    on = on or dt.date.today()
+    if order_months is not None:
+        case = case.model_copy(update={"sentence": case.sentence.model_copy(update={"length_months": order_months})})
+    cap = rar_days if rar_days is not None else case.sentence.rar_days
+    if margin_weeks is not None:
+        margin = margin_weeks
+    elif catalog.info.proposal_margin_weeks is not None:
+        margin = catalog.info.proposal_margin_weeks
+    else:
+        margin = DEFAULT_MARGIN_WEEKS
+    screened = screen(case, catalog, on=on)
+    dates = order_dates(case, on)
+    window = (max(dates[0], on), dates[1]) if dates else None
+    pathway = screened.derived.get("pni_pathway")
+    female = case.person.sex == "female"
+
+    needs, unknown_needs, not_assessed = assess_needs(case, screened, catalog)
+    bit = {n.need: i for i, n in enumerate(needs)}
+    weights = tuple(n.weight for n in needs)
+
+    cands: list[Candidate] = []
+    rejected: list[NotProposed] = []
+    for r in screened.results:
+        iv = catalog.interventions[r.intervention]
+        mask = 0
+        for s in iv.needs:
+            if s in bit:
+                mask |= 1 << bit[s]
+        if not mask:
+            continue
+        barriers = _barriers(r, iv, pathway, window, margin)
+        met = [n.need for n in needs if mask >> bit[n.need] & 1]
+        if barriers:
+            (why, _, _), *more = barriers
+            rejected.append(NotProposed(
+                intervention=iv.id, needs=met, why=why, also=[b[0] for b in more if b[0] != why],
+                text=" ".join(b[1] for b in barriers), missing=sorted({m for b in barriers for m in b[2]})))
+            continue
+        assert window is not None
+        start = window[0] + _weeks(iv.status.waiting_weeks or 0)
+        # ongoing services (no fixed length) count as finishing when the order ends
+        finish = window[1] if iv.weeks is None else start + _weeks(iv.weeks)
+        price, _ = package_price(iv)
+        cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" else 0,
+                               programme=iv.requires == "accredited_programme", start=start,
+                               finish=finish, price=price,
+                               evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only))
+
+    chosen = best_package(cands, weights, cap, female)
+    items = _items(chosen, needs, bit, catalog)
+    covered = 0
+    for c in chosen:
+        covered |= c.mask
+    left_out = [c for c in cands if c not in chosen]
+    for c in left_out:
+        met = [n.need for n in needs if c.mask >> bit[n.need] & 1]
+        if cap is not None and c.rar_days and sum(x.rar_days for x in chosen) + c.rar_days > cap and c.mask & ~covered:
+            why: Why = "rar_cap"
+            text = f"Would need {c.rar_days} RAR days; the package already uses {sum(x.rar_days for x in chosen)} of the {cap} allowed."
+        elif c.programme and any(x.programme for x in chosen) and c.mask & ~covered:
+            why, text = "one_programme_only", "Another accredited programme was chosen; an order names one programme at a time."
+        else:
+            continue
+        rejected.append(NotProposed(intervention=c.iv.id, needs=met, why=why, text=text))
+    rejected.sort(key=lambda x: x.intervention)
+
+    unmet = [_unmet(n, rejected) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
+    rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
+    programme = next((i for i in items if i.requirement == "accredited_programme"), None)
+    reqs: list[RequirementProposal] = []
+    if programme is not None:
+        reqs.append(RequirementProposal(requirement="accredited_programme", intervention=programme.intervention,
+                                        text=f"An accredited programme requirement: {programme.name}."))
+    if rar_total:
+        reqs.append(RequirementProposal(requirement="rar", days=rar_total,
+                                        text=f"A rehabilitation activity requirement of up to {rar_total} days, the days the activities below use."))
+    prices = [i.price for i in items]
+    tier = screened.derived.get("tier")
+    proposal = dict(
+        catalog_version=screened.catalog_version,
+        catalog=screened.catalog,
+        on=on,
+        case_id=case.id,
+        order_months=case.sentence.length_months,
+        order_end=dates[1] if dates else None,
+        margin_weeks=margin,
+        rar_cap=cap,
+        requirements=reqs,
+        rar_days=rar_total or None,
+        rar_warranted=bool(rar_total),
+        package=items,
+        needs=needs,
+        not_assessed=not_assessed,
+        unmet_needs=unmet,
+        not_proposed=rejected,
+        tier=tier,
+        tier_check=_tier_check(tier, items),
+        allocation=screened.derived.get("allocation"),
+        pni_pathway=pathway,
+        total_price=round(sum(p for p in prices if p is not None), 2) if None not in prices else None,
+    )
+    return Proposal(**proposal, text=proposal_text(proposal))
+
+
+def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog) -> list[PackageItem]:
+    # the programme first, then by the most important need each meets; each item is credited with
+    # the needs no earlier item already meets
+    def top(c: Candidate) -> int:
+        return min(i for i in range(len(needs)) if c.mask >> i & 1)
+
+    ordered = sorted(chosen, key=lambda c: (not c.programme, top(c), c.iv.id))
+    claimed = 0
+    out = []
+    for c in ordered:
+        own = c.mask & ~claimed
+        claimed |= c.mask
+        met = [n.need for n in needs if own >> bit[n.need] & 1]
+        price, basis = package_price(c.iv)
+        out.append(PackageItem(
+            intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
+            provider_name=catalog.providers[c.iv.provider].name, requirement=c.iv.requires,  # type: ignore[arg-type]
+            need=met[0], also_meets=met[1:], rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
+            start=c.start, finish=c.finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
+            price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
+            illustrative=list(c.iv.illustrative),
+        ))
+    return out
+
+
+def _unmet(need: NeedAssessed, rejected: list[NotProposed]) -> UnmetNeed:
+    about = [r for r in rejected if need.need in r.needs]
+    if not about:
+        return UnmetNeed(need=need.need, priority=need.priority, why="no_eligible_provision",
+                         text="Nothing in the catalog addresses this need.")
+    best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
+    if best.why == "no_eligible_provision":
+        text = "Not eligible for any provision that addresses it (" + ", ".join(r.intervention for r in about) + ")."
+    else:
+        text = f"{best.intervention}: {best.text}"
+    missing = sorted({m for r in about if r.why == "information_missing" for m in r.missing})
+    return UnmetNeed(need=need.need, priority=need.priority, why=best.why, text=text, missing=missing,
+                     interventions=sorted(r.intervention for r in about))
+
+
+def _tier_check(tier: str | None, items: list[PackageItem]) -> TierCheck:
+    if tier is None:
+        return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
+                         text="Tier unknown: the information that decides it is missing.")
+    minimum = TIER_MINIMUM_HOURS.get(tier)
+    hours = [i.hours for i in items]
+    total = sum(h for h in hours if h is not None) if None not in hours else None
+    if minimum is None or total is None:
+        return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=None,
+                         text=f"Tier {tier}: the package hours are not all known, so the minimum cannot be checked.")
+    ok = total >= minimum
+    return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=ok,
+                     text=f"Tier {tier} needs at least {minimum} hours; the package gives {total:g}"
+                          + ("." if ok else ", so supervision contact must make up the rest."))

@@ -1,0 +1,196 @@
+"""The referral check after sentence: accept, accept with warnings, or reject, with every reason.
+
+Eligibility is the screen's; this adds what decides whether a referral can work on this order:
+the requirement the intervention needs, its status, time to finish, reach from home, earlier
+completions, placement suitability and RAR days left. A rejection lists the alternatives that
+meet the same need and would themselves be accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ..case.model import Case
+from ..catalog.load import Catalog, Intervention
+from ..errors import UnknownInterventionError
+from ..case.events import case_on
+from .findings import Finding, Out
+from .ledger import DEFAULT_IDLE_WEEKS, RarLedger, rar_ledger
+from .placement import is_placement, placement_findings
+from .screen import InterventionResult, MissingField, Screen, screen
+
+Verdict = Literal["accept", "accept_with_warnings", "reject"]
+
+_REQUIREMENT = {
+    "accredited_programme": "accredited programme",
+    "rar": "rehabilitation activity (RAR)",
+    "drug_rehabilitation": "drug rehabilitation",
+    "alcohol_treatment": "alcohol treatment",
+    "unpaid_work": "unpaid work",
+}
+# availability warnings from the screen that stop a referral, and those that only warn
+_BLOCKING = {"withdrawn", "suspended", "cannot_finish", "other_area"}
+_MISSING_FROM_WARNING = {"order_length_unknown": "sentence.length_months"}
+# the inspectors saw a woman outside Northampton who could not reach the Good Loaf: a course out of
+# reach is no referral, unless the case records that the person has transport to get there
+_UNREACHABLE = "not_near_home"
+
+
+class Alternative(Out):
+    intervention: str
+    name: str
+    provider: str
+    shared_needs: list[str]
+    weeks_to_finish: int | None  # waiting list plus duration, when the catalog gives them
+    warnings: list[str]
+
+
+class ReferralCheck(Out):
+    catalog_version: str
+    catalog: str
+    on: dt.date
+    case_id: str
+    intervention: str
+    name: str
+    verdict: Verdict
+    decision: str  # the screen's: eligible, ineligible or undetermined
+    reasons: list[Finding]
+    warnings: list[Finding]
+    missing: list[MissingField]
+    alternatives: list[Alternative]
+    alternatives_note: str | None
+    rar: RarLedger | None
+
+
+def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedger | None,
+            catalog: Catalog, with_ledger: bool = True) -> tuple[list[Finding], list[Finding], list[str]]:
+    reasons: list[Finding] = []
+    warnings: list[Finding] = []
+    missing: list[str] = []
+    if r.decision == "ineligible":
+        reasons += [Finding(code="ineligible", text=f"Not eligible: {x.text}", rule=x.rule) for x in r.reasons]
+    elif r.decision == "undetermined":
+        missing += [m.field for m in r.missing]
+        reasons.append(Finding(code="information_missing", text="Eligibility cannot be settled until these are known: " + "; ".join(m.label for m in r.missing) + "."))
+
+    s = case.sentence
+    need = iv.requires
+    if need != "none":
+        label = _REQUIREMENT[need]
+        if s.requirements is None:
+            missing.append("sentence.requirements")
+            reasons.append(Finding(code="information_missing", text=f"The order's requirements are not given: cannot check that it carries the {label} requirement {iv.name} needs."))
+        elif need not in s.requirements:
+            why = " A programme is not bought with RAR days: the court must impose the requirement." if need == "accredited_programme" else ""
+            reasons.append(Finding(code="requirement_missing", text=f"The order has no {label} requirement, which {iv.name} needs.{why}"))
+        elif need == "rar" and iv.rar_days is not None and ledger is not None:
+            if ledger.days_left is None:
+                missing.append("sentence.rar_days")
+                reasons.append(Finding(code="information_missing", text="The number of RAR days imposed is not given: cannot check enough are left."))
+            elif ledger.days_left < iv.rar_days:
+                reasons.append(Finding(code="rar_days_short", text=f"{iv.name} uses {iv.rar_days} RAR days and only {ledger.days_left} are left on the order."))
+        elif need == "unpaid_work" and s.unpaid_work_hours is None:
+            warnings.append(Finding(code="hours_unknown", text="Unpaid work hours not given."))
+
+    for w in r.warnings:
+        if w.code in _BLOCKING:
+            reasons.append(Finding(code=w.code, text=w.text))
+        elif w.code == _UNREACHABLE and case.responsivity.has_transport is not True:
+            reasons.append(Finding(code="not_reachable", text=f"Not reachable: {w.text[0].lower()}{w.text[1:]} "
+                                   "The case does not record transport to get there."))
+        elif w.code in _MISSING_FROM_WARNING:
+            missing.append(_MISSING_FROM_WARNING[w.code])
+            reasons.append(Finding(code="information_missing", text=w.text))
+        else:
+            warnings.append(Finding(code=w.code, text=w.text))
+
+    if iv.id in (case.history.completed_programmes or ()):
+        warnings.append(Finding(code="completed_before", text=f"{iv.name} has been completed before."))
+    if is_placement(iv):
+        warnings += placement_findings(case, iv, catalog)
+    if need == "rar" and ledger is not None and with_ledger:
+        warnings += ledger.flagged + ledger.warnings
+    return reasons, warnings, list(dict.fromkeys(missing))
+
+
+def _weeks(iv: Intervention) -> int | None:
+    if iv.weeks is None and not iv.status.waiting_weeks:
+        return None
+    return (iv.status.waiting_weeks or 0) + (iv.weeks or 0)
+
+
+def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedger | None,
+                  catalog: Catalog) -> list[Alternative]:
+    out: list[tuple[int, int, str, Alternative]] = []
+    for r in scr.results:
+        iv = catalog.interventions[r.intervention]
+        if iv.id == target.id or r.decision != "eligible":
+            continue
+        # a placement is replaced only by another placement, and a placement never replaces a course
+        if is_placement(iv) != is_placement(target):
+            continue
+        shared: list[str] = [n for n in target.needs if n in iv.needs]
+        if not shared and not is_placement(target):
+            continue
+        # ledger warnings are about the case, not the alternative: the rejection already shows them
+        reasons, warnings, _ = _assess(case, iv, r, ledger, catalog, with_ledger=False)
+        if reasons:
+            continue
+        alt = Alternative(intervention=iv.id, name=iv.name, provider=iv.provider, shared_needs=shared,
+                          weeks_to_finish=_weeks(iv), warnings=[w.text for w in warnings])
+        out.append((-len(shared), len(warnings), iv.id, alt))
+    return [a for *_, a in sorted(out, key=lambda t: t[:3])]
+
+
+def _verdict(reasons: list[Finding], warnings: list[Finding]) -> Verdict:
+    if reasons:
+        return "reject"
+    return "accept_with_warnings" if warnings else "accept"
+
+
+def check_referral(case: Case, intervention: str, catalog: Catalog | None = None, *, on: dt.date | None = None,
+                   idle_weeks: int = DEFAULT_IDLE_WEEKS) -> ReferralCheck:
+    """Check a referral of `case` to `intervention` on the reference date `on` (default today).
+
+    The case is taken as it stands on `on`: events recorded up to then are applied first.
+    """
+    from ..catalog.load import default_catalog
+
+    catalog = catalog or default_catalog()
+    on = on or dt.date.today()
+    if intervention not in catalog.interventions:
+        raise UnknownInterventionError(intervention, sorted(catalog.interventions))
+    now = case_on(case, on)
+    scr = screen(now, catalog, on=on)
+    iv = catalog.interventions[intervention]
+    ledger = rar_ledger(now, on, catalog, idle_weeks)
+    reasons, warnings, missing = _assess(now, iv, scr.result(intervention), ledger, catalog)
+    alternatives: list[Alternative] = []
+    note = None
+    if reasons:
+        alternatives = _alternatives(now, iv, scr, ledger, catalog)
+        if not alternatives:
+            if is_placement(iv):
+                note = ("No suitable unpaid work placement exists in this catalog for this person. Tell the court, "
+                        "so that it can consider a requirement other than unpaid work.")
+            else:
+                needs = ", ".join(n.replace("_", " ") for n in iv.needs)
+                note = f"No other eligible intervention meeting the same need ({needs}) can be started and finished on this order."
+    registry = catalog.rules.registry
+    return ReferralCheck(
+        catalog_version=catalog.version,
+        catalog=scr.catalog,
+        on=on,
+        case_id=case.id,
+        intervention=iv.id,
+        name=iv.name,
+        verdict=_verdict(reasons, warnings),
+        decision=scr.result(intervention).decision,
+        reasons=reasons,
+        warnings=warnings,
+        missing=[MissingField(field=f, label=registry[f].label if f in registry else f) for f in missing],
+        alternatives=alternatives,
+        alternatives_note=note,
+        rar=ledger,
+    )

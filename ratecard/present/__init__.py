@@ -1,0 +1,1 @@
+"""Renderings for people: terminal views, the proposal paragraph, and the briefing templates."""

@@ -1,0 +1,62 @@
+"""Render a Briefing as Markdown or as one self-contained HTML file, from the template files in
+ratecard/present/templates/ (kept as files so that wording and layout can be changed without touching code)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from ..decide.briefing import Briefing
+from ..rules.wording import label
+
+Format = Literal["md", "html"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def md_escape(text: object) -> str:
+    """Escape Markdown's inline markup so catalog text shows as written."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _state(s: str) -> str:
+    return {"open": "open", "waiting_list": "open with a waiting list", "suspended": "suspended", "withdrawn": "withdrawn"}.get(s, s)
+
+
+def _weeks(n: int) -> str:
+    return "no waiting list" if n == 0 else f"{n} week{'s' if n != 1 else ''}"
+
+
+def _term(d: str) -> str:
+    # the same name rules/wording.py uses inside sentences, so a reader can look the term up
+    return label(d, {})
+
+
+def _anchor(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@lru_cache(maxsize=2)
+def _env(fmt: Format) -> Environment:
+    env = Environment(
+        loader=PackageLoader("ratecard.present", "templates"),
+        autoescape=fmt == "html",
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=md_escape, state=_state, weeks=_weeks, term=_term, anchor=_anchor)
+    return env
+
+
+def render_briefing(briefing: Briefing, fmt: Format = "md") -> str:
+    """The briefing as Markdown (`md`) or HTML (`html`)."""
+    if fmt not in ("md", "html"):
+        raise ValueError(f"format must be md or html, not {fmt!r}")
+    text = _env(fmt).get_template(f"briefing.{fmt}.j2").render(b=briefing)
+    # blank-line runs come from template control lines; one blank line is all Markdown needs
+    return re.sub(r"\n{3,}", "\n\n", text)

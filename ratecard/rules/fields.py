@@ -1,0 +1,110 @@
+"""The fields a rule may name: case fields (by dotted path), computed fields and derived facts.
+
+The registry is built from the Case model itself, so a new case field is usable in rules at once
+and a rule naming a field that does not exist is caught when the rules are loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from ..case.model import RECORDS, Case
+
+
+@dataclass(frozen=True)
+class FieldType:
+    kind: Literal["number", "flag", "choice", "text", "list", "date"]
+    values: tuple[Any, ...] = ()  # allowed values for choice, or for list items when closed
+    label: str = ""
+    source: Literal["case", "computed", "derived"] = "case"
+
+    def describe(self) -> str:
+        if self.kind == "choice":
+            return "one of " + ", ".join(map(str, self.values))
+        if self.kind == "list" and self.values:
+            return "a list of " + ", ".join(map(str, self.values))
+        return {"number": "a number", "flag": "true or false", "text": "a text identifier", "list": "a list", "date": "a date"}[self.kind]
+
+
+COMPUTED: dict[str, FieldType] = {
+    "age": FieldType("number", label="age at the reference date (from date of birth)", source="computed"),
+    "months_left": FieldType(
+        "number", label="months left on the order at the reference date (from start and length)", source="computed"
+    ),
+}
+# Which case fields each computed field is made from, so the screen can say what is missing.
+COMPUTED_FROM: dict[str, tuple[str, ...]] = {
+    "age": ("person.date_of_birth",),
+    "months_left": ("sentence.length_months",),
+}
+
+
+def _strip_optional(tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _strip_optional(args[0])
+        return tp
+    if origin is typing.Annotated:
+        return _strip_optional(typing.get_args(tp)[0])
+    return tp
+
+
+def _field_type(tp: Any, label: str) -> FieldType | None:
+    tp = _strip_optional(tp)
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        vals = typing.get_args(tp)
+        return FieldType("choice", tuple(vals), label)
+    if tp is bool:
+        return FieldType("flag", label=label)
+    if tp in (int, float):
+        return FieldType("number", label=label)
+    if tp is str:
+        return FieldType("text", label=label)
+    if tp is dt.date:
+        return FieldType("date", label=label)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        item = _strip_optional(item)
+        vals = typing.get_args(item) if typing.get_origin(item) is Literal else ()
+        return FieldType("list", tuple(vals), label)
+    return None
+
+
+def _walk(model: type[BaseModel], prefix: str, out: dict[str, FieldType]) -> None:
+    for name, info in model.model_fields.items():
+        if prefix == "" and (name == "id" or name in RECORDS):
+            continue
+        path = f"{prefix}{name}"
+        tp = _strip_optional(info.annotation)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            _walk(tp, path + ".", out)
+            continue
+        ft = _field_type(info.annotation, info.description or name.replace("_", " "))
+        if ft is not None:
+            if prefix.startswith("needs."):
+                section = prefix.split(".")[1].replace("_", " ")
+                ft = FieldType(ft.kind, ft.values, f"{section} need: {ft.label}")
+            out[path] = ft
+
+
+def case_fields() -> dict[str, FieldType]:
+    out: dict[str, FieldType] = {}
+    _walk(Case, "", out)
+    return out
+
+
+CASE_FIELDS: dict[str, FieldType] = case_fields()
+
+
+def base_registry() -> dict[str, FieldType]:
+    """Case fields and computed fields (derived facts are added by the rule loader)."""
+    return {**CASE_FIELDS, **COMPUTED}

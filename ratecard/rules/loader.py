@@ -1,0 +1,322 @@
+"""Rule files: derived facts and per-intervention eligibility, loaded, checked and ordered.
+
+Derived facts are stratified: a fact that uses another derived fact sits in a later stratum, so
+the engine can chain forward one stratum at a time and a cycle is caught at load time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from .conditions import Cond, ConditionParser, _is_number, fields_of
+from ..errors import Problem
+from .fields import FieldType, base_registry
+from ..inputs.yamlio import Document, ParseError, load_file
+
+Tri = bool | None
+
+
+@dataclass(frozen=True)
+class Derived:
+    id: str
+    text: str
+    kind: Literal["choice", "number", "flag"]
+    values: tuple[Any, ...]
+    cases: tuple[tuple[Any, Cond], ...] = ()
+    otherwise: Any = None
+    sum: tuple[str, ...] = ()
+    file: str = ""
+    line: int | None = None
+
+    def uses(self) -> tuple[str, ...]:
+        out: dict[str, None] = {}
+        for _, c in self.cases:
+            out.update(dict.fromkeys(fields_of(c)))
+        out.update(dict.fromkeys(self.sum))
+        return tuple(out)
+
+
+@dataclass(frozen=True, eq=True)
+class Rule:
+    id: str
+    text: str
+    kind: Literal["criterion", "exclusion"]
+    when: Cond
+    intervention: str
+    file: str = ""
+    line: int | None = None
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """The fields the condition reads, in first-use order."""
+        return fields_of(self.when)
+
+    def passes(self, outcome: Tri) -> Tri:
+        """Whether the person passes this rule, given the value of its condition."""
+        if outcome is None:
+            return None
+        return outcome if self.kind == "criterion" else not outcome
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    derived: dict[str, Derived]
+    strata: tuple[tuple[str, ...], ...]  # derived ids, stratum by stratum
+    rules: dict[str, tuple[Rule, ...]]  # intervention id -> its rules, criteria first
+    registry: dict[str, FieldType] = field(repr=False)
+    data: dict[str, Any] = field(repr=False, default_factory=dict)  # as written, for the catalog version
+
+    def all_rules(self) -> list[Rule]:
+        return [r for rs in self.rules.values() for r in rs]
+
+
+_DERIVED_KEYS = {"id", "text", "values", "type", "cases", "otherwise", "sum"}
+_RULE_KEYS = {"id", "text", "when"}
+
+
+def _p(doc: Document, loc: tuple[Any, ...], msg: str) -> Problem:
+    return Problem(doc.path, doc.line(loc), ".".join(map(str, loc)), msg)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
+    docs = []
+    for p in paths:
+        try:
+            docs.append(load_file(p))
+        except ParseError as e:
+            problems.extend(e.problems)
+    return docs
+
+
+def load_rules(
+    folder: Path, intervention_ids: set[str] | dict[str, tuple[str, int | None]] | None
+) -> tuple[RuleSet | None, list[Problem]]:
+    """Load rules/derived.yaml and rules/interventions/*.yaml. Returns the rules and every problem.
+
+    `intervention_ids` may map each catalog id to the (file, line) that defines it, so that an
+    intervention without rules is reported where the user wrote it."""
+    problems: list[Problem] = []
+    derived_path = folder / "derived.yaml"
+    docs_d = _load_docs([derived_path] if derived_path.exists() else [], problems)
+    inter_dir = folder / "interventions"
+    if not inter_dir.is_dir():
+        problems.append(Problem(str(inter_dir), None, "", "folder not found; eligibility rules live in rules/interventions/*.yaml"))
+    before = len(problems)
+    docs_i = _load_docs(_yaml_files(inter_dir) if inter_dir.is_dir() else [], problems)
+    # an unreadable rule file hides its interventions' entries: do not also call them missing
+    all_rule_files_read = len(problems) == before
+
+    registry = dict(base_registry())
+    raw_derived: dict[str, Any] = {}
+    raw_rules: dict[str, Any] = {}
+    heads: list[tuple[Document, int, dict[str, Any]]] = []
+    for doc in docs_d:
+        data = doc.data
+        if not isinstance(data, dict) or set(data) != {"derived"} or not isinstance(data["derived"], list):
+            problems.append(_p(doc, (), "a derived-facts file holds one key, 'derived', with a list of facts"))
+            continue
+        for i, raw in enumerate(data["derived"]):
+            loc = ("derived", i)
+            if not isinstance(raw, dict):
+                problems.append(_p(doc, loc, "each derived fact is a mapping with id, text and cases or sum"))
+                continue
+            extra = set(map(str, raw)) - _DERIVED_KEYS
+            if extra:
+                problems.append(_p(doc, loc + (sorted(extra)[0],), f"unknown field; a derived fact has {', '.join(sorted(_DERIVED_KEYS))}"))
+                continue
+            did = raw.get("id")
+            if not isinstance(did, str) or not did.isidentifier() or not did.islower():
+                problems.append(_p(doc, loc + ("id",), "id must be a lower-case identifier such as pni_risk"))
+                continue
+            if did in registry:
+                src = registry[did].source
+                problems.append(_p(doc, loc + ("id",), f"'{did}' is already a {src} field; choose another id"))
+                continue
+            if "values" in raw:
+                vals = raw["values"]
+                if "type" in raw or not isinstance(vals, list) or not vals or not all(isinstance(v, str) for v in vals) or len(set(vals)) != len(vals):
+                    problems.append(_p(doc, loc + ("values",), "'values' is a list of distinct text values (and then no 'type')"))
+                    continue
+                ft = FieldType("choice", tuple(vals), str(raw.get("text", did)), "derived")
+            elif raw.get("type") in ("number", "flag"):
+                ft = FieldType(raw["type"], (), str(raw.get("text", did)), "derived")
+            else:
+                problems.append(_p(doc, loc, "give 'values: [...]' for a choice, or 'type: number' or 'type: flag'"))
+                continue
+            registry[did] = ft
+            heads.append((doc, i, raw))
+            raw_derived[did] = raw
+
+    derived: dict[str, Derived] = {}
+    for doc, i, raw in heads:
+        loc = ("derived", i)
+        did = raw["id"]
+        ft = registry[did]
+        parser = ConditionParser(registry, doc)
+        text = raw.get("text")
+        if not isinstance(text, str) or not text.strip():
+            problems.append(_p(doc, loc + ("text",), "every derived fact needs a plain-English 'text'"))
+        if "sum" in raw:
+            terms = raw["sum"]
+            if ft.kind != "number" or "cases" in raw or "otherwise" in raw:
+                problems.append(_p(doc, loc + ("sum",), "'sum' is for 'type: number' facts, without cases or otherwise"))
+                continue
+            if not isinstance(terms, list) or not terms or not all(isinstance(t, str) for t in terms):
+                problems.append(_p(doc, loc + ("sum",), "'sum' takes a list of number field names"))
+                continue
+            bad = [t for t in terms if t not in registry or registry[t].kind != "number"]
+            if bad:
+                problems.append(_p(doc, loc + ("sum",), f"'{bad[0]}' is not a number field; sum only numbers"))
+                continue
+            derived[did] = Derived(did, str(text), "number", (), sum=tuple(terms), file=doc.path, line=doc.line(loc))
+            continue
+        cases_raw = raw.get("cases")
+        if not isinstance(cases_raw, list) or not cases_raw:
+            problems.append(_p(doc, loc + ("cases",), "'cases' is a list of {value, when}; the first that holds gives the value"))
+            continue
+        if "otherwise" not in raw:
+            problems.append(_p(doc, loc, "give 'otherwise': the value when no case holds"))
+            continue
+        ok = True
+        cases: list[tuple[Any, Cond]] = []
+        for j, c in enumerate(cases_raw):
+            cloc = loc + ("cases", j)
+            if not isinstance(c, dict) or set(c) != {"value", "when"}:
+                problems.append(_p(doc, cloc, "each case is a mapping with exactly 'value' and 'when'"))
+                ok = False
+                continue
+            if not _value_fits(ft, c["value"]):
+                problems.append(_p(doc, cloc + ("value",), f"{c['value']!r} does not fit '{did}', which is {ft.describe()}"))
+                ok = False
+            cond = parser.parse(c["when"], cloc + ("when",))
+            if cond is None:
+                ok = False
+            else:
+                cases.append((c["value"], cond))
+        if not _value_fits(ft, raw["otherwise"]):
+            problems.append(_p(doc, loc + ("otherwise",), f"{raw['otherwise']!r} does not fit '{did}', which is {ft.describe()}"))
+            ok = False
+        problems.extend(parser.problems)
+        if ok:
+            derived[did] = Derived(did, str(text), ft.kind, ft.values, tuple(cases), raw["otherwise"], file=doc.path, line=doc.line(loc))  # type: ignore[arg-type]
+
+    strata, cycle_problems = _stratify(derived)
+    problems.extend(cycle_problems)
+
+    rules: dict[str, tuple[Rule, ...]] = {}
+    rule_ids: dict[str, str] = {}
+    where_defined: dict[str, str] = {}
+    for doc in docs_i:
+        data = doc.data
+        if not isinstance(data, dict) or set(data) != {"interventions"} or not isinstance(data["interventions"], dict):
+            problems.append(_p(doc, (), "an eligibility file holds one key, 'interventions', mapping intervention ids to their rules"))
+            continue
+        parser = ConditionParser(registry, doc)
+        for iid, body in data["interventions"].items():
+            loc: tuple[Any, ...] = ("interventions", iid)
+            if not isinstance(iid, str):
+                problems.append(_p(doc, loc, "intervention ids are text"))
+                continue
+            if iid in where_defined:
+                problems.append(_p(doc, loc, f"rules for '{iid}' are also given in {where_defined[iid]}; keep one"))
+                continue
+            where_defined[iid] = doc.path
+            raw_rules[iid] = body
+            if intervention_ids is not None and iid not in intervention_ids:
+                problems.append(_p(doc, loc, f"no intervention '{iid}' in the catalog; fix the id or add it to catalog/interventions"))
+                continue
+            if not isinstance(body, dict) or not set(body) <= {"criteria", "exclusions"}:
+                problems.append(_p(doc, loc, "an intervention's rules are 'criteria' and 'exclusions', each a list"))
+                continue
+            out: list[Rule] = []
+            for kind, key in (("criterion", "criteria"), ("exclusion", "exclusions")):
+                items = body.get(key, [])
+                if not isinstance(items, list):
+                    problems.append(_p(doc, loc + (key,), f"'{key}' is a list of rules"))
+                    continue
+                for j, r in enumerate(items):
+                    rloc = loc + (key, j)
+                    if not isinstance(r, dict):
+                        problems.append(_p(doc, rloc, "a rule is a mapping with id, text and when"))
+                        continue
+                    extra = set(map(str, r)) - _RULE_KEYS
+                    missing = _RULE_KEYS - set(r)
+                    if extra or missing:
+                        what = f"unknown field '{sorted(extra)[0]}'" if extra else f"missing '{sorted(missing)[0]}'"
+                        problems.append(_p(doc, rloc, f"{what}; a rule has exactly id, text and when"))
+                        continue
+                    rid, text = r["id"], r["text"]
+                    if not isinstance(rid, str) or not rid:
+                        problems.append(_p(doc, rloc + ("id",), "a rule id is text, e.g. bbr.men"))
+                        continue
+                    if rid in rule_ids:
+                        problems.append(_p(doc, rloc + ("id",), f"rule id '{rid}' is also used in {rule_ids[rid]}; ids must be unique"))
+                        continue
+                    rule_ids[rid] = f"{doc.path}:{doc.line(rloc + ('id',))}"
+                    if not isinstance(text, str) or not text.strip():
+                        problems.append(_p(doc, rloc + ("text",), "every rule needs a plain-English sentence in 'text'"))
+                        continue
+                    cond = parser.parse(r["when"], rloc + ("when",))
+                    if cond is not None:
+                        out.append(Rule(rid, text.strip(), kind, cond, iid, doc.path, doc.line(rloc)))  # type: ignore[arg-type]
+            rules[iid] = tuple(out)
+        problems.extend(parser.problems)
+    if intervention_ids is not None and all_rule_files_read:
+        for iid in sorted(set(intervention_ids) - set(where_defined)):
+            file, line = intervention_ids[iid] if isinstance(intervention_ids, dict) else (str(inter_dir), None)
+            problems.append(Problem(file, line, iid, f"this catalog intervention has no eligibility entry in {inter_dir}; add one (criteria: [] if open to all)"))
+    if problems:
+        return None, problems
+    data = {"derived": raw_derived, "interventions": raw_rules}
+    return RuleSet(derived, strata, rules, registry, data), []
+
+
+def _value_fits(ft: FieldType, v: Any) -> bool:
+    if ft.kind == "number":
+        return _is_number(v)
+    if ft.kind == "flag":
+        return isinstance(v, bool)
+    return isinstance(v, str) and v in ft.values
+
+
+def _stratify(derived: dict[str, Derived]) -> tuple[tuple[tuple[str, ...], ...], list[Problem]]:
+    level: dict[str, int] = {}
+    problems: list[Problem] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(d: str, path: list[str]) -> int:
+        if state.get(d) == 2:
+            return level[d]
+        if state.get(d) == 1:
+            cyc = path[path.index(d):] + [d]
+            problems.append(Problem(derived[d].file, derived[d].line, d, "derived facts form a cycle: " + " -> ".join(cyc) + "; break it"))
+            return 0
+        state[d] = 1
+        deps = [u for u in derived[d].uses() if u in derived]
+        lv = 0 if not deps else 1 + max(visit(u, path + [d]) for u in deps)
+        state[d] = 2
+        level[d] = lv
+        return lv
+
+    for d in sorted(derived):
+        visit(d, [])
+    if problems:
+        return (), problems[:1]
+    n = 1 + max(level.values(), default=-1)
+    return tuple(tuple(sorted(d for d in derived if level[d] == k)) for k in range(n)), []
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the rules say of one case: derived values (unknown ones absent) and, per rule, the
+    value of its condition (True, False, or None for unknown). Engine and reference both give this."""
+
+    derived: dict[str, Any]
+    outcomes: dict[str, Tri]
