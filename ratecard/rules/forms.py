@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..errors import RatecardError
-from .conditions import All, Any_, Cmp, Cond, Not, Present
+from .conditions import All, Cmp, Cond, Not, Present
 from .fields import FieldType
 from .loader import Derived, Rule, RuleSet
 
