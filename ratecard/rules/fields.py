@@ -33,7 +33,10 @@ class FieldType:
 
 
 COMPUTED: dict[str, FieldType] = {
-    "age": FieldType("number", label="age at the reference date (from date of birth)", source="computed"),
+    "age": FieldType(
+        "number", label="age when the order starts (from date of birth; the reference date when no start is given)",
+        source="computed",
+    ),
     "months_left": FieldType(
         "number", label="months left on the order at the reference date (from start and length)", source="computed"
     ),
