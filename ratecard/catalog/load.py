@@ -46,13 +46,15 @@ class Catalog:
     """A validated catalog and its rules. Immutable; safe to share between threads."""
 
     def __init__(self, info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Intervention],
-                 rules: RuleSet, version: str, source: str, warnings: tuple[Problem, ...] = ()):
+                 rules: RuleSet, version: str, source: str, warnings: tuple[Problem, ...] = (),
+                 rules_dir: str | None = None):
         self.info = info
         self.providers = providers
         self.interventions = interventions
         self.rules = rules
         self.version = version
         self.source = source
+        self.rules_dir = rules_dir  # the folder of rule files (rule tests live in its tests/)
         self.warnings = warnings  # what loads but is probably wrong (ratecard validate prints it)
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
@@ -169,7 +171,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if problems or info is None or rules is None:
         raise CatalogError(problems)
     version = _version(info, providers, raw_by_id, rules.data)
-    return Catalog(info, providers, interventions, rules, version, str(cat_dir), tuple(warnings))
+    return Catalog(info, providers, interventions, rules, version, str(cat_dir), tuple(warnings), str(rules_dir))
 
 
 def _version(info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Any], rule_data: dict[str, Any]) -> str:
