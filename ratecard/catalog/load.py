@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ..case.model import _jsonable
 from ..errors import CatalogError, Problem
 from .model import CatalogInfo, Intervention, Provider, _M, intervention_warnings
+from ..rules.forms import FormTooBig, Program, compile_program
 from ..rules.loader import RuleSet, load_rules
 from ..inputs.yamlio import Document, ParseError, load_file, pydantic_problems
 
@@ -46,8 +47,8 @@ class Catalog:
     """A validated catalog and its rules. Immutable; safe to share between threads."""
 
     def __init__(self, info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Intervention],
-                 rules: RuleSet, version: str, source: str, warnings: tuple[Problem, ...] = (),
-                 rules_dir: str | None = None):
+                 rules: RuleSet, version: str, source: str, program: Program | None = None,
+                 warnings: tuple[Problem, ...] = (), rules_dir: str | None = None):
         self.info = info
         self.providers = providers
         self.interventions = interventions
@@ -56,6 +57,8 @@ class Catalog:
         self.source = source
         self.rules_dir = rules_dir  # the folder of rule files (rule tests live in its tests/)
         self.warnings = warnings  # what loads but is probably wrong (ratecard validate prints it)
+        # the rules' exact forms (rules/forms.py), which every back end evaluates
+        self.program = program if program is not None else compile_program(rules)
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
 
@@ -74,7 +77,7 @@ class Catalog:
             if self._engine is None:
                 from ..rules.durable import Engine
 
-                self._engine = Engine(self.rules)
+                self._engine = Engine(self.program)
             return self._engine
 
 
@@ -170,8 +173,12 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     problems.extend(rule_problems)
     if problems or info is None or rules is None:
         raise CatalogError(problems)
+    try:
+        program = compile_program(rules)
+    except FormTooBig as e:
+        raise CatalogError([Problem(e.file, e.line, e.where, str(e))]) from None
     version = _version(info, providers, raw_by_id, rules.data)
-    return Catalog(info, providers, interventions, rules, version, str(cat_dir), tuple(warnings), str(rules_dir))
+    return Catalog(info, providers, interventions, rules, version, str(cat_dir), program, tuple(warnings), str(rules_dir))
 
 
 def _version(info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Any], rule_data: dict[str, Any]) -> str:
