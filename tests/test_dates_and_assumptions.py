@@ -177,3 +177,23 @@ def test_the_providers_say_who_owns_bench() -> None:
     bench, nacro = CATALOG.providers["bench_crc"].description or "", CATALOG.providers["nacro"].description or ""
     assert "owned by Sodexo" in bench
     assert "owner" not in nacro and "Sodexo owns BeNCH" in nacro
+
+
+def test_family_support_is_not_housing_help_and_the_opd_pathway_meets_no_need_of_its_own() -> None:
+    """A proposal never meets an accommodation need with Ormiston Families, nor a thinking and
+    behaviour need with the OPD pathway (a consultation for the officer)."""
+    from ratecard import propose
+
+    case = _case(
+        person={"sex": "male", "date_of_birth": "1983-08-14", "home_town": "northampton", "area": "northamptonshire"},
+        risk={"rosh": "high", "ogrs3_2yr": 40.0, "ovp_2yr": 20.0, "mappa_level": 0, "sara_partner": "low"},
+        needs={"accommodation": {"score": 4, "linked_to_harm": True}, "thinking_and_behaviour": {"score": 6, "linked_to_harm": True}},
+        responsivity={"likely_personality_disorder": True, "parent_or_carer": False, "has_transport": True},
+        sentence={"type": "community_order", "length_months": 24, "rar_days": 30, "requirements": ["rar"]},
+    )
+    s = screen(parse_case(json.dumps(case)), CATALOG, on=ON)
+    assert s.result("ormiston_family_support").decision == "eligible" and s.result("opd_pathway").decision == "eligible"
+    p = propose(parse_case(json.dumps(case)), CATALOG, on=ON)
+    meets = {(i.intervention, n) for i in p.package for n in [i.need, *i.also_meets]}
+    assert ("ormiston_family_support", "accommodation") not in meets
+    assert "opd_pathway" not in [i.intervention for i in p.package]

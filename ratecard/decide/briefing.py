@@ -197,11 +197,10 @@ def _status(iv: Intervention, on: dt.date) -> str:
     if st.until is not None and st.then is not None:
         # a dated change ahead: say when it closes, so nobody is referred to what will not run
         return f"Open until {st.until}; {_STATE_WORDS[st.then]} from {st.until + dt.timedelta(days=1)}: {st.then_reason}. {text}"
-    past = [c for c in iv.status.changes() if c[0] <= on and c[2] in ("open", "waiting_list")]
-    if past:
+    declared = iv.status
+    if declared.state == "suspended" and declared.until is not None and declared.until < on:
         # open again after a suspension: a sentencer may remember it closed
-        day, was, _, _ = past[-1]
-        return f"{text} (open again since {day}; it was {was} before: {iv.status.reason})"
+        return f"{text}. It was suspended from {declared.since} to {declared.until}: {declared.reason}"
     return text
 
 
