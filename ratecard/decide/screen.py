@@ -191,6 +191,12 @@ def _availability(iv: Intervention, at: _Whereabouts) -> tuple[Availability, lis
     elif st.until is not None and st.then is not None:
         out.append({"code": "closes", "text": f"Open until {st.until}, {st.then} from then: {st.then_reason}"})
     wait = st.waiting_weeks or 0
+    if st.available and st.until is not None and st.then is not None and iv.weeks is not None:
+        # a course that closes before the person could finish it is no better than one that outlasts the order
+        days_left = (st.until - at.on).days + 1
+        if (wait + iv.weeks) * 7 > days_left:
+            out.append({"code": "cannot_finish", "text": f"Cannot finish before it closes on {st.until}: "
+                        + (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks} weeks to complete."})
     if st.available and (iv.weeks is not None or wait):
         if at.weeks_left is None:
             out.append({"code": "order_length_unknown", "text": "Order length not given: cannot check that it can finish in time."})
