@@ -18,7 +18,7 @@ from ..case.events import case_on
 from .findings import Finding, Out
 from .ledger import DEFAULT_IDLE_WEEKS, RarLedger, rar_ledger
 from .placement import is_placement, placement_findings
-from .screen import InterventionResult, MissingField, Screen, screen
+from .screen import AgeAt, InterventionResult, MissingField, Screen, screen
 
 Verdict = Literal["accept", "accept_with_warnings", "reject"]
 
@@ -51,6 +51,7 @@ class ReferralCheck(Out):
     catalog: str
     on: dt.date
     case_id: str
+    age: AgeAt | None = None  # the age the rules used, and the date it was measured on
     intervention: str
     name: str
     verdict: Verdict
@@ -193,6 +194,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
         catalog=scr.catalog,
         on=on,
         case_id=case.id,
+        age=scr.age,
         intervention=iv.id,
         name=iv.name,
         verdict=_verdict(reasons, warnings),
