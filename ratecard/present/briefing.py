@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..decide.briefing import Briefing
 from ..rules.wording import label
+from . import labels
 
 Format = Literal["md", "html"]
 
@@ -23,7 +24,7 @@ def md_escape(text: object) -> str:
 
 
 def _state(s: str) -> str:
-    return {"open": "open", "waiting_list": "open with a waiting list", "suspended": "suspended", "withdrawn": "withdrawn"}.get(s, s)
+    return labels.STATES.get(s, s)
 
 
 def _weeks(n: int) -> str:

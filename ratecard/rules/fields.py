@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..case.model import RECORDS, Case
+from ..present.labels import FIELDS as LABELS
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,8 @@ class FieldType:
 
 
 COMPUTED: dict[str, FieldType] = {
-    "age": FieldType("number", label="age at the reference date (from date of birth)", source="computed"),
-    "months_left": FieldType(
-        "number", label="months left on the order at the reference date (from start and length)", source="computed"
-    ),
+    "age": FieldType("number", label=LABELS["age"], source="computed"),
+    "months_left": FieldType("number", label=LABELS["months_left"], source="computed"),
 }
 # Which case fields each computed field is made from, so the screen can say what is missing.
 COMPUTED_FROM: dict[str, tuple[str, ...]] = {
@@ -88,11 +87,9 @@ def _walk(model: type[BaseModel], prefix: str, out: dict[str, FieldType]) -> Non
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             _walk(tp, path + ".", out)
             continue
-        ft = _field_type(info.annotation, info.description or name.replace("_", " "))
+        # people's names for fields live in one table (present/labels.py), shared by every output
+        ft = _field_type(info.annotation, LABELS.get(path) or info.description or name.replace("_", " "))
         if ft is not None:
-            if prefix.startswith("needs."):
-                section = prefix.split(".")[1].replace("_", " ")
-                ft = FieldType(ft.kind, ft.values, f"{section} need: {ft.label}")
             out[path] = ft
 
 
