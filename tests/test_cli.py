@@ -97,10 +97,10 @@ def test_screen_a_bad_case_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [("--on", "2017-13-01"), ("--bogus",)])
-def test_screen_usage_mistakes(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_screen_usage_mistakes_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
     r = run("screen", str(EXAMPLE), *args, cwd=tmp_path)
-    assert_user_error(r)
-    assert args[0] in r.stderr
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and args[0] in r.stderr
 
 
 def test_schema_describes_the_case(tmp_path: Path) -> None:
@@ -121,9 +121,11 @@ def test_screen_table_for_people_names_what_is_missing_and_why(tmp_path: Path) -
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "version sha256:" in out and "2017-03-01" in out
-    assert "Information still missing" in out and "risk.sara_partner" in out
-    assert "Needs: risk.sara_partner" in out  # BBR's row says what would decide it
-    assert "✗ For women." in out  # an ineligible row shows the criterion that failed
-    plain = run("screen", str(case), "--on", "2017-03-01", "--explain", cwd=tmp_path).stdout
-    assert "✓ For people aged 18 or over." in plain and "✓ For people aged 18 or over." not in out
+    assert "Information still missing" in out and "SARA level towards a partner" in out
+    assert "To decide, find out: SARA level towards a partner" in out  # BBR's row says what would decide it
+    assert "✗ For women. (sex: male)" in out  # an ineligible row shows the criterion that failed, in words
+    assert "risk.sara_partner" not in out and "bbr.sara" not in out  # field names and rule ids: --explain only
+    explained = run("screen", str(case), "--on", "2017-03-01", "--explain", cwd=tmp_path).stdout
+    assert "✓ For people aged 18 or over." in explained and "✓ For people aged 18 or over." not in out
+    assert "risk.sara_partner" in explained and "[bbr.sara:" in explained
 

@@ -56,6 +56,17 @@ class Catalog:
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # for catalog/cache.py: the data only; a lock cannot be pickled, nor the engine's C state
+        state = self.__dict__.copy()
+        state["_engine"] = None
+        del state["_engine_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._engine_lock = threading.Lock()
+
     def __repr__(self) -> str:
         return f"<Catalog {self.info.name!r} {self.info.edition} {self.version} {len(self.interventions)} interventions>"
 

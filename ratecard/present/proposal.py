@@ -1,45 +1,77 @@
-"""A proposal for people at a terminal: the package as a table, then the paragraph for the report."""
+"""A proposal for people at a terminal: the package as a table, then the paragraph for the report.
+
+The table fits the console: from WIDE columns a table, below that each item stacked. Plain words
+(labels.py) for requirements, needs and the programme pathway; data goes through shown().
+"""
 
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from ..decide.proposal import Proposal
+from ..decide.proposal import PackageItem, Proposal
+from . import labels
 from .proposal_text import need_words
+from .terminal import WIDE, shown, shown_lines
 
 
-def proposal_view(p: Proposal) -> Group:
+def _item_cells(i: PackageItem) -> tuple[Text, str, str, str, str, str, str]:
+    name = Text(shown(i.name, prose=True) + "\n")
+    name.append(shown(i.intervention), style="dim")
+    needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
+    price = f"£{i.price:,.2f}" if i.price is not None else shown(i.price_basis)
+    finish = f"{i.finish} (ongoing)" if i.ongoing else str(i.finish)
+    return name, needs, labels.requirement(i.requirement), str(i.rar_days or "-"), str(i.start), finish, price
+
+
+def _package(p: Proposal, width: int) -> RenderableType:
+    if width >= WIDE:
+        table = Table(box=box.SIMPLE_HEAVY, title="Package")
+        id_width = max((len(shown(i.intervention)) for i in p.package), default=10)
+        table.add_column("Intervention", min_width=id_width)
+        for col in ("Need", "Requirement", "RAR days", "Start", "Finish", "Price"):
+            table.add_column(col)
+        for i in p.package:
+            table.add_row(*_item_cells(i))
+        return table
+    out = Text("Package\n", style="bold")
+    for i in p.package:
+        name, needs, req, days, start, finish, price = _item_cells(i)
+        out.append_text(name)
+        out.append(f"\n  for {needs}; {req}; RAR days {days}; {start} to {finish}; {price}\n")
+    if not p.package:
+        out.append("  nothing proposed\n")
+    return out
+
+
+def proposal_view(p: Proposal, width: int = 120) -> Group:
     head = Text()
-    head.append(f"Proposal for case {p.case_id} on {p.on}\n", style="bold")
-    head.append(f"Catalog: {p.catalog}, version {p.catalog_version}\n")
+    head.append(f"Proposal for case {shown(p.case_id)} on {p.on}\n", style="bold")
+    head.append(f"Catalog: {shown(p.catalog)}, version {p.catalog_version}\n")
     order = f"{p.order_months} months, ending {p.order_end}" if p.order_months else "length not given"
     cap = f"{p.rar_cap}" if p.rar_cap is not None else "none set"
     head.append(f"Order: {order}; RAR cap: {cap}; margin {p.margin_weeks} weeks\n")
-    head.append(f"Allocation: {p.allocation or 'unknown'}; tier: {p.tier or 'unknown'}; PNI pathway: {p.pni_pathway or 'unknown'}\n")
-    head.append(p.tier_check.text + "\n")
-    table = Table(box=box.SIMPLE_HEAVY, title="Package")
-    for col in ("Intervention", "Need", "Requirement", "RAR days", "Start", "Finish", "Price"):
-        table.add_column(col)
-    for i in p.package:
-        needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
-        price = f"£{i.price:,.2f}" if i.price is not None else i.price_basis
-        table.add_row(i.name, needs, i.requirement, str(i.rar_days or "-"), str(i.start), f"{i.finish} (ongoing)" if i.ongoing else str(i.finish), price)
-    unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs")
-    unmet.add_column("Need")
-    unmet.add_column("Why")
-    unmet.add_column("Detail")
-    for u in p.unmet_needs:
-        unmet.add_row(need_words(u.need), u.why.replace("_", " "), u.text)
-    parts: list = [head, table]
+    head.append(f"Allocation: {labels.value(p.allocation)}; tier: {shown(p.tier or 'not known')}; "
+                f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
+    head.append(shown(p.tier_check.text, prose=True) + "\n")
+    parts: list[RenderableType] = [head, _package(p, width)]
     if p.unmet_needs:
+        unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs", expand=width < WIDE)
+        unmet.add_column("Need")
+        unmet.add_column("Why")
+        unmet.add_column("Detail")
+        for u in p.unmet_needs:
+            unmet.add_row(need_words(u.need), u.why.replace("_", " "), Text(shown(u.text, prose=True)))
         parts.append(unmet)
-    parts += [Text("Text for the report:", style="bold"), Markdown(p.text)]
+    parts += [Text("Text for the report:", style="bold"), Markdown(shown_lines(p.text))]
     return Group(*parts)
 
 
 def print_proposal(p: Proposal, console: Console | None = None) -> None:
-    (console or Console()).print(proposal_view(p))
+    from .terminal import console as default_console
+
+    c = console or default_console()
+    c.print(proposal_view(p, c.width))
