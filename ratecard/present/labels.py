@@ -164,6 +164,8 @@ _VALUES: dict[str, str] = {
     "post_sentence_supervision": "post-sentence supervision",
 }
 
+_PLACES = frozenset({"person.home_town", "person.area"})
+
 
 def need(section: str) -> str:
     """A need as a heading: 'Education, training and employment'."""
@@ -202,6 +204,8 @@ def value(v: Any, path: str = "", *, missing: str = "not known") -> str:
         return ", ".join(value(x) for x in v)
     if isinstance(v, float):
         text = f"{v:g}"
+    elif isinstance(v, str) and path in _PLACES:
+        text = v.replace("_", " ").title()  # northampton -> Northampton
     elif isinstance(v, str):
         text = _VALUES.get(v, v.replace("_", " "))
     else:
