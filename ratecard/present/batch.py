@@ -65,13 +65,19 @@ def run_check_batch(file: Path, catalog: Catalog, *, on: dt.date, fmt: str | Non
                 counts[row.result.verdict if row.result else "error"] += 1
                 if row.status == "error":
                     bad.append(row.row)
+        if out is not None:
+            stream.close()  # flushes: a full disk shows here
     except OSError as e:
         if isinstance(e, BrokenPipeError):
             raise
-        raise OutputError(f"{shown(out or 'standard output')}: could not finish writing the results ({e.strerror})") from None
+        raise OutputError(f"{shown(out or 'standard output')}: could not finish writing the results ({e.strerror}); "
+                          "give another --out path") from None
     finally:
-        if out is not None:
-            stream.close()
+        if out is not None and not stream.closed:
+            try:
+                stream.close()
+            except OSError:
+                pass  # already reported above
     if out is not None:
         click.echo(f"Wrote {shown(out)}", err=True)
     click.echo(summary(counts, bad), err=True)
