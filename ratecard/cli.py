@@ -120,6 +120,22 @@ def _emit_view(draw: Callable[[Console], None], out: Path | None) -> None:
     click.echo(f"Wrote {shown(out)}", err=True)
 
 
+def _case_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """CASE and the options every command on one case takes: --on, --json, --explain, --catalog, --out."""
+    for option in (_OUT, _CATALOG, _EXPLAIN, _JSON, _ON, _CASE):
+        f = option(f)
+    return f
+
+
+def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console], None]) -> None:
+    """A result as JSON (from its model) or as a terminal view; `draw` imports the view's module
+    only when it is needed, so --json never loads rich."""
+    if as_json:
+        _emit_text(result.model_dump_json(indent=2), out)
+    else:
+        _emit_view(draw, out)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog="Exit status: 0 done; 1 input error (a file that cannot be read or is not valid, an id the "
                     "catalog does not have); 2 usage error (unknown option, missing argument, a value of the wrong "
@@ -151,24 +167,20 @@ def validate(path: Path | None, out: Path | None) -> None:
 
 
 @cli.command()
-@_CASE
-@_ON
-@_JSON
-@_EXPLAIN
-@_CATALOG
-@_OUT
+@_case_options
 def screen(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog_path: Path | None, out: Path | None) -> None:
     """Screen CASE (a YAML or JSON file) against every intervention in the catalog."""
     from .case.model import load_case
     from .decide.screen import screen as run_screen
 
     result = run_screen(load_case(case), _catalog(catalog_path), on=_on(on))
-    if as_json:
-        _emit_text(result.model_dump_json(indent=2), out)
-        return
-    from .present.screen import print_screen
 
-    _emit_view(lambda c: print_screen(result, c, explain=explain), out)
+    def draw(c: Console) -> None:
+        from .present.screen import print_screen
+
+        print_screen(result, c, explain=explain)
+
+    _show(result, as_json, out, draw)
 
 
 @cli.command("list")
@@ -209,35 +221,32 @@ def check(ctx: click.Context, case: Path, intervention: str, on: dt.date | None,
     from .decide.referral import check_referral
 
     result = check_referral(load_case(case), intervention, _catalog(catalog_path), on=_on(on), idle_weeks=idle_weeks)
-    if as_json:
-        _emit_text(result.model_dump_json(indent=2), out)
-    else:
+
+    def draw(c: Console) -> None:
         from .present.checks import print_check
 
-        _emit_view(lambda c: print_check(result, c, explain=explain), out)
+        print_check(result, c, explain=explain)
+
+    _show(result, as_json, out, draw)
     if exit_code:
         ctx.exit({"accept": 0, "accept_with_warnings": EXIT_WARNINGS, "reject": EXIT_REJECT}[result.verdict])
 
 
 @cli.command()
-@_CASE
-@_ON
-@_JSON
-@_EXPLAIN
-@_CATALOG
-@_OUT
+@_case_options
 def allocate(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog_path: Path | None, out: Path | None) -> None:
     """NPS or CRC for CASE, the CRC tier after recorded events, and any escalation to the NPS."""
     from .case.model import load_case
     from .decide.allocation import allocate as run_allocate
 
     result = run_allocate(load_case(case), _catalog(catalog_path), on=_on(on))
-    if as_json:
-        _emit_text(result.model_dump_json(indent=2), out)
-        return
-    from .present.checks import print_allocation
 
-    _emit_view(lambda c: print_allocation(result, c, explain=explain), out)
+    def draw(c: Console) -> None:
+        from .present.checks import print_allocation
+
+        print_allocation(result, c, explain=explain)
+
+    _show(result, as_json, out, draw)
 
 
 @cli.command("check-batch")
@@ -299,12 +308,13 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
 
     result = run_propose(load_case(case), _catalog(catalog_path), on=_on(on), rar_days=rar_days,
                          order_months=order_months, margin_weeks=margin_weeks)
-    if as_json:
-        _emit_text(result.model_dump_json(indent=2), out)
-        return
-    from .present.proposal import print_proposal
 
-    _emit_view(lambda c: print_proposal(result, c), out)
+    def draw(c: Console) -> None:
+        from .present.proposal import print_proposal
+
+        print_proposal(result, c)
+
+    _show(result, as_json, out, draw)
 
 
 @cli.command()
