@@ -103,21 +103,18 @@ def _emit_text(text: str, out: Path | None) -> None:
 
 
 def _emit_view(draw: Callable[[Console], None], out: Path | None) -> None:
-    """A terminal view: at the terminal's width, or to --out FILE as plain text."""
-    from .present.terminal import console, open_out, shown
+    """A terminal view: in colour at the terminal's width; into a pipe or to --out FILE as plain
+    text (no colour codes, no padding at line ends)."""
+    import io
 
-    if out is None:
+    from .present.terminal import console, is_terminal
+
+    if out is None and is_terminal():
         draw(console())
         return
-    from .errors import OutputError
-
-    f = open_out(out)
-    try:
-        with f:
-            draw(console(f))
-    except OSError as e:
-        raise OutputError(f"{shown(out)}: could not finish writing ({e.strerror}); give another --out path") from None
-    click.echo(f"Wrote {shown(out)}", err=True)
+    buf = io.StringIO()
+    draw(console(buf))
+    _emit_text("\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n", out)
 
 
 def _case_options(f: Callable[..., Any]) -> Callable[..., Any]:

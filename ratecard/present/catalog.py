@@ -75,7 +75,7 @@ def listing_view(items: list[Listed], width: int) -> RenderableType:
     blocks: list[RenderableType] = []
     for i in items:
         body = Group(Text(f"{shown(i.name, prose=True)} ({_status(i)})"), Text(_needs(i), style="dim"))
-        blocks += [Text(shown(i.id), style="bold", no_wrap=True, overflow="ignore"), Padding(body, (0, 0, 0, 2))]
+        blocks += [Text(shown(i.id), style="bold", no_wrap=True, overflow="ignore"), Padding(body, (0, 0, 0, 2), expand=False)]
     return Group(*blocks)
 
 

@@ -22,6 +22,7 @@ _STYLE = {"eligible": "bold green", "ineligible": "red", "undetermined": "yellow
 _ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
 _MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
 _HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_")  # steps on the way, shown with --explain
+_FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
 
 
 def _why(r: InterventionResult, explain: bool) -> Text:
@@ -55,7 +56,9 @@ def _head(s: Screen, explain: bool) -> Text:
     head = Text()
     head.append(f"Screen of case {shown(s.case_id)} on {s.on}\n", style="bold")
     head.append(f"Catalog: {shown(s.catalog)}, version {s.catalog_version}\n")
-    shown_derived = {k: v for k, v in s.derived.items() if explain or not k.startswith(_HIDDEN_DERIVED)}
+    # what court staff ask first (who manages the case, the tier, the programme pathway), then the rest
+    ordered = sorted(s.derived.items(), key=lambda kv: (_FIRST.index(kv[0]) if kv[0] in _FIRST else len(_FIRST), kv[0]))
+    shown_derived = {k: v for k, v in ordered if explain or not k.startswith(_HIDDEN_DERIVED)}
     if explain:
         facts = "; ".join(f"{shown(k)} = {shown(labels.value(v, k))}" for k, v in shown_derived.items())
     else:
@@ -110,7 +113,7 @@ def _stacked(results: list[InterventionResult], explain: bool) -> Group:
         # the id on a line of its own, never wrapped (a terminal narrower than an id soft-wraps
         # it, and copying gives it back whole)
         blocks += [Text(""), head, Text(shown(r.intervention), style="dim", no_wrap=True, overflow="ignore"),
-                   Padding(Group(*body), (0, 0, 0, 2))]
+                   Padding(Group(*body), (0, 0, 0, 2), expand=False)]
     return Group(*blocks)
 
 

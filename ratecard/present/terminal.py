@@ -54,14 +54,15 @@ def console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
     wider one); for a file or a pipe, COLUMNS if set, else FILE_WIDTH, and no colour codes."""
     from rich.console import Console
 
-    if file is not None or not (stderr or _isatty()):
+    if file is not None or not (stderr or is_terminal()):
         width = _columns() or FILE_WIDTH
         return Console(file=file, width=width, color_system=None, force_terminal=False, highlight=False,
                        emoji=False, stderr=stderr, soft_wrap=False)
     return Console(stderr=stderr, highlight=False, emoji=False)
 
 
-def _isatty() -> bool:
+def is_terminal() -> bool:
+    """Whether standard output is a terminal (a person watching), not a pipe or a file."""
     import sys
 
     try:
