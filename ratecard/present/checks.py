@@ -6,14 +6,15 @@ Plain words; rule ids and field paths only with `explain`. Every piece of data g
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 from ..decide.allocation import Allocation
 from ..decide.referral import ReferralCheck
 from ..decide.screen import MissingField
 from . import labels
-from .terminal import shown
+from .terminal import bullets, shown
 
 _STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "reject": "bold red"}
 
@@ -24,42 +25,46 @@ def _missing(missing: list[MissingField], explain: bool) -> str:
     return "; ".join(shown(labels.field(m.field)) for m in missing)
 
 
-def check_text(c: ReferralCheck, explain: bool = False) -> Text:
-    t = Text()
-    t.append(f"Referral of case {shown(c.case_id)} to {shown(c.name, prose=True)} ({shown(c.intervention)}) on {c.on}: ", style="bold")
-    t.append(labels.VERDICTS[c.verdict] + "\n", style=_STYLE[c.verdict])
-    t.append(f"Catalog: {shown(c.catalog)}, version {c.catalog_version}; screen: {labels.DECISIONS.get(c.decision, c.decision)}\n", style="dim")
+def check_view(c: ReferralCheck, explain: bool = False) -> Group:
+    head = Text()
+    head.append(f"Referral of case {shown(c.case_id)} to {shown(c.name, prose=True)} ({shown(c.intervention)}) on {c.on}: ", style="bold")
+    head.append(labels.VERDICTS[c.verdict], style=_STYLE[c.verdict])
+    head.append(f"\nCatalog: {shown(c.catalog)}, version {c.catalog_version}; screen: {labels.DECISIONS.get(c.decision, c.decision)}", style="dim")
+    parts: list[RenderableType] = [head]
     if c.reasons:
-        t.append("\nReasons:\n", style="bold")
+        reasons = []
         for f in c.reasons:
-            t.append(f"  ✗ {shown(f.text, prose=True)}")
+            t = Text(shown(f.text, prose=True))
             if explain and f.rule:
                 t.append(f" [{shown(f.rule)}]", style="dim")
-            t.append("\n")
+            reasons.append(t)
+        parts += [Text("\nReasons:", style="bold"), bullets("✗", reasons)]
     if c.missing:
-        t.append("\nInformation missing: ", style="yellow")
-        t.append(_missing(c.missing, explain) + "\n", style="yellow")
+        parts.append(Text("\nInformation missing: " + _missing(c.missing, explain), style="yellow"))
     if c.warnings:
-        t.append("\nWarnings:\n", style="bold")
-        for f in c.warnings:
-            t.append(f"  ! {shown(f.text, prose=True)}\n", style="yellow")
+        parts += [Text("\nWarnings:", style="bold"), bullets("!", [f.text for f in c.warnings], "yellow")]
     if c.rar is not None:
         r = c.rar
         imposed = r.rar_days if r.rar_days is not None else "not given"
         left = r.days_left if r.days_left is not None else "unknown"
-        t.append(f"\nRAR days: {imposed} imposed, {r.days_used} used, {left} left", style="bold")
-        t.append(f"; last activity {r.last_activity or 'none recorded'}\n")
+        t = Text(f"\nRAR days: {imposed} imposed, {r.days_used} used, {left} left", style="bold")
+        t.append(f"; last activity {r.last_activity or 'none recorded'}")
+        parts.append(t)
     if c.verdict == "reject":
-        t.append("\nAlternatives that meet the same need and can finish in time:\n", style="bold")
+        parts.append(Text("\nAlternatives that meet the same need and can finish in time:", style="bold"))
+        alts = []
         for a in c.alternatives:
             weeks = f", about {a.weeks_to_finish} weeks" if a.weeks_to_finish is not None else ""
             needs = ", ".join(labels.need_words(n) for n in a.shared_needs) or "same kind"
-            t.append(f"  • {shown(a.name, prose=True)} ({shown(a.intervention)}): {shown(needs)}{weeks}\n")
+            t = Text(f"{shown(a.name, prose=True)} ({shown(a.intervention)}): {shown(needs)}{weeks}")
             for w in a.warnings:
-                t.append(f"      ! {shown(w, prose=True)}\n", style="yellow")
+                t.append(f"\n! {shown(w, prose=True)}", style="yellow")
+            alts.append(t)
+        if alts:
+            parts.append(bullets("•", alts))
         if c.alternatives_note:
-            t.append(f"  {shown(c.alternatives_note, prose=True)}\n", style="bold")
-    return t
+            parts.append(Padding(Text(shown(c.alternatives_note, prose=True), style="bold"), (0, 0, 0, 2), expand=False))
+    return Group(*parts)
 
 
 def _who(allocation: str | None) -> str:
@@ -90,7 +95,7 @@ def allocation_text(a: Allocation, explain: bool = False) -> Text:
 def print_check(c: ReferralCheck, console: Console | None = None, explain: bool = False) -> None:
     from .terminal import console as default_console
 
-    (console or default_console()).print(check_text(c, explain))
+    (console or default_console()).print(check_view(c, explain))
 
 
 def print_allocation(a: Allocation, console: Console | None = None, explain: bool = False) -> None:

@@ -100,3 +100,18 @@ def write_out(path: Path, text: str) -> None:
             f.write(text)
     except OSError as e:
         raise OutputError(f"{shown(path)}: could not finish writing ({e.strerror}); give another --out path") from None
+
+
+def bullets(mark: str, items: list[Any], style: str = "", indent: int = 2) -> Any:
+    """A list whose wrapped lines hang under their text, not under the mark: each item a Text
+    (or a string, shown as text)."""
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for item in items:
+        grid.add_row(Text(mark, style=style), item if isinstance(item, Text) else Text(shown(item, prose=True), style=style))
+    return Padding(grid, (0, 0, 0, indent), expand=False)
