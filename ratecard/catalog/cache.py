@@ -3,10 +3,10 @@
 Reading and checking the shipped catalog (YAML parsing, pydantic validation, rule trees) is most
 of what `ratecard screen` does apart from importing Python; the result only depends on the bytes
 of the catalog and rule files and on ratecard's own code. So the loaded Catalog is pickled under
-the user's cache folder, in a file named by a hash of exactly those bytes (file names included)
-plus the Python, pydantic and ratecard source. Any change to any of them is another key: a stale
-entry can never be used. The compiled durable_rules engine is not cached (it lives in C
-extension state); it is compiled on first use as before.
+the user's cache folder, in a file named by a hash of exactly those bytes (file names included),
+the folder, the Python and pydantic versions, and ratecard's source files (sizes and times). Any
+change to any of them is another key: a stale entry is never used. The compiled durable_rules
+engine is not cached (it lives in C extension state); it is compiled on first use as before.
 
 The cache holds catalog data only, never case data. It lives in $RATECARD_CACHE_DIR, else
 $XDG_CACHE_HOME/ratecard, else ~/.cache/ratecard, a folder only its owner can read or write;
@@ -52,10 +52,13 @@ def catalog_key(root: Path) -> str:
     h = hashlib.sha256()
     # the folder too: a loaded Catalog records where it came from
     h.update(f"{sys.version}\0{pydantic.VERSION}\0{root.resolve()}\0".encode())
-    for label, folder in (("src", _SOURCE), *zip(("catalog", "rules"), _resolve(root))):
+    # ratecard's own code by size and modification time (reading every source file would cost
+    # more than the cache saves); the catalog and rules by their bytes
+    for p in sorted(_SOURCE.glob("**/*.py")):
+        st = p.stat()
+        h.update(f"src\0{p.relative_to(_SOURCE).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    for label, folder in zip(("catalog", "rules"), _resolve(root)):
         for p in _files(folder):
-            if label == "src" and p.suffix != ".py":
-                continue
             h.update(f"{label}\0{p.relative_to(folder).as_posix()}\0".encode())
             h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()[:32]
