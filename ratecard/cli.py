@@ -56,8 +56,9 @@ class DateParam(click.ParamType):
         elif uk:
             d, m, y = (int(x) for x in uk.groups())
         else:
-            shown = text.encode("ascii", "backslashreplace").decode()
-            self.fail(f"'{shown}' is not a date; write it as YYYY-MM-DD (2017-03-01) or DD/MM/YYYY (01/03/2017)", param, ctx)
+            from .present.terminal import shown
+
+            self.fail(f"'{shown(text)}' is not a date; write it as YYYY-MM-DD (2017-03-01) or DD/MM/YYYY (01/03/2017)", param, ctx)
         if not 1 <= m <= 12:
             self.fail(f"'{text}' is not a real date: there is no month {m}; write YYYY-MM-DD or DD/MM/YYYY (day first)", param, ctx)
         try:

@@ -218,3 +218,14 @@ def test_a_hostile_case_id_never_reaches_a_real_terminal_raw(tmp_path: Path) -> 
     assert code in (0, 1), raw  # shown escaped, or refused with a message: never written raw
     assert "\x1b]" not in raw and "\x07" not in raw and "\x1b[2J" not in raw
     assert "Traceback" not in raw
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_briefing_printed_to_a_terminal_carries_no_control_characters(hostile_catalog, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    from ratecard import build_briefing, render_briefing
+
+    text = render_briefing(build_briefing(hostile_catalog, "northamptonshire", on=ON), fmt)  # type: ignore[arg-type]
+    assert "\x1b" not in text
+    assert text.count("\\x1b") >= 2  # the catalog name and the status reason, escaped
+    if fmt == "html":
+        assert "<style>" in text and "&lt;" not in text.split("</style>")[0]  # the style sheet stays a style sheet
