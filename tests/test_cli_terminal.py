@@ -229,3 +229,32 @@ def test_a_briefing_printed_to_a_terminal_carries_no_control_characters(hostile_
     assert text.count("\\x1b") >= 2  # the catalog name and the status reason, escaped
     if fmt == "html":
         assert "<style>" in text and "&lt;" not in text.split("</style>")[0]  # the style sheet stays a style sheet
+
+
+# ---- any text at all ------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ratecard.decide.screen import Screen  # noqa: E402
+
+ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40) | st.sampled_from(
+    ["[/]", "[bold red]x[/bold red]", "\x1b]0;t\x07", "\x1b[2J", "\u202e", "[link=file:///etc/passwd]y", "\\[/]", "a\nb"])
+
+
+@settings(max_examples=60)
+@given(case_id=ANY_TEXT, name=ANY_TEXT, text=ANY_TEXT, warning=ANY_TEXT, width=st.sampled_from(WIDTHS))
+def test_any_text_in_a_result_renders_as_text(case_id: str, name: str, text: str, warning: str, width: int) -> None:
+    s = Screen.model_validate({
+        "catalog_version": "sha256:0", "catalog": name, "on": ON, "case_id": case_id, "derived": {"tier": text},
+        "missing": [], "warnings": [{"code": "unknown_town", "text": warning}],
+        "results": [{"intervention": "bbr", "name": name, "provider": "p", "decision": d,
+                     "reasons": [{"rule": text, "text": text, "outcome": "unknown", "values": {"person.home_town": text}}],
+                     "missing": [], "warnings": [{"code": "withdrawn", "text": warning}]}
+                    for d in ("eligible", "undetermined", "ineligible")],
+    })
+    for explain in (False, True):
+        out = render(lambda c: print_screen(s, c, explain=explain), width)
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", out)
+        assert_fits(out, width)
+        assert_whole(["bbr"], out)
