@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -37,14 +38,16 @@ def _package(p: Proposal, width: int) -> RenderableType:
         for i in p.package:
             table.add_row(*_item_cells(i))
         return table
-    out = Text("Package\n", style="bold")
+    out: list[RenderableType] = [Text("Package", style="bold")]
     for i in p.package:
         name, needs, req, days, start, finish, price = _item_cells(i)
-        out.append_text(name)
-        out.append(f"\n  for {needs}; {req}; RAR days {days}; {start} to {finish}; {price}\n")
+        days = "none" if days == "-" else days
+        detail = Text(f"For {needs}\n{req[:1].upper()}{req[1:]}; RAR days: {days}\nFrom {start} to {finish}; price {price}")
+        out += [Text(shown(i.name, prose=True), style="bold"), Text(shown(i.intervention), style="dim", no_wrap=True),
+                Padding(detail, (0, 0, 1, 2), expand=False)]
     if not p.package:
-        out.append("  nothing proposed\n")
-    return out
+        out.append(Text("  nothing proposed"))
+    return Group(*out)
 
 
 def proposal_view(p: Proposal, width: int = 120) -> Group:
