@@ -38,11 +38,11 @@ def check_view(c: ReferralCheck, explain: bool = False) -> Group:
             if explain and f.rule:
                 t.append(f" [{shown(f.rule)}]", style="dim")
             reasons.append(t)
-        parts += [Text("\nReasons:", style="bold"), bullets("✗", reasons)]
+        parts += [Text("\nReasons:", style="bold"), bullets([("✗", t) for t in reasons])]
     if c.missing:
         parts.append(Text("\nInformation missing: " + _missing(c.missing, explain), style="yellow"))
     if c.warnings:
-        parts += [Text("\nWarnings:", style="bold"), bullets("!", [f.text for f in c.warnings], "yellow")]
+        parts += [Text("\nWarnings:", style="bold"), bullets([("!", f.text) for f in c.warnings], "yellow")]
     if c.rar is not None:
         r = c.rar
         imposed = r.rar_days if r.rar_days is not None else "not given"
@@ -61,7 +61,7 @@ def check_view(c: ReferralCheck, explain: bool = False) -> Group:
                 t.append(f"\n! {shown(w, prose=True)}", style="yellow")
             alts.append(t)
         if alts:
-            parts.append(bullets("•", alts))
+            parts.append(bullets([("•", t) for t in alts]))
         if c.alternatives_note:
             parts.append(Padding(Text(shown(c.alternatives_note, prose=True), style="bold"), (0, 0, 0, 2), expand=False))
     return Group(*parts)

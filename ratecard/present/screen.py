@@ -16,7 +16,7 @@ from rich.text import Text
 
 from ..decide.screen import InterventionResult, Screen
 from . import labels
-from .terminal import WIDE, shown
+from .terminal import WIDE, bullets, shown
 
 _STYLE = {"eligible": "bold green", "ineligible": "red", "undetermined": "yellow"}
 _ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
@@ -25,18 +25,17 @@ _HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_")  # steps on the way,
 _FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
 
 
-def _why(r: InterventionResult, explain: bool) -> Text:
-    t = Text()
+def _parts(r: InterventionResult, explain: bool) -> tuple[Text | None, list[tuple[str, Text]], Text | None]:
+    """What to say about one result: a summary line, each reason with its mark, and what to find out."""
+    summary = None
     if r.decision == "eligible" and not r.reasons:
-        t.append("Open to everyone: no criteria.")
-    shown_reasons = r.reasons if r.decision != "eligible" or explain else []
-    if r.decision == "eligible" and r.reasons and not explain:
+        summary = Text("Open to everyone: no criteria.")
+    elif r.decision == "eligible" and not explain:
         n = len(r.reasons)
-        t.append(f"All {n} criteria met." if n > 1 else "Its one criterion is met.")
-    for reason in shown_reasons:
-        if len(t):
-            t.append("\n")
-        t.append(f"{_MARK.get(reason.outcome, '?')} {shown(reason.text, prose=True)}")
+        summary = Text(f"All {n} criteria met." if n > 1 else "Its one criterion is met.")
+    reasons = []
+    for reason in r.reasons if r.decision != "eligible" or explain else []:
+        t = Text(shown(reason.text, prose=True))
         if explain:
             vals = "; ".join(f"{shown(k)} = {shown(labels.value(v, k, missing='not given'))}" for k, v in reason.values.items())
             t.append(f" [{shown(reason.rule)}: {vals}]", style="dim")
@@ -45,11 +44,19 @@ def _why(r: InterventionResult, explain: bool) -> Text:
             known = [shown(labels.statement(k, v)) for k, v in reason.values.items() if v is not None]
             if known:
                 t.append(" (" + "; ".join(known) + ")", style="dim")
+        reasons.append((_MARK.get(reason.outcome, "?"), t))
+    find_out = None
     if r.missing:
-        t.append("\nTo decide, find out: ", style="yellow")
         words = (f"{shown(m.field)} ({shown(labels.field(m.field))})" if explain else shown(labels.field(m.field)) for m in r.missing)
-        t.append("; ".join(words), style="yellow")
-    return t
+        find_out = Text("To decide, find out: " + "; ".join(words), style="yellow")
+    return summary, reasons, find_out
+
+
+def _why(r: InterventionResult, explain: bool) -> Text:
+    """The parts as one cell of the wide table."""
+    summary, reasons, find_out = _parts(r, explain)
+    lines = [x for x in (summary, *(Text(f"{m} ").append_text(t) for m, t in reasons), find_out) if x is not None]
+    return Text("\n").join(lines)
 
 
 def _head(s: Screen, explain: bool) -> Text:
@@ -86,12 +93,12 @@ def _availability(r: InterventionResult) -> Text:
     return Text("\n".join(shown(w.text, prose=True) for w in r.warnings))
 
 
-def _table(results: list[InterventionResult], explain: bool) -> Table:
+def _table(results: list[InterventionResult], explain: bool, width: int) -> Table:
     id_width = max((len(shown(r.intervention)) for r in results), default=10)
     table = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=True)
     # exactly as wide as the longest id (rich shrinks ratio columns below their min_width), so no
     # id is ever folded; names wrap at spaces inside it
-    table.add_column("Intervention", width=max(id_width, 20), overflow="fold")
+    table.add_column("Intervention", width=max(id_width, min(44, width // 4)), overflow="fold")
     table.add_column("Decision", no_wrap=True)
     table.add_column("Why", ratio=6, overflow="fold")
     table.add_column("Availability", ratio=3)
@@ -107,9 +114,10 @@ def _stacked(results: list[InterventionResult], explain: bool) -> Group:
         head.append(labels.DECISIONS[r.decision].upper(), style=_STYLE[r.decision])
         head.append(": ")
         head.append(shown(r.name, prose=True), style="bold")
-        body: list[RenderableType] = [_why(r, explain)]
+        summary, reasons, find_out = _parts(r, explain)
+        body: list[RenderableType] = [x for x in (summary, bullets(reasons, indent=0) if reasons else None, find_out) if x]
         if r.warnings:
-            body.append(Text("\n".join("! " + shown(w.text, prose=True) for w in r.warnings), style="yellow"))
+            body.append(bullets([("!", w.text) for w in r.warnings], "yellow", indent=0))
         # the id on a line of its own, never wrapped (a terminal narrower than an id soft-wraps
         # it, and copying gives it back whole)
         blocks += [Text(""), head, Text(shown(r.intervention), style="dim", no_wrap=True, overflow="ignore"),
@@ -121,7 +129,7 @@ def screen_view(s: Screen, explain: bool = False, width: int = 120) -> Group:
     """The screen for a console `width` columns wide; `explain` adds rule ids, field names and
     every criterion an eligible person meets."""
     results = sorted(s.results, key=lambda r: (_ORDER[r.decision], r.intervention))
-    body = _table(results, explain) if width >= WIDE else _stacked(results, explain)
+    body = _table(results, explain, width) if width >= WIDE else _stacked(results, explain)
     return Group(_head(s, explain), body)
 
 

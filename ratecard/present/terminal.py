@@ -102,9 +102,9 @@ def write_out(path: Path, text: str) -> None:
         raise OutputError(f"{shown(path)}: could not finish writing ({e.strerror}); give another --out path") from None
 
 
-def bullets(mark: str, items: list[Any], style: str = "", indent: int = 2) -> Any:
-    """A list whose wrapped lines hang under their text, not under the mark: each item a Text
-    (or a string, shown as text)."""
+def bullets(items: list[tuple[str, Any]], style: str = "", indent: int = 2) -> Any:
+    """A list whose wrapped lines hang under their text, not under the mark: (mark, item) pairs,
+    each item a Text or a string (shown as text)."""
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
@@ -112,6 +112,6 @@ def bullets(mark: str, items: list[Any], style: str = "", indent: int = 2) -> An
     grid = Table.grid(padding=(0, 1, 0, 0))
     grid.add_column(no_wrap=True)
     grid.add_column()
-    for item in items:
+    for mark, item in items:
         grid.add_row(Text(mark, style=style), item if isinstance(item, Text) else Text(shown(item, prose=True), style=style))
     return Padding(grid, (0, 0, 0, indent), expand=False)
