@@ -214,3 +214,15 @@ def test_a_redacted_message_still_says_what_to_write(folder: Path) -> None:
     message = row.errors[0].message
     assert "Smith-1980" not in message and "the value given" in message
     assert "low" in message and "very_high" in message  # the allowed values are not the person's data
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    (b"PK\x03\x04\x14\x00\x06\x00", "is an Excel workbook, not a CSV file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "is an Excel workbook, not a CSV file"),
+    ("case,intervention\n".encode("utf-16-le"), "UTF-16 text without a byte-order mark"),
+])
+def test_a_workbook_or_utf16_without_a_mark_says_how_to_save_it(tmp_path: Path, raw: bytes, says: str) -> None:
+    f = tmp_path / "b.csv"
+    f.write_bytes(raw)
+    with pytest.raises(BatchError, match=says):
+        read_batch(f)

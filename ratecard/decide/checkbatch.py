@@ -100,6 +100,10 @@ def _decode(path: Path, raw: bytes) -> str:
     # Excel writes "CSV UTF-8" with a byte-order mark and "Unicode text" as UTF-16 with one
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
+    elif raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise BatchError(f"{path}: is an Excel workbook, not a CSV file; in Excel use File > Save As > 'CSV UTF-8'")
+    elif b"\x00" in raw[:4096]:
+        raise BatchError(f"{path}: looks like UTF-16 text without a byte-order mark; save it as 'CSV UTF-8' or JSON Lines")
     else:
         encoding = "utf-8-sig"
     try:
