@@ -34,7 +34,9 @@ NeedSection = Literal[
 ]
 NEED_SECTIONS: tuple[str, ...] = typing.get_args(NeedSection)
 UNSCORED_SECTIONS = frozenset({"finance", "emotional_wellbeing"})
-# How each need is named to people: ratecard/present/labels.py (NEEDS), one table for every output.
+# How each need is named to people: ratecard/present/labels.py, one table for every output. The
+# name below is that same table, for code written before it moved there.
+from ..present.labels import NEEDS as NEED_LABELS  # noqa: E402
 
 Sex = Literal["male", "female"]
 OffenceCategory = Literal[
