@@ -187,15 +187,15 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     rank = {f: i for i, f in enumerate(order)}
     settles = {f: sum(f in fs for fs in open_fields.values()) for f in order}
 
-    def fields(fs: frozenset[str] | set[str]) -> list[dict[str, Any]]:
+    def fields(fs: frozenset[str]) -> list[dict[str, Any]]:
+        if not fs:
+            return []
         return [{"field": f, "label": _label(f, registry)} for f in sorted(fs, key=lambda f: (rank.get(f, len(rank)), f))]
 
     results = []
     for iid, decision, deciding in decided:
         iv = catalog.interventions[iid]
-        without: set[str] = set()
-        if decision != "undetermined":
-            without = set(why.unanswered(tuple(f for r in deciding for f in r.fields)))
+        without = why.unanswered(r.id for r in deciding) if decision != "undetermined" else frozenset()
         results.append({
             "intervention": iid,
             "name": iv.name,

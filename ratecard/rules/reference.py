@@ -118,7 +118,7 @@ def evaluate(program: Program, facts: dict[str, Any]) -> Evaluation:
         outcomes={rid: outcome(r, k) for rid, r in program.rules.items()},
         possible=dict(k.possible),
         bounds=dict(k.bounds),
-        eligibility={iid: outcome(r, k) for iid, r in program.eligibility.items()},
+        eligibility={iid: False if k.form(r.false) else None for iid, r in program.eligibility.items()},
     )
 
 
