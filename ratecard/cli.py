@@ -72,10 +72,10 @@ class DateParam(click.ParamType):
 
 DATE = DateParam()
 _ON = click.option("--on", "on", type=DATE,
-                   help="Reference date for ages and time left: YYYY-MM-DD or DD/MM/YYYY; default today.")
-_CATALOG = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path),
+                   help="YYYY-MM-DD or DD/MM/YYYY: the reference date for ages and time left; default today.")
+_CATALOG = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path), metavar="DIR",
                         help="Catalog folder; default the shipped one.")
-_OUT = click.option("--out", "-o", "out", type=click.Path(path_type=Path),
+_OUT = click.option("--out", "-o", "out", type=click.Path(path_type=Path), metavar="FILE",
                     help="Write to this file instead of standard output.")
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON (for other systems) instead of text.")
 _EXPLAIN = click.option("--explain", is_flag=True, help="Also show rule ids and field names.")
@@ -253,7 +253,7 @@ def allocate(case: Path, on: dt.date | None, as_json: bool, explain: bool, catal
 @_CATALOG
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
               help="Results as JSON Lines, or as CSV for Excel; default CSV when --out ends in .csv, else JSON Lines.")
-@click.option("--allow-paths", "allow_paths", multiple=True, type=click.Path(path_type=Path),
+@click.option("--allow-paths", "allow_paths", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
               help="Also read case files from this folder (repeatable); by default only from FILE's folder.")
 @_OUT
 def check_batch(file: Path, on: dt.date | None, catalog_path: Path | None, fmt: str | None,
@@ -271,8 +271,8 @@ def check_batch(file: Path, on: dt.date | None, catalog_path: Path | None, fmt: 
 @cli.command()
 @click.option("--area", required=True, help="Area id from the catalog, e.g. northamptonshire.")
 @click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")
-@click.option("--on", "on", type=DATE, help="Briefing date: YYYY-MM-DD or DD/MM/YYYY; default today.")
-@click.option("--since", "since", type=click.Path(path_type=Path),
+@click.option("--on", "on", type=DATE, help="YYYY-MM-DD or DD/MM/YYYY: the briefing date; default today.")
+@click.option("--since", "since", type=click.Path(path_type=Path), metavar="DIR",
               help="An earlier catalog folder: add a section on what changed since it.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
               help="Markdown (for email and documents), one self-contained HTML file, or the data as JSON.")
