@@ -226,3 +226,12 @@ def test_a_workbook_or_utf16_without_a_mark_says_how_to_save_it(tmp_path: Path, 
     f.write_bytes(raw)
     with pytest.raises(BatchError, match=says):
         read_batch(f)
+
+
+def test_a_json_line_may_hold_unicode_line_separators_in_its_strings(folder: Path) -> None:
+    f = folder / "b.jsonl"
+    row = json.dumps({"case": {**GOOD, "id": "a\u2028b\u0085c"}, "intervention": "prog"}, ensure_ascii=False)
+    f.write_text(row + "\r\n" + json.dumps({"case": "g.json", "intervention": "prog"}) + "\r\n", encoding="utf-8")
+    rows = list(check_rows(f, CATALOG, on=ON))
+    assert [(r.line, r.status) for r in rows] == [(1, "checked"), (2, "checked")]
+    assert rows[0].case == "a\u2028b\u0085c"

@@ -131,7 +131,10 @@ def read_batch(path: str | Path) -> Batch:
 
 
 def _jsonl_rows(text: str) -> Iterator[tuple[int, Any]]:
-    for n, line in enumerate(text.splitlines(), start=1):
+    # lines end at \n only: str.splitlines() would also split at U+2028 and other separators, which
+    # JSON allows unescaped inside a string
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         if len(line) > MAX_ROW_BYTES:
