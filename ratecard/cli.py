@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 
     from .catalog.load import Catalog
 
-EXIT_INPUT = 1
-EXIT_USAGE = 2
+EXIT_INPUT = 1  # usage errors exit 2, click's own status for them
 EXIT_WARNINGS = 3
 EXIT_REJECT = 4
 
@@ -59,6 +58,8 @@ class DateParam(click.ParamType):
             from .present.terminal import shown
 
             self.fail(f"'{shown(text)}' is not a date; write it as YYYY-MM-DD (2017-03-01) or DD/MM/YYYY (01/03/2017)", param, ctx)
+        if not 1 <= y <= 9999:
+            self.fail(f"'{text}' is not a date ratecard can use: the year must be from 1 to 9999", param, ctx)
         if not 1 <= m <= 12:
             self.fail(f"'{text}' is not a real date: there is no month {m}; write YYYY-MM-DD or DD/MM/YYYY (day first)", param, ctx)
         try:
@@ -66,7 +67,7 @@ class DateParam(click.ParamType):
         except ValueError:
             import calendar
 
-            days = calendar.monthrange(y, m)[1] if 1 <= y <= 9999 else 31
+            days = calendar.monthrange(y, m)[1]
             self.fail(f"'{text}' is not a real date: {_MONTHS[m - 1]} {y} has {days} days", param, ctx)
 
 

@@ -49,6 +49,8 @@ def test_uk_and_iso_dates_give_the_same_answer(capsys: pytest.CaptureFixture[str
     ("03/13/2017", "there is no month 13"),
     ("1 March 2017", "write it as YYYY-MM-DD (2017-03-01) or DD/MM/YYYY (01/03/2017)"),
     ("17-03-01", "write it as YYYY-MM-DD"),
+    ("0000-01-01", "the year must be from 1 to 9999"),
+    ("\x1b[2J", "'\\x1b[2J' is not a date"),
 ])
 def test_an_impossible_or_unreadable_date_is_a_usage_error_that_says_why(value: str, says: str,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
