@@ -8,7 +8,10 @@ to `python -c pass` measured in the same run, next to the targets of issue 12 (s
     python benchmarks/bench_cli.py [--runs 15]
 
 The catalog cache is warmed first (as after any earlier use); "screen, no catalog cache" shows
-the cost without it (RATECARD_NO_CACHE=1).
+the cost without it (RATECARD_NO_CACHE=1). "libraries only" imports click, pydantic (and builds one
+model), PyYAML, rich and durable_rules and nothing of ratecard: the floor under any command that
+screens. On a machine shared with other work, `chrt -f 50 python benchmarks/bench_cli.py` (as root)
+gives numbers close to an idle machine's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CASE = str(ROOT / "examples" / "cases" / "dv-first-conviction-sso-fifties.yaml")
 TARGETS = {"--help": 0.15, "screen": 0.25}
+LIBRARIES = ("import click, yaml, durable.engine, rich.console, rich.table, rich.text, rich.padding\n"
+             "from pydantic import BaseModel\nclass A(BaseModel):\n    x: int = 0")
 
 
 def _command() -> list[str]:
@@ -58,6 +63,8 @@ def main() -> None:
     subprocess.run([*cmd, "screen", CASE, "--on", "2017-03-01"], env=env, stdout=subprocess.DEVNULL, check=True)
     rows = [
         ("python -c pass", [sys.executable, "-c", "pass"], env),
+        # the floor: importing the libraries a screen needs, and nothing of ratecard
+        ("libraries only", [sys.executable, "-c", LIBRARIES], {**env, "PYDANTIC_DISABLE_PLUGINS": "__all__"}),
         ("--help", [*cmd, "--help"], env),
         ("screen", [*cmd, "screen", CASE, "--on", "2017-03-01"], env),
         ("screen --json", [*cmd, "screen", CASE, "--on", "2017-03-01", "--json"], env),
