@@ -175,6 +175,7 @@ class Fallback(_Out):
 
     requirements: list[RequirementProposal]
     package: list[str]
+    names: list[str]
     rar_days: int | None
     unmet_needs: list[str]
 
@@ -586,6 +587,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
         for c in sure:
             sure_covered |= c.mask
         fallback = Fallback(requirements=_requirements(sure_items, community), package=[i.intervention for i in sure_items],
+                            names=[i.name for i in sure_items],
                             rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
                             unmet_needs=[n.need for n in needs if not sure_covered >> bit[n.need] & 1])
     prices = [i.price for i in items]
@@ -752,7 +754,8 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
         field = f"needs.{section}.{'identified' if section in UNSCORED_SECTIONS else 'score'}"
         why.setdefault(field, []).append(f"{need_words(section)} is not assessed")
     for r in rejected:
-        if r.why == "information_missing" or "information_missing" in r.also:
+        # only where the missing answer is all that stands in the way (not for withdrawn provision)
+        if r.why == "information_missing" and all(a == "information_missing" for a in r.also):
             for f in r.missing:
                 why.setdefault(f, []).append(f"whether {catalog.interventions[r.intervention].name} can be proposed")
     settles = {m.field: m.settles or 0 for m in screened.missing}

@@ -1,4 +1,5 @@
-"""A proposal for people at a terminal: the package as a table, then the paragraph for the report.
+"""A proposal for people at a terminal: the package as a table, what was left out and what is still
+to find out, then the paragraph for the report.
 
 The table fits the console: from WIDE columns a table, below that each item stacked. Plain words
 (labels.py) for requirements, needs and the programme pathway; data goes through shown().
@@ -15,12 +16,16 @@ from rich.text import Text
 
 from ..decide.proposal import PackageItem, Proposal
 from . import labels
-from .proposal_text import need_words
-from .terminal import WIDE, shown, shown_lines
+from .proposal_text import confirm_words, need_words
+from .terminal import WIDE, bullets, shown, shown_lines
+
+
+def _name(i: PackageItem) -> str:
+    return shown(i.name, prose=True) + (" (on condition: " + shown(confirm_words(i), prose=True) + ")" if i.conditional else "")
 
 
 def _item_cells(i: PackageItem) -> tuple[Text, str, str, str, str, str, str]:
-    name = Text(shown(i.name, prose=True) + "\n")
+    name = Text(_name(i) + "\n")
     name.append(shown(i.intervention), style="dim")
     needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
     price = f"£{i.price:,.2f}" if i.price is not None else shown(i.price_basis)
@@ -43,7 +48,7 @@ def _package(p: Proposal, width: int) -> RenderableType:
         name, needs, req, days, start, finish, price = _item_cells(i)
         days = "none" if days == "-" else days
         detail = Text(f"For {needs}\n{req[:1].upper()}{req[1:]}; RAR days: {days}\nFrom {start} to {finish}; price {price}")
-        out += [Text(shown(i.name, prose=True), style="bold"), Text(shown(i.intervention), style="dim", no_wrap=True),
+        out += [Text(_name(i), style="bold"), Text(shown(i.intervention), style="dim", no_wrap=True),
                 Padding(detail, (0, 0, 1, 2), expand=False)]
     if not p.package:
         out.append(Text("  nothing proposed"))
@@ -61,6 +66,10 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
                 f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
     head.append(shown(p.tier_check.text, prose=True) + "\n")
     parts: list[RenderableType] = [head, _package(p, width)]
+    if p.if_not_confirmed is not None:
+        fb = p.if_not_confirmed
+        parts.append(Text("If not confirmed: " + (", ".join(shown(n, prose=True) for n in fb.names) or "nothing else can be proposed")
+                          + (f" ({fb.rar_days} RAR days)" if fb.rar_days else "") + "\n"))
     if p.unmet_needs:
         unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs", expand=width < WIDE)
         unmet.add_column("Need")
@@ -69,6 +78,17 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
         for u in p.unmet_needs:
             unmet.add_row(need_words(u.need), u.why.replace("_", " "), Text(shown(u.text, prose=True)))
         parts.append(unmet)
+    if p.not_proposed:
+        parts += [Text("Not proposed", style="bold"),
+                  bullets([("-", Text(shown(n.intervention), style="bold").append(": " + shown(n.text, prose=True), style=""))
+                           for n in p.not_proposed], indent=0), Text("")]
+    if p.to_find_out:
+        # in words: the field paths are in the JSON
+        parts += [Text("Still to find out (most useful first)", style="bold"),
+                  bullets([("-", Text(shown(q.label, prose=True), style="bold").append(": " + shown(q.why, prose=True), style=""))
+                           for q in p.to_find_out], indent=0), Text("")]
+    for a in p.assumptions:
+        parts.append(Text(f"Assumed: {shown(a, prose=True)}\n", style="italic"))
     parts += [Text("Text for the report:", style="bold"), Markdown(shown_lines(p.text))]
     return Group(*parts)
 

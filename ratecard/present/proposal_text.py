@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import labels
+from .labels import NEEDS as NEED_LABELS, need_words as _need_words  # the one label table
 
 _PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
 _WHY_WORDS = {
@@ -29,7 +29,7 @@ _WHY_WORDS = {
 
 def need_words(need: str) -> str:
     """A need as words inside a sentence: 'family and relationships'."""
-    return labels.need_words(need)
+    return _need_words(need)
 
 
 def _join(parts: list[str]) -> str:
@@ -76,9 +76,12 @@ def proposal_text(p: dict[str, Any]) -> str:
             if r.conditional and r.intervention in conditional:
                 text += f", if {confirm_words(conditional[r.intervention])}"
             parts.append(text)
-        out.append("I propose " + _join(parts) + ".")
+        # a conditional clause ends with its own "or"/"and": keep the requirements apart
+        out.append("I propose " + ("; and ".join(parts) if conditional else _join(parts)) + ".")
+    elif incomplete and not p["needs"] and len(p["not_assessed"]) == len(NEED_LABELS):
+        out.append("I cannot yet propose requirements: no OASys needs section has been assessed.")
     elif incomplete:
-        out.append("I cannot yet propose requirements from this catalog for the needs known so far.")
+        out.append("Nothing in this catalog can be proposed for the needs known so far.")
     else:
         out.append("I am not able to propose an accredited programme or rehabilitation activities from this catalog.")
     if incomplete:
@@ -125,9 +128,9 @@ def proposal_text(p: dict[str, Any]) -> str:
     fb = p["if_not_confirmed"]
     if fb is not None:
         names = _join([i.name for i in conditional.values()])
-        if fb.requirements:
-            alt = _join([_lower(r.text).rstrip(".") for r in fb.requirements])
-            out.append(f"If the answers do not confirm {names}, I would propose instead {alt}.")
+        if fb.package:
+            days = f" ({fb.rar_days} RAR days)" if fb.rar_days else ""
+            out.append(f"If the answers do not confirm {names}, I would propose instead {_join(fb.names)}{days}.")
         else:
             out.append(f"If the answers do not confirm {names}, nothing else in the catalog that the person can start and finish "
                        "meets the needs it addresses.")
