@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +15,7 @@ from ratecard import CaseError, build_briefing, default_catalog, parse_case, ren
 from ratecard.catalog.model import Status
 from ratecard.decide.allocation import allocate
 from ratecard.decide.screen import AVAILABLE
-from ratecard.present.screen import screen_table
+from ratecard.present.screen import screen_view
 from rich.console import Console
 
 from .catalog_copy import REPO
@@ -88,7 +87,7 @@ def test_the_screen_reads_eligible_and_available_first_then_eligible_but_unavail
     unusable = [r.intervention for r in order if r.decision == "eligible" and not r.available]
     assert "resolve" in unusable
     text = Console(width=200, record=True)
-    text.print(screen_table(s))
+    text.print(screen_view(s, width=200))
     out = text.export_text()
     assert "eligible but not available now" in out and "WITHDRAWN" in out
     # RESOLVE's row shows the decision and the availability side by side

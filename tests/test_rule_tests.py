@@ -11,10 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from ratecard import default_catalog, load_catalog
-from ratecard.catalog.load import Catalog
 from ratecard.cli import cli, main
 from ratecard.docs import formats_doc_path
-from ratecard.errors import InputError
 from ratecard.rules.ruletests import default_tests_dir, load_rule_tests, run_rule_test, run_rule_tests
 
 from .catalog_copy import REPO, CatalogCopy

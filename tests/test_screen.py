@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import shutil
@@ -14,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard import default_catalog, load_case, load_catalog, screen
-from ratecard.case.model import Case
 from ratecard.catalog.load import default_catalog_path
 from ratecard.case.facts import case_facts
 from ratecard.rules.reference import evaluate

@@ -34,20 +34,8 @@ NeedSection = Literal[
 ]
 NEED_SECTIONS: tuple[str, ...] = typing.get_args(NeedSection)
 UNSCORED_SECTIONS = frozenset({"finance", "emotional_wellbeing"})
-# How each need is named to people (sentencers, court staff); one table for every rendering.
-NEED_LABELS: dict[str, str] = {
-    "accommodation": "Accommodation",
-    "education_training_and_employability": "Education, training and employment",
-    "finance": "Finance, benefits and debt",
-    "relationships": "Family and relationships",
-    "lifestyle_and_associates": "Lifestyle and associates",
-    "drug_misuse": "Drug misuse",
-    "alcohol_misuse": "Alcohol misuse",
-    "emotional_wellbeing": "Emotional wellbeing and mental health",
-    "thinking_and_behaviour": "Thinking and behaviour",
-    "attitude": "Attitudes to offending",
-}
-assert set(NEED_LABELS) == set(NEED_SECTIONS)
+# How each need is named to people: ratecard/present/labels.py, one table for every output. The
+# name below is that same table, for code written before it moved there.
 
 Sex = Literal["male", "female"]
 OffenceCategory = Literal[

@@ -11,7 +11,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
-from ..case.model import NEED_LABELS, NEED_SECTIONS
+from ..case.model import NEED_SECTIONS
+from ..present.labels import BASES, EVIDENCE as EVIDENCE_LABELS, KINDS as KIND_LABELS, MODES as MODE_LABELS, NEEDS as NEED_LABELS
 from ..catalog.load import Catalog, Intervention
 from ..catalog.diff import CatalogDiff, diff_catalogs
 from ..rules.conditions import fields_of
@@ -19,27 +20,10 @@ from ..errors import RatecardError
 from ..rules.wording import derived_precise, rule_precise
 
 
-KIND_LABELS = {
-    "accredited_programme": "Accredited programme",
-    "structured_intervention": "Structured intervention",
-    "rar_activity": "RAR activity",
-    "mentoring_and_support": "Mentoring and support",
-    "resettlement": "Resettlement",
-    "unpaid_work_placement": "Unpaid work placement",
-    "substance_misuse": "Substance misuse treatment",
-    "consultation": "Consultation for the responsible officer",
-}
 # how each rule's source is named to a sentencer
-BASIS_LABELS = {"report": "from the inspection report", "hmpps": "from HMPPS criteria", "assumption": "assumption"}
+BASIS_LABELS = BASES
 # interventions that meet no need of the person by themselves (a consultation) are listed under this heading
-CONSULTATION_GROUP = ("consultation", "Consultation for the responsible officer")
-MODE_LABELS = {"group": "Group", "one_to_one": "One-to-one", "mixed": "Group and one-to-one"}
-EVIDENCE_LABELS = {
-    "accredited": "Accredited (nationally accredited design)",
-    "promising": "Promising (some evaluation evidence)",
-    "emerging": "Emerging (early or local evidence only)",
-    "unevaluated": "Not evaluated",
-}
+CONSULTATION_GROUP = ("consultation", KIND_LABELS["consultation"])
 
 
 class BriefingError(RatecardError):
