@@ -256,6 +256,22 @@ def _weeks(n: float) -> dt.timedelta:
     return dt.timedelta(days=round(7 * n))
 
 
+def _day(d: dt.date, weeks: float) -> int:
+    # a day number, not a date: near 9999-12-31 (or year 1) the date itself would overflow
+    return d.toordinal() + round(7 * weeks)
+
+
+def _date(day: int) -> str:
+    if day > dt.date.max.toordinal():
+        return "after 9999-12-31"
+    return str(dt.date.fromordinal(day)) if day >= 1 else "before 0001-01-01"
+
+
+def _on(day: int) -> str:
+    text = _date(day)
+    return text if text[0] in "ab" else f"on {text}"
+
+
 Barrier = tuple[Why, str, list[str]]
 
 
@@ -286,21 +302,19 @@ def _barriers(r: InterventionResult, iv: Intervention, pathway: str | None,
         # as long as the order lasts, so it only has to be able to start before the margin
         begin, end = window
         wait = iv.status.waiting_weeks or 0
-        start = begin + _weeks(wait)
-        latest = end - _weeks(margin)
+        start, latest = _day(begin, wait), _day(end, -margin)
         if start > latest:
-            out.append(("waiting_list_too_long", f"Could start only on {start}: a waiting list of {wait} weeks, but the order ends on {end}"
-                                                 f" and it must start by {latest} ({margin} weeks' margin).", []))
+            out.append(("waiting_list_too_long", f"Could start only {_on(start)}: a waiting list of {wait} weeks, but the order ends on {end}"
+                                                 f" and it must start by {_date(latest)} ({margin} weeks' margin).", []))
     else:
         begin, end = window
         wait = iv.status.waiting_weeks or 0
-        finish = begin + _weeks(wait + iv.weeks)
-        latest = end - _weeks(margin)
+        finish, latest = _day(begin, wait + iv.weeks), _day(end, -margin)
         if finish > latest:
-            why: Why = "waiting_list_too_long" if wait and begin + _weeks(iv.weeks) <= latest else "order_too_short"
+            why: Why = "waiting_list_too_long" if wait and _day(begin, iv.weeks) <= latest else "order_too_short"
             head = f"a waiting list of {wait} weeks and " if wait else ""
-            out.append((why, f"Would finish on {finish}: {head}{iv.weeks} weeks to complete, but the order ends on {end}"
-                             f" and it must finish by {latest} ({margin} weeks' margin).", []))
+            out.append((why, f"Would finish {_on(finish)}: {head}{iv.weeks} weeks to complete, but the order ends on {end}"
+                             f" and it must finish by {_date(latest)} ({margin} weeks' margin).", []))
     for code in ("not_near_home", "other_area"):
         if code in codes:
             out.append(("not_reachable", codes[code], []))

@@ -1,0 +1,235 @@
+"""The values each field can take, read from the Case model's own constraints, and what a written
+condition does over them: sometimes hold, never hold, or always hold.
+
+A condition that can never hold (`risk.ogrs3_2yr gt 100`, `needs.x.score gte 13`) is a typo that
+silently makes a rule fail everyone; one that always holds when the field is known
+(`risk.ogrs3_2yr gte 0`) reads as a test but only asks whether the field is there, which the
+engine treats as "unknown when missing" like every atom. The rule loader refuses both. Bounds
+come from the pydantic Field constraints (ge, le, gt, lt) of the model, never from a copy, so a
+changed bound changes what is refused.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Literal
+
+import annotated_types
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+from ..case.model import RECORDS, Case
+from .conditions import All, Any_, Cmp, Cond, Not, Present
+
+# the oldest age a date of birth can give (years 1 to 9999)
+_MAX_AGE = 9998
+# integer ranges up to this size are enumerated, so `in` and `not_in` are judged exactly
+_ENUMERATE = 1000
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What a field's known value can be: a finite set, or numbers between two bounds."""
+
+    values: tuple[Any, ...] | None = None
+    lo: float = -math.inf
+    lo_open: bool = False
+    hi: float = math.inf
+    hi_open: bool = False
+    integer: bool = False
+    # for text and list items: whether a value is one the field can hold
+    accepts: Callable[[Any], bool] | None = field(default=None, compare=False)
+
+    def contains(self, v: Any) -> bool:
+        if self.values is not None:
+            return any(type(v) is type(a) and v == a for a in self.values) or (
+                _is_number(v) and any(_is_number(a) and v == a for a in self.values))
+        if not _is_number(v) or math.isnan(v):
+            return False
+        if self.integer and not float(v).is_integer():
+            return False
+        above = v > self.lo if self.lo_open else v >= self.lo
+        below = v < self.hi if self.hi_open else v <= self.hi
+        return above and below
+
+    def describe(self) -> str:
+        if self.values is not None:
+            if self.integer and len(self.values) > 6:
+                return f"a whole number from {self.values[0]} to {self.values[-1]}"
+            return "one of " + ", ".join(_show(v) for v in self.values)
+        what = "a whole number" if self.integer else "a number"
+        lo = None if self.lo == -math.inf else _show(self.lo)
+        hi = None if self.hi in (math.inf, _MAX_AGE) else _show(self.hi)
+        if lo is not None and hi is not None and not self.lo_open and not self.hi_open:
+            return f"{what} from {lo} to {hi}"
+        parts = []
+        if lo is not None:
+            parts.append(f"more than {lo}" if self.lo_open else f"{lo} or more")
+        if hi is not None:
+            parts.append(f"less than {hi}" if self.hi_open else f"{hi} or less")
+        return what + (", " + " and ".join(parts) if parts else "")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def number_domain(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> Domain:
+    if integer:
+        first = math.floor(lo) + 1 if lo_open or lo != math.floor(lo) else int(lo)
+        last = math.ceil(hi) - 1 if hi_open or hi != math.ceil(hi) else int(hi)
+        if last - first < _ENUMERATE:
+            return Domain(values=tuple(range(first, last + 1)), integer=True)
+        return Domain(lo=first, hi=last, integer=True)
+    return Domain(lo=lo, lo_open=lo_open, hi=hi, hi_open=hi_open)
+
+
+def _strip(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _strip(args[0]) if len(args) == 1 else tp
+    return tp
+
+
+def _base(tp: Any) -> tuple[Any, list[Any]]:
+    """The type under Annotated, and every constraint found on the way."""
+    found: list[Any] = []
+    while typing.get_origin(tp) is typing.Annotated:
+        tp, *meta = typing.get_args(tp)
+        for m in meta:
+            found.extend(m.metadata if isinstance(m, FieldInfo) else [m])
+    return _strip(tp), found
+
+
+def domain_of_annotation(annotation: Any) -> Domain | None:
+    tp, meta = _base(_strip(annotation))
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        vals = typing.get_args(tp)
+        return Domain(values=vals, integer=all(_is_number(v) for v in vals))
+    if tp is bool:
+        return Domain(values=(False, True))
+    if tp in (int, float):
+        lo, lo_open, hi, hi_open = -math.inf, False, math.inf, False
+        for m in meta:
+            if isinstance(m, annotated_types.Ge):
+                lo, lo_open = float(m.ge), False  # type: ignore[arg-type]
+            elif isinstance(m, annotated_types.Gt):
+                lo, lo_open = float(m.gt), True  # type: ignore[arg-type]
+            elif isinstance(m, annotated_types.Le):
+                hi, hi_open = float(m.le), False  # type: ignore[arg-type]
+            elif isinstance(m, annotated_types.Lt):
+                hi, hi_open = float(m.lt), True  # type: ignore[arg-type]
+        return number_domain(lo, hi, lo_open=lo_open, hi_open=hi_open, integer=tp is int)
+    if tp is str or origin is list:
+        # text, or a list's items: whatever the model's own validation accepts
+        item = _strip(typing.get_args(tp)[0]) if origin is list else _strip(annotation)
+        if origin is list and typing.get_origin(_base(item)[0]) is Literal:
+            return Domain(values=typing.get_args(_base(item)[0]))
+        adapter = TypeAdapter(item)
+
+        def accepts(v: Any) -> bool:
+            try:
+                adapter.validate_python(v, strict=True)
+                return True
+            except ValidationError:
+                return False
+
+        return Domain(accepts=accepts)
+    return None
+
+
+def _walk(model: type[BaseModel], prefix: str, out: dict[str, Domain]) -> None:
+    for name, info in model.model_fields.items():
+        if prefix == "" and (name == "id" or name in RECORDS):
+            continue
+        tp = _strip(info.annotation)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            _walk(tp, f"{prefix}{name}.", out)
+            continue
+        d = domain_of_annotation(info.annotation)
+        if d is not None:
+            out[f"{prefix}{name}"] = d
+
+
+@lru_cache(maxsize=1)
+def case_domains() -> dict[str, Domain]:
+    """Domains of the case fields and of the computed fields."""
+    out: dict[str, Domain] = {}
+    _walk(Case, "", out)
+    out["age"] = number_domain(0, _MAX_AGE, integer=True)
+    length = out.get("sentence.length_months")
+    longest = max(length.values) if length and length.values else length.hi if length else math.inf
+    # months left can be anything from 0 to the longest order the model allows
+    out["months_left"] = number_domain(0, longest, integer=True)
+    return out
+
+
+def holds(c: Cond, v: Any) -> bool:
+    """A condition on one field, evaluated for a known value `v` of it."""
+    if isinstance(c, Present):
+        return c.present
+    if isinstance(c, Cmp):
+        x = c.value
+        if c.op == "contains":
+            return x in v
+        if c.op in ("eq", "ne"):
+            same = (type(v) is type(x) or (_is_number(v) and _is_number(x))) and v == x
+            return same if c.op == "eq" else not same
+        if not (_is_number(v) and _is_number(x)):
+            return False
+        return {"lt": v < x, "lte": v <= x, "gt": v > x, "gte": v >= x}[c.op]
+    if isinstance(c, All):
+        return all(holds(p, v) for p in c.parts)
+    if isinstance(c, Any_):
+        return any(holds(p, v) for p in c.parts)
+    return not holds(c.part, v)
+
+
+def _constants(c: Cond) -> list[float]:
+    if isinstance(c, Cmp):
+        return [c.value] if _is_number(c.value) else []
+    if isinstance(c, (All, Any_)):
+        return [x for p in c.parts for x in _constants(p)]
+    if isinstance(c, Not):
+        return _constants(c.part)
+    return []
+
+
+def _candidates(d: Domain, c: Cond) -> list[Any]:
+    """Values of an infinite domain that between them take every outcome the condition can have:
+    the condition is constant between consecutive constants, so the constants, the points between
+    them and one point beyond each end stand for every value."""
+    points = sorted({*(_constants(c)), *(b for b in (d.lo, d.hi) if math.isfinite(b))})
+    if not points:
+        points = [0.0]
+    out: list[float] = list(points)
+    out += [(a + b) / 2 for a, b in zip(points, points[1:])]
+    out += [points[0] - 1, points[-1] + 1]
+    if d.integer:
+        out = [n for p in out for n in (math.floor(p), math.ceil(p), math.floor(p) + 1, math.ceil(p) - 1)]
+    return [v for v in out if d.contains(v)]
+
+
+def outcomes(c: Cond, d: Domain) -> set[bool] | None:
+    """The outcomes a one-field condition can have when the field is known; None when the domain
+    cannot be enumerated (free text)."""
+    if d.values is not None:
+        vals: list[Any] = list(d.values)
+    elif d.accepts is None:
+        vals = _candidates(d, c)
+    else:
+        return None
+    return {holds(c, v) for v in vals}
