@@ -55,7 +55,7 @@ def order_dates(case: Case, on: dt.date) -> tuple[dt.date, dt.date] | None:
         field = "sentence.start" if s.start is not None else "sentence.length_months"
         began = f"starting on {start}" if s.start is not None else f"taken to start on the reference date {on}"
         raise CaseError([Problem(f"case {case.id}", None, field, (
-            f"the order ({s.length_months} months, {began}) would end after 9999-12-31, the last date ratecard can "
+            f"the order ({s.length_months} month{'s' if s.length_months != 1 else ''}, {began}) would end after 9999-12-31, the last date ratecard can "
             "count to; check the start date, the length and the reference date (--on)"))]) from None
 
 

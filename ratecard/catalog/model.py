@@ -6,12 +6,12 @@ catalog file is an error naming the file, line and field, never a silent default
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case.model import Identifier, NeedSection
+from ..inputs.types import IsoDate
 
 Kind = Literal[
     "accredited_programme",
@@ -40,7 +40,7 @@ class Area(_M):
 class CatalogInfo(_M):
     name: Text
     edition: Text
-    as_of: dt.date
+    as_of: IsoDate
     illustrative_note: str | None = None
     # how long before an order ends a proposed intervention must finish; None: the proposal's default
     proposal_margin_weeks: Annotated[int, Field(ge=0, le=26)] | None = None
@@ -75,7 +75,7 @@ class Price(_M):
 class Status(_M):
     state: Literal["open", "waiting_list", "suspended", "withdrawn"]
     waiting_weeks: Annotated[int, Field(ge=0, le=260)] | None = None
-    since: dt.date | None = None
+    since: IsoDate | None = None
     reason: str | None = None
 
     @model_validator(mode="after")

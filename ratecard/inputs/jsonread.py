@@ -80,7 +80,7 @@ def read_json(text: str, path: str, limits: Limits) -> tuple[Any, Callable[[], d
         _check(data, limits)
     except _Refused as r:
         loc = r.loc or ()
-        raise ParseError([Problem(path, index.lines().get(loc), where(loc, data), r.message)]) from None
+        raise ParseError([Problem(path, index.line_of(loc), where(loc, data), r.message)]) from None
     return data, index.lines
 
 
@@ -143,9 +143,18 @@ class _LazyIndex:
         self.lines()
         return self._dup
 
-    def _scan(self) -> None:
-        text, lines = self.text, {}
-        self._lines = lines
+    def line_of(self, target: Loc) -> int | None:
+        """The line of one path, scanning only as far as it (a limit error needs just that one)."""
+        if self._lines is not None:
+            return self._lines.get(target)
+        found: dict[Loc, int] = {}
+        self._scan(found, target)
+        return found.get(target)
+
+    def _scan(self, lines: dict[Loc, int] | None = None, target: Loc | None = None) -> None:
+        text = self.text
+        if lines is None:
+            lines = self._lines = {}
         state = {"line": 1, "at": 0, "tokens": 0}
         budget = self.limits.max_values * 2
         max_depth = self.limits.max_depth + 1
@@ -164,6 +173,8 @@ class _LazyIndex:
                 raise _Stop
             p = ws(p)
             lines.setdefault(loc, line_at(p))
+            if loc == target:
+                raise _Stop
             c = text[p]
             if c == "{":
                 p = ws(p + 1)
@@ -178,6 +189,8 @@ class _LazyIndex:
                         self._dup = (loc + (key,), kl, seen[key])
                     seen.setdefault(key, kl)
                     lines.setdefault(loc + (key,), kl)
+                    if loc + (key,) == target:
+                        raise _Stop
                     p = ws(p)
                     if text[p] != ":":
                         raise _Stop

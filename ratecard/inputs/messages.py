@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 _UNION_TAGS = {"str", "int", "float", "bool", "date", "list", "dict", "none", "lax-or-strict", "json-or-python", "union"}
 _YAML11_FLAGS = {"yes", "no", "on", "off", "y", "n"}
+# problems worked out per file: each costs a did-you-mean, and nobody reads the 10,000th
+_MOST = 100
 
 
 def pydantic_problems(doc: Document, err: Any, prefix: Loc = (), model: type[BaseModel] | None = None,
@@ -33,11 +35,15 @@ def pydantic_problems(doc: Document, err: Any, prefix: Loc = (), model: type[Bas
     `model` is the model validated at `prefix` (for did-you-mean on unknown fields); `echo`
     False leaves the given values out of the messages."""
     out = []
-    for e in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    for e in errors[:_MOST]:
         # pydantic puts union-branch tags in loc ('function-plain[...]', 'literal[...]', 'str'); keep real path parts
         rel = tuple(x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in _UNION_TAGS)))
         loc = prefix + rel
         out.append(Problem(doc.path, doc.line(loc), doc.where(loc), message(e, model, rel, echo)))
+    if len(errors) > _MOST:
+        rest = prefix + tuple(x for x in errors[_MOST]["loc"] if not (isinstance(x, str) and ("[" in x or x in _UNION_TAGS)))
+        out.append(Problem(doc.path, doc.line(rest), "", f"{len(errors) - _MOST} more problems from here on; fix the ones above first"))
     return out
 
 

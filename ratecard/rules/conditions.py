@@ -252,8 +252,9 @@ class ConditionParser:
             for v in named:
                 if isinstance(v, str) and v not in known:
                     close = difflib.get_close_matches(v, sorted(known), n=1)
-                    hint = f"did you mean {close[0]}?" if close else f"{where}: {', '.join(sorted(known)[:20])}"
-                    self._fail(vloc, f"'{written}' names '{v}', which is not {where[0].lower()}{where[1:]}; {hint}")
+                    shown = sorted(known)[:20]
+                    hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(shown)}{' ...' if len(known) > 20 else ''}"
+                    self._fail(vloc, f"'{written}' names '{v}', which is not {where}; {hint}")
                     return False
         if d is None or ft.kind == "list":
             return True

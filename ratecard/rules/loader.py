@@ -242,7 +242,7 @@ def load_rules(
                 continue
             bad = [t for t in terms if t not in registry or registry[t].kind != "number"]
             if bad:
-                close = [] if bad[0] in registry else suggest(bad[0], [k for k, v in registry.items() if v.kind == "number"])
+                close = [] if bad[0] in registry else suggest(bad[0], registry)
                 hint = f"; did you mean {' or '.join(close)}?" if close else "; sum only numbers"
                 what = "is not a number field" if bad[0] in registry else "is not a field or derived fact"
                 problems.append(_p(doc, loc + ("sum",), f"'{bad[0]}' {what}{hint}"))
