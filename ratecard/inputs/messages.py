@@ -37,14 +37,37 @@ def pydantic_problems(doc: Document, err: Any, prefix: Loc = (), model: type[Bas
     out = []
     errors = err.errors(include_url=False)
     for e in errors[:_MOST]:
-        # pydantic puts union-branch tags in loc ('function-plain[...]', 'literal[...]', 'str'); keep real path parts
-        rel = tuple(x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in _UNION_TAGS)))
+        rel = _real_loc(model, e["loc"])
         loc = prefix + rel
         out.append(Problem(doc.path, doc.line(loc), doc.where(loc), message(e, model, rel, echo)))
     if len(errors) > _MOST:
-        rest = prefix + tuple(x for x in errors[_MOST]["loc"] if not (isinstance(x, str) and ("[" in x or x in _UNION_TAGS)))
-        out.append(Problem(doc.path, doc.line(rest), "", f"{len(errors) - _MOST} more problems from here on; fix the ones above first"))
+        rest = prefix + _real_loc(model, errors[_MOST]["loc"])
+        out.append(Problem(doc.path, doc.line(rest), doc.where(rest), f"{len(errors) - _MOST} more problems from here on; fix the ones above first"))
     return out
+
+
+def _real_loc(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> Loc:
+    """The path parts of a pydantic loc, without the union-branch tags pydantic adds
+    ('function-plain[...]', 'literal[...]', 'str'). With the model, a part is kept when it is a
+    field there (so a field really named 'date' stays); without it, by the tags' look."""
+    if model is None:
+        return tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or x in _UNION_TAGS)))
+    out: list[str | int] = []
+    tp: Any = model
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(part, int) and typing.get_origin(tp) is list:
+            out.append(part)
+            tp = typing.get_args(tp)[0]
+        elif isinstance(part, str) and isinstance(tp, type) and issubclass(tp, BaseModel):
+            out.append(part)  # a field, or an unknown one (extra_forbidden names it)
+            tp = tp.model_fields[part].annotation if part in tp.model_fields else None
+        elif isinstance(part, str) and ("[" in part or part in _UNION_TAGS):
+            continue
+        else:
+            out.append(part)
+            tp = None
+    return tuple(out)
 
 
 def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = (), echo: bool = True) -> str:
