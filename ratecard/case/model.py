@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..errors import CaseError, Problem
+from ..inputs.jsonread import check_limits
+from ..inputs.limits import DEFAULT as DEFAULT_LIMITS
 from ..inputs.types import IsoDate, MappaLevel
 from ..inputs.yamlio import Document, ParseError, load_file, parse_text, pydantic_problems
 
@@ -256,6 +258,10 @@ def _jsonable(data: Any) -> Any:
 def case_from_document(doc: Document) -> Case:
     if not isinstance(doc.data, dict):
         raise CaseError([Problem(doc.path, doc.line(()), "", "a case must be a mapping of fields (id, person, risk, ...)")])
+    try:
+        check_limits(doc.data, doc.path, DEFAULT_LIMITS)  # data read by ratecard already is; an inline row may not be
+    except ParseError as e:
+        raise CaseError(e.problems) from None
     bad_keys = [k for k in _all_keys(doc.data) if not isinstance(k, str)]
     if bad_keys:
         raise CaseError([Problem(doc.path, None, "", f"field names must be text; found {bad_keys[0]!r}")])

@@ -74,3 +74,9 @@ def decode(raw: bytes, path: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise _fail(path, f"is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+
+
+def read_text(path: Path | str, limits: Limits = DEFAULT) -> str:
+    """A regular file's UTF-8 text within the size limit (for readers of other formats, such as
+    batch files, that want the same protection)."""
+    return decode(read_bytes(path, limits), str(path))

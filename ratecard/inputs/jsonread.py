@@ -84,6 +84,14 @@ def read_json(text: str, path: str, limits: Limits) -> tuple[Any, Callable[[], d
     return data, index.lines
 
 
+def check_limits(data: Any, path: str, limits: Limits) -> None:
+    """Refuse data built elsewhere (an inline case in a batch row) that is past the limits."""
+    try:
+        _check(data, limits)
+    except _Refused as r:
+        raise ParseError([Problem(path, None, where(r.loc or (), data), r.message)]) from None
+
+
 def _too_many(limits: Limits) -> str:
     return f"holds more than {limits.max_values} values, the most an input file may hold; split it"
 
