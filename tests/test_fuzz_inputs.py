@@ -340,14 +340,14 @@ def test_a_mutated_catalog_is_refused_or_decides_as_the_reference_does(tmp_path_
     for kind, what in edits:
         if kind == "derived":
             assert what in ("fine_fact", "need_extra"), f"accepted a derived id that collides: {what}"
-    engine = Engine(catalog.rules)
+    engine = Engine(catalog.program)
     on = dt.date(2017, 3, 1)
     for case in probes:
         try:
             facts = case_facts(case, on)
         except RatecardError:
             continue
-        assert engine.evaluate(facts) == reference.evaluate(catalog.rules, facts), edits
+        assert engine.evaluate(facts) == reference.evaluate(catalog.program, facts), edits
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

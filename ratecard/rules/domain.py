@@ -3,10 +3,10 @@ condition does over them: sometimes hold, never hold, or always hold.
 
 A condition that can never hold (`risk.ogrs3_2yr gt 100`, `needs.x.score gte 13`) is a typo that
 silently makes a rule fail everyone; one that always holds when the field is known
-(`risk.ogrs3_2yr gte 0`) reads as a test but only asks whether the field is there, which the
-engine treats as "unknown when missing" like every atom. The rule loader refuses both. Bounds
-come from the pydantic Field constraints (ge, le, gt, lt) of the model, never from a copy, so a
-changed bound changes what is refused.
+(`risk.ogrs3_2yr gte 0`) reads as a test but only asks whether the field is there, and the
+engine (which reasons over every value a missing field could take) would take it as true. The
+rule loader refuses both. Number ranges are the field registry's, which reads them from the Case
+model's own Field constraints (ge, le): never a copy, and the same ranges the engine reasons over.
 """
 
 from __future__ import annotations
@@ -16,17 +16,15 @@ import types
 import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any, Callable, Literal
 
-import annotated_types
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic.fields import FieldInfo
 
 from ..case.model import RECORDS, Case
 from .conditions import All, Any_, Cmp, Cond, Not, Present
+from .fields import FieldType
 
-# the oldest age a date of birth can give (years 1 to 9999)
-_MAX_AGE = 9998
 # integer ranges up to this size are enumerated, so `in` and `not_in` are judged exactly
 _ENUMERATE = 1000
 
@@ -63,7 +61,7 @@ class Domain:
             return "one of " + ", ".join(_show(v) for v in self.values)
         what = "a whole number" if self.integer else "a number"
         lo = None if self.lo == -math.inf else _show(self.lo)
-        hi = None if self.hi in (math.inf, _MAX_AGE) else _show(self.hi)
+        hi = None if self.hi == math.inf else _show(self.hi)
         if lo is not None and hi is not None and not self.lo_open and not self.hi_open:
             return f"{what} from {lo} to {hi}"
         parts = []
@@ -100,55 +98,23 @@ def _strip(tp: Any) -> Any:
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _strip(args[0]) if len(args) == 1 else tp
+    if typing.get_origin(tp) is typing.Annotated and typing.get_origin(_strip(typing.get_args(tp)[0])) is Literal:
+        return _strip(typing.get_args(tp)[0])
     return tp
 
 
-def _base(tp: Any) -> tuple[Any, list[Any]]:
-    """The type under Annotated, and every constraint found on the way."""
-    found: list[Any] = []
-    while typing.get_origin(tp) is typing.Annotated:
-        tp, *meta = typing.get_args(tp)
-        for m in meta:
-            found.extend(m.metadata if isinstance(m, FieldInfo) else [m])
-    return _strip(tp), found
+def _accepting(annotation: Any) -> Domain:
+    """A text field, or a list's items: whatever the Case model's own validation accepts."""
+    adapter = TypeAdapter(annotation)
 
+    def accepts(v: Any) -> bool:
+        try:
+            adapter.validate_python(v, strict=True)
+            return True
+        except ValidationError:
+            return False
 
-def domain_of_annotation(annotation: Any) -> Domain | None:
-    tp, meta = _base(_strip(annotation))
-    origin = typing.get_origin(tp)
-    if origin is Literal:
-        vals = typing.get_args(tp)
-        return Domain(values=vals, integer=all(_is_number(v) for v in vals))
-    if tp is bool:
-        return Domain(values=(False, True))
-    if tp in (int, float):
-        lo, lo_open, hi, hi_open = -math.inf, False, math.inf, False
-        for m in meta:
-            if isinstance(m, annotated_types.Ge):
-                lo, lo_open = float(m.ge), False  # type: ignore[arg-type]
-            elif isinstance(m, annotated_types.Gt):
-                lo, lo_open = float(m.gt), True  # type: ignore[arg-type]
-            elif isinstance(m, annotated_types.Le):
-                hi, hi_open = float(m.le), False  # type: ignore[arg-type]
-            elif isinstance(m, annotated_types.Lt):
-                hi, hi_open = float(m.lt), True  # type: ignore[arg-type]
-        return number_domain(lo, hi, lo_open=lo_open, hi_open=hi_open, integer=tp is int)
-    if tp is str or origin is list:
-        # text, or a list's items: whatever the model's own validation accepts
-        item = _strip(typing.get_args(tp)[0]) if origin is list else _strip(annotation)
-        if origin is list and typing.get_origin(_base(item)[0]) is Literal:
-            return Domain(values=typing.get_args(_base(item)[0]))
-        adapter = TypeAdapter(item)
-
-        def accepts(v: Any) -> bool:
-            try:
-                adapter.validate_python(v, strict=True)
-                return True
-            except ValidationError:
-                return False
-
-        return Domain(accepts=accepts)
-    return None
+    return Domain(accepts=accepts)
 
 
 def _walk(model: type[BaseModel], prefix: str, out: dict[str, Domain]) -> None:
@@ -158,22 +124,41 @@ def _walk(model: type[BaseModel], prefix: str, out: dict[str, Domain]) -> None:
         tp = _strip(info.annotation)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             _walk(tp, f"{prefix}{name}.", out)
-            continue
-        d = domain_of_annotation(info.annotation)
-        if d is not None:
-            out[f"{prefix}{name}"] = d
+        elif typing.get_origin(tp) is list:
+            item = _strip(typing.get_args(tp)[0])
+            if typing.get_origin(item) is not Literal:
+                out[f"{prefix}{name}"] = _accepting(item)
+        elif typing.get_origin(tp) is typing.Annotated or tp is str:
+            if _strip(typing.get_args(tp)[0] if typing.get_origin(tp) is typing.Annotated else tp) is str:
+                out[f"{prefix}{name}"] = _accepting(tp)
 
 
 @lru_cache(maxsize=1)
-def case_domains() -> dict[str, Domain]:
-    """Domains of the case fields and of the computed fields."""
+def _text_domains() -> dict[str, Domain]:
     out: dict[str, Domain] = {}
     _walk(Case, "", out)
-    out["age"] = number_domain(0, _MAX_AGE, integer=True)
-    length = out.get("sentence.length_months")
-    longest = max(length.values) if length and length.values else length.hi if length else math.inf
-    # months left can be anything from 0 to the longest order the model allows
-    out["months_left"] = number_domain(0, longest, integer=True)
+    return out
+
+
+def field_domains(registry: Mapping[str, FieldType]) -> dict[str, Domain]:
+    """The domain of every case and computed field of a registry: numbers over the range the
+    registry carries (the Case model's own ge/le, the range the engine reasons over), choices and
+    flags over their values, text and list items by the Case model's validation."""
+    text = _text_domains()
+    out: dict[str, Domain] = {}
+    for name, ft in registry.items():
+        if ft.kind == "number":
+            lo = -math.inf if ft.lo is None else ft.lo
+            hi = math.inf if ft.hi is None else ft.hi
+            out[name] = number_domain(lo, hi, integer=ft.integer)
+        elif ft.kind == "choice":
+            out[name] = Domain(values=ft.values, integer=all(_is_number(v) for v in ft.values))
+        elif ft.kind == "flag":
+            out[name] = Domain(values=(False, True))
+        elif ft.kind == "list" and ft.values:
+            out[name] = Domain(values=ft.values)
+        elif name in text:
+            out[name] = text[name]
     return out
 
 

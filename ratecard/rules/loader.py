@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from ..case.model import NEVER_GIVEN
 from .conditions import Cond, ConditionParser, _is_number, fields_of, suggest
-from .domain import Domain, case_domains, number_domain
+from .domain import Domain, field_domains, number_domain
 from ..errors import Problem
 from .fields import FieldType, base_registry
 from ..inputs.yamlio import Document, ParseError, load_file
@@ -212,7 +212,7 @@ def load_rules(
             heads.append((doc, i, raw))
             raw_derived[did] = raw
 
-    domains: dict[str, Domain] = dict(case_domains())
+    domains: dict[str, Domain] = field_domains(base)
     for did, raw in raw_derived.items():
         d = derived_domain(raw, registry[did], domains, raw_derived)
         if d is not None:
