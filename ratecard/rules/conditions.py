@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Union
 
 from ..errors import Problem
@@ -230,6 +231,9 @@ class ConditionParser:
             ok = False
         return ok
 
+    def _close(self, v: str, field: str, known: frozenset[str]) -> list[str]:
+        return _closest(v, known)
+
     def _possible(self, field: str, ft: FieldType, op: str, value: Any, cond: Cond, vloc: Loc) -> bool:
         """False (with the problem recorded) when the written condition can never hold, always
         holds when its field is known, or names a value the field or the catalog cannot have."""
@@ -251,7 +255,7 @@ class ConditionParser:
             known, where = self.vocab[field]
             for v in named:
                 if isinstance(v, str) and v not in known:
-                    close = difflib.get_close_matches(v, sorted(known), n=1)
+                    close = self._close(v, field, known)
                     shown = sorted(known)[:20]
                     hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(shown)}{' ...' if len(known) > 20 else ''}"
                     self._fail(vloc, f"'{written}' names '{v}', which is not {where}; {hint}")
@@ -269,6 +273,12 @@ class ConditionParser:
                              f"to require that '{field}' is known, write {{field: {field}, present: true}}")
             return False
         return True
+
+
+@lru_cache(maxsize=256)
+def _closest(v: str, known: frozenset[str]) -> list[str]:
+    # a misspelt id tends to recur (copied rules); difflib over 2,000 ids takes tens of ms
+    return difflib.get_close_matches(v, sorted(known), n=1)
 
 
 def _written(v: Any) -> str:

@@ -11,6 +11,7 @@ model's own Field constraints (ge, le): never a copy, and the same ranges the en
 
 from __future__ import annotations
 
+import bisect
 import math
 import types
 import typing
@@ -208,11 +209,45 @@ def _candidates(d: Domain, c: Cond) -> list[Any]:
     return [v for v in out if d.contains(v)]
 
 
+def _representatives(values: tuple[Any, ...], c: Cond) -> list[Any]:
+    """Of a long sorted list of whole numbers, the few that take every outcome the condition can
+    have: at, just below and just above each constant, and both ends (the condition is constant
+    between consecutive constants, and this keeps the first value past each)."""
+    vals = sorted(values)
+    out = {vals[0], vals[-1]}
+    for x in _constants(c):
+        i = bisect.bisect_left(vals, x)
+        out.update(vals[j] for j in (i - 1, i, i + 1) if 0 <= j < len(vals))
+    return sorted(out)
+
+
+def _key(v: Any) -> tuple[str, Any]:
+    # 1 and 1.0 are the same number; true is not the number 1
+    return ("number", float(v)) if _is_number(v) else (type(v).__name__, v)
+
+
+def _membership(c: All | Any_, d: Domain) -> set[bool]:
+    """Outcomes of an `in` / `not_in` list, by set operations (a list of 5,000 towns or numbers
+    would take millions of steps evaluated value by value)."""
+    op, _, listed = c.sugar  # type: ignore[misc]
+    keys = {_key(v) for v in listed}
+    if d.values is not None:
+        some_in = any(_key(v) in keys for v in d.values)
+        some_out = any(_key(v) not in keys for v in d.values)
+    else:
+        some_in = any(d.contains(v) for v in listed)
+        some_out = True  # a range of more values than any list names
+    holds_if_in = op == "in"
+    return ({holds_if_in} if some_in else set()) | ({not holds_if_in} if some_out else set())
+
+
 def outcomes(c: Cond, d: Domain) -> set[bool] | None:
     """The outcomes a one-field condition can have when the field is known; None when the domain
     cannot be enumerated (free text)."""
+    if isinstance(c, (All, Any_)) and c.sugar and c.sugar[0] in ("in", "not_in") and d.accepts is None:
+        return _membership(c, d)
     if d.values is not None:
-        vals: list[Any] = list(d.values)
+        vals: list[Any] = _representatives(d.values, c) if d.integer else list(d.values)
     elif d.accepts is None:
         vals = _candidates(d, c)
     else:
