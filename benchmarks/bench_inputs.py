@@ -71,13 +71,17 @@ def inputs(tmp: Path) -> dict[str, tuple[str, str]]:
     keys["id"] = "x"
     write("keys-2.5M.json", json.dumps(keys))
     # the largest files the size limit lets through, as dense as YAML and JSON can be
-    limit = 2 * 1024 * 1024 - 64
-    write("dense-list-2MiB.yaml", "id: x\nz: [" + "a," * (limit // 2 - 16) + "a]\n")
-    write("dense-lists-2MiB.json", '{"id": "x", "z": [' + "[]," * (limit // 3 - 16) + "[]]}")
-    write("dense-objects-2MiB.json", '{"id": "x", "z": [' + "{}," * (limit // 3 - 16) + "{}]}")
-    write("unknown-keys-2MiB.yaml", "id: x\n" + "".join(f"k{i}: 1\n" for i in range(9_999)))
+    limit = 1024 * 1024 - 64
+    write("dense-list-1MiB.yaml", "id: x\nz: [" + "a," * (limit // 2 - 16) + "a]\n")
+    write("dense-lists-1MiB.json", '{"id": "x", "z": [' + "[]," * (limit // 3 - 16) + "[]]}")
+    write("dense-objects-1MiB.json", '{"id": "x", "z": [' + "{}," * (limit // 3 - 16) + "{}]}")
+    write("unknown-keys-10k.yaml", "id: x\n" + "".join(f"k{i}: 1\n" for i in range(9_999)))
     ledger = "".join(f"  - {{date: 2017-01-{1 + i % 28:02d}, kind: activity, nonsense: {i}}}\n" for i in range(9_999))
     write("ledger-10k-bad-rows.yaml", "id: x\nrar_ledger:\n" + ledger)
+    # the largest valid case the value limit lets through (7 values a row, field names included)
+    good = "".join(f"  - {{date: 2017-01-{1 + i % 28:02d}, kind: activity, intervention: bbr}}\n" for i in range(8_500))
+    write("ledger-8.5k-valid.yaml", "id: x\nrar_ledger:\n" + good)
+    write("aliases-49k-values.yaml", "id: x\nz: &a [" + ",".join(["1"] * 9_000) + "]\nw: [*a, *a, *a, *a]\n")
     write("deep-nesting.yaml", "a: " + "[" * 100_000 + "]" * 100_000 + "\n")
     write("deep-nesting.json", "[" * 100_000 + "]" * 100_000)
     write("long-text.yaml", "id: " + "x" * 2_000_000 + "\n")

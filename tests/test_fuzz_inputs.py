@@ -35,6 +35,7 @@ from ratecard import Case, allocate, check_referral, check_rows, load_case, load
 from ratecard.case.facts import case_facts
 from ratecard.case.model import UNSCORED_SECTIONS
 from ratecard.errors import RatecardError
+from ratecard.inputs.limits import DEFAULT
 from ratecard.rules import reference
 from ratecard.rules.durable import Engine
 from tests.cases import cases as generated_cases
@@ -367,11 +368,12 @@ def test_a_catalog_file_mangled_as_text_is_refused_or_read(tmp_path_factory: pyt
     assert ok is not False, f"accepted a forbidden mutation of {file}"
 
 
+_FILL = DEFAULT.max_bytes // 3 - 20  # as many three-byte items as the size limit lets through
 HOSTILE = {
     "bomb": "".join(f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9 if i else ['"lol"'] * 9) + "]\n" for i in range(9)),
-    "wide": "id: x\nz: [" + "a," * 600_000 + "a]\n",
-    "json-lists": '{"id": "x", "z": [' + "[]," * 600_000 + "[]]}",
-    "json-objects": '{"id": "x", "z": [' + "{}," * 600_000 + "{}]}",
+    "wide": "id: x\nz: [" + "aa," * _FILL + "a]\n",
+    "json-lists": '{"id": "x", "z": [' + "[]," * _FILL + "[]]}",
+    "json-objects": '{"id": "x", "z": [' + "{}," * _FILL + "{}]}",
     "keys": "id: x\n" + "".join(f"k{i}: {i}\n" for i in range(9_999)),
 }
 
@@ -380,7 +382,7 @@ HOSTILE = {
 def test_hostile_inputs_within_the_size_limit_stay_within_the_memory_bound(tmp_path: Path, name: str) -> None:
     path = tmp_path / (f"{name}.json" if name.startswith("json") else f"{name}.yaml")
     path.write_text(HOSTILE[name])
-    assert path.stat().st_size < 2 * 1024 * 1024
+    assert path.stat().st_size <= DEFAULT.max_bytes
     tracemalloc.start()
     try:
         with watchdog(name), pytest.raises(RatecardError):

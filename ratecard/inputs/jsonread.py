@@ -37,7 +37,7 @@ def read_json(text: str, path: str, limits: Limits) -> tuple[Any, Callable[[], d
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         nonlocal objects
-        objects += 1
+        objects += 1 + len(items)
         if objects > limits.max_values:
             raise _Refused(_too_many(limits))
         out = dict(items)
@@ -93,7 +93,7 @@ def check_limits(data: Any, path: str, limits: Limits) -> None:
 
 
 def _too_many(limits: Limits) -> str:
-    return f"holds more than {limits.max_values} values, the most an input file may hold; split it"
+    return f"holds more than {limits.max_values:,} values, the most one input file may hold; split it"
 
 
 def _check(data: Any, limits: Limits) -> None:
@@ -115,6 +115,7 @@ def _check(data: Any, limits: Limits) -> None:
                 what = "mapping" if isinstance(x, dict) else "list"
                 raise _Refused(f"a {what} here has more than {limits.max_items} entries, the most an input file may hold in one {what}", loc)
             if isinstance(x, dict):
+                total += len(x)  # field names count too, as in YAML
                 for k, v in x.items():
                     if len(k) > limits.max_text:
                         raise _Refused(f"a field name of more than {limits.max_text} characters; shorten it", loc)

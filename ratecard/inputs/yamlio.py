@@ -29,10 +29,14 @@ __all__ = ["Document", "Loc", "ParseError", "load_file", "parse_text", "pydantic
 class Document:
     """A parsed file: its data and where each path of it was written."""
 
-    def __init__(self, path: str, data: Any, lines: dict[Loc, int] | Callable[[], dict[Loc, int]] | None = None):
+    def __init__(self, path: str, data: Any, lines: dict[Loc, int] | Callable[[], dict[Loc, int]] | None = None,
+                 within_limits: bool = False):
         self.path = path
         self.data = data
         self._lines = lines if lines is not None else {}
+        # read by ratecard's own readers: within the limits, keys are text (data built elsewhere,
+        # such as an inline case in a batch row, is checked when it is used)
+        self.within_limits = within_limits
 
     def line(self, loc: Loc) -> int | None:
         """Line of the deepest part of `loc` that exists in the file (1-based)."""
@@ -76,14 +80,14 @@ def parse_text(text: str, path: str, limits: Limits = DEFAULT, *, as_json: bool 
         if not as_json and _looks_like_json(text):
             try:
                 data, lazy = read_json(text, path, limits)
-                return Document(path, data, lazy)
+                return Document(path, data, lazy, within_limits=True)
             except ParseError:
                 pass  # not JSON: YAML's flow style also starts with { or [
     if as_json:
         data, lazy = read_json(text, path, limits)
-        return Document(path, data, lazy)
+        return Document(path, data, lazy, within_limits=True)
     data, lines = read_yaml(text, path, limits)
-    return Document(path, data, lines)
+    return Document(path, data, lines, within_limits=True)
 
 
 def load_file(path: Path | str, limits: Limits = DEFAULT) -> Document:

@@ -91,26 +91,31 @@ def plain_scalar(s: str) -> Any:
     if s in _BOOL:
         return _BOOL[s]
     first = s[0]
-    if first in "0123456789+-.":
-        why = _ambiguous(s)
-        if why:
-            raise ValueError(why)
-        if _INT.fullmatch(s):
-            try:
-                return int(s)
-            except ValueError:  # more digits than Python converts (4300)
-                raise ValueError("is too long to be a number") from None
-        if _FLOAT.fullmatch(s):
-            return float(s)
-        if s in _SPECIAL:
-            return _SPECIAL[s]
+    if first in "123456789" and s.isdigit():  # the common case, without a regular expression
+        return int(s) if len(s) <= 4300 else _too_long()
+    if first in "0123456789" and len(s) == 10 and s[4] == "-" and s[7] == "-":
         m = _DATE.fullmatch(s)
         if m:
             try:
                 return dt.date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError as e:
                 raise ValueError(f"{s!r} is not a real date ({e}); check the day and month") from None
+    if first in "0123456789+-.":
+        why = _ambiguous(s)
+        if why:
+            raise ValueError(why)
+        if _INT.fullmatch(s):
+            return int(s) if len(s) <= 4300 else _too_long()
+        if _FLOAT.fullmatch(s):
+            return float(s)
+        if s in _SPECIAL:
+            return _SPECIAL[s]
     return s
+
+
+def _too_long() -> Any:
+    # Python refuses to convert more than 4300 digits
+    raise ValueError("is too long to be a number")
 
 
 class _Frame:
@@ -154,7 +159,8 @@ def read_yaml(text: str, path: str, limits: Limits) -> tuple[Any, dict[Loc, int]
 def _compose(parser: Any, path: str, limits: Limits, lines: dict[Loc, int], stack: list[_Frame]) -> Any:
     anchors: dict[str, tuple[Any, int, int]] = {}  # name -> (value, size, height)
     open_anchors: set[str] = set()
-    total = 0
+    total = 0  # values and field names so far, aliases counted as what they repeat
+    aliased = False
     root: Any = None
     documents = 0
     max_values, max_depth, max_text, max_items = limits.max_values, limits.max_depth, limits.max_text, limits.max_items
@@ -167,7 +173,7 @@ def _compose(parser: Any, path: str, limits: Limits, lines: dict[Loc, int], stac
             return
         top = stack[-1]
         top.size += size
-        if height + 1 > top.height:
+        if (top.seen is None or top.key is not _NO_KEY) and height + 1 > top.height:
             top.height = height + 1
         if top.seen is None:  # a list
             i = top.count
@@ -206,9 +212,9 @@ def _compose(parser: Any, path: str, limits: Limits, lines: dict[Loc, int], stac
         cls = type(e)
         if cls is ev.ScalarEvent:
             line = e.start_mark.line + 1
-            total += 1
+            total += 1  # field names count too: they cost as much to read
             if total > max_values:
-                raise _Refused(_too_many(limits), line, here())
+                raise _Refused(_too_many(limits, aliased), line, here())
             value: Any = e.value
             if len(value) > max_text:
                 raise _Refused(f"a text of more than {max_text} characters; shorten it", line, here())
@@ -227,7 +233,7 @@ def _compose(parser: Any, path: str, limits: Limits, lines: dict[Loc, int], stac
             line = e.start_mark.line + 1
             total += 1
             if total > max_values:
-                raise _Refused(_too_many(limits), line, here())
+                raise _Refused(_too_many(limits, aliased), line, here())
             if e.tag not in _ALLOWED_TAGS or e.tag == _STR_TAG:
                 raise _Refused(_tag_message(e.tag), line, here())
             if stack and stack[-1].seen is not None and stack[-1].key is _NO_KEY:
@@ -271,8 +277,9 @@ def _compose(parser: Any, path: str, limits: Limits, lines: dict[Loc, int], stac
                 raise _Refused(f"the alias *{name} refers to no anchor &{name} given above it", line, here())
             value, size, height = anchors[name]
             total += size
+            aliased = True
             if total > max_values:
-                raise _Refused(_too_many(limits), line, here())
+                raise _Refused(_too_many(limits, aliased), line, here())
             if len(stack) + height > max_depth:
                 raise _Refused(f"the alias *{name} nests values more than {max_depth} levels deep", line, here())
             attach(value, size, height, line, not isinstance(value, (dict, list)))
@@ -285,9 +292,9 @@ def _compose(parser: Any, path: str, limits: Limits, lines: dict[Loc, int], stac
         # StreamStart and DocumentEnd need nothing
 
 
-def _too_many(limits: Limits) -> str:
-    return (f"holds more than {limits.max_values} values once aliases (*name) are expanded, the most an input file may "
-            "hold; split it, or write fewer aliases")
+def _too_many(limits: Limits, aliased: bool) -> str:
+    how = " once its aliases (*name) are expanded" if aliased else ""
+    return f"holds more than {limits.max_values:,} values{how}, the most one input file may hold; split it"
 
 
 def _tag_message(tag: str | None) -> str:
