@@ -97,7 +97,7 @@ def _outcome(rule: Rule, value: bool | None) -> Outcome:
     return "excluded" if value else "not_excluded"
 
 
-def _decide(iid: str, rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
+def decide(iid: str, rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
     passes = [r.passes(ev.outcomes[r.id]) for r in rules]
     if False in passes:
         return "ineligible", [r for r, p in zip(rules, passes) if p is False]
@@ -178,7 +178,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     decided: list[tuple[str, Decision, list[Rule]]] = []
     open_fields: dict[str, frozenset[str]] = {}
     for iid in sorted(catalog.interventions):
-        decision, deciding = _decide(iid, catalog.rules.rules.get(iid, ()), ev)
+        decision, deciding = decide(iid, catalog.rules.rules.get(iid, ()), ev)
         decided.append((iid, decision, deciding))
         if decision == "undetermined":
             open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in deciding))

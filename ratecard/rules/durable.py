@@ -47,7 +47,7 @@ from ..errors import RatecardError
 from .fields import FieldType
 from .forms import DerivedProgram, Form, Lit, Program
 from .loader import Evaluation, Tri
-from .reference import Knowledge, decided_values, term_bounds
+from .reference import Knowledge, decided_values, fails, term_bounds
 
 _OP = {True: {True: "$gte", False: "$gt"}, False: {True: "$lte", False: "$lt"}}
 
@@ -383,7 +383,10 @@ class Engine:
                 outcomes[rid] = True
             else:
                 outcomes[rid] = None
-        eligibility: dict[str, Tri] = {iid: False if f in fired else None for iid, f in self._eligibility_plan}
+        eligibility: dict[str, Tri] = {
+            iid: False if fails(self.program.eligibility[iid], outcomes) or f in fired else None
+            for iid, f in self._eligibility_plan
+        }
         return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
 
     def _fact(self, rs: _Ruleset, k: Knowledge, undec: set[str], stage: int, sid: str) -> dict[str, Any]:

@@ -612,6 +612,81 @@ def compile_program(rules: RuleSet) -> Program:
     return Program(strata, progs, eligibility, rules.registry)
 
 
+# ---- relevant values: one value from each piece of a field's range --------------------------
+
+OTHER_TEXT = "zz_not_named_by_any_rule"  # a text value no rule names
+
+
+def _conds(rules: RuleSet) -> Iterable[Cond]:
+    for d in rules.derived.values():
+        for _, c in d.cases:
+            yield c
+    for r in rules.all_rules():
+        yield r.when
+
+
+def relevant_pieces(rules: RuleSet) -> dict[str, list[tuple[Any, Any]]]:
+    """For each case or computed field the rules read: its pieces, each with one value inside it.
+
+    A number's range is cut at every threshold the rules name (a piece is a Range); a choice or flag
+    has each value; text has each value named and one that no rule names; a list has every
+    combination of the items the rules ask about. Any value of a piece stands for all of them.
+    """
+    reg = rules.registry
+    thresholds: dict[str, set[Any]] = {}
+    items: dict[str, set[str]] = {}
+    for c in _conds(rules):
+        for a in _atoms(c):
+            if isinstance(a, Present) or a.field in rules.derived:
+                continue
+            if a.op == "contains":
+                items.setdefault(a.field, set()).add(a.value)
+            else:
+                thresholds.setdefault(a.field, set()).add(a.value)
+    summed = {t for d in rules.derived.values() for t in d.sum if t not in rules.derived}
+    for t in summed:
+        thresholds.setdefault(t, set())
+    out: dict[str, list[tuple[Any, Any]]] = {}
+    for f, named in thresholds.items():
+        ft = reg[f]
+        if ft.kind == "number" and f in summed:
+            # a sum's own thresholds are on the total, so every whole value of a term may matter
+            assert ft.integer and ft.lo is not None and ft.hi is not None and ft.hi - ft.lo <= 200, f
+            out[f] = [(Range(n, True, n, True), n) for n in range(int(ft.lo), int(ft.hi) + 1)]
+        elif ft.kind == "number":
+            out[f] = [(r, _inside(r, ft.integer)) for r in _number_pieces(ft.lo, ft.hi, ft.integer, None, named)]
+        elif ft.kind == "flag":
+            out[f] = [(True, True), (False, False)]
+        elif ft.kind == "choice":
+            out[f] = [(v, v) for v in ft.values]
+        else:
+            out[f] = [(v, v) for v in sorted(named)] + [(OTHER, OTHER_TEXT)]
+    for f, its in items.items():
+        ordered = sorted(its)
+        for bits in itertools.product((False, True), repeat=len(ordered)):
+            held = tuple(x for x, keep in zip(ordered, bits) if keep)
+            out.setdefault(f, []).append((held, held))
+    return out
+
+
+def relevant_values(rules: RuleSet) -> dict[str, list[Any]]:
+    """For each case or computed field the rules read, the values a completion tries."""
+    return {f: [v for _, v in pieces] for f, pieces in relevant_pieces(rules).items()}
+
+
+def _inside(r: Any, integer: bool) -> float:
+    """One number inside a piece (pieces never straddle a threshold, so any one stands for all)."""
+    if r.lo == r.hi:
+        return r.lo
+    lo, hi = r.lo, r.hi
+    if integer:
+        x = math.floor((lo + hi) / 2)
+        for cand in (x, x + 1, x - 1, math.ceil(lo), math.floor(hi)):
+            if r.contains(cand):
+                return cand
+    return (lo + hi) / 2
+
+
 def lit_within(a: Lit, b: Lit) -> bool:
     """Whether literal a can hold only where literal b holds (same field, smaller set)."""
     if a.field != b.field or a.item != b.item or (a.present is None) != (b.present is None):
