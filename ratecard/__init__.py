@@ -48,6 +48,9 @@ _EXPORTS: dict[str, str] = {
     "rar_ledger": "decide.ledger",
     "ReferralCheck": "decide.referral",
     "check_referral": "decide.referral",
+    "RuleTestResult": "rules.ruletests",
+    "load_rule_tests": "rules.ruletests",
+    "run_rule_tests": "rules.ruletests",
 }
 
 __all__ = [
@@ -69,6 +72,7 @@ __all__ = [
     "RatecardError",
     "Reason",
     "ReferralCheck",
+    "RuleTestResult",
     "Screen",
     "allocate",
     "build_briefing",
@@ -78,10 +82,12 @@ __all__ = [
     "diff_catalogs",
     "load_case",
     "load_catalog",
+    "load_rule_tests",
     "parse_case",
     "propose",
     "rar_ledger",
     "render_briefing",
+    "run_rule_tests",
     "screen",
 ]
 
@@ -113,3 +119,4 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .decide.screen import InterventionResult, Reason, Screen, screen
     from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
     from .present.briefing import render_briefing
+    from .rules.ruletests import RuleTestResult, load_rule_tests, run_rule_tests

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ..docs import formats_doc
 from ..errors import Problem
 from .paths import Loc
 
@@ -80,7 +81,7 @@ def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = 
         name = str(loc[-1]) if loc else ""
         known = _fields_at(model, loc[:-1]) if model is not None else []
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else "see docs/formats.md for the fields"
+        hint = f"did you mean '{close[0]}'?" if close else f"check the spelling against the fields in {formats_doc()}"
         return f"unknown field; {hint}"
     if t == "missing":
         return "is required here"

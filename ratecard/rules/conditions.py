@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Union
 
+from ..docs import formats_doc
 from ..errors import Problem
 from .fields import FieldType
 from ..inputs.yamlio import Document, Loc
@@ -150,7 +151,7 @@ class ConditionParser:
         ft = self.registry.get(field)
         if ft is None:
             close = suggest(field, self.registry)
-            hint = f" Did you mean {' or '.join(close)}?" if close else " See docs/formats.md for the fields."
+            hint = f" Did you mean {' or '.join(close)}?" if close else f" The fields are listed in {formats_doc()}."
             self._fail(loc + ("field",), f"no field named '{field}'.{hint}")
             return None
         vloc = loc + (op,)
