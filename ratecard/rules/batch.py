@@ -1,0 +1,418 @@
+"""The compiled rule program (ratecard/rules/forms.py) evaluated over a whole table of cases at
+once, with Polars: the columnar back end behind `screen_many` and `ratecard screen-batch`.
+
+It reads the same Program as the durable_rules engine and the plain evaluator, never the
+condition trees, so the three cannot drift apart (docs/engine.md, issue 8). Evaluation is
+two-valued at the literal level, exactly as the program is defined: a literal on a missing field
+does not hold (`fill_null(False)`, never Kleene logic), except `present: false`.
+
+Knowledge of a field, as columns of the frame:
+- a case or computed field: its own column (null = missing);
+- a derived choice or flag fact: one boolean column per value it can take, "still possible";
+- a derived number fact: two number columns, the lowest and highest value still possible.
+
+Missing fields (SEMANTICS.md): for an undetermined rule, the missing case fields in the literals
+that do not hold yet, in the terms that can still hold ("live"); a literal on an undecided
+derived fact stands for that fact's own missing fields. These are boolean columns per
+(rule, case field), worked out only for the fields a rule can reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import polars as pl
+
+from .fields import COMPUTED_FROM
+from .loader import Rule, RuleSet
+
+Expr = pl.Expr
+_TRUE = pl.lit(True)
+_FALSE = pl.lit(False)
+
+
+def possible_col(did: str, value: Any) -> str:
+    """Column: whether `value` is still a possible value of derived fact `did`."""
+    return f"§{did}={value!r}"
+
+
+def lo_col(did: str) -> str:
+    return f"§{did}.lo"
+
+
+def hi_col(did: str) -> str:
+    return f"§{did}.hi"
+
+
+def _or(parts: Iterable[Expr]) -> Expr:
+    parts = list(parts)
+    if not parts:
+        return _FALSE
+    return parts[0] if len(parts) == 1 else pl.any_horizontal(parts)
+
+
+def _and(parts: Iterable[Expr]) -> Expr:
+    parts = list(parts)
+    if not parts:
+        return _TRUE
+    return parts[0] if len(parts) == 1 else pl.all_horizontal(parts)
+
+
+def _in_range(x: Expr, r: Any) -> Expr:
+    parts = []
+    if r.lo is not None:
+        parts.append(x >= r.lo if r.lo_closed else x > r.lo)
+    if r.hi is not None:
+        parts.append(x <= r.hi if r.hi_closed else x < r.hi)
+    return _and(parts)
+
+
+def _range_holds_all(lo: Expr, hi: Expr, r: Any) -> Expr:
+    """[lo, hi] lies inside range r."""
+    parts = []
+    if r.lo is not None:
+        parts.append(lo >= r.lo if r.lo_closed else lo > r.lo)
+    if r.hi is not None:
+        parts.append(hi <= r.hi if r.hi_closed else hi < r.hi)
+    return _and(parts)
+
+
+def _range_meets(lo: Expr, hi: Expr, r: Any) -> Expr:
+    """[lo, hi] and range r have a point in common."""
+    parts = []
+    if r.lo is not None:
+        parts.append(hi >= r.lo if r.lo_closed else hi > r.lo)
+    if r.hi is not None:
+        parts.append(lo <= r.hi if r.hi_closed else lo < r.hi)
+    return _and(parts)
+
+
+def _value_in(col: Expr, values: frozenset[Any]) -> Expr:
+    vals = list(values)
+    if vals and all(isinstance(v, bool) for v in vals):
+        if len(set(vals)) == 2:
+            return col.is_not_null()
+        return col if vals[0] else ~col
+    return col.is_in(vals)
+
+
+@dataclass(frozen=True)
+class _Derived:
+    id: str
+    kind: str
+    universe: tuple[Any, ...]
+    impossible: dict[Any, Any]
+    sum: tuple[str, ...]
+
+
+def _contains(r: Any, x: Expr) -> Expr:
+    """Range.contains, column-wise."""
+    return _in_range(x, r)
+
+
+class BatchProgram:
+    """A Program made ready for tables: built once per catalog, then `screen(frame)` per batch.
+
+    Every literal means exactly what `reference.Knowledge` says it means (holds / can_hold); the
+    property tests compare the two on generated rule sets and cases."""
+
+    def __init__(self, program: Any, rules: RuleSet):
+        self.program = program
+        self.rules = rules
+        self.derived: dict[str, _Derived] = {}
+        for stratum in program.strata:
+            for d in stratum:
+                self.derived[d.id] = _Derived(d.id, d.kind, tuple(d.universe), dict(d.impossible), tuple(d.sum))
+        self.interventions = sorted(rules.rules)
+
+    # ---- literals ---------------------------------------------------------------------------
+
+    def _is_sum(self, f: str) -> bool:
+        return f in self.derived and bool(self.derived[f].sum)
+
+    def holds(self, lit: Any) -> Expr:
+        """The literal holds whatever the missing case fields turn out to be (two-valued: a
+        literal on a missing field does not hold, except `present: false`)."""
+        f = lit.field
+        if lit.present is not None:
+            if f in self.derived:  # derived facts are never "given"
+                return pl.lit(not lit.present)
+            return pl.col(f).is_not_null() if lit.present else pl.col(f).is_null()
+        if self._is_sum(f):
+            lo, hi = pl.col(lo_col(f)), pl.col(hi_col(f))
+            return _or(_contains(r, lo) & _contains(r, hi) for r in lit.ranges or ())
+        if f in self.derived:
+            d = self.derived[f]
+            if lit.ranges is not None:
+                outside = [v for v in d.universe if not any(r.contains(v) for r in lit.ranges)]
+            else:
+                outside = [v for v in d.universe if v not in lit.values]
+            return _and(~pl.col(possible_col(f, v)) for v in outside)
+        c = pl.col(f)
+        if lit.item is not None:
+            want = set(lit.values or ())
+            has = c.list.contains(lit.item)
+            e = c.is_not_null() if want == {True, False} else (has if True in want else ~has) if want else _FALSE
+            return e.fill_null(False)
+        if lit.ranges is not None:
+            return _or(_contains(r, c) for r in lit.ranges).fill_null(False)
+        e = _value_in(c, lit.values)
+        if getattr(lit, "exclude", False):
+            e = ~e
+        return e.fill_null(False)
+
+    def can_hold(self, lit: Any) -> Expr:
+        """The literal could still hold once more is known (a given value decides it)."""
+        f = lit.field
+        if lit.present is not None:
+            return self.holds(lit)
+        if self._is_sum(f):
+            lo, hi = pl.col(lo_col(f)), pl.col(hi_col(f))
+            parts = []
+            for r in lit.ranges or ():
+                e = _contains(r, lo) | _contains(r, hi)
+                if r.lo is not None:
+                    e = e | ((lo <= r.lo) & (pl.lit(r.lo) <= hi))
+                parts.append(e)
+            return _or(parts)
+        if f in self.derived:
+            d = self.derived[f]
+            if lit.ranges is not None:
+                inside = [v for v in d.universe if any(r.contains(v) for r in lit.ranges)]
+            else:
+                inside = [v for v in d.universe if v in lit.values]
+            return _or(pl.col(possible_col(f, v)) for v in inside)
+        return pl.col(f).is_null() | self.holds(lit)
+
+    def _decided(self, did: str) -> Expr:
+        if self._is_sum(did):
+            return pl.col(lo_col(did)) == pl.col(hi_col(did))
+        d = self.derived[did]
+        return pl.sum_horizontal([pl.col(possible_col(did, v)).cast(pl.Int8) for v in d.universe]) == 1
+
+    def form_holds(self, form: Any) -> Expr:
+        return _or(_and(self.holds(lit) for lit in term) for term in form)
+
+    # ---- derived facts, stratum by stratum ----------------------------------------------------
+
+    def _term_bounds(self, t: str) -> tuple[Expr, Expr]:
+        """The range of a number a sum adds: its value, its derived bounds, or the field's range."""
+        if self._is_sum(t):
+            return pl.col(lo_col(t)), pl.col(hi_col(t))
+        if t in self.derived:
+            vals = [(v, pl.col(possible_col(t, v))) for v in self.derived[t].universe]
+            return (pl.min_horizontal([pl.when(p).then(pl.lit(float(v))) for v, p in vals]),
+                    pl.max_horizontal([pl.when(p).then(pl.lit(float(v))) for v, p in vals]))
+        ft = self.program.registry[t]
+        c = pl.col(t).cast(pl.Float64)
+        return c.fill_null(float(ft.lo)), c.fill_null(float(ft.hi))
+
+    def _stratum_columns(self, stratum: Any) -> list[Expr]:
+        out: list[Expr] = []
+        for dp in stratum:
+            d = self.derived[dp.id]
+            if d.sum:
+                bounds = [self._term_bounds(t) for t in d.sum]
+                out.append(pl.sum_horizontal([b[0] for b in bounds]).alias(lo_col(d.id)))
+                out.append(pl.sum_horizontal([b[1] for b in bounds]).alias(hi_col(d.id)))
+                continue
+            out += [(~self.form_holds(d.impossible[v])).alias(possible_col(d.id, v)) for v in d.universe]
+        return out
+
+    def derive(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        for stratum in self.program.strata:
+            frame = frame.with_columns(self._stratum_columns(stratum))
+        return frame
+
+    # ---- missing fields ---------------------------------------------------------------------
+
+    @cached_property
+    def _reach(self) -> dict[str, frozenset[str]]:
+        """Case fields each derived fact can be missing, through its forms (upper bound)."""
+        out: dict[str, frozenset[str]] = {}
+        for stratum in self.program.strata:
+            for dp in stratum:
+                d = self.derived[dp.id]
+                fields: set[str] = set()
+                if d.sum:
+                    for t in d.sum:
+                        fields |= out.get(t, frozenset()) if t in self.derived else {t}
+                else:
+                    for form in d.impossible.values():
+                        fields |= self._form_reach(form, out)
+                out[d.id] = frozenset(fields)
+        return out
+
+    def _form_reach(self, form: Any, known: dict[str, frozenset[str]] | None = None) -> set[str]:
+        known = self._reach if known is None else known
+        fields: set[str] = set()
+        for term in form:
+            for lit in term:
+                if lit.field in self.derived:
+                    fields |= known.get(lit.field, frozenset())
+                elif lit.field in COMPUTED_FROM:
+                    fields |= set(COMPUTED_FROM[lit.field])
+                else:
+                    fields.add(lit.field)
+        return fields
+
+    def _lit_missing(self, lit: Any, field: str, memo: dict[tuple[str, str], Expr]) -> Expr | None:
+        """The literal does not hold and stands for the missing case field `field`."""
+        f = lit.field
+        if f in self.derived:
+            if field not in self._reach.get(f, ()):
+                return None
+            return ~self.holds(lit) & self._derived_missing(f, field, memo)
+        if f in COMPUTED_FROM:
+            return pl.col(field).is_null() & pl.col(f).is_null() if field in COMPUTED_FROM[f] else None
+        if f == field:
+            return pl.col(f).is_null() & ~self.holds(lit)
+        return None
+
+    def _form_missing(self, form: Any, field: str, memo: dict[tuple[str, str], Expr]) -> Expr:
+        parts = []
+        for term in form:
+            lits = [m for lit in term if (m := self._lit_missing(lit, field, memo)) is not None]
+            if lits:
+                parts.append(_and(self.can_hold(lit) for lit in term) & _or(lits))
+        return _or(parts)
+
+    def _derived_missing(self, did: str, field: str, memo: dict[tuple[str, str], Expr]) -> Expr:
+        key = (did, field)
+        if key not in memo:
+            d = self.derived[did]
+            if d.sum:
+                parts = []
+                for t in d.sum:
+                    if t in self.derived:
+                        if field in self._reach.get(t, ()):
+                            parts.append(~self._decided(t) & self._derived_missing(t, field, memo))
+                    elif t == field:
+                        parts.append(pl.col(t).is_null())
+                memo[key] = _or(parts)
+            else:
+                memo[key] = _or(pl.col(possible_col(did, v)) & self._form_missing(d.impossible[v], field, memo)
+                                for v in d.universe if field in self._form_reach(d.impossible[v]))
+        return memo[key]
+
+    # ---- rules and decisions ----------------------------------------------------------------
+
+    def _rule_program(self, rid: str) -> Any:
+        return self.program.rules[rid]
+
+    def outcomes(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Per rule, an Int8 column `?<rule id>`: 1 (holds), 0 (does not), null (unknown)."""
+        cols = []
+        for rule in self.rules.all_rules():
+            rp = self._rule_program(rule.id)
+            cols.append(pl.when(self.form_holds(rp.true)).then(pl.lit(1, pl.Int8))
+                        .when(self.form_holds(rp.false)).then(pl.lit(0, pl.Int8))
+                        .otherwise(pl.lit(None, pl.Int8)).alias(f"?{rule.id}"))
+        return frame.with_columns(cols)
+
+    @staticmethod
+    def _passes(rule: Rule) -> Expr:
+        o = pl.col(f"?{rule.id}")
+        return (o == 1) if rule.kind == "criterion" else (o == 0)
+
+    def _missing_of_rule(self, rule: Rule, memo: dict[tuple[str, str], Expr]) -> dict[str, Expr]:
+        rp = self._rule_program(rule.id)
+        unknown = pl.col(f"?{rule.id}").is_null()
+        out = {}
+        for field in sorted(self._form_reach(rp.true) | self._form_reach(rp.false)):
+            out[field] = unknown & (self._form_missing(rp.true, field, memo) | self._form_missing(rp.false, field, memo))
+        return out
+
+    def decisions(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Per intervention: `<id>#decision`, `<id>#rules` (deciding rule ids), and per missing field
+        `<id>#?<field>` booleans, then `<id>#missing` in the documented order."""
+        memo: dict[tuple[str, str], Expr] = {}
+        dec_cols: list[Expr] = []
+        miss_cols: list[Expr] = []
+        per_iv_fields: dict[str, list[str]] = {}
+        for iid in self.interventions:
+            rules = self.rules.rules[iid]
+            known = [pl.col(f"?{r.id}").is_not_null() for r in rules]
+            failed = [k & ~self._passes(r) for k, r in zip(known, rules)]
+            fails = _or(failed)
+            unknown = _or(~k for k in known)
+            decision = (pl.when(fails).then(pl.lit("ineligible")).when(unknown).then(pl.lit("undetermined"))
+                        .otherwise(pl.lit("eligible")))
+            dec_cols.append(decision.alias(f"{iid}#decision"))
+            if rules:
+                failing = pl.concat_list([pl.when(f).then(pl.lit(r.id)) for f, r in zip(failed, rules)]).list.drop_nulls()
+                undecided = pl.concat_list([pl.when(~k).then(pl.lit(r.id)) for k, r in zip(known, rules)]).list.drop_nulls()
+                every = pl.concat_list([pl.lit(r.id) for r in rules])
+                ids = pl.when(fails).then(failing).when(unknown).then(undecided).otherwise(every)
+            else:
+                ids = pl.lit([], dtype=pl.List(pl.String))
+            dec_cols.append(ids.alias(f"{iid}#rules"))
+            fields: dict[str, list[Expr]] = {}
+            for r in rules:
+                for field, e in self._missing_of_rule(r, memo).items():
+                    fields.setdefault(field, []).append(e)
+            per_iv_fields[iid] = sorted(fields)
+            undetermined = ~fails & unknown
+            for field in per_iv_fields[iid]:
+                miss_cols.append((undetermined & _or(fields[field])).alias(f"{iid}#?{field}"))
+        frame = frame.with_columns(dec_cols)
+        if miss_cols:
+            frame = frame.with_columns(miss_cols)
+        self._fields_of = per_iv_fields
+        # how many undetermined decisions of the case each field appears in: most first, then by name
+        all_fields = sorted({f for fs in per_iv_fields.values() for f in fs})
+        counts = [pl.sum_horizontal([pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in per_iv_fields.items() if f in fs]).alias(f"#{f}")
+                  for f in all_fields]
+        if counts:
+            frame = frame.with_columns(counts)
+        lists = []
+        for iid, fs in per_iv_fields.items():
+            if not fs:
+                lists.append(pl.lit([], dtype=pl.List(pl.String)).alias(f"{iid}#missing"))
+                continue
+            keyed = pl.concat_list([pl.when(pl.col(f"{iid}#?{f}")).then(
+                pl.format("{}|{}", (10000 - pl.col(f"#{f}")).cast(pl.String).str.zfill(5), pl.lit(f))) for f in fs])
+            lists.append(keyed.list.drop_nulls().list.sort().list.eval(pl.element().str.slice(6)).alias(f"{iid}#missing"))
+        return frame.with_columns(lists)
+
+    def case_missing(self) -> Expr:
+        """Every missing field of the case, in the documented order."""
+        all_fields = sorted({f for fs in self._fields_of.values() for f in fs})
+        if not all_fields:
+            return pl.lit([], dtype=pl.List(pl.String))
+        keyed = pl.concat_list([pl.when(pl.col(f"#{f}") > 0).then(
+            pl.format("{}|{}", (10000 - pl.col(f"#{f}")).cast(pl.String).str.zfill(5), pl.lit(f))) for f in all_fields])
+        return keyed.list.drop_nulls().list.sort().list.eval(pl.element().str.slice(6))
+
+    def derived_values(self) -> list[Expr]:
+        """Each derived fact's value when decided, else null (`=<id>` columns)."""
+        out = []
+        for did, d in self.derived.items():
+            if d.sum:
+                out.append(pl.when(pl.col(lo_col(did)) == pl.col(hi_col(did))).then(pl.col(lo_col(did))).alias(f"={did}"))
+                continue
+            value = pl.lit(None)
+            for v in reversed(d.universe):
+                value = pl.when(self._only(did, v)).then(pl.lit(v)).otherwise(value)
+            out.append(value.alias(f"={did}"))
+        return out
+
+    def _only(self, did: str, v: Any) -> Expr:
+        d = self.derived[did]
+        return _and([pl.col(possible_col(did, v)), *(~pl.col(possible_col(did, w)) for w in d.universe if w != v)])
+
+    def screen(self, frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+        """Derived facts, rule outcomes, decisions and missing fields, as columns added to `frame`."""
+        lf = frame.lazy()
+        lf = self.derive(lf)
+        lf = self.outcomes(lf)
+        return self.decisions(lf)
+
+    def results(self, screened: pl.LazyFrame) -> Expr:
+        """The per-case `results` list: {intervention, decision, rules, missing} in intervention order."""
+        return pl.concat_list([pl.struct(pl.lit(iid).alias("intervention"), pl.col(f"{iid}#decision").alias("decision"),
+                                         pl.col(f"{iid}#rules").alias("rules"), pl.col(f"{iid}#missing").alias("missing"))
+                               for iid in self.interventions]).alias("results")
