@@ -155,6 +155,48 @@ def check_batch(file: Path, on: dt.datetime | None, catalog_path: str | None, ou
     click.echo(summary, err=True)
 
 
+@cli.command("screen-batch")
+@click.argument("cases", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_ON
+@_CATALOG
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Results file: .jsonl (one line per case), .parquet or .csv (one row per case and intervention).")
+def screen_batch(cases: Path, on: dt.datetime | None, catalog_path: str | None, out: Path) -> None:
+    """Screen every case of CASES (JSON Lines, JSON array, CSV with dotted columns, or Parquet).
+
+    Exit status 0 when every row was screened, 1 when some rows were errors (they are error rows
+    in the output, or beside it for .parquet and .csv), 1 for a file that cannot be read.
+    """
+    from rich.progress import Progress
+
+    from .decide.screen_many import output_format, screen_many, write_results
+    from .inputs.tables import read_cases
+
+    fmt = output_format(str(out))
+    cat = _catalog(catalog_path)
+    # a progress display only for a person watching; never in a pipe or a log
+    with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("Reading cases", total=3)
+        table = read_cases(cases)
+        bar.update(task, advance=1, description=f"Screening {table.total:,} cases")
+        result = screen_many(table, cat, on=_on(on))
+        bar.update(task, advance=1, description="Writing results")
+        try:
+            side = write_results(result, out, fmt)
+        except OSError as e:
+            raise RatecardError(f"{out}: cannot write the results ({e.strerror}); give another --out path") from None
+        bar.update(task, advance=1)
+    bad = [e["row"] for e in result.errors]
+    summary = f"{result.height:,} cases screened, {len(bad):,} row{'s' if len(bad) != 1 else ''} with errors; wrote {out}"
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
+        where = f"in {side}" if side else "in the output"
+        summary += f" (rows {shown}: see their error rows {where}, fix them and screen those cases again)"
+    click.echo(summary, err=True)
+    if bad:
+        sys.exit(1)
+
+
 @cli.command()
 @click.option("--area", required=True, help="Area id from the catalog, e.g. northamptonshire.")
 @click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")

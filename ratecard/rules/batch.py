@@ -39,6 +39,10 @@ def possible_col(did: str, value: Any) -> str:
     return f"§{did}={value!r}"
 
 
+def missing_col(did: str, field: str) -> str:
+    return f"§{did}?{field}"
+
+
 def lo_col(did: str) -> str:
     return f"§{did}.lo"
 
@@ -222,9 +226,13 @@ class BatchProgram:
             out += [(~self.form_holds(d.impossible[v])).alias(possible_col(d.id, v)) for v in d.universe]
         return out
 
-    def derive(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+    def derive(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
         for stratum in self.program.strata:
             frame = frame.with_columns(self._stratum_columns(stratum))
+            if missing:
+                cols = self._missing_columns(stratum)
+                if cols:
+                    frame = frame.with_columns(cols)
         return frame
 
     # ---- missing fields ---------------------------------------------------------------------
@@ -281,22 +289,32 @@ class BatchProgram:
         return _or(parts)
 
     def _derived_missing(self, did: str, field: str, memo: dict[tuple[str, str], Expr]) -> Expr:
-        key = (did, field)
-        if key not in memo:
-            d = self.derived[did]
-            if d.sum:
-                parts = []
-                for t in d.sum:
-                    if t in self.derived:
-                        if field in self._reach.get(t, ()):
-                            parts.append(~self._decided(t) & self._derived_missing(t, field, memo))
-                    elif t == field:
-                        parts.append(pl.col(t).is_null())
-                memo[key] = _or(parts)
-            else:
-                memo[key] = _or(pl.col(possible_col(did, v)) & self._form_missing(d.impossible[v], field, memo)
-                                for v in d.universe if field in self._form_reach(d.impossible[v]))
-        return memo[key]
+        """Whether derived fact `did` is missing case field `field` (a column made by derive())."""
+        return pl.col(missing_col(did, field))
+
+    def _missing_columns(self, stratum: Any) -> list[Expr]:
+        """For each derived fact of the stratum and each case field it can reach: whether the fact
+        is undecided for want of that field. Made as columns so later strata and rules read them
+        instead of repeating the expressions."""
+        out: list[Expr] = []
+        memo: dict[tuple[str, str], Expr] = {}
+        for dp in stratum:
+            d = self.derived[dp.id]
+            for field in sorted(self._reach.get(d.id, ())):
+                if d.sum:
+                    parts = []
+                    for t in d.sum:
+                        if t in self.derived:
+                            if field in self._reach.get(t, ()):
+                                parts.append(~self._decided(t) & pl.col(missing_col(t, field)))
+                        elif t == field:
+                            parts.append(pl.col(t).is_null())
+                    e = _or(parts)
+                else:
+                    e = _or(pl.col(possible_col(d.id, v)) & self._form_missing(d.impossible[v], field, memo)
+                            for v in d.universe if field in self._form_reach(d.impossible[v]))
+                out.append(e.alias(missing_col(d.id, field)))
+        return out
 
     # ---- rules and decisions ----------------------------------------------------------------
 
@@ -326,66 +344,144 @@ class BatchProgram:
             out[field] = unknown & (self._form_missing(rp.true, field, memo) | self._form_missing(rp.false, field, memo))
         return out
 
+    @cached_property
+    def fields_of(self) -> dict[str, list[str]]:
+        """Case fields each intervention's undetermined decision can be missing."""
+        out = {}
+        for iid in self.interventions:
+            fs: set[str] = set()
+            for r in self.rules.rules[iid]:
+                rp = self._rule_program(r.id)
+                fs |= self._form_reach(rp.true) | self._form_reach(rp.false)
+            out[iid] = sorted(fs)
+        return out
+
+    @cached_property
+    def all_fields(self) -> list[str]:
+        return sorted({f for fs in self.fields_of.values() for f in fs})
+
     def decisions(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """Per intervention: `<id>#decision`, `<id>#rules` (deciding rule ids), and per missing field
-        `<id>#?<field>` booleans, then `<id>#missing` in the documented order."""
+        """Per intervention: `<id>#d` (0 eligible, 1 undetermined, 2 ineligible), `<id>#m` (a bit
+        mask over its rules: those that decided), `<id>#?<field>` (the field is missing for the
+        decision) and, per field, `#<field>`: in how many undetermined decisions of the case it is
+        missing. Masks and flags, not lists: lists per case and intervention are slow to build."""
         memo: dict[tuple[str, str], Expr] = {}
         dec_cols: list[Expr] = []
         miss_cols: list[Expr] = []
-        per_iv_fields: dict[str, list[str]] = {}
         for iid in self.interventions:
             rules = self.rules.rules[iid]
             known = [pl.col(f"?{r.id}").is_not_null() for r in rules]
             failed = [k & ~self._passes(r) for k, r in zip(known, rules)]
             fails = _or(failed)
             unknown = _or(~k for k in known)
-            decision = (pl.when(fails).then(pl.lit("ineligible")).when(unknown).then(pl.lit("undetermined"))
-                        .otherwise(pl.lit("eligible")))
-            dec_cols.append(decision.alias(f"{iid}#decision"))
+            code = pl.when(fails).then(pl.lit(2, pl.UInt8)).when(unknown).then(pl.lit(1, pl.UInt8)).otherwise(pl.lit(0, pl.UInt8))
+            dec_cols.append(code.alias(f"{iid}#d"))
             if rules:
-                failing = pl.concat_list([pl.when(f).then(pl.lit(r.id)) for f, r in zip(failed, rules)]).list.drop_nulls()
-                undecided = pl.concat_list([pl.when(~k).then(pl.lit(r.id)) for k, r in zip(known, rules)]).list.drop_nulls()
-                every = pl.concat_list([pl.lit(r.id) for r in rules])
-                ids = pl.when(fails).then(failing).when(unknown).then(undecided).otherwise(every)
+                bits = [pl.when(pl.when(fails).then(f).when(unknown).then(~k).otherwise(True)).then(pl.lit(1 << i, pl.UInt64))
+                        .otherwise(pl.lit(0, pl.UInt64)) for i, (f, k) in enumerate(zip(failed, known))]
+                dec_cols.append(pl.sum_horizontal(bits).cast(pl.UInt64).alias(f"{iid}#m"))
             else:
-                ids = pl.lit([], dtype=pl.List(pl.String))
-            dec_cols.append(ids.alias(f"{iid}#rules"))
+                dec_cols.append(pl.lit(0, pl.UInt64).alias(f"{iid}#m"))
             fields: dict[str, list[Expr]] = {}
             for r in rules:
                 for field, e in self._missing_of_rule(r, memo).items():
                     fields.setdefault(field, []).append(e)
-            per_iv_fields[iid] = sorted(fields)
             undetermined = ~fails & unknown
-            for field in per_iv_fields[iid]:
+            for field in self.fields_of[iid]:
                 miss_cols.append((undetermined & _or(fields[field])).alias(f"{iid}#?{field}"))
         frame = frame.with_columns(dec_cols)
         if miss_cols:
             frame = frame.with_columns(miss_cols)
-        self._fields_of = per_iv_fields
-        # how many undetermined decisions of the case each field appears in: most first, then by name
-        all_fields = sorted({f for fs in per_iv_fields.values() for f in fs})
-        counts = [pl.sum_horizontal([pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in per_iv_fields.items() if f in fs]).alias(f"#{f}")
-                  for f in all_fields]
-        if counts:
-            frame = frame.with_columns(counts)
-        lists = []
-        for iid, fs in per_iv_fields.items():
-            if not fs:
-                lists.append(pl.lit([], dtype=pl.List(pl.String)).alias(f"{iid}#missing"))
-                continue
-            keyed = pl.concat_list([pl.when(pl.col(f"{iid}#?{f}")).then(
-                pl.format("{}|{}", (10000 - pl.col(f"#{f}")).cast(pl.String).str.zfill(5), pl.lit(f))) for f in fs])
-            lists.append(keyed.list.drop_nulls().list.sort().list.eval(pl.element().str.slice(6)).alias(f"{iid}#missing"))
-        return frame.with_columns(lists)
+        counts = [pl.sum_horizontal([pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in self.fields_of.items() if f in fs]).alias(f"#{f}")
+                  for f in self.all_fields]
+        return frame.with_columns(counts) if counts else frame
 
-    def case_missing(self) -> Expr:
-        """Every missing field of the case, in the documented order."""
-        all_fields = sorted({f for fs in self._fields_of.values() for f in fs})
-        if not all_fields:
-            return pl.lit([], dtype=pl.List(pl.String))
-        keyed = pl.concat_list([pl.when(pl.col(f"#{f}") > 0).then(
-            pl.format("{}|{}", (10000 - pl.col(f"#{f}")).cast(pl.String).str.zfill(5), pl.lit(f))) for f in all_fields])
-        return keyed.list.drop_nulls().list.sort().list.eval(pl.element().str.slice(6))
+    _DECISIONS = ("eligible", "undetermined", "ineligible")
+
+    def _decision_keys(self, screened: pl.DataFrame, iid: str) -> tuple[pl.Expr, dict[int, tuple[str, list[str]]]]:
+        """A key per case for intervention `iid` (decision and deciding rules in one number), and
+        what each key seen means. Few distinct keys occur, so lists are built once per key."""
+        key = (pl.col(f"{iid}#m").cast(pl.UInt64) * 4 + pl.col(f"{iid}#d").cast(pl.UInt64))
+        ids = [r.id for r in self.rules.rules[iid]]
+        seen = screened.select(key.unique().alias("k"))["k"].to_list()
+        return key, {k: (self._DECISIONS[k & 3], [rid for b, rid in enumerate(ids) if (k >> 2) >> b & 1]) for k in seen}
+
+    def missing_lists(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
+        """(key, #iv, missing): the missing fields of each undetermined decision, in order."""
+        parts = []
+        for i, iid in enumerate(self.interventions):
+            for f in self.fields_of[iid]:
+                parts.append(screened.lazy().filter(pl.col(f"{iid}#?{f}")).select(
+                    pl.col(key), pl.lit(i, pl.UInt16).alias("#iv"), pl.lit(f).alias("field"), pl.col(f"#{f}").alias("#n")))
+        if not parts:
+            return pl.DataFrame(schema={key: pl.Int64, "#iv": pl.UInt16, "missing": pl.List(pl.String)})
+        return (pl.concat(parts).sort([key, "#iv", "#n", "field"], descending=[False, False, True, False])
+                .group_by([key, "#iv"], maintain_order=True).agg(pl.col("field").alias("missing")).collect())
+
+    def json_lines(self, screened: pl.DataFrame, key: str = "row") -> pl.Series:
+        """Each case as one JSON line {"case_id", "results": [{intervention, decision, rules,
+        missing}]}, built from text pieces: the few distinct (decision, rules) pieces of each
+        intervention are written once, and only the missing lists differ from case to case."""
+        import json
+
+        missing = self.missing_lists(screened, key)
+        wide = screened.select(key, "id")
+        if missing.height:
+            text = missing.select(key, "#iv", pl.col("missing").list.eval(pl.format('"{}"', pl.element()))
+                                  .list.join(",").alias("m"))
+            pivot = text.pivot(on="#iv", index=key, values="m")
+            wide = wide.join(pivot, on=key, how="left", maintain_order="left")
+        prefixes = []
+        for i, iid in enumerate(self.interventions):
+            k, meaning = self._decision_keys(screened, iid)
+            head = {kk: json.dumps({"intervention": iid, "decision": d, "rules": r}, separators=(",", ":"))[:-1] + ',"missing":['
+                    for kk, (d, r) in meaning.items()}
+            prefixes.append(k.replace_strict(list(head), list(head.values()), return_dtype=pl.String).alias(f"#p{i}"))
+        wide = wide.hstack(screened.select(prefixes))
+        # one flat concatenation: nesting concat_str builds every intermediate string twice
+        flat: list[Expr] = [pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"),
+                            pl.lit(',"results":[')]
+        for i in range(len(self.interventions)):
+            if i:
+                flat.append(pl.lit(","))
+            flat += [pl.col(f"#p{i}"), pl.col(str(i)).fill_null("") if str(i) in wide.columns else pl.lit(""), pl.lit("]}")]
+        flat.append(pl.lit("]}"))
+        out = wide.select(pl.concat_str(flat).alias("json"))
+        return out["json"]
+
+    def long_results(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
+        """One row per case and intervention, in case then intervention order: `key`,
+        intervention, decision, rules, missing."""
+        decisions = pl.Enum(list(self._DECISIONS))
+        missing = self.missing_lists(screened, key)
+        n, k = screened.height, len(self.interventions)
+        parts = []
+        for i, iid in enumerate(self.interventions):
+            kk, meaning = self._decision_keys(screened, iid)
+            keys = list(meaning)
+            part = screened.select(pl.col(key), pl.lit(iid).alias("intervention"),
+                                   kk.replace_strict(keys, [meaning[x][0] for x in keys], return_dtype=decisions).alias("decision"),
+                                   kk.replace_strict(keys, [meaning[x][1] for x in keys], return_dtype=pl.List(pl.String)).alias("rules"),
+                                   pl.lit(i, pl.UInt16).alias("#iv"))
+            parts.append(part)
+        long = pl.concat(parts)
+        # iv-major to case-major without sorting the lists: a gather by computed positions
+        order = pl.int_range(0, n * k, dtype=pl.UInt32, eager=True)
+        long = long.gather((order % k) * n + order // k) if n else long
+        long = long.join(missing, on=[key, "#iv"], how="left", maintain_order="left")
+        return long.select(pl.col(key), "intervention", "decision", "rules",
+                           pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+
+    def case_missing(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
+        """Every missing field of each case, in the documented order: `key`, missing."""
+        parts = [screened.filter(pl.col(f"#{f}") > 0).select(pl.col(key), pl.lit(f).alias("field"), pl.col(f"#{f}").alias("#n"))
+                 for f in self.all_fields]
+        if not parts:
+            return screened.select(pl.col(key), pl.lit([], dtype=pl.List(pl.String)).alias("missing"))
+        m = pl.concat(parts).sort([key, "#n", "field"], descending=[False, True, False])
+        got = m.group_by(key, maintain_order=True).agg(pl.col("field").alias("missing"))
+        return screened.select(key).join(got, on=key, how="left").with_columns(
+            pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
     def derived_values(self) -> list[Expr]:
         """Each derived fact's value when decided, else null (`=<id>` columns)."""
@@ -410,9 +506,3 @@ class BatchProgram:
         lf = self.derive(lf)
         lf = self.outcomes(lf)
         return self.decisions(lf)
-
-    def results(self, screened: pl.LazyFrame) -> Expr:
-        """The per-case `results` list: {intervention, decision, rules, missing} in intervention order."""
-        return pl.concat_list([pl.struct(pl.lit(iid).alias("intervention"), pl.col(f"{iid}#decision").alias("decision"),
-                                         pl.col(f"{iid}#rules").alias("rules"), pl.col(f"{iid}#missing").alias("missing"))
-                               for iid in self.interventions]).alias("results")

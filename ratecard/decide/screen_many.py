@@ -1,0 +1,273 @@
+"""Screen a whole table of cases at once: `screen_many(cases, catalog, on=...)`.
+
+The table goes through the Polars back end (ratecard/rules/batch.py), which evaluates the same
+compiled program (ratecard/rules/forms.py) as the per-case durable_rules path, so each case gets
+the decisions, deciding rules and missing fields `screen()` gives it. Reasons' sentences are left
+out (they are in the catalog, by rule id), as are availability warnings (the caseload report
+works those out from the catalog, column-wise).
+
+Invalid cases are error rows kept apart (`ScreenedTable.errors`), each
+{case_id, row, errors: [{field, message}]}; the other cases are unharmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import polars as pl
+
+from ..catalog.load import Catalog
+from ..inputs.tables import ROW, CaseTable, _nest, from_frame, from_records
+
+_LOCK = threading.Lock()
+_PROGRAMS: dict[int, Any] = {}
+DECISIONS = pl.Enum(["eligible", "undetermined", "ineligible"])
+LONG_SCHEMA = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
+               "rules": pl.List(pl.String), "missing": pl.List(pl.String)}
+
+
+@dataclass
+class ScreenedTable:
+    """Screened cases and the rows that could not be screened.
+
+    - `long`: one row per case and intervention (row, case_id, intervention, decision, rules,
+      missing); cases in input order, interventions by id as `screen()` lists them;
+    - `frame`: one row per case (row, case_id, results: a list of {intervention, decision,
+      rules, missing});
+    - `json_lines()`: each case as the JSON line `ratecard screen-batch` writes;
+    - `cases`: per case, each derived fact's value (`=<id>`, null when undecided) and the
+      case-wide `missing` list in the documented order;
+    - `errors`: the error rows, by row.
+    """
+
+    catalog_version: str
+    on: dt.date
+    errors: list[dict[str, Any]]
+    _screened: pl.DataFrame = field(repr=False)
+    _program: Any = field(repr=False, default=None)  # None: the per-case stand-in made `_long`
+    _long: pl.DataFrame | None = field(repr=False, default=None)
+    _cases: pl.DataFrame | None = field(repr=False, default=None)
+
+    @property
+    def height(self) -> int:
+        return self._screened.height
+
+    @cached_property
+    def long(self) -> pl.DataFrame:
+        if self._long is not None:
+            return self._long
+        if self._screened.height == 0:
+            return pl.DataFrame(schema=LONG_SCHEMA)
+        long = self._program.long_results(self._screened, ROW)
+        ids = self._screened.select(ROW, pl.col("id").alias("case_id"))
+        return ids.join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        return (self.long.group_by(ROW, maintain_order=True)
+                .agg(pl.col("case_id").first(),
+                     pl.struct(pl.col("intervention"), pl.col("decision").cast(pl.String), "rules", "missing").alias("results")))
+
+    def json_lines(self) -> pl.Series:
+        """`{"case_id", "results": [...]}` per case, in input order, as text."""
+        if self._program is None or self._screened.height == 0:
+            return self.frame.select(pl.struct("case_id", "results").struct.json_encode().alias("json"))["json"]
+        return self._program.json_lines(self._screened, ROW)
+
+    @cached_property
+    def cases(self) -> pl.DataFrame:
+        if self._cases is not None:
+            return self._cases
+        bp = self._program
+        ids = self._screened.select(ROW, pl.col("id").alias("case_id"))
+        if self._screened.height == 0:
+            return ids
+        return ids.hstack(self._screened.select(bp.derived_values())).join(
+            bp.case_missing(self._screened, ROW), on=ROW, how="left", maintain_order="left")
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every input row in order: screened cases as {case_id, results}, invalid ones as error rows."""
+        errors = iter(self.errors)
+        err = next(errors, None)
+        for line, row in zip(self.json_lines(), self._screened[ROW]):
+            while err is not None and err["row"] < row:
+                yield err
+                err = next(errors, None)
+            yield json.loads(line)
+        while err is not None:
+            yield err
+            err = next(errors, None)
+
+
+def batch_program(catalog: Catalog) -> Any:
+    """The catalog's program made ready for tables, once per catalog object."""
+    from ..rules.batch import BatchProgram
+
+    with _LOCK:
+        bp = _PROGRAMS.get(id(catalog))
+        if bp is None or bp.rules is not catalog.rules:
+            bp = BatchProgram(_program(catalog), catalog.rules)
+            _PROGRAMS[id(catalog)] = bp
+        return bp
+
+
+def _program(catalog: Catalog) -> Any:
+    program = getattr(catalog, "program", None)
+    if program is not None:
+        return program
+    from ..rules.forms import compile_program
+
+    return compile_program(catalog.rules)
+
+
+def _have_program() -> bool:
+    try:
+        from ..rules import forms  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def computed_columns(on: dt.date) -> list[pl.Expr]:
+    """`age` and `months_left` at the reference date, as ratecard.case.facts works them out."""
+    born = pl.col("person.date_of_birth")
+    age = (pl.lit(on.year) - born.dt.year()
+           - pl.when((born.dt.month() > on.month) | ((born.dt.month() == on.month) & (born.dt.day() > on.day))).then(1).otherwise(0))
+    start = pl.col("sentence.start").fill_null(pl.lit(on))
+    end = start.dt.offset_by(pl.format("{}mo", pl.col("sentence.length_months")))
+    begin = pl.max_horizontal(start, pl.lit(on))
+    n = (end.dt.year() - begin.dt.year()) * 12 + end.dt.month() - begin.dt.month()
+    n = pl.when(begin.dt.offset_by(pl.format("{}mo", n)) > end).then(n - 1).otherwise(n)
+    months = pl.when(end <= begin).then(0).otherwise(pl.max_horizontal(n, pl.lit(0)))
+    return [age.cast(pl.Int64).alias("age"),
+            pl.when(pl.col("sentence.length_months").is_not_null()).then(months).cast(pl.Int64).alias("months_left")]
+
+
+def as_table(cases: Any) -> CaseTable:
+    if isinstance(cases, CaseTable):
+        return cases
+    if isinstance(cases, pl.LazyFrame):
+        return from_frame(cases.collect())
+    if isinstance(cases, pl.DataFrame) or type(cases).__module__.startswith("pyarrow"):
+        return from_frame(cases)
+    return from_records(cases if isinstance(cases, Iterable) and not isinstance(cases, dict) else [cases])
+
+
+def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | None = None) -> ScreenedTable:
+    """Screen every case of a table against the catalog (default: the shipped one).
+
+    `cases`: an iterable of case dicts (the case file format) or `Case` objects, a Polars
+    DataFrame or a pyarrow Table (nested as JSON reads, or flat with dotted column names), or a
+    CaseTable from `ratecard.inputs.tables.read_cases`. `on` is the reference date (default
+    today). Returns a ScreenedTable: `.long` (one row per case and intervention), `.frame` (one
+    row per case with its `results`), `.cases` (derived facts, case-wide missing fields),
+    `.errors` (invalid rows).
+    """
+    from ..catalog.load import default_catalog
+
+    catalog = catalog or default_catalog()
+    on = on or dt.date.today()
+    table = as_table(cases)
+    frame, errors = _dated(table, on)
+    errors.sort(key=lambda e: e["row"])
+    if not _have_program():
+        return _stand_in(frame, errors, catalog, on)
+    bp = batch_program(catalog)
+    screened = bp.screen(frame.lazy().with_columns(computed_columns(on))).collect()
+    return ScreenedTable(catalog.version, on, errors, screened, bp)
+
+
+def _dated(table: CaseTable, on: dt.date) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Cases born after the reference date are error rows, as `screen()` refuses them."""
+    frame = table.frame
+    late = (frame["person.date_of_birth"] > on).fill_null(False)
+    errors = list(table.errors)
+    if late.any():
+        for rid, row in frame.filter(late).select("id", ROW).iter_rows():
+            errors.append({"case_id": rid, "row": row, "errors": [
+                {"field": "person.date_of_birth", "message": f"is after the reference date {on}; check the date or --on"}]})
+        frame = frame.filter(~late)
+    return frame, errors
+
+
+def _stand_in(frame: pl.DataFrame, errors: list[dict[str, Any]], catalog: Catalog, on: dt.date) -> ScreenedTable:
+    """Until the compiled program (forms.py) is available: the per-case durable path, one case at
+    a time, behind the same interface (slow, but the same answers by construction)."""
+    from ..case.model import Case
+    from .screen import screen
+
+    rows: list[dict[str, Any]] = []
+    derived: list[dict[str, Any]] = []
+    for rec in frame.iter_rows(named=True):
+        case = Case.model_validate_json(json.dumps(_nest({k: v for k, v in rec.items() if k != ROW}), default=str))
+        s = screen(case, catalog, on=on)
+        for r in s.results:
+            rows.append({ROW: rec[ROW], "case_id": case.id, "intervention": r.intervention, "decision": r.decision,
+                         "rules": [x.rule for x in r.reasons], "missing": [m.field for m in r.missing]})
+        derived.append({ROW: rec[ROW], "case_id": case.id, **{f"={k}": v for k, v in s.derived.items()},
+                        "missing": [m.field for m in s.missing]})
+    long = pl.DataFrame(rows, schema=LONG_SCHEMA) if rows else pl.DataFrame(schema=LONG_SCHEMA)
+    cases = pl.DataFrame(derived, infer_schema_length=None) if derived else pl.DataFrame(schema={ROW: pl.Int64, "case_id": pl.String})
+    return ScreenedTable(catalog.version, on, errors, frame, None, long, cases)
+
+
+# ---- writing the results ----------------------------------------------------------------------
+
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".csv": "csv"}
+
+
+def output_format(path: str) -> str:
+    from pathlib import Path
+
+    from ..errors import RatecardError
+
+    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise RatecardError(f"{path}: give an output file ending in .jsonl (one JSON line per case), "
+                            ".parquet or .csv (one row per case and intervention)")
+    return fmt
+
+
+def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 20_000) -> str | None:
+    """Write the screen: JSON Lines (one line per case in input order, error rows in their
+    place), or Parquet / CSV in long form (one row per case and intervention; lists in CSV cells
+    separated by ';'), with the error rows then written beside it as `<out>.errors.jsonl`.
+    Returns the path of that error file when one was written."""
+    from pathlib import Path
+
+    if fmt == "jsonl":
+        lines = result.json_lines()
+        rows = result._screened[ROW] if result._screened.height else pl.Series([], dtype=pl.Int64)
+        errors = list(result.errors)
+        with open(out, "w", encoding="utf-8") as f:
+            e = 0
+            for start in range(0, len(lines), chunk):
+                part_rows = rows.slice(start, chunk).to_list()
+                part = lines.slice(start, chunk).to_list()
+                if e < len(errors) and errors[e]["row"] <= part_rows[-1]:
+                    for r, text in zip(part_rows, part):
+                        while e < len(errors) and errors[e]["row"] < r:
+                            f.write(json.dumps(errors[e]) + "\n")
+                            e += 1
+                        f.write(text + "\n")
+                else:
+                    f.write("\n".join(part) + "\n")
+            for err in errors[e:]:
+                f.write(json.dumps(err) + "\n")
+        return None
+    long = result.long.with_columns(pl.col("decision").cast(pl.String))
+    if fmt == "parquet":
+        long.write_parquet(out)
+    else:
+        long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";")).write_csv(out)
+    if result.errors:
+        side = Path(str(out) + ".errors.jsonl")
+        side.write_text("".join(json.dumps(e) + "\n" for e in result.errors), encoding="utf-8")
+        return str(side)
+    return None
