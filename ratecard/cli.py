@@ -198,6 +198,37 @@ def screen_batch(cases: Path, on: dt.datetime | None, catalog_path: str | None, 
 
 
 @cli.command()
+@click.argument("cases", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_ON
+@click.option("--area", help="Area id from the catalog, e.g. northamptonshire; default every area.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="Markdown, one self-contained printable HTML file with charts, or the data as JSON.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@_CATALOG
+def caseload(cases: Path, on: dt.datetime | None, area: str | None, fmt: str, out: Path | None, catalog_path: str | None) -> None:
+    """The needs assessment of a caseload (CASES as for screen-batch): needs, provision, gaps,
+    missing information, cost, and delivery where after-sentence records are given."""
+    from .decide.caseload import build_caseload
+    from .inputs.tables import read_cases
+    from .present.caseload import render_caseload
+
+    table = read_cases(cases)
+    report = build_caseload(table, _catalog(catalog_path), on=_on(on), area=area)
+    text = report.model_dump_json(indent=2) + "\n" if fmt == "json" else render_caseload(report, fmt)  # type: ignore[arg-type]
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise RatecardError(f"{out}: cannot write the report ({e.strerror}); give another --out path") from None
+        click.echo(f"Wrote {out}", err=True)
+    if table.errors:
+        click.echo(f"{len(table.errors):,} rows of {cases} could not be read and are not counted "
+                   f"(first: row {table.errors[0]['row']}); run screen-batch on the file to see their errors", err=True)
+
+
+@cli.command()
 @click.option("--area", required=True, help="Area id from the catalog, e.g. northamptonshire.")
 @click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")
 @click.option("--on", "on", type=_DATE, help="Briefing date (YYYY-MM-DD); default today.")

@@ -58,6 +58,11 @@ class ScreenedTable:
     def height(self) -> int:
         return self._screened.height
 
+    @property
+    def input_frame(self) -> pl.DataFrame:
+        """The screened cases' own fields (row, id, dotted case fields, rar_ledger)."""
+        return self._screened
+
     @cached_property
     def long(self) -> pl.DataFrame:
         if self._long is not None:
