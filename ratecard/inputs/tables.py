@@ -532,13 +532,13 @@ def _id_of(obj: Any) -> str | None:
 
 
 def _flat_case(case: Case, row: int) -> dict[str, Any]:
-    out: dict[str, Any] = {ROW: row, "id": case.id}
+    out: dict[str, Any] = {ROW: row, "id": case.id, **dict.fromkeys(specs())}
 
     def walk(prefix: str, data: Any) -> None:
         for k, v in data.items():
             if isinstance(v, dict):
                 walk(f"{prefix}{k}.", v)
-            else:
+            elif prefix + k in out:  # a section left out (None) leaves its fields None
                 out[prefix + k] = v
 
     walk("", case.model_dump(exclude={"id", *RECORDS}))
