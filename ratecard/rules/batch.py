@@ -247,7 +247,7 @@ class BatchProgram:
                 fields: set[str] = set()
                 if d.sum:
                     for t in d.sum:
-                        fields |= out.get(t, frozenset()) if t in self.derived else {t}
+                        fields |= out.get(t, frozenset()) if t in self.derived else set(COMPUTED_FROM.get(t, (t,)))
                 else:
                     for form in d.impossible.values():
                         fields |= self._form_reach(form, out)
@@ -268,17 +268,18 @@ class BatchProgram:
         return fields
 
     def _lit_missing(self, lit: Any, field: str, memo: dict[tuple[str, str], Expr]) -> Expr | None:
-        """The literal does not hold and stands for the missing case field `field`."""
+        """The literal does not hold and stands for the missing case field `field` (explain.py:
+        a literal stands for the fields that leave its own field undecided; `present` for none)."""
+        if lit.present is not None:
+            return None
         f = lit.field
         if f in self.derived:
             if field not in self._reach.get(f, ()):
                 return None
             return ~self.holds(lit) & self._derived_missing(f, field, memo)
-        if f in COMPUTED_FROM:
-            return pl.col(field).is_null() & pl.col(f).is_null() if field in COMPUTED_FROM[f] else None
-        if f == field:
-            return pl.col(f).is_null() & ~self.holds(lit)
-        return None
+        if field not in COMPUTED_FROM.get(f, (f,)):
+            return None
+        return pl.col(f).is_null() & ~self.holds(lit)
 
     def _form_missing(self, form: Any, field: str, memo: dict[tuple[str, str], Expr]) -> Expr:
         parts = []
@@ -300,20 +301,21 @@ class BatchProgram:
         memo: dict[tuple[str, str], Expr] = {}
         for dp in stratum:
             d = self.derived[dp.id]
+            undecided = ~self._decided(d.id)
             for field in sorted(self._reach.get(d.id, ())):
                 if d.sum:
                     parts = []
                     for t in d.sum:
                         if t in self.derived:
                             if field in self._reach.get(t, ()):
-                                parts.append(~self._decided(t) & pl.col(missing_col(t, field)))
-                        elif t == field:
+                                parts.append(pl.col(missing_col(t, field)))
+                        elif field in COMPUTED_FROM.get(t, (t,)):
                             parts.append(pl.col(t).is_null())
                     e = _or(parts)
                 else:
                     e = _or(pl.col(possible_col(d.id, v)) & self._form_missing(d.impossible[v], field, memo)
                             for v in d.universe if field in self._form_reach(d.impossible[v]))
-                out.append(e.alias(missing_col(d.id, field)))
+                out.append((undecided & e).alias(missing_col(d.id, field)))
         return out
 
     # ---- rules and decisions ----------------------------------------------------------------
@@ -329,6 +331,12 @@ class BatchProgram:
             cols.append(pl.when(self.form_holds(rp.true)).then(pl.lit(1, pl.Int8))
                         .when(self.form_holds(rp.false)).then(pl.lit(0, pl.Int8))
                         .otherwise(pl.lit(None, pl.Int8)).alias(f"?{rule.id}"))
+        # an intervention's whole eligibility: decided even when no single rule is (one criterion
+        # or another fails whatever the missing answers are)
+        for iid, ep in getattr(self.program, "eligibility", {}).items():
+            cols.append(pl.when(self.form_holds(ep.true)).then(pl.lit(1, pl.Int8))
+                        .when(self.form_holds(ep.false)).then(pl.lit(0, pl.Int8))
+                        .otherwise(pl.lit(None, pl.Int8)).alias(f"?#{iid}"))
         return frame.with_columns(cols)
 
     @staticmethod
@@ -372,8 +380,14 @@ class BatchProgram:
             rules = self.rules.rules[iid]
             known = [pl.col(f"?{r.id}").is_not_null() for r in rules]
             failed = [k & ~self._passes(r) for k, r in zip(known, rules)]
-            fails = _or(failed)
+            some_fail = _or(failed)
             unknown = _or(~k for k in known)
+            has_whole = iid in getattr(self.program, "eligibility", {})
+            whole = pl.col(f"?#{iid}") if has_whole else pl.lit(None, pl.Int8)
+            # ineligible: a rule fails for sure, or (whole eligibility false) one of the unknown ones does
+            fails = some_fail | (whole == 0).fill_null(False)
+            unknown = unknown & ~(whole == 1).fill_null(False)
+            failed = [pl.when(some_fail).then(f).otherwise(~k) for f, k in zip(failed, known)]
             code = pl.when(fails).then(pl.lit(2, pl.UInt8)).when(unknown).then(pl.lit(1, pl.UInt8)).otherwise(pl.lit(0, pl.UInt8))
             dec_cols.append(code.alias(f"{iid}#d"))
             if rules:
@@ -500,9 +514,32 @@ class BatchProgram:
         d = self.derived[did]
         return _and([pl.col(possible_col(did, v)), *(~pl.col(possible_col(did, w)) for w in d.universe if w != v)])
 
+    def _dtype(self, f: str) -> pl.DataType:
+        ft = self.program.registry[f]
+        if ft.kind == "number":
+            return pl.Int64() if ft.integer else pl.Float64()
+        if ft.kind == "flag":
+            return pl.Boolean()
+        if ft.kind == "list":
+            return pl.List(pl.String)
+        if ft.kind == "choice" and ft.values and all(isinstance(v, int) and not isinstance(v, bool) for v in ft.values):
+            return pl.Int64()
+        return pl.String()
+
+    def _conform(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """Every case field the program reads as a column of its type (absent or all-null ones too)."""
+        schema = lf.collect_schema()
+        read = {lit.field for rp in [*self.program.rules.values(), *getattr(self.program, "eligibility", {}).values()]
+                for form in (rp.true, rp.false) for term in form for lit in term}
+        read |= {lit.field for d in self.derived.values() for form in d.impossible.values() for term in form for lit in term}
+        read |= {t for d in self.derived.values() for t in d.sum}
+        fix = [pl.lit(None, dtype=self._dtype(f)).alias(f) if f not in schema else pl.col(f).cast(self._dtype(f))
+               for f in sorted(read - set(self.derived)) if f not in schema or schema[f] == pl.Null]
+        return lf.with_columns(fix) if fix else lf
+
     def screen(self, frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         """Derived facts, rule outcomes, decisions and missing fields, as columns added to `frame`."""
-        lf = frame.lazy()
+        lf = self._conform(frame.lazy())
         lf = self.derive(lf)
         lf = self.outcomes(lf)
         return self.decisions(lf)
