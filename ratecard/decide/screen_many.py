@@ -276,3 +276,40 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 20_000
         side.write_text("".join(json.dumps(e) + "\n" for e in result.errors), encoding="utf-8")
         return str(side)
     return None
+
+
+# ---- Arrow batches in, Arrow batches out: the shape Spark's mapInArrow wants -----------------
+
+ARROW_OUT_FIELDS = (("case_id", "string"), ("intervention", "string"), ("decision", "string"),
+                    ("rules", "array<string>"), ("missing", "array<string>"), ("errors", "string"))
+SPARK_SCHEMA = ", ".join(f"{n} {t}" for n, t in ARROW_OUT_FIELDS)
+
+
+def screen_arrow_batches(batches: Iterable[Any], catalog: Catalog | str | None = None, *,
+                         on: dt.date | None = None) -> Iterator[Any]:
+    """Screen Arrow record batches of cases (nested as JSON reads, or flat with dotted columns),
+    yielding record batches in long form: case_id, intervention, decision, rules, missing, and
+    for an invalid case one row with `errors` (JSON text of its error row) and nulls elsewhere.
+
+    Spark runs it unchanged over a DataFrame of cases, one partition at a time, with
+    `df.mapInArrow(lambda it: screen_arrow_batches(it, "catalog/", on=...), SPARK_SCHEMA)`
+    (docs/batch.md). `catalog` may be a folder path, so that each worker loads it itself.
+    """
+    import pyarrow as pa
+
+    from ..catalog.load import default_catalog, load_catalog
+
+    cat = load_catalog(catalog) if isinstance(catalog, str) else (catalog or default_catalog())
+    schema = pa.schema([("case_id", pa.string()), ("intervention", pa.string()), ("decision", pa.string()),
+                        ("rules", pa.list_(pa.string())), ("missing", pa.list_(pa.string())), ("errors", pa.string())])
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        result = screen_many(pl.from_arrow(table), cat, on=on)
+        long = result.long.select(pl.col("case_id"), "intervention", pl.col("decision").cast(pl.String), "rules", "missing",
+                                  pl.lit(None, dtype=pl.String).alias("errors"))
+        if result.errors:
+            long = pl.concat([long, pl.DataFrame({
+                "case_id": [e["case_id"] for e in result.errors], "intervention": [None] * len(result.errors),
+                "decision": [None] * len(result.errors), "rules": [None] * len(result.errors), "missing": [None] * len(result.errors),
+                "errors": [json.dumps(e) for e in result.errors]}, schema=long.schema)])
+        yield from long.to_arrow().cast(schema).to_batches()

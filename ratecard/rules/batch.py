@@ -368,7 +368,7 @@ class BatchProgram:
     def all_fields(self) -> list[str]:
         return sorted({f for fs in self.fields_of.values() for f in fs})
 
-    def decisions(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+    def decisions(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
         """Per intervention: `<id>#d` (0 eligible, 1 undetermined, 2 ineligible), `<id>#m` (a bit
         mask over its rules: those that decided), `<id>#?<field>` (the field is missing for the
         decision) and, per field, `#<field>`: in how many undetermined decisions of the case it is
@@ -396,6 +396,8 @@ class BatchProgram:
                 dec_cols.append(pl.sum_horizontal(bits).cast(pl.UInt64).alias(f"{iid}#m"))
             else:
                 dec_cols.append(pl.lit(0, pl.UInt64).alias(f"{iid}#m"))
+            if not missing:
+                continue
             fields: dict[str, list[Expr]] = {}
             for r in rules:
                 for field, e in self._missing_of_rule(r, memo).items():
@@ -404,6 +406,8 @@ class BatchProgram:
             for field in self.fields_of[iid]:
                 miss_cols.append((undetermined & _or(fields[field])).alias(f"{iid}#?{field}"))
         frame = frame.with_columns(dec_cols)
+        if not missing:
+            return frame
         if miss_cols:
             frame = frame.with_columns(miss_cols)
         counts = [pl.sum_horizontal([pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in self.fields_of.items() if f in fs]).alias(f"#{f}")
