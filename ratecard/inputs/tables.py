@@ -151,23 +151,61 @@ def read_jsonl_bytes(data: bytes, source: str = "<cases>") -> CaseTable:
     Arrow's JSON reader parses the whole file at once (several times faster than a line at a
     time, and faster than Polars' own reader here); a file it refuses (a line that is not an
     object, a value whose type changes between lines...) is read one line at a time."""
-    lines = [ln for ln in data.split(b"\n") if ln.strip()]
-    if not lines:
+    lines = _Lines(data)
+    if not lines.count():
         raise TableError(f"{source}: no cases in the file; give one JSON case object a line")
     try:
         import pyarrow as pa
         import pyarrow.json as pj
 
-        table = pj.read_json(pa.BufferReader(b"\n".join(lines)),
+        table = pj.read_json(pa.BufferReader(lines.joined()),
                              read_options=pj.ReadOptions(block_size=1 << 24),
                              parse_options=pj.ParseOptions(explicit_schema=_arrow_schema(), unexpected_field_behavior="infer"))
         raw = pl.from_arrow(table)
-        if not isinstance(raw, pl.DataFrame) or raw.height != len(lines):
+        if not isinstance(raw, pl.DataFrame) or raw.height != lines.count():
             raise ValueError("row count")
     except Exception:  # one line at a time; the model names what is wrong on each
-        return _from_objects([_parse_line(ln) for ln in lines])
-    suspects = _suspect_lines(lines, _unknown_names(raw))
-    return _validate(raw, lambda i: lines[i], suspects)
+        return _from_objects([_parse_line(ln) for ln in lines.all()])
+    suspects = lines.matching([_NULL_SECTION, *(re.compile(re.escape(f'"{k}"'.encode())) for k in _unknown_names(raw))])
+    return _validate(raw, lines.get, suspects)
+
+
+class _Lines:
+    """The non-blank lines of a JSON Lines buffer, split only when needed: a file without blank
+    lines goes to the reader as it is, and only the few lines the column checks question are cut out."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._all: list[bytes] | None = None
+        self._clean = b"\n\n" not in data and not data.startswith(b"\n") and b"\r" not in data and not re.search(rb"\n[ \t]+\n", data)
+
+    def all(self) -> list[bytes]:
+        if self._all is None:
+            self._all = [ln for ln in self.data.split(b"\n") if ln.strip()]
+        return self._all
+
+    def count(self) -> int:
+        if self._clean:
+            return self.data.count(b"\n") + (0 if self.data.endswith(b"\n") or not self.data else 1)
+        return len(self.all())
+
+    def joined(self) -> bytes:
+        return self.data if self._clean else b"\n".join(self.all())
+
+    def get(self, i: int) -> bytes:
+        return self.all()[i]
+
+    def matching(self, patterns: list[re.Pattern[bytes]]) -> set[int]:
+        """Indexes of the lines where any pattern matches."""
+        text = self.joined()
+        starts = sorted({m.start() for p in patterns for m in p.finditer(text)})
+        out: set[int] = set()
+        line = prev = 0
+        for pos in starts:  # one pass over the text, however many matches
+            line += text.count(b"\n", prev, pos)
+            prev = pos
+            out.add(line)
+        return out
 
 
 def _arrow_schema() -> Any:
@@ -242,20 +280,8 @@ def _unknown_names(raw: pl.DataFrame) -> set[str]:
     return out
 
 
+# a section given as null: the model refuses it, and the frame cannot tell it from an absent one
 _NULL_SECTION = re.compile(rb'"(?:' + b"|".join(s.encode() for s in SECTIONS) + rb')"\s*:\s*null')
-
-
-def _suspect_lines(lines: list[bytes], unknown: set[str]) -> set[int]:
-    """Lines the column checks cannot judge: a section given as null (the model refuses it, the
-    frame cannot tell it from an absent one) or an unknown key (even with a null value)."""
-    keys = [f'"{k}"'.encode() for k in unknown]
-    out = set()
-    for i, ln in enumerate(lines):
-        if b"null" in ln and _NULL_SECTION.search(ln):
-            out.add(i)
-        elif keys and any(k in ln for k in keys):
-            out.add(i)
-    return out
 
 
 # ---- CSV --------------------------------------------------------------------------------------
