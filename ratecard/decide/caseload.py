@@ -32,7 +32,7 @@ from ..catalog.load import Catalog, Intervention
 from ..errors import RatecardError
 from ..inputs.tables import ROW
 from ..rules.fields import base_registry
-from .screen_many import ScreenedTable, screen_many
+from .screen_many import ScreenedTable, computed_columns, screen_many
 
 # The report's Table 4 (CRC sample) lists needs in this priority order; the needs it does not list follow.
 PRIORITY = ("thinking_and_behaviour", "emotional_wellbeing", "alcohol_misuse", "relationships", "drug_misuse",
@@ -321,8 +321,7 @@ def _intervention_rows(long: pl.DataFrame, adm: pl.DataFrame, needs: pl.DataFram
 
 def _age_group(on: dt.date) -> pl.Expr:
     born = pl.col("person.date_of_birth")
-    age = (pl.lit(on.year) - born.dt.year()
-           - pl.when((born.dt.month() > on.month) | ((born.dt.month() == on.month) & (born.dt.day() > on.day))).then(1).otherwise(0))
+    age = computed_columns(on)[0]
     out = pl.lit("not known")
     for lo, hi, name in reversed(AGE_GROUPS):
         cond = pl.lit(True)
