@@ -70,7 +70,7 @@ def main() -> None:
         frame = table.frame.with_columns(computed_columns(ON))
 
         def decisions_only() -> pl.DataFrame:
-            lf = bp.decisions(bp.outcomes(bp.derive(frame.lazy(), missing=False)), missing=False)
+            lf = bp.decisions(bp.outcomes(bp.derive(frame.lazy(), missing=False), missing=False), missing=False)
             return lf.select([f"{iid}#d" for iid in bp.interventions] + [f"{iid}#m" for iid in bp.interventions]).collect()
 
         def with_missing() -> pl.DataFrame:

@@ -111,3 +111,11 @@ def test_a_broken_line_is_one_error_row_and_the_others_are_read(tmp_path: Path) 
     assert table.frame["id"].to_list() == ["a", "c"]
     assert [(e["row"], e["errors"][0]["field"]) for e in table.errors] == [(2, "row"), (3, "risk.ogrs3_2yr")]
     assert SECRET not in json.dumps(table.errors)
+
+
+def test_blank_lines_windows_line_ends_null_sections_and_unknown_null_keys(tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b'{"id":"a"}\n\n   \n{"id":"b","person":null}\r\n{"id":"c","zz":null}\n{"id":"d"}\n')
+    table = read_cases(path)
+    assert table.frame["id"].to_list() == ["a", "d"] and table.frame["row"].to_list() == [1, 4]
+    assert [(e["row"], e["case_id"], e["errors"][0]["field"]) for e in table.errors] == [(2, "b", "person"), (3, "c", "zz")]

@@ -166,18 +166,29 @@ def read_jsonl_bytes(data: bytes, source: str = "<cases>") -> CaseTable:
             raise ValueError("row count")
     except Exception:  # one line at a time; the model names what is wrong on each
         return _from_objects([_parse_line(ln) for ln in lines.all()])
-    suspects = lines.matching([_NULL_SECTION, *(re.compile(re.escape(f'"{k}"'.encode())) for k in _unknown_names(raw))])
+    unknown = [f'"{k}"'.encode() for k in _unknown_names(raw)]
+    suspects = lines.matching([(_NULL_SECTION, b"null"), *((re.compile(re.escape(k)), k) for k in unknown)])
     return _validate(raw, lines.get, suspects)
 
 
 class _Lines:
-    """The non-blank lines of a JSON Lines buffer, split only when needed: a file without blank
-    lines goes to the reader as it is, and only the few lines the column checks question are cut out."""
+    """The non-blank lines of a JSON Lines buffer, split only when needed. The Arrow reader takes
+    the buffer as it is (it skips blank lines itself); only the few lines the column checks
+    question are cut out, and only a file with blank lines is split to number its rows."""
 
     def __init__(self, data: bytes):
         self.data = data
         self._all: list[bytes] | None = None
-        self._clean = b"\n\n" not in data and not data.startswith(b"\n") and b"\r" not in data and not re.search(rb"\n[ \t]+\n", data)
+        self._clean: bool | None = None
+
+    def clean(self) -> bool:
+        """No blank or whitespace-only line: then row i is line i (plain substring tests first,
+        a regex over hundreds of MiB costs a second)."""
+        if self._clean is None:
+            d = self.data
+            self._clean = not (b"\n\n" in d or d.startswith(b"\n") or b"\r" in d
+                               or ((b"\n " in d or b"\n\t" in d) and re.search(rb"\n[ \t]+\n", d) is not None))
+        return self._clean
 
     def all(self) -> list[bytes]:
         if self._all is None:
@@ -185,27 +196,43 @@ class _Lines:
         return self._all
 
     def count(self) -> int:
-        if self._clean:
+        if self.clean():
             return self.data.count(b"\n") + (0 if self.data.endswith(b"\n") or not self.data else 1)
         return len(self.all())
 
     def joined(self) -> bytes:
-        return self.data if self._clean else b"\n".join(self.all())
+        return self.data
 
     def get(self, i: int) -> bytes:
-        return self.all()[i]
+        return self.all()[i]  # only rows the column checks question come here
 
-    def matching(self, patterns: list[re.Pattern[bytes]]) -> set[int]:
-        """Indexes of the lines where any pattern matches."""
-        text = self.joined()
-        starts = sorted({m.start() for p in patterns for m in p.finditer(text)})
-        out: set[int] = set()
+    def matching(self, patterns: list[tuple[re.Pattern[bytes], bytes]]) -> set[int]:
+        """Rows (0-based) of the lines where any pattern matches (each with a literal it contains)."""
+        text = self.data
+        found: set[int] = set()
+        for p, anchor in patterns:
+            # find the anchor with a fast substring search, then try the pattern around it
+            at = text.find(anchor)
+            while at != -1:
+                m = p.search(text, max(0, at - 40), at + 40)
+                if m:
+                    found.add(m.start())
+                at = text.find(anchor, at + 1)
+        lines: list[int] = []
         line = prev = 0
-        for pos in starts:  # one pass over the text, however many matches
+        for pos in sorted(found):  # one pass over the text, however many matches
             line += text.count(b"\n", prev, pos)
             prev = pos
-            out.add(line)
-        return out
+            lines.append(line)
+        if self.clean():
+            return set(lines)
+        row_of: dict[int, int] = {}
+        row = 0
+        for n, ln in enumerate(text.split(b"\n")):
+            if ln.strip():
+                row_of[n] = row
+                row += 1
+        return {row_of[n] for n in lines if n in row_of}
 
 
 def _arrow_schema() -> Any:

@@ -137,7 +137,45 @@ class BatchProgram:
     def _is_sum(self, f: str) -> bool:
         return f in self.derived and bool(self.derived[f].sum)
 
+    # ---- literals as columns: each distinct literal is worked out once per case, not once per term
+
+    @cached_property
+    def _stages(self) -> tuple[list[list[Any]], list[Any]]:
+        """The literals first read by each stratum's forms, and those first read by the rules."""
+        seen: set[Any] = set()
+        strata: list[list[Any]] = []
+        for stratum in self.program.strata:
+            lits: dict[Any, None] = {}
+            for dp in stratum:
+                for form in self.derived[dp.id].impossible.values():
+                    for term in form:
+                        lits.update(dict.fromkeys(x for x in term if x not in seen))
+            seen |= set(lits)
+            strata.append(list(lits))
+        rules: dict[Any, None] = {}
+        for rp in [*self.program.rules.values(), *getattr(self.program, "eligibility", {}).values()]:
+            for form in (rp.true, rp.false):
+                for term in form:
+                    rules.update(dict.fromkeys(x for x in term if x not in seen))
+        return strata, list(rules)
+
+    @cached_property
+    def _lit_index(self) -> dict[Any, int]:
+        strata, rules = self._stages
+        return {lit: i for i, lit in enumerate([x for st in strata for x in st] + rules)}
+
     def holds(self, lit: Any) -> Expr:
+        return pl.col(f"§h{self._lit_index[lit]}")
+
+    def can_hold(self, lit: Any) -> Expr:
+        return pl.col(f"§c{self._lit_index[lit]}")
+
+    def _lit_columns(self, lits: list[Any], can: bool = False) -> list[Expr]:
+        if can:
+            return [self._can_expr(x).alias(f"§c{self._lit_index[x]}") for x in lits]
+        return [self._holds_expr(x).alias(f"§h{self._lit_index[x]}") for x in lits]
+
+    def _holds_expr(self, lit: Any) -> Expr:
         """The literal holds whatever the missing case fields turn out to be (two-valued: a
         literal on a missing field does not hold, except `present: false`)."""
         f = lit.field
@@ -168,11 +206,11 @@ class BatchProgram:
             e = ~e
         return e.fill_null(False)
 
-    def can_hold(self, lit: Any) -> Expr:
+    def _can_expr(self, lit: Any) -> Expr:
         """The literal could still hold once more is known (a given value decides it)."""
         f = lit.field
         if lit.present is not None:
-            return self.holds(lit)
+            return self._holds_expr(lit)
         if self._is_sum(f):
             lo, hi = pl.col(lo_col(f)), pl.col(hi_col(f))
             parts = []
@@ -189,7 +227,7 @@ class BatchProgram:
             else:
                 inside = [v for v in d.universe if v in lit.values]
             return _or(pl.col(possible_col(f, v)) for v in inside)
-        return pl.col(f).is_null() | self.holds(lit)
+        return pl.col(f).is_null() | self._holds_expr(lit)
 
     def _decided(self, did: str) -> Expr:
         if self._is_sum(did):
@@ -227,7 +265,10 @@ class BatchProgram:
         return out
 
     def derive(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
-        for stratum in self.program.strata:
+        for k, stratum in enumerate(self.program.strata):
+            lits = self._stages[0][k]
+            if lits:
+                frame = frame.with_columns(self._lit_columns(lits) + (self._lit_columns(lits, can=True) if missing else []))
             frame = frame.with_columns(self._stratum_columns(stratum))
             if missing:
                 cols = self._missing_columns(stratum)
@@ -323,8 +364,11 @@ class BatchProgram:
     def _rule_program(self, rid: str) -> Any:
         return self.program.rules[rid]
 
-    def outcomes(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+    def outcomes(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
         """Per rule, an Int8 column `?<rule id>`: 1 (holds), 0 (does not), null (unknown)."""
+        lits = self._stages[1]
+        if lits:
+            frame = frame.with_columns(self._lit_columns(lits) + (self._lit_columns(lits, can=True) if missing else []))
         cols = []
         for rule in self.rules.all_rules():
             rp = self._rule_program(rule.id)
