@@ -296,11 +296,11 @@ def _unknown_names(raw: pl.DataFrame) -> set[str]:
     out: set[str] = set()
 
     def walk(name: str, dtype: pl.DataType) -> None:
-        if isinstance(dtype, pl.Struct) and name not in RECORDS:
+        if name not in known and not any(k.startswith(name + ".") for k in known):
+            out.add(name.rsplit(".", 1)[-1])  # whatever its value, even {} or null
+        elif isinstance(dtype, pl.Struct) and name not in RECORDS:
             for f in dtype.fields:
                 walk(f"{name}.{f.name}", f.dtype)
-        elif name not in known and not any(k.startswith(name + ".") for k in known):
-            out.add(name.rsplit(".", 1)[-1])
 
     for name, dtype in raw.schema.items():
         walk(name, dtype)
@@ -674,7 +674,7 @@ def _check(frame: pl.DataFrame, original: Callable[[int], Any], decided: set[int
             frame = frame.with_columns(pl.lit(None, dtype=spec.dtype).alias(name))
     if "id" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("id"))
-    bad = [~(pl.col("id").cast(pl.String, strict=False).str.len_chars().is_between(1, _ID_MAX)).fill_null(True)]
+    bad = [pl.col("id").is_null() | ~pl.col("id").cast(pl.String, strict=False).str.len_chars().is_between(1, _ID_MAX)]
     if frame.schema["id"] != pl.String:
         bad.append(pl.lit(True))
     for name, spec in sp.items():
