@@ -81,9 +81,15 @@ class ScreenedTable:
 
     def json_lines(self) -> pl.Series:
         """`{"case_id", "results": [...]}` per case, in input order, as text."""
+        return pl.concat(list(self.json_chunks(max(self.height, 1))))
+
+    def json_chunks(self, size: int = 50_000) -> Iterator[pl.Series]:
+        """The JSON lines a chunk of cases at a time (a million cases' lines need not be in memory at once)."""
         if self._program is None or self._screened.height == 0:
-            return self.frame.select(pl.struct("case_id", "results").struct.json_encode().alias("json"))["json"]
-        return self._program.json_lines(self._screened, ROW)
+            yield self.frame.select(pl.struct("case_id", "results").struct.json_encode().alias("json"))["json"]
+            return
+        for start in range(0, self._screened.height, size):
+            yield self._program.json_lines(self._screened.slice(start, size), ROW)
 
     @cached_property
     def cases(self) -> pl.DataFrame:
@@ -239,7 +245,7 @@ def output_format(path: str) -> str:
     return fmt
 
 
-def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 20_000) -> str | None:
+def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000) -> str | None:
     """Write the screen: JSON Lines (one line per case in input order, error rows in their
     place), or Parquet / CSV in long form (one row per case and intervention; lists in CSV cells
     separated by ';'), with the error rows then written beside it as `<out>.errors.jsonl`.
@@ -247,22 +253,22 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 20_000
     from pathlib import Path
 
     if fmt == "jsonl":
-        lines = result.json_lines()
-        rows = result._screened[ROW] if result._screened.height else pl.Series([], dtype=pl.Int64)
+        rows = iter(result._screened[ROW].to_list()) if result._screened.height else iter(())
         errors = list(result.errors)
+        e = 0
         with open(out, "w", encoding="utf-8") as f:
-            e = 0
-            for start in range(0, len(lines), chunk):
-                part_rows = rows.slice(start, chunk).to_list()
-                part = lines.slice(start, chunk).to_list()
+            for part in result.json_chunks(chunk):
+                if len(part) == 0:
+                    continue
+                part_rows = [next(rows) for _ in range(len(part))]
                 if e < len(errors) and errors[e]["row"] <= part_rows[-1]:
-                    for r, text in zip(part_rows, part):
+                    for r, text in zip(part_rows, part.to_list()):
                         while e < len(errors) and errors[e]["row"] < r:
                             f.write(json.dumps(errors[e]) + "\n")
                             e += 1
                         f.write(text + "\n")
                 else:
-                    f.write("\n".join(part) + "\n")
+                    f.write(part.str.join("\n")[0] + "\n")
             for err in errors[e:]:
                 f.write(json.dumps(err) + "\n")
         return None
