@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from ..catalog.load import Catalog
-from ..inputs.tables import ROW, CaseTable, _nest, from_frame, from_records
+from ..inputs.tables import ROW, CaseTable, from_frame, from_records
 
 _LOCK = threading.Lock()
 _PROGRAMS: dict[int, Any] = {}
@@ -50,9 +50,7 @@ class ScreenedTable:
     on: dt.date
     errors: list[dict[str, Any]]
     _screened: pl.DataFrame = field(repr=False)
-    _program: Any = field(repr=False, default=None)  # None: the per-case stand-in made `_long`
-    _long: pl.DataFrame | None = field(repr=False, default=None)
-    _cases: pl.DataFrame | None = field(repr=False, default=None)
+    _program: Any = field(repr=False)
 
     @property
     def height(self) -> int:
@@ -65,8 +63,6 @@ class ScreenedTable:
 
     @cached_property
     def long(self) -> pl.DataFrame:
-        if self._long is not None:
-            return self._long
         if self._screened.height == 0:
             return pl.DataFrame(schema=LONG_SCHEMA)
         long = self._program.long_results(self._screened, ROW)
@@ -85,7 +81,7 @@ class ScreenedTable:
 
     def json_chunks(self, size: int = 50_000) -> Iterator[pl.Series]:
         """The JSON lines a chunk of cases at a time (a million cases' lines need not be in memory at once)."""
-        if self._program is None or self._screened.height == 0:
+        if self._screened.height == 0:
             yield self.frame.select(pl.struct("case_id", "results").struct.json_encode().alias("json"))["json"]
             return
         for start in range(0, self._screened.height, size):
@@ -93,8 +89,6 @@ class ScreenedTable:
 
     @cached_property
     def cases(self) -> pl.DataFrame:
-        if self._cases is not None:
-            return self._cases
         bp = self._program
         ids = self._screened.select(ROW, pl.col("id").alias("case_id"))
         if self._screened.height == 0:
@@ -123,26 +117,9 @@ def batch_program(catalog: Catalog) -> Any:
     with _LOCK:
         bp = _PROGRAMS.get(id(catalog))
         if bp is None or bp.rules is not catalog.rules:
-            bp = BatchProgram(_program(catalog), catalog.rules)
+            bp = BatchProgram(catalog.program, catalog.rules)
             _PROGRAMS[id(catalog)] = bp
         return bp
-
-
-def _program(catalog: Catalog) -> Any:
-    program = getattr(catalog, "program", None)
-    if program is not None:
-        return program
-    from ..rules.forms import compile_program
-
-    return compile_program(catalog.rules)
-
-
-def _have_program() -> bool:
-    try:
-        from ..rules import forms  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def computed_columns(on: dt.date) -> list[pl.Expr]:
@@ -187,8 +164,6 @@ def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | Non
     table = as_table(cases)
     frame, errors = _dated(table, on)
     errors.sort(key=lambda e: e["row"])
-    if not _have_program():
-        return _stand_in(frame, errors, catalog, on)
     bp = batch_program(catalog)
     screened = bp.screen(frame.lazy().with_columns(computed_columns(on))).collect()
     return ScreenedTable(catalog.version, on, errors, screened, bp)
@@ -205,27 +180,6 @@ def _dated(table: CaseTable, on: dt.date) -> tuple[pl.DataFrame, list[dict[str, 
                 {"field": "person.date_of_birth", "message": f"is after the reference date {on}; check the date or --on"}]})
         frame = frame.filter(~late)
     return frame, errors
-
-
-def _stand_in(frame: pl.DataFrame, errors: list[dict[str, Any]], catalog: Catalog, on: dt.date) -> ScreenedTable:
-    """Until the compiled program (forms.py) is available: the per-case durable path, one case at
-    a time, behind the same interface (slow, but the same answers by construction)."""
-    from ..case.model import Case
-    from .screen import screen
-
-    rows: list[dict[str, Any]] = []
-    derived: list[dict[str, Any]] = []
-    for rec in frame.iter_rows(named=True):
-        case = Case.model_validate_json(json.dumps(_nest({k: v for k, v in rec.items() if k != ROW}), default=str))
-        s = screen(case, catalog, on=on)
-        for r in s.results:
-            rows.append({ROW: rec[ROW], "case_id": case.id, "intervention": r.intervention, "decision": r.decision,
-                         "rules": [x.rule for x in r.reasons], "missing": [m.field for m in r.missing]})
-        derived.append({ROW: rec[ROW], "case_id": case.id, **{f"={k}": v for k, v in s.derived.items()},
-                        "missing": [m.field for m in s.missing]})
-    long = pl.DataFrame(rows, schema=LONG_SCHEMA) if rows else pl.DataFrame(schema=LONG_SCHEMA)
-    cases = pl.DataFrame(derived, infer_schema_length=None) if derived else pl.DataFrame(schema={ROW: pl.Int64, "case_id": pl.String})
-    return ScreenedTable(catalog.version, on, errors, frame, None, long, cases)
 
 
 # ---- writing the results ----------------------------------------------------------------------

@@ -20,16 +20,16 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from ..case.model import RECORDS, Case, Event, LedgerEntry
+from ..case.model import RECORDS, Case
 from ..errors import RatecardError
 from ..rules.fields import CASE_FIELDS
 
@@ -353,7 +353,6 @@ _TRUE, _FALSE = ("true",), ("false",)
 def _from_text(text: pl.DataFrame, decimal_comma: bool, broken: dict[int, str]) -> CaseTable:
     """Typed columns from text cells; a cell that does not parse is an error naming the field."""
     sp = specs()
-    n = text.height
     cols: dict[str, pl.Series] = {}
     problems: dict[int, list[dict[str, str]]] = {i: [{"field": "row", "message": m}] for i, m in broken.items()}
     unknown = [c for c in text.columns if c not in sp and c not in ("id", *RECORDS)]
@@ -532,9 +531,6 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # ---- validation -------------------------------------------------------------------------------
-
-
-_VALIDATOR = TypeAdapter(Case)
 
 
 def _validate_one(obj: Any) -> tuple[Case | None, list[dict[str, str]]]:
@@ -754,8 +750,3 @@ def _conform(frame: pl.DataFrame) -> pl.DataFrame:
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     return frame.select(exprs)
-
-
-def iter_chunks(table: CaseTable, size: int) -> Iterator[pl.DataFrame]:
-    for start in range(0, table.frame.height, size):
-        yield table.frame.slice(start, size)

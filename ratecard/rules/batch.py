@@ -74,26 +74,6 @@ def _in_range(x: Expr, r: Any) -> Expr:
     return _and(parts)
 
 
-def _range_holds_all(lo: Expr, hi: Expr, r: Any) -> Expr:
-    """[lo, hi] lies inside range r."""
-    parts = []
-    if r.lo is not None:
-        parts.append(lo >= r.lo if r.lo_closed else lo > r.lo)
-    if r.hi is not None:
-        parts.append(hi <= r.hi if r.hi_closed else hi < r.hi)
-    return _and(parts)
-
-
-def _range_meets(lo: Expr, hi: Expr, r: Any) -> Expr:
-    """[lo, hi] and range r have a point in common."""
-    parts = []
-    if r.lo is not None:
-        parts.append(hi >= r.lo if r.lo_closed else hi > r.lo)
-    if r.hi is not None:
-        parts.append(lo <= r.hi if r.hi_closed else lo < r.hi)
-    return _and(parts)
-
-
 def _value_in(col: Expr, values: frozenset[Any]) -> Expr:
     vals = list(values)
     if vals and all(isinstance(v, bool) for v in vals):
