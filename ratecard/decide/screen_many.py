@@ -210,7 +210,7 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
         rows = iter(result._screened[ROW].to_list()) if result._screened.height else iter(())
         errors = list(result.errors)
         e = 0
-        with open(out, "w", encoding="utf-8") as f:
+        with open(out, "wb") as f:
             for part in result.json_chunks(chunk):
                 if len(part) == 0:
                     continue
@@ -218,13 +218,15 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
                 if e < len(errors) and errors[e]["row"] <= part_rows[-1]:
                     for r, text in zip(part_rows, part.to_list()):
                         while e < len(errors) and errors[e]["row"] < r:
-                            f.write(json.dumps(errors[e]) + "\n")
+                            f.write(json.dumps(errors[e]).encode() + b"\n")
                             e += 1
-                        f.write(text + "\n")
+                        f.write(text.encode() + b"\n")
                 else:
-                    f.write(part.str.join("\n")[0] + "\n")
+                    # the lines are JSON text already: written as they are, from Polars, without
+                    # passing a gigabyte of text through Python strings
+                    pl.DataFrame({"json": part}).write_csv(f, include_header=False, quote_style="never")
             for err in errors[e:]:
-                f.write(json.dumps(err) + "\n")
+                f.write(json.dumps(err).encode() + b"\n")
         return None
     long = result.long.with_columns(pl.col("decision").cast(pl.String))
     if fmt == "parquet":
