@@ -120,3 +120,10 @@ def test_error_rows_are_left_out_of_the_counts_and_said() -> None:
     result = screen_many(rows, default_catalog(), on=ON)
     report = build_caseload(result, default_catalog(), on=ON)
     assert (report.cases, report.error_rows) == (1, 1)
+
+
+def test_an_area_report_keeps_cases_without_a_town_and_says_how_many_live_elsewhere() -> None:
+    rows = [_person(0, True), {**_person(1, True), "person": {"sex": "male", "date_of_birth": "1980-05-05"}},
+            {**_person(2, True), "person": {"sex": "male", "date_of_birth": "1980-05-05", "area": "bedfordshire"}}]
+    report = build_caseload(rows, default_catalog(), on=ON, area="northamptonshire")
+    assert (report.cases, report.other_area_cases) == (2, 1)

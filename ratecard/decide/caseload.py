@@ -107,6 +107,7 @@ class CaseloadReport(_Out):
     area: str | None
     area_name: str
     cases: int
+    other_area_cases: int  # cases in the file that live in another area, left out of an area's report
     error_rows: int
     needs: list[NeedRow]
     interventions: list[InterventionRow]
@@ -171,7 +172,11 @@ def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | 
     frame = result.input_frame
     if area is not None:
         towns = set(areas[area].towns)
-        in_area = (pl.col("person.home_town").is_in(list(towns)) | (pl.col("person.area") == area)).fill_null(False)
+        town, home = pl.col("person.home_town"), pl.col("person.area")
+        # a case with neither town nor area stays in: it was given for this area, and dropping it
+        # would lose it from every count without a word
+        in_area = (town.is_in(list(towns)).fill_null(False) | (home == area).fill_null(False)
+                   | (town.is_null() & home.is_null()))
         keep = frame.filter(in_area).select(ROW)
         frame = frame.join(keep, on=ROW, how="semi")
     else:
@@ -179,6 +184,7 @@ def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | 
     long = result.long.join(keep, on=ROW, how="semi").filter(pl.col("intervention").is_in(list(ivs)))
     derived = result.cases.join(keep, on=ROW, how="semi")
     n = frame.height
+    elsewhere = result.input_frame.height - n
     needs = _needs_frame(frame, derived)
     adm = _admissible(frame, long, ivs, catalog, on)
     need_rows, per_case_need = _need_rows(needs, adm, ivs, n)
@@ -191,6 +197,7 @@ def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | 
         area=area,
         area_name=areas[area].name if area else ", ".join(a.name for a in catalog.info.areas),
         cases=n,
+        other_area_cases=elsewhere,
         error_rows=len(result.errors),
         needs=need_rows,
         interventions=iv_rows,
