@@ -67,7 +67,7 @@ def test_a_generated_caseload_gets_the_same_answers_as_the_durable_path() -> Non
     assert first.to_dicts() == per_case(cases[0])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(case_dicts, min_size=1, max_size=8), st.sampled_from([ON, dt.date(2016, 2, 29), dt.date(2018, 12, 31)]))
 def test_generated_cases_on_the_default_catalog(dicts: list[dict[str, Any]], on: dt.date) -> None:
     cases = [Case.model_validate_json(json.dumps({**d, "id": f"c{i}"})) for i, d in enumerate(dicts)]
