@@ -78,7 +78,7 @@ def main() -> None:
     rnd = random.Random(2017)
     sample = [generated_case(rnd, i) for i in range(args.latency)]
     print(f"catalog {cat.version}: {len(cat.interventions)} interventions, {len(cat.rules.all_rules())} rules, "
-          f"{len(cat.rules.derived)} derived facts in {len(cat.rules.strata)} strata; {sum(len(r) for r in cat.engine.definition.values())} engine rules in {len(cat.engine.definition)} rulesets")
+          f"{len(cat.rules.derived)} derived facts in {len(cat.rules.strata)} strata; {cat.engine.size[0]} engine rules in {cat.engine.size[1]} rulesets")
 
     for s in sample[:50]:  # warm up
         screen(s, cat, on=ON)

@@ -97,7 +97,7 @@ def _outcome(rule: Rule, value: bool | None) -> Outcome:
     return "excluded" if value else "not_excluded"
 
 
-def _decide(iid: str, rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
+def decide(iid: str, rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
     passes = [r.passes(ev.outcomes[r.id]) for r in rules]
     if False in passes:
         return "ineligible", [r for r, p in zip(rules, passes) if p is False]
@@ -178,7 +178,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     decided: list[tuple[str, Decision, list[Rule]]] = []
     open_fields: dict[str, frozenset[str]] = {}
     for iid in sorted(catalog.interventions):
-        decision, deciding = _decide(iid, catalog.rules.rules.get(iid, ()), ev)
+        decision, deciding = decide(iid, catalog.rules.rules.get(iid, ()), ev)
         decided.append((iid, decision, deciding))
         if decision == "undetermined":
             open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in deciding))
@@ -187,15 +187,15 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     rank = {f: i for i, f in enumerate(order)}
     settles = {f: sum(f in fs for fs in open_fields.values()) for f in order}
 
-    def fields(fs: frozenset[str] | set[str]) -> list[dict[str, Any]]:
+    def fields(fs: frozenset[str]) -> list[dict[str, Any]]:
+        if not fs:
+            return []
         return [{"field": f, "label": _label(f, registry)} for f in sorted(fs, key=lambda f: (rank.get(f, len(rank)), f))]
 
     results = []
     for iid, decision, deciding in decided:
         iv = catalog.interventions[iid]
-        without: set[str] = set()
-        if decision != "undetermined":
-            without = set(why.unanswered(tuple(f for r in deciding for f in r.fields)))
+        without = why.unanswered(r.id for r in deciding) if decision != "undetermined" else frozenset()
         results.append({
             "intervention": iid,
             "name": iv.name,

@@ -18,12 +18,11 @@ It is exponential in the number of missing fields, so it is for tests and benchm
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import All, Any_, Cmp, Cond, Not, Present
-from .forms import _number_pieces
+from .conditions import All, Any_, Cmp, Cond, Present
+from .forms import relevant_values
 from .loader import RuleSet
 
 _OPS = {
@@ -35,7 +34,6 @@ _OPS = {
     "gte": lambda a, b: a >= b,
     "contains": lambda a, b: b in a,
 }
-OTHER_TEXT = "zz_not_named_by_any_rule"
 
 
 def eval_tree(c: Cond, facts: dict[str, Any], given: frozenset[str]) -> bool:
@@ -66,76 +64,6 @@ def derive_complete(rules: RuleSet, facts: dict[str, Any], given: frozenset[str]
             else:
                 known[did] = d.otherwise
     return {d: known[d] for d in rules.derived}
-
-
-def _conds(rules: RuleSet) -> Iterator[Cond]:
-    for d in rules.derived.values():
-        for _, c in d.cases:
-            yield c
-    for r in rules.all_rules():
-        yield r.when
-
-
-def _atoms(c: Cond) -> Iterator[Cmp | Present]:
-    if isinstance(c, (Cmp, Present)):
-        yield c
-    elif isinstance(c, Not):
-        yield from _atoms(c.part)
-    else:
-        for p in c.parts:
-            yield from _atoms(p)
-
-
-def relevant_values(rules: RuleSet) -> dict[str, list[Any]]:
-    """For each case or computed field the rules read, the values a completion tries."""
-    reg = rules.registry
-    thresholds: dict[str, set[Any]] = {}
-    items: dict[str, set[str]] = {}
-    for c in _conds(rules):
-        for a in _atoms(c):
-            if isinstance(a, Present) or a.field in rules.derived:
-                continue
-            if a.op == "contains":
-                items.setdefault(a.field, set()).add(a.value)
-            else:
-                thresholds.setdefault(a.field, set()).add(a.value)
-    summed = {t for d in rules.derived.values() for t in d.sum if t not in rules.derived}
-    for t in summed:
-        thresholds.setdefault(t, set())
-    out: dict[str, list[Any]] = {}
-    for f, named in thresholds.items():
-        ft = reg[f]
-        if ft.kind == "number" and f in summed:
-            # a sum's own thresholds are on the total, so every whole value of a term may matter
-            assert ft.integer and ft.lo is not None and ft.hi is not None and ft.hi - ft.lo <= 200, f
-            out[f] = list(range(int(ft.lo), int(ft.hi) + 1))
-        elif ft.kind == "number":
-            out[f] = [_inside(r, ft.integer) for r in _number_pieces(ft.lo, ft.hi, ft.integer, None, named)]
-        elif ft.kind == "flag":
-            out[f] = [True, False]
-        elif ft.kind == "choice":
-            out[f] = list(ft.values)
-        else:
-            out[f] = sorted(named) + [OTHER_TEXT]
-    for f, its in items.items():
-        ordered = sorted(its)
-        out[f] = [tuple(x for x, keep in zip(ordered, bits) if keep) for bits in itertools.product((False, True), repeat=len(ordered))]
-    return out
-
-
-def _inside(r: Any, integer: bool) -> float:
-    """One number inside a piece (pieces never straddle a threshold, so any one stands for all)."""
-    import math
-
-    if r.lo == r.hi:
-        return r.lo
-    lo, hi = r.lo, r.hi
-    if integer:
-        x = math.floor((lo + hi) / 2)
-        for cand in (x, x + 1, x - 1, math.ceil(lo), math.floor(hi)):
-            if r.contains(cand):
-                return cand
-    return (lo + hi) / 2
 
 
 @dataclass(frozen=True)

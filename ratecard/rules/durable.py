@@ -47,7 +47,7 @@ from ..errors import RatecardError
 from .fields import FieldType
 from .forms import DerivedProgram, Form, Lit, Program
 from .loader import Evaluation, Tri
-from .reference import Knowledge, decided_values, term_bounds
+from .reference import Knowledge, decided_values, fails, term_bounds
 
 _OP = {True: {True: "$gte", False: "$gt"}, False: {True: "$lte", False: "$lt"}}
 
@@ -141,6 +141,12 @@ class Engine:
                     st.sums.append(d)
                     continue
                 st.derived.append(d)
+                if len(d.universe) <= 2:
+                    # with two values, "the other is ruled out" is the answer either way: one form
+                    # each, whether or not every input is decided
+                    for v in d.universe:
+                        st.forms.append((_Target("impossible", d.id, v), d.impossible[v], None, None))
+                    continue
                 g = group(d.inputs)
                 for v in d.universe:
                     st.forms.append((_Target("certain", d.id, v), d.certain[v], g, False))
@@ -152,9 +158,7 @@ class Engine:
             final.forms.append((_Target("true", r.id), r.true, group(r.inputs), True))
         for r in program.eligibility.values():
             # with every input decided the rules alone decide; these matter only when some is not
-            g = group(r.inputs)
-            final.forms.append((_Target("eligible_false", r.id), r.false, g, True))
-            final.forms.append((_Target("eligible_true", r.id), r.true, g, True))
+            final.forms.append((_Target("eligible_false", r.id), r.false, group(r.inputs), True))
         stages.append(final)
         self._stages = stages
 
@@ -166,14 +170,38 @@ class Engine:
         except BaseException:
             self.close()
             raise
-        # per stage, the properties its rulesets read, with what each stands for
-        self._encoders = [
-            [(name, key) for key, name in self._keys.names.items() if any(name in rs.keys for rs in rulesets)]
-            for rulesets in self._rulesets
-        ]
+        self._plan()
         self._finalizer = weakref.finalize(self, _delete_rulesets, [r.handle for rs in self._rulesets for r in rs])
         self._lock = threading.Lock()
         self._sids = itertools.count()
+
+    def _plan(self) -> None:
+        """Work out once what evaluating a case needs, so that the per-case path is lookups only."""
+        ids: dict[_Target, int] = {}
+        for rs in (r for stage in self._rulesets for r in stage):
+            for targets in rs.actions.values():
+                for tg in targets:
+                    ids.setdefault(tg, len(ids))
+        by_name = {name: key for key, name in self._keys.names.items()}
+        for rs in (r for stage in self._rulesets for r in stage):
+            rs.fires.update({name: tuple(ids[tg] for tg in targets) for name, targets in rs.actions.items()})
+            rs.encoder.extend((name, by_name[name][0], by_name[name][1], by_name[name][2] if len(by_name[name]) > 2 else None)
+                              for name in sorted(rs.keys) if name in by_name)
+
+        def tid(tg: _Target) -> int:
+            return ids.get(tg, -1)  # a target no engine rule has never fires
+
+        self._groupsets = [frozenset(g) for g in self._groups]
+        self._case_inputs = frozenset(f for g in self._groups for f in g if f not in self._derived_ids)
+        self._derived_plan = [
+            [(d.id, len(d.universe) <= 2, frozenset(d.inputs),
+              tuple((v, tid(_Target("certain", d.id, v)), tid(_Target("impossible", d.id, v))) for v in d.universe))
+             for d in st.derived]
+            for st in self._stages
+        ]
+        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), frozenset(r.inputs))
+                           for rid, r in self.program.rules.items()]
+        self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
 
     # ---- compiling ----
 
@@ -246,7 +274,8 @@ class Engine:
                 for conj in self._term(term):
                     parts = [c for c in conj if c]
                     if g is not None and when is not None:
-                        parts.append({self._keys.get("u", g): when})
+                        # first, so that durable_rules stops matching there for most cases
+                        parts.insert(0, {self._keys.get("u", g): when})
                     sig = json.dumps(parts, sort_keys=True, default=str)
                     if sig not in conds:
                         conds[sig] = parts
@@ -298,6 +327,11 @@ class Engine:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """(engine rules, rulesets): what durable_rules was given."""
+        return sum(len(r.actions) for rs in self._rulesets for r in rs), sum(len(rs) for rs in self._rulesets)
+
     def close(self) -> None:
         """Free the rulesets now (otherwise when the engine is garbage-collected)."""
         fin = getattr(self, "_finalizer", None)
@@ -312,96 +346,88 @@ class Engine:
     def evaluate(self, facts: dict[str, Any]) -> Evaluation:
         """What the program says of one case (facts: case and computed fields that are given)."""
         k = Knowledge(dict(facts))
-        outcomes: dict[str, Tri] = {}
+        # fields (case fields and derived facts) that are not decided yet
+        undec = {f for f in self._case_inputs if f not in facts}
+        fired: set[int] = set()
         with self._lock:
             sid = f"c{next(self._sids)}"
             for s, st in enumerate(self._stages):
                 for d in st.sums:
                     lo = hi = 0.0
-                    for t in d.sum:
-                        tlo, thi = term_bounds(t, k, self.registry)
+                    for term in d.sum:
+                        tlo, thi = term_bounds(term, k, self.registry)
                         lo, hi = lo + tlo, hi + thi
                     k.bounds[d.id] = (lo, hi)
-                fired: set[_Target] = set()
-                if st.forms:
-                    fact = self._encode(k, s)
-                    for rs in self._rulesets[s]:
-                        fired.update(self._fire(rs, fact, sid))
-                for d in st.derived:
-                    undecided = self._undecided(d.inputs, k)
-                    if undecided:
-                        k.possible[d.id] = frozenset(v for v in d.universe if _Target("impossible", d.id, v) not in fired)
+                    if lo != hi:
+                        undec.add(d.id)
+                fired = set()
+                for rs in self._rulesets[s]:
+                    if rs.handle is not None:
+                        fired.update(self._fire(rs, self._fact(rs, k, undec, s, sid), sid))
+                for did, binary, inputs, values in self._derived_plan[s]:
+                    if binary or not inputs.isdisjoint(undec):
+                        P = frozenset(v for v, _, imp in values if imp not in fired)
                     else:
-                        k.possible[d.id] = frozenset(v for v in d.universe if _Target("certain", d.id, v) in fired)
-                    if not k.possible[d.id]:
-                        raise RuntimeError(f"durable_rules left no value possible for '{d.id}'")
+                        P = frozenset(v for v, cert, _ in values if cert in fired)
+                    if not P:
+                        raise RuntimeError(f"durable_rules left no value possible for '{did}'")
+                    k.possible[did] = P
+                    if len(P) > 1:
+                        undec.add(did)
         # `fired` is now the eligibility stage's
-        for rid, r in self.program.rules.items():
-            if _Target("false", rid) in fired:
+        outcomes: dict[str, Tri] = {}
+        for rid, false_id, true_id, inputs in self._rule_plan:
+            if false_id in fired:
                 outcomes[rid] = False
-            elif _Target("true", rid) in fired or not self._undecided(r.inputs, k):
+            elif true_id in fired or inputs.isdisjoint(undec):
                 outcomes[rid] = True
             else:
                 outcomes[rid] = None
-        eligibility: dict[str, Tri] = {}
-        for iid, r in self.program.eligibility.items():
-            if not self._undecided(r.inputs, k):
-                # every input decided: the rules' own outcomes are exact
-                eligibility[iid] = all(outcomes[x] if kind == "criterion" else not outcomes[x] for x, kind in r.members)
-            elif _Target("eligible_true", iid) in fired:
-                eligibility[iid] = True
-            elif _Target("eligible_false", iid) in fired:
-                eligibility[iid] = False
-            else:
-                eligibility[iid] = None
+        eligibility: dict[str, Tri] = {
+            iid: False if fails(self.program.eligibility[iid], outcomes) or f in fired else None
+            for iid, f in self._eligibility_plan
+        }
         return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
 
-    def _undecided(self, fields: Iterable[str], k: Knowledge) -> bool:
-        return any(not k.decided(f) for f in fields)
-
-    def _encode(self, k: Knowledge, stage: int) -> dict[str, Any]:
-        """Every property this stage's rulesets may read (each ruleset reads its own subset)."""
-        fact: dict[str, Any] = {"kind": "case", "stage": stage}
-        for what, key in self._encoders[stage]:
-            prefix = key[0]
+    def _fact(self, rs: _Ruleset, k: Knowledge, undec: set[str], stage: int, sid: str) -> dict[str, Any]:
+        """The properties one ruleset reads, for one case."""
+        fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid}
+        facts = k.facts
+        for name, prefix, a, b in rs.encoder:
             if prefix == "v":
-                v = k.facts.get(key[1])
+                v = facts.get(a)
                 if v is not None:
-                    fact[what] = v
-            elif prefix == "t":
-                v = k.facts.get(key[1])
-                if v is not None:
-                    fact[what] = key[2] in v
-            elif prefix == "g":
-                fact[what] = key[1] in k.facts
+                    fact[name] = v
             elif prefix == "m":
-                P = k.possible.get(key[1])
+                P = k.possible.get(a)
                 if P is not None:
-                    fact[what] = any(_same(key[2], x) for x in P)
-            elif prefix in ("lo", "hi"):
-                b = k.bounds.get(key[1])
-                if b is not None:
-                    fact[what] = float(b[0] if prefix == "lo" else b[1])
+                    fact[name] = any(_same(b, x) for x in P)
             elif prefix == "u":
-                fact[what] = self._undecided(self._groups[key[1]], k)
+                fact[name] = not self._groupsets[a].isdisjoint(undec)
+            elif prefix == "t":
+                v = facts.get(a)
+                if v is not None:
+                    fact[name] = b in v
+            elif prefix == "g":
+                fact[name] = a in facts
+            elif prefix in ("lo", "hi"):
+                bounds = k.bounds.get(a)
+                if bounds is not None:
+                    fact[name] = float(bounds[0] if prefix == "lo" else bounds[1])
             elif prefix == "x":
-                lit = self._flags[what]
-                if lit.field in k.facts or lit.field in k.possible or lit.field in k.bounds:
-                    fact[what] = k.holds(lit)
+                lit = self._flags[name]
+                if lit.field in facts or lit.field in k.possible or lit.field in k.bounds:
+                    fact[name] = k.holds(lit)
         return fact
 
-    def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[_Target]:
-        if rs.handle is None:
-            return []
-        body = {key: v for key, v in fact.items() if key in rs.keys or key in ("kind", "stage")}
-        body["sid"] = sid
+    def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
         handle = rs.handle
         try:
-            result = _dre.assert_fact(handle, _dumps(body))
+            result = _dre.assert_fact(handle, _dumps(fact))
         except Exception as e:
             _forget(handle, sid)
             raise RuntimeError(f"durable_rules refused a case fact ({e})") from None
-        out: list[_Target] = []
+        out: list[int] = []
         try:
             if result[0] != 0:
                 # the catch-all rule matches every fact, so this is a bug, not the user's input
@@ -409,11 +435,10 @@ class Engine:
             state = result[1]
             started = _dre.start_action_for_state(handle, state)
             msg = started[1] if started else None
+            fires = rs.fires
             while msg:
                 # the message is {"<rule name>": {...}}; names are short ASCII identifiers
-                name = msg[2 : msg.index('"', 2)]
-                if name != "seen":
-                    out.extend(rs.actions[name])
+                out.extend(fires[msg[2 : msg.index('"', 2)]])
                 msg = _dre.complete_and_start_action(handle, state)
         finally:
             # a session is always deleted: a ruleset holds at most 1024, and one left behind by
@@ -422,11 +447,13 @@ class Engine:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Ruleset:
     handle: int | None
-    actions: dict[str, list[_Target]]
-    keys: frozenset[str]
+    actions: dict[str, list[_Target]]  # engine rule name -> what its firing means
+    keys: frozenset[str]  # the properties its rules read
+    fires: dict[str, tuple[int, ...]] = field(default_factory=lambda: {"seen": ()})  # the same, as target ids
+    encoder: list[tuple[str, str, Any, Any]] = field(default_factory=list)
 
 
 def _forget(handle: int, sid: str) -> None:

@@ -8,6 +8,7 @@ its forms that can still hold, following undecided derived facts back to the cas
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -23,7 +24,6 @@ class Explainer:
         self.program = program
         self.k = k
         self._derived_memo: dict[str, frozenset[str]] = {}
-        self._cone_memo: dict[str, frozenset[str]] = {}
 
     @cached_property
     def _derived(self) -> dict[str, Any]:
@@ -76,25 +76,14 @@ class Explainer:
 
     # ---- what was missing and made no difference ----
 
-    def cone(self, f: str) -> frozenset[str]:
-        """Every case or computed field that `f` is worked out from (itself, for those)."""
-        if f not in self._cone_memo:
-            d = self._derived.get(f)
-            if d is None:
-                self._cone_memo[f] = frozenset({f})
-            else:
-                out: set[str] = set()
-                for u in d.inputs:
-                    out |= self.cone(u)
-                self._cone_memo[f] = frozenset(out)
-        return self._cone_memo[f]
-
-    def unanswered(self, fields: tuple[str, ...]) -> frozenset[str]:
-        """The case fields behind `fields` that the case does not give."""
+    def unanswered(self, rule_ids: Iterable[str]) -> frozenset[str]:
+        """The case fields that the rules read (through derived facts too) and the case does not give."""
+        cones = self.program.cones
+        facts = self.k.facts
         out: set[str] = set()
-        for f in fields:
-            for x in self.cone(f):
-                if x not in self.k.facts:
+        for rid in rule_ids:
+            for x in cones[rid]:
+                if x not in facts:
                     out.update(COMPUTED_FROM.get(x, (x,)))
         return frozenset(out)
 

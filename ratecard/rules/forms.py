@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
 from ..errors import RatecardError
@@ -63,6 +64,12 @@ class Range:
     def covers(self, lo: float, hi: float) -> bool:
         """Whether [lo, hi] lies inside this range."""
         return self.contains(lo) and self.contains(hi)
+
+    def covers_range(self, r: Range) -> bool:
+        """Whether range r lies inside this one."""
+        lo_ok = self.lo is None or (r.lo is not None and (r.lo > self.lo or (r.lo == self.lo and (self.lo_closed or not r.lo_closed))))
+        hi_ok = self.hi is None or (r.hi is not None and (r.hi < self.hi or (r.hi == self.hi and (self.hi_closed or not r.hi_closed))))
+        return lo_ok and hi_ok
 
     def __str__(self) -> str:
         left = "(-inf" if self.lo is None else ("[" if self.lo_closed else "(") + f"{self.lo:g}"
@@ -110,7 +117,9 @@ class DerivedProgram:
     kind: str  # "choice", "flag" or "number"
     universe: tuple[Any, ...]  # every value the fact can take; () for a sum
     impossible: dict[Any, Form]  # the value is ruled out when its form holds
-    certain: dict[Any, Form]  # the value is the only one possible when its form holds
+    # the value is the answer when its form holds and every input is decided (then any cover of the
+    # condition is exact, so this is the plain one, smaller than the prime implicants)
+    certain: dict[Any, Form]
     inputs: tuple[str, ...]  # the fields its cases read (or its sum's terms)
     sum: tuple[str, ...] = ()
 
@@ -129,15 +138,34 @@ class RuleProgram:
 class Program:
     strata: tuple[tuple[DerivedProgram, ...], ...]
     rules: dict[str, RuleProgram]
-    # per intervention with rules, its whole eligibility (every criterion and no exclusion) as one
-    # condition: a person can fail one criterion or another whatever the missing answers are, and
-    # then no single rule is decided while the decision is
+    # A person can fail one criterion or another whatever the missing answers are: then no single
+    # rule is decided while the decision is. Per intervention where that can happen, `false` holds
+    # the prime implicants of "fails its rules" that no single rule's own failing form covers (its
+    # `true` is empty: when every rule passes, the intervention is passed).
     eligibility: dict[str, RuleProgram]
     registry: dict[str, FieldType] = field(repr=False)
 
-    @property
+    @cached_property
     def derived(self) -> dict[str, DerivedProgram]:
         return {d.id: d for s in self.strata for d in s}
+
+    @cached_property
+    def cones(self) -> dict[str, frozenset[str]]:
+        """For each derived fact and rule: every case or computed field it is worked out from."""
+        out: dict[str, frozenset[str]] = {}
+
+        def of(fields: Iterable[str]) -> frozenset[str]:
+            acc: set[str] = set()
+            for f in fields:
+                acc |= out[f] if f in out else {f}
+            return frozenset(acc)
+
+        for stratum in self.strata:
+            for d in stratum:
+                out[d.id] = of(d.inputs)
+        for r in self.rules.values():
+            out[r.id] = of(r.inputs)
+        return out
 
 
 class FormTooBig(RatecardError):
@@ -528,7 +556,8 @@ class _Compiler:
                 if _same_value(d.otherwise, value):
                     reach.extend(prefix)
                 reach = _absorb(reach)
-                certain[value] = _form(blake(reach, space), space)
+                # used only when every input is decided, where any cover of the condition is exact
+                certain[value] = _form(reach, space)
                 impossible[value] = _form(blake(self._negate(reach, space), space), space)
         except FormTooBig:
             raise FormTooBig(f"this derived fact is too complex to decide exactly (more than {MAX_TERMS} terms once "
@@ -574,10 +603,106 @@ def compile_program(rules: RuleSet) -> Program:
         if len(rs) < 2:
             continue  # one rule: its own forms decide
         whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs))
-        true, false = comp.forms(whole, rs[0])
-        eligibility[iid] = RuleProgram(iid, true, false, tuple(dict.fromkeys(f for r in rs for f in r.fields)),
-                                       "eligibility", tuple((r.id, r.kind) for r in rs))
+        _, false = comp.forms(whole, rs[0])
+        failing = [term for r in rs for term in (progs[r.id].false if r.kind == "criterion" else progs[r.id].true)]
+        extra = tuple(term for term in false if not any(term_within(term, m) for m in failing))
+        if extra:
+            eligibility[iid] = RuleProgram(iid, (), extra, tuple(dict.fromkeys(f for r in rs for f in r.fields)),
+                                           "eligibility", tuple((r.id, r.kind) for r in rs))
     return Program(strata, progs, eligibility, rules.registry)
+
+
+# ---- relevant values: one value from each piece of a field's range --------------------------
+
+OTHER_TEXT = "zz_not_named_by_any_rule"  # a text value no rule names
+
+
+def _conds(rules: RuleSet) -> Iterable[Cond]:
+    for d in rules.derived.values():
+        for _, c in d.cases:
+            yield c
+    for r in rules.all_rules():
+        yield r.when
+
+
+def relevant_pieces(rules: RuleSet) -> dict[str, list[tuple[Any, Any]]]:
+    """For each case or computed field the rules read: its pieces, each with one value inside it.
+
+    A number's range is cut at every threshold the rules name (a piece is a Range); a choice or flag
+    has each value; text has each value named and one that no rule names; a list has every
+    combination of the items the rules ask about. Any value of a piece stands for all of them.
+    """
+    reg = rules.registry
+    thresholds: dict[str, set[Any]] = {}
+    items: dict[str, set[str]] = {}
+    for c in _conds(rules):
+        for a in _atoms(c):
+            if isinstance(a, Present) or a.field in rules.derived:
+                continue
+            if a.op == "contains":
+                items.setdefault(a.field, set()).add(a.value)
+            else:
+                thresholds.setdefault(a.field, set()).add(a.value)
+    summed = {t for d in rules.derived.values() for t in d.sum if t not in rules.derived}
+    for t in summed:
+        thresholds.setdefault(t, set())
+    out: dict[str, list[tuple[Any, Any]]] = {}
+    for f, named in thresholds.items():
+        ft = reg[f]
+        if ft.kind == "number" and f in summed:
+            # a sum's own thresholds are on the total, so every whole value of a term may matter
+            assert ft.integer and ft.lo is not None and ft.hi is not None and ft.hi - ft.lo <= 200, f
+            out[f] = [(Range(n, True, n, True), n) for n in range(int(ft.lo), int(ft.hi) + 1)]
+        elif ft.kind == "number":
+            out[f] = [(r, _inside(r, ft.integer)) for r in _number_pieces(ft.lo, ft.hi, ft.integer, None, named)]
+        elif ft.kind == "flag":
+            out[f] = [(True, True), (False, False)]
+        elif ft.kind == "choice":
+            out[f] = [(v, v) for v in ft.values]
+        else:
+            out[f] = [(v, v) for v in sorted(named)] + [(OTHER, OTHER_TEXT)]
+    for f, its in items.items():
+        ordered = sorted(its)
+        for bits in itertools.product((False, True), repeat=len(ordered)):
+            held = tuple(x for x, keep in zip(ordered, bits) if keep)
+            out.setdefault(f, []).append((held, held))
+    return out
+
+
+def relevant_values(rules: RuleSet) -> dict[str, list[Any]]:
+    """For each case or computed field the rules read, the values a completion tries."""
+    return {f: [v for _, v in pieces] for f, pieces in relevant_pieces(rules).items()}
+
+
+def _inside(r: Any, integer: bool) -> float:
+    """One number inside a piece (pieces never straddle a threshold, so any one stands for all)."""
+    if r.lo == r.hi:
+        return r.lo
+    lo, hi = r.lo, r.hi
+    if integer:
+        x = math.floor((lo + hi) / 2)
+        for cand in (x, x + 1, x - 1, math.ceil(lo), math.floor(hi)):
+            if r.contains(cand):
+                return cand
+    return (lo + hi) / 2
+
+
+def lit_within(a: Lit, b: Lit) -> bool:
+    """Whether literal a can hold only where literal b holds (same field, smaller set)."""
+    if a.field != b.field or a.item != b.item or (a.present is None) != (b.present is None):
+        return False
+    if a.present is not None:
+        return a.present == b.present
+    if a.ranges is not None and b.ranges is not None:
+        return all(any(rb.covers_range(ra) for rb in b.ranges) for ra in a.ranges)
+    if a.values is None or b.values is None or a.exclude != b.exclude:
+        return False
+    return a.values <= b.values if not a.exclude else b.values <= a.values
+
+
+def term_within(a: Term, b: Term) -> bool:
+    """Whether term a can hold only where term b holds."""
+    return all(any(lit_within(x, y) for x in a) for y in b)
 
 
 def form_fields(form: Form) -> tuple[str, ...]:

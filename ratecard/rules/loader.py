@@ -323,5 +323,6 @@ class Evaluation:
     outcomes: dict[str, Tri]
     possible: dict[str, frozenset[Any]] = field(default_factory=dict)  # choice, flag and case-valued numbers
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # sums
-    # interventions with several rules: whether they are all passed (None: it depends on the answers)
+    # interventions whose rules can be failed one way or another (Program.eligibility): False when,
+    # whatever the missing answers are, one of their rules fails; None otherwise
     eligibility: dict[str, Tri] = field(default_factory=dict)

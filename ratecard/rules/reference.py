@@ -113,13 +113,19 @@ def outcome(r: RuleProgram, k: Knowledge) -> Tri:
 
 def evaluate(program: Program, facts: dict[str, Any]) -> Evaluation:
     k = derive(program, facts)
+    outcomes = {rid: outcome(r, k) for rid, r in program.rules.items()}
     return Evaluation(
         derived=decided_values(k),
-        outcomes={rid: outcome(r, k) for rid, r in program.rules.items()},
+        outcomes=outcomes,
         possible=dict(k.possible),
         bounds=dict(k.bounds),
-        eligibility={iid: outcome(r, k) for iid, r in program.eligibility.items()},
+        eligibility={iid: False if fails(r, outcomes) or k.form(r.false) else None for iid, r in program.eligibility.items()},
     )
+
+
+def fails(elig: RuleProgram, outcomes: dict[str, Tri]) -> bool:
+    """Whether one of an intervention's rules is decided against the person."""
+    return any(outcomes[rid] is (kind != "criterion") for rid, kind in elig.members)
 
 
 def decided_values(k: Knowledge) -> dict[str, Any]:
