@@ -127,3 +127,14 @@ def test_an_area_report_keeps_cases_without_a_town_and_says_how_many_live_elsewh
             {**_person(2, True), "person": {"sex": "male", "date_of_birth": "1980-05-05", "area": "bedfordshire"}}]
     report = build_caseload(rows, default_catalog(), on=ON, area="northamptonshire")
     assert (report.cases, report.other_area_cases) == (2, 1)
+
+
+def test_the_committed_example_report_is_what_the_command_gives_today() -> None:
+    from ratecard.inputs.tables import read_cases
+
+    report = build_caseload(read_cases(REPO / "examples" / "caseload" / "cases.jsonl"), default_catalog(), on=ON,
+                            area="northamptonshire")
+    assert report.cases == 8142
+    for fmt in ("md", "html"):
+        assert render_caseload(report, fmt) == (REPO / "examples" / "caseload" / f"report.{fmt}").read_text(), (
+            f"regenerate examples/caseload/report.{fmt} (README: 'A whole caseload')")
