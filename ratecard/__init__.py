@@ -54,6 +54,9 @@ _EXPORTS: dict[str, str] = {
     "CaseloadReport": "decide.caseload",
     "build_caseload": "decide.caseload",
     "render_caseload": "present.caseload",
+    "RuleTestResult": "rules.ruletests",
+    "load_rule_tests": "rules.ruletests",
+    "run_rule_tests": "rules.ruletests",
 }
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "RatecardError",
     "Reason",
     "ReferralCheck",
+    "RuleTestResult",
     "Screen",
     "ScreenedTable",
     "allocate",
@@ -87,12 +91,14 @@ __all__ = [
     "diff_catalogs",
     "load_case",
     "load_catalog",
+    "load_rule_tests",
     "parse_case",
     "propose",
     "rar_ledger",
     "read_cases",
     "render_briefing",
     "render_caseload",
+    "run_rule_tests",
     "screen",
     "screen_many",
 ]
@@ -129,3 +135,4 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .inputs.tables import read_cases
     from .present.briefing import render_briefing
     from .present.caseload import render_caseload
+    from .rules.ruletests import RuleTestResult, load_rule_tests, run_rule_tests

@@ -40,14 +40,48 @@ def cli() -> None:
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
 def validate(path: Path | None) -> None:
     """Check a catalog folder and its rules (default: the shipped catalog); list every problem."""
+    from .rules.ruletests import check_rule_tests
+
     cat = load_catalog(path)
     cat.engine  # compile too: a rule can be valid and still too big for durable_rules
+    n_tests = check_rule_tests(cat)  # the rule tests must name real interventions and fields
     n_rules = len(cat.rules.all_rules())
+    for w in cat.warnings:
+        click.echo(f"warning: {w}", err=True)
     click.echo(
         f"OK: {cat.info.name} ({cat.info.edition}), {len(cat.interventions)} interventions, "
-        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules; "
-        f"version {cat.version}"
+        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules, "
+        f"{n_tests} rule tests; version {cat.version}"
+        + (f"; {len(cat.warnings)} warning{'s' if len(cat.warnings) != 1 else ''}" if cat.warnings else "")
     )
+
+
+@cli.command("test")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+def test_rules(path: Path | None, catalog_path: str | None) -> None:
+    """Run rule tests (PATH: a file or folder of them; default the catalog's rules/tests/).
+
+    PATH may also be a catalog folder: its own rules/tests/ are run against it. Each failure is
+    printed with file and line; the exit status is 1 when any test fails.
+    """
+    from .rules.ruletests import run_rule_tests
+
+    if path is not None and catalog_path is None and path.is_dir() and (
+            (path / "catalog.yaml").exists() or (path / "catalog" / "catalog.yaml").exists()):
+        cat, tests = load_catalog(path), None
+    else:
+        cat, tests = _catalog(catalog_path), path
+    results = run_rule_tests(tests, cat)
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        for f in r.failures:
+            click.echo(str(f))
+        click.echo(f"  why it should hold: {r.test.reason}")
+    click.echo(f"{len(results)} rule tests: {len(results) - len(failed)} passed, {len(failed)} failed "
+               f"(catalog version {cat.version})")
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()

@@ -34,7 +34,7 @@ def test_the_ledger_example_flags_supervision_and_warns_on_pace() -> None:
 def test_the_ledger_example_is_escalated_after_the_risk_review() -> None:
     out = json.loads(run("allocate", str(CASE), "--json"))
     assert out["allocation"] == "nps" and out["escalation"]["date"] == "2017-01-23"
-    assert [h["tier"] for h in out["history"]] == ["red", "blue", "blue"]
+    assert [h["tier"] for h in out["history"]] == ["red", "yellow", "blue"]  # Figure 1.2: medium RoSH, OGRS3 41, not close to change
 
 
 @pytest.mark.parametrize("name", ["referrals.jsonl", "referrals.csv"])

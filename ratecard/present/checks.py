@@ -53,6 +53,8 @@ def allocation_text(a: Allocation) -> Text:
     t.append(f"{(a.allocation or 'undetermined').upper()}\n", style="bold")
     t.append(f"{a.reason}\n")
     t.append(f"Catalog: {a.catalog}, version {a.catalog_version}\n", style="dim")
+    for w in a.warnings:
+        t.append(f"Warning: {w}\n", style="bold yellow")
     if a.escalation:
         t.append(f"\nEscalate to the NPS: {a.escalation.reason}\n", style="bold red")
     t.append(f"\nCRC tier: {(a.tier or 'undetermined').upper()}\n", style="bold")

@@ -12,6 +12,8 @@ from rich.text import Text
 from ..decide.screen import InterventionResult, Screen
 
 _STYLE = {"eligible": "bold green", "ineligible": "red", "undetermined": "yellow"}
+_AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "green"), "suspended": ("SUSPENDED", "bold red"),
+                 "withdrawn": ("WITHDRAWN", "bold red"), "not_reachable": ("NOT REACHABLE", "bold red")}
 _ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
 _MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
 
@@ -52,9 +54,14 @@ def screen_table(s: Screen, explain: bool = False) -> Group:
     head.append(f"Catalog: {s.catalog}, version {s.catalog_version}\n")
     facts = ", ".join(f"{k} = {_value(v)}" for k, v in s.derived.items() if not k.startswith(("pni_domain", "need_")))
     head.append(f"Derived: {facts or 'none (information missing)'}\n")
+    if s.age is not None:
+        when = "when the order starts" if s.age.basis == "order_start" else "on the reference date (no order start given)"
+        head.append(f"Age {s.age.years} {when}, {s.age.on}\n")
     counts = {d: sum(1 for r in s.results if r.decision == d) for d in _ORDER}
+    unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.available)
     head.append(
-        f"{counts['eligible']} eligible, {counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
+        f"{counts['eligible'] - unusable} eligible and available, {unusable} eligible but not available now, "
+        f"{counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
     )
     for w in s.warnings:
         head.append(f"Warning: {w.text}\n", style="bold yellow")
@@ -65,12 +72,15 @@ def screen_table(s: Screen, explain: bool = False) -> Group:
     table = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=True)
     table.add_column("Intervention", ratio=3, overflow="fold")
     table.add_column("Decision", no_wrap=True)
+    table.add_column("Availability", no_wrap=True)
     table.add_column("Why", ratio=6, overflow="fold")
-    table.add_column("Availability", ratio=3)
-    for r in sorted(s.results, key=lambda r: (_ORDER[r.decision], r.intervention)):
+    table.add_column("Notes", ratio=3)
+    for r in s.in_reading_order():
         why = _why(r, explain)
         warn = "\n".join(w.text for w in r.warnings)
-        table.add_row(f"{r.name}\n[dim]{r.intervention}[/dim]", Text(r.decision, style=_STYLE[r.decision]), why, warn)
+        word, style = _AVAILABILITY[r.availability]
+        table.add_row(f"{r.name}\n[dim]{r.intervention}[/dim]", Text(r.decision, style=_STYLE[r.decision]),
+                      Text(word, style=style), why, warn)
     return Group(head, table)
 
 

@@ -39,9 +39,12 @@ class FieldType:
 
 
 COMPUTED: dict[str, FieldType] = {
-    # ages from 0: a date of birth may be anything up to the reference date; 150 is a safe ceiling
-    "age": FieldType("number", label="age at the reference date (from date of birth)", source="computed",
-                     lo=0, hi=150, integer=True),
+    # ages from 0: a date of birth may be anything up to the reference date; 150 is a safe ceiling.
+    # Measured when the order starts (case/facts.py age_date): eligibility is about the person then.
+    "age": FieldType(
+        "number", label="age when the order starts (from date of birth; the reference date when no start is given)",
+        source="computed", lo=0, hi=150, integer=True,
+    ),
     # an order lasts at most 120 months (Sentence.length_months), so no more can be left
     "months_left": FieldType(
         "number", label="months left on the order at the reference date (from start and length)", source="computed",
