@@ -64,15 +64,31 @@ def _person(i: int, transport: bool) -> dict[str, Any]:
             "sentence": {"type": "community_order", "length_months": 12, "start": "2017-02-01"}}
 
 
-def test_no_transport_outside_the_towns_where_a_service_runs_is_a_gap_and_transport_closes_it() -> None:
+@pytest.fixture(scope="module")
+def known_venue(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The catalog with the CRC's ETE service (the only provision for finance) at known venues:
+    an assumed venue is never 'not reachable'."""
+    from ratecard import load_catalog
+
+    from .catalog_copy import CatalogCopy
+
+    copy = CatalogCopy(tmp_path_factory.mktemp("cat"))
+    copy.intervention("crc_ete", lambda e: e["where"].__setitem__("assumed", False))
+    return load_catalog(copy.root)
+
+
+def test_no_transport_outside_the_towns_where_a_service_runs_is_a_gap_and_transport_closes_it(known_venue: Any) -> None:
     # finance is met only by the CRC's ETE service, run in Northampton, Kettering and Wellingborough
-    without = build_caseload([_person(i, False) for i in range(12)], default_catalog(), on=ON)
+    without = build_caseload([_person(i, False) for i in range(12)], known_venue, on=ON)
     finance = next(n for n in without.needs if n.need == "finance")
     assert (finance.identified, finance.met, finance.none) == (12, 0, 12)
     assert {(g.dimension, g.group) for g in without.gaps if g.need == "finance"} >= {("town", "daventry"), ("transport", "no transport")}
-    with_car = build_caseload([_person(i, True) for i in range(12)], default_catalog(), on=ON)
+    with_car = build_caseload([_person(i, True) for i in range(12)], known_venue, on=ON)
     assert next(n for n in with_car.needs if n.need == "finance").met == 12
     assert not [g for g in with_car.gaps if g.need == "finance"]
+    # the shipped catalog only assumes where it runs: then the venue is to be confirmed, never out of reach
+    assumed = build_caseload([_person(i, False) for i in range(12)], default_catalog(), on=ON)
+    assert next(n for n in assumed.needs if n.need == "finance").met == 12
 
 
 def test_an_order_too_short_for_the_waiting_list_is_not_provision() -> None:
@@ -82,10 +98,16 @@ def test_an_order_too_short_for_the_waiting_list_is_not_provision() -> None:
     assert next(n for n in report.needs if n.need == "finance").none == 3
 
 
-def test_capacity_gives_an_implied_wait_and_absent_capacity_is_reported_unknown() -> None:
+def test_capacity_gives_an_implied_wait_and_absent_capacity_is_reported_unknown(sample: tuple[list[Case], Any]) -> None:
     iv = default_catalog().interventions["tsp"]
-    assert capacity_of(iv) == (None, "not given in the catalog")
-    assert capacity_of(iv.model_copy(update={"capacity": 120}))[0] == 120
+    assert capacity_of(iv) == (iv.capacity, "assumed: the report gives none")  # the catalog marks it illustrative
+    assert capacity_of(iv.model_copy(update={"capacity": None})) == (None, "not given in the catalog")
+    assert capacity_of(iv.model_copy(update={"illustrative": []}))[1] == "from the catalog"
+    for row in sample[1].interventions:
+        if row.capacity:
+            assert row.implied_wait_weeks == round(52 * row.demand / row.capacity, 1)
+        else:
+            assert row.implied_wait_weeks is None
 
 
 def test_json_has_the_documented_keys_and_the_cli_writes_every_format(tmp_path: Path) -> None:

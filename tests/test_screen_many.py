@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ratecard import default_catalog, load_case, screen
+from ratecard import CaseError, default_catalog, load_case, screen
 from ratecard.case.facts import case_facts
 from ratecard.case.model import Case
 from ratecard.decide.screen_many import computed_columns, screen_many
@@ -130,11 +131,16 @@ def test_computed_fields_match_the_per_case_ones() -> None:
 
 def test_invalid_rows_are_error_rows_and_the_rest_are_screened() -> None:
     good = json.loads((REPO / "examples" / "caseload" / "cases.jsonl").read_text().splitlines()[0])
-    rows = [good, {**good, "id": "bad", "risk": {"ogrs3_2yr": 250}}, {**good, "id": "late", "person": {"date_of_birth": "2020-01-01"}}]
+    rows = [good, {**good, "id": "bad", "risk": {"ogrs3_2yr": 250}}, {**good, "id": "late", "person": {"date_of_birth": "2020-01-01"}},
+            {**good, "id": "born-after-start", "person": {"date_of_birth": "2017-01-01"},
+             "sentence": {"type": "community_order", "length_months": 12, "start": "2016-06-01"}}]
     result = screen_many(rows, default_catalog(), on=ON)
     assert [(e["row"], e["case_id"], e["errors"][0]["field"]) for e in result.errors] == \
-        [(2, "bad", "risk.ogrs3_2yr"), (3, "late", "person.date_of_birth")]
-    assert [r.get("case_id") for r in result.rows()] == [good["id"], "bad", "late"]
+        [(2, "bad", "risk.ogrs3_2yr"), (3, "late", "person.date_of_birth"), (4, "born-after-start", "person.date_of_birth")]
+    for e, case in zip(result.errors[1:], rows[2:]):  # the same refusal as the per-case path
+        with pytest.raises(CaseError, match=e["errors"][0]["message"].split(";")[0][:25]):
+            screen(Case.model_validate_json(json.dumps(case)), default_catalog(), on=ON)
+    assert [r.get("case_id") for r in result.rows()] == [good["id"], "bad", "late", "born-after-start"]
     assert result.long["case_id"].unique().to_list() == [good["id"]]
 
 

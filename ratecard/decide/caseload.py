@@ -124,8 +124,9 @@ class CaseloadReport(_Out):
 
 DEFINITIONS = [
     "A need is identified when the rules' need fact is true; when it cannot be decided (a score missing), the case counts as unknown for that need.",
-    "Provision meets an identified need when an intervention addressing it is eligible, open or on a waiting list, reachable "
-    "(in the home town, by outreach, or the person has transport; in their area) and can finish before the order ends (waiting list plus length).",
+    "Provision meets an identified need when an intervention addressing it is eligible, open or on a waiting list on the date, reachable "
+    "(in the home town, by outreach, at a venue still to be confirmed, or the person has transport recorded; in their area) and can finish "
+    "before the order ends and before the course closes (waiting list plus length).",
     "Undetermined only: no intervention meets the need yet, but one might once missing information is collected.",
     "Demand for an intervention: the cases for whom it meets an identified need. Implied wait: 52 x demand / capacity, the weeks needed to serve today's demand.",
     "Cost: for each case and need met, the cheapest intervention that meets it, each counted once per case, at the rate card's price per person.",
@@ -147,7 +148,7 @@ def capacity_of(iv: Intervention) -> tuple[int | None, str]:
     if not isinstance(places, (int, float)) or isinstance(places, bool):
         return None, "not given in the catalog"
     assumed = "capacity" in getattr(iv, "illustrative", ()) or bool(getattr(cap, "assumption", False)) or bool(getattr(cap, "illustrative", False))
-    return int(places), "an assumption (the report gives none)" if assumed else "from the catalog"
+    return int(places), "assumed: the report gives none" if assumed else "from the catalog"
 
 
 def _price(iv: Intervention) -> float | None:
@@ -188,7 +189,7 @@ def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | 
     needs = _needs_frame(frame, derived)
     adm = _admissible(frame, long, ivs, catalog, on)
     need_rows, per_case_need = _need_rows(needs, adm, ivs, n)
-    iv_rows, cost_total, cost_unknown = _intervention_rows(long, adm, needs, ivs)
+    iv_rows, cost_total, cost_unknown = _intervention_rows(long, adm, needs, ivs, on)
     capacity_known = sum(1 for r in iv_rows if r.capacity is not None)
     return CaseloadReport(
         catalog_version=catalog.version,
@@ -232,31 +233,39 @@ def _needs_frame(frame: pl.DataFrame, derived: pl.DataFrame) -> pl.DataFrame:
 def _admissible(frame: pl.DataFrame, long: pl.DataFrame, ivs: dict[str, Intervention], catalog: Catalog,
                 on: dt.date) -> pl.DataFrame:
     """(row, intervention, state): 'meets' (eligible, open, reachable, finishable), 'maybe' (could,
-    once information is known), or 'no'."""
+    once information is known), or 'no'. Availability follows the screen's (decide/screen.py): the
+    status in force on the date, a town or area the catalog does not know counts as not given, an
+    assumed venue is never 'not reachable', and outside the towns it runs in only recorded
+    transport makes a course reachable."""
     towns = catalog.towns
+    areas = [a.id for a in catalog.info.areas]
     start = pl.col("sentence.start").fill_null(pl.lit(on))
     end = start.dt.offset_by(pl.format("{}mo", pl.col("sentence.length_months")))
     weeks_left = ((end - pl.max_horizontal(start, pl.lit(on))).dt.total_days() / 7).alias("#weeks_left")
-    town = pl.col("person.home_town")
-    home_area = (pl.when(town.is_not_null()).then(town.replace_strict(list(towns), list(towns.values()), default=None))
-                 .otherwise(pl.col("person.area"))).alias("#home_area")
-    people = frame.select(ROW, town.alias("#town"), home_area, weeks_left, pl.col("responsivity.has_transport").alias("#transport"))
-    spec = pl.DataFrame({
-        "intervention": list(ivs),
-        "#open": [iv.status.state in ("open", "waiting_list") for iv in ivs.values()],
-        "#area": [iv.area for iv in ivs.values()],
-        "#towns": [list(iv.where.towns) for iv in ivs.values()],
-        "#outreach": [iv.where.outreach for iv in ivs.values()],
-        "#needs_time": [iv.weeks is not None or bool(iv.status.waiting_weeks) for iv in ivs.values()],
-        "#takes": [float((iv.status.waiting_weeks or 0) + (iv.weeks or 0)) for iv in ivs.values()],
-    }, schema={"intervention": pl.String, "#open": pl.Boolean, "#area": pl.String, "#towns": pl.List(pl.String),
-               "#outreach": pl.Boolean, "#needs_time": pl.Boolean, "#takes": pl.Float64})
+    town = pl.when(pl.col("person.home_town").is_in(list(towns))).then(pl.col("person.home_town"))
+    area = pl.when(pl.col("person.area").is_in(areas)).then(pl.col("person.area"))
+    home_area = pl.when(town.is_not_null()).then(town.replace_strict(list(towns), list(towns.values()), default=None)).otherwise(area)
+    people = frame.select(ROW, town.alias("#town"), home_area.alias("#home_area"), weeks_left,
+                          pl.col("responsivity.has_transport").alias("#transport"))
+    rows = []
+    for k, iv in ivs.items():
+        st = iv.status_on(on)
+        wait = st.waiting_weeks or 0
+        # a course that closes before the person could finish it cannot be finished whatever the order
+        closes_first = (st.until is not None and st.then is not None and iv.weeks is not None
+                        and (wait + iv.weeks) * 7 > (st.until - on).days + 1)
+        rows.append({"intervention": k, "#open": st.available and not closes_first, "#area": iv.area,
+                     "#towns": list(iv.where.towns), "#anywhere": iv.where.outreach or iv.where.assumed,
+                     "#needs_time": iv.weeks is not None or bool(wait), "#takes": float(wait + (iv.weeks or 0))})
+    spec = pl.DataFrame(rows, schema={"intervention": pl.String, "#open": pl.Boolean, "#area": pl.String,
+                                      "#towns": pl.List(pl.String), "#anywhere": pl.Boolean, "#needs_time": pl.Boolean,
+                                      "#takes": pl.Float64})
     x = long.select(ROW, "intervention", "decision").join(people, on=ROW, how="left").join(spec, on="intervention", how="left")
     other_area = pl.col("#home_area").is_not_null() & (pl.col("#home_area") != pl.col("#area"))
-    near = pl.col("#outreach") | pl.col("#towns").list.contains(pl.col("#town")).fill_null(False)
-    # reachable: True, False, or null (home town not given, no outreach, transport not known)
-    reach = (pl.when(other_area).then(False).when(near).then(True).when(pl.col("#transport") == True).then(True)  # noqa: E712
-             .when(pl.col("#town").is_null() | pl.col("#transport").is_null()).then(None).otherwise(False))
+    near = pl.col("#anywhere") | pl.col("#towns").list.contains(pl.col("#town")).fill_null(False)
+    # reachable: True, False, or null (home town not given: cannot be checked)
+    reach = (pl.when(other_area).then(False).when(near).then(True).when(pl.col("#town").is_null()).then(None)
+             .otherwise(pl.col("#transport").fill_null(False)))
     finish = pl.when(~pl.col("#needs_time")).then(True).when(pl.col("#weeks_left").is_null()).then(None).otherwise(
         pl.col("#takes") <= pl.col("#weeks_left"))
     dec = pl.col("decision").cast(pl.String)
@@ -290,8 +299,8 @@ def _need_rows(needs: pl.DataFrame, adm: pl.DataFrame, ivs: dict[str, Interventi
     return rows, per
 
 
-def _intervention_rows(long: pl.DataFrame, adm: pl.DataFrame, needs: pl.DataFrame,
-                       ivs: dict[str, Intervention]) -> tuple[list[InterventionRow], float, list[str]]:
+def _intervention_rows(long: pl.DataFrame, adm: pl.DataFrame, needs: pl.DataFrame, ivs: dict[str, Intervention],
+                       on: dt.date) -> tuple[list[InterventionRow], float, list[str]]:
     counts = long.group_by("intervention", pl.col("decision").cast(pl.String)).len()
     by = {(iv, d): c for iv, d, c in counts.iter_rows()}
     identified = needs.unpivot(index=ROW, variable_name="need", value_name="identified").filter(pl.col("identified").fill_null(False))
@@ -318,7 +327,7 @@ def _intervention_rows(long: pl.DataFrame, adm: pl.DataFrame, needs: pl.DataFram
         elif placed:
             unknown.append(k)
         rows.append(InterventionRow(
-            intervention=k, name=iv.name, provider=iv.provider, status=iv.status.state, needs=list(iv.needs),
+            intervention=k, name=iv.name, provider=iv.provider, status=iv.status_on(on).state, needs=list(iv.needs),
             eligible=by.get((k, "eligible"), 0), undetermined=by.get((k, "undetermined"), 0), demand=d,
             capacity=cap, capacity_note=note,
             implied_wait_weeks=round(52 * d / cap, 1) if cap else None,

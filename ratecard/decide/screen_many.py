@@ -123,10 +123,13 @@ def batch_program(catalog: Catalog) -> Any:
 
 
 def computed_columns(on: dt.date) -> list[pl.Expr]:
-    """`age` and `months_left` at the reference date, as ratecard.case.facts works them out."""
+    """`age` (when the order starts, or at the reference date without a start: case/facts.py
+    age_date) and `months_left` at the reference date, as ratecard.case.facts works them out."""
     born = pl.col("person.date_of_birth")
-    age = (pl.lit(on.year) - born.dt.year()
-           - pl.when((born.dt.month() > on.month) | ((born.dt.month() == on.month) & (born.dt.day() > on.day))).then(1).otherwise(0))
+    when = pl.col("sentence.start").fill_null(pl.lit(on))
+    age = (when.dt.year() - born.dt.year()
+           - pl.when((born.dt.month() > when.dt.month()) | ((born.dt.month() == when.dt.month()) & (born.dt.day() > when.dt.day())))
+           .then(1).otherwise(0))
     start = pl.col("sentence.start").fill_null(pl.lit(on))
     end = start.dt.offset_by(pl.format("{}mo", pl.col("sentence.length_months")))
     begin = pl.max_horizontal(start, pl.lit(on))
@@ -170,16 +173,20 @@ def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | Non
 
 
 def _dated(table: CaseTable, on: dt.date) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """Cases born after the reference date are error rows, as `screen()` refuses them."""
+    """Cases born after the reference date or after their order starts are error rows, as
+    `screen()` refuses them (case/facts.py)."""
     frame = table.frame
-    late = (frame["person.date_of_birth"] > on).fill_null(False)
+    born, start = frame["person.date_of_birth"], frame["sentence.start"]
+    after_on = (born > on).fill_null(False)
+    after_start = (~after_on & (born > start)).fill_null(False)
     errors = list(table.errors)
-    if late.any():
-        for rid, row in frame.filter(late).select("id", ROW).iter_rows():
-            errors.append({"case_id": rid, "row": row, "errors": [
-                {"field": "person.date_of_birth", "message": f"is after the reference date {on}; check the date or --on"}]})
-        frame = frame.filter(~late)
-    return frame, errors
+    for mask, message in ((after_on, lambda r: f"is after the reference date {on}; check the date or --on"),
+                          (after_start, lambda r: f"is after the order start {r}; check the date of birth or sentence.start")):
+        if mask.any():
+            for rid, row, st in frame.filter(mask).select("id", ROW, "sentence.start").iter_rows():
+                errors.append({"case_id": rid, "row": row, "errors": [{"field": "person.date_of_birth", "message": message(st)}]})
+    bad = after_on | after_start
+    return (frame.filter(~bad) if bad.any() else frame), errors
 
 
 # ---- writing the results ----------------------------------------------------------------------
