@@ -56,6 +56,17 @@ class Catalog:
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # picklable for process pools: the data travels, the compiled engine (a native durable_rules
+        # host) and its lock do not; the receiving process compiles its own on first use
+        state = self.__dict__.copy()
+        state.update(_engine=None, _engine_lock=None)
+        state.pop("towns", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _engine_lock=threading.Lock())
+
     def __repr__(self) -> str:
         return f"<Catalog {self.info.name!r} {self.info.edition} {self.version} {len(self.interventions)} interventions>"
 

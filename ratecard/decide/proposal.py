@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..case.model import NEED_SECTIONS, UNSCORED_SECTIONS, Case
+from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..case.facts import order_dates
 from .screen import InterventionResult, Screen, screen
@@ -419,6 +420,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
     `margin_weeks` how long before the order ends everything must finish (default: the catalog's
     proposal_margin_weeks, else 4).
     """
+    case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog
     from ..present.proposal_text import proposal_text
 
