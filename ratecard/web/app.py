@@ -27,7 +27,7 @@ from ..decide.briefing import BriefingError
 from ..errors import InputError, Problem, RatecardError, UnknownInterventionError
 from ..inputs.yamlio import Document, pydantic_problems
 from . import api, pages
-from .guard import BodyTooLarge, Guard, too_large_text
+from .guard import BodyTooLarge, Guard, app_path, too_large_text
 
 TOKEN_ENV = "RATECARD_API_TOKEN"
 CATALOG_ENV = "RATECARD_CATALOG"
@@ -42,7 +42,8 @@ def _err(status: int, error: str, detail: str, problems: list[Problem] | None = 
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/v1/") or request.url.path == "/healthz"
+    path = app_path(request.scope)
+    return path.startswith("/v1/") or path == "/healthz"
 
 
 class _Errors:

@@ -34,14 +34,22 @@ class FormField:
     options: tuple[tuple[str, str], ...] = ()  # (value, label), "Not known" not included
     minimum: float | None = None
     maximum: float | None = None
+    context: str = ""  # what the label belongs to, for messages read away from the form (a need section)
+
+    @property
+    def full_label(self) -> str:
+        """The label as an error summary shows it: 'Family and relationships: section score'."""
+        return f"{self.context}: {self.label[0].lower()}{self.label[1:]}" if self.context else self.label
+
+    @property
+    def base_id(self) -> str:
+        """The stem of the field's HTML ids (its hint is base_id-hint, its error base_id-error)."""
+        return self.path.replace(".", "-")
 
     @property
     def id(self) -> str:
         """The HTML id of the control an error links to (a date's day box, a list's first box)."""
-        base = self.path.replace(".", "-")
-        if self.kind == "date":
-            return base + "-day"
-        return base
+        return self.base_id + "-day" if self.kind == "date" else self.base_id
 
 
 @dataclass(frozen=True)
@@ -68,18 +76,18 @@ def _unwrap(prop: dict[str, Any]) -> dict[str, Any]:
     return prop
 
 
-def _field(path: str, prop: dict[str, Any], label: str, catalog: Catalog) -> FormField | None:
+def _field(path: str, prop: dict[str, Any], label: str, catalog: Catalog, context: str = "") -> FormField | None:
     p = _unwrap(prop)
-    hint = FIELD_HINTS.get(path)
+    hint = FIELD_HINTS.get(path) or FIELD_HINTS.get("needs." + path.rsplit(".", 1)[-1] if context else "")
     kind = p.get("type")
     if "enum" in p:
         opts = tuple((str(v), value_label(path, v)) for v in p["enum"])
-        return FormField(path, label, "radios" if len(opts) <= 3 else "choice", hint, opts)
+        return FormField(path, label, "radios" if len(opts) <= 3 else "choice", hint, opts, context=context)
     if kind == "boolean":
-        return FormField(path, label, "flag", hint, (("true", "Yes"), ("false", "No")))
+        return FormField(path, label, "flag", hint, (("true", "Yes"), ("false", "No")), context=context)
     if kind in ("number", "integer"):
         return FormField(path, label, "integer" if kind == "integer" else "number", hint,
-                         minimum=p.get("minimum"), maximum=p.get("maximum"))
+                         minimum=p.get("minimum"), maximum=p.get("maximum"), context=context)
     if kind == "string" and p.get("format") == "date":
         return FormField(path, label, "date", hint)
     if kind == "array" and "enum" in p.get("items", {}):
@@ -146,7 +154,8 @@ def _build(catalog: Catalog) -> tuple[Section, ...]:
                     if (name == "score" and unscored) or (name == "identified" and not unscored):
                         continue
                     path = f"needs.{section}.{name}"
-                    f = _field(path, nprop, field_label(path, nprop.get("description")), catalog)
+                    f = _field(path, nprop, field_label(path, nprop.get("description")), catalog,
+                               context=NEED_LABELS.get(section, section))
                     if f is not None:
                         fs.append(f)
                 groups.append((NEED_LABELS.get(section, section), tuple(fs)))
@@ -177,13 +186,14 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 def _number(text: str, f: FormField) -> tuple[Any, str | None]:
     t = text.strip().rstrip("%").strip().replace(",", "")
+    whole = "a whole number" if f.kind == "integer" else "a number"
+    span = f" from {f.minimum:g} to {f.maximum:g}" if f.minimum is not None and f.maximum is not None else ""
+    wrong = f"{f.full_label}: enter {whole}{span}, not {text.strip()[:20]!r}"
     if not _NUMBER.match(t):
-        whole = "a whole number" if f.kind == "integer" else "a number"
-        example = "20" if f.kind == "integer" else "34.5"
-        return None, f"Enter {f.label[0].lower() + f.label[1:]} as {whole}, like {example}"
+        return None, wrong
     if f.kind == "integer":
         if "." in t and float(t) != int(float(t)):
-            return None, f"Enter {f.label[0].lower() + f.label[1:]} as a whole number, like 20"
+            return None, wrong
         return int(float(t)), None
     v = float(t)
     return (int(v) if v.is_integer() else v), None  # 150, not 150.0, in the model's message
@@ -193,7 +203,7 @@ def _date(raw: Mapping[str, Any], f: FormField) -> tuple[str | None, str | None]
     parts = [str(raw.get(f"{f.path}-{p}", "")).strip() for p in ("day", "month", "year")]
     if not any(parts):
         return None, None
-    name = f.label[0].upper() + f.label[1:]
+    name = f.full_label
     if not all(parts):
         missing = [p for p, v in zip(("day", "month", "year"), parts) if not v]
         return None, f"{name} must include a {' and a '.join(missing)}"
@@ -247,13 +257,13 @@ def _value(given: Any, f: FormField) -> tuple[Any, str | None]:
         return _number(text, f)
     if f.kind == "flag":
         if text not in ("true", "false"):
-            return None, f"Choose yes, no or not known for {f.label[0].lower() + f.label[1:]}"
+            return None, f"{f.full_label}: choose yes, no or not known"
         return text == "true", None
     if f.kind in ("choice", "radios"):
         for v, _ in f.options:
             if v == text:
                 return _typed(v, f), None
-        return None, f"Choose one of the listed answers for {f.label[0].lower() + f.label[1:]}"
+        return None, f"{f.full_label}: choose one of the listed answers"
     if f.kind == "idlist":
         if text.lower() in ("none", "no", "-"):
             return [], None

@@ -35,6 +35,13 @@ _HEADERS = [
 ]
 
 
+def app_path(scope: Scope) -> str:
+    """The path within the app: behind a proxy at a sub-path (--root-path /ratecard), the server
+    hands over /ratecard/v1/screen; the app's own routes start after the prefix."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 class BodyTooLarge(Exception):
     """Raised from `receive` once a body passes the limit; the app answers 413."""
 
@@ -56,7 +63,7 @@ class Guard:
             return
         started = time.perf_counter()
         status = {"code": 0}
-        path = scope.get("path", "")
+        path = app_path(scope)
         static = path.startswith("/static/")
 
         async def send_wrapped(message: Message) -> None:

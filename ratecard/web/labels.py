@@ -32,11 +32,12 @@ _LABELS = {
     "responsivity.needs_interpreter": "Needs an interpreter",
     "responsivity.at_risk_in_group": "At risk in a group setting",
     "responsivity.has_transport": "Has transport",
+    "responsivity.veteran": "Served in the armed forces",
     "responsivity.reads_simple_sentences": "Can read simple sentences",
     "offence.intimate_partner_violence": "Intimate partner violence",
     "offence.sexual": "Sexual or sexually motivated",
     "offence.internet_only": "Internet-only sexual offence",
-    "needs.score": "Section score (0 to 12)",
+    "needs.score": "Section score",
     "needs.linked_to_harm": "Linked to risk of harm",
     "needs.linked_to_reoffending": "Linked to reoffending",
     "needs.identified": "Need identified",
@@ -54,6 +55,7 @@ FIELD_HINTS = {
     "sentence.length_months": "1 to 120",
     "sentence.rar_days": "Also the most RAR days the proposal may use",
     "sentence.unpaid_work_hours": "20 to 300",
+    "needs.score": "0 to 12",
 }
 
 _VALUES = {

@@ -101,7 +101,7 @@ def _field_for(problem: Problem, fields: dict[str, FormField]) -> str:
 def _errors_from(e: CaseError, fields: dict[str, FormField], sub: Submitted) -> None:
     for p in e.problems:
         path = _field_for(p, fields)
-        label = fields[path].label if path in fields else "Case"
+        label = fields[path].full_label if path in fields else "Case"
         sub.errors.setdefault(path or "id", f"{label}: {p.message}")
 
 
@@ -142,10 +142,11 @@ def router(catalog: Catalog) -> APIRouter:
         raw = _form_data(await request.form())
         data, sub = read_form(raw, catalog)
         on = _read_on(raw, sub)
-        if sub.errors:
-            return form_page(request, raw, sub, 422)
         try:
+            # the model's checks run on what could be read, so every problem is listed at once
             case = coerce_case(data, "form")
+            if sub.errors:
+                return form_page(request, raw, sub, 422)
             scr, prop = await run_in_threadpool(_decide, case, catalog, on)
         except CaseError as e:
             _errors_from(e, fields, sub)

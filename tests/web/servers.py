@@ -11,9 +11,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -51,11 +53,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(port: int, timeout: float = 60.0, proc: subprocess.Popen[str] | None = None) -> None:
+def wait_until_up(port: int, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None,
+                  log: Callable[[], str] = lambda: "") -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"ratecard serve exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+            raise RuntimeError(f"ratecard serve exited with {proc.returncode}: {log()}")
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             c.request("GET", "/healthz")
@@ -67,7 +70,7 @@ def wait_until_up(port: int, timeout: float = 60.0, proc: subprocess.Popen[str] 
 
 
 @contextlib.contextmanager
-def thread_server(app: Any) -> Iterator[str]:
+def thread_server(app: Any, root_path: str = "") -> Iterator[str]:
     """A real uvicorn server for `app` on a free localhost port, in a thread; yields its base URL."""
     import uvicorn
 
@@ -75,7 +78,7 @@ def thread_server(app: Any) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", root_path=root_path))
     t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     t.start()
     try:
@@ -87,23 +90,41 @@ def thread_server(app: Any) -> Iterator[str]:
         sock.close()
 
 
-@contextlib.contextmanager
-def cli_server(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`ratecard serve ARGS` in a subprocess on a free port; yields (base URL, process). Stopped with SIGINT."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ratecard", "serve", "--port", str(port), *args],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
-    try:
-        wait_until_up(port, proc=proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.terminate()
+@dataclass
+class Served:
+    url: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        """What the server wrote to standard error so far (a file, not a pipe: a full pipe would stall it)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> str:
+        self.proc.terminate()
         try:
-            proc.wait(timeout=20)
+            self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        return self.log()
+
+
+@contextlib.contextmanager
+def cli_server(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """`ratecard serve ARGS` in a subprocess on a free port, stopped (SIGTERM) afterwards."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        log_path = Path(d) / "serve.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "ratecard", "serve", "--port", str(port), *args],
+                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        served = Served(f"http://127.0.0.1:{port}", proc, log_path)
+        try:
+            wait_until_up(port, proc=proc, log=served.log)
+            yield served
+        finally:
+            served.stop()
 
 
 def post(base: str, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:

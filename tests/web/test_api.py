@@ -7,6 +7,7 @@ import http.client
 import json
 import logging
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -141,15 +142,29 @@ def test_bodies_over_1_mib_are_413_and_up_to_it_are_read(base: str) -> None:
     exactly = small + b" " * (MAX_BODY - len(small))
     status, out, _ = post(base, "/v1/screen", exactly)
     assert status == 200 and out["case_id"] == "padded"
-    status, out, _ = post(base, "/v1/screen", exactly + b" ")
+    status, out = _declare_too_large(base, "/v1/screen")
     assert status == 413
     assert out["error"] == "too_large" and "1024 KiB" in out["detail"]
+
+
+def _declare_too_large(base: str, path: str) -> tuple[int, Any]:
+    """Announce a body one byte over the limit and send only its start: the answer (413) comes
+    before the body is read, so a client still sending would see the connection close on it."""
+    host, port = base.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {MAX_BODY + 1}\r\n\r\n{{".encode())
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
 
 
 def test_a_chunked_body_over_1_mib_is_413_too(base: str) -> None:
     # no Content-Length: the limit is counted as the body arrives
     c = http.client.HTTPConnection(base.split("//")[1], timeout=60)
-    chunks = [b'{"case": {"id": "x"}, "pad": "'] + [b"y" * 65536] * 17 + [b'"}']
+    chunks = [b'{"case": {"id": "x"}, "pad": "'] + [b"y" * 65536] * 16 + [b'"}']  # just over 1 MiB
     c.request("POST", "/v1/screen", body=iter(chunks), headers={"Content-Type": "application/json"}, encode_chunked=True)
     r = c.getresponse()
     assert r.status == 413
@@ -278,12 +293,32 @@ def test_an_unexpected_failure_is_a_500_that_logs_no_case_data(monkeypatch: pyte
 
 
 def test_ratecard_serve_binds_localhost_and_its_log_holds_no_case_data() -> None:
-    with cli_server() as (url, proc):
+    with cli_server() as served:
+        url = served.url
         assert post(url, "/v1/screen", {"case": SECRET, "on": ON})[0] == 200
         assert post(url, "/v1/propose", {"case": SECRET, "on": ON})[0] == 200
-        proc.terminate()
-        _, err = proc.communicate(timeout=20)
+        err = served.stop()
     assert f"Uvicorn running on {url}" in err and url.startswith("http://127.0.0.1:")
     assert re.search(r"ratecard.web: POST /v1/screen 200 \d+\.\dms", err)
     assert not any(s in err for s in ("CASE-REF-7731", "1971", "kettering", "61.25", "HTTP/1.1"))
     assert not re.search(r"127\.0\.0\.1:\d+ -", err), "no client addresses in the log"
+
+
+def test_serve_without_the_serve_extras_says_what_to_install() -> None:
+    # fastapi hidden from the import system, as in a core-only install
+    code = "import sys; sys.modules['fastapi'] = None; from ratecard.cli import main; main(['serve'])"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "pip install 'ratecard[serve]'" in r.stderr
+
+
+def test_behind_a_proxy_at_a_sub_path_links_and_errors_still_work() -> None:
+    # the proxy strips /ratecard; `ratecard serve --root-path /ratecard` puts it back in links
+    with thread_server(create_app(default_catalog()), root_path="/ratecard") as url:
+        _, page, _ = get(url, "/")
+        assert 'href="/ratecard/static/govuk/govuk-frontend.min.css"' in page and 'action="/ratecard/result"' in page
+        status, _, headers = get(url, "/static/ratecard.css")
+        assert status == 200 and headers.get("cache-control") != "no-store"
+        status, out = _declare_too_large(url, "/v1/screen")
+        assert status == 413 and out["error"] == "too_large"
+        assert post(url, "/v1/screen", {"case": {"id": "a"}, "on": ON})[0] == 200
