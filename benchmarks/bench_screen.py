@@ -78,7 +78,7 @@ def main() -> None:
     rnd = random.Random(2017)
     sample = [generated_case(rnd, i) for i in range(args.latency)]
     print(f"catalog {cat.version}: {len(cat.interventions)} interventions, {len(cat.rules.all_rules())} rules, "
-          f"{len(cat.rules.derived)} derived facts in {len(cat.rules.strata)} strata; {sum(len(r) for r in cat.engine.definition.values())} engine rules in {len(cat.engine.definition)} rulesets")
+          f"{len(cat.rules.derived)} derived facts in {len(cat.rules.strata)} strata; {cat.engine.size[0]} engine rules in {cat.engine.size[1]} rulesets")
 
     for s in sample[:50]:  # warm up
         screen(s, cat, on=ON)
@@ -94,7 +94,7 @@ def main() -> None:
     runs = {
         "screen (engine, with reasons)": lambda c: screen(c, cat, on=ON),
         "engine evaluate only": lambda c: cat.engine.evaluate(case_facts(c, ON)),
-        "reference evaluate only": lambda c: evaluate(cat.rules, case_facts(c, ON)),
+        "reference evaluate only": lambda c: evaluate(cat.program, case_facts(c, ON)),
     }
     med = {}
     for name, fn in runs.items():
@@ -106,7 +106,7 @@ def main() -> None:
     # throughput and memory over many cases: cases are generated on the fly (generation time is
     # excluded) so that memory measured is the screen's, not a list of 100,000 cases
     for name, fn in (("screen (engine)", lambda c: screen(c, cat, on=ON)),
-                     ("reference evaluator", lambda c: evaluate(cat.rules, case_facts(c, ON)))):
+                     ("reference evaluator", lambda c: evaluate(cat.program, case_facts(c, ON)))):
         gc.collect()
         rnd = random.Random(1)
         marks = []

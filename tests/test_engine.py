@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecard.rules.durable import Engine
+from ratecard.rules.forms import compile_program
 from ratecard.rules.reference import evaluate
 
 from .strategies import facts, rulesets
@@ -17,16 +18,18 @@ from .strategies import facts, rulesets
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rulesets(), st.lists(facts(), min_size=1, max_size=6))
 def test_engine_agrees_with_reference_on_generated_rules_and_cases(rules, cases):
-    engine = Engine(rules)
+    program = compile_program(rules)
+    engine = Engine(program)
     for f in cases:
-        assert engine.evaluate(f) == evaluate(rules, f)
+        assert engine.evaluate(f) == evaluate(program, f)
 
 
 @settings(max_examples=60, deadline=None)
 @given(rulesets(), facts(), st.lists(facts(), max_size=5))
 def test_a_case_is_not_affected_by_the_cases_before_it(rules, b, before):
-    engine = Engine(rules)
-    alone = Engine(rules).evaluate(b)
+    program = compile_program(rules)
+    engine = Engine(program)
+    alone = Engine(program).evaluate(b)
     for a in before:
         engine.evaluate(a)
     assert engine.evaluate(b) == alone

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ..case.model import _jsonable
 from ..errors import CatalogError, Problem
 from .model import CatalogInfo, Intervention, Provider, _M
+from ..rules.forms import FormTooBig, Program, compile_program
 from ..rules.loader import RuleSet, load_rules
 from ..inputs.yamlio import Document, ParseError, load_file, pydantic_problems
 
@@ -46,13 +47,15 @@ class Catalog:
     """A validated catalog and its rules. Immutable; safe to share between threads."""
 
     def __init__(self, info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Intervention],
-                 rules: RuleSet, version: str, source: str):
+                 rules: RuleSet, version: str, source: str, program: Program | None = None):
         self.info = info
         self.providers = providers
         self.interventions = interventions
         self.rules = rules
         self.version = version
         self.source = source
+        # the rules' exact forms (rules/forms.py), which every back end evaluates
+        self.program = program if program is not None else compile_program(rules)
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
 
@@ -82,7 +85,7 @@ class Catalog:
             if self._engine is None:
                 from ..rules.durable import Engine
 
-                self._engine = Engine(self.rules)
+                self._engine = Engine(self.program)
             return self._engine
 
 
@@ -176,8 +179,12 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     problems.extend(rule_problems)
     if problems or info is None or rules is None:
         raise CatalogError(problems)
+    try:
+        program = compile_program(rules)
+    except FormTooBig as e:
+        raise CatalogError([Problem(e.file, e.line, e.where, str(e))]) from None
     version = _version(info, providers, raw_by_id, rules.data)
-    return Catalog(info, providers, interventions, rules, version, str(cat_dir))
+    return Catalog(info, providers, interventions, rules, version, str(cat_dir), program)
 
 
 def _version(info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Any], rule_data: dict[str, Any]) -> str:

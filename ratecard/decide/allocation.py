@@ -109,7 +109,4 @@ def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None =
 
 
 def _fields_for(derived: str, case: Case, scr: Screen, catalog: Catalog, on: dt.date) -> list[str]:
-    from ..rules.explain import missing_for_field  # the same walk the screen uses to name missing fields
-    from ..case.facts import case_facts
-
-    return missing_for_field(derived, {**case_facts(case, on), **scr.derived}, catalog.rules)
+    return scr.derived_missing.get(derived, [])

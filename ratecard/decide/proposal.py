@@ -1,9 +1,19 @@
 """Proposals for the pre-sentence report: requirements, an intervention package and RAR days.
 
-Eligibility and availability come from the screen; this module only decides which of the
-interventions the person can actually start and finish go into the package, and why the others
-do not. The package is the exact optimum over every admissible combination (branch and bound),
-so the same case always gives the same proposal.
+Eligibility and availability come from the screen; this module decides which of the interventions
+the person can actually start and finish go into the package, and says why each other one that
+could meet a need does not. The package is the exact optimum over every admissible combination
+(branch and bound), so the same case always gives the same proposal.
+
+Court files are rarely complete, so the proposal works with what is known:
+- a programme that is eligible and indicated whatever the missing answers are is proposed outright;
+  one that only missing information keeps open is proposed *conditionally*, with the answers that
+  would confirm it, and the package that would stand if they do not;
+- needs that were not assessed are never read as "no need": the proposal says which sections to
+  assess, and proposes what the known needs already indicate;
+- a rehabilitation activity requirement exists only on community orders and suspended sentence
+  orders (Offender Rehabilitation Act 2014): on licence or post-sentence supervision the same
+  activities are proposed as supervision work, with no RAR days.
 """
 
 from __future__ import annotations
@@ -15,11 +25,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..case.facts import case_facts, order_dates
 from ..case.model import NEED_SECTIONS, UNSCORED_SECTIONS, Case
 from ..case.coerce import coerce_case
-from ..catalog.load import Catalog, Intervention
-from ..case.facts import order_dates
-from .screen import InterventionResult, Screen, screen
+from ..catalog.load import Catalog
+from ..catalog.model import Intervention
+from ..rules.loader import Evaluation
+from .screen import InterventionResult, MissingField, Screen, decide, screen
+from .whatif import Answer, confirming_answers
 
 # Priority classes, in the order the issue gives: needs linked to harm, then to reoffending, then
 # other identified needs. The bases keep the classes lexicographic: ten needs of a lower class
@@ -47,6 +60,7 @@ PROGRAMME_PATHWAYS = frozenset({"high_intensity", "moderate_intensity"})
 # separate requirements with their own assessments, outside what ratecard proposes.
 _IN_SCOPE = frozenset({"accredited_programme", "rar", "none"})
 DEFAULT_MARGIN_WEEKS = 4
+COMMUNITY_SENTENCES = frozenset({"community_order", "suspended_sentence_order"})
 
 Why = Literal[
     "no_eligible_provision",
@@ -57,6 +71,7 @@ Why = Literal[
     "not_reachable",
     "rar_cap",
     "one_programme_only",
+    "need_already_met",
     "pni_pathway",
     "information_missing",
     "other_requirement",
@@ -65,6 +80,7 @@ Why = Literal[
 _WHY_ORDER: tuple[Why, ...] = (
     "rar_cap",
     "one_programme_only",
+    "need_already_met",
     "waiting_list_too_long",
     "order_too_short",
     "not_reachable",
@@ -76,6 +92,7 @@ _WHY_ORDER: tuple[Why, ...] = (
     "no_eligible_provision",
 )
 Priority = Literal["harm", "reoffending", "other"]
+ItemRequirement = Literal["accredited_programme", "rar", "supervision", "none"]
 
 
 class _Out(BaseModel):
@@ -95,7 +112,9 @@ class PackageItem(_Out):
     name: str
     provider: str
     provider_name: str
-    requirement: Literal["accredited_programme", "rar", "none"]
+    # how the order carries it: the programme requirement (a licence condition on licence), RAR
+    # days, supervision work on licence or post-sentence supervision, or nothing (free provision)
+    requirement: ItemRequirement
     need: str
     also_meets: list[str]
     rar_days: int
@@ -110,15 +129,21 @@ class PackageItem(_Out):
     women_only: bool
     ongoing: bool = False  # no fixed length: continues until the order ends
     illustrative: list[str]
+    # proposed on condition that missing information confirms it (eligibility or programme need)
+    conditional: bool = False
+    confirm_if: list[Answer] = []
+    reachable_by_transport: bool = False  # delivered away from home; the case records transport
 
 
 class NotProposed(_Out):
     intervention: str
+    requires: str  # the requirement it would need, as the catalog says
     needs: list[str]
     why: Why
     also: list[Why] = []
     text: str
     missing: list[str] = []
+    met_by: list[str] = []  # need_already_met: the package items that meet its needs
 
 
 class UnmetNeed(_Out):
@@ -131,9 +156,10 @@ class UnmetNeed(_Out):
 
 
 class RequirementProposal(_Out):
-    requirement: Literal["accredited_programme", "rar"]
+    requirement: Literal["accredited_programme", "rar", "supervision"]
     intervention: str | None = None
     days: int | None = None
+    conditional: bool = False
     text: str
 
 
@@ -145,11 +171,30 @@ class TierCheck(_Out):
     text: str
 
 
+class Fallback(_Out):
+    """The package that stands if a conditional item is not confirmed."""
+
+    requirements: list[RequirementProposal]
+    package: list[str]
+    names: list[str]
+    rar_days: int | None
+    unmet_needs: list[str]
+
+
+class ToFindOut(MissingField):
+    """A question to ask before sentence, and what its answer would settle."""
+
+    why: str
+
+
 class Proposal(_Out):
     catalog_version: str
     catalog: str
     on: dt.date
     case_id: str
+    # the sentence the proposal is for; when the case does not say, a community order or suspended
+    # sentence order is assumed (what a pre-sentence report proposes), and `assumptions` says so
+    sentence_type: str | None
     order_months: int | None
     order_end: dt.date | None
     margin_weeks: int
@@ -158,14 +203,19 @@ class Proposal(_Out):
     rar_days: int | None
     rar_warranted: bool
     package: list[PackageItem]
+    if_not_confirmed: Fallback | None
     needs: list[NeedAssessed]
-    not_assessed: list[str]
+    not_assessed: list[str]  # need sections with no assessment at all
     unmet_needs: list[UnmetNeed]
     not_proposed: list[NotProposed]
+    to_find_out: list[ToFindOut]
+    assumptions: list[str]
     tier: str | None
     tier_check: TierCheck
     allocation: str | None
     pni_pathway: str | None
+    # the pathways still possible when the missing information leaves it open
+    pni_pathway_possible: list[str]
     total_price: float | None
     text: str
 
@@ -182,7 +232,7 @@ def _need_state(case: Case, screened: Screen, defined: bool, section: str) -> tu
     if defined:
         if key in screened.derived:
             return bool(screened.derived[key]), []
-        return None, [f"needs.{section}.{field}"]
+        return None, screened.derived_missing.get(key) or [f"needs.{section}.{field}"]
     need = getattr(case.needs, section)
     if need is not None and need.identified is not None:
         return need.identified, []
@@ -192,7 +242,7 @@ def _need_state(case: Case, screened: Screen, defined: bool, section: str) -> tu
 
 
 def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[NeedAssessed], list[UnmetNeed], list[str]]:
-    """Identified needs in priority order, needs with information missing, and sections not assessed."""
+    """Identified needs in priority order, needs assessed but not settled, and sections not assessed."""
     found: list[NeedAssessed] = []
     unknown: list[UnmetNeed] = []
     not_assessed: list[str] = []
@@ -229,7 +279,8 @@ def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[N
 
 @dataclass(frozen=True)
 class Candidate:
-    """An intervention the person can start and finish: eligible, open, reachable, in time."""
+    """An intervention the person can start and finish: eligible, open, reachable, in time; or a
+    programme that only missing information keeps open (conditional)."""
 
     iv: Intervention
     mask: int  # identified needs it meets, one bit per need in priority order
@@ -240,6 +291,17 @@ class Candidate:
     price: float | None
     evidence: int
     women_only: bool
+    conditional: bool = False
+    transport: bool = False  # reachable only because the case records transport
+
+
+@dataclass(frozen=True)
+class Barrier:
+    why: Why
+    text: str
+    fields: tuple[str, ...] = ()
+    # "eligibility" or "indication": only missing information about the person stands in the way
+    about: str = ""
 
 
 def package_price(iv: Intervention) -> tuple[float | None, str]:
@@ -257,62 +319,80 @@ def _weeks(n: float) -> dt.timedelta:
     return dt.timedelta(days=round(7 * n))
 
 
-Barrier = tuple[Why, str, list[str]]
+def _add(d: dt.date, delta: dt.timedelta) -> dt.date | None:
+    """A date plus a delta, or None past the calendar's end (an order ending in year 9999)."""
+    try:
+        return d + delta
+    except OverflowError:
+        return None
 
 
-def _barriers(r: InterventionResult, iv: Intervention, pathway: str | None,
-              window: tuple[dt.date, dt.date] | None, margin: int) -> list[Barrier]:
-    """Everything that keeps an intervention out of the package, the most fundamental first,
-    from the screen's decision and warnings; empty when it can go in."""
+def _barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] | None,
+              pathway_fields: list[str], window: tuple[dt.date, dt.date] | None, margin: int,
+              transport: bool) -> list[Barrier]:
+    """Everything that keeps an intervention out of the package, the most fundamental first, from
+    the screen's decision and warnings; empty when it can go in."""
     if iv.requires not in _IN_SCOPE:
         req = iv.requires.replace("_", " ")
-        return [("other_requirement", f"Needs {'an' if req[0] in 'aeiou' else 'a'} {req} requirement, which ratecard does not propose.", [])]
+        return [Barrier("other_requirement", f"Needs {'an' if req[0] in 'aeiou' else 'a'} {req} requirement, which ratecard does not propose.")]
     if r.decision == "ineligible":
-        return [("no_eligible_provision", "Not eligible: " + " ".join(x.text for x in r.reasons), [])]
+        return [Barrier("no_eligible_provision", "Not eligible: " + " ".join(x.text for x in r.reasons))]
     out: list[Barrier] = []
     if r.decision == "undetermined":
-        fields = [m.field for m in r.missing]
-        out.append(("information_missing", "Eligibility cannot be decided without: " + ", ".join(fields) + ".", fields))
+        fields = tuple(m.field for m in r.missing)
+        out.append(Barrier("information_missing", "Eligibility cannot be decided without: " + ", ".join(fields) + ".", fields, "eligibility"))
     codes = {w.code: w.text for w in r.warnings}
     for code in ("withdrawn", "suspended"):
         if code in codes:
-            out.append((code, codes[code], []))  # type: ignore[arg-type]
+            out.append(Barrier(code, codes[code]))  # type: ignore[arg-type]
     # time before place: a waiting list that outlasts the order cannot be solved by travelling
+    wait = iv.status.waiting_weeks or 0
     if window is None:
-        out.append(("information_missing", "Order length not given: cannot check that it can finish in time (give --order-months).", ["sentence.length_months"]))
+        out.append(Barrier("information_missing", "Order length not given: cannot check that it can finish in time (give --order-months).",
+                           ("sentence.length_months",)))
     elif iv.weeks is None and iv.requires != "none":
-        out.append(("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.", [f"{iv.id}.weeks"]))
-    elif iv.weeks is None:
-        # an ongoing service with no fixed length needs no requirement: the person takes part for
-        # as long as the order lasts, so it only has to be able to start before the margin
-        begin, end = window
-        wait = iv.status.waiting_weeks or 0
-        start = begin + _weeks(wait)
-        latest = end - _weeks(margin)
-        if start > latest:
-            out.append(("waiting_list_too_long", f"Could start only on {start}: a waiting list of {wait} weeks, but the order ends on {end}"
-                                                 f" and it must start by {latest} ({margin} weeks' margin).", []))
+        out.append(Barrier("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.",
+                           (f"{iv.id}.weeks",)))
     else:
         begin, end = window
-        wait = iv.status.waiting_weeks or 0
-        finish = begin + _weeks(wait + iv.weeks)
-        latest = end - _weeks(margin)
-        if finish > latest:
-            why: Why = "waiting_list_too_long" if wait and begin + _weeks(iv.weeks) <= latest else "order_too_short"
-            head = f"a waiting list of {wait} weeks and " if wait else ""
-            out.append((why, f"Would finish on {finish}: {head}{iv.weeks} weeks to complete, but the order ends on {end}"
-                             f" and it must finish by {latest} ({margin} weeks' margin).", []))
-    for code in ("not_near_home", "other_area"):
-        if code in codes:
-            out.append(("not_reachable", codes[code], []))
+        latest = _add(end, -_weeks(margin)) or end
+        if iv.weeks is None:
+            # an ongoing service with no fixed length needs no requirement: the person takes part for
+            # as long as the order lasts, so it only has to be able to start before the margin
+            start = _add(begin, _weeks(wait))
+            if start is None or start > latest:
+                out.append(Barrier("waiting_list_too_long", f"Could start only on {start or 'a date past the calendar'}: a waiting list of {wait} weeks, "
+                                   f"but the order ends on {end} and it must start by {latest} ({margin} weeks' margin)."))
+        else:
+            finish = _add(begin, _weeks(wait + iv.weeks))
+            if finish is None or finish > latest:
+                alone = _add(begin, _weeks(iv.weeks))
+                why: Why = "waiting_list_too_long" if wait and alone is not None and alone <= latest else "order_too_short"
+                head = f"a waiting list of {wait} weeks and " if wait else ""
+                out.append(Barrier(why, f"Would finish on {finish or 'a date past the calendar'}: {head}{iv.weeks} weeks to complete, "
+                                        f"but the order ends on {end} and it must finish by {latest} ({margin} weeks' margin)."))
+    if "other_area" in codes:
+        out.append(Barrier("not_reachable", codes["other_area"]))
+    if "not_near_home" in codes and not transport:
+        out.append(Barrier("not_reachable", codes["not_near_home"] + " The case does not record transport to get there."))
     if "home_unknown" in codes:
-        out.append(("information_missing", codes["home_unknown"], ["person.home_town"]))
+        out.append(Barrier("information_missing", codes["home_unknown"], ("person.home_town",)))
     if iv.requires == "accredited_programme":
-        if pathway is None:
-            out.append(("information_missing", "The PNI pathway is unknown, so a programme cannot be shown to be indicated.", ["pni_pathway"]))
-        elif pathway not in PROGRAMME_PATHWAYS:
-            out.append(("pni_pathway", f"The PNI pathway is '{pathway}', which does not indicate an accredited programme.", []))
+        if pathways is None:
+            out.append(Barrier("information_missing", "The catalog's rules give no PNI pathway, so a programme cannot be shown to be indicated."))
+        elif not pathways & PROGRAMME_PATHWAYS:
+            out.append(Barrier("pni_pathway", f"The PNI pathway is {_pathways_words(pathways)}, which does not indicate an accredited programme."))
+        elif not pathways <= PROGRAMME_PATHWAYS:
+            fields = tuple(pathway_fields)
+            out.append(Barrier("information_missing", f"Whether a programme is indicated depends on information not yet given: the PNI pathway could be "
+                                                      f"{_pathways_words(pathways)}. Needed: {', '.join(fields) or 'the missing assessments'}.",
+                               fields, "indication"))
     return out
+
+
+def _pathways_words(pathways: frozenset[str]) -> str:
+    words = [p.replace("_", " ") for p in sorted(pathways)]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 # ---- the optimisation -------------------------------------------------------------------------
@@ -330,9 +410,10 @@ def package_score(chosen: tuple[Candidate, ...], weights: tuple[int, ...]) -> in
 
 
 def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female: bool) -> tuple[Any, ...]:
-    """Smaller is better: most priority-weighted need met; for women, most needs met by women-only
-    provision; then the weakest evidence base as strong as possible, then the best total evidence;
-    then the shortest longest wait; then lowest price; then ids."""
+    """Smaller is better: most priority-weighted need met; then as few items proposed only on
+    condition as possible; for women, most needs met by women-only provision; then the weakest
+    evidence base as strong as possible, then the best total evidence; then the shortest longest
+    wait; then lowest price; then ids."""
     covered = women = 0
     for c in chosen:
         covered |= c.mask
@@ -343,6 +424,7 @@ def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female:
     price = sum(c.price if c.price is not None else 1e9 for c in chosen)
     return (
         -score,
+        sum(c.conditional for c in chosen),
         -_popcount(women) if female else 0,
         -min(ev, default=3),
         -Fraction(sum(ev), len(ev)) if ev else Fraction(-3),
@@ -428,7 +510,14 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
     on = on or dt.date.today()
     if order_months is not None:
         case = case.model_copy(update={"sentence": case.sentence.model_copy(update={"length_months": order_months})})
-    cap = rar_days if rar_days is not None else case.sentence.rar_days
+    stype = case.sentence.type
+    community = stype is None or stype in COMMUNITY_SENTENCES
+    assumptions: list[str] = []
+    if stype is None:
+        assumptions.append("The sentence type is not given: a community order or suspended sentence order is assumed, "
+                           "the sentences that can carry a rehabilitation activity requirement.")
+    # the RAR cap binds RAR days only; on licence there are none
+    cap = (rar_days if rar_days is not None else case.sentence.rar_days) if community else None
     if margin_weeks is not None:
         margin = margin_weeks
     elif catalog.info.proposal_margin_weeks is not None:
@@ -438,8 +527,10 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
     screened = screen(case, catalog, on=on)
     dates = order_dates(case, on)
     window = (max(dates[0], on), dates[1]) if dates else None
-    pathway = screened.derived.get("pni_pathway")
+    pathways = _pathways(screened, catalog)
+    pathway_fields = screened.derived_missing.get("pni_pathway", [])
     female = case.person.sex == "female"
+    transport = case.responsivity.has_transport is True
 
     needs, unknown_needs, not_assessed = assess_needs(case, screened, catalog)
     bit = {n.need: i for i, n in enumerate(needs)}
@@ -455,52 +546,52 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
                 mask |= 1 << bit[s]
         if not mask:
             continue
-        barriers = _barriers(r, iv, pathway, window, margin)
+        barriers = _barriers(r, iv, pathways, pathway_fields, window, margin, transport)
         met = [n.need for n in needs if mask >> bit[n.need] & 1]
-        if barriers:
-            (why, _, _), *more = barriers
+        programme = iv.requires == "accredited_programme"
+        conditional = bool(barriers) and programme and all(b.about for b in barriers)
+        if barriers and not conditional:
+            first, *more = barriers
             rejected.append(NotProposed(
-                intervention=iv.id, needs=met, why=why, also=[b[0] for b in more if b[0] != why],
-                text=" ".join(b[1] for b in barriers), missing=sorted({m for b in barriers for m in b[2]})))
+                intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
+                also=list(dict.fromkeys(b.why for b in more if b.why != first.why)),
+                text=" ".join(b.text for b in barriers), missing=sorted({m for b in barriers for m in b.fields})))
             continue
-        assert window is not None
-        start = window[0] + _weeks(iv.status.waiting_weeks or 0)
+        assert window is not None  # no window is a barrier for everything
+        start = _add(window[0], _weeks(iv.status.waiting_weeks or 0)) or window[1]
         # ongoing services (no fixed length) count as finishing when the order ends
-        finish = window[1] if iv.weeks is None else start + _weeks(iv.weeks)
+        finish = window[1] if iv.weeks is None else (_add(start, _weeks(iv.weeks)) or window[1])
         price, _ = package_price(iv)
-        cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" else 0,
-                               programme=iv.requires == "accredited_programme", start=start,
-                               finish=finish, price=price,
-                               evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only))
+        cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" and community else 0,
+                               programme=programme, start=start, finish=finish, price=price,
+                               evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only,
+                               conditional=conditional,
+                               transport="not_near_home" in {w.code for w in r.warnings}))
 
     chosen = best_package(cands, weights, cap, female)
-    items = _items(chosen, needs, bit, catalog)
+    facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
+    items = _items(chosen, needs, bit, catalog, community,
+                   {c.iv.id: _confirm_if(catalog, facts, screened, c.iv.id, pathway_fields) for c in chosen if c.conditional})
     covered = 0
     for c in chosen:
         covered |= c.mask
-    left_out = [c for c in cands if c not in chosen]
-    for c in left_out:
-        met = [n.need for n in needs if c.mask >> bit[n.need] & 1]
-        if cap is not None and c.rar_days and sum(x.rar_days for x in chosen) + c.rar_days > cap and c.mask & ~covered:
-            why: Why = "rar_cap"
-            text = f"Would need {c.rar_days} RAR days; the package already uses {sum(x.rar_days for x in chosen)} of the {cap} allowed."
-        elif c.programme and any(x.programme for x in chosen) and c.mask & ~covered:
-            why, text = "one_programme_only", "Another accredited programme was chosen; an order names one programme at a time."
-        else:
-            continue
-        rejected.append(NotProposed(intervention=c.iv.id, needs=met, why=why, text=text))
+    rejected += _left_out(cands, chosen, needs, bit, cap)
     rejected.sort(key=lambda x: x.intervention)
 
     unmet = [_unmet(n, rejected) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
+    reqs = _requirements(items, community)
     rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
-    programme = next((i for i in items if i.requirement == "accredited_programme"), None)
-    reqs: list[RequirementProposal] = []
-    if programme is not None:
-        reqs.append(RequirementProposal(requirement="accredited_programme", intervention=programme.intervention,
-                                        text=f"An accredited programme requirement: {programme.name}."))
-    if rar_total:
-        reqs.append(RequirementProposal(requirement="rar", days=rar_total,
-                                        text=f"A rehabilitation activity requirement of up to {rar_total} days, the days the activities below use."))
+    fallback = None
+    if any(c.conditional for c in chosen):
+        sure = best_package([c for c in cands if not c.conditional], weights, cap, female)
+        sure_items = _items(sure, needs, bit, catalog, community, {})
+        sure_covered = 0
+        for c in sure:
+            sure_covered |= c.mask
+        fallback = Fallback(requirements=_requirements(sure_items, community), package=[i.intervention for i in sure_items],
+                            names=[i.name for i in sure_items],
+                            rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
+                            unmet_needs=[n.need for n in needs if not sure_covered >> bit[n.need] & 1])
     prices = [i.price for i in items]
     tier = screened.derived.get("tier")
     proposal = dict(
@@ -508,6 +599,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
         catalog=screened.catalog,
         on=on,
         case_id=case.id,
+        sentence_type=stype,
         order_months=case.sentence.length_months,
         order_end=dates[1] if dates else None,
         margin_weeks=margin,
@@ -516,20 +608,51 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
         rar_days=rar_total or None,
         rar_warranted=bool(rar_total),
         package=items,
+        if_not_confirmed=fallback,
         needs=needs,
         not_assessed=not_assessed,
         unmet_needs=unmet,
         not_proposed=rejected,
+        to_find_out=_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog),
+        assumptions=assumptions,
         tier=tier,
         tier_check=_tier_check(tier, items),
         allocation=screened.derived.get("allocation"),
-        pni_pathway=pathway,
+        pni_pathway=screened.derived.get("pni_pathway"),
+        pni_pathway_possible=sorted(pathways or ()),
         total_price=round(sum(p for p in prices if p is not None), 2) if None not in prices else None,
     )
     return Proposal(**proposal, text=proposal_text(proposal))
 
 
-def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog) -> list[PackageItem]:
+def _pathways(screened: Screen, catalog: Catalog) -> frozenset[str] | None:
+    """The PNI pathways still possible; None when the rules define no pathway."""
+    if "pni_pathway" in screened.derived:
+        return frozenset({screened.derived["pni_pathway"]})
+    if "pni_pathway" in screened.derived_possible:
+        return frozenset(screened.derived_possible["pni_pathway"])
+    return None
+
+
+def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
+    """The answers that would confirm a conditional programme: eligible, and indicated."""
+    rules = catalog.rules.rules.get(iid, ())
+
+    def confirmed(ev: Evaluation) -> bool | None:
+        decision, _ = decide(iid, rules, ev)
+        pathway = ev.possible.get("pni_pathway", frozenset())
+        if decision == "ineligible" or not pathway & PROGRAMME_PATHWAYS:
+            return False
+        if decision == "eligible" and pathway <= PROGRAMME_PATHWAYS:
+            return True
+        return None
+
+    fields = [m.field for m in screened.result(iid).missing] + list(pathway_fields)
+    return confirming_answers(catalog, facts, list(dict.fromkeys(fields)), confirmed)
+
+
+def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
+           community: bool, confirm: dict[str, list[Answer]]) -> list[PackageItem]:
     # the programme first, then by the most important need each meets; each item is credited with
     # the needs no earlier item already meets
     def top(c: Candidate) -> int:
@@ -543,15 +666,105 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
         claimed |= c.mask
         met = [n.need for n in needs if own >> bit[n.need] & 1]
         price, basis = package_price(c.iv)
+        requirement: ItemRequirement = c.iv.requires  # type: ignore[assignment]
+        if requirement == "rar" and not community:
+            requirement = "supervision"
         out.append(PackageItem(
             intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
-            provider_name=catalog.providers[c.iv.provider].name, requirement=c.iv.requires,  # type: ignore[arg-type]
+            provider_name=catalog.providers[c.iv.provider].name, requirement=requirement,
             need=met[0], also_meets=met[1:], rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
             start=c.start, finish=c.finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
             price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
-            illustrative=list(c.iv.illustrative),
+            illustrative=list(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, []),
+            reachable_by_transport=c.transport,
         ))
     return out
+
+
+def _requirements(items: list[PackageItem], community: bool) -> list[RequirementProposal]:
+    reqs: list[RequirementProposal] = []
+    programme = next((i for i in items if i.requirement == "accredited_programme"), None)
+    if programme is not None:
+        how = "An accredited programme requirement" if community else "An accredited programme as a condition of the licence or supervision"
+        reqs.append(RequirementProposal(requirement="accredited_programme", intervention=programme.intervention,
+                                        conditional=programme.conditional, text=f"{how}: {programme.name}."))
+    rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
+    if rar_total:
+        reqs.append(RequirementProposal(requirement="rar", days=rar_total,
+                                        text=f"A rehabilitation activity requirement of up to {rar_total} days, the days the activities below use."))
+    supervision = [i for i in items if i.requirement == "supervision"]
+    if supervision:
+        reqs.append(RequirementProposal(requirement="supervision", text=(
+            "Activities as part of supervision on licence or post-sentence supervision, with no RAR days (a rehabilitation "
+            "activity requirement exists only on community orders and suspended sentence orders): "
+            + ", ".join(i.name for i in supervision) + ".")))
+    return reqs
+
+
+def _left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int],
+              cap: int | None) -> list[NotProposed]:
+    """Why each candidate not chosen was left out: every one is explained."""
+    covered = 0
+    for c in chosen:
+        covered |= c.mask
+    used = sum(x.rar_days for x in chosen)
+    out = []
+    for c in cands:
+        if c in chosen:
+            continue
+        met = [n.need for n in needs if c.mask >> bit[n.need] & 1]
+        if cap is not None and c.rar_days and used + c.rar_days > cap and c.mask & ~covered:
+            why: Why = "rar_cap"
+            text = f"Would need {c.rar_days} RAR days; the package already uses {used} of the {cap} allowed."
+            by: list[str] = []
+        elif c.programme and any(x.programme for x in chosen) and c.mask & ~covered:
+            why, text, by = "one_programme_only", "Another accredited programme was chosen; an order names one programme at a time.", []
+        elif c.mask & ~covered:
+            # the optimum left out a need this could meet: only the RAR cap or the one-programme
+            # rule, taken together with the rest of the package, can do that
+            why = "rar_cap" if c.rar_days else "one_programme_only"
+            text, by = "Leaving it out lets the rest of the package meet more of the needs within the RAR cap and the one-programme rule.", []
+        else:
+            by = [x.iv.id for x in chosen if x.mask & c.mask]
+            names = _join_names([x.iv.name for x in chosen if x.mask & c.mask])
+            why, text = "need_already_met", (
+                f"The need{'s' if len(met) > 1 else ''} it addresses ({', '.join(m.replace('_', ' ') for m in met)}) "
+                f"{'are' if len(met) > 1 else 'is'} already met by {names} in the package."
+                + (" It would have been proposed only on condition that missing information confirms it." if c.conditional else ""))
+        out.append(NotProposed(intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text, met_by=by))
+    return out
+
+
+def _join_names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list[UnmetNeed], not_assessed: list[str],
+                 rejected: list[NotProposed], catalog: Catalog) -> list[ToFindOut]:
+    """The questions to ask before sentence, each with what its answer would settle; the one that
+    would settle the most results of the screen first."""
+    from ..present.proposal_text import need_words
+
+    why: dict[str, list[str]] = {}
+    for i in items:
+        for a in i.confirm_if:
+            why.setdefault(a.field, []).append(f"confirms {i.name} if it is {a.text}")
+    for u in unknown_needs:
+        for f in u.missing:
+            why.setdefault(f, []).append(f"whether there is a {need_words(u.need)} need")
+    for section in not_assessed:
+        field = f"needs.{section}.{'identified' if section in UNSCORED_SECTIONS else 'score'}"
+        why.setdefault(field, []).append(f"{need_words(section)} is not assessed")
+    for r in rejected:
+        # only where the missing answer is all that stands in the way (not for withdrawn provision)
+        if r.why == "information_missing" and all(a == "information_missing" for a in r.also):
+            for f in r.missing:
+                why.setdefault(f, []).append(f"whether {catalog.interventions[r.intervention].name} can be proposed")
+    settles = {m.field: m.settles or 0 for m in screened.missing}
+    registry = catalog.rules.registry
+    order = sorted(why, key=lambda f: (-settles.get(f, 0), list(why).index(f)))
+    return [ToFindOut(field=f, label=registry[f].label if f in registry else f, settles=settles.get(f),
+                      why="; ".join(dict.fromkeys(why[f]))) for f in order]
 
 
 def _unmet(need: NeedAssessed, rejected: list[NotProposed]) -> UnmetNeed:

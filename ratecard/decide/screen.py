@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict
 from ..case.model import Case
 from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
-from ..rules.explain import missing_for
 from ..case.facts import case_facts, order_dates
+from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
 from ..rules.loader import Evaluation, Rule
+from ..rules.reference import Knowledge
 
 Decision = Literal["eligible", "ineligible", "undetermined"]
 Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown"]
@@ -33,8 +34,10 @@ class Reason(_Out):
 
 
 class MissingField(_Out):
-    field: str
+    field: str  # a case field, e.g. risk.sara_partner: never a derived fact nobody can fill in
     label: str
+    # in a case-wide list: how many undetermined results an answer to this field could settle
+    settles: int | None = None
 
 
 class Warning(_Out):
@@ -51,7 +54,9 @@ class InterventionResult(_Out):
     provider: str
     decision: Decision
     reasons: list[Reason]
-    missing: list[MissingField]
+    missing: list[MissingField]  # undetermined: the case fields that could settle it, most useful first
+    # decided although the case does not give these fields: every answer to them gives the same decision
+    decided_without: list[MissingField] = []
     warnings: list[Warning]
 
 
@@ -60,7 +65,12 @@ class Screen(_Out):
     catalog: str
     on: dt.date
     case_id: str
-    derived: dict[str, Any]
+    derived: dict[str, Any]  # derived facts that are decided
+    # derived facts still undecided, with the values every answer to the missing fields leaves open
+    # (a sum: its lowest and highest value)
+    derived_possible: dict[str, list[Any]] = {}
+    # ... and the case fields whose answers could settle each of them
+    derived_missing: dict[str, list[str]] = {}
     missing: list[MissingField]
     warnings: list[Warning]  # about the case as a whole
     results: list[InterventionResult]
@@ -88,11 +98,15 @@ def _outcome(rule: Rule, value: bool | None) -> Outcome:
     return "excluded" if value else "not_excluded"
 
 
-def _decide(rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
+def decide(iid: str, rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
     passes = [r.passes(ev.outcomes[r.id]) for r in rules]
     if False in passes:
         return "ineligible", [r for r, p in zip(rules, passes) if p is False]
-    if None in passes:
+    whole = ev.eligibility.get(iid)
+    if whole is False:
+        # no single rule fails for sure, but whatever the missing answers are one of these does
+        return "ineligible", [r for r, p in zip(rules, passes) if p is None]
+    if None in passes and whole is not True:
         return "undetermined", [r for r, p in zip(rules, passes) if p is None]
     return "eligible", list(rules)
 
@@ -161,18 +175,29 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     ev = catalog.engine.evaluate(facts)
     known = {**facts, **ev.derived}
     registry = catalog.rules.registry
+    why = Explainer(catalog.program, Knowledge(facts, ev.possible, ev.bounds))
     at = _Whereabouts.of(case, on, catalog)
-    results = []
-    all_missing: dict[str, None] = {}
+    decided: list[tuple[str, Decision, list[Rule]]] = []
+    open_fields: dict[str, frozenset[str]] = {}
     for iid in sorted(catalog.interventions):
-        iv = catalog.interventions[iid]
-        rules = catalog.rules.rules.get(iid, ())
-        decision, deciding = _decide(rules, ev)
-        missing: dict[str, None] = {}
+        decision, deciding = decide(iid, catalog.rules.rules.get(iid, ()), ev)
+        decided.append((iid, decision, deciding))
         if decision == "undetermined":
-            for r in deciding:
-                missing.update(dict.fromkeys(missing_for(r.when, known, catalog.rules)))
-        all_missing.update(missing)
+            open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in deciding))
+    # one order for every list of missing fields: the field that could settle the most results first
+    order = order_fields(list(open_fields.values()))
+    rank = {f: i for i, f in enumerate(order)}
+    settles = {f: sum(f in fs for fs in open_fields.values()) for f in order}
+
+    def fields(fs: frozenset[str]) -> list[dict[str, Any]]:
+        if not fs:
+            return []
+        return [{"field": f, "label": _label(f, registry)} for f in sorted(fs, key=lambda f: (rank.get(f, len(rank)), f))]
+
+    results = []
+    for iid, decision, deciding in decided:
+        iv = catalog.interventions[iid]
+        without = why.unanswered(r.id for r in deciding) if decision != "undetermined" else frozenset()
         results.append({
             "intervention": iid,
             "name": iv.name,
@@ -182,7 +207,8 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
                 {"rule": r.id, "text": r.text, "outcome": _outcome(r, ev.outcomes[r.id]), "values": _values(r.fields, known)}
                 for r in deciding
             ],
-            "missing": [{"field": f, "label": _label(f, registry)} for f in sorted(missing)],
+            "missing": fields(open_fields.get(iid, frozenset())),
+            "decided_without": fields(without),
             "warnings": _availability(iv, at),
         })
     # one validation of the whole result: many small model constructions cost more than the engine
@@ -192,10 +218,23 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
         "on": on,
         "case_id": case.id,
         "derived": dict(sorted(ev.derived.items())),
-        "missing": [{"field": f, "label": _label(f, registry)} for f in sorted(all_missing)],
+        "derived_possible": (undecided := _undecided(ev)),
+        "derived_missing": {d: sorted(why.field_missing(d), key=lambda f: (rank.get(f, len(rank)), f)) for d in undecided},
+        "missing": [{"field": f, "label": _label(f, registry), "settles": settles[f]} for f in order],
         "warnings": _case_warnings(case, catalog),
         "results": results,
     })
+
+
+def _undecided(ev: Evaluation) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for d, P in sorted(ev.possible.items()):
+        if len(P) > 1:
+            out[d] = sorted(P, key=str)
+    for d, (lo, hi) in sorted(ev.bounds.items()):
+        if lo != hi:
+            out[d] = [lo, hi]
+    return out
 
 
 def _case_warnings(case: Case, catalog: Catalog) -> list[dict[str, str]]:

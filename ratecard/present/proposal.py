@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..decide.proposal import Proposal
-from .proposal_text import need_words
+from .proposal_text import confirm_words, need_words
 
 
 def proposal_view(p: Proposal) -> Group:
@@ -27,7 +27,8 @@ def proposal_view(p: Proposal) -> Group:
     for i in p.package:
         needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
         price = f"£{i.price:,.2f}" if i.price is not None else i.price_basis
-        table.add_row(i.name, needs, i.requirement, str(i.rar_days or "-"), str(i.start), f"{i.finish} (ongoing)" if i.ongoing else str(i.finish), price)
+        name = i.name + ("\n(on condition: " + confirm_words(i) + ")" if i.conditional else "")
+        table.add_row(name, needs, i.requirement, str(i.rar_days or "-"), str(i.start), f"{i.finish} (ongoing)" if i.ongoing else str(i.finish), price)
     unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs")
     unmet.add_column("Need")
     unmet.add_column("Why")
@@ -35,8 +36,26 @@ def proposal_view(p: Proposal) -> Group:
     for u in p.unmet_needs:
         unmet.add_row(need_words(u.need), u.why.replace("_", " "), u.text)
     parts: list = [head, table]
+    if p.if_not_confirmed is not None:
+        fb = p.if_not_confirmed
+        parts.append(Text("If not confirmed: " + (", ".join(fb.names) or "nothing else can be proposed")
+                          + (f" ({fb.rar_days} RAR days)" if fb.rar_days else "") + "\n"))
     if p.unmet_needs:
         parts.append(unmet)
+    if p.not_proposed:
+        left = Text("Not proposed\n", style="bold")
+        for n in p.not_proposed:
+            left.append(f"- {n.intervention}: ", style="bold")
+            left.append(n.text + "\n")
+        parts.append(left)
+    if p.to_find_out:
+        ask = Text("Still to find out (most useful first)\n", style="bold")
+        for q in p.to_find_out:
+            ask.append(f"- {q.label} ({q.field}): ", style="bold")
+            ask.append(q.why + "\n")
+        parts.append(ask)
+    for a in p.assumptions:
+        parts.append(Text(f"Assumed: {a}\n", style="italic"))
     parts += [Text("Text for the report:", style="bold"), Markdown(p.text)]
     return Group(*parts)
 

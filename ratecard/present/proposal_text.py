@@ -20,6 +20,7 @@ _WHY_WORDS = {
     "not_reachable": "no provision within reach of the person's home",
     "rar_cap": "the maximum number of RAR days leaves no room for it",
     "one_programme_only": "only one accredited programme can be proposed",
+    "need_already_met": "it is met by the package",
     "pni_pathway": "the programme pathway does not indicate a programme",
     "information_missing": "information is missing",
     "other_requirement": "it needs a different requirement",
@@ -41,40 +42,107 @@ def _money(x: float) -> str:
     return f"£{x:,.2f}"
 
 
+def _lower(s: str) -> str:
+    return s[0].lower() + s[1:] if s else s
+
+
+def confirm_words(item: Any) -> str:
+    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item)."""
+    alone = [a for a in item.confirm_if if a.alone]
+    if alone:
+        return " or ".join(f"the {a.label} is {a.text}" for a in alone)
+    if item.confirm_if:
+        return " and ".join(f"the {a.label} is {a.text}" for a in item.confirm_if)
+    return "the missing assessments confirm it"
+
+
 def proposal_text(p: dict[str, Any]) -> str:
-    """One paragraph, then a line naming the catalog and date. `p` holds the Proposal's fields."""
+    """One paragraph, then a line naming the catalog and date. `p` holds the Proposal's fields.
+
+    Every claim here is made only when the structured proposal bears it out (tests/test_proposal_text.py
+    checks each phrase against the result)."""
     out: list[str] = []
     reqs = p["requirements"]
+    items = p["package"]
+    community = p["sentence_type"] in (None, "community_order", "suspended_sentence_order")
+    incomplete = [n for n in p["not_assessed"]] + [u.need for u in p["unmet_needs"] if u.priority is None]
+    labels = {t.field: t.label for t in p["to_find_out"]}
+    conditional = {i.intervention: i for i in items if i.conditional}
+
     if reqs:
-        out.append("I propose " + _join([r.text[0].lower() + r.text[1:].rstrip(".") for r in reqs]) + ".")
+        parts = []
+        for r in reqs:
+            text = _lower(r.text).rstrip(".")
+            if r.conditional and r.intervention in conditional:
+                text += f", if {confirm_words(conditional[r.intervention])}"
+            parts.append(text)
+        # a conditional clause ends with its own "or"/"and": keep the requirements apart
+        out.append("I propose " + ("; and ".join(parts) if conditional else _join(parts)) + ".")
+    elif incomplete and not p["needs"] and len(p["not_assessed"]) == len(NEED_LABELS):
+        out.append("I cannot yet propose requirements: no OASys needs section has been assessed.")
+    elif incomplete:
+        out.append("Nothing in this catalog can be proposed for the needs known so far.")
     else:
         out.append("I am not able to propose an accredited programme or rehabilitation activities from this catalog.")
-    if not p["rar_warranted"]:
-        out.append("No rehabilitation activity requirement is warranted: no activity the person can start and finish meets an identified need.")
-    for item in p["package"]:
+    if incomplete:
+        words = _join([need_words(n) for n in incomplete])
+        out.append(f"The needs assessment is not complete ({words} not assessed or not scored): this proposal covers only "
+                   "the needs known so far, so these should be assessed before sentence.")
+    rar_items = [i for i in items if i.requirement == "rar"]
+    left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
+    if not community:
+        out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision: activities are "
+                   "proposed as part of supervision, with no RAR days.")
+    elif not rar_items:
+        met_by = [r for r in left_rar if r.why == "need_already_met"]
+        if met_by:
+            names = _join(sorted({n for i in items if i.intervention in {x for r in met_by for x in r.met_by} for n in [i.name]}))
+            out.append(f"No rehabilitation activity days are proposed: the needs that the activities on offer address are "
+                       f"already met by {names}.")
+        elif incomplete:
+            out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
+        elif not left_rar:
+            out.append("No rehabilitation activity requirement is warranted: no activity the person can start and finish "
+                       "meets an identified need.")
+    for item in items:
         needs = _join([need_words(n) for n in [item.need, *item.also_meets]])
         days = f", {item.rar_days} RAR days" if item.rar_days else ""
         wait = f"after a waiting list of about {item.waiting_weeks} weeks, " if item.waiting_weeks else ""
         price = f"; rate-card price {_money(item.price)}" if item.price is not None else ""
         end = (f"continue until the order ends on {item.finish:%-d %B %Y} (an ongoing service with no fixed length)"
                if item.ongoing else f"finish by {item.finish:%-d %B %Y}")
+        lead = "if confirmed, " if item.conditional else ""
         out.append(
-            f"{item.name}, from {item.provider_name}, addresses {needs}{days}: it can start {wait}"
+            f"{item.name}, from {item.provider_name}, addresses {needs}{days}: {lead}it can start {wait}"
             f"around {item.start:%-d %B %Y} and {end}{price}."
         )
-    if p["package"]:
+    if items:
+        reach = "within reach of their home" + (" (by their own transport where it is not delivered nearby)"
+                                                if any(i.reachable_by_transport for i in items) else "")
+        sure = "open to them" if not conditional else "open to them (once confirmed, for those proposed on condition)"
         out.append(
             "These address the person's needs in order of priority (needs linked to risk of harm first, then to "
-            "reoffending) and every one is open to them, within reach of their home and able to finish (or, for an ongoing "
+            f"reoffending) and every one is {sure}, {reach} and able to finish (or, for an ongoing "
             "service, start) in time before the order ends."
         )
+    fb = p["if_not_confirmed"]
+    if fb is not None:
+        names = _join([i.name for i in conditional.values()])
+        if fb.package:
+            days = f" ({fb.rar_days} RAR days)" if fb.rar_days else ""
+            out.append(f"If the answers do not confirm {names}, I would propose instead {_join(fb.names)}{days}.")
+        else:
+            out.append(f"If the answers do not confirm {names}, nothing else in the catalog that the person can start and finish "
+                       "meets the needs it addresses.")
     for u in p["unmet_needs"]:
+        if u.priority is None:
+            continue  # said above: not assessed or not scored
         why = _WHY_WORDS[u.why]
         if u.why == "other_requirement":
             why = u.text.split(": ", 1)[-1].rstrip(".").replace("Needs", "it needs", 1)
         if u.missing:
-            why += " (" + ", ".join(u.missing) + ")"
-        label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority and u.priority != "other" else ""
+            why += " (" + ", ".join(labels.get(m, m) for m in u.missing) + ")"
+        label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
         out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
     tier = p["tier"]
     alloc = p["allocation"]
@@ -84,8 +152,10 @@ def proposal_text(p: dict[str, Any]) -> str:
     )
     if tier and p["tier_check"].meets_minimum is not None:
         out.append(p["tier_check"].text)
-    illustrative = any(i.illustrative for i in p["package"])
+    illustrative = any(i.illustrative for i in items)
     foot = f"_Catalog {p['catalog']}, version {p['catalog_version']}; assessed on {p['on']:%-d %B %Y}."
+    for a in p["assumptions"]:
+        foot += f" Assumed: {_lower(a)}"
     if illustrative:
         foot += " Some prices, RAR days or waiting times in this catalog are illustrative."
     foot += "_"

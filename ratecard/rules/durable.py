@@ -1,45 +1,72 @@
-"""The rule trees compiled to durable_rules and run on an isolated host.
+"""The compiled program (forms.py) run on durable_rules: the engine of record.
 
-Three-valued logic on a two-valued engine: every condition is compiled in two monotone forms,
-true (T) and false (F), with negation pushed down to the leaves. An eligibility rule fires only
-when it fails the person, or when it lets them pass although a field it reads is missing; no
-firing then means "passed" when every field is present and "unknown" otherwise. A typical case
-fires a couple of dozen rules, not one per criterion (each firing costs 10 to 16 microseconds of
-JSON round trip inside durable_rules). docs/engine.md has the measurements behind this.
+Each term of each form becomes one durable_rules rule whose firing means "this form holds"; a case
+is asserted as one fact per stratum of derived facts, then once for the eligibility rules. The
+engine sees only its own short keys (`v3`, `m12`, ...), generated from the program, so no name a
+catalog chooses can collide with them or with each other.
 
-Derived facts chain forward by strata, one ruleset per stratum: the facts of stratum k are
-asserted, the values the engine derives are added, and stratum k+1 sees them.
+What is sent for one case, per stage:
+- `v<i>`: a given case or computed field's value (absent when missing, so every comparison on it is
+  false, as a literal on a missing field must be); list fields send one `t<i>` flag per item asked;
+- `g<i>`: whether a field is given, for `present` literals;
+- `m<i>`: whether one value of a derived fact is still possible; `lo<i>`/`hi<i>` bound a sum;
+- `u<i>`: whether some input of a group of forms is undecided;
+- `x<i>`: a literal too wide to match as comparisons (a long list of values), worked out here.
 
-Why not the documented `Host.assert_fact` with Python actions: each action costs ~45 microseconds
-(state JSON round trip and promise machinery) and the host's two timer threads call into the
-engine concurrently with the caller, which is not thread-safe (ENGINE-NOTES 9). So the host here
-starts no timers, and the engine drives each ruleset's action queue directly, under a lock.
+Two forms per result would fire about twice as often as needed, and each firing costs 10 to 16
+microseconds of JSON round trip inside durable_rules. So a result whose inputs are all decided
+fires only its one answer (the rule's false form, or the derived value that holds), and the forms
+that reason about missing information fire only when some input is undecided (`u` flags). With
+every input decided no firing means "the condition holds", exactly as before.
+
+The stages are split into several rulesets when one would exceed what durable_rules handles:
+about 255 properties per fact, and a few dozen distinct comparisons on one property (with more,
+asserts fail with error 303, and from about 225 `create_ruleset` never returns).
+docs/engine.md has the measurements.
+
+Why not `durable.engine.Host` and Python actions: each action costs ~45 microseconds, the host's two
+timer threads call into the engine concurrently with the caller (not thread-safe, ENGINE-NOTES 9),
+and its rulesets are never freed. Here rulesets are created and deleted directly, no timers run,
+and every call is made under one lock per engine.
 """
+
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import threading
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine as _dre
-from durable.engine import Host
 
-from .conditions import All, Cmp, Cond, Not, Present
 from ..errors import RatecardError
-from ..case.facts import Facts
-from .loader import Evaluation, Rule, RuleSet
+from .fields import FieldType
+from .forms import DerivedProgram, Form, Lit, Program
+from .loader import Evaluation, Tri
+from .reference import Knowledge, decided_values, fails, term_bounds
 
-_COMPLEMENT = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt"}
-_DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+_OP = {True: {True: "$gte", False: "$gt"}, False: {True: "$lte", False: "$lt"}}
+
+# Beyond these, a ruleset is split or a literal is worked out before the assert (see the docstring).
+MAX_PROPERTIES = 200
+MAX_COMPARISONS_PER_KEY = 24
+MAX_RULES_PER_RULESET = 400
+MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
+_names = itertools.count()
+
+
+class EngineError(RatecardError):
+    """The rules could not be compiled for durable_rules."""
 
 
 def _number(v: float) -> str:
     r = repr(v)
-    # durable_rules' JSON reader rejects exponents (1e-05 gives error 204); the exact decimal
-    # of the shortest repr reads back as the same double
+    # durable_rules' JSON reader rejects exponents (1e-05 gives error 204); the exact decimal of the
+    # shortest repr reads back as the same double
     return format(Decimal(r), "f") if "e" in r or "E" in r else r
 
 
@@ -51,241 +78,452 @@ def _dumps(fact: dict[str, Any]) -> str:
     return json.dumps(fact)
 
 
-class EngineError(RatecardError):
-    """The rules could not be compiled for durable_rules."""
+# ---- targets: what a firing means -------------------------------------------------------------
 
 
-def _too_big(definition: dict[str, Any], rule_action: dict[str, Any], derived_action: dict[str, Any]) -> str:
-    for name, body in definition.items():
-        try:
-            _dre.create_ruleset(f"probe_{name}", json.dumps({name: {k: v for k, v in body.items() if k != "run"}}))
-        except Exception:
-            owner = rule_action[name][0][0] if name in rule_action else (derived_action.get(name) or (name,))[0]
-            return (f"the condition of '{owner}' is too complex for durable_rules once expanded (nested any/all/not "
-                    "multiply out); split it into simpler rules or a derived fact")
-    return "durable_rules could not compile the rules"
+@dataclass(frozen=True)
+class _Target:
+    kind: str  # "true" / "false" (a rule's forms), "impossible" / "certain" (a derived value)
+    id: str  # rule or derived id
+    value: Any = None
 
 
-class _QuietHost(Host):
-    """A durable_rules host without the background dispatch threads: ratecard uses no timers."""
+@dataclass
+class _Stage:
+    """One stratum (or the eligibility rules): the forms it evaluates and how they are grouped."""
 
-    def _run(self) -> None:
-        pass
-
-
-def key(field: str) -> str:
-    """Engine property name for a field (durable_rules reads dots as paths)."""
-    return field.replace(".", "__")
+    derived: list[DerivedProgram] = field(default_factory=list)
+    sums: list[DerivedProgram] = field(default_factory=list)
+    # (target, form, undecided-group or None, when: "some undecided" True / "all decided" False / None always)
+    forms: list[tuple[_Target, Form, int | None, bool | None]] = field(default_factory=list)
 
 
-def has_key(field: str, value: str) -> str:
-    return f"{key(field)}__has__{value}"
+class _Keys:
+    """Short engine property names, one per thing sent; nothing a catalog names reaches the engine."""
 
-
-class _Compiler:
     def __init__(self) -> None:
-        self.contains: dict[str, set[str]] = {}  # list field -> values that rules ask about
-        self.used: set[str] = set()
+        self.names: dict[tuple[Any, ...], str] = {}
 
-    def atom(self, c: Cmp | Present, pol: str) -> dict[str, Any]:
-        self.used.add(c.field)
-        k = key(c.field)
-        if isinstance(c, Present):
-            want = c.present if pol == "T" else not c.present
-            return {"$ex": {k: 1}} if want else {"$nex": {k: 1}}
-        # a missing property fails every comparison, '!=' included: both forms are false, as
-        # Kleene logic wants for an unknown atom
-        if c.op == "contains":
-            self.contains.setdefault(c.field, set()).add(c.value)
-            return {has_key(c.field, c.value): pol == "T"}
-        op = c.op if pol == "T" else _COMPLEMENT[c.op]
-        if op == "eq":
-            return {k: c.value}
-        return {_DURABLE_OP[op]: {k: c.value}}
-
-    def cond(self, c: Cond, pol: str) -> dict[str, Any]:
-        """The condition's true form (pol "T") or false form ("F")."""
-        if isinstance(c, (Cmp, Present)):
-            return self.atom(c, pol)
-        if isinstance(c, Not):
-            return self.cond(c.part, "F" if pol == "T" else "T")
-        conj = (pol == "T") == isinstance(c, All)
-        return _join("$and" if conj else "$or", [self.cond(p, pol) for p in c.parts])
-
-
-def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
-    flat: list[dict[str, Any]] = []
-    for p in parts:
-        flat.extend(p[op] if set(p) == {op} else [p])
-    return flat[0] if len(flat) == 1 else {op: flat}
-
-
-def _some_missing(fields: tuple[str, ...]) -> dict[str, Any]:
-    return _join("$or", [{"$nex": {key(f): 1}} for f in fields])
-
-
-def _stage(n: int, *conds: dict[str, Any]) -> dict[str, Any]:
-    # 'kind' keeps a lone negation from matching the engine's own state object (ENGINE-NOTES 4)
-    return {"all": [{"m": _join("$and", [{"kind": "case"}, {"stage": n}, *conds])}], "run": _no_action}
-
-
-def _no_action(c: Any) -> None:  # actions are drained by Engine.evaluate, never run
-    pass
+    def get(self, prefix: str, *what: Any) -> str:
+        k = (prefix, *what)
+        if k not in self.names:
+            self.names[k] = f"{prefix}{len(self.names)}"
+        return self.names[k]
 
 
 class Engine:
-    """Compiled rules for one catalog. Thread-safe; nothing carries over from one case to the next.
+    """The program of one catalog on durable_rules. Thread-safe; nothing carries over between cases."""
 
-    One durable_rules ruleset per stratum (the last one holds the eligibility rules), so that each
-    assert is matched only against the rules of its stratum.
-    """
+    def __init__(self, program: Program):
+        self.program = program
+        self.registry: dict[str, FieldType] = program.registry
+        self._keys = _Keys()
+        self._derived_ids = set(program.derived)
+        self._sum_ids = {d.id for d in program.derived.values() if d.sum}
+        # literals worked out in Python: key -> literal
+        self._flags: dict[str, Lit] = {}
+        # groups of inputs whose "some undecided" flag a stage sends: id -> fields
+        self._groups: list[tuple[str, ...]] = []
+        group_ids: dict[tuple[str, ...], int] = {}
 
-    def __init__(self, rules: RuleSet):
-        self.rules = rules
-        comp = _Compiler()
-        n = len(rules.strata) + 1
-        stages: list[dict[str, dict[str, Any]]] = [{} for _ in range(n)]
-        stage_fields: list[set[str]] = [set() for _ in range(n)]
-        # rule name -> what its firing means
-        self._derived_action: dict[str, tuple[str, Any]] = {}
-        # one engine rule per distinct condition: many interventions share a criterion ("for
-        # women", "aged 18 or over"), and each firing costs more than the matching
-        self._rule_action: dict[str, list[tuple[str, bool]]] = {}
-        by_condition: dict[str, str] = {}
-        self._derived_fields: dict[str, tuple[str, ...]] = {}
-        for s, stratum in enumerate(rules.strata):
-            for did in stratum:
-                d = rules.derived[did]
+        def group(fields: Iterable[str]) -> int:
+            key = tuple(sorted(set(fields)))
+            if key not in group_ids:
+                group_ids[key] = len(self._groups)
+                self._groups.append(key)
+            return group_ids[key]
+
+        stages: list[_Stage] = []
+        for stratum in program.strata:
+            st = _Stage()
+            for d in stratum:
                 if d.sum:
+                    st.sums.append(d)
                     continue
-                used = d.uses()
-                stage_fields[s].update(used)
-                self._derived_fields[did] = used
-                earlier: list[dict[str, Any]] = []
-                for value, cond in d.cases:
-                    name = f"d{len(self._derived_action)}"
-                    stages[s][name] = _stage(s, *earlier, comp.cond(cond, "T"))
-                    self._derived_action[name] = (did, value)
-                    earlier.append(comp.cond(cond, "F"))
-                # like a passing rule below: with every field present, no firing means otherwise
-                name = f"d{len(self._derived_action)}"
-                stages[s][name] = _stage(s, *earlier, _some_missing(used))
-                self._derived_action[name] = (did, d.otherwise)
-        self.final_stage = final = n - 1
-        self._rule_fields: list[tuple[Rule, frozenset[str]]] = []
-        for i, r in enumerate(rules.all_rules()):
-            # A rule fires only when it stops the person passing (a criterion that is false, an
-            # exclusion that is true), or when it lets them pass although a field it reads is
-            # missing. With every field present a rule is decided, so no firing means it passed;
-            # with a field missing, no firing means unknown. A typical case fires a handful of
-            # rules, not one per criterion, and no rule needs the "unknown" form, whose size
-            # explodes when durable_rules expands it to disjunctive normal form.
-            failing = "F" if r.kind == "criterion" else "T"
-            passing = "T" if r.kind == "criterion" else "F"
-            used = r.fields
-            stage_fields[final].update(used)
-            for prefix, body, value in (
-                ("x", _stage(final, comp.cond(r.when, failing)), failing == "T"),
-                ("p", _stage(final, comp.cond(r.when, passing), _some_missing(used)), passing == "T"),
-            ):
-                sig = json.dumps(body["all"], sort_keys=True)
-                name = by_condition.setdefault(sig, f"{prefix}{len(by_condition)}")
-                stages[final][name] = body
-                self._rule_action.setdefault(name, []).append((r.id, value))
-            self._rule_fields.append((r, frozenset(used)))
-        for stage in stages:
-            # Every assert must match some rule: deleting the session of a fact that matched
-            # nothing crashes durable_rules (heap corruption, seen as a segfault), and not
-            # deleting it leaks one of the 1024 sessions a ruleset can hold.
-            stage["seen"] = {"all": [{"m": {"kind": "case"}}], "run": _no_action}
-        self.definition = {f"s{k}": st for k, st in enumerate(stages)}
-        self.contains = {f: frozenset(v) for f, v in comp.contains.items()}
-        self.list_fields = frozenset(f for f in comp.used if rules.registry[f].kind == "list")
-        self._stage_fields = [tuple(sorted(f)) for f in stage_fields]
-        self._final_fields = frozenset(stage_fields[final])
-        self._active = [len(st) > 1 for st in stages]
+                st.derived.append(d)
+                if len(d.universe) <= 2:
+                    # with two values, "the other is ruled out" is the answer either way: one form
+                    # each, whether or not every input is decided
+                    for v in d.universe:
+                        st.forms.append((_Target("impossible", d.id, v), d.impossible[v], None, None))
+                    continue
+                g = group(d.inputs)
+                for v in d.universe:
+                    st.forms.append((_Target("certain", d.id, v), d.certain[v], g, False))
+                    st.forms.append((_Target("impossible", d.id, v), d.impossible[v], g, True))
+            stages.append(st)
+        final = _Stage()
+        for r in program.rules.values():
+            final.forms.append((_Target("false", r.id), r.false, None, None))
+            final.forms.append((_Target("true", r.id), r.true, group(r.inputs), True))
+        for r in program.eligibility.values():
+            # with every input decided the rules alone decide; these matter only when some is not
+            final.forms.append((_Target("eligible_false", r.id), r.false, group(r.inputs), True))
+        stages.append(final)
+        self._stages = stages
+
+        # compile every stage into one or more rulesets
+        self._rulesets: list[list[_Ruleset]] = []
         try:
-            # durable_rules takes the actions out of the definition it is given, so give it a copy
-            self._host = _QuietHost(copy.deepcopy(self.definition))
-        except Exception as e:  # durable_rules gives only a code, e.g. 113 when a rule is too big
-            merged = {k: v for st in stages for k, v in st.items()}
-            raise EngineError(_too_big(merged, self._rule_action, self._derived_action)) from e
-        self._handles = [self._host.get_ruleset(f"s{k}")._handle for k in range(n)]
+            for s, st in enumerate(stages):
+                self._rulesets.append(self._compile_stage(s, st))
+        except BaseException:
+            self.close()
+            raise
+        self._plan()
+        self._finalizer = weakref.finalize(self, _delete_rulesets, [r.handle for rs in self._rulesets for r in rs])
         self._lock = threading.Lock()
         self._sids = itertools.count()
 
-    def encode(self, known: dict[str, Any], stage: int, sid: str) -> dict[str, Any]:
-        """The engine's fact for a stage: only the fields its rules read, list membership as flags."""
-        out: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid}
-        for f in self._stage_fields[stage]:
-            v = known.get(f)
-            if v is None:
-                continue
-            if f in self.list_fields:
-                out[key(f)] = True
-                for item in self.contains.get(f, ()):
-                    out[has_key(f, item)] = item in v
-            else:
-                out[key(f)] = v
+    def _plan(self) -> None:
+        """Work out once what evaluating a case needs, so that the per-case path is lookups only."""
+        ids: dict[_Target, int] = {}
+        for rs in (r for stage in self._rulesets for r in stage):
+            for targets in rs.actions.values():
+                for tg in targets:
+                    ids.setdefault(tg, len(ids))
+        by_name = {name: key for key, name in self._keys.names.items()}
+        for rs in (r for stage in self._rulesets for r in stage):
+            rs.fires.update({name: tuple(ids[tg] for tg in targets) for name, targets in rs.actions.items()})
+            rs.encoder.extend((name, by_name[name][0], by_name[name][1], by_name[name][2] if len(by_name[name]) > 2 else None)
+                              for name in sorted(rs.keys) if name in by_name)
+
+        def tid(tg: _Target) -> int:
+            return ids.get(tg, -1)  # a target no engine rule has never fires
+
+        self._groupsets = [frozenset(g) for g in self._groups]
+        self._case_inputs = frozenset(f for g in self._groups for f in g if f not in self._derived_ids)
+        self._derived_plan = [
+            [(d.id, len(d.universe) <= 2, frozenset(d.inputs),
+              tuple((v, tid(_Target("certain", d.id, v)), tid(_Target("impossible", d.id, v))) for v in d.universe))
+             for d in st.derived]
+            for st in self._stages
+        ]
+        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), frozenset(r.inputs))
+                           for rid, r in self.program.rules.items()]
+        self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
+
+    # ---- compiling ----
+
+    def _literal(self, lit: Lit) -> list[dict[str, Any]]:
+        """The literal as durable_rules alternatives (each a conjunction); a literal that would need
+        many alternatives is sent as a flag worked out before the assert."""
+        alts = self._alternatives(lit)
+        if len(alts) > MAX_ALTERNATIVES:
+            k = self._keys.get("x", lit)
+            self._flags[k] = lit
+            return [{k: True}]
+        return alts
+
+    def _alternatives(self, lit: Lit) -> list[dict[str, Any]]:
+        f = lit.field
+        if lit.present is not None:
+            return [{self._keys.get("g", f): lit.present}]
+        if f in self._sum_ids:
+            lo, hi = self._keys.get("lo", f), self._keys.get("hi", f)
+            out = []
+            for r in lit.ranges or ():
+                parts = []
+                if r.lo is not None:
+                    parts.append({_OP[True][r.lo_closed]: {lo: r.lo}})
+                if r.hi is not None:
+                    parts.append({_OP[False][r.hi_closed]: {hi: r.hi}})
+                out.append(_and(parts))
+            return out
+        if f in self._derived_ids:
+            d = self.program.derived[f]
+            ruled_out = [u for u in d.universe if not _lit_allows(lit, u)]
+            # every value outside the literal's set must be ruled out
+            return [_and([{self._keys.get("m", f, u): False} for u in ruled_out])] if ruled_out else [{}]
+        if lit.item is not None:
+            return [{self._keys.get("t", f, lit.item): True in (lit.values or ())}]
+        k = self._keys.get("v", f)
+        if lit.ranges is not None:
+            out = []
+            for r in lit.ranges:
+                parts = []
+                if r.lo is not None:
+                    parts.append({_OP[True][r.lo_closed]: {k: r.lo}})
+                if r.hi is not None:
+                    parts.append({_OP[False][r.hi_closed]: {k: r.hi}})
+                out.append(_and(parts))
+            return out
+        values = sorted(lit.values or (), key=repr)
+        ft = self.registry[f]
+        if lit.exclude:
+            return [_and([{"$neq": {k: v}} for v in values])]
+        if ft.kind in ("choice", "flag"):
+            domain = list(ft.values) if ft.kind == "choice" else [True, False]
+            others = [v for v in domain if not any(_same(v, x) for x in values)]
+            if len(values) > 1 and others and len(others) <= len(values):
+                # a missing property fails '!=' too, so "none of the others" needs no disjunction
+                return [_and([{"$neq": {k: v}} for v in others])]
+        return [{k: v} for v in values]
+
+    def _term(self, term: tuple[Lit, ...]) -> list[list[dict[str, Any]]]:
+        """A term as alternative conjunctions (the product of its literals' alternatives)."""
+        options = [self._literal(lit) for lit in term]
+        return [list(combo) for combo in itertools.product(*options)]
+
+    def _compile_stage(self, s: int, st: _Stage) -> list[_Ruleset]:
+        # each engine rule: (body conditions, keys it reads, comparisons it makes)
+        bodies: dict[str, list[_Target]] = {}
+        conds: dict[str, list[dict[str, Any]]] = {}
+        for target, form, g, when in st.forms:
+            for term in form:
+                for conj in self._term(term):
+                    parts = [c for c in conj if c]
+                    if g is not None and when is not None:
+                        # first, so that durable_rules stops matching there for most cases
+                        parts.insert(0, {self._keys.get("u", g): when})
+                    sig = json.dumps(parts, sort_keys=True, default=str)
+                    if sig not in conds:
+                        conds[sig] = parts
+                        bodies[sig] = []
+                    if target not in bodies[sig]:
+                        bodies[sig].append(target)
+        # pack the engine rules into rulesets within durable_rules' limits
+        chunks: list[list[str]] = []
+        current: list[str] = []
+        keys: set[str] = set()
+        comparisons: dict[str, set[str]] = {}
+        for sig in sorted(conds, key=lambda x: sorted(_keys_of(conds[x]))):
+            ks = _keys_of(conds[sig])
+            cmp = _comparisons(conds[sig])
+            over = (
+                len(keys | ks) > MAX_PROPERTIES
+                or len(current) >= MAX_RULES_PER_RULESET
+                or any(len(comparisons.get(k, set()) | c) > MAX_COMPARISONS_PER_KEY for k, c in cmp.items())
+            )
+            if current and over:
+                chunks.append(current)
+                current, keys, comparisons = [], set(), {}
+            current.append(sig)
+            keys |= ks
+            for k, c in cmp.items():
+                comparisons.setdefault(k, set()).update(c)
+        if current:
+            chunks.append(current)
+        out = []
+        for c, chunk in enumerate(chunks):
+            definition: dict[str, Any] = {}
+            actions: dict[str, list[_Target]] = {}
+            for i, sig in enumerate(chunk):
+                name = f"r{i}"
+                definition[name] = {"all": [{"m": _and([{"kind": "case"}, {"stage": s}, *conds[sig]])}]}
+                actions[name] = bodies[sig]
+            # every assert must match some rule: deleting the session of a fact that matched nothing
+            # corrupts durable_rules' heap (docs/engine.md, trap 1)
+            definition["seen"] = {"all": [{"m": {"kind": "case"}}]}
+            name = f"ratecard_{next(_names)}_s{s}c{c}"
+            try:
+                handle = _dre.create_ruleset(name, json.dumps(definition))
+            except Exception as e:  # durable_rules gives only a code, e.g. 113 when a rule is too big
+                raise EngineError(f"durable_rules could not compile the rules ({e}); a condition is too complex "
+                                  "once expanded: split it into simpler rules or a derived fact") from None
+            keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
+            out.append(_Ruleset(handle, actions, frozenset(keys_needed)))
+        if not out:
+            out.append(_Ruleset(None, {}, frozenset()))
         return out
 
-    def evaluate(self, facts: Facts) -> Evaluation:
-        rules = self.rules
-        known = dict(facts)
-        derived: dict[str, Any] = {}
-        outcomes: dict[str, bool | None] = {}
-        opened: list[int] = []
+    @property
+    def size(self) -> tuple[int, int]:
+        """(engine rules, rulesets): what durable_rules was given."""
+        return sum(len(r.actions) for rs in self._rulesets for r in rs), sum(len(rs) for rs in self._rulesets)
+
+    def close(self) -> None:
+        """Free the rulesets now (otherwise when the engine is garbage-collected)."""
+        fin = getattr(self, "_finalizer", None)
+        if fin is not None:
+            fin()
+        else:
+            _delete_rulesets([r.handle for rs in getattr(self, "_rulesets", []) for r in rs])
+            self._rulesets = []
+
+    # ---- evaluating ----
+
+    def evaluate(self, facts: dict[str, Any]) -> Evaluation:
+        """What the program says of one case (facts: case and computed fields that are given)."""
+        k = Knowledge(dict(facts))
+        # fields (case fields and derived facts) that are not decided yet
+        undec = {f for f in self._case_inputs if f not in facts}
+        fired: set[int] = set()
         with self._lock:
             sid = f"c{next(self._sids)}"
-            try:
-                for s, stratum in enumerate(rules.strata):
-                    for did in stratum:
-                        d = rules.derived[did]
-                        if d.sum:
-                            terms = [known.get(t) for t in d.sum]
-                            if None not in terms:
-                                derived[did] = known[did] = sum(terms)
-                    if not self._active[s]:
-                        continue
-                    fired = {}
-                    for name in self._fire(s, self.encode(known, s, sid), opened):
-                        did, value = self._derived_action[name]
-                        fired[did] = value
-                    for did in stratum:
-                        if did in fired:
-                            derived[did] = fired[did]
-                        elif did in self._derived_fields and all(known.get(f) is not None for f in self._derived_fields[did]):
-                            derived[did] = rules.derived[did].otherwise
-                    known.update(derived)
-                final = self.final_stage
-                for name in self._fire(final, self.encode(known, final, sid), opened):
-                    for rid, value in self._rule_action[name]:
-                        outcomes[rid] = value
-            finally:
-                for s in opened:
-                    _dre.delete_state(self._handles[s], sid)
-        absent = {f for f in self._final_fields if known.get(f) is None}
-        for r, used in self._rule_fields:
-            if r.id not in outcomes:
-                # no firing: passed if every field was there (then the rule was decided), else unknown
-                outcomes[r.id] = None if absent and not used.isdisjoint(absent) else (r.kind == "criterion")
-        return Evaluation(derived, outcomes)
+            for s, st in enumerate(self._stages):
+                for d in st.sums:
+                    lo = hi = 0.0
+                    for term in d.sum:
+                        tlo, thi = term_bounds(term, k, self.registry)
+                        lo, hi = lo + tlo, hi + thi
+                    k.bounds[d.id] = (lo, hi)
+                    if lo != hi:
+                        undec.add(d.id)
+                fired = set()
+                for rs in self._rulesets[s]:
+                    if rs.handle is not None:
+                        fired.update(self._fire(rs, self._fact(rs, k, undec, s, sid), sid))
+                for did, binary, inputs, values in self._derived_plan[s]:
+                    if binary or not inputs.isdisjoint(undec):
+                        P = frozenset(v for v, _, imp in values if imp not in fired)
+                    else:
+                        P = frozenset(v for v, cert, _ in values if cert in fired)
+                    if not P:
+                        raise RuntimeError(f"durable_rules left no value possible for '{did}'")
+                    k.possible[did] = P
+                    if len(P) > 1:
+                        undec.add(did)
+        # `fired` is now the eligibility stage's
+        outcomes: dict[str, Tri] = {}
+        for rid, false_id, true_id, inputs in self._rule_plan:
+            if false_id in fired:
+                outcomes[rid] = False
+            elif true_id in fired or inputs.isdisjoint(undec):
+                outcomes[rid] = True
+            else:
+                outcomes[rid] = None
+        eligibility: dict[str, Tri] = {
+            iid: False if fails(self.program.eligibility[iid], outcomes) or f in fired else None
+            for iid, f in self._eligibility_plan
+        }
+        return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
 
-    def _fire(self, stage: int, fact: dict[str, Any], opened: list[int]) -> list[str]:
-        handle = self._handles[stage]
-        result = _dre.assert_fact(handle, _dumps(fact))
-        if result[0] != 0:
-            # the catch-all rule matches every fact and facts differ by stage, so this is a bug
-            raise RuntimeError(f"durable_rules refused a case fact (code {result[0]})")
-        opened.append(stage)
-        state = result[1]
-        names: list[str] = []
-        started = _dre.start_action_for_state(handle, state)
-        msg = started[1] if started else None
-        while msg:
-            # the message is {"<rule name>": {...}}; names are short ASCII identifiers
-            name = msg[2 : msg.index('"', 2)]
-            if name != "seen":
-                names.append(name)
-            msg = _dre.complete_and_start_action(handle, state)
-        return names
+    def _fact(self, rs: _Ruleset, k: Knowledge, undec: set[str], stage: int, sid: str) -> dict[str, Any]:
+        """The properties one ruleset reads, for one case."""
+        fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid}
+        facts = k.facts
+        for name, prefix, a, b in rs.encoder:
+            if prefix == "v":
+                v = facts.get(a)
+                if v is not None:
+                    fact[name] = v
+            elif prefix == "m":
+                P = k.possible.get(a)
+                if P is not None:
+                    fact[name] = any(_same(b, x) for x in P)
+            elif prefix == "u":
+                fact[name] = not self._groupsets[a].isdisjoint(undec)
+            elif prefix == "t":
+                v = facts.get(a)
+                if v is not None:
+                    fact[name] = b in v
+            elif prefix == "g":
+                fact[name] = a in facts
+            elif prefix in ("lo", "hi"):
+                bounds = k.bounds.get(a)
+                if bounds is not None:
+                    fact[name] = float(bounds[0] if prefix == "lo" else bounds[1])
+            elif prefix == "x":
+                lit = self._flags[name]
+                if lit.field in facts or lit.field in k.possible or lit.field in k.bounds:
+                    fact[name] = k.holds(lit)
+        return fact
+
+    def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
+        handle = rs.handle
+        try:
+            result = _dre.assert_fact(handle, _dumps(fact))
+        except Exception as e:
+            _forget(handle, sid)
+            raise RuntimeError(f"durable_rules refused a case fact ({e})") from None
+        out: list[int] = []
+        try:
+            if result[0] != 0:
+                # the catch-all rule matches every fact, so this is a bug, not the user's input
+                raise RuntimeError(f"durable_rules refused a case fact (code {result[0]})")
+            state = result[1]
+            started = _dre.start_action_for_state(handle, state)
+            msg = started[1] if started else None
+            fires = rs.fires
+            while msg:
+                # the message is {"<rule name>": {...}}; names are short ASCII identifiers
+                out.extend(fires[msg[2 : msg.index('"', 2)]])
+                msg = _dre.complete_and_start_action(handle, state)
+        finally:
+            # a session is always deleted: a ruleset holds at most 1024, and one left behind by
+            # each failure would end every later screen with MemoryError
+            _forget(handle, sid)
+        return out
+
+
+@dataclass
+class _Ruleset:
+    handle: int | None
+    actions: dict[str, list[_Target]]  # engine rule name -> what its firing means
+    keys: frozenset[str]  # the properties its rules read
+    fires: dict[str, tuple[int, ...]] = field(default_factory=lambda: {"seen": ()})  # the same, as target ids
+    encoder: list[tuple[str, str, Any, Any]] = field(default_factory=list)
+
+
+def _forget(handle: int, sid: str) -> None:
+    try:
+        _dre.delete_state(handle, sid)
+    except Exception:
+        pass  # no session was made
+
+
+def _delete_rulesets(handles: list[int | None]) -> None:
+    for h in handles:
+        if h is not None:
+            try:
+                _dre.delete_ruleset(h)
+            except Exception:
+                pass
+
+
+def _lit_allows(lit: Lit, value: Any) -> bool:
+    if lit.ranges is not None:
+        return any(r.contains(value) for r in lit.ranges)
+    return any(_same(value, x) for x in lit.values or ())
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    flat: list[dict[str, Any]] = []
+    for p in parts:
+        if not p:
+            continue
+        flat.extend(p["$and"] if set(p) == {"$and"} else [p])
+    if not flat:
+        return {}
+    return flat[0] if len(flat) == 1 else {"$and": flat}
+
+
+def _keys_of(parts: Any) -> set[str]:
+    out: set[str] = set()
+    if isinstance(parts, list):
+        for p in parts:
+            out |= _keys_of(p)
+    elif isinstance(parts, dict):
+        for k, v in parts.items():
+            if k.startswith("$"):
+                out |= _keys_of(v)
+            else:
+                out.add(k)
+    return out
+
+
+def _comparisons(parts: Any) -> dict[str, set[str]]:
+    """Distinct comparisons per property (durable_rules fails past a few dozen on one property)."""
+    out: dict[str, set[str]] = {}
+
+    def walk(x: Any, op: str) -> None:
+        if isinstance(x, list):
+            for p in x:
+                walk(p, op)
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                if k in ("$and", "$or"):
+                    walk(v, op)
+                elif k.startswith("$"):
+                    walk(v, k)
+                else:
+                    out.setdefault(k, set()).add(f"{op}:{json.dumps(v, default=str)}")
+
+    walk(parts, "$eq")
+    return out
+

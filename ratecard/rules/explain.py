@@ -1,63 +1,98 @@
-"""Why a rule came out as it did: the facts it still needs.
+"""Why a result came out as it did, in case fields: what is still missing, and what was missing but
+made no difference. These explain decisions already made; they never make one.
 
-These explain a decision already made by the engine; they never make one.
+A result that is undetermined names the case fields whose answers could still settle it (never a
+derived fact such as the PNI pathway, which nobody can fill in): the missing fields in the terms of
+its forms that can still hold, following undecided derived facts back to the case fields they read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
-from .conditions import All, Any_, Cmp, Cond, Not, Present
 from .fields import COMPUTED_FROM
-from .reference import eval_cond
-from .loader import RuleSet
+from .forms import Form, Lit, Program
+from .reference import Knowledge
 
 
-def missing_for(cond: Cond, known: dict[str, Any], rules: RuleSet) -> list[str]:
-    """The case fields whose absence leaves `cond` unknown (empty if it is decided)."""
-    out: dict[str, None] = {}
-    _missing(cond, known, rules, out, set())
-    return list(out)
+class Explainer:
+    """Explanations for one case, given what the program knows of it."""
+
+    def __init__(self, program: Program, k: Knowledge):
+        self.program = program
+        self.k = k
+        self._derived_memo: dict[str, frozenset[str]] = {}
+
+    @cached_property
+    def _derived(self) -> dict[str, Any]:
+        return self.program.derived
+
+    # ---- what would settle an undecided result ----
+
+    def rule_missing(self, rid: str) -> frozenset[str]:
+        """The case fields whose answers could settle an undecided rule."""
+        r = self.program.rules[rid]
+        return self._form_missing(r.true) | self._form_missing(r.false)
+
+    def field_missing(self, f: str) -> frozenset[str]:
+        """The case fields that leave `f` (a case, computed or derived field) undecided."""
+        if f in self._derived:
+            return self._derived_missing(f)
+        if self.k.decided(f):
+            return frozenset()
+        return frozenset(COMPUTED_FROM.get(f, (f,)))
+
+    def _derived_missing(self, did: str) -> frozenset[str]:
+        if did in self._derived_memo:
+            return self._derived_memo[did]
+        self._derived_memo[did] = frozenset()  # strata make cycles impossible; this guards anyway
+        d = self._derived[did]
+        out: set[str] = set()
+        if not self.k.decided(did):
+            if d.sum:
+                for t in d.sum:
+                    out |= self.field_missing(t)
+            else:
+                for v in self.k.possible[did]:
+                    out |= self._form_missing(d.impossible[v])
+        self._derived_memo[did] = frozenset(out)
+        return self._derived_memo[did]
+
+    def _form_missing(self, form: Form) -> frozenset[str]:
+        out: set[str] = set()
+        for term in form:
+            if all(self.k.can_hold(lit) for lit in term):
+                for lit in term:
+                    if not self.k.holds(lit):
+                        out |= self._lit_missing(lit)
+        return frozenset(out)
+
+    def _lit_missing(self, lit: Lit) -> frozenset[str]:
+        if lit.present is not None:
+            return frozenset()
+        return self.field_missing(lit.field)
+
+    # ---- what was missing and made no difference ----
+
+    def unanswered(self, rule_ids: Iterable[str]) -> frozenset[str]:
+        """The case fields that the rules read (through derived facts too) and the case does not give."""
+        cones = self.program.cones
+        facts = self.k.facts
+        out: set[str] = set()
+        for rid in rule_ids:
+            for x in cones[rid]:
+                if x not in facts:
+                    out.update(COMPUTED_FROM.get(x, (x,)))
+        return frozenset(out)
 
 
-def missing_for_field(field: str, known: dict[str, Any], rules: RuleSet) -> list[str]:
-    """The case fields whose absence leaves `field` (a case, computed or derived field) unknown."""
-    out: dict[str, None] = {}
-    _field_missing(field, known, rules, out, set())
-    return list(out)
-
-
-def _missing(cond: Cond, known: dict[str, Any], rules: RuleSet, out: dict[str, None], seen: set[str]) -> None:
-    if eval_cond(cond, known) is not None:
-        return
-    if isinstance(cond, (Cmp, Present)):
-        _field_missing(cond.field, known, rules, out, seen)
-    elif isinstance(cond, (All, Any_)):
-        for p in cond.parts:
-            _missing(p, known, rules, out, seen)
-    elif isinstance(cond, Not):
-        _missing(cond.part, known, rules, out, seen)
-
-
-def _field_missing(field: str, known: dict[str, Any], rules: RuleSet, out: dict[str, None], seen: set[str]) -> None:
-    if field in known or field in seen:
-        return
-    seen.add(field)
-    if field in COMPUTED_FROM:
-        out.update(dict.fromkeys(f for f in COMPUTED_FROM[field] if f not in known))
-        return
-    d = rules.derived.get(field)
-    if d is None:
-        out[field] = None
-        return
-    if d.sum:
-        for t in d.sum:
-            _field_missing(t, known, rules, out, seen)
-        return
-    for _, c in d.cases:
-        r = eval_cond(c, known)
-        if r is None:
-            _missing(c, known, rules, out, seen)
-            return
-        if r:
-            return
+def order_fields(per_result: list[frozenset[str]]) -> list[str]:
+    """Every field named, the one that appears in the most results first (it would settle the most
+    decisions), then by name."""
+    count: dict[str, int] = {}
+    for fs in per_result:
+        for f in fs:
+            count[f] = count.get(f, 0) + 1
+    return sorted(count, key=lambda f: (-count[f], f))

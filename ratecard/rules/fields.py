@@ -6,6 +6,7 @@ and a rule naming a field that does not exist is caught when the rules are loade
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import types
 import typing
@@ -23,6 +24,11 @@ class FieldType:
     values: tuple[Any, ...] = ()  # allowed values for choice, or for list items when closed
     label: str = ""
     source: Literal["case", "computed", "derived"] = "case"
+    # numbers: the closed range a value can take (from the Case model's constraints), and whether it
+    # is whole. Rules on a missing field reason over this range, so it must be the model's own.
+    lo: float | None = None
+    hi: float | None = None
+    integer: bool = False
 
     def describe(self) -> str:
         if self.kind == "choice":
@@ -33,9 +39,13 @@ class FieldType:
 
 
 COMPUTED: dict[str, FieldType] = {
-    "age": FieldType("number", label="age at the reference date (from date of birth)", source="computed"),
+    # ages from 0: a date of birth may be anything up to the reference date; 150 is a safe ceiling
+    "age": FieldType("number", label="age at the reference date (from date of birth)", source="computed",
+                     lo=0, hi=150, integer=True),
+    # an order lasts at most 120 months (Sentence.length_months), so no more can be left
     "months_left": FieldType(
-        "number", label="months left on the order at the reference date (from start and length)", source="computed"
+        "number", label="months left on the order at the reference date (from start and length)", source="computed",
+        lo=0, hi=120, integer=True,
     ),
 }
 # Which case fields each computed field is made from, so the screen can say what is missing.
@@ -57,7 +67,26 @@ def _strip_optional(tp: Any) -> Any:
     return tp
 
 
+def _bounds(tp: Any) -> tuple[float | None, float | None]:
+    """The (ge, le) constraints written on a number type, e.g. Annotated[float, Field(ge=0, le=100)]."""
+    lo = hi = None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for a in typing.get_args(tp):
+            if a is not type(None):
+                return _bounds(a)
+    if origin is typing.Annotated:
+        for meta in typing.get_args(tp)[1:]:
+            for m in getattr(meta, "metadata", [meta]):
+                lo = getattr(m, "ge", lo)
+                hi = getattr(m, "le", hi)
+                if getattr(m, "gt", None) is not None or getattr(m, "lt", None) is not None:
+                    raise TypeError("case number fields use ge/le bounds: rules reason over closed ranges")
+    return lo, hi
+
+
 def _field_type(tp: Any, label: str) -> FieldType | None:
+    lo, hi = _bounds(tp)
     tp = _strip_optional(tp)
     origin = typing.get_origin(tp)
     if origin is Literal:
@@ -66,7 +95,9 @@ def _field_type(tp: Any, label: str) -> FieldType | None:
     if tp is bool:
         return FieldType("flag", label=label)
     if tp in (int, float):
-        return FieldType("number", label=label)
+        if lo is None or hi is None:
+            raise TypeError(f"the case number field '{label}' needs ge and le bounds: rules reason over its range")
+        return FieldType("number", label=label, lo=lo, hi=hi, integer=tp is int)
     if tp is str:
         return FieldType("text", label=label)
     if tp is dt.date:
@@ -92,7 +123,7 @@ def _walk(model: type[BaseModel], prefix: str, out: dict[str, FieldType]) -> Non
         if ft is not None:
             if prefix.startswith("needs."):
                 section = prefix.split(".")[1].replace("_", " ")
-                ft = FieldType(ft.kind, ft.values, f"{section} need: {ft.label}")
+                ft = dataclasses.replace(ft, label=f"{section} need: {ft.label}")
             out[path] = ft
 
 

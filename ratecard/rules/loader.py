@@ -315,8 +315,14 @@ def _stratify(derived: dict[str, Derived]) -> tuple[tuple[tuple[str, ...], ...],
 
 @dataclass(frozen=True)
 class Evaluation:
-    """What the rules say of one case: derived values (unknown ones absent) and, per rule, the
-    value of its condition (True, False, or None for unknown). Engine and reference both give this."""
+    """What the rules say of one case: per derived fact, the values still possible (a set, or an
+    interval for sums) and the value when only one is; per rule, the value of its condition (True,
+    False, or None when the missing case fields could make it either). Every back end gives this."""
 
-    derived: dict[str, Any]
+    derived: dict[str, Any]  # decided derived facts only
     outcomes: dict[str, Tri]
+    possible: dict[str, frozenset[Any]] = field(default_factory=dict)  # choice, flag and case-valued numbers
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # sums
+    # interventions whose rules can be failed one way or another (Program.eligibility): False when,
+    # whatever the missing answers are, one of their rules fails; None otherwise
+    eligibility: dict[str, Tri] = field(default_factory=dict)

@@ -139,3 +139,35 @@ def derived_precise(d: Derived, registry: dict[str, FieldType]) -> str:
         return steps[0][:1].upper() + steps[0][1:] + "; " + steps[1] + "."
     # with several cases the order matters: an earlier case wins
     return "The first that holds: " + "; ".join(steps) + "."
+
+
+def _num(x: float) -> str:
+    return value_text(int(x) if float(x).is_integer() else x)
+
+
+def range_phrase(r: Any) -> str:
+    """A range of numbers in words: "50 or more", "below 30", "from 30 to 59.99"."""
+    lo, hi = r.lo, r.hi
+    if lo is not None and hi is not None and lo == hi:
+        return _num(lo)
+    low = None if lo is None else (f"{_num(lo)} or more" if r.lo_closed else f"above {_num(lo)}")
+    high = None if hi is None else (f"{_num(hi)} or less" if r.hi_closed else f"below {_num(hi)}")
+    if low and high:
+        return f"{low} and {high}"
+    return low or high or "any value"
+
+
+def answers_phrase(answers: list[Any], ft: FieldType) -> str:
+    """Answers to one field in words, e.g. "medium or high", "50 or more" (ranges are trimmed to the
+    field's own range, so "0 or more and below 50" reads "below 50")."""
+    words = []
+    for a in answers:
+        if hasattr(a, "lo_closed"):
+            lo = None if a.lo is not None and ft.lo is not None and a.lo <= ft.lo and a.lo_closed else a.lo
+            hi = None if a.hi is not None and ft.hi is not None and a.hi >= ft.hi and a.hi_closed else a.hi
+            words.append(range_phrase(type(a)(lo, a.lo_closed, hi, a.hi_closed)))
+        elif isinstance(a, tuple):
+            words.append(", ".join(value_text(x) for x in a) if a else "none")
+        else:
+            words.append(value_text(a))
+    return _either(tuple(words), "or") if words else "none"

@@ -1,0 +1,716 @@
+"""Exact forms of the rule trees: the one compiled program that every back end evaluates.
+
+A court file is rarely complete, so a rule is *unknown* only when two ways of filling in the missing
+case fields would answer it differently; otherwise it is decided. Kleene logic on the trees as written
+is not enough for that: `any: [{sex: male, osp: high}, {sex: female, rsr: high}]` is decided for a
+person with a high OSP and a high RSR whatever their sex, yet Kleene calls it unknown because `sex` is.
+
+So each condition is compiled, once per catalog, into two disjunctions of terms ("forms"):
+
+- `true`, every prime implicant of the condition: it holds when the condition holds whatever the
+  missing fields turn out to be;
+- `false`, every prime implicant of its negation.
+
+A term is a conjunction of literals "this field's value lies in this set". Evaluating a form is
+two-valued (a literal on a missing field simply does not hold), and checking the disjunction of
+*all* prime implicants is exact: the set of completions is a product of per-field possibilities,
+and such a product lies inside the condition exactly when it lies inside one prime implicant
+(Blake's canonical form). The literals are multi-valued (a number's range, a set of choices), so
+correlations through one field (the same field read twice, the cases of one derived fact read in
+order) are exact too.
+
+A derived fact gets, for each value it can take, the form of the condition under which that value
+is *ruled out*. What remains possible is a set (choices and flags) or an interval (numbers), and a
+condition that reads the fact is exact with respect to that set. It is not exact when two inputs of
+one condition are derived from the same missing case field: their sets are combined as if
+independent (docs/engine.md says where this can and cannot happen in the shipped rules).
+
+The durable_rules engine (durable.py), the plain reference evaluator (reference.py) and the Polars
+batch back end all evaluate these forms; none of them reads the trees for a decision.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterable
+
+from ..errors import RatecardError
+from .conditions import All, Cmp, Cond, Not, Present
+from .fields import FieldType
+from .loader import Derived, Rule, RuleSet
+
+# ---- the compiled program ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Range:
+    """An interval of numbers; None is unbounded."""
+
+    lo: float | None
+    lo_closed: bool
+    hi: float | None
+    hi_closed: bool
+
+    def contains(self, x: float) -> bool:
+        if self.lo is not None and (x < self.lo or (x == self.lo and not self.lo_closed)):
+            return False
+        if self.hi is not None and (x > self.hi or (x == self.hi and not self.hi_closed)):
+            return False
+        return True
+
+    def covers(self, lo: float, hi: float) -> bool:
+        """Whether [lo, hi] lies inside this range."""
+        return self.contains(lo) and self.contains(hi)
+
+    def covers_range(self, r: Range) -> bool:
+        """Whether range r lies inside this one."""
+        lo_ok = self.lo is None or (r.lo is not None and (r.lo > self.lo or (r.lo == self.lo and (self.lo_closed or not r.lo_closed))))
+        hi_ok = self.hi is None or (r.hi is not None and (r.hi < self.hi or (r.hi == self.hi and (self.hi_closed or not r.hi_closed))))
+        return lo_ok and hi_ok
+
+    def __str__(self) -> str:
+        left = "(-inf" if self.lo is None else ("[" if self.lo_closed else "(") + f"{self.lo:g}"
+        right = "inf)" if self.hi is None else f"{self.hi:g}" + ("]" if self.hi_closed else ")")
+        return f"{left}, {right}"
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A literal: "the value of `field` lies in this set". Exactly one of values, ranges, item and
+    present describes the set.
+
+    - `values`: for choices, flags and text identifiers; with `exclude`, the value lies outside them
+      (only for text, whose values are open-ended);
+    - `ranges`: for numbers, a union of disjoint ranges in order;
+    - `item` with `values` {True} or {False}: whether a list field holds the item;
+    - `present`: whether the case gives the field at all (known even when the value is not).
+    """
+
+    field: str
+    values: frozenset[Any] | None = None
+    exclude: bool = False
+    ranges: tuple[Range, ...] | None = None
+    item: str | None = None
+    present: bool | None = None
+
+    def __str__(self) -> str:
+        if self.present is not None:
+            return f"{self.field} {'given' if self.present else 'not given'}"
+        if self.item is not None:
+            return f"{self.item} {'in' if True in (self.values or ()) else 'not in'} {self.field}"
+        if self.ranges is not None:
+            return f"{self.field} in " + " or ".join(map(str, self.ranges))
+        vals = ", ".join(sorted(map(str, self.values or ())))
+        return f"{self.field} {'not in' if self.exclude else 'in'} {{{vals}}}"
+
+
+Term = tuple[Lit, ...]  # all literals hold; () always holds
+Form = tuple[Term, ...]  # some term holds; () never holds
+
+
+@dataclass(frozen=True)
+class DerivedProgram:
+    id: str
+    kind: str  # "choice", "flag" or "number"
+    universe: tuple[Any, ...]  # every value the fact can take; () for a sum
+    impossible: dict[Any, Form]  # the value is ruled out when its form holds
+    # the value is the answer when its form holds and every input is decided (then any cover of the
+    # condition is exact, so this is the plain one, smaller than the prime implicants)
+    certain: dict[Any, Form]
+    inputs: tuple[str, ...]  # the fields its cases read (or its sum's terms)
+    sum: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleProgram:
+    id: str
+    true: Form  # the condition holds in every completion
+    false: Form  # it holds in none
+    inputs: tuple[str, ...]
+    kind: str = "criterion"  # or "exclusion"; for an intervention's whole eligibility, "eligibility"
+    members: tuple[tuple[str, str], ...] = ()  # eligibility: its rules as (id, kind)
+
+
+@dataclass(frozen=True)
+class Program:
+    strata: tuple[tuple[DerivedProgram, ...], ...]
+    rules: dict[str, RuleProgram]
+    # A person can fail one criterion or another whatever the missing answers are: then no single
+    # rule is decided while the decision is. Per intervention where that can happen, `false` holds
+    # the prime implicants of "fails its rules" that no single rule's own failing form covers (its
+    # `true` is empty: when every rule passes, the intervention is passed).
+    eligibility: dict[str, RuleProgram]
+    registry: dict[str, FieldType] = field(repr=False)
+
+    @cached_property
+    def derived(self) -> dict[str, DerivedProgram]:
+        return {d.id: d for s in self.strata for d in s}
+
+    @cached_property
+    def cones(self) -> dict[str, frozenset[str]]:
+        """For each derived fact and rule: every case or computed field it is worked out from."""
+        out: dict[str, frozenset[str]] = {}
+
+        def of(fields: Iterable[str]) -> frozenset[str]:
+            acc: set[str] = set()
+            for f in fields:
+                acc |= out[f] if f in out else {f}
+            return frozenset(acc)
+
+        for stratum in self.strata:
+            for d in stratum:
+                out[d.id] = of(d.inputs)
+        for r in self.rules.values():
+            out[r.id] = of(r.inputs)
+        return out
+
+
+class FormTooBig(RatecardError):
+    """A condition whose exact forms would be too large to evaluate quickly."""
+
+    def __init__(self, message: str, file: str = "", line: int | None = None, where: str = ""):
+        super().__init__(message)
+        self.file, self.line, self.where = file, line, where
+
+
+# Limits on the size of one condition's forms. The shipped rules need a few dozen terms at most;
+# these stop a pathological rule (an `all` of many `any`s multiplies out) before it stalls loading.
+MAX_TERMS = 2000
+
+
+# ---- pieces: the values of one variable that a condition cannot tell apart --------------------
+
+# A variable is a field, a list field's item, or a field's presence.
+Var = tuple[str, str, Any]  # (field, "value" | "item" | "present", item)
+OTHER = object()  # any text value a condition does not name
+
+
+@dataclass
+class _Pieces:
+    """The partition of one variable's domain by the thresholds and values a condition names."""
+
+    kind: str  # "num" or "finite"
+    pieces: list[Any]  # Range for numbers, values for finite variables
+
+    @property
+    def full(self) -> frozenset[int]:
+        return frozenset(range(len(self.pieces)))
+
+
+def _number_pieces(lo: float | None, hi: float | None, integer: bool, points: list[float] | None,
+                   thresholds: Iterable[float]) -> list[Range]:
+    """Split [lo, hi] at each threshold into point pieces and the open pieces between them, keeping
+    only pieces that hold a possible value (whole numbers only for integer fields; only `points`
+    when the possible values are a finite set)."""
+    cuts = sorted({t for t in thresholds if (lo is None or t >= lo) and (hi is None or t <= hi)})
+    raw: list[Range] = []
+    prev: float | None = lo
+    prev_closed = True
+    for t in cuts:
+        raw.append(Range(prev, prev_closed, t, False))
+        raw.append(Range(t, True, t, True))
+        prev, prev_closed = t, False
+    raw.append(Range(prev, prev_closed, hi, True))
+
+    def inhabited(r: Range) -> bool:
+        if points is not None:
+            return any(r.contains(p) for p in points)
+        a = -math.inf if r.lo is None else r.lo
+        b = math.inf if r.hi is None else r.hi
+        if a > b or (a == b and not (r.lo_closed and r.hi_closed)):
+            return False
+        if not integer:
+            return True
+        first = math.ceil(a) if r.lo_closed or a != math.ceil(a) else a + 1
+        if not r.lo_closed and first == a:
+            first += 1
+        last = math.floor(b) if r.hi_closed or b != math.floor(b) else b - 1
+        if not r.hi_closed and last == b:
+            last -= 1
+        return first <= last
+
+    return [r for r in raw if inhabited(r)]
+
+
+class _Space:
+    """The variables of one formula and their pieces."""
+
+    def __init__(self, registry: dict[str, FieldType], universes: dict[str, tuple[Any, ...]],
+                 number_domains: dict[str, tuple[float, float, bool]]):
+        self.registry = registry
+        self.universes = universes  # derived choice/flag/number-from-cases: the values they can take
+        self.number_domains = number_domains  # derived sums: (lo, hi, integer)
+        self.vars: dict[Var, _Pieces] = {}
+
+    def prepare(self, conds: Iterable[Cond]) -> None:
+        thresholds: dict[Var, set[float]] = {}
+        named: dict[Var, set[Any]] = {}
+        for c in conds:
+            for atom in _atoms(c):
+                if isinstance(atom, Present):
+                    self.vars[(atom.field, "present", None)] = _Pieces("finite", [True, False])
+                    continue
+                if atom.op == "contains":
+                    self.vars[(atom.field, "item", atom.value)] = _Pieces("finite", [True, False])
+                    continue
+                v: Var = (atom.field, "value", None)
+                if self._is_number(atom.field):
+                    thresholds.setdefault(v, set()).add(atom.value)
+                else:
+                    named.setdefault(v, set()).add(atom.value)
+        for v, ts in thresholds.items():
+            self.vars[v] = _Pieces("num", self._num_pieces(v[0], ts))
+        for v, vals in named.items():
+            self.vars[v] = _Pieces("finite", self._finite_values(v[0], vals))
+
+    def _is_number(self, f: str) -> bool:
+        return self.registry[f].kind == "number"
+
+    def _num_pieces(self, f: str, thresholds: set[float]) -> list[Range]:
+        if f in self.universes:  # a derived number with a finite set of values
+            pts = [float(x) for x in self.universes[f]]
+            return _number_pieces(min(pts), max(pts), False, pts, thresholds)
+        if f in self.number_domains:
+            lo, hi, integer = self.number_domains[f]
+            return _number_pieces(lo, hi, integer, None, thresholds)
+        ft = self.registry[f]
+        return _number_pieces(ft.lo, ft.hi, ft.integer, None, thresholds)
+
+    def _finite_values(self, f: str, named: set[Any]) -> list[Any]:
+        if f in self.universes:
+            return list(self.universes[f])
+        ft = self.registry[f]
+        if ft.kind == "flag":
+            return [True, False]
+        if ft.kind == "choice":
+            return list(ft.values)
+        # text: open-ended, so the values named plus "anything else"
+        return sorted(named, key=str) + [OTHER]
+
+    def atom_set(self, atom: Cmp | Present, negate: bool) -> tuple[Var, frozenset[int]]:
+        if isinstance(atom, Present):
+            v: Var = (atom.field, "present", None)
+            want = atom.present != negate
+            return v, frozenset({0 if want else 1})
+        if atom.op == "contains":
+            v = (atom.field, "item", atom.value)
+            return v, frozenset({1 if negate else 0})
+        v = (atom.field, "value", None)
+        p = self.vars[v]
+        if p.kind == "num":
+            hit = {i for i, r in enumerate(p.pieces) if _cmp_range(r, atom.op, atom.value)}
+        else:
+            hit = {i for i, x in enumerate(p.pieces) if x is not OTHER and _cmp_value(x, atom.op, atom.value)}
+            if atom.op == "ne":  # "anything else" differs from the value named
+                hit |= {i for i, x in enumerate(p.pieces) if x is OTHER}
+        s = frozenset(hit)
+        return v, (p.full - s) if negate else s
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _cmp_value(x: Any, op: str, c: Any) -> bool:
+    if op == "eq":
+        return _same(x, c)
+    if op == "ne":
+        return not _same(x, c)
+    raise ValueError(f"'{op}' on a non-number")
+
+
+def _cmp_range(r: Range, op: str, c: float) -> bool:
+    """Whether every number in the piece satisfies `x op c` (pieces never straddle a threshold)."""
+    # a point piece, or any interior point, decides for the whole piece
+    if r.lo is not None and r.hi is not None and r.lo == r.hi:
+        x = r.lo
+    elif r.lo is None:
+        x = (r.hi if r.hi is not None else 0.0) - 1.0
+    elif r.hi is None:
+        x = r.lo + 1.0
+    else:
+        x = (r.lo + r.hi) / 2
+    return {"eq": x == c, "ne": x != c, "lt": x < c, "lte": x <= c, "gt": x > c, "gte": x >= c}[op]
+
+
+def _atoms(c: Cond) -> Iterable[Cmp | Present]:
+    if isinstance(c, (Cmp, Present)):
+        yield c
+    elif isinstance(c, Not):
+        yield from _atoms(c.part)
+    else:
+        for p in c.parts:
+            yield from _atoms(p)
+
+
+# ---- cubes, DNF and Blake's canonical form ----------------------------------------------------
+
+Cube = tuple[tuple[Var, frozenset[int]], ...]  # sorted by variable; a missing variable is unrestricted
+
+
+def _cube(d: dict[Var, frozenset[int]], space: _Space) -> Cube | None:
+    out = []
+    for v, s in d.items():
+        if not s:
+            return None
+        if s != space.vars[v].full:
+            out.append((v, s))
+    return tuple(sorted(out, key=lambda t: (t[0][0], t[0][1], str(t[0][2]))))
+
+
+def _and(a: list[Cube], b: list[Cube], space: _Space, limit: int) -> list[Cube]:
+    out: set[Cube] = set()
+    for x in a:
+        for y in b:
+            d = dict(x)
+            for v, s in y:
+                d[v] = d[v] & s if v in d else s
+            c = _cube(d, space)
+            if c is not None:
+                out.add(c)
+                if len(out) > limit:
+                    raise FormTooBig("too many terms")
+    return _absorb(out)
+
+
+def _dnf(c: Cond, negate: bool, space: _Space, limit: int) -> list[Cube]:
+    if isinstance(c, (Cmp, Present)):
+        v, s = space.atom_set(c, negate)
+        cube = _cube({v: s}, space)
+        return [] if cube is None else [cube]
+    if isinstance(c, Not):
+        return _dnf(c.part, not negate, space, limit)
+    conj = isinstance(c, All) != negate
+    parts = [_dnf(p, negate, space, limit) for p in c.parts]
+    if conj:
+        acc: list[Cube] = [()]
+        for p in parts:
+            acc = _and(acc, p, space, limit)
+            if not acc:
+                return []
+        return acc
+    out: set[Cube] = set()
+    for p in parts:
+        out.update(p)
+        if len(out) > limit:
+            raise FormTooBig("too many terms")
+    return _absorb(out)
+
+
+def _within(a: Cube, b: Cube) -> bool:
+    """Every point of cube a lies in cube b."""
+    da = dict(a)
+    for v, s in b:
+        if v not in da or not da[v] <= s:
+            return False
+    return True
+
+
+def _absorb(cubes: Iterable[Cube]) -> list[Cube]:
+    # larger cubes (fewer restricted variables) first, so each cube is checked against the keepers
+    order = sorted(set(cubes), key=lambda c: (len(c), -sum(len(s) for _, s in c)))
+    kept: list[Cube] = []
+    for c in order:
+        if not any(_within(c, k) for k in kept):
+            kept.append(c)
+    return kept
+
+
+def blake(cubes: list[Cube], space: _Space, limit: int = MAX_TERMS) -> list[Cube]:
+    """All prime implicants of the disjunction of `cubes` (iterated consensus with absorption)."""
+    primes = _absorb(cubes)
+    if () in primes:
+        return [()]
+    frontier = list(primes)
+    while frontier:
+        new: list[Cube] = []
+        for a in frontier:
+            for b in primes:
+                if a is b:
+                    continue
+                for c in _consensus(a, b, space):
+                    if not any(_within(c, p) for p in primes) and not any(_within(c, n) for n in new):
+                        new = [n for n in new if not _within(n, c)]
+                        new.append(c)
+        if not new:
+            break
+        primes = _absorb(primes + new)
+        if len(primes) > limit:
+            raise FormTooBig("too many terms")
+        kept = set(primes)
+        frontier = [n for n in new if n in kept]
+    return sorted(primes, key=lambda c: (len(c), str(c)))
+
+
+def _consensus(a: Cube, b: Cube, space: _Space) -> Iterable[Cube]:
+    da, db = dict(a), dict(b)
+    for v in da.keys() & db.keys():
+        union = da[v] | db[v]
+        if union == da[v] or union == db[v]:
+            continue
+        d: dict[Var, frozenset[int]] = {}
+        ok = True
+        for w in da.keys() | db.keys():
+            if w == v:
+                d[w] = union
+                continue
+            s = da.get(w, space.vars[w].full) & db.get(w, space.vars[w].full)
+            if not s:
+                ok = False
+                break
+            d[w] = s
+        if ok:
+            c = _cube(d, space)
+            if c is not None:
+                yield c
+
+
+# ---- from cubes back to literals --------------------------------------------------------------
+
+
+def _lit(v: Var, s: frozenset[int], space: _Space) -> Lit:
+    f, what, item = v
+    pieces = space.vars[v].pieces
+    if what == "present":
+        return Lit(f, present=pieces[min(s)])
+    if what == "item":
+        return Lit(f, values=frozenset({pieces[min(s)]}), item=item)
+    if space.vars[v].kind == "num":
+        ranges: list[Range] = []
+        for i in sorted(s):
+            r = pieces[i]
+            if ranges and i - 1 in s:
+                last = ranges[-1]
+                ranges[-1] = Range(last.lo, last.lo_closed, r.hi, r.hi_closed)
+            else:
+                ranges.append(r)
+        return Lit(f, ranges=tuple(ranges))
+    vals = [pieces[i] for i in s]
+    if any(x is OTHER for x in vals):
+        named = frozenset(x for x in pieces if x is not OTHER) - frozenset(vals)
+        return Lit(f, values=named, exclude=True)
+    return Lit(f, values=frozenset(vals))
+
+
+def _form(cubes: list[Cube], space: _Space) -> Form:
+    return tuple(tuple(_lit(v, s, space) for v, s in c) for c in cubes)
+
+
+# ---- compiling a rule set ---------------------------------------------------------------------
+
+
+class _Compiler:
+    def __init__(self, rules: RuleSet):
+        self.rules = rules
+        self.registry = rules.registry
+        self.universes: dict[str, tuple[Any, ...]] = {}
+        self.number_domains: dict[str, tuple[float, float, bool]] = {}
+
+    def space(self, conds: Iterable[Cond]) -> _Space:
+        s = _Space(self.registry, self.universes, self.number_domains)
+        s.prepare(conds)
+        return s
+
+    def forms(self, cond: Cond, r: Rule) -> tuple[Form, Form]:
+        space = self.space([cond])
+        try:
+            true = blake(_dnf(cond, False, space, MAX_TERMS), space)
+            false = blake(_dnf(cond, True, space, MAX_TERMS), space)
+        except FormTooBig:
+            raise FormTooBig(f"this condition is too complex to decide exactly (more than {MAX_TERMS} terms once "
+                             "multiplied out); split it into simpler rules or a derived fact", r.file, r.line, r.id) from None
+        return _form(true, space), _form(false, space)
+
+    def derived(self, d: Derived) -> DerivedProgram:
+        if d.sum:
+            lo = hi = 0.0
+            integer = True
+            for t in d.sum:
+                tlo, thi, tint = self.number_range(t)
+                lo, hi, integer = lo + tlo, hi + thi, integer and tint
+            self.number_domains[d.id] = (lo, hi, integer)
+            return DerivedProgram(d.id, "number", (), {}, {}, d.sum, d.sum)
+        universe = tuple(dict.fromkeys([*(v for v, _ in d.cases), d.otherwise]))
+        conds = [c for _, c in d.cases]
+        space = self.space(conds)
+        impossible: dict[Any, Form] = {}
+        certain: dict[Any, Form] = {}
+        try:
+            # the cases as cubes, with and without negation, computed once
+            pos = [_dnf(c, False, space, MAX_TERMS) for c in conds]
+            neg = [_dnf(c, True, space, MAX_TERMS) for c in conds]
+            for value in universe:
+                # the value is the answer when an earlier case fails and this one holds (or, for
+                # the otherwise value, when every case fails)
+                reach: list[Cube] = []
+                prefix: list[Cube] = [()]
+                for i, (v, _) in enumerate(d.cases):
+                    if _same_value(v, value):
+                        reach.extend(_and(prefix, pos[i], space, MAX_TERMS))
+                    prefix = _and(prefix, neg[i], space, MAX_TERMS)
+                    if not prefix:
+                        break
+                if _same_value(d.otherwise, value):
+                    reach.extend(prefix)
+                reach = _absorb(reach)
+                # used only when every input is decided, where any cover of the condition is exact
+                certain[value] = _form(reach, space)
+                impossible[value] = _form(blake(self._negate(reach, space), space), space)
+        except FormTooBig:
+            raise FormTooBig(f"this derived fact is too complex to decide exactly (more than {MAX_TERMS} terms once "
+                             "multiplied out); split it into simpler facts", d.file, d.line, d.id) from None
+        self.universes[d.id] = universe
+        return DerivedProgram(d.id, self.registry[d.id].kind, universe, impossible, certain, d.uses())
+
+    def _negate(self, cubes: list[Cube], space: _Space) -> list[Cube]:
+        """The DNF of the negation of a disjunction of cubes: the product of each cube's complement."""
+        acc: list[Cube] = [()]
+        for c in cubes:
+            comp = [cc for v, s in c if (cc := _cube({v: space.vars[v].full - s}, space)) is not None]
+            acc = _and(acc, comp, space, MAX_TERMS)
+            if not acc:
+                return []
+        return acc
+
+    def number_range(self, f: str) -> tuple[float, float, bool]:
+        if f in self.universes:
+            pts = self.universes[f]
+            return min(pts), max(pts), all(float(p).is_integer() for p in pts)
+        if f in self.number_domains:
+            return self.number_domains[f]
+        ft = self.registry[f]
+        assert ft.lo is not None and ft.hi is not None, f"number field {f} has no range"
+        return ft.lo, ft.hi, ft.integer
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def compile_program(rules: RuleSet) -> Program:
+    """The exact forms of every derived fact and rule, stratum by stratum."""
+    comp = _Compiler(rules)
+    strata = tuple(tuple(comp.derived(rules.derived[did]) for did in stratum) for stratum in rules.strata)
+    progs: dict[str, RuleProgram] = {}
+    for r in rules.all_rules():
+        true, false = comp.forms(r.when, r)
+        progs[r.id] = RuleProgram(r.id, true, false, r.fields, r.kind)
+    eligibility: dict[str, RuleProgram] = {}
+    for iid, rs in rules.rules.items():
+        if len(rs) < 2:
+            continue  # one rule: its own forms decide
+        whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs))
+        _, false = comp.forms(whole, rs[0])
+        failing = [term for r in rs for term in (progs[r.id].false if r.kind == "criterion" else progs[r.id].true)]
+        extra = tuple(term for term in false if not any(term_within(term, m) for m in failing))
+        if extra:
+            eligibility[iid] = RuleProgram(iid, (), extra, tuple(dict.fromkeys(f for r in rs for f in r.fields)),
+                                           "eligibility", tuple((r.id, r.kind) for r in rs))
+    return Program(strata, progs, eligibility, rules.registry)
+
+
+# ---- relevant values: one value from each piece of a field's range --------------------------
+
+OTHER_TEXT = "zz_not_named_by_any_rule"  # a text value no rule names
+
+
+def _conds(rules: RuleSet) -> Iterable[Cond]:
+    for d in rules.derived.values():
+        for _, c in d.cases:
+            yield c
+    for r in rules.all_rules():
+        yield r.when
+
+
+def relevant_pieces(rules: RuleSet) -> dict[str, list[tuple[Any, Any]]]:
+    """For each case or computed field the rules read: its pieces, each with one value inside it.
+
+    A number's range is cut at every threshold the rules name (a piece is a Range); a choice or flag
+    has each value; text has each value named and one that no rule names; a list has every
+    combination of the items the rules ask about. Any value of a piece stands for all of them.
+    """
+    reg = rules.registry
+    thresholds: dict[str, set[Any]] = {}
+    items: dict[str, set[str]] = {}
+    for c in _conds(rules):
+        for a in _atoms(c):
+            if isinstance(a, Present) or a.field in rules.derived:
+                continue
+            if a.op == "contains":
+                items.setdefault(a.field, set()).add(a.value)
+            else:
+                thresholds.setdefault(a.field, set()).add(a.value)
+    summed = {t for d in rules.derived.values() for t in d.sum if t not in rules.derived}
+    for t in summed:
+        thresholds.setdefault(t, set())
+    out: dict[str, list[tuple[Any, Any]]] = {}
+    for f, named in thresholds.items():
+        ft = reg[f]
+        if ft.kind == "number" and f in summed:
+            # a sum's own thresholds are on the total, so every whole value of a term may matter
+            assert ft.integer and ft.lo is not None and ft.hi is not None and ft.hi - ft.lo <= 200, f
+            out[f] = [(Range(n, True, n, True), n) for n in range(int(ft.lo), int(ft.hi) + 1)]
+        elif ft.kind == "number":
+            out[f] = [(r, _inside(r, ft.integer)) for r in _number_pieces(ft.lo, ft.hi, ft.integer, None, named)]
+        elif ft.kind == "flag":
+            out[f] = [(True, True), (False, False)]
+        elif ft.kind == "choice":
+            out[f] = [(v, v) for v in ft.values]
+        else:
+            out[f] = [(v, v) for v in sorted(named)] + [(OTHER, OTHER_TEXT)]
+    for f, its in items.items():
+        ordered = sorted(its)
+        for bits in itertools.product((False, True), repeat=len(ordered)):
+            held = tuple(x for x, keep in zip(ordered, bits) if keep)
+            out.setdefault(f, []).append((held, held))
+    return out
+
+
+def relevant_values(rules: RuleSet) -> dict[str, list[Any]]:
+    """For each case or computed field the rules read, the values a completion tries."""
+    return {f: [v for _, v in pieces] for f, pieces in relevant_pieces(rules).items()}
+
+
+def _inside(r: Any, integer: bool) -> float:
+    """One number inside a piece (pieces never straddle a threshold, so any one stands for all)."""
+    if r.lo == r.hi:
+        return r.lo
+    lo, hi = r.lo, r.hi
+    if integer:
+        x = math.floor((lo + hi) / 2)
+        for cand in (x, x + 1, x - 1, math.ceil(lo), math.floor(hi)):
+            if r.contains(cand):
+                return cand
+    return (lo + hi) / 2
+
+
+def lit_within(a: Lit, b: Lit) -> bool:
+    """Whether literal a can hold only where literal b holds (same field, smaller set)."""
+    if a.field != b.field or a.item != b.item or (a.present is None) != (b.present is None):
+        return False
+    if a.present is not None:
+        return a.present == b.present
+    if a.ranges is not None and b.ranges is not None:
+        return all(any(rb.covers_range(ra) for rb in b.ranges) for ra in a.ranges)
+    if a.values is None or b.values is None or a.exclude != b.exclude:
+        return False
+    return a.values <= b.values if not a.exclude else b.values <= a.values
+
+
+def term_within(a: Term, b: Term) -> bool:
+    """Whether term a can hold only where term b holds."""
+    return all(any(lit_within(x, y) for x in a) for y in b)
+
+
+def form_fields(form: Form) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(lit.field for term in form for lit in term))
+
+
+def terms_count(program: Program) -> int:
+    """How many terms the program has in all (a measure of what the engine must match)."""
+    n = sum(len(r.true) + len(r.false) for r in program.rules.values())
+    n += sum(len(f) for d in program.derived.values() for f in itertools.chain(d.impossible.values(), d.certain.values()))
+    return n
