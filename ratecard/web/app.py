@@ -139,9 +139,7 @@ def create_app(catalog: Catalog | None = None, token: str | None = None) -> Any:
                     "if it happens again.")
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    guarded = Guard(app)
-    guarded.app_inner = app  # type: ignore[attr-defined]
-    return guarded
+    return Guard(app)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

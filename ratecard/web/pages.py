@@ -25,7 +25,7 @@ from ..catalog.load import Catalog
 from ..decide.proposal import Proposal, propose
 from ..decide.screen import Screen, screen
 from ..errors import CaseError, Problem
-from .form import FormField, Submitted, all_fields, case_to_form, sections
+from .form import FormField, Submitted, all_fields, case_to_form, read_form, sections
 from .guard import MAX_BODY
 from .labels import value_label
 
@@ -137,8 +137,6 @@ def router(catalog: Catalog) -> APIRouter:
 
     @r.post("/result", response_class=HTMLResponse)
     async def result(request: Request) -> HTMLResponse:
-        from .form import read_form
-
         raw = _form_data(await request.form())
         data, sub = read_form(raw, catalog)
         on = _read_on(raw, sub)
@@ -209,17 +207,23 @@ def _groups(scr: Screen) -> list[dict[str, Any]]:
 
 
 def _to_find(scr: Screen, prop: Proposal) -> list[dict[str, Any]]:
-    """Each missing fact once, with the interventions and needs it would settle."""
+    """Each missing fact once: the proposal's questions first (with what each answer would settle),
+    then the screen's, with the interventions each would decide."""
     items: dict[str, dict[str, Any]] = {}
+
+    def item(field: str, label: str) -> dict[str, Any]:
+        return items.setdefault(field, {"field": field, "label": label, "why": [], "interventions": [], "needs": []})
+
+    for q in prop.to_find_out:
+        item(q.field, q.label)["why"].append(q.why)
     for m in scr.missing:
-        items[m.field] = {"field": m.field, "label": m.label, "interventions": [], "needs": []}
+        item(m.field, m.label)
     for r in scr.results:
         for m in r.missing:
-            items.setdefault(m.field, {"field": m.field, "label": m.label, "interventions": [], "needs": []})
-            items[m.field]["interventions"].append(r.name)
+            item(m.field, m.label)["interventions"].append(r.name)
     for u in prop.unmet_needs:
         for f in u.missing:
-            items.setdefault(f, {"field": f, "label": f, "interventions": [], "needs": []})
-            if u.need not in items[f]["needs"]:
-                items[f]["needs"].append(u.need)
+            it = item(f, f)
+            if u.need not in it["needs"]:
+                it["needs"].append(u.need)
     return list(items.values())

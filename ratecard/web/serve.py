@@ -7,7 +7,6 @@ address and the query string; ratecard's (web.guard) writes the method, path, st
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import sys
 from pathlib import Path

@@ -36,7 +36,9 @@ from .servers import CASES, ON, case_dict, cli_json, thread_server  # noqa: E402
 CHROMIUM = os.environ.get("RATECARD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-EXAMPLES = ["dv-first-conviction-sso-fifties.yaml", "woman-corby-family-needs.yaml"]
+# a package with a programme; a woman out of reach of Northampton; a case with no risk scores, whose
+# programme is proposed on condition, with a fallback and questions to ask
+EXAMPLES = ["dv-first-conviction-sso-fifties.yaml", "woman-corby-family-needs.yaml", "no-risk-scores.yaml"]
 DOCS = REPO / "docs" / "screenshots"
 
 if not Path(CHROMIUM).exists():
@@ -138,6 +140,8 @@ def fill_case(page: Any, case: dict[str, Any]) -> None:
 def _page_facts(page: Any) -> dict[str, Any]:
     return page.evaluate("""() => ({
         decisions: Object.fromEntries([...document.querySelectorAll('tr[data-decision]')].map(r => [r.dataset.intervention, r.dataset.decision])),
+        fallback: document.getElementById('if-not-confirmed')?.dataset.package ?? null,
+        conditional: [...document.querySelectorAll('#package tr[data-intervention]')].filter(r => r.querySelector('.govuk-tag')).map(r => r.dataset.intervention),
         available: [...document.querySelectorAll('#screen-available tr[data-decision]')].map(r => r.dataset.intervention),
         firstTable: document.querySelector('table.rc-screen').id,
         package: [...document.querySelectorAll('#package tr[data-intervention]')].map(r => r.dataset.intervention),
@@ -176,9 +180,12 @@ def test_the_form_gives_the_cli_screen_and_proposal(page: Any, base: str, shots:
     assert got["requirements"] == [r["requirement"] for r in prop["requirements"]]
     assert got["unmet"] == [u["need"] for u in prop["unmet_needs"]]
     assert got["text"] == prop["text"]
+    assert got["conditional"] == [i["intervention"] for i in prop["package"] if i["conditional"]]
+    fallback = prop["if_not_confirmed"]
+    assert got["fallback"] == (" ".join(fallback["package"]) if fallback else None)
     assert (got["version"], got["on"]) == (scr["catalog_version"], ON)
     wanted = {m["field"] for m in scr["missing"]} | {m["field"] for r in scr["results"] for m in r["missing"]}
-    wanted |= {f for u in prop["unmet_needs"] for f in u["missing"]}
+    wanted |= {f for u in prop["unmet_needs"] for f in u["missing"]} | {q["field"] for q in prop["to_find_out"]}
     assert set(got["missing"]) == wanted
     if update_docs:
         page.set_viewport_size({"width": 1024, "height": 1500})
