@@ -44,6 +44,7 @@ def run(host: str = "127.0.0.1", port: int = 8000, catalog: str | Path | None = 
         import uvicorn
 
         from . import app as _app  # noqa: F401 - fails here, with advice, if fastapi is missing
+        from .nodelay import NoDelayH11
     except ImportError as e:
         raise RatecardError(f"'ratecard serve' needs the serve extras ({e.name} is not installed): "
                             "pip install 'ratecard[serve]'") from None
@@ -58,7 +59,7 @@ def run(host: str = "127.0.0.1", port: int = 8000, catalog: str | Path | None = 
     if not _loopback(host):
         print(f"ratecard: serving on {host}, reachable from other machines. Put it behind the court's reverse "
               "proxy (TLS and sign-in) and set RATECARD_API_TOKEN; see the README.", file=sys.stderr)
-    uvicorn.run("ratecard.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("ratecard.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, http=NoDelayH11,
                 root_path=root_path, access_log=False, log_config=LOG_CONFIG, server_header=False,
                 # a case is a few kilobytes: keep idle keep-alive connections short, and refuse absurd headers
                 timeout_keep_alive=5, h11_max_incomplete_event_size=64 * 1024)

@@ -24,7 +24,7 @@ from ratecard.web.app import create_app  # noqa: E402
 from ratecard.web.guard import MAX_BODY  # noqa: E402
 
 from ..catalog_copy import REPO  # noqa: E402
-from .servers import CASES, ON, case_dict, cli_json, cli_server, get, post, thread_server  # noqa: E402
+from .servers import CASES, ON, case_dict, cli_json, cli_server, get, post, thread_server, wait_until_up  # noqa: E402
 
 AFTER = REPO / "examples" / "after-sentence" / "dv-rar-supervision-recorded-risk-rises.yaml"
 
@@ -322,3 +322,37 @@ def test_behind_a_proxy_at_a_sub_path_links_and_errors_still_work() -> None:
         status, out = _declare_too_large(url, "/v1/screen")
         assert status == 413 and out["error"] == "too_large"
         assert post(url, "/v1/screen", {"case": {"id": "a"}, "on": ON})[0] == 200
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_connections_on_a_pre_bound_socket_get_tcp_nodelay(fixed: bool) -> None:
+    """`--workers N` serves on a socket uvicorn binds itself (proto 0), where asyncio leaves Nagle's
+    algorithm on and keep-alive answers wait ~40 ms for a delayed ACK. ratecard's protocol turns it
+    off; plain uvicorn (the control) does not."""
+    import threading
+
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from ratecard.web.nodelay import NoDelayH11
+
+    seen: list[int] = []
+
+    class Recorder(NoDelayH11 if fixed else H11Protocol):  # type: ignore[misc, valid-type]
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            seen.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0)  # as uvicorn's Config.bind_socket makes it
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(default_catalog()), http=Recorder, log_config=None, lifespan="off"))
+    t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    t.start()
+    try:
+        wait_until_up(port)
+        assert seen and all(v == (1 if fixed else 0) for v in seen)
+    finally:
+        server.should_exit = True
+        t.join(timeout=10)
+        sock.close()
