@@ -49,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     "rar_ledger": "decide.ledger",
     "ReferralCheck": "decide.referral",
     "check_referral": "decide.referral",
+    "RuleTestResult": "rules.ruletests",
+    "load_rule_tests": "rules.ruletests",
+    "run_rule_tests": "rules.ruletests",
 }
 
 __all__ = [
@@ -70,6 +73,7 @@ __all__ = [
     "RatecardError",
     "Reason",
     "ReferralCheck",
+    "RuleTestResult",
     "Screen",
     "allocate",
     "build_briefing",
@@ -80,10 +84,12 @@ __all__ = [
     "diff_catalogs",
     "load_case",
     "load_catalog",
+    "load_rule_tests",
     "parse_case",
     "propose",
     "rar_ledger",
     "render_briefing",
+    "run_rule_tests",
     "screen",
 ]
 
@@ -116,3 +122,4 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .decide.screen import InterventionResult, Reason, Screen, screen
     from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
     from .present.briefing import render_briefing
+    from .rules.ruletests import RuleTestResult, load_rule_tests, run_rule_tests

@@ -1,214 +1,364 @@
-"""The `ratecard` command. Click for parsing and help (it is well kept, gives typed options and
-clear usage errors); every user mistake exits 1 with a message and no traceback."""
+"""The `ratecard` command. Click for parsing and help (it is well kept, gives typed options, clear
+usage errors and shell completion).
+
+Start-up is part of the job: a PSO runs `ratecard screen` between two cases, so this module
+imports click and nothing else at the top; each command imports what it needs when it runs
+(`ratecard --help` loads no pydantic, rich or rules). One function per command.
+
+Exit status: 0 done; 1 an input error (a file that cannot be read or is not valid, an id the
+catalog does not have); 2 a usage error (an unknown option, a missing argument, an option value
+of the wrong form); `check --exit-code` adds 3 accept with warnings and 4 reject.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
-from .case.model import Case, load_case
-from .catalog.load import Catalog, load_catalog
-from .errors import RatecardError
+from .present.labels import NEEDS  # plain data, costs nothing to import
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+if TYPE_CHECKING:
+    from rich.console import Console
 
+    from .catalog.load import Catalog
 
-def _catalog(path: str | None) -> Catalog:
-    if path is None:
-        from .catalog.load import default_catalog
+EXIT_INPUT = 1  # usage errors exit 2, click's own status for them
+EXIT_WARNINGS = 3
+EXIT_REJECT = 4
 
-        return default_catalog()
-    return load_catalog(path)
-
-
-def _on(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DateParam(click.ParamType):
+    """A date as court staff write it: 2017-03-01 or 01/03/2017 (day first, as in the UK)."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+        uk = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+        if iso:
+            y, m, d = (int(x) for x in iso.groups())
+        elif uk:
+            d, m, y = (int(x) for x in uk.groups())
+        else:
+            from .present.terminal import shown
+
+            self.fail(f"'{shown(text)}' is not a date; write it as YYYY-MM-DD (2017-03-01) or DD/MM/YYYY (01/03/2017)", param, ctx)
+        if not 1 <= y <= 9999:
+            self.fail(f"'{text}' is not a date ratecard can use: the year must be from 1 to 9999", param, ctx)
+        if not 1 <= m <= 12:
+            self.fail(f"'{text}' is not a real date: there is no month {m}; write YYYY-MM-DD or DD/MM/YYYY (day first)", param, ctx)
+        try:
+            return dt.date(y, m, d)
+        except ValueError:
+            import calendar
+
+            days = calendar.monthrange(y, m)[1]
+            self.fail(f"'{text}' is not a real date: {_MONTHS[m - 1]} {y} has {days} days", param, ctx)
+
+
+DATE = DateParam()
+_ON = click.option("--on", "on", type=DATE,
+                   help="YYYY-MM-DD or DD/MM/YYYY: the reference date for ages and time left; default today.")
+_CATALOG = click.option("--catalog", "catalog_path", type=click.Path(path_type=Path), metavar="DIR",
+                        help="Catalog folder; default the shipped one.")
+_OUT = click.option("--out", "-o", "out", type=click.Path(path_type=Path), metavar="FILE",
+                    help="Write to this file instead of standard output.")
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON (for other systems) instead of text.")
+_EXPLAIN = click.option("--explain", is_flag=True, help="Also show rule ids and field names.")
+_CASE = click.argument("case", type=click.Path(path_type=Path))
+
+
+def _catalog(path: Path | None) -> Catalog:
+    from .catalog.cache import cached_catalog
+
+    return cached_catalog(path)
+
+
+def _on(value: dt.date | None) -> dt.date:
+    return value or dt.date.today()
+
+
+def _emit_text(text: str, out: Path | None) -> None:
+    """JSON, Markdown or HTML: to standard output, or to --out FILE."""
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    from .present.terminal import shown, write_out
+
+    write_out(out, text if text.endswith("\n") else text + "\n")
+    click.echo(f"Wrote {shown(out)}", err=True)
+
+
+def _emit_view(draw: Callable[[Console], None], out: Path | None) -> None:
+    """A terminal view: in colour at the terminal's width; into a pipe or to --out FILE as plain
+    text (no colour codes, no padding at line ends)."""
+    import io
+
+    from .present.terminal import console, is_terminal
+
+    if out is None and is_terminal():
+        draw(console())
+        return
+    buf = io.StringIO()
+    draw(console(buf))
+    _emit_text("\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n", out)
+
+
+def _case_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """CASE and the options every command on one case takes: --on, --json, --explain, --catalog, --out."""
+    for option in (_OUT, _CATALOG, _EXPLAIN, _JSON, _ON, _CASE):
+        f = option(f)
+    return f
+
+
+def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console], None]) -> None:
+    """A result as JSON (from its model) or as a terminal view; `draw` imports the view's module
+    only when it is needed, so --json never loads rich."""
+    if as_json:
+        _emit_text(result.model_dump_json(indent=2), out)
+    else:
+        _emit_view(draw, out)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog="Exit status: 0 done; 1 input error (a file that cannot be read or is not valid, an id the "
+                    "catalog does not have); 2 usage error (unknown option, missing argument, a value of the wrong "
+                    "form). 'check --exit-code' adds 3 accept with warnings and 4 reject.")
 @click.version_option(package_name="ratecard")
 def cli() -> None:
-    """Screen people on probation against a catalog of interventions."""
+    """Screen people on probation against a catalog of interventions.
+
+    Dates are YYYY-MM-DD or DD/MM/YYYY. Every command takes --out FILE. Shell completion: see the
+    README (eval "$(_RATECARD_COMPLETE=bash_source ratecard)").
+    """
 
 
 @cli.command()
-@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
-def validate(path: Path | None) -> None:
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@_OUT
+def validate(path: Path | None, out: Path | None) -> None:
     """Check a catalog folder and its rules (default: the shipped catalog); list every problem."""
+    from .catalog.load import load_catalog
+    from .present.terminal import shown
+    from .rules.ruletests import check_rule_tests
+
     cat = load_catalog(path)
     cat.engine  # compile too: a rule can be valid and still too big for durable_rules
+    n_tests = check_rule_tests(cat)  # the rule tests must name real interventions and fields
     n_rules = len(cat.rules.all_rules())
-    click.echo(
-        f"OK: {cat.info.name} ({cat.info.edition}), {len(cat.interventions)} interventions, "
-        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules; "
-        f"version {cat.version}"
-    )
+    for w in cat.warnings:
+        click.echo(f"warning: {shown(str(w), prose=True)}", err=True)
+    _emit_text(
+        f"OK: {shown(cat.info.name)} ({shown(cat.info.edition)}), {len(cat.interventions)} interventions, "
+        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules, "
+        f"{n_tests} rule tests; version {cat.version}"
+        + (f"; {len(cat.warnings)} warning{'s' if len(cat.warnings) != 1 else ''}" if cat.warnings else "") + "\n", out)
+
+
+@cli.command("test")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+def test_rules(path: Path | None, catalog_path: str | None) -> None:
+    """Run rule tests (PATH: a file or folder of them; default the catalog's rules/tests/).
+
+    PATH may also be a catalog folder: its own rules/tests/ are run against it. Each failure is
+    printed with file and line; the exit status is 1 when any test fails.
+    """
+    from .catalog.load import load_catalog
+    from .rules.ruletests import run_rule_tests
+
+    if path is not None and catalog_path is None and path.is_dir() and (
+            (path / "catalog.yaml").exists() or (path / "catalog" / "catalog.yaml").exists()):
+        cat, tests = load_catalog(path), None
+    else:
+        cat, tests = _catalog(catalog_path), path
+    results = run_rule_tests(tests, cat)
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        for f in r.failures:
+            click.echo(str(f))
+        click.echo(f"  why it should hold: {r.test.reason}")
+    click.echo(f"{len(results)} rule tests: {len(results) - len(failed)} passed, {len(failed)} failed "
+               f"(catalog version {cat.version})")
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()
-@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD) for ages and time left; default today.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--explain", is_flag=True, help="List every criterion met, also for eligible interventions.")
-@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
-def screen(case: Path, on: dt.datetime | None, as_json: bool, explain: bool, catalog_path: str | None) -> None:
+@_case_options
+def screen(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog_path: Path | None, out: Path | None) -> None:
     """Screen CASE (a YAML or JSON file) against every intervention in the catalog."""
-    from .present.screen import print_screen
+    from .case.model import load_case
     from .decide.screen import screen as run_screen
 
-    c = load_case(case)
-    result = run_screen(c, _catalog(catalog_path), on=_on(on))
+    result = run_screen(load_case(case), _catalog(catalog_path), on=_on(on))
+
+    def draw(c: Console) -> None:
+        from .present.screen import print_screen
+
+        print_screen(result, c, explain=explain)
+
+    _show(result, as_json, out, draw)
+
+
+@cli.command("list")
+@click.option("--area", help="Only this area's interventions (an area id, e.g. northamptonshire).")
+@click.option("--need", type=click.Choice(sorted(NEEDS)),
+              help="Only interventions for this need.")
+@_JSON
+@_CATALOG
+@_OUT
+def list_(area: str | None, need: str | None, as_json: bool, catalog_path: Path | None, out: Path | None) -> None:
+    """List the interventions: id (as `check` takes it), name, needs and status."""
+    from .present.catalog import catalog_listing, listing_json, print_listing
+
+    items = catalog_listing(_catalog(catalog_path), area=area, need=need)
     if as_json:
-        click.echo(result.model_dump_json(indent=2))
-    else:
-        print_screen(result, Console(width=max(Console().width, 120)), explain=explain)
-
-
-_ON = click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD); default today.")
-_CATALOG = click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+        _emit_text(listing_json(items), out)
+        return
+    _emit_view(lambda c: print_listing(items, c), out)
 
 
 @cli.command()
-@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
+@_CASE
 @click.argument("intervention")
 @_ON
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_JSON
+@_EXPLAIN
 @_CATALOG
 @click.option("--idle-weeks", type=click.IntRange(1, 52), default=4, show_default=True,
               help="Warn when no RAR activity has happened for longer than this.")
-def check(case: Path, intervention: str, on: dt.datetime | None, as_json: bool, catalog_path: str | None,
-          idle_weeks: int) -> None:
+@click.option("--exit-code", "exit_code", is_flag=True,
+              help="Exit 0 for accept, 3 for accept with warnings, 4 for reject (default: 0 whatever the verdict).")
+@_OUT
+@click.pass_context
+def check(ctx: click.Context, case: Path, intervention: str, on: dt.date | None, as_json: bool, explain: bool,
+          catalog_path: Path | None, idle_weeks: int, exit_code: bool, out: Path | None) -> None:
     """Check a referral of CASE to INTERVENTION after sentence: accept, accept with warnings, or reject."""
+    from .case.model import load_case
     from .decide.referral import check_referral
-    from .present.checks import print_check
 
     result = check_referral(load_case(case), intervention, _catalog(catalog_path), on=_on(on), idle_weeks=idle_weeks)
-    if as_json:
-        click.echo(result.model_dump_json(indent=2))
-    else:
-        print_check(result, Console(width=max(Console().width, 100)))
+
+    def draw(c: Console) -> None:
+        from .present.checks import print_check
+
+        print_check(result, c, explain=explain)
+
+    _show(result, as_json, out, draw)
+    if exit_code:
+        ctx.exit({"accept": 0, "accept_with_warnings": EXIT_WARNINGS, "reject": EXIT_REJECT}[result.verdict])
 
 
 @cli.command()
-@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
-@_ON
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@_CATALOG
-def allocate(case: Path, on: dt.datetime | None, as_json: bool, catalog_path: str | None) -> None:
+@_case_options
+def allocate(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog_path: Path | None, out: Path | None) -> None:
     """NPS or CRC for CASE, the CRC tier after recorded events, and any escalation to the NPS."""
+    from .case.model import load_case
     from .decide.allocation import allocate as run_allocate
-    from .present.checks import print_allocation
 
     result = run_allocate(load_case(case), _catalog(catalog_path), on=_on(on))
-    if as_json:
-        click.echo(result.model_dump_json(indent=2))
-    else:
-        print_allocation(result, Console(width=max(Console().width, 100)))
+
+    def draw(c: Console) -> None:
+        from .present.checks import print_allocation
+
+        print_allocation(result, c, explain=explain)
+
+    _show(result, as_json, out, draw)
 
 
 @cli.command("check-batch")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @_ON
 @_CATALOG
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the results here instead of standard output.")
-def check_batch(file: Path, on: dt.datetime | None, catalog_path: str | None, output: Path | None) -> None:
-    """Check every (case, intervention) row of FILE (JSON Lines or CSV); one JSON result a line.
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
+              help="Results as JSON Lines, or as CSV for Excel; default CSV when --out ends in .csv, else JSON Lines.")
+@click.option("--allow-paths", "allow_paths", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="Also read case files from this folder (repeatable); by default only from FILE's folder.")
+@_OUT
+def check_batch(file: Path, on: dt.date | None, catalog_path: Path | None, fmt: str | None,
+                allow_paths: tuple[Path, ...], out: Path | None) -> None:
+    """Check every (case, intervention) row of FILE (JSON Lines or CSV); one result a row.
 
-    Case paths are relative to FILE's folder. A bad row gives an error row; the rest are still checked.
+    Case paths are relative to FILE's folder and must stay inside it (see --allow-paths). A bad row
+    gives an error row; the rest are still checked. The summary goes to standard error.
     """
-    from rich.progress import Progress
+    from .present.batch import run_check_batch
 
-    from .decide.checkbatch import check_rows, count_rows
-
-    cat = _catalog(catalog_path)
-    total = count_rows(file)
-    if total == 0:
-        raise RatecardError(f"{file}: no rows to check; give one (case, intervention) row a line")
-    try:
-        out = output.open("w", encoding="utf-8") if output else sys.stdout
-    except OSError as e:
-        raise RatecardError(f"{output}: cannot write the results ({e.strerror}); give another --output path") from None
-    checked = errors = 0
-    bad: list[int] = []
-    try:
-        # a progress bar only for a person watching; never in a pipe or a log
-        with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
-            task = bar.add_task("Checking referrals", total=total)
-            for row in check_rows(file, cat, on=_on(on), progress=lambda i: bar.update(task, completed=i)):
-                out.write(row.model_dump_json() + "\n")
-                checked += row.status == "checked"
-                if row.status == "error":
-                    bad.append(row.row)
-    finally:
-        if output:
-            out.close()
-    summary = f"{checked} checked, {len(bad)} row{'s' if len(bad) != 1 else ''} with errors"
-    if bad:
-        shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
-        summary += f" (row{'s' if len(bad) != 1 else ''} {shown}: see their 'errors', fix them and check those rows again)"
-    click.echo(summary, err=True)
+    run_check_batch(file, _catalog(catalog_path), on=_on(on), fmt=fmt, allow_paths=allow_paths, out=out)
 
 
 @cli.command()
 @click.option("--area", required=True, help="Area id from the catalog, e.g. northamptonshire.")
 @click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")
-@click.option("--on", "on", type=_DATE, help="Briefing date (YYYY-MM-DD); default today.")
-@click.option("--since", "since", type=click.Path(file_okay=False), help="An earlier catalog folder: add a section on what changed since it.")
+@click.option("--on", "on", type=DATE, help="YYYY-MM-DD or DD/MM/YYYY: the briefing date; default today.")
+@click.option("--since", "since", type=click.Path(path_type=Path), metavar="DIR",
+              help="An earlier catalog folder: add a section on what changed since it.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
               help="Markdown (for email and documents), one self-contained HTML file, or the data as JSON.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
-@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
-def brief(area: str, town: str | None, on: dt.datetime | None, since: str | None, fmt: str, out: Path | None, catalog_path: str | None) -> None:
+@_OUT
+@_CATALOG
+def brief(area: str, town: str | None, on: dt.date | None, since: Path | None, fmt: str, out: Path | None,
+          catalog_path: Path | None) -> None:
     """A sentencer briefing for one area: its interventions by need, who each is for, and status."""
+    from .catalog.load import load_catalog
     from .decide.briefing import build_briefing
     from .present.briefing import render_briefing
 
     b = build_briefing(_catalog(catalog_path), area, town=town, on=_on(on), since=load_catalog(since) if since else None)
-    text = b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt)  # type: ignore[arg-type]
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {out}", err=True)
+    _emit_text(b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt), out)  # type: ignore[arg-type]
 
 
 @cli.command()
-@click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--on", "on", type=_DATE, help="Reference date (YYYY-MM-DD); default today.")
+@_CASE
+@_ON
 @click.option("--rar-days", type=click.IntRange(1, 365), help="Maximum RAR days the court has fixed; default the case's sentence.rar_days.")
 @click.option("--order-months", type=click.IntRange(1, 120), help="Proposed order length in months; default the case's sentence.length_months.")
 @click.option("--margin-weeks", type=click.IntRange(0, 52), help="Weeks before the order ends by which everything must finish; default the catalog's proposal_margin_weeks, else 4.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a summary.")
-@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
-def propose(case: Path, on: dt.datetime | None, rar_days: int | None, order_months: int | None,
-            margin_weeks: int | None, as_json: bool, catalog_path: str | None) -> None:
+@_CATALOG
+@_OUT
+def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: int | None,
+            margin_weeks: int | None, as_json: bool, catalog_path: Path | None, out: Path | None) -> None:
     """Propose requirements, an intervention package and RAR days for CASE, for a pre-sentence report."""
+    from .case.model import load_case
     from .decide.proposal import propose as run_propose
-    from .present.proposal import print_proposal
 
     result = run_propose(load_case(case), _catalog(catalog_path), on=_on(on), rar_days=rar_days,
                          order_months=order_months, margin_weeks=margin_weeks)
-    if as_json:
-        click.echo(result.model_dump_json(indent=2))
-    else:
-        print_proposal(result, Console(width=max(Console().width, 120)))
+
+    def draw(c: Console) -> None:
+        from .present.proposal import print_proposal
+
+        print_proposal(result, c)
+
+    _show(result, as_json, out, draw)
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default is this machine only; see the README before changing it.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False), help="Catalog folder; default the shipped one.")
+@_CATALOG
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes; each loads its own copy of the catalog.")
 @click.option("--root-path", default="", help="URL prefix when a reverse proxy serves it under a sub-path, e.g. /ratecard.")
-def serve(host: str, port: int, catalog_path: str | None, workers: int, root_path: str) -> None:
+def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str) -> None:
     """Serve the web page for court staff and the JSON API (needs: pip install 'ratecard[serve]').
 
     Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on /v1.
@@ -219,22 +369,46 @@ def serve(host: str, port: int, catalog_path: str | None, workers: int, root_pat
 
 
 @cli.command()
-def schema() -> None:
+@_OUT
+def schema(out: Path | None) -> None:
     """Print the JSON Schema of a case file."""
-    click.echo(json.dumps(Case.model_json_schema(), indent=2))
+    import json
+
+    from .case.model import Case
+
+    _emit_text(json.dumps(Case.model_json_schema(), indent=2) + "\n", out)
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the command; a user's mistake is a message and an exit status, never a traceback."""
+    import os
+
+    # the CLI uses no pydantic plugin; looking for them scans every installed package's metadata
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from .errors import RatecardError
+
     try:
-        cli.main(args=argv, standalone_mode=False)
+        rv = cli.main(args=argv, standalone_mode=False, prog_name="ratecard")
     except RatecardError as e:
-        click.echo(f"ratecard: {e}", err=True)
-        sys.exit(1)
+        _fail(str(e), EXIT_INPUT)
     except click.exceptions.Abort:
-        click.echo("ratecard: aborted", err=True)
-        sys.exit(1)
+        _fail("aborted", EXIT_INPUT)
     except click.ClickException as e:
         e.show()
-        sys.exit(1)
+        sys.exit(e.exit_code)  # 2 for usage errors (click.UsageError and its kinds)
     except BrokenPipeError:
+        # the reader went away (`ratecard list | head`): stop quietly, and keep Python from
+        # complaining about the closed pipe when it flushes at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)  # check --exit-code
+
+
+def _fail(message: str, status: int) -> None:
+    from .present.terminal import shown_lines
+
+    click.echo(f"ratecard: {shown_lines(message)}", err=True)
+    sys.exit(status)

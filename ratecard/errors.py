@@ -56,3 +56,7 @@ class UnknownInterventionError(RatecardError):
         close = (close or difflib.get_close_matches(intervention.lower(), known, n=3, cutoff=0.6))[:5]
         hint = f" Did you mean: {', '.join(close)}?" if close else " Run 'ratecard screen' to list them."
         super().__init__(f"No intervention with id '{intervention}' in the catalog.{hint}")
+
+
+class OutputError(RatecardError):
+    """An output file (--out) cannot be written: no such folder, no permission, disk full."""

@@ -38,9 +38,10 @@ case_dicts = st.fixed_dictionaries(
         "offence": _section({
             "category": st.sampled_from(["violence", "sexual", "acquisitive", "drugs", "other"]),
             "intimate_partner_violence": st.booleans(), "sexual": st.booleans(), "internet_only": st.booleans(),
+            "notification_requirements": st.booleans(),
         }),
         "history": _section({
-            "intimate_partner_violence": st.booleans(), "sexual": st.booleans(),
+            "intimate_partner_violence": st.booleans(), "sexual": st.booleans(), "violence": st.booleans(),
             "completed_programmes": st.lists(st.sampled_from(["horizon", "ihorizon", "bbr", "tsp"]), unique=True),
         }),
         "risk": _section({
@@ -55,7 +56,8 @@ case_dicts = st.fixed_dictionaries(
         "needs": st.dictionaries(st.sampled_from(NEED_SECTIONS), _opt(need)),
         "responsivity": _section({k: st.booleans() for k in (
             "learning_disability", "reads_simple_sentences", "needs_interpreter", "mental_health_prevents_group_work",
-            "veteran", "care_responsibilities", "at_risk_in_group", "has_transport")}),
+            "veteran", "care_responsibilities", "at_risk_in_group", "has_transport", "parent_or_carer",
+            "likely_personality_disorder")}),
         "motivation": st.sampled_from(["close_to_change", "not_close_to_change", "low"]),
         "sentence": _section({
             "type": st.sampled_from(["community_order", "suspended_sentence_order", "licence"]),
@@ -94,9 +96,11 @@ def _post_sentence(draw: st.DrawFn) -> dict[str, Any]:
     d: dict[str, Any] = dict(draw(case_dicts))
     sentence: dict[str, Any] = dict(d.get("sentence", {}))
     reqs = draw(_opt(st.lists(st.sampled_from(_REQUIREMENTS), unique=True, max_size=4)))
+    licence = sentence.get("type") in ("licence", "post_sentence_supervision")
     if reqs is not None:
-        sentence["requirements"] = reqs
-    if (reqs is None or "rar" in reqs) and draw(st.booleans()):
+        # a RAR exists only on community orders and suspended sentence orders
+        sentence["requirements"] = reqs = [r for r in reqs if r != "rar"] if licence else reqs
+    if not licence and (reqs is None or "rar" in reqs) and draw(st.booleans()):
         sentence["rar_days"] = draw(st.integers(1, 40))
     if draw(st.booleans()):
         sentence["unpaid_work_hours"] = draw(st.integers(20, 300))

@@ -22,6 +22,8 @@ def case(events: list[dict[str, Any]] | None = None, **risk: Any) -> Case:
     data: dict[str, Any] = {
         "id": "alloc",
         "person": {"sex": "male", "date_of_birth": "1980-01-01", "home_town": "kettering"},
+        # a known non-sexual offence: with the offence unknown, MAPPA category 1 (and so the NPS) cannot be ruled out
+        "offence": {"category": "acquisitive", "sexual": False},
         "risk": {"rosh": "medium", "ogrs3_2yr": 40.0, "mappa_level": 0, **risk},
         "motivation": "low",
         "sentence": {"type": "community_order", "length_months": 12, "start": "2017-01-09"},
@@ -57,8 +59,9 @@ def test_tier_is_recomputed_after_a_change_of_motivation_and_after_a_breach() ->
               {"date": "2017-03-01", "kind": "breach", "motivation": "not_close_to_change"}]
     a = allocate(case(events), default_catalog(), on=ON)
     assert [h.event for h in a.history] == ["sentence", "motivation_change", "breach"]
-    assert [h.tier for h in a.history] == ["yellow", "red", "blue"]
-    assert a.tier == "blue" and a.allocation == "crc"
+    # Figure 1.2: medium RoSH with a low likelihood of reoffending is yellow whenever not close to change
+    assert [h.tier for h in a.history] == ["yellow", "red", "yellow"]
+    assert a.tier == "yellow" and a.allocation == "crc"
 
 
 def test_unknown_risk_is_reported_missing_not_guessed() -> None:

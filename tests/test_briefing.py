@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard import load_catalog
-from ratecard.decide.briefing import NEED_LABELS, BriefingError, build_briefing
+from ratecard.decide.briefing import CONSULTATION_GROUP, BriefingError, build_briefing
+from ratecard.present.labels import NEEDS as NEED_LABELS
 from ratecard.present.briefing import md_escape, render_briefing
 from ratecard.catalog.load import Catalog
 from ratecard.cli import cli, main
@@ -70,8 +71,12 @@ def html_text(html: str) -> tuple[str, list[tuple[str, dict[str, str | None]]]]:
 
 
 def is_open_on(iv, on: dt.date) -> bool:  # type: ignore[no-untyped-def]
-    st = iv.status
-    return st.state in ("open", "waiting_list") or (st.since is not None and st.since > on)
+    return iv.status_on(on).state in ("open", "waiting_list")
+
+
+def groups_of(iv) -> list[str]:  # type: ignore[no-untyped-def]
+    """The need sections an entry is listed under; a consultation (no needs) has its own section."""
+    return [n for n in NEED_LABELS if n in iv.needs] or [CONSULTATION_GROUP[0]]
 
 
 def test_every_open_intervention_appears_once_under_each_of_its_needs_and_nowhere_else(cat: Catalog) -> None:
@@ -83,7 +88,8 @@ def test_every_open_intervention_appears_once_under_each_of_its_needs_and_nowher
         name = md_escape(iv.name)
         where = {h2: heads.count(name) for h2, heads in sections.items() if name in heads}
         if is_open_on(iv, ON):
-            assert where == {NEED_LABELS[n]: 1 for n in iv.needs}, iv.id
+            labels = {**NEED_LABELS, CONSULTATION_GROUP[0]: CONSULTATION_GROUP[1]}
+            assert where == {labels[n]: 1 for n in groups_of(iv)}, iv.id
         else:
             assert where == {"Withdrawn or suspended": 1}, iv.id
     listed = {h for heads in sections.values() for h in heads}
@@ -105,7 +111,7 @@ def test_on_any_date_and_town_each_listed_entry_is_open_reachable_and_under_exac
         iv = cat.interventions[iid]
         assert iv.area == AREA and is_open_on(iv, on)
         assert town is None or town in iv.where.towns or iv.where.outreach
-        assert needs == [n for n in NEED_LABELS if n in iv.needs]
+        assert needs == groups_of(iv)
     assert not set(placed) & {e.id for e in b.unavailable}
 
 
@@ -126,7 +132,7 @@ def test_before_its_withdrawal_date_provision_is_still_listed_with_the_date_it_e
     b = build_briefing(cat, AREA, on=earlier)
     assert iv.id not in [e.id for e in b.unavailable]
     (entry,) = [e for e in b.open_entries if e.id == iv.id]
-    assert entry.status.startswith(f"Open until {iv.status.since}")
+    assert entry.status.startswith(f"Open until {earlier}; withdrawn from {iv.status.since}")
 
 
 def test_every_eligibility_rule_has_its_own_sentence_and_its_screen_test_in_the_output(cat: Catalog) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,13 @@ def test_a_check_never_accepts_what_the_screen_finds_ineligible(case: Case, iv: 
         assert c.verdict == "reject"
     need = CATALOG.interventions[iv].requires
     reqs = case.sentence.requirements
-    if need != "none" and (reqs is None or need not in reqs):
+    licence = case.sentence.type in ("licence", "post_sentence_supervision")
+    if licence:
+        # no RAR after release: RAR activities are licence work, and no RAR days are counted
+        assert c.rar is None
+        if need == "rar":
+            assert "licence_work" in {w.code for w in c.warnings}
+    if need != "none" and not (need == "rar" and licence) and (reqs is None or need not in reqs):
         assert c.verdict == "reject", "a referral the order does not carry the requirement for must not be accepted"
     assert (c.verdict == "reject") == bool(c.reasons)
     if c.verdict == "accept":
@@ -88,23 +93,32 @@ def test_the_ledger_counts_only_activity_days_up_to_the_reference_date(case: Cas
         assert ledger.days_left == max(case.sentence.rar_days - ledger.days_used, 0)
 
 
-def _who(rosh: str | None, mappa: int | None) -> str | None:
-    if rosh in ("high", "very_high") or (mappa or 0) > 0:
+def _category_1(case: Case) -> bool | None:
+    """MAPPA category 1: a sexual offence with notification requirements (None: cannot tell)."""
+    o = case.offence
+    sexual = True if (o.sexual is True or o.category == "sexual") else False if (o.sexual is False and o.category is not None) else None
+    if sexual is False or o.notification_requirements is False:
+        return False
+    return True if sexual and o.notification_requirements else None
+
+
+def _who(rosh: str | None, mappa: int | None, cat1: bool | None) -> str | None:
+    if rosh in ("high", "very_high") or (mappa or 0) > 0 or cat1:
         return "nps"
-    return "crc" if rosh is not None and mappa == 0 else None
+    return "crc" if rosh is not None and mappa == 0 and cat1 is False else None
 
 
 @settings(max_examples=60, deadline=None)
 @given(post_sentence_cases)
 def test_a_crc_case_whose_risk_rises_to_high_is_always_escalated(case: Case) -> None:
     a = allocate(case, CATALOG, on=ON)
-    rosh, mappa = case.risk.rosh, case.risk.mappa_level
-    before, rise = _who(rosh, mappa), None
+    rosh, mappa, cat1 = case.risk.rosh, case.risk.mappa_level, _category_1(case)
+    before, rise = _who(rosh, mappa, cat1), None
     for e in sorted(case.events or (), key=lambda e: e.date):
         if e.date > ON:
             break
         rosh, mappa = e.rosh or rosh, mappa if e.mappa_level is None else e.mappa_level
-        now = _who(rosh, mappa)
+        now = _who(rosh, mappa, cat1)
         if rise is None and before == "crc" and now == "nps":
             rise = e.date
         before = now

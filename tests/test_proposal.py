@@ -341,7 +341,8 @@ def test_bold_moves_course_that_cannot_finish_before_the_order_ends_is_not_propo
 @needs_default
 def test_resolve_is_never_proposed_even_for_someone_who_meets_its_criteria() -> None:
     base = _example("community-order-rar-and-bbr-24m")
-    fits = base.model_copy(update={"risk": base.risk.model_copy(update={"ovp_2yr": 45.0})})
+    fits = base.model_copy(update={"risk": base.risk.model_copy(update={"ovp_2yr": 45.0}),
+                                   "history": base.history.model_copy(update={"violence": True})})
     for case in [fits] + [_example(f.stem) for f in sorted(EXAMPLES.glob("*.yaml"))]:
         for cap in (None, 10, 30):
             p = propose(case, _default(), on=ON, rar_days=cap)
@@ -505,14 +506,14 @@ def test_circles_of_support_is_proposed_as_an_ongoing_service_for_a_sexual_offen
 
 
 @needs_default
-def test_bold_moves_wait_past_the_order_leaves_the_need_unmet_with_that_reason() -> None:
+def test_bold_moves_wait_past_the_order_sends_the_officer_elsewhere() -> None:
+    # the report's Toby: the Bold Moves course he needs would not finish before the order ends, so his
+    # officer refers elsewhere; here the motivation course (its venue an assumption, never "out of reach")
     p = propose(_example("dv-corby-attitude-bold-moves-wait-outlasts-order"), _default(), on=ON)
-    assert p.package == []
-    (unmet,) = [u for u in p.unmet_needs if u.need == "attitude"]
-    assert unmet.priority == "harm" and unmet.why == "waiting_list_too_long"
-    assert unmet.text.startswith("bold_moves_safer_relationships:") and "waiting list of 32 weeks" in unmet.text
-    assert "The need for attitudes to offending (linked to risk of harm) is not met: the waiting list" in p.text
-    # with time for the wait the same course would be in reach of the reason list: not the waiting list
+    (np_,) = [x for x in p.not_proposed if x.intervention == "bold_moves_safer_relationships"]
+    assert np_.why == "waiting_list_too_long" and "waiting list of 32 weeks" in np_.text
+    assert [i.intervention for i in p.package] == ["bold_moves_motivation"]
+    assert p.package[0].need == "attitude"
+    # with time for the wait the same course fits, and its assumed venue does not keep it out
     longer = propose(_example("dv-corby-attitude-bold-moves-wait-outlasts-order"), _default(), on=ON, order_months=24)
-    (np_,) = [x for x in longer.not_proposed if x.intervention == "bold_moves_safer_relationships"]
-    assert np_.why == "not_reachable"
+    assert [i.intervention for i in longer.package] == ["bold_moves_safer_relationships"]

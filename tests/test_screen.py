@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import shutil
@@ -14,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard import default_catalog, load_case, load_catalog, screen
-from ratecard.case.model import Case
 from ratecard.catalog.load import default_catalog_path
 from ratecard.case.facts import case_facts
 from ratecard.rules.reference import evaluate
@@ -103,7 +101,7 @@ def _base(**over) -> dict:
         "id": "boundary",
         "person": {"sex": "male", "date_of_birth": "1980-06-15", "home_town": "northampton", "area": "northamptonshire"},
         "offence": {"category": "violence", "intimate_partner_violence": False, "sexual": False, "internet_only": False},
-        "history": {"intimate_partner_violence": False, "sexual": False, "completed_programmes": []},
+        "history": {"intimate_partner_violence": False, "sexual": False, "violence": True, "completed_programmes": []},
         "risk": {"rosh": "medium", "ogrs3_2yr": 60.0, "ovp_2yr": 40.0, "osp_dc": "not_applicable", "osp_iic": "not_applicable",
                  "rsr": 1.5, "sara_partner": "not_applicable", "sara_others": "low", "mappa_level": 0},
         "sentence": {"type": "community_order", "length_months": 24, "start": "2017-02-01"},
@@ -127,8 +125,9 @@ def _base(**over) -> dict:
         ({"risk__ovp_2yr": 59.0}, "resolve", "eligible"),
         ({"risk__ovp_2yr": 59.99}, "resolve", "eligible"),
         ({"risk__ovp_2yr": 60.0}, "resolve", "ineligible"),
-        ({"person__date_of_birth": "1999-03-01"}, "tsp", "eligible"),  # 18 on the reference date
-        ({"person__date_of_birth": "1999-03-02"}, "tsp", "ineligible"),  # 18 tomorrow
+        # age is measured when the order starts (2017-02-01 here), not on the reference date
+        ({"person__date_of_birth": "1999-02-01"}, "tsp", "eligible"),  # 18 on the day the order starts
+        ({"person__date_of_birth": "1999-02-02"}, "tsp", "ineligible"),  # 18 the day after
     ],
 )
 def test_boundaries_are_inclusive_where_the_criteria_say_so(over, intervention, decision):

@@ -49,6 +49,14 @@ def order_dates(case: Case, on: dt.date) -> tuple[dt.date, dt.date] | None:
     return start, add_months(start, s.length_months)
 
 
+def age_date(case: Case, on: dt.date) -> tuple[dt.date, str]:
+    """The date at which age is measured, and why: eligibility by age is about the person when the
+    work starts, so the order's start when the case gives one, otherwise the reference date.
+    ("order_start" or "reference_date".)"""
+    start = case.sentence.start
+    return (start, "order_start") if start is not None else (on, "reference_date")
+
+
 def _flatten(prefix: str, data: Any, out: Facts) -> None:
     if data is None:
         return
@@ -64,14 +72,18 @@ def _flatten(prefix: str, data: Any, out: Facts) -> None:
 
 
 def case_facts(case: Case, on: dt.date) -> Facts:
-    """The facts of a case at a reference date, including the computed `age` and `months_left`."""
+    """The facts of a case at a reference date, including the computed `age` (at the order start,
+    see age_date) and `months_left`."""
     facts: Facts = {}
     _flatten("", case.model_dump(exclude={"id", *RECORDS}), facts)
     born = case.person.date_of_birth
     if born is not None:
         if born > on:
             raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the reference date {on}; check the date or --on")])
-        facts["age"] = whole_years(born, on)
+        when, _ = age_date(case, on)
+        if born > when:
+            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the order start {when}; check the date of birth or sentence.start")])
+        facts["age"] = whole_years(born, when)
     dates = order_dates(case, on)
     if dates is not None:
         start, end = dates

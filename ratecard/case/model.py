@@ -34,20 +34,8 @@ NeedSection = Literal[
 ]
 NEED_SECTIONS: tuple[str, ...] = typing.get_args(NeedSection)
 UNSCORED_SECTIONS = frozenset({"finance", "emotional_wellbeing"})
-# How each need is named to people (sentencers, court staff); one table for every rendering.
-NEED_LABELS: dict[str, str] = {
-    "accommodation": "Accommodation",
-    "education_training_and_employability": "Education, training and employment",
-    "finance": "Finance, benefits and debt",
-    "relationships": "Family and relationships",
-    "lifestyle_and_associates": "Lifestyle and associates",
-    "drug_misuse": "Drug misuse",
-    "alcohol_misuse": "Alcohol misuse",
-    "emotional_wellbeing": "Emotional wellbeing and mental health",
-    "thinking_and_behaviour": "Thinking and behaviour",
-    "attitude": "Attitudes to offending",
-}
-assert set(NEED_LABELS) == set(NEED_SECTIONS)
+# How each need is named to people: ratecard/present/labels.py, one table for every output. The
+# name below is that same table, for code written before it moved there.
 
 Sex = Literal["male", "female"]
 OffenceCategory = Literal[
@@ -58,6 +46,8 @@ OspLevel = Literal["low", "medium", "high", "very_high", "not_applicable"]
 SaraLevel = Literal["low", "medium", "high", "not_applicable"]
 Motivation = Literal["close_to_change", "not_close_to_change", "low"]
 SentenceType = Literal["community_order", "suspended_sentence_order", "licence", "post_sentence_supervision"]
+# after release from custody: supervision under licence conditions, never a RAR
+CUSTODIAL_SUPERVISION = frozenset({"licence", "post_sentence_supervision"})
 Requirement = Literal[
     "rar",
     "accredited_programme",
@@ -91,11 +81,15 @@ class Offence(_Model):
     intimate_partner_violence: Flag = Field(None, description="whether the offence is intimate partner violence")
     sexual: Flag = Field(None, description="whether the offence is sexual or sexually motivated")
     internet_only: Flag = Field(None, description="whether a sexual offence was internet-only")
+    notification_requirements: Flag = Field(
+        None, description="whether the conviction brings sex offender notification requirements (MAPPA category 1)"
+    )
 
 
 class History(_Model):
     intimate_partner_violence: Flag = Field(None, description="history of intimate partner violence")
     sexual: Flag = Field(None, description="history of sexual offending")
+    violence: Flag = Field(None, description="history of violence before the current offence")
     victim_of_domestic_abuse: Flag = Field(None, description="whether they have been a victim of domestic abuse")
     completed_programmes: list[Identifier] | None = Field(None, description="programmes completed before")
 
@@ -145,6 +139,10 @@ class Responsivity(_Model):
     care_responsibilities: Flag = Field(None, description="care responsibilities")
     at_risk_in_group: Flag = Field(None, description="whether they are at risk in a group setting")
     has_transport: Flag = Field(None, description="whether they have transport")
+    parent_or_carer: Flag = Field(None, description="whether they are a parent or carer of a child")
+    likely_personality_disorder: Flag = Field(
+        None, description="whether a personality disorder is likely (OPD pathway screening)"
+    )
 
 
 class Sentence(_Model):
@@ -214,6 +212,11 @@ class Case(_Model):
             raise ValueError("sentence.requirements lists a requirement twice; list each once")
         if s.rar_days is not None and s.requirements is not None and "rar" not in s.requirements:
             raise ValueError("sentence.rar_days is given but 'rar' is not in sentence.requirements; add it or drop rar_days")
+        # Offender Rehabilitation Act 2014: a RAR is a requirement of a community order or a
+        # suspended sentence order only; a licence has conditions, not requirements of that kind
+        if s.type in CUSTODIAL_SUPERVISION and (s.rar_days is not None or "rar" in (s.requirements or ())):
+            raise ValueError(f"a RAR exists only on community orders and suspended sentence orders, not on "
+                             f"{s.type.replace('_', ' ')}; drop sentence.rar_days and 'rar' from sentence.requirements")
         return self
 
 

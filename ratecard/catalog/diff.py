@@ -1,6 +1,10 @@
 """What changed between two catalogs: provision added, removed, withdrawn or suspended (or back),
 eligibility criteria changed, waiting times changed, other details changed.
 
+Statuses have dates, so over a period (from the old catalog's date to the briefing's) a course can
+be withdrawn or reopened with no edit to the catalog at all: those changes are reported too, each
+with the date it took effect.
+
 Criteria are compared as condition trees, not as text, so a changed threshold is caught even when
 the author forgot to update the rule's sentence; the wording of both versions is generated from
 the trees (see rules/wording.py).
@@ -8,6 +12,7 @@ the trees (see rules/wording.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -32,7 +37,7 @@ class StatusChange(_Out):
     name: str
     old_state: str
     new_state: str
-    since: str | None  # the new status's date, when it has one
+    since: str | None  # the date the new status took effect, when it has one
     reason: str | None
 
 
@@ -80,6 +85,9 @@ class CatalogDiff(_Out):
     old_edition: str
     new_edition: str
     area: str | None
+    # the period compared, when statuses were taken on dates (None: as each catalog declares them)
+    old_on: dt.date | None = None
+    new_on: dt.date | None = None
     added: list[Named] = []
     removed: list[Named] = []
     status: list[StatusChange] = []
@@ -118,10 +126,36 @@ def _uses(rules: tuple[Rule, ...], cat: Catalog) -> set[str]:
     return seen
 
 
-def diff_catalogs(old: Catalog, new: Catalog, area: str | None = None) -> CatalogDiff:
+def _status_changes(a: Intervention, b: Intervention, old_on: dt.date | None, new_on: dt.date | None) -> list[StatusChange]:
+    """Changes of status between `a` (old) and `b` (new): as declared, or over the period
+    old_on..new_on, each change that took effect in it with its date."""
+    def change(frm: str, to: str, since: dt.date | None, reason: str | None) -> StatusChange:
+        return StatusChange(id=b.id, name=b.name, old_state=frm, new_state=to, since=str(since) if since else None, reason=reason)
+
+    if old_on is None or new_on is None:
+        became = a.status.state != b.status.state and (a.status.state in _UNAVAILABLE or b.status.state in _UNAVAILABLE)
+        # still withdrawn or suspended, but with a new date or reason, is news too
+        restated = a.status.state in _UNAVAILABLE and a.status != b.status
+        return [change(a.status.state, b.status.state, b.status.since, b.status.reason)] if became or restated else []
+    dated = [change(frm, to, day, why) for day, frm, to, why in b.status.changes()
+             if old_on < day <= new_on and (frm in _UNAVAILABLE or to in _UNAVAILABLE)]
+    if dated:
+        return dated
+    was, now = a.status_on(old_on), b.status_on(new_on)
+    became = was.state != now.state and (was.state in _UNAVAILABLE or now.state in _UNAVAILABLE)
+    restated = was.state in _UNAVAILABLE and now.state in _UNAVAILABLE and (was.since, was.reason) != (now.since, now.reason)
+    return [change(was.state, now.state, now.since, now.reason)] if became or restated else []
+
+
+def diff_catalogs(old: Catalog, new: Catalog, area: str | None = None, *, old_on: dt.date | None = None,
+                  new_on: dt.date | None = None) -> CatalogDiff:
     """Every difference between `old` and `new` that a sentencer would care about, limited to
     provision in `area` (in either catalog) when given. Lists are in id order, so the result is
-    reproducible."""
+    reproducible.
+
+    With `old_on` and `new_on`, statuses are compared as they stand on those dates, and every
+    dated change between them is listed (a briefing passes the old catalog's date and its own);
+    `old` and `new` may then be the same catalog."""
 
     def in_area(iv: Intervention) -> bool:
         return area is None or iv.area == area
@@ -152,21 +186,9 @@ def diff_catalogs(old: Catalog, new: Catalog, area: str | None = None) -> Catalo
     used_terms: set[str] = set()
     for i in sorted(old_ids & new_ids):
         a, b = old.interventions[i], new.interventions[i]
-        became = a.status.state != b.status.state and (a.status.state in _UNAVAILABLE or b.status.state in _UNAVAILABLE)
-        # still withdrawn or suspended, but with a new date or reason, is news too
-        restated = a.status.state in _UNAVAILABLE and a.status != b.status
-        if became or restated:
-            status.append(
-                StatusChange(
-                    id=i,
-                    name=b.name,
-                    old_state=a.status.state,
-                    new_state=b.status.state,
-                    since=str(b.status.since) if b.status.since else None,
-                    reason=b.status.reason,
-                )
-            )
-        elif _wait(a) != _wait(b):
+        changed = _status_changes(a, b, old_on, new_on)
+        status.extend(changed)
+        if not changed and _wait(a) != _wait(b):
             waiting.append(WaitChange(id=i, name=b.name, old_weeks=_wait(a), new_weeks=_wait(b)))
 
         ra = {r.id: r for r in old.rules.rules.get(i, ())}
@@ -205,6 +227,8 @@ def diff_catalogs(old: Catalog, new: Catalog, area: str | None = None) -> Catalo
         old_edition=old.info.edition,
         new_edition=new.info.edition,
         area=area,
+        old_on=old_on,
+        new_on=new_on,
         added=added,
         removed=removed,
         status=status,

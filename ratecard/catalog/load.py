@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from ..case.model import _jsonable
 from ..errors import CatalogError, Problem
-from .model import CatalogInfo, Intervention, Provider, _M
+from .model import CatalogInfo, Intervention, Provider, _M, intervention_warnings
 from ..rules.forms import FormTooBig, Program, compile_program
 from ..rules.loader import RuleSet, load_rules
 from ..inputs.yamlio import Document, ParseError, load_file, pydantic_problems
@@ -47,13 +47,16 @@ class Catalog:
     """A validated catalog and its rules. Immutable; safe to share between threads."""
 
     def __init__(self, info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Intervention],
-                 rules: RuleSet, version: str, source: str, program: Program | None = None):
+                 rules: RuleSet, version: str, source: str, program: Program | None = None,
+                 warnings: tuple[Problem, ...] = (), rules_dir: str | None = None):
         self.info = info
         self.providers = providers
         self.interventions = interventions
         self.rules = rules
         self.version = version
         self.source = source
+        self.rules_dir = rules_dir  # the folder of rule files (rule tests live in its tests/)
+        self.warnings = warnings  # what loads but is probably wrong (ratecard validate prints it)
         # the rules' exact forms (rules/forms.py), which every back end evaluates
         self.program = program if program is not None else compile_program(rules)
         self._engine: Engine | None = None
@@ -148,6 +151,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     first_seen: dict[str, str] = {}
     defined_at: dict[str, tuple[str, int | None]] = {}
     raw_by_id: dict[str, Any] = {}
+    warnings: list[Problem] = []
     for doc in inter_docs:
         if not isinstance(doc.data, dict) or set(doc.data) != {"interventions"} or not isinstance(doc.data["interventions"], list):
             problems.append(Problem(doc.path, 1, "", "an interventions file holds one key, 'interventions', with a list"))
@@ -165,6 +169,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             defined_at[iv.id] = (doc.path, doc.line(loc + ("id",)))
             interventions[iv.id] = iv
             raw_by_id[iv.id] = iv.model_dump(mode="json")
+            warnings += [Problem(doc.path, doc.line(loc + (f,)), f"{iv.id}.{f}", msg) for f, msg in intervention_warnings(iv)]
             if providers and iv.provider not in providers:
                 problems.append(Problem(doc.path, doc.line(loc + ("provider",)), "provider", f"no provider '{iv.provider}' in providers.yaml"))
             if info is not None:
@@ -184,7 +189,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     except FormTooBig as e:
         raise CatalogError([Problem(e.file, e.line, e.where, str(e))]) from None
     version = _version(info, providers, raw_by_id, rules.data)
-    return Catalog(info, providers, interventions, rules, version, str(cat_dir), program)
+    return Catalog(info, providers, interventions, rules, version, str(cat_dir), program, tuple(warnings), str(rules_dir))
 
 
 def _version(info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Any], rule_data: dict[str, Any]) -> str:

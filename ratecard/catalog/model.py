@@ -7,6 +7,7 @@ catalog file is an error naming the file, line and field, never a silent default
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,9 +22,12 @@ Kind = Literal[
     "resettlement",
     "unpaid_work_placement",
     "substance_misuse",
+    # advice to the responsible officer about the case (the OPD pathway): meets no need of the person
+    "consultation",
 ]
 Requires = Literal["accredited_programme", "rar", "drug_rehabilitation", "alcohol_treatment", "unpaid_work", "none"]
-Figure = Literal["price", "rar_days", "sessions", "hours", "weeks", "waiting_weeks"]
+Figure = Literal["price", "rar_days", "sessions", "hours", "weeks", "waiting_weeks", "capacity"]
+State = Literal["open", "waiting_list", "suspended", "withdrawn"]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -64,6 +68,9 @@ class Where(_M):
     towns: list[Identifier] = []
     offices: list[Text] = []
     outreach: bool = False
+    # the source does not say where it runs: the towns are placeholders, so they never make it
+    # "not reachable" (the screen says the venue is to be confirmed instead)
+    assumed: bool = False
 
 
 class Price(_M):
@@ -72,10 +79,36 @@ class Price(_M):
     currency: Literal["GBP"] = "GBP"
 
 
+@dataclass(frozen=True)
+class StatusOn:
+    """The status in force on one date: `since` and `until` bound the period it belongs to (None:
+    open-ended), `then` is the state after `until` with its reason."""
+
+    state: State
+    waiting_weeks: int | None
+    since: dt.date | None
+    until: dt.date | None
+    reason: str | None
+    then: State | None = None
+    then_reason: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.state in ("open", "waiting_list")
+
+
+_DAY = dt.timedelta(days=1)
+
+
 class Status(_M):
-    state: Literal["open", "waiting_list", "suspended", "withdrawn"]
+    """A status with dates. `withdrawn` from `since` (open before it); `suspended` from `since` to
+    `until` (open before and after; no `until`: until further notice); `open` or `waiting_list`
+    until `until` (withdrawn after it, for `reason`)."""
+
+    state: State
     waiting_weeks: Annotated[int, Field(ge=0, le=260)] | None = None
     since: dt.date | None = None
+    until: dt.date | None = None
     reason: str | None = None
 
     @model_validator(mode="after")
@@ -86,7 +119,41 @@ class Status(_M):
             raise ValueError(f"'{self.state}' needs 'since' (a date) and 'reason'")
         if self.state != "waiting_list" and self.waiting_weeks:
             raise ValueError(f"'waiting_weeks' is only for state waiting_list, not {self.state}")
+        if self.state in ("open", "waiting_list") and self.since is not None:
+            raise ValueError(f"'since' dates a suspension or withdrawal; for '{self.state}' give 'until' (the last day open) or nothing")
+        if self.state in ("open", "waiting_list") and self.until is not None and not self.reason:
+            raise ValueError(f"'{self.state}' until {self.until} needs 'reason': why it closes then")
+        if self.state == "withdrawn" and self.until is not None:
+            raise ValueError("a withdrawal has no end date ('until'); to reopen, change the state and date the change")
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise ValueError(f"'until' {self.until} is before 'since' {self.since}")
         return self
+
+    def on(self, day: dt.date) -> StatusOn:
+        """The status in force on `day`."""
+        st, since, until = self.state, self.since, self.until
+        if st in ("open", "waiting_list"):
+            if until is not None and day > until:
+                return StatusOn("withdrawn", None, until + _DAY, None, self.reason)
+            return StatusOn(st, self.waiting_weeks, None, until, None,
+                            "withdrawn" if until is not None else None, self.reason if until is not None else None)
+        assert since is not None
+        if day < since:
+            return StatusOn("open", None, None, since - _DAY, None, st, self.reason)
+        if st == "suspended" and until is not None and day > until:
+            return StatusOn("open", None, until + _DAY, None, None)
+        return StatusOn(st, None, since, until, self.reason, "open" if until is not None else None)
+
+    def changes(self) -> list[tuple[dt.date, State, State, str | None]]:
+        """Every dated change of state: (first day, state before, state from then, reason)."""
+        st = self.state
+        if st in ("open", "waiting_list"):
+            return [(self.until + _DAY, st, "withdrawn", self.reason)] if self.until is not None else []
+        assert self.since is not None
+        out: list[tuple[dt.date, State, State, str | None]] = [(self.since, "open", st, self.reason)]
+        if self.until is not None:
+            out.append((self.until + _DAY, st, "open", None))
+        return out
 
 
 class Evidence(_M):
@@ -100,20 +167,29 @@ class Intervention(_M):
     provider: Identifier
     area: Identifier
     kind: Kind
-    needs: list[NeedSection] = Field(min_length=1)
+    needs: list[NeedSection]
     delivery: Delivery
     where: Where
     sessions: Annotated[int, Field(ge=1, le=500)] | None = None
     hours: Annotated[float, Field(gt=0, le=1000)] | None = None
     weeks: Annotated[int, Field(ge=1, le=260)] | None = None
     rar_days: Annotated[int, Field(ge=1, le=100)] | None = None
+    # why fewer RAR days than sessions (a RAR day is a day of activity), e.g. two sessions a day
+    rar_days_note: str | None = None
     requires: Requires
     price: Price
     status: Status
     evidence: Evidence
     content: Text
+    # places a year, for setting demand against supply; illustrative unless the provider gave it
+    capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
     illustrative: list[Figure] = []
+    # facts in this entry that no source gives, each in a sentence (the briefing prints them)
+    assumptions: list[Text] = []
     source: str | None = None
+
+    def status_on(self, day: dt.date) -> StatusOn:
+        return self.status.on(day)
 
     @model_validator(mode="after")
     def _coherent(self) -> Intervention:
@@ -123,6 +199,8 @@ class Intervention(_M):
             raise ValueError("an accredited programme needs 'requires: accredited_programme'")
         if not self.where.towns and not self.where.outreach:
             raise ValueError("say where it is delivered: 'where.towns' or 'where.outreach: true'")
+        if not self.needs and self.kind != "consultation":
+            raise ValueError("list the needs it addresses in 'needs' (only a consultation meets none)")
         if len(set(self.needs)) != len(self.needs):
             raise ValueError("'needs' lists a need twice")
         for fig in self.illustrative:
@@ -130,3 +208,13 @@ class Intervention(_M):
             if value is None:
                 raise ValueError(f"'illustrative' names '{fig}', which this entry does not give")
         return self
+
+
+def intervention_warnings(iv: Intervention) -> list[tuple[str, str]]:
+    """(field, message) for what loads but is probably wrong: `ratecard validate` prints them."""
+    out: list[tuple[str, str]] = []
+    if iv.rar_days is not None and iv.sessions is not None and iv.rar_days < iv.sessions and not iv.rar_days_note:
+        out.append(("rar_days", f"{iv.rar_days} RAR days for {iv.sessions} sessions: a RAR day is a day on which an "
+                                "activity takes place, so sessions on separate days are separate RAR days; correct "
+                                "rar_days, or say why in 'rar_days_note' (e.g. two sessions a day)"))
+    return out

@@ -39,16 +39,18 @@ class Allocation(Out):
     tier: str | None
     tier_note: str | None
     escalation: Escalation | None
+    warnings: list[str] = []  # where the case contradicts itself (a MAPPA category 1 case at level 0)
     history: list[TierChange]
     missing: list[MissingField]
 
 
-def _why(case: Case, allocation: str | None) -> str:
+def _why(case: Case, allocation: str | None, category_1: bool = False) -> str:
     r = case.risk
     rosh = f"risk of serious harm {_ROSH[r.rosh]}" if r.rosh else "risk of serious harm not given"
     mappa = (f"MAPPA level {r.mappa_level}" if r.mappa_level else "not managed under MAPPA") if r.mappa_level is not None else "MAPPA level not given"
     if allocation == "nps":
-        parts = [p for p, hit in ((rosh, r.rosh in ("high", "very_high")), (mappa, bool(r.mappa_level))) if hit]
+        cat1 = "MAPPA category 1 (a sexual offence with notification requirements)"
+        parts = [p for p, hit in ((rosh, r.rosh in ("high", "very_high")), (mappa, bool(r.mappa_level)), (cat1, category_1)) if hit]
         return "NPS: " + " and ".join(parts) + "."
     if allocation == "crc":
         return f"CRC: {rosh}, {mappa}."
@@ -90,7 +92,7 @@ def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None =
         if escalation is None and last.derived.get("allocation") == "crc" and now.derived.get("allocation") == "nps":
             escalation = Escalation(date=e.date, reason=(
                 f"{_event_text(e)} on {e.date}: a CRC case now meeting the NPS threshold "
-                f"({_why(current, 'nps')[5:-1]}) must be escalated (referred) to the NPS."))
+                f"({_why(current, 'nps', now.derived.get('mappa_category_1') is True)[5:-1]}) must be escalated (referred) to the NPS."))
         last = now
     allocation = last.derived.get("allocation")
     tier = last.derived.get("tier")
@@ -102,7 +104,8 @@ def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None =
     registry = catalog.rules.registry
     return Allocation(
         catalog_version=catalog.version, catalog=first.catalog, on=on, case_id=case.id,
-        allocation=allocation, reason=_why(current, allocation), tier=tier, tier_note=note,
+        allocation=allocation, reason=_why(current, allocation, last.derived.get("mappa_category_1") is True),
+        tier=tier, tier_note=note, warnings=[w.text for w in last.warnings if w.code == "mappa_disagrees"],
         escalation=escalation, history=history,
         missing=[MissingField(field=f, label=registry[f].label if f in registry else f) for f in wanted],
     )

@@ -11,7 +11,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
-from ..case.model import NEED_LABELS, NEED_SECTIONS
+from ..case.model import NEED_SECTIONS
+from ..present.labels import BASES, EVIDENCE as EVIDENCE_LABELS, KINDS as KIND_LABELS, MODES as MODE_LABELS, NEEDS as NEED_LABELS
 from ..catalog.load import Catalog, Intervention
 from ..catalog.diff import CatalogDiff, diff_catalogs
 from ..rules.conditions import fields_of
@@ -19,23 +20,10 @@ from ..errors import RatecardError
 from ..rules.wording import derived_precise, rule_precise
 
 
-KIND_LABELS = {
-    "accredited_programme": "Accredited programme",
-    "structured_intervention": "Structured intervention",
-    "rar_activity": "RAR activity",
-    "mentoring_and_support": "Mentoring and support",
-    "resettlement": "Resettlement",
-    "unpaid_work_placement": "Unpaid work placement",
-    "substance_misuse": "Substance misuse treatment",
-}
-MODE_LABELS = {"group": "Group", "one_to_one": "One-to-one", "mixed": "Group and one-to-one"}
-EVIDENCE_LABELS = {
-    "accredited": "Accredited (nationally accredited design)",
-    "promising": "Promising (some evaluation evidence)",
-    "emerging": "Emerging (early or local evidence only)",
-    "unevaluated": "Not evaluated",
-}
-_UNAVAILABLE = ("suspended", "withdrawn")
+# how each rule's source is named to a sentencer
+BASIS_LABELS = BASES
+# interventions that meet no need of the person by themselves (a consultation) are listed under this heading
+CONSULTATION_GROUP = ("consultation", KIND_LABELS["consultation"])
 
 
 class BriefingError(RatecardError):
@@ -51,12 +39,14 @@ class RuleLine(_Out):
     kind: str  # criterion | exclusion
     text: str  # the rule author's sentence
     precise: str  # generated from the rule's condition tree
+    basis: str | None = None  # in words: from the inspection report, from HMPPS criteria, assumption
 
 
 class Term(_Out):
     id: str
     text: str
     precise: str
+    basis: str | None = None
 
 
 class Entry(_Out):
@@ -76,11 +66,14 @@ class Entry(_Out):
     where: str
     evidence_level: str
     evidence: str
-    state: str
-    status: str  # in words, with waiting time or date and reason
+    state: str  # on the briefing date
+    status: str  # in words, with waiting time or dates and reason
+    capacity: str | None  # places a year, in words
+    venue_assumed: bool
     criteria: list[RuleLine]
     exclusions: list[RuleLine]
     illustrative: list[str]
+    assumptions: list[str]
     source: str | None
 
 
@@ -106,6 +99,8 @@ class Briefing(_Out):
     unavailable: list[Entry]
     terms: list[Term]
     changes: CatalogDiff | None = None
+    # how many listed entries rest on an assumption (an assumed venue, a rule or fact marked so)
+    assumed_entries: int = 0
 
     @property
     def open_entries(self) -> list[Entry]:
@@ -166,25 +161,44 @@ def _where(iv: Intervention) -> str:
         parts.append("at " + "; ".join(iv.where.offices))
     if iv.where.outreach:
         parts.append("outreach to other places in the area")
-    return "; ".join(parts)
+    text = "; ".join(parts)
+    return text + (" (assumption: the source does not say where it runs; venue to be confirmed)" if iv.where.assumed else "")
+
+
+_STATE_WORDS = {"open": "open", "waiting_list": "open with a waiting list", "suspended": "suspended", "withdrawn": "withdrawn"}
 
 
 def _status(iv: Intervention, on: dt.date) -> str:
-    st = iv.status
+    st = iv.status_on(on)
     if st.state == "open":
-        return "Open: no waiting list"
-    if st.state == "waiting_list":
-        return f"Open, with a waiting list of about {_n(st.waiting_weeks or 0, 'week')}{_mark(iv, 'waiting_weeks')}"
-    verb = "Withdrawn" if st.state == "withdrawn" else "Suspended"
-    if st.since is not None and st.since > on:
-        return f"Open until {st.since}; {verb.lower()} from then: {st.reason}"
-    return f"{verb} since {st.since}: {st.reason}"
+        text = "Open: no waiting list"
+    elif st.state == "waiting_list":
+        text = f"Open, with a waiting list of about {_n(st.waiting_weeks or 0, 'week')}{_mark(iv, 'waiting_weeks')}"
+    else:
+        verb = "Withdrawn" if st.state == "withdrawn" else "Suspended"
+        text = f"{verb} since {st.since}" + (f" until {st.until}" if st.until else "") + f": {st.reason}"
+        return text
+    if st.until is not None and st.then is not None:
+        # a dated change ahead: say when it closes, so nobody is referred to what will not run
+        return f"Open until {st.until}; {_STATE_WORDS[st.then]} from {st.until + dt.timedelta(days=1)}: {st.then_reason}. {text}"
+    declared = iv.status
+    if declared.state == "suspended" and declared.until is not None and declared.until < on:
+        # open again after a suspension: a sentencer may remember it closed
+        return f"{text}. It was suspended from {declared.since} to {declared.until}: {declared.reason}"
+    return text
+
+
+def _capacity(iv: Intervention) -> str | None:
+    if iv.capacity is None:
+        return None
+    return f"About {_n(iv.capacity, 'place')} a year{_mark(iv, 'capacity')}"
 
 
 def _entry(iv: Intervention, cat: Catalog, on: dt.date) -> Entry:
     reg = cat.rules.registry
     rules = cat.rules.rules.get(iv.id, ())
-    lines = [RuleLine(id=r.id, kind=r.kind, text=r.text, precise=rule_precise(r, reg)) for r in rules]
+    lines = [RuleLine(id=r.id, kind=r.kind, text=r.text, precise=rule_precise(r, reg),
+                      basis=BASIS_LABELS[r.basis] if r.basis else None) for r in rules]
     provider = cat.providers.get(iv.provider)
     mode = MODE_LABELS[iv.delivery.mode] + (", women only" if iv.delivery.women_only else "")
     return Entry(
@@ -204,18 +218,24 @@ def _entry(iv: Intervention, cat: Catalog, on: dt.date) -> Entry:
         where=_where(iv),
         evidence_level=EVIDENCE_LABELS[iv.evidence.level],
         evidence=iv.evidence.summary,
-        state=iv.status.state,
+        state=iv.status_on(on).state,
         status=_status(iv, on),
+        capacity=_capacity(iv),
+        venue_assumed=iv.where.assumed,
         criteria=[x for x in lines if x.kind == "criterion"],
         exclusions=[x for x in lines if x.kind == "exclusion"],
         illustrative=list(iv.illustrative),
+        assumptions=[" ".join(a.split()) for a in iv.assumptions],
         source=iv.source,
     )
 
 
 def _unavailable_on(iv: Intervention, on: dt.date) -> bool:
-    st = iv.status
-    return st.state in _UNAVAILABLE and (st.since is None or st.since <= on)
+    return not iv.status_on(on).available
+
+
+def _rests_on_assumption(e: Entry) -> bool:
+    return e.venue_assumed or bool(e.assumptions) or any(r.basis == BASIS_LABELS["assumption"] for r in e.criteria + e.exclusions)
 
 
 def _terms(ivs: list[Intervention], cat: Catalog) -> list[Term]:
@@ -230,7 +250,8 @@ def _terms(ivs: list[Intervention], cat: Catalog) -> list[Term]:
         todo.extend(cat.rules.derived[f].uses())
     reg = cat.rules.registry
     return [
-        Term(id=d, text=" ".join(cat.rules.derived[d].text.split()), precise=derived_precise(cat.rules.derived[d], reg))
+        Term(id=d, text=" ".join(cat.rules.derived[d].text.split()), precise=derived_precise(cat.rules.derived[d], reg),
+             basis=BASIS_LABELS[b] if (b := cat.rules.derived[d].basis) else None)
         for d in sorted(seen)
     ]
 
@@ -241,11 +262,13 @@ def build_briefing(
     *,
     town: str | None = None,
     on: dt.date | None = None,
-    since: Catalog | None = None,
+    since: Catalog | dt.date | None = None,
 ) -> Briefing:
     """The briefing for one area (and, if given, one town in it) on date `on` (default today).
 
-    With `since`, an earlier catalog, the briefing has a section on what changed since it.
+    With `since`, an earlier catalog or a date, the briefing has a section on what changed since
+    then: between the earlier catalog (as of its date) and this one on `on`, or in this catalog
+    between that date and `on` (statuses have dates: provision is withdrawn or reopens on a day).
     Raises BriefingError for an area or town the catalog does not have.
     """
     on = on or dt.date.today()
@@ -268,6 +291,14 @@ def build_briefing(
         NeedGroup(need=n, label=NEED_LABELS[n], entries=[entries[iv.id] for iv in open_now if n in iv.needs])
         for n in NEED_SECTIONS
     ]
+    groups.append(NeedGroup(need=CONSULTATION_GROUP[0], label=CONSULTATION_GROUP[1],
+                            entries=[entries[iv.id] for iv in open_now if not iv.needs]))
+    if isinstance(since, Catalog):
+        changes = diff_catalogs(since, catalog, area=area, old_on=since.info.as_of, new_on=on)
+    elif since is not None:
+        changes = diff_catalogs(catalog, catalog, area=area, old_on=since, new_on=on)
+    else:
+        changes = None
     title = f"Interventions for sentencers: {the_area.name}" + (f" ({place_name(town)})" if town else "")
     return Briefing(
         title=title,
@@ -284,5 +315,6 @@ def build_briefing(
         needs=[g for g in groups if g.entries],
         unavailable=[entries[iv.id] for iv in closed],
         terms=_terms(open_now, catalog),
-        changes=diff_catalogs(since, catalog, area=area) if since is not None else None,
+        changes=changes,
+        assumed_entries=sum(1 for e in entries.values() if _rests_on_assumption(e)),
     )

@@ -1,7 +1,15 @@
 """Many referral checks at once, from a JSON Lines or CSV file of (case, intervention) rows.
 
 Each row is checked on its own: a bad row gives an error row naming the row and the field, and
-never stops or changes the others. Results come out in input order, one JSON object a line.
+never stops or changes the others. Results come out in input order.
+
+Files as people make them: CSV saved by Excel (a byte-order mark, UTF-16 "Unicode text",
+semicolons or tabs, `Case` or ` intervention ` as headers, spaces around cells, empty trailing
+rows, extra columns such as notes, which are passed through). And files as an attacker makes
+them: a case path is read only from the batch file's folder (or folders allowed by the caller),
+only when it is a regular file of bounded size (never a device or a pipe, which would hang or
+fill memory), and error rows say what is wrong without repeating the values given, which may be
+sensitive.
 """
 
 from __future__ import annotations
@@ -10,22 +18,30 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterator
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ..case.model import Case, case_from_document, load_case
 from ..catalog.load import Catalog
 from ..errors import InputError, RatecardError, UnknownInterventionError
+from ..inputs.yamlio import Document
 from .findings import Out
 from .referral import ReferralCheck, check_referral
-from ..inputs.yamlio import Document
 
 Format = Literal["jsonl", "csv"]
 
+MAX_BATCH_BYTES = 64 * 1024 * 1024  # about 100,000 rows with inline cases
+MAX_ROW_BYTES = 1024 * 1024  # a JSON line or an inline case
+MAX_CASE_BYTES = 1024 * 1024  # a case file named by a row
+COLUMNS = ("case", "intervention")
+
 
 class RowError(Out):
-    field: str  # "case", "intervention", or the case field at fault, e.g. "case.risk.rosh"
+    field: str  # "case", "intervention", "row", or the case field at fault, e.g. "case.risk.rosh"
     message: str
 
 
@@ -37,127 +53,372 @@ class BatchRow(Out):
     intervention: str | None
     result: ReferralCheck | None
     errors: list[RowError]
+    extra: dict[str, str] = {}  # a CSV batch's columns besides case and intervention, as given
 
 
 class BatchError(RatecardError):
     pass
 
 
+@dataclass
+class Batch:
+    """A batch file read and split into rows; `extra_columns` are passed through to the results."""
+
+    path: Path
+    format: Format
+    rows: list[tuple[int, Any]]  # (line, a dict, or an error message when the row cannot be read)
+    extra_columns: list[str] = field(default_factory=list)
+    extras: dict[int, dict[str, str]] = field(default_factory=dict)  # line -> the CSV's other columns
+
+
+def _open_regular(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. A device (/dev/zero), a pipe or a
+    socket is refused without blocking: opening a FIFO for reading would wait for a writer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise BatchError(f"{path}: {what} not found; check the path") from None
+    except IsADirectoryError:
+        raise BatchError(f"{path}: is a folder; give the {what}") from None
+    except OSError as e:
+        raise BatchError(f"{path}: cannot read the {what} ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise BatchError(f"{path}: is a folder; give the {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise BatchError(f"{path}: is not a regular file (a device, pipe or socket); give the {what} as a file")
+        if st.st_size > limit:
+            raise BatchError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB; split it into smaller files")
+        data = f.read(limit + 1)
+    if len(data) > limit:  # it grew while being read
+        raise BatchError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB; split it into smaller files")
+    return data
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    # Excel writes "CSV UTF-8" with a byte-order mark and "Unicode text" as UTF-16 with one
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise BatchError(f"{path}: is an Excel workbook, not a CSV file; in Excel use File > Save As > 'CSV UTF-8'")
+    elif b"\x00" in raw[:4096]:
+        raise BatchError(f"{path}: looks like UTF-16 text without a byte-order mark; save it as 'CSV UTF-8' or JSON Lines")
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise BatchError(f"{path}: is not UTF-8 or UTF-16 text (byte {e.start}); save it as 'CSV UTF-8' or JSON Lines") from None
+
+
 def _format(path: Path, text: str) -> Format:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    if suffix == ".csv":
+    if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
     return "jsonl" if text.lstrip().startswith("{") else "csv"
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line, raw row) pairs; a raw row is a dict, or an error message when the line cannot be read."""
-    try:
-        # utf-8-sig: Excel starts the CSV files it saves with a byte-order mark
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BatchError(f"{path}: cannot read the batch file ({e}); give a JSON Lines or CSV file") from None
+def read_batch(path: str | Path) -> Batch:
+    """Read a batch file into rows, or raise BatchError when the file as a whole cannot be used."""
+    path = Path(path)
+    text = _decode(path, _open_regular(path, MAX_BATCH_BYTES, "batch file"))
     if _format(path, text) == "jsonl":
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as e:
-                yield n, f"not valid JSON ({e.msg} at column {e.colno})"
-        return
-    first = text.split("\n", 1)[0]
-    # Excel in many European locales separates CSV columns with semicolons
-    delimiter = max(",;\t", key=first.count)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = reader.fieldnames or []
-    if "case" not in header or "intervention" not in header:
-        raise BatchError(f"{path}:1: a CSV batch needs a header row with the columns 'case' and 'intervention' "
-                         f"(found: {', '.join(header) or 'none'}); a JSON Lines batch needs one {{...}} object a line")
-    for rec in reader:
-        at = reader.line_num
-        if None in rec:
-            yield at, "more values than header columns"
+        return Batch(path, "jsonl", list(_jsonl_rows(text)))
+    return _csv_batch(path, text)
+
+
+def _jsonl_rows(text: str) -> Iterator[tuple[int, Any]]:
+    # lines end at \n only: str.splitlines() would also split at U+2028 and other separators, which
+    # JSON allows unescaped inside a string
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
             continue
-        row: dict[str, Any] = {k: v for k, v in rec.items() if v not in (None, "")}
+        if len(line) > MAX_ROW_BYTES:
+            yield n, f"the line is longer than {MAX_ROW_BYTES // 1024} KiB; give the case as a file path instead"
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as e:
+            yield n, f"not valid JSON ({e.msg} at column {e.colno})"
+        except RecursionError:
+            yield n, "nested too deeply to read"
+
+
+def _norm(header: str) -> str:
+    return header.strip().lower()
+
+
+def _dialect(text: str) -> list[str]:
+    """Candidate delimiters, most likely first: csv.Sniffer's guess, then by count in the header."""
+    sample = text[:64 * 1024]
+    first = sample.split("\n", 1)[0]
+    order = sorted(",;\t|", key=first.count, reverse=True)
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        order.remove(sniffed)
+        order.insert(0, sniffed)
+    except csv.Error:
+        pass  # one column, or too irregular to guess: the counts decide
+    return order
+
+
+def _csv_batch(path: Path, text: str) -> Batch:
+    header: list[str] = []
+    for delimiter in _dialect(text):
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        if {"case", "intervention"} <= {_norm(h) for h in header}:
+            break
+    else:
+        found = ", ".join(h.strip() for h in header if h.strip()) or "none"
+        raise BatchError(f"{path}:1: a CSV batch needs a header row with the columns 'case' and 'intervention' "
+                         f"(found: {found}); a JSON Lines batch needs one {{...}} object a line")
+    names = [_norm(h) for h in header]
+    dup = sorted({n for n in names if n and names.count(n) > 1})
+    if dup:
+        raise BatchError(f"{path}:1: the column {', '.join(repr(d) for d in dup)} appears twice in the header; keep one")
+    extra = [h.strip() for h, n in zip(header, names) if n not in COLUMNS and n]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader)
+    rows: list[tuple[int, Any]] = []
+    extras: dict[int, dict[str, str]] = {}
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            rows.append((reader.line_num, f"the row cannot be read as CSV ({e}); check its quotes"))
+            continue
+        at = reader.line_num
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue  # blank rows, and rows of separators only (';;'), as Excel leaves at the end
+        if len(cells) > len(names):
+            if any(cells[len(names):]):
+                rows.append((at, f"the row has {len(cells)} values but the header has {len(names)} columns"))
+                continue
+            cells = cells[:len(names)]
+        cells += [""] * (len(names) - len(cells))
+        row: dict[str, Any] = {}
+        passed: dict[str, str] = {}
+        for h, n, c in zip(header, names, cells):
+            if n in COLUMNS:
+                if c:
+                    row[n] = c
+            elif n:
+                passed[h.strip()] = c
+        if passed:
+            extras[at] = passed
         # an inline case in a CSV cell is JSON text
-        if isinstance(row.get("case"), str) and row["case"].lstrip().startswith("{"):
+        if isinstance(row.get("case"), str) and row["case"].startswith("{"):
             try:
                 row["case"] = json.loads(row["case"])
             except json.JSONDecodeError as e:
-                yield at, f"case: the inline case is not valid JSON ({e.msg})"
+                rows.append((at, f"case: the inline case is not valid JSON ({e.msg} at column {e.colno})"))
                 continue
-        yield at, row
+            except RecursionError:
+                rows.append((at, "case: the inline case is nested too deeply to read"))
+                continue
+        rows.append((at, row))
+    return Batch(path, "csv", rows, extra, extras)
 
 
-def _case(value: Any, base: Path, line: int, cache: dict[str, Case]) -> tuple[Case | None, str | None, list[RowError]]:
+# ---- one row ----------------------------------------------------------------------------------
+
+
+def _inside(p: Path, folder: Path) -> bool:
+    return p == folder or folder in p.parents
+
+
+def _case_file(value: str, base: Path, allowed: Sequence[Path]) -> tuple[Path | None, str]:
+    """The case file a row names, resolved (symbolic links followed), or why it may not be read."""
+    p = Path(value) if Path(value).is_absolute() else base / value
+    try:
+        real = p.resolve()
+    except (OSError, RuntimeError):
+        return None, "the case path cannot be resolved (a loop of links?)"
+    folders = [base.resolve(), *(a.resolve() for a in allowed)]
+    if not any(_inside(real, f) for f in folders):
+        return None, (f"the case file is outside the batch file's folder ({base}); move it there, "
+                      "or allow its folder with --allow-paths DIR")
+    try:
+        st = real.stat()
+    except FileNotFoundError:
+        return None, f"the case file {value} was not found (a case path is read relative to the batch file's folder, {base})"
+    except OSError as e:
+        return None, f"the case file cannot be read ({e.strerror})"
+    if stat.S_ISDIR(st.st_mode):
+        return None, "the case path is a folder; give a case file"
+    if not stat.S_ISREG(st.st_mode):
+        return None, "the case path is not a regular file (a device, pipe or socket); give a case file"
+    if st.st_size > MAX_CASE_BYTES:
+        return None, f"the case file is larger than {MAX_CASE_BYTES // 1024} KiB; a case is a few KiB"
+    return real, ""
+
+
+def _at(data: Any, where: str) -> tuple[bool, Any]:
+    """The value at a dotted path in the case data, if there is one."""
+    node = data
+    for part in where.split(".") if where else []:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return bool(where), node
+
+
+def _redact(message: str, data: Any, where: str) -> str:
+    """The message without the value given at `where`, which may be sensitive (an id, a date of
+    birth, a town): an error row says what is wrong, the case file holds what was written."""
+    found, v = _at(data, where)
+    if not found or isinstance(v, (dict, list)) or v is None or isinstance(v, bool):
+        return message
+    forms = {repr(v), str(v), json.dumps(v, default=str)}
+    r = repr(v)
+    if len(r) > 40:
+        forms.add(r[:37] + "...")
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= 1:
+            message = message.replace(form, "the value given")
+    return message
+
+
+def _case_errors(e: InputError, data: Any) -> list[RowError]:
+    out = []
+    for x in e.problems:
+        out.append(RowError(field=f"case.{x.where}" if x.where else "case", message=_redact(x.message, data, x.where)))
+    return out
+
+
+def _raw_data(p: Path) -> Any:
+    """The case file's data, only to know which values to keep out of messages."""
+    from ..inputs.yamlio import ParseError, load_file
+
+    try:
+        return load_file(p).data
+    except ParseError:  # a file that does not parse has no values to hide
+        return None
+
+
+def _case(value: Any, base: Path, line: int, allowed: Sequence[Path],
+          cache: dict[str, Case | list[RowError]]) -> tuple[Case | None, str | None, list[RowError]]:
     if isinstance(value, str):
-        p = Path(value) if Path(value).is_absolute() else base / value
+        p, why = _case_file(value, base, allowed)
+        if p is None:
+            return None, value, [RowError(field="case", message=why)]
         key = str(p)
         if key not in cache:
             try:
                 cache[key] = load_case(p)
             except InputError as e:
-                hint = "" if Path(value).is_absolute() else f" (a case path is read relative to the batch file's folder, {base})"
-                return None, value, [RowError(field=f"case.{x.where}" if x.where else "case", message=str(x) + hint) for x in e.problems]
-        return cache[key], value, []
+                cache[key] = _case_errors(e, _raw_data(p))
+        got = cache[key]
+        return (None, value, got) if isinstance(got, list) else (got, value, [])
     if isinstance(value, dict):
         try:
             c = case_from_document(Document(f"row at line {line}", value, {}))
         except InputError as e:
             ident = value.get("id") if isinstance(value.get("id"), str) else None
-            return None, ident, [RowError(field=f"case.{x.where}" if x.where else "case", message=x.message) for x in e.problems]
+            return None, ident, _case_errors(e, value)
         return c, c.id, []
     if value is None:
         return None, None, [RowError(field="case", message="missing: give a case file path or an inline case")]
     return None, None, [RowError(field="case", message="must be a file path or a case object")]
 
 
-def check_rows(path: str | Path, catalog: Catalog | None = None, *, on: dt.date | None = None,
-               progress: Callable[[int], None] | None = None) -> Iterator[BatchRow]:
-    """Check every row of a batch file; case paths are relative to the batch file's folder."""
+def check_batch(batch: Batch, catalog: Catalog | None = None, *, on: dt.date | None = None,
+                allow_paths: Sequence[str | Path] = (), progress: Callable[[int], None] | None = None) -> Iterator[BatchRow]:
+    """Check every row of a batch already read; case paths are relative to the batch file's folder
+    and must stay inside it or inside one of `allow_paths`."""
     from ..catalog.load import default_catalog
 
-    path = Path(path)
     catalog = catalog or default_catalog()
     on = on or dt.date.today()
-    cache: dict[str, Case] = {}
-    for i, (line, raw) in enumerate(read_rows(path), start=1):
-        yield _one(i, line, raw, path.parent, catalog, on, cache)
+    allowed = [Path(a) for a in allow_paths]
+    cache: dict[str, Case | list[RowError]] = {}
+    for i, (line, raw) in enumerate(batch.rows, start=1):
+        yield _one(i, line, raw, batch.path.parent, allowed, catalog, on, cache, batch.extras.get(line, {}))
         if progress:
             progress(i)
 
 
-def _one(i: int, line: int, raw: Any, base: Path, catalog: Catalog, on: dt.date, cache: dict[str, Case]) -> BatchRow:
+def check_rows(path: str | Path, catalog: Catalog | None = None, *, on: dt.date | None = None,
+               allow_paths: Sequence[str | Path] = (), progress: Callable[[int], None] | None = None) -> Iterator[BatchRow]:
+    """Check every row of a batch file (see check_batch)."""
+    return check_batch(read_batch(path), catalog, on=on, allow_paths=allow_paths, progress=progress)
+
+
+def _one(i: int, line: int, raw: Any, base: Path, allowed: Sequence[Path], catalog: Catalog, on: dt.date,
+         cache: dict[str, Case | list[RowError]], extra: dict[str, str]) -> BatchRow:
     def error(errors: list[RowError], case: str | None = None, iv: str | None = None) -> BatchRow:
-        return BatchRow(row=i, line=line, status="error", case=case, intervention=iv, result=None, errors=errors)
+        return BatchRow(row=i, line=line, status="error", case=case, intervention=iv, result=None, errors=errors, extra=extra)
 
     if isinstance(raw, str):
         return error([RowError(field="row", message=raw)])
     if not isinstance(raw, dict):
         return error([RowError(field="row", message="each row must be an object with 'case' and 'intervention'")])
-    unknown = sorted(set(raw) - {"case", "intervention"})
+    # a JSON Lines row is written by a program: another key is a mistake (a misspelt 'case'?);
+    # a CSV's other columns (notes, owner) are people's and were set aside as `extra`
+    unknown = sorted(str(k) for k in raw if k not in COLUMNS)
     errors = [RowError(field=k, message="unknown field; a row has 'case' and 'intervention'") for k in unknown]
     iv = raw.get("intervention")
-    if not isinstance(iv, str) or not iv:
+    if not isinstance(iv, str) or not iv.strip():
         errors.append(RowError(field="intervention", message="missing: give an intervention id"))
         iv = None
-    elif iv not in catalog.interventions:
-        errors.append(RowError(field="intervention", message=str(UnknownInterventionError(iv, sorted(catalog.interventions)))))
-    case, label, case_errors = _case(raw.get("case"), base, line, cache)
+    else:
+        iv = iv.strip()
+        if iv not in catalog.interventions:
+            errors.append(RowError(field="intervention", message=str(UnknownInterventionError(iv, sorted(catalog.interventions)))))
+    case_value = raw.get("case")
+    if isinstance(case_value, str):
+        case_value = case_value.strip() or None
+    case, label, case_errors = _case(case_value, base, line, allowed, cache)
     errors += case_errors
     if errors or case is None or iv is None:
         return error(errors, label, iv)
     try:
         result = check_referral(case, iv, catalog, on=on)
     except InputError as e:  # e.g. a date of birth after the reference date
-        return error([RowError(field=f"case.{x.where}" if x.where else "case", message=x.message) for x in e.problems], label, iv)
+        return error(_case_errors(e, case.model_dump(mode="json")), label, iv)
     except RatecardError as e:
         return error([RowError(field="row", message=str(e))], label, iv)
-    return BatchRow(row=i, line=line, status="checked", case=label, intervention=iv, result=result, errors=[])
+    return BatchRow(row=i, line=line, status="checked", case=label, intervention=iv, result=result, errors=[], extra=extra)
 
 
 def count_rows(path: str | Path) -> int:
-    return sum(1 for _ in read_rows(Path(path)))
+    return len(read_batch(path).rows)
+
+
+# ---- results as CSV, for people who open them in Excel -----------------------------------------
+
+CSV_COLUMNS = ("row", "line", "status", "case", "intervention", "verdict", "reasons", "warnings", "missing",
+               "alternatives", "errors")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # Excel runs a cell that starts with = + - @ as a formula: data from a batch must stay data
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_header(extra_columns: Sequence[str]) -> list[str]:
+    return [*CSV_COLUMNS, *(c for c in extra_columns if c not in CSV_COLUMNS)]
+
+
+def csv_record(row: BatchRow, extra_columns: Sequence[str]) -> list[str]:
+    r = row.result
+    cells: list[Any] = [row.row, row.line, row.status, row.case, row.intervention]
+    if r is not None:
+        cells += [r.verdict, " | ".join(f.text for f in r.reasons), " | ".join(f.text for f in r.warnings),
+                  "; ".join(m.field for m in r.missing), "; ".join(a.intervention for a in r.alternatives)]
+    else:
+        cells += ["", "", "", "", ""]
+    cells.append(" | ".join(f"{e.field}: {e.message}" for e in row.errors))
+    cells += [row.extra.get(c, "") for c in extra_columns if c not in CSV_COLUMNS]
+    return [_cell(c) for c in cells]

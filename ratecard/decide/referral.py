@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from ..case.model import Case
+from ..case.model import CUSTODIAL_SUPERVISION, Case
 from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..errors import UnknownInterventionError
@@ -19,7 +19,7 @@ from ..case.events import case_on
 from .findings import Finding, Out
 from .ledger import DEFAULT_IDLE_WEEKS, RarLedger, rar_ledger
 from .placement import is_placement, placement_findings
-from .screen import InterventionResult, MissingField, Screen, screen
+from .screen import AgeAt, InterventionResult, MissingField, Screen, screen
 
 Verdict = Literal["accept", "accept_with_warnings", "reject"]
 
@@ -52,6 +52,7 @@ class ReferralCheck(Out):
     catalog: str
     on: dt.date
     case_id: str
+    age: AgeAt | None = None  # the age the rules used, and the date it was measured on
     intervention: str
     name: str
     verdict: Verdict
@@ -77,7 +78,13 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
 
     s = case.sentence
     need = iv.requires
-    if need != "none":
+    if need == "rar" and s.type in CUSTODIAL_SUPERVISION:
+        # no RAR after release (Offender Rehabilitation Act 2014): the same activity is licence or
+        # supervision work, and there are no RAR days to count or to run out of
+        kind = "licence" if s.type == "licence" else "post-sentence supervision"
+        warnings.append(Finding(code="licence_work", text=f"On {kind} there is no RAR: {iv.name} would be {kind} work, "
+                                "and no RAR days are counted."))
+    elif need != "none":
         label = _REQUIREMENT[need]
         if s.requirements is None:
             missing.append("sentence.requirements")
@@ -166,8 +173,12 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     now = case_on(case, on)
     scr = screen(now, catalog, on=on)
     iv = catalog.interventions[intervention]
-    ledger = rar_ledger(now, on, catalog, idle_weeks)
+    # a licence has no RAR, so nothing recorded on it is counted as RAR days
+    ledger = None if now.sentence.type in CUSTODIAL_SUPERVISION else rar_ledger(now, on, catalog, idle_weeks)
     reasons, warnings, missing = _assess(now, iv, scr.result(intervention), ledger, catalog)
+    if ledger is None and now.rar_ledger:
+        warnings.append(Finding(code="no_rar", text=f"{len(now.rar_ledger)} entries are recorded as RAR days, but there is "
+                                f"no RAR on {now.sentence.type.replace('_', ' ')}; they are not counted."))  # type: ignore[union-attr]
     alternatives: list[Alternative] = []
     note = None
     if reasons:
@@ -185,6 +196,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
         catalog=scr.catalog,
         on=on,
         case_id=case.id,
+        age=scr.age,
         intervention=iv.id,
         name=iv.name,
         verdict=_verdict(reasons, warnings),

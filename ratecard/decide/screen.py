@@ -1,9 +1,13 @@
 """The screen: every intervention in the catalog as eligible, ineligible or undetermined, with
-the rules that decided, the case values they read, what is still missing, and availability."""
+the rules that decided, the case values they read, what is still missing, and availability.
+
+Eligibility (the rules) and availability (status on the date, reach from home) are separate
+answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn", never hidden."""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,13 +16,17 @@ from pydantic import BaseModel, ConfigDict
 from ..case.model import Case
 from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
-from ..case.facts import case_facts, order_dates
+from ..case.facts import age_date, case_facts, order_dates
 from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
 from ..rules.loader import Evaluation, Rule
 from ..rules.reference import Knowledge
 
 Decision = Literal["eligible", "ineligible", "undetermined"]
+# whether a referral could be made on the date, whatever the eligibility: the status in force, and
+# whether the person can get there (another area, or a town out of reach with no outreach and no transport)
+Availability = Literal["open", "waiting_list", "suspended", "withdrawn", "not_reachable"]
+AVAILABLE: frozenset[str] = frozenset({"open", "waiting_list"})
 Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown"]
 
 
@@ -43,9 +51,20 @@ class MissingField(_Out):
 class Warning(_Out):
     code: Literal[
         "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
-        "unknown_town",
+        "unknown_town", "closes", "venue_to_be_confirmed",
+        # about the case as a whole
+        "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult",
     ]
     text: str
+
+
+class AgeAt(_Out):
+    """The age the rules used, and the date it was measured on: the order start when the case gives
+    one (eligibility is about the person when the work starts), otherwise the reference date."""
+
+    years: int
+    on: dt.date
+    basis: Literal["order_start", "reference_date"]
 
 
 class InterventionResult(_Out):
@@ -53,11 +72,22 @@ class InterventionResult(_Out):
     name: str
     provider: str
     decision: Decision
+    availability: Availability
     reasons: list[Reason]
     missing: list[MissingField]  # undetermined: the case fields that could settle it, most useful first
     # decided although the case does not give these fields: every answer to them gives the same decision
     decided_without: list[MissingField] = []
     warnings: list[Warning]
+
+    @property
+    def available(self) -> bool:
+        return self.availability in AVAILABLE
+
+
+# the order people read a screen in: what can be used now first, then what they are eligible for
+# but cannot use now (said plainly, not hidden), then what is undecided, then what is ruled out
+_GROUP = {("eligible", True): 0, ("eligible", False): 1, ("undetermined", True): 2, ("undetermined", False): 2,
+          ("ineligible", True): 3, ("ineligible", False): 3}
 
 
 class Screen(_Out):
@@ -65,6 +95,7 @@ class Screen(_Out):
     catalog: str
     on: dt.date
     case_id: str
+    age: AgeAt | None = None
     derived: dict[str, Any]  # derived facts that are decided
     # derived facts still undecided, with the values every answer to the missing fields leaves open
     # (a sum: its lowest and highest value)
@@ -83,6 +114,10 @@ class Screen(_Out):
 
     def by_decision(self, decision: Decision) -> list[str]:
         return [r.intervention for r in self.results if r.decision == decision]
+
+    def in_reading_order(self) -> list[InterventionResult]:
+        """Eligible and available, eligible but unavailable, undetermined, ineligible; ids within each."""
+        return sorted(self.results, key=lambda r: (_GROUP[(r.decision, r.available)], r.intervention))
 
 
 def _label(field: str, registry: dict[str, FieldType]) -> str:
@@ -113,18 +148,24 @@ def decide(iid: str, rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision,
 
 @dataclass(frozen=True)
 class _Whereabouts:
-    """What availability needs to know of a case, worked out once per case."""
+    """What availability needs to know of a case, worked out once per case. A town or area the
+    catalog does not know counts as not given (the case warning says so): a typo must never read as
+    'far from home'."""
 
+    on: dt.date
     weeks_left: float | None
     town: str | None
     home_area: str | None
+    has_transport: bool | None
 
     @classmethod
     def of(cls, case: Case, on: dt.date, catalog: Catalog) -> _Whereabouts:
         dates = order_dates(case, on)
         weeks_left = None if dates is None else (dates[1] - max(dates[0], on)).days / 7
-        town = case.person.home_town
-        return cls(weeks_left, town, catalog.towns.get(town) if town else case.person.area)
+        town = case.person.home_town if case.person.home_town in catalog.towns else None
+        area = case.person.area if case.person.area in {a.id for a in catalog.info.areas} else None
+        home_area = catalog.towns[town] if town else area
+        return cls(on, weeks_left, town, home_area, case.responsivity.has_transport)
 
 
 def _weeks_text(weeks: float) -> str:
@@ -133,31 +174,55 @@ def _weeks_text(weeks: float) -> str:
     return f"{whole} week{'s' if whole != 1 else ''}" + (f" and {round((weeks - whole) * 7)} days" if weeks != whole else "")
 
 
-def _availability(iv: Intervention, at: _Whereabouts) -> list[dict[str, str]]:
-    """Warnings that do not change eligibility but decide whether a referral can work."""
+def _towns(towns: list[str]) -> str:
+    return ", ".join(t.replace("_", " ").title() for t in towns)
+
+
+def _availability(iv: Intervention, at: _Whereabouts) -> tuple[Availability, list[dict[str, str]]]:
+    """Whether a referral could be made on the date, and the warnings that explain it or that do not
+    change eligibility but decide whether a referral can work."""
     out: list[dict[str, str]] = []
-    st = iv.status
+    st = iv.status_on(at.on)
+    availability: Availability = st.state
     if st.state == "withdrawn":
         out.append({"code": "withdrawn", "text": f"Withdrawn since {st.since}: {st.reason}"})
     elif st.state == "suspended":
-        out.append({"code": "suspended", "text": f"Suspended since {st.since}: {st.reason}"})
+        back = f" until {st.until}" if st.until else ""
+        out.append({"code": "suspended", "text": f"Suspended since {st.since}{back}: {st.reason}"})
+    elif st.until is not None and st.then is not None:
+        out.append({"code": "closes", "text": f"Open until {st.until}, {st.then} from then: {st.then_reason}"})
     wait = st.waiting_weeks or 0
-    if iv.weeks is not None or wait:
+    if st.available and st.until is not None and st.then is not None and iv.weeks is not None:
+        # a course that closes before the person could finish it is no better than one that outlasts the order
+        days_left = (st.until - at.on).days + 1
+        if (wait + iv.weeks) * 7 > days_left:
+            out.append({"code": "cannot_finish", "text": f"Cannot finish before it closes on {st.until}: "
+                        + (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks} weeks to complete."})
+    if st.available and (iv.weeks is not None or wait):
         if at.weeks_left is None:
             out.append({"code": "order_length_unknown", "text": "Order length not given: cannot check that it can finish in time."})
         elif wait + (iv.weeks or 0) > at.weeks_left:
             parts = (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks or 0} weeks to complete"
             out.append({"code": "cannot_finish", "text": f"Cannot finish before the order ends: {parts}, with {_weeks_text(at.weeks_left)} left on the order."})
     town, home_area = at.town, at.home_area
+    reachable = True
     if home_area is not None and home_area != iv.area:
+        reachable = False
         out.append({"code": "other_area", "text": f"Delivered in {iv.area}, not in the person's area ({home_area})."})
+    elif iv.where.assumed and not iv.where.outreach:
+        # placeholder towns are no evidence either way: never "not reachable", always to be confirmed
+        near = "" if town is None or town in iv.where.towns else f"; check it can be reached from {_towns([town])}"
+        out.append({"code": "venue_to_be_confirmed", "text": f"Venue to be confirmed (assumed: {_towns(iv.where.towns)}){near}."})
     elif town is None:
         if not iv.where.outreach:
-            out.append({"code": "home_unknown", "text": "Home town not given: cannot check that it can be reached."})
+            out.append({"code": "home_unknown", "text": "Home town not given or not recognised: cannot check that it can be reached."})
     elif town not in iv.where.towns and not iv.where.outreach:
-        towns = ", ".join(t.replace("_", " ").title() for t in iv.where.towns)
-        out.append({"code": "not_near_home", "text": f"Delivered in {towns} only, not in {town.replace('_', ' ').title()}, and no outreach."})
-    return out
+        by = " The case records transport to get there." if at.has_transport is True else ""
+        reachable = at.has_transport is True
+        out.append({"code": "not_near_home", "text": f"Delivered in {_towns(iv.where.towns)} only, not in {_towns([town])}, and no outreach.{by}"})
+    if st.available and not reachable:
+        availability = "not_reachable"
+    return availability, out
 
 
 def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
@@ -197,6 +262,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     results = []
     for iid, decision, deciding in decided:
         iv = catalog.interventions[iid]
+        availability, warnings = _availability(iv, at)
         without = why.unanswered(r.id for r in deciding) if decision != "undetermined" else frozenset()
         results.append({
             "intervention": iid,
@@ -209,7 +275,8 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
             ],
             "missing": fields(open_fields.get(iid, frozenset())),
             "decided_without": fields(without),
-            "warnings": _availability(iv, at),
+            "availability": availability,
+            "warnings": warnings,
         })
     # one validation of the whole result: many small model constructions cost more than the engine
     return Screen.model_validate({
@@ -217,11 +284,12 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
         "catalog": f"{catalog.info.name} ({catalog.info.edition})",
         "on": on,
         "case_id": case.id,
+        "age": _age(case, facts, on),
         "derived": dict(sorted(ev.derived.items())),
         "derived_possible": (undecided := _undecided(ev)),
         "derived_missing": {d: sorted(why.field_missing(d), key=lambda f: (rank.get(f, len(rank)), f)) for d in undecided},
         "missing": [{"field": f, "label": _label(f, registry), "settles": settles[f]} for f in order],
-        "warnings": _case_warnings(case, catalog),
+        "warnings": _case_warnings(case, catalog, ev.derived),
         "results": results,
     })
 
@@ -237,13 +305,42 @@ def _undecided(ev: Evaluation) -> dict[str, list[Any]]:
     return out
 
 
-def _case_warnings(case: Case, catalog: Catalog) -> list[dict[str, str]]:
-    town = case.person.home_town
+def _age(case: Case, facts: dict[str, Any], on: dt.date) -> dict[str, Any] | None:
+    if "age" not in facts:
+        return None
+    when, basis = age_date(case, on)
+    return {"years": facts["age"], "on": when, "basis": basis}
+
+
+def _did_you_mean(value: str, known: list[str]) -> str:
+    close = [k for k in known if k.startswith(value[:5]) or value.startswith(k[:5])]
+    close = list(dict.fromkeys(close + difflib.get_close_matches(value, known, n=3, cutoff=0.6)))[:3]
+    return f"Did you mean {' or '.join(close)}? " if close else ""
+
+
+def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    town, area = case.person.home_town, case.person.area
+    areas = [a.id for a in catalog.info.areas]
     if town is not None and town not in catalog.towns:
-        known = ", ".join(sorted(catalog.towns))
-        return [{"code": "unknown_town", "text": f"Home town '{town}' is not a town of any area in the catalog ({known}); "
-                 "check the spelling: reachability cannot be checked."}]
-    return []
+        known = sorted(catalog.towns)
+        out.append({"code": "unknown_town", "text": f"Home town '{town}' is not a town of any area in the catalog. "
+                    f"{_did_you_mean(town, known)}Known towns: {', '.join(known)}. Reachability is not checked until it is corrected."})
+    if area is not None and area not in areas:
+        out.append({"code": "unknown_area", "text": f"Area '{area}' is not an area in the catalog. {_did_you_mean(area, areas)}"
+                    f"Areas: {', '.join(areas)}. "
+                    + ("The home town's area is used instead." if town in catalog.towns else "Whether provision is in the person's area is not checked until it is corrected.")})
+    elif area is not None and town in catalog.towns and catalog.towns[town] != area:
+        out.append({"code": "area_mismatch", "text": f"Home town '{town}' is in {catalog.towns[town]}, but the case gives area '{area}'; "
+                    "the home town's area is used. Check which is right."})
+    if derived.get("mappa_category_1") is True and case.risk.mappa_level == 0:
+        out.append({"code": "mappa_disagrees", "text": "The offence brings notification requirements (MAPPA category 1), "
+                    "but the case gives MAPPA level 0 (not managed under MAPPA). Every category 1 case is a MAPPA case: "
+                    "allocation is NPS. Check the MAPPA level with the MAPPA coordinator."})
+    if derived.get("young_adult") is True:
+        out.append({"code": "young_adult", "text": "A young adult (18 to 25 when the order starts): take maturity into account, "
+                    "and plan work the person understands and agrees with."})
+    return out
 
 
 def _values(fields: tuple[str, ...], known: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ..docs import formats_doc
 from ..errors import Problem
 
 Loc = tuple[str | int, ...]
@@ -204,7 +205,7 @@ def _plain(e: dict[str, Any]) -> str:
     given = e.get("input")
     shown = _show(given)
     if t == "extra_forbidden":
-        return "unknown field; check the spelling against the documented fields (docs/formats.md)"
+        return f"unknown field; check the spelling against the fields in {formats_doc()}"
     if t == "missing":
         return "is required here"
     if t == "string_pattern_mismatch":

@@ -8,9 +8,12 @@ from functools import lru_cache
 from typing import Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from ..decide.briefing import Briefing
 from ..rules.wording import label
+from . import labels
+from .terminal import shown, shown_lines
 
 Format = Literal["md", "html"]
 
@@ -18,12 +21,21 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 
 def md_escape(text: object) -> str:
-    """Escape Markdown's inline markup so catalog text shows as written."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Escape Markdown's inline markup so catalog text shows as written (and control characters,
+    which `split()` does not remove, are shown escaped: a briefing may be printed to a terminal)."""
+    return _MD_SPECIAL.sub(r"\\\1", shown(" ".join(str(text).split())))
+
+
+def _visible(value: object) -> object:
+    # every value a template prints: control characters shown escaped, line breaks kept; markup
+    # already made safe (the style sheet) stays markup
+    if isinstance(value, Markup):
+        return Markup(shown_lines(str(value)))
+    return shown_lines(value) if isinstance(value, str) else value
 
 
 def _state(s: str) -> str:
-    return {"open": "open", "waiting_list": "open with a waiting list", "suspended": "suspended", "withdrawn": "withdrawn"}.get(s, s)
+    return labels.STATES.get(s, s)
 
 
 def _weeks(n: int) -> str:
@@ -48,6 +60,7 @@ def _env(fmt: Format) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_visible,
     )
     env.filters.update(md=md_escape, state=_state, weeks=_weeks, term=_term, anchor=_anchor)
     return env

@@ -1,76 +1,106 @@
-"""Terminal renderings of referral checks and allocations. JSON comes straight from the models."""
+"""Terminal renderings of referral checks and allocations. JSON comes straight from the models.
+
+Plain words; rule ids and field paths only with `explain`. Every piece of data goes through
+`shown()` into Text objects (never markup), and rich wraps the text to the console's width.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 from ..decide.allocation import Allocation
 from ..decide.referral import ReferralCheck
+from ..decide.screen import MissingField
+from . import labels
+from .terminal import bullets, shown
 
-_VERDICT = {"accept": ("ACCEPT", "bold green"), "accept_with_warnings": ("ACCEPT WITH WARNINGS", "bold yellow"),
-            "reject": ("REJECT", "bold red")}
+_STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "reject": "bold red"}
 
 
-def check_text(c: ReferralCheck) -> Text:
-    t = Text()
-    word, style = _VERDICT[c.verdict]
-    t.append(f"Referral of case {c.case_id} to {c.name} ({c.intervention}) on {c.on}: ", style="bold")
-    t.append(word + "\n", style=style)
-    t.append(f"Catalog: {c.catalog}, version {c.catalog_version}; screen: {c.decision}\n", style="dim")
+def _missing(missing: list[MissingField], explain: bool) -> str:
+    if explain:
+        return "; ".join(f"{shown(m.field)} ({shown(labels.field(m.field))})" for m in missing)
+    return "; ".join(shown(labels.field(m.field)) for m in missing)
+
+
+def check_view(c: ReferralCheck, explain: bool = False) -> Group:
+    head = Text()
+    head.append(f"Referral of case {shown(c.case_id)} to {shown(c.name, prose=True)} ({shown(c.intervention)}) on {c.on}: ", style="bold")
+    head.append(labels.VERDICTS[c.verdict], style=_STYLE[c.verdict])
+    head.append(f"\nCatalog: {shown(c.catalog)}, version {c.catalog_version}; screen: {labels.DECISIONS.get(c.decision, c.decision)}", style="dim")
+    parts: list[RenderableType] = [head]
     if c.reasons:
-        t.append("\nReasons:\n", style="bold")
+        reasons = []
         for f in c.reasons:
-            t.append(f"  ✗ {f.text}" + (f" [{f.rule}]" if f.rule else "") + "\n")
+            t = Text(shown(f.text, prose=True))
+            if explain and f.rule:
+                t.append(f" [{shown(f.rule)}]", style="dim")
+            reasons.append(t)
+        parts += [Text("\nReasons:", style="bold"), bullets([("✗", t) for t in reasons])]
     if c.missing:
-        t.append("\nInformation missing: ", style="yellow")
-        t.append("; ".join(f"{m.field} ({m.label})" for m in c.missing) + "\n", style="yellow")
+        parts.append(Text("\nInformation missing: " + _missing(c.missing, explain), style="yellow"))
     if c.warnings:
-        t.append("\nWarnings:\n", style="bold")
-        for f in c.warnings:
-            t.append(f"  ! {f.text}\n", style="yellow")
+        parts += [Text("\nWarnings:", style="bold"), bullets([("!", f.text) for f in c.warnings], "yellow")]
     if c.rar is not None:
         r = c.rar
         imposed = r.rar_days if r.rar_days is not None else "not given"
         left = r.days_left if r.days_left is not None else "unknown"
-        t.append(f"\nRAR days: {imposed} imposed, {r.days_used} used, {left} left", style="bold")
-        t.append(f"; last activity {r.last_activity or 'none recorded'}\n")
+        t = Text(f"\nRAR days: {imposed} imposed, {r.days_used} used, {left} left", style="bold")
+        t.append(f"; last activity {r.last_activity or 'none recorded'}")
+        parts.append(t)
     if c.verdict == "reject":
-        t.append("\nAlternatives that meet the same need and can finish in time:\n", style="bold")
+        parts.append(Text("\nAlternatives that meet the same need and can finish in time:", style="bold"))
+        alts = []
         for a in c.alternatives:
             weeks = f", about {a.weeks_to_finish} weeks" if a.weeks_to_finish is not None else ""
-            t.append(f"  • {a.name} ({a.intervention}): {', '.join(n.replace('_', ' ') for n in a.shared_needs) or 'same kind'}{weeks}\n")
+            needs = ", ".join(labels.need_words(n) for n in a.shared_needs) or "same kind"
+            t = Text(f"{shown(a.name, prose=True)} ({shown(a.intervention)}): {shown(needs)}{weeks}")
             for w in a.warnings:
-                t.append(f"      ! {w}\n", style="yellow")
+                t.append(f"\n! {shown(w, prose=True)}", style="yellow")
+            alts.append(t)
+        if alts:
+            parts.append(bullets([("•", t) for t in alts]))
         if c.alternatives_note:
-            t.append(f"  {c.alternatives_note}\n", style="bold")
-    return t
+            parts.append(Padding(Text(shown(c.alternatives_note, prose=True), style="bold"), (0, 0, 0, 2), expand=False))
+    return Group(*parts)
 
 
-def allocation_text(a: Allocation) -> Text:
+def _who(allocation: str | None) -> str:
+    return labels.value(allocation, missing="undetermined")
+
+
+def allocation_text(a: Allocation, explain: bool = False) -> Text:
     t = Text()
-    t.append(f"Case {a.case_id} on {a.on}: ", style="bold")
-    t.append(f"{(a.allocation or 'undetermined').upper()}\n", style="bold")
-    t.append(f"{a.reason}\n")
-    t.append(f"Catalog: {a.catalog}, version {a.catalog_version}\n", style="dim")
+    t.append(f"Case {shown(a.case_id)} on {a.on}: ", style="bold")
+    t.append(f"{_who(a.allocation)}\n", style="bold")
+    t.append(f"{shown(a.reason, prose=True)}\n")
+    t.append(f"Catalog: {shown(a.catalog)}, version {a.catalog_version}\n", style="dim")
+    for w in a.warnings:
+        t.append(f"Warning: {shown(w, prose=True)}\n", style="bold yellow")
     if a.escalation:
-        t.append(f"\nEscalate to the NPS: {a.escalation.reason}\n", style="bold red")
-    t.append(f"\nCRC tier: {(a.tier or 'undetermined').upper()}\n", style="bold")
+        t.append(f"\nEscalate to the NPS: {shown(a.escalation.reason, prose=True)}\n", style="bold red")
+    t.append(f"\nCRC tier: {shown(a.tier or 'undetermined').upper()}\n", style="bold")
     if a.tier_note:
-        t.append(f"{a.tier_note}\n", style="dim")
+        t.append(f"{shown(a.tier_note, prose=True)}\n", style="dim")
     if len(a.history) > 1:
         t.append("\nHistory:\n", style="bold")
         for h in a.history:
             when = str(h.date) if h.date else "sentence"
-            t.append(f"  {when}: {h.text} -> tier {h.tier or 'undetermined'}, {h.allocation or 'undetermined'}\n")
+            t.append(f"  {when}: {shown(h.text, prose=True)} -> tier {shown(h.tier or 'undetermined')}, {_who(h.allocation)}\n")
     if a.missing:
-        t.append("\nInformation missing: " + "; ".join(f"{m.field} ({m.label})" for m in a.missing) + "\n", style="yellow")
+        t.append("\nInformation missing: " + _missing(a.missing, explain) + "\n", style="yellow")
     return t
 
 
-def print_check(c: ReferralCheck, console: Console | None = None) -> None:
-    (console or Console()).print(check_text(c))
+def print_check(c: ReferralCheck, console: Console | None = None, explain: bool = False) -> None:
+    from .terminal import console as default_console
+
+    (console or default_console()).print(check_view(c, explain))
 
 
-def print_allocation(a: Allocation, console: Console | None = None) -> None:
-    (console or Console()).print(allocation_text(a))
+def print_allocation(a: Allocation, console: Console | None = None, explain: bool = False) -> None:
+    from .terminal import console as default_console
+
+    (console or default_console()).print(allocation_text(a, explain))

@@ -1,64 +1,100 @@
-"""A proposal for people at a terminal: the package as a table, then the paragraph for the report."""
+"""A proposal for people at a terminal: the package as a table, what was left out and what is still
+to find out, then the paragraph for the report.
+
+The table fits the console: from WIDE columns a table, below that each item stacked. Plain words
+(labels.py) for requirements, needs and the programme pathway; data goes through shown().
+"""
 
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..decide.proposal import Proposal
+from ..decide.proposal import PackageItem, Proposal
+from . import labels
 from .proposal_text import confirm_words, need_words
+from .terminal import WIDE, bullets, shown, shown_lines
 
 
-def proposal_view(p: Proposal) -> Group:
+def _name(i: PackageItem) -> str:
+    return shown(i.name, prose=True) + (" (on condition: " + shown(confirm_words(i), prose=True) + ")" if i.conditional else "")
+
+
+def _item_cells(i: PackageItem) -> tuple[Text, str, str, str, str, str, str]:
+    name = Text(_name(i) + "\n")
+    name.append(shown(i.intervention), style="dim")
+    needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
+    price = f"£{i.price:,.2f}" if i.price is not None else shown(i.price_basis)
+    finish = f"{i.finish} (ongoing)" if i.ongoing else str(i.finish)
+    return name, needs, labels.requirement(i.requirement), str(i.rar_days or "-"), str(i.start), finish, price
+
+
+def _package(p: Proposal, width: int) -> RenderableType:
+    if width >= WIDE:
+        table = Table(box=box.SIMPLE_HEAVY, title="Package")
+        id_width = max((len(shown(i.intervention)) for i in p.package), default=10)
+        table.add_column("Intervention", min_width=id_width)
+        for col in ("Need", "Requirement", "RAR days", "Start", "Finish", "Price"):
+            table.add_column(col)
+        for i in p.package:
+            table.add_row(*_item_cells(i))
+        return table
+    out: list[RenderableType] = [Text("Package", style="bold")]
+    for i in p.package:
+        name, needs, req, days, start, finish, price = _item_cells(i)
+        days = "none" if days == "-" else days
+        detail = Text(f"For {needs}\n{req[:1].upper()}{req[1:]}; RAR days: {days}\nFrom {start} to {finish}; price {price}")
+        out += [Text(_name(i), style="bold"), Text(shown(i.intervention), style="dim", no_wrap=True),
+                Padding(detail, (0, 0, 1, 2), expand=False)]
+    if not p.package:
+        out.append(Text("  nothing proposed"))
+    return Group(*out)
+
+
+def proposal_view(p: Proposal, width: int = 120) -> Group:
     head = Text()
-    head.append(f"Proposal for case {p.case_id} on {p.on}\n", style="bold")
-    head.append(f"Catalog: {p.catalog}, version {p.catalog_version}\n")
+    head.append(f"Proposal for case {shown(p.case_id)} on {p.on}\n", style="bold")
+    head.append(f"Catalog: {shown(p.catalog)}, version {p.catalog_version}\n")
     order = f"{p.order_months} months, ending {p.order_end}" if p.order_months else "length not given"
     cap = f"{p.rar_cap}" if p.rar_cap is not None else "none set"
     head.append(f"Order: {order}; RAR cap: {cap}; margin {p.margin_weeks} weeks\n")
-    head.append(f"Allocation: {p.allocation or 'unknown'}; tier: {p.tier or 'unknown'}; PNI pathway: {p.pni_pathway or 'unknown'}\n")
-    head.append(p.tier_check.text + "\n")
-    table = Table(box=box.SIMPLE_HEAVY, title="Package")
-    for col in ("Intervention", "Need", "Requirement", "RAR days", "Start", "Finish", "Price"):
-        table.add_column(col)
-    for i in p.package:
-        needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
-        price = f"£{i.price:,.2f}" if i.price is not None else i.price_basis
-        name = i.name + ("\n(on condition: " + confirm_words(i) + ")" if i.conditional else "")
-        table.add_row(name, needs, i.requirement, str(i.rar_days or "-"), str(i.start), f"{i.finish} (ongoing)" if i.ongoing else str(i.finish), price)
-    unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs")
-    unmet.add_column("Need")
-    unmet.add_column("Why")
-    unmet.add_column("Detail")
-    for u in p.unmet_needs:
-        unmet.add_row(need_words(u.need), u.why.replace("_", " "), u.text)
-    parts: list = [head, table]
+    head.append(f"Allocation: {labels.value(p.allocation)}; tier: {shown(p.tier or 'not known')}; "
+                f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
+    head.append(shown(p.tier_check.text, prose=True) + "\n")
+    parts: list[RenderableType] = [head, _package(p, width)]
     if p.if_not_confirmed is not None:
         fb = p.if_not_confirmed
-        parts.append(Text("If not confirmed: " + (", ".join(fb.names) or "nothing else can be proposed")
+        parts.append(Text("If not confirmed: " + (", ".join(shown(n, prose=True) for n in fb.names) or "nothing else can be proposed")
                           + (f" ({fb.rar_days} RAR days)" if fb.rar_days else "") + "\n"))
     if p.unmet_needs:
+        unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs", expand=width < WIDE)
+        unmet.add_column("Need")
+        unmet.add_column("Why")
+        unmet.add_column("Detail")
+        for u in p.unmet_needs:
+            unmet.add_row(need_words(u.need), u.why.replace("_", " "), Text(shown(u.text, prose=True)))
         parts.append(unmet)
     if p.not_proposed:
-        left = Text("Not proposed\n", style="bold")
-        for n in p.not_proposed:
-            left.append(f"- {n.intervention}: ", style="bold")
-            left.append(n.text + "\n")
-        parts.append(left)
+        parts += [Text("Not proposed", style="bold"),
+                  bullets([("-", Text(shown(n.intervention), style="bold").append(": " + shown(n.text, prose=True), style=""))
+                           for n in p.not_proposed], indent=0), Text("")]
     if p.to_find_out:
-        ask = Text("Still to find out (most useful first)\n", style="bold")
-        for q in p.to_find_out:
-            ask.append(f"- {q.label} ({q.field}): ", style="bold")
-            ask.append(q.why + "\n")
-        parts.append(ask)
+        # in words: the field paths are in the JSON
+        parts += [Text("Still to find out (most useful first)", style="bold"),
+                  bullets([("-", Text(shown(q.label, prose=True), style="bold").append(": " + shown(q.why, prose=True), style=""))
+                           for q in p.to_find_out], indent=0), Text("")]
     for a in p.assumptions:
-        parts.append(Text(f"Assumed: {a}\n", style="italic"))
-    parts += [Text("Text for the report:", style="bold"), Markdown(p.text)]
+        parts.append(Text(f"Assumed: {shown(a, prose=True)}\n", style="italic"))
+    parts += [Text("Text for the report:", style="bold"), Markdown(shown_lines(p.text))]
     return Group(*parts)
 
 
 def print_proposal(p: Proposal, console: Console | None = None) -> None:
-    (console or Console()).print(proposal_view(p))
+    from .terminal import console as default_console
+
+    c = console or default_console()
+    c.print(proposal_view(p, c.width))

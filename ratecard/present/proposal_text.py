@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..case.model import NEED_LABELS
+from .labels import NEEDS as NEED_LABELS, need_words as _need_words  # the one label table
 
 _PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
 _WHY_WORDS = {
@@ -29,7 +29,7 @@ _WHY_WORDS = {
 
 def need_words(need: str) -> str:
     """A need as words inside a sentence: 'family and relationships'."""
-    return NEED_LABELS[need].lower() if need in NEED_LABELS else need.replace("_", " ")
+    return _need_words(need)
 
 
 def _join(parts: list[str]) -> str:

@@ -1,78 +1,155 @@
-"""Renderings of a screen for people at a terminal. JSON comes straight from the models."""
+"""A screen for people at a terminal. JSON comes straight from the models.
+
+Plain words: reasons are the rule authors' sentences with the case values in words ("OGRS3
+two-year score: 18%"); rule ids and field paths appear only with `explain`. The view fits the
+console's width: a table from WIDE columns, each intervention stacked below that. An intervention
+id is never broken across lines (a PSO copies it into `ratecard check`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from ..decide.screen import InterventionResult, Screen
+from . import labels
+from .terminal import WIDE, bullets, shown
 
 _STYLE = {"eligible": "bold green", "ineligible": "red", "undetermined": "yellow"}
+_AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "green"), "suspended": ("SUSPENDED", "bold red"),
+                 "withdrawn": ("WITHDRAWN", "bold red"), "not_reachable": ("NOT REACHABLE", "bold red")}
 _ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
 _MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
+_HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_")  # steps on the way, shown with --explain
+_FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
 
 
-def _value(v: Any) -> str:
-    if v is None:
-        return "not given"
-    if isinstance(v, list):
-        return ", ".join(map(str, v)) or "none"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    return str(v)
+def _parts(r: InterventionResult, explain: bool) -> tuple[Text | None, list[tuple[str, Text]], Text | None]:
+    """What to say about one result: a summary line, each reason with its mark, and what to find out."""
+    summary = None
+    if r.decision == "eligible" and not r.reasons:
+        summary = Text("Open to everyone: no criteria.")
+    elif r.decision == "eligible" and not explain:
+        n = len(r.reasons)
+        summary = Text(f"All {n} criteria met." if n > 1 else "Its one criterion is met.")
+    reasons = []
+    for reason in r.reasons if r.decision != "eligible" or explain else []:
+        t = Text(shown(reason.text, prose=True))
+        if explain:
+            vals = "; ".join(f"{shown(k)} = {shown(labels.value(v, k, missing='not given'))}" for k, v in reason.values.items())
+            t.append(f" [{shown(reason.rule)}: {vals}]", style="dim")
+        else:
+            # the values that decided; an unknown one is named once, under "find out"
+            known = [shown(labels.statement(k, v)) for k, v in reason.values.items() if v is not None]
+            if known:
+                t.append(" (" + "; ".join(known) + ")", style="dim")
+        reasons.append((_MARK.get(reason.outcome, "?"), t))
+    find_out = None
+    if r.missing:
+        words = (f"{shown(m.field)} ({shown(labels.field(m.field))})" if explain else shown(labels.field(m.field)) for m in r.missing)
+        find_out = Text("To decide, find out: " + "; ".join(words), style="yellow")
+    return summary, reasons, find_out
 
 
 def _why(r: InterventionResult, explain: bool) -> Text:
-    t = Text()
-    if r.decision == "eligible" and not r.reasons:
-        t.append("Open to everyone: no criteria.")
-    shown = r.reasons if r.decision != "eligible" or explain else []
-    if r.decision == "eligible" and r.reasons and not explain:
-        n = len(r.reasons)
-        t.append(f"All {n} criteria met." if n > 1 else "Its one criterion is met.")
-    for reason in shown:
-        if len(t):
-            t.append("\n")
-        t.append(f"{_MARK[reason.outcome]} {reason.text} ")
-        vals = "; ".join(f"{k} = {_value(v)}" for k, v in reason.values.items())
-        t.append(f"[{reason.rule}: {vals}]", style="dim")
-    if r.missing:
-        t.append("\nNeeds: " + ", ".join(m.field for m in r.missing), style="yellow")
-    return t
+    """The parts as one cell of the wide table."""
+    summary, reasons, find_out = _parts(r, explain)
+    lines = [x for x in (summary, *(Text(f"{m} ").append_text(t) for m, t in reasons), find_out) if x is not None]
+    return Text("\n").join(lines)
 
 
-def screen_table(s: Screen, explain: bool = False) -> Group:
-    """The screen as a table; `explain` also lists each criterion an eligible person meets."""
+def _head(s: Screen, explain: bool) -> Text:
     head = Text()
-    head.append(f"Screen of case {s.case_id} on {s.on}\n", style="bold")
-    head.append(f"Catalog: {s.catalog}, version {s.catalog_version}\n")
-    facts = ", ".join(f"{k} = {_value(v)}" for k, v in s.derived.items() if not k.startswith(("pni_domain", "need_")))
-    head.append(f"Derived: {facts or 'none (information missing)'}\n")
+    head.append(f"Screen of case {shown(s.case_id)} on {s.on}\n", style="bold")
+    head.append(f"Catalog: {shown(s.catalog)}, version {s.catalog_version}\n")
+    # what court staff ask first (who manages the case, the tier, the programme pathway), then the rest
+    ordered = sorted(s.derived.items(), key=lambda kv: (_FIRST.index(kv[0]) if kv[0] in _FIRST else len(_FIRST), kv[0]))
+    shown_derived = {k: v for k, v in ordered if explain or not k.startswith(_HIDDEN_DERIVED)}
+    if explain:
+        facts = "; ".join(f"{shown(k)} = {shown(labels.value(v, k))}" for k, v in shown_derived.items())
+    else:
+        facts = "; ".join(shown(labels.statement(k, v)) for k, v in shown_derived.items())
+    head.append(f"Worked out from the case: {facts or 'nothing yet (information missing)'}\n")
+    if s.age is not None:
+        when = "when the order starts" if s.age.basis == "order_start" else "on the reference date (no order start given)"
+        head.append(f"Age {s.age.years} {when}, {s.age.on}\n")
     counts = {d: sum(1 for r in s.results if r.decision == d) for d in _ORDER}
+    unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.available)
     head.append(
-        f"{counts['eligible']} eligible, {counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
+        f"{counts['eligible'] - unusable} eligible and available, {unusable} eligible but not available now, "
+        f"{counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
     )
     for w in s.warnings:
-        head.append(f"Warning: {w.text}\n", style="bold yellow")
+        head.append(f"Warning: {shown(w.text, prose=True)}\n", style="bold yellow")
     if s.missing:
         head.append("Information still missing (each would settle an undetermined result):\n", style="yellow")
         for m in s.missing:
-            head.append(f"  - {m.field}: {m.label}\n", style="yellow")
+            item = f"{shown(m.field)}: {shown(labels.field(m.field))}" if explain else shown(labels.field(m.field))
+            head.append(f"  - {item}\n", style="yellow")
+    return head
+
+
+def _name(r: InterventionResult) -> Text:
+    t = Text(shown(r.name, prose=True) + "\n")
+    t.append(shown(r.intervention), style="dim")
+    return t
+
+
+def _availability(r: InterventionResult) -> Text:
+    return Text("\n".join(shown(w.text, prose=True) for w in r.warnings))
+
+
+def _table(results: list[InterventionResult], explain: bool, width: int) -> Table:
+    id_width = max((len(shown(r.intervention)) for r in results), default=10)
     table = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=True)
-    table.add_column("Intervention", ratio=3, overflow="fold")
+    # exactly as wide as the longest id (rich shrinks ratio columns below their min_width), so no
+    # id is ever folded; names wrap at spaces inside it
+    table.add_column("Intervention", width=max(id_width, min(44, width // 4)), overflow="fold")
     table.add_column("Decision", no_wrap=True)
+    table.add_column("Availability", no_wrap=True)
     table.add_column("Why", ratio=6, overflow="fold")
-    table.add_column("Availability", ratio=3)
-    for r in sorted(s.results, key=lambda r: (_ORDER[r.decision], r.intervention)):
-        why = _why(r, explain)
-        warn = "\n".join(w.text for w in r.warnings)
-        table.add_row(f"{r.name}\n[dim]{r.intervention}[/dim]", Text(r.decision, style=_STYLE[r.decision]), why, warn)
-    return Group(head, table)
+    table.add_column("Notes", ratio=3)
+    for r in results:
+        word, style = _AVAILABILITY[r.availability]
+        table.add_row(_name(r), Text(labels.DECISIONS[r.decision], style=_STYLE[r.decision]), Text(word, style=style),
+                      _why(r, explain), _availability(r))
+    return table
+
+
+def _stacked(results: list[InterventionResult], explain: bool) -> Group:
+    blocks: list[RenderableType] = []
+    for r in results:
+        head = Text()
+        head.append(labels.DECISIONS[r.decision].upper(), style=_STYLE[r.decision])
+        head.append(": ")
+        head.append(shown(r.name, prose=True), style="bold")
+        summary, reasons, find_out = _parts(r, explain)
+        word, style = _AVAILABILITY[r.availability]
+        available = Text("Availability: ").append(word, style=style)
+        body: list[RenderableType] = [x for x in (available, summary, bullets(reasons, indent=0) if reasons else None, find_out) if x]
+        if r.warnings:
+            body.append(bullets([("!", w.text) for w in r.warnings], "yellow", indent=0))
+        # the id on a line of its own, never wrapped (a terminal narrower than an id soft-wraps
+        # it, and copying gives it back whole)
+        blocks += [Text(""), head, Text(shown(r.intervention), style="dim", no_wrap=True, overflow="ignore"),
+                   Padding(Group(*body), (0, 0, 0, 2), expand=False)]
+    return Group(*blocks)
+
+
+def screen_view(s: Screen, explain: bool = False, width: int = 120) -> Group:
+    """The screen for a console `width` columns wide; `explain` adds rule ids, field names and
+    every criterion an eligible person meets. Eligible and available first, then eligible but not
+    available now, then undetermined, then ineligible."""
+    results = s.in_reading_order()
+    body = _table(results, explain, width) if width >= WIDE else _stacked(results, explain)
+    return Group(_head(s, explain), body)
 
 
 def print_screen(s: Screen, console: Console | None = None, explain: bool = False) -> None:
-    (console or Console()).print(screen_table(s, explain))
+    from .terminal import console as default_console
+
+    c = console or default_console()
+    c.print(screen_view(s, explain, c.width))

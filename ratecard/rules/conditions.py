@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
+from ..docs import formats_doc
 from ..errors import Problem
 from .fields import FieldType
 from ..inputs.yamlio import Document, Loc
@@ -134,7 +135,7 @@ class ConditionParser:
         ft = self.registry.get(field)
         if ft is None:
             close = [k for k in self.registry if k.split(".")[-1] == field.split(".")[-1]][:3]
-            hint = f" Did you mean {' or '.join(close)}?" if close else " See docs/formats.md for the fields."
+            hint = f" Did you mean {' or '.join(close)}?" if close else f" The fields are listed in {formats_doc()}."
             self._fail(loc + ("field",), f"no field named '{field}'.{hint}")
             return None
         vloc = loc + (op,)

@@ -56,6 +56,7 @@ MAX_PROPERTIES = 200
 MAX_COMPARISONS_PER_KEY = 24
 MAX_RULES_PER_RULESET = 400
 MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
+MIN_RULES_ALONE = 12  # a group with fewer rules about missing information shares a ruleset
 _names = itertools.count()
 
 
@@ -252,12 +253,12 @@ class Engine:
         ft = self.registry[f]
         if lit.exclude:
             return [_and([{"$neq": {k: v}} for v in values])]
-        if ft.kind in ("choice", "flag"):
+        if ft.kind in ("choice", "flag") and len(values) > 1:
             domain = list(ft.values) if ft.kind == "choice" else [True, False]
             others = [v for v in domain if not any(_same(v, x) for x in values)]
-            if len(values) > 1 and others and len(others) <= len(values):
-                # a missing property fails '!=' too, so "none of the others" needs no disjunction
-                return [_and([{"$neq": {k: v}} for v in others])]
+            # a missing property fails '!=' too, so "none of the others" needs no disjunction, and
+            # every disjunction is one more engine rule for each term it is in
+            return [_and([{"$neq": {k: v}} for v in others])]
         return [{k: v} for v in values]
 
     def _term(self, term: tuple[Lit, ...]) -> list[list[dict[str, Any]]]:
@@ -282,30 +283,31 @@ class Engine:
                         bodies[sig] = []
                     if target not in bodies[sig]:
                         bodies[sig].append(target)
-        # pack the engine rules into rulesets within durable_rules' limits
-        chunks: list[list[str]] = []
-        current: list[str] = []
-        keys: set[str] = set()
-        comparisons: dict[str, set[str]] = {}
-        for sig in sorted(conds, key=lambda x: sorted(_keys_of(conds[x]))):
-            ks = _keys_of(conds[sig])
-            cmp = _comparisons(conds[sig])
-            over = (
-                len(keys | ks) > MAX_PROPERTIES
-                or len(current) >= MAX_RULES_PER_RULESET
-                or any(len(comparisons.get(k, set()) | c) > MAX_COMPARISONS_PER_KEY for k, c in cmp.items())
-            )
-            if current and over:
-                chunks.append(current)
-                current, keys, comparisons = [], set(), {}
-            current.append(sig)
-            keys |= ks
-            for k, c in cmp.items():
-                comparisons.setdefault(k, set()).update(c)
-        if current:
-            chunks.append(current)
+        # Rules that reason about missing information (gated on "some input undecided") are put in
+        # rulesets of their own, by group, and asserted only when that group is undecided: the cost
+        # of an assert grows with the rules in its ruleset, and most cases decide most facts.
+        group_of = {name: key[1] for key, name in self._keys.names.items() if key[0] == "u"}
+        buckets: dict[tuple[int, ...], list[str]] = {}
+        gated: dict[int, list[str]] = {}
+        for sig, parts in conds.items():
+            g = _undecided_gate(parts)
+            if g is None:
+                buckets.setdefault((), []).append(sig)
+            else:
+                gated.setdefault(group_of[g], []).append(sig)
+        small: list[int] = []
+        for g, sigs in sorted(gated.items()):
+            if len(sigs) >= MIN_RULES_ALONE:
+                buckets[(g,)] = sigs
+            else:
+                small.append(g)
+        if small:
+            buckets[tuple(small)] = [sig for g in small for sig in gated[g]]
+        chunks: list[tuple[tuple[int, ...], list[str]]] = []
+        for groups, sigs in buckets.items():
+            chunks.extend((groups, chunk) for chunk in _pack(sigs, conds))
         out = []
-        for c, chunk in enumerate(chunks):
+        for c, (groups, chunk) in enumerate(chunks):
             definition: dict[str, Any] = {}
             actions: dict[str, list[_Target]] = {}
             for i, sig in enumerate(chunk):
@@ -322,7 +324,7 @@ class Engine:
                 raise EngineError(f"durable_rules could not compile the rules ({e}); a condition is too complex "
                                   "once expanded: split it into simpler rules or a derived fact") from None
             keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
-            out.append(_Ruleset(handle, actions, frozenset(keys_needed)))
+            out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None))
         if not out:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
@@ -362,8 +364,11 @@ class Engine:
                         undec.add(d.id)
                 fired = set()
                 for rs in self._rulesets[s]:
-                    if rs.handle is not None:
-                        fired.update(self._fire(rs, self._fact(rs, k, undec, s, sid), sid))
+                    if rs.handle is None:
+                        continue
+                    if rs.groups is not None and all(self._groupsets[g].isdisjoint(undec) for g in rs.groups):
+                        continue  # its rules all wait for something undecided, and nothing is
+                    fired.update(self._fire(rs, self._fact(rs, k, undec, s, sid), sid))
                 for did, binary, inputs, values in self._derived_plan[s]:
                     if binary or not inputs.isdisjoint(undec):
                         P = frozenset(v for v, _, imp in values if imp not in fired)
@@ -452,6 +457,7 @@ class _Ruleset:
     handle: int | None
     actions: dict[str, list[_Target]]  # engine rule name -> what its firing means
     keys: frozenset[str]  # the properties its rules read
+    groups: frozenset[int] | None = None  # asserted only when one of these groups is undecided
     fires: dict[str, tuple[int, ...]] = field(default_factory=lambda: {"seen": ()})  # the same, as target ids
     encoder: list[tuple[str, str, Any, Any]] = field(default_factory=list)
 
@@ -491,6 +497,41 @@ def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
     if not flat:
         return {}
     return flat[0] if len(flat) == 1 else {"$and": flat}
+
+
+def _undecided_gate(parts: list[dict[str, Any]]) -> str | None:
+    """The 'some input undecided' flag an engine rule waits for, if any (it comes first)."""
+    if parts and len(parts[0]) == 1:
+        (k, v), = parts[0].items()
+        if k.startswith("u") and v is True:
+            return k
+    return None
+
+
+def _pack(sigs: list[str], conds: dict[str, list[dict[str, Any]]]) -> list[list[str]]:
+    """Engine rules split into rulesets within durable_rules' limits."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    keys: set[str] = set()
+    comparisons: dict[str, set[str]] = {}
+    for sig in sorted(sigs, key=lambda x: sorted(_keys_of(conds[x]))):
+        ks = _keys_of(conds[sig])
+        cmp = _comparisons(conds[sig])
+        over = (
+            len(keys | ks) > MAX_PROPERTIES
+            or len(current) >= MAX_RULES_PER_RULESET
+            or any(len(comparisons.get(k, set()) | c) > MAX_COMPARISONS_PER_KEY for k, c in cmp.items())
+        )
+        if current and over:
+            chunks.append(current)
+            current, keys, comparisons = [], set(), {}
+        current.append(sig)
+        keys |= ks
+        for k, c in cmp.items():
+            comparisons.setdefault(k, set()).update(c)
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _keys_of(parts: Any) -> set[str]:

@@ -6,7 +6,6 @@ and a rule naming a field that does not exist is caught when the rules are loade
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import types
 import typing
@@ -16,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..case.model import RECORDS, Case
+from ..present.labels import FIELDS as LABELS
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,11 @@ class FieldType:
 
 
 COMPUTED: dict[str, FieldType] = {
-    # ages from 0: a date of birth may be anything up to the reference date; 150 is a safe ceiling
-    "age": FieldType("number", label="age at the reference date (from date of birth)", source="computed",
-                     lo=0, hi=150, integer=True),
+    # ages from 0: a date of birth may be anything up to the reference date; 150 is a safe ceiling.
+    # Measured when the order starts (case/facts.py age_date): eligibility is about the person then.
+    "age": FieldType("number", label=LABELS["age"], source="computed", lo=0, hi=150, integer=True),
     # an order lasts at most 120 months (Sentence.length_months), so no more can be left
-    "months_left": FieldType(
-        "number", label="months left on the order at the reference date (from start and length)", source="computed",
-        lo=0, hi=120, integer=True,
-    ),
+    "months_left": FieldType("number", label=LABELS["months_left"], source="computed", lo=0, hi=120, integer=True),
 }
 # Which case fields each computed field is made from, so the screen can say what is missing.
 COMPUTED_FROM: dict[str, tuple[str, ...]] = {
@@ -119,11 +116,9 @@ def _walk(model: type[BaseModel], prefix: str, out: dict[str, FieldType]) -> Non
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             _walk(tp, path + ".", out)
             continue
-        ft = _field_type(info.annotation, info.description or name.replace("_", " "))
+        # people's names for fields live in one table (present/labels.py), shared by every output
+        ft = _field_type(info.annotation, LABELS.get(path) or info.description or name.replace("_", " "))
         if ft is not None:
-            if prefix.startswith("needs."):
-                section = prefix.split(".")[1].replace("_", " ")
-                ft = dataclasses.replace(ft, label=f"{section} need: {ft.label}")
             out[path] = ft
 
 

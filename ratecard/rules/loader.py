@@ -17,6 +17,9 @@ from .fields import FieldType, base_registry
 from ..inputs.yamlio import Document, ParseError, load_file
 
 Tri = bool | None
+# where a rule comes from: the inspection report, published HMPPS criteria, or this catalog's assumption
+Basis = Literal["report", "hmpps", "assumption"]
+BASES: tuple[str, ...] = ("report", "hmpps", "assumption")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Derived:
     sum: tuple[str, ...] = ()
     file: str = ""
     line: int | None = None
+    basis: Basis | None = None
 
     def uses(self) -> tuple[str, ...]:
         out: dict[str, None] = {}
@@ -48,6 +52,7 @@ class Rule:
     intervention: str
     file: str = ""
     line: int | None = None
+    basis: Basis | None = None
 
     @cached_property
     def fields(self) -> tuple[str, ...]:
@@ -73,8 +78,17 @@ class RuleSet:
         return [r for rs in self.rules.values() for r in rs]
 
 
-_DERIVED_KEYS = {"id", "text", "values", "type", "cases", "otherwise", "sum"}
+_DERIVED_KEYS = {"id", "text", "values", "type", "cases", "otherwise", "sum", "basis"}
 _RULE_KEYS = {"id", "text", "when"}
+_RULE_OPTIONAL = {"basis"}
+
+
+def _basis(doc: Document, loc: tuple[Any, ...], raw: dict[str, Any], problems: list[Problem]) -> Any:
+    b = raw.get("basis")
+    if b is not None and b not in BASES:
+        problems.append(_p(doc, loc + ("basis",), f"'basis' is one of {', '.join(BASES)}; got {b!r}"))
+        return None
+    return b
 
 
 def _p(doc: Document, loc: tuple[Any, ...], msg: str) -> Problem:
@@ -175,7 +189,8 @@ def load_rules(
             if bad:
                 problems.append(_p(doc, loc + ("sum",), f"'{bad[0]}' is not a number field; sum only numbers"))
                 continue
-            derived[did] = Derived(did, str(text), "number", (), sum=tuple(terms), file=doc.path, line=doc.line(loc))
+            derived[did] = Derived(did, str(text), "number", (), sum=tuple(terms), file=doc.path, line=doc.line(loc),
+                                   basis=_basis(doc, loc, raw, problems))
             continue
         cases_raw = raw.get("cases")
         if not isinstance(cases_raw, list) or not cases_raw:
@@ -205,7 +220,8 @@ def load_rules(
             ok = False
         problems.extend(parser.problems)
         if ok:
-            derived[did] = Derived(did, str(text), ft.kind, ft.values, tuple(cases), raw["otherwise"], file=doc.path, line=doc.line(loc))  # type: ignore[arg-type]
+            derived[did] = Derived(did, str(text), ft.kind, ft.values, tuple(cases), raw["otherwise"], file=doc.path,  # type: ignore[arg-type]
+                                   line=doc.line(loc), basis=_basis(doc, loc, raw, problems))
 
     strata, cycle_problems = _stratify(derived)
     problems.extend(cycle_problems)
@@ -246,11 +262,11 @@ def load_rules(
                     if not isinstance(r, dict):
                         problems.append(_p(doc, rloc, "a rule is a mapping with id, text and when"))
                         continue
-                    extra = set(map(str, r)) - _RULE_KEYS
+                    extra = set(map(str, r)) - _RULE_KEYS - _RULE_OPTIONAL
                     missing = _RULE_KEYS - set(r)
                     if extra or missing:
                         what = f"unknown field '{sorted(extra)[0]}'" if extra else f"missing '{sorted(missing)[0]}'"
-                        problems.append(_p(doc, rloc, f"{what}; a rule has exactly id, text and when"))
+                        problems.append(_p(doc, rloc, f"{what}; a rule has id, text and when (and may have basis)"))
                         continue
                     rid, text = r["id"], r["text"]
                     if not isinstance(rid, str) or not rid:
@@ -265,7 +281,8 @@ def load_rules(
                         continue
                     cond = parser.parse(r["when"], rloc + ("when",))
                     if cond is not None:
-                        out.append(Rule(rid, text.strip(), kind, cond, iid, doc.path, doc.line(rloc)))  # type: ignore[arg-type]
+                        out.append(Rule(rid, text.strip(), kind, cond, iid, doc.path, doc.line(rloc),  # type: ignore[arg-type]
+                                        _basis(doc, rloc, r, problems)))
             rules[iid] = tuple(out)
         problems.extend(parser.problems)
     if intervention_ids is not None and all_rule_files_read:

@@ -1,0 +1,98 @@
+"""The catalog cache: the same catalog as loading it, never a stale or foreign one, never case data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from ratecard import load_case, screen
+from ratecard.catalog import cache as cache_mod
+from ratecard.catalog.cache import cached_catalog, catalog_key
+from ratecard.catalog.load import load_catalog
+
+from .catalog_copy import CatalogCopy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "cache"
+    monkeypatch.setenv("RATECARD_CACHE_DIR", str(d))
+    monkeypatch.delenv("RATECARD_NO_CACHE", raising=False)
+    return d
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> CatalogCopy:
+    return CatalogCopy(tmp_path / "cat")
+
+
+def _no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*a: object, **k: object) -> None:
+        raise AssertionError("the catalog was loaded again")
+
+    monkeypatch.setattr(cache_mod, "load_catalog", fail)
+
+
+def test_a_cached_catalog_screens_exactly_as_a_loaded_one(cache_dir: Path, copy: CatalogCopy,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = load_catalog(copy.root)
+    first = cached_catalog(copy.root)
+    assert [p.name for p in cache_dir.iterdir()] == [f"catalog-{catalog_key(copy.root)}.pickle"]
+    _no_loading(monkeypatch)
+    again = cached_catalog(copy.root)
+    assert again.version == first.version == fresh.version and again.source == fresh.source
+    on = dt.date(2017, 3, 1)
+    for case in sorted((ROOT / "examples" / "cases").glob("*.yaml"))[:6]:
+        c = load_case(case)
+        assert screen(c, again, on=on) == screen(c, fresh, on=on)
+
+
+def test_any_change_to_a_catalog_or_rule_file_is_another_entry(cache_dir: Path, copy: CatalogCopy) -> None:
+    before = cached_catalog(copy.root)
+    copy.intervention("bbr", lambda e: e.update(name="Building Better Relationships, renamed"))
+    after = cached_catalog(copy.root)
+    assert after.interventions["bbr"].name.endswith("renamed") and after.version != before.version
+    copy.rules_of("tsp", lambda r: r.__setitem__("criteria", r["criteria"]))  # rewritten: same meaning, other bytes
+    assert cached_catalog(copy.root).version == after.version
+    assert len(list(cache_dir.glob("catalog-*.pickle"))) == 3
+
+
+def test_a_damaged_or_foreign_cache_file_is_ignored(cache_dir: Path, copy: CatalogCopy) -> None:
+    good = cached_catalog(copy.root)
+    entry = cache_dir / f"catalog-{catalog_key(copy.root)}.pickle"
+    entry.write_bytes(b"not a pickle")
+    assert cached_catalog(copy.root).version == good.version
+    entry.write_bytes(pickle.dumps({"not": "a catalog"}))
+    assert cached_catalog(copy.root).version == good.version
+    os.chmod(entry, 0o666)  # writable by anyone: could have been swapped
+    assert cache_mod._read(entry) is None
+
+
+def test_no_cache_when_turned_off(cache_dir: Path, copy: CatalogCopy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATECARD_NO_CACHE", "1")
+    cached_catalog(copy.root)
+    assert not cache_dir.exists()
+
+
+def test_the_cache_folder_is_private_and_holds_no_case_data(cache_dir: Path) -> None:
+    from ratecard.cli import main
+
+    case = ROOT / "examples" / "cases" / "no-risk-scores.yaml"
+    main(["screen", str(case), "--on", "2017-03-01", "--json"])
+    assert cache_dir.stat().st_mode & 0o077 == 0
+    for f in cache_dir.iterdir():
+        assert f.stat().st_mode & 0o077 == 0
+        assert b"no-risk-scores" not in f.read_bytes()
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path, copy: CatalogCopy, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("RATECARD_CACHE_DIR", str(blocker / "cache"))
+    assert cached_catalog(copy.root).version == load_catalog(copy.root).version
