@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from ..case.model import NEED_LABELS, RECORDS, UNSCORED_SECTIONS, Case
+from ..case.model import RECORDS, UNSCORED_SECTIONS, Case
 from ..catalog.load import Catalog
-from .labels import FIELD_HINTS, SECTION_TITLES, field_label, value_label
+from .labels import FIELD_HINTS, SECTION_TITLES, field_label, need as need_label, value_label
 
 Kind = Literal["choice", "radios", "flag", "number", "integer", "date", "multi", "idlist", "text"]
 NOT_KNOWN = ""  # the value of every "Not known" option
@@ -155,10 +155,10 @@ def _build(catalog: Catalog) -> tuple[Section, ...]:
                         continue
                     path = f"needs.{section}.{name}"
                     f = _field(path, nprop, field_label(path, nprop.get("description")), catalog,
-                               context=NEED_LABELS.get(section, section))
+                               context=need_label(section))
                     if f is not None:
                         fs.append(f)
-                groups.append((NEED_LABELS.get(section, section), tuple(fs)))
+                groups.append((need_label(section), tuple(fs)))
             out.append(Section(key, SECTION_TITLES.get(key, key), (), tuple(groups)))
             continue
         fs = []

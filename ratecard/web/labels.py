@@ -1,12 +1,15 @@
-"""Words for the web page: section titles, hints, and how coded values read to court staff.
+"""Words for the web page, from the one label table (ratecard/present/labels.py).
 
-Field labels start from the case model's own descriptions (one source); this module only adds
-the capital letter, the hints a PSO needs at court, and readable names for coded values.
+The shared table names fields as they read inside a sentence ("they served in the armed
+forces"); a form asks questions, so this module only capitalises, turns the few sentence-shaped
+names into question labels, and adds the section titles and hints a PSO needs at court.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ..present import labels as shared
 
 SECTION_TITLES = {
     "person": "The person",
@@ -19,28 +22,12 @@ SECTION_TITLES = {
     "sentence": "Sentence being proposed",
 }
 
-# Labels where the model's description is written for a file format rather than for a form.
-_LABELS = {
-    "risk.ogrs3_2yr": "OGRS3 two-year score",
-    "risk.ovp_2yr": "OVP two-year score",
-    "risk.rsr": "RSR score",
-    "risk.mappa_level": "MAPPA level",
-    "sentence.length_months": "Order length in months",
-    "sentence.rar_days": "Maximum RAR days",
-    "sentence.start": "Order start date",
-    "history.victim_of_domestic_abuse": "Victim of domestic abuse",
-    "responsivity.needs_interpreter": "Needs an interpreter",
-    "responsivity.at_risk_in_group": "At risk in a group setting",
-    "responsivity.has_transport": "Has transport",
-    "responsivity.veteran": "Served in the armed forces",
-    "responsivity.reads_simple_sentences": "Can read simple sentences",
-    "offence.intimate_partner_violence": "Intimate partner violence",
-    "offence.sexual": "Sexual or sexually motivated",
-    "offence.internet_only": "Internet-only sexual offence",
-    "needs.score": "Section score",
-    "needs.linked_to_harm": "Linked to risk of harm",
-    "needs.linked_to_reoffending": "Linked to reoffending",
-    "needs.identified": "Need identified",
+# A need's parts are asked under the need's own heading, so they are named without it.
+_NEED_PARTS = {
+    "score": "Section score",
+    "linked_to_harm": "Linked to risk of harm",
+    "linked_to_reoffending": "Linked to reoffending",
+    "identified": "Need identified",
 }
 
 FIELD_HINTS = {
@@ -58,40 +45,40 @@ FIELD_HINTS = {
     "needs.score": "0 to 12",
 }
 
-_VALUES = {
-    "not_applicable": "Not applicable",
-    "very_high": "Very high",
-    "rar": "Rehabilitation activity requirement (RAR)",
-    "accredited_programme": "Accredited programme",
-    "drug_rehabilitation": "Drug rehabilitation",
-    "alcohol_treatment": "Alcohol treatment",
-    "mental_health_treatment": "Mental health treatment",
-    "unpaid_work": "Unpaid work",
-    "close_to_change": "Close to change",
-    "not_close_to_change": "Not close to change",
-    "nps": "NPS",
-    "crc": "CRC",
-}
+# sentence-shaped names in the shared table, as the person a form asks about
+_LEADS = (("they have been ", "has been "), ("they have ", "has "), ("they are ", "is "), ("they need ", "needs "),
+          ("they ", ""), ("the offence is ", ""), ("the conviction ", "conviction "))
 _MAPPA = {0: "0 (not managed under MAPPA)", 1: "Level 1", 2: "Level 2", 3: "Level 3"}
 
 
-def field_label(path: str, description: str | None) -> str:
-    """The label of a form field: the model's description with a capital letter, or a better one."""
-    generic = "needs." + path.rsplit(".", 1)[-1] if path.startswith("needs.") else None
-    text = _LABELS.get(path) or (generic and _LABELS.get(generic)) or description or path.rsplit(".", 1)[-1].replace("_", " ")
-    text = text.removeprefix("whether ")
-    return text[0].upper() + text[1:]
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def field_label(path: str, description: str | None = None) -> str:
+    """The label of a form field: the shared name as a question label ('Served in the armed forces')."""
+    if path.startswith("needs.") and path.rsplit(".", 1)[-1] in _NEED_PARTS:
+        return _NEED_PARTS[path.rsplit(".", 1)[-1]]
+    if path in shared.FIELDS:
+        words = shared.FIELDS[path]
+        for lead, asked in _LEADS:
+            if words.startswith(lead):
+                words = asked + words[len(lead):]
+                break
+        return _capital(words)
+    return _capital(description or path.rsplit(".", 1)[-1].replace("_", " "))
 
 
 def value_label(path: str, value: Any) -> str:
-    """How a coded value reads: 'very_high' is 'Very high', MAPPA 0 is 'not managed under MAPPA'."""
+    """How a coded value reads on the form: 'very_high' is 'Very high', MAPPA 0 'not managed under MAPPA'."""
     if path.endswith("mappa_level") and value in _MAPPA:
         return _MAPPA[value]
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
     if value is None:
         return "Not known"
-    if path == "person.home_town":
-        return str(value).replace("_", " ").title()
-    s = str(value)
-    return _VALUES.get(s) or (s.replace("_", " ")[:1].upper() + s.replace("_", " ")[1:])
+    if path == "sentence.requirements":
+        return _capital(shared.requirement(str(value)))
+    return _capital(shared.value(value, path))
+
+
+def need(section: str) -> str:
+    return shared.need(section)

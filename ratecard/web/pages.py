@@ -20,14 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..case.coerce import coerce_case
-from ..case.model import NEED_LABELS, Case, parse_case
+from ..case.model import Case, parse_case
 from ..catalog.load import Catalog
 from ..decide.proposal import Proposal, propose
 from ..decide.screen import Screen, screen
 from ..errors import CaseError, Problem
 from .form import FormField, Submitted, all_fields, case_to_form, read_form, sections
 from .guard import MAX_BODY
-from .labels import value_label
+from .labels import need, value_label
 
 TEMPLATES = Path(str(resources.files("ratecard.web"))) / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
@@ -43,7 +43,7 @@ def _long_date(d: dt.date | None) -> str:
 
 
 _env.filters["long_date"] = _long_date
-_env.filters["need"] = lambda s: NEED_LABELS.get(s, str(s).replace("_", " "))
+_env.filters["need"] = need
 _env.filters["value"] = lambda v, path="": value_label(path, v)
 
 
