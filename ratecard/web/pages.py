@@ -178,7 +178,7 @@ def router(catalog: Catalog) -> APIRouter:
     def _result_page(request: Request, case: Case, scr: Screen, prop: Proposal, values: dict[str, Any]) -> HTMLResponse:
         return _render(request, "result.html.j2", title="Screen and proposal", case=case, screen=scr, proposal=prop,
                        groups=_groups(scr), to_find=_to_find(scr, prop), providers=catalog.providers,
-                       interventions=catalog.interventions, values=values, catalog=catalog)
+                       interventions=catalog.interventions, values=values, catalog=catalog, blocking=BLOCKING)
 
     return r
 
