@@ -49,6 +49,12 @@ _EXPORTS: dict[str, str] = {
     "rar_ledger": "decide.ledger",
     "ReferralCheck": "decide.referral",
     "check_referral": "decide.referral",
+    "ScreenedTable": "decide.screen_many",
+    "screen_many": "decide.screen_many",
+    "read_cases": "inputs.tables",
+    "CaseloadReport": "decide.caseload",
+    "build_caseload": "decide.caseload",
+    "render_caseload": "present.caseload",
     "RuleTestResult": "rules.ruletests",
     "load_rule_tests": "rules.ruletests",
     "run_rule_tests": "rules.ruletests",
@@ -61,6 +67,7 @@ __all__ = [
     "BriefingError",
     "Case",
     "CaseError",
+    "CaseloadReport",
     "Catalog",
     "CatalogDiff",
     "CatalogError",
@@ -75,8 +82,10 @@ __all__ = [
     "ReferralCheck",
     "RuleTestResult",
     "Screen",
+    "ScreenedTable",
     "allocate",
     "build_briefing",
+    "build_caseload",
     "check_referral",
     "check_rows",
     "coerce_case",
@@ -88,9 +97,12 @@ __all__ = [
     "parse_case",
     "propose",
     "rar_ledger",
+    "read_cases",
     "render_briefing",
+    "render_caseload",
     "run_rule_tests",
     "screen",
+    "screen_many",
 ]
 
 
@@ -115,11 +127,15 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .catalog.model import Intervention
     from .decide.allocation import Allocation, allocate
     from .decide.briefing import Briefing, BriefingError, build_briefing
+    from .decide.caseload import CaseloadReport, build_caseload
     from .decide.checkbatch import BatchRow, check_rows
     from .decide.ledger import RarLedger, rar_ledger
     from .decide.proposal import Proposal, propose
     from .decide.referral import ReferralCheck, check_referral
     from .decide.screen import InterventionResult, Reason, Screen, screen
+    from .decide.screen_many import ScreenedTable, screen_many
     from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
+    from .inputs.tables import read_cases
     from .present.briefing import render_briefing
+    from .present.caseload import render_caseload
     from .rules.ruletests import RuleTestResult, load_rule_tests, run_rule_tests

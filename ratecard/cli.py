@@ -303,6 +303,82 @@ def check_batch(file: Path, on: dt.date | None, catalog_path: Path | None, fmt: 
     run_check_batch(file, _catalog(catalog_path), on=_on(on), fmt=fmt, allow_paths=allow_paths, out=out)
 
 
+@cli.command("screen-batch")
+@click.argument("cases", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_ON
+@_CATALOG
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Results file: .jsonl (one line per case), .parquet or .csv (one row per case and intervention).")
+def screen_batch(cases: Path, on: dt.datetime | None, catalog_path: str | None, out: Path) -> None:
+    """Screen every case of CASES (JSON Lines, JSON array, CSV with dotted columns, or Parquet).
+
+    Exit status 0 when every row was screened, 1 when some rows were errors (they are error rows
+    in the output, or beside it for .parquet and .csv), 1 for a file that cannot be read.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from .decide.screen_many import output_format, screen_many, write_results
+    from .errors import OutputError
+    from .inputs.tables import read_cases
+
+    fmt = output_format(str(out))
+    cat = _catalog(catalog_path)
+    # a progress display only for a person watching; never in a pipe or a log
+    with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("Reading cases", total=3)
+        table = read_cases(cases)
+        bar.update(task, advance=1, description=f"Screening {table.total:,} cases")
+        result = screen_many(table, cat, on=_on(on))
+        bar.update(task, advance=1, description="Writing results")
+        try:
+            side = write_results(result, out, fmt)
+        except OSError as e:
+            raise OutputError(f"{out}: cannot write the results ({e.strerror}); give another --out path") from None
+        bar.update(task, advance=1)
+    bad = [e["row"] for e in result.errors]
+    summary = f"{result.height:,} cases screened, {len(bad):,} row{'s' if len(bad) != 1 else ''} with errors; wrote {out}"
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
+        where = f"in {side}" if side else "in the output"
+        summary += f" (rows {shown}: see their error rows {where}, fix them and screen those cases again)"
+    click.echo(summary, err=True)
+    if bad:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("cases", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_ON
+@click.option("--area", help="Area id from the catalog, e.g. northamptonshire; default every area.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="Markdown, one self-contained printable HTML file with charts, or the data as JSON.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@_CATALOG
+def caseload(cases: Path, on: dt.datetime | None, area: str | None, fmt: str, out: Path | None, catalog_path: str | None) -> None:
+    """The needs assessment of a caseload (CASES as for screen-batch): needs, provision, gaps,
+    missing information, cost, and delivery where after-sentence records are given."""
+    from .decide.caseload import build_caseload
+    from .errors import OutputError
+    from .inputs.tables import read_cases
+    from .present.caseload import render_caseload
+
+    table = read_cases(cases)
+    report = build_caseload(table, _catalog(catalog_path), on=_on(on), area=area)
+    text = report.model_dump_json(indent=2) + "\n" if fmt == "json" else render_caseload(report, fmt)  # type: ignore[arg-type]
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise OutputError(f"{out}: cannot write the report ({e.strerror}); give another --out path") from None
+        click.echo(f"Wrote {out}", err=True)
+    if table.errors:
+        click.echo(f"{len(table.errors):,} rows of {cases} could not be read and are not counted "
+                   f"(first: row {table.errors[0]['row']}); run screen-batch on the file to see their errors", err=True)
+
+
 @cli.command()
 @click.option("--area", required=True, help="Area id from the catalog, e.g. northamptonshire.")
 @click.option("--town", help="Only provision delivered in this town (or by outreach), e.g. corby.")

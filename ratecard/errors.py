@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 
@@ -25,15 +26,27 @@ class Problem:
         return f"{loc}:{field} {self.message}"
 
 
+# how many problems a message lists; a file with 10,000 bad rows should not print 10,000 lines
+SHOWN = 100
+
+
 class InputError(RatecardError):
     """One or more problems in input files; all are reported at once."""
 
     def __init__(self, problems: list[Problem], what: str = "input"):
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.where, p.message))
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, _natural(p.where), p.message))
         self.what = what
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the {what}:"
-        super().__init__("\n".join([head, *("  " + str(p) for p in self.problems)]))
+        shown = ["  " + str(p) for p in self.problems[:SHOWN]]
+        if n > SHOWN:
+            shown.append(f"  ... and {n - SHOWN} more; fix these first (the rest are often the same mistake)")
+        super().__init__("\n".join([head, *shown]))
+
+
+def _natural(text: str) -> list[tuple[int, int | str]]:
+    # all[2] before all[10]
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)]
 
 
 class CaseError(InputError):

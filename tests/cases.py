@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from ratecard.case.model import NEED_SECTIONS, Case, Requirement
+from ratecard.case.model import NEED_SECTIONS, UNSCORED_SECTIONS, Case, Requirement
 
 ON = dt.date(2017, 3, 1)
 
@@ -25,6 +25,11 @@ pct = st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 2))
 need = st.fixed_dictionaries(
     {}, optional={"score": st.integers(0, 12), "linked_to_harm": st.booleans(), "linked_to_reoffending": st.booleans(), "identified": st.booleans()}
 )
+
+def _no_unscored_scores(needs: dict[str, Any]) -> dict[str, Any]:
+    # finance and emotional wellbeing have no score: a case gives 'identified' for them
+    return {k: {f: v for f, v in n.items() if f != "score"} if n and k in UNSCORED_SECTIONS else n for k, n in needs.items()}
+
 
 case_dicts = st.fixed_dictionaries(
     {"id": st.from_regex(r"[a-z]{1,8}-[0-9]{1,4}", fullmatch=True)},
@@ -53,7 +58,7 @@ case_dicts = st.fixed_dictionaries(
             "sara_others": st.sampled_from(["low", "medium", "high", "not_applicable"]),
             "mappa_level": st.sampled_from([0, 1, 2, 3]),
         }),
-        "needs": st.dictionaries(st.sampled_from(NEED_SECTIONS), _opt(need)),
+        "needs": st.dictionaries(st.sampled_from(NEED_SECTIONS), _opt(need)).map(_no_unscored_scores),
         "responsivity": _section({k: st.booleans() for k in (
             "learning_disability", "reads_simple_sentences", "needs_interpreter", "mental_health_prevents_group_work",
             "veteran", "care_responsibilities", "at_risk_in_group", "has_transport", "parent_or_carer",

@@ -214,7 +214,7 @@ def test_a_redacted_message_still_says_what_to_write(folder: Path) -> None:
     f.write_text(json.dumps({"case": {**GOOD, "risk": {"rosh": "Smith-1980"}}, "intervention": "prog"}) + "\n")
     (row,) = check_rows(f, CATALOG, on=ON)
     message = row.errors[0].message
-    assert "Smith-1980" not in message and "the value given" in message
+    assert "Smith-1980" not in message
     assert "low" in message and "very_high" in message  # the allowed values are not the person's data
 
 

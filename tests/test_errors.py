@@ -211,7 +211,8 @@ def _write(tmp: Path, data: dict[str, Any], name: str = "case.yaml") -> tuple[Pa
 
 
 def _dotted(path: tuple[Any, ...]) -> str:
-    return ".".join(map(str, path))
+    """How messages name a place: dotted fields, list positions in brackets (rar_ledger[2].date)."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 @settings(max_examples=30, deadline=None)
@@ -307,7 +308,7 @@ def test_unknown_field_is_named_with_its_line(tmp_path: Path) -> None:
         ("id: a\nperson: {sex: man}\n", "person.sex", 2),
         ("id: a\nperson: {date_of_birth: last tuesday}\n", "person.date_of_birth", 2),
         ("id: a\nsentence:\n  requirements: rar\n", "sentence.requirements", 3),
-        ("id: a\nsentence:\n  requirements: [rar, yoga]\n", "sentence.requirements.1", 3),
+        ("id: a\nsentence:\n  requirements: [rar, yoga]\n", "sentence.requirements[1]", 3),
         ("id: a\nrisk: high\n", "risk", 2),
         ("id: 7\n", "id", 1),
     ],
@@ -418,7 +419,8 @@ def test_unknown_field_in_an_intervention(cat: Path) -> None:
     f = cat / "catalog" / "interventions" / "sova.yaml"
     line = _edit(f, "    sessions: 12", "    sessions: 12\n    colour: blue") + 1
     p = _only(_catalog_error(cat), f)
-    assert (p.line, p.where) == (line, "interventions.0.colour")
+    # named by id, not by position in the list (issue 12)
+    assert (p.line, p.where) == (line, "interventions[sova_mentoring].colour")
     assert "unknown field" in p.message
 
 
@@ -426,7 +428,7 @@ def test_wrong_type_in_an_intervention(cat: Path) -> None:
     f = cat / "catalog" / "interventions" / "sova.yaml"
     line = _edit(f, "    sessions: 12", "    sessions: twelve")
     p = _only(_catalog_error(cat), f)
-    assert (p.line, p.where) == (line, "interventions.0.sessions")
+    assert (p.line, p.where) == (line, "interventions[sova_mentoring].sessions")
 
 
 def test_rule_naming_a_field_that_does_not_exist(cat: Path) -> None:
@@ -461,7 +463,7 @@ def test_duplicate_intervention_ids_across_two_files(cat: Path) -> None:
     f = cat / "catalog" / "interventions" / "sova.yaml"
     line = _append(f, items)
     err = _catalog_error(cat)
-    p = _problem(err, "id")
+    p = _problem(err, f"interventions[{first_id}].id")
     assert (p.file, p.line) == (str(f), line)
     assert f"'{first_id}'" in p.message and str(first) in p.message
 

@@ -222,7 +222,7 @@ def test_horizon_is_rejected_for_someone_who_has_completed_it(catalog: Catalog) 
 def test_a_woman_outside_northampton_cannot_be_referred_to_the_good_loaf_and_is_offered_ormiston(catalog: Catalog) -> None:
     woman = dict(person__sex="female", person__home_town="corby", offence__intimate_partner_violence=False,
                  risk__sara_partner="not_applicable", responsivity__has_transport=None,
-                 needs__emotional_wellbeing={"score": 2, "identified": True})
+                 needs__emotional_wellbeing={"identified": True})
     c = check_referral(man(**woman), "c2c_rar_good_loaf", catalog, on=ON)
     assert c.verdict == "reject" and "not_reachable" in codes(c.reasons)
     assert "Corby" in c.reasons[0].text

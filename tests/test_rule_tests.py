@@ -126,7 +126,7 @@ def test_a_case_field_that_does_not_exist_is_reported_where_it_is_written(tmp_pa
           decisions: {tsp: eligible}
     """)
     _, problems = load_rule_tests(p, CATALOG)
-    assert [(pr.line, pr.where) for pr in problems] == [(_line_of(p, "shoe_size"), "tests.0.case.person.shoe_size")]
+    assert [(pr.line, pr.where) for pr in problems] == [(_line_of(p, "shoe_size"), "tests[0].case.person.shoe_size")]
 
 
 def test_on_is_refused_with_a_reason_because_yaml_reads_it_as_true(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ Absent and null fields are left out, never filled in: the rules treat a missing 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
@@ -14,16 +15,18 @@ from ..errors import CaseError, Problem
 Facts = dict[str, Any]
 
 
+class BeyondCalendar(ValueError):
+    """A date computed from a case falls outside years 1 to 9999, which Python's dates cover."""
+
+
 def add_months(d: dt.date, months: int) -> dt.date:
+    """`d` plus whole months; 31 January + 1 month is the last day of February.
+    Raises BeyondCalendar past 9999-12-31 (or before year 1)."""
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    # 31 January + 1 month is the last day of February
-    for day in (d.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise BeyondCalendar(f"{d} + {months} months is after 9999-12-31 or before year 1")
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def whole_years(born: dt.date, on: dt.date) -> int:
@@ -46,7 +49,14 @@ def order_dates(case: Case, on: dt.date) -> tuple[dt.date, dt.date] | None:
     if s.length_months is None:
         return None
     start = s.start or on
-    return start, add_months(start, s.length_months)
+    try:
+        return start, add_months(start, s.length_months)
+    except BeyondCalendar:
+        field = "sentence.start" if s.start is not None else "sentence.length_months"
+        began = f"starting on {start}" if s.start is not None else f"taken to start on the reference date {on}"
+        raise CaseError([Problem(f"case {case.id}", None, field, (
+            f"the order ({s.length_months} month{'s' if s.length_months != 1 else ''}, {began}) would end after 9999-12-31, the last date ratecard can "
+            "count to; check the start date, the length and the reference date (--on)"))]) from None
 
 
 def age_date(case: Case, on: dt.date) -> tuple[dt.date, str]:

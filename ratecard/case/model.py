@@ -12,9 +12,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..errors import CaseError, Problem
+from ..inputs.jsonread import check_limits
+from ..inputs.limits import DEFAULT as DEFAULT_LIMITS
+from ..inputs.types import IsoDate, MappaLevel
 from ..inputs.yamlio import Document, ParseError, load_file, parse_text, pydantic_problems
 
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -34,8 +37,9 @@ NeedSection = Literal[
 ]
 NEED_SECTIONS: tuple[str, ...] = typing.get_args(NeedSection)
 UNSCORED_SECTIONS = frozenset({"finance", "emotional_wellbeing"})
-# How each need is named to people: ratecard/present/labels.py, one table for every output. The
-# name below is that same table, for code written before it moved there.
+# Fields the model has but a case can never give: unscored sections have no score. A rule that
+# reads one could never be decided, so the rule loader refuses it.
+NEVER_GIVEN: frozenset[str] = frozenset(f"needs.{s}.score" for s in UNSCORED_SECTIONS)
 
 Sex = Literal["male", "female"]
 OffenceCategory = Literal[
@@ -71,7 +75,7 @@ class _Model(BaseModel):
 
 class Person(_Model):
     sex: Sex | None = Field(None, description="sex")
-    date_of_birth: dt.date | None = Field(None, description="date of birth")
+    date_of_birth: IsoDate | None = Field(None, description="date of birth")
     home_town: Identifier | None = Field(None, description="home town")
     area: Identifier | None = Field(None, description="probation area")
 
@@ -103,7 +107,7 @@ class Risk(_Model):
     rsr: Percent | None = Field(None, description="RSR score")
     sara_partner: SaraLevel | None = Field(None, description="SARA level towards a partner")
     sara_others: SaraLevel | None = Field(None, description="SARA level towards others")
-    mappa_level: Literal[0, 1, 2, 3] | None = Field(
+    mappa_level: MappaLevel | None = Field(
         None, description="MAPPA level (0 = not managed under MAPPA)"
     )
 
@@ -127,6 +131,13 @@ class Needs(_Model):
     thinking_and_behaviour: Need | None = None
     attitude: Need | None = None
 
+    @field_validator(*sorted(UNSCORED_SECTIONS))
+    @classmethod
+    def _unscored(cls, need: Need | None, info: ValidationInfo) -> Need | None:
+        if need is not None and need.score is not None:
+            raise ValueError(f"{info.field_name} is an unscored section, so it has no score: give 'identified: true' or 'false' instead")
+        return need
+
 
 class Responsivity(_Model):
     learning_disability: Flag = Field(None, description="learning disability or challenges")
@@ -148,7 +159,7 @@ class Responsivity(_Model):
 class Sentence(_Model):
     type: SentenceType | None = Field(None, description="sentence type")
     length_months: Annotated[int, Field(ge=1, le=120)] | None = Field(None, description="order length in months")
-    start: dt.date | None = Field(None, description="order start date")
+    start: IsoDate | None = Field(None, description="order start date")
     rar_days: Annotated[int, Field(ge=1, le=365)] | None = Field(None, description="maximum RAR days")
     requirements: list[Requirement] | None = Field(None, description="requirements on the order")
     unpaid_work_hours: Annotated[int, Field(ge=20, le=300)] | None = Field(None, description="unpaid work hours")
@@ -157,7 +168,7 @@ class Sentence(_Model):
 class LedgerEntry(_Model):
     """One day recorded against the RAR: a rehabilitative activity, or (wrongly) a supervision contact."""
 
-    date: dt.date = Field(description="the day")
+    date: IsoDate = Field(description="the day")
     kind: Literal["activity", "supervision"] = Field(description="activity or supervision contact")
     intervention: Identifier | None = Field(None, description="intervention delivered that day")
 
@@ -169,12 +180,12 @@ class Event(_Model):
     """Something that happened after sentence and may change allocation or tier. The values it
     carries are the new ones from that date on; values it leaves out are unchanged."""
 
-    date: dt.date = Field(description="when it happened")
+    date: IsoDate = Field(description="when it happened")
     kind: EventKind = Field(description="breach, motivation_change or risk_review")
     motivation: Motivation | None = Field(None, description="motivation from this date")
     rosh: Rosh | None = Field(None, description="risk of serious harm level from this date")
     ogrs3_2yr: Percent | None = Field(None, description="OGRS3 two-year score from this date")
-    mappa_level: Literal[0, 1, 2, 3] | None = Field(None, description="MAPPA level from this date")
+    mappa_level: MappaLevel | None = Field(None, description="MAPPA level from this date")
 
     @model_validator(mode="after")
     def _carries(self) -> Event:
@@ -205,6 +216,14 @@ class Case(_Model):
     rar_ledger: list[LedgerEntry] | None = Field(None, description="RAR days recorded so far")
     events: list[Event] | None = Field(None, description="events after sentence (breaches, reviews)")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_sections(cls, data: Any) -> Any:
+        # `risk: null` means the section is not known, like leaving it out (docs/formats.md)
+        if isinstance(data, dict) and any(data.get(k, ...) is None for k in _SECTIONS):
+            return {k: v for k, v in data.items() if not (v is None and k in _SECTIONS)}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Case:
         s = self.sentence
@@ -218,6 +237,11 @@ class Case(_Model):
             raise ValueError(f"a RAR exists only on community orders and suspended sentence orders, not on "
                              f"{s.type.replace('_', ' ')}; drop sentence.rar_days and 'rar' from sentence.requirements")
         return self
+
+
+_SECTIONS = frozenset(
+    name for name, f in Case.model_fields.items() if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)
+)
 
 
 def _jsonable(data: Any) -> Any:
@@ -235,13 +259,18 @@ def _jsonable(data: Any) -> Any:
 def case_from_document(doc: Document) -> Case:
     if not isinstance(doc.data, dict):
         raise CaseError([Problem(doc.path, doc.line(()), "", "a case must be a mapping of fields (id, person, risk, ...)")])
-    bad_keys = [k for k in _all_keys(doc.data) if not isinstance(k, str)]
-    if bad_keys:
-        raise CaseError([Problem(doc.path, None, "", f"field names must be text; found {bad_keys[0]!r}")])
+    if not doc.within_limits:  # data built elsewhere, e.g. an inline case in a batch row
+        try:
+            check_limits(doc.data, doc.path, DEFAULT_LIMITS)
+        except ParseError as e:
+            raise CaseError(e.problems) from None
+        bad_keys = [k for k in _all_keys(doc.data) if not isinstance(k, str)]
+        if bad_keys:
+            raise CaseError([Problem(doc.path, None, "", f"field names must be text; found {bad_keys[0]!r}")])
     try:
         return Case.model_validate_json(json.dumps(_jsonable(doc.data)))
     except ValidationError as e:
-        raise CaseError(pydantic_problems(doc, e)) from None
+        raise CaseError(pydantic_problems(doc, e, model=Case, echo=False)) from None
 
 
 def _all_keys(d: Any) -> list[Any]:

@@ -93,14 +93,15 @@ class Catalog:
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    # not only regular files: a pipe or device named *.yaml is reported by load_file, not skipped
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and not p.is_dir())
 
 
 def _validate(model: type[_M], doc: Document, data: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
     try:
         return model.model_validate_json(json.dumps(_jsonable(data)))
     except ValidationError as e:
-        problems.extend(pydantic_problems(doc, e, prefix=loc))
+        problems.extend(pydantic_problems(doc, e, prefix=loc, model=model))
         return None
 
 
@@ -145,7 +146,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
                 p = _validate(Provider, doc, raw, ("providers", i), problems)
                 if p is not None:
                     if p.id in providers:
-                        problems.append(Problem(doc.path, doc.line(("providers", i, "id")), "id", f"provider '{p.id}' is listed twice"))
+                        problems.append(doc.problem(("providers", i, "id"), f"provider '{p.id}' is listed twice; keep one"))
                     providers[p.id] = p
     interventions: dict[str, Intervention] = {}
     first_seen: dict[str, str] = {}
@@ -163,7 +164,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
                 continue
             here = f"{doc.path}:{doc.line(loc)}"
             if iv.id in first_seen:
-                problems.append(Problem(doc.path, doc.line(loc + ("id",)), "id", f"intervention '{iv.id}' is also defined at {first_seen[iv.id]}; ids must be unique"))
+                problems.append(doc.problem(loc + ("id",), f"intervention '{iv.id}' is also defined at {first_seen[iv.id]}; ids must be unique"))
                 continue
             first_seen[iv.id] = here
             defined_at[iv.id] = (doc.path, doc.line(loc + ("id",)))
@@ -171,16 +172,24 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             raw_by_id[iv.id] = iv.model_dump(mode="json")
             warnings += [Problem(doc.path, doc.line(loc + (f,)), f"{iv.id}.{f}", msg) for f, msg in intervention_warnings(iv)]
             if providers and iv.provider not in providers:
-                problems.append(Problem(doc.path, doc.line(loc + ("provider",)), "provider", f"no provider '{iv.provider}' in providers.yaml"))
+                problems.append(doc.problem(loc + ("provider",), f"no provider '{iv.provider}' in providers.yaml{_close(iv.provider, providers)}"))
             if info is not None:
                 areas = {a.id: a for a in info.areas}
                 if iv.area not in areas:
-                    problems.append(Problem(doc.path, doc.line(loc + ("area",)), "area", f"no area '{iv.area}' in catalog.yaml; areas: {', '.join(areas)}"))
+                    problems.append(doc.problem(loc + ("area",), f"no area '{iv.area}' in catalog.yaml; areas: {', '.join(areas)}"))
                 else:
                     for j, t in enumerate(iv.where.towns):
                         if t not in areas[iv.area].towns:
-                            problems.append(Problem(doc.path, doc.line(loc + ("where", "towns", j)), f"where.towns.{j}", f"'{t}' is not a town of {iv.area}; towns: {', '.join(areas[iv.area].towns)}"))
-    rules, rule_problems = load_rules(rules_dir, defined_at if not problems else None)
+                            problems.append(doc.problem(loc + ("where", "towns", j), f"'{t}' is not a town of {iv.area}; towns: {', '.join(areas[iv.area].towns)}"))
+    vocab = None
+    if not problems and info is not None:
+        # the only values a rule can usefully name: anything else is a typo that never matches
+        vocab = {
+            "person.home_town": (frozenset(t for a in info.areas for t in a.towns), "a town of any area in catalog.yaml"),
+            "person.area": (frozenset(a.id for a in info.areas), "an area in catalog.yaml"),
+            "history.completed_programmes": (frozenset(interventions), "an intervention in the catalog"),
+        }
+    rules, rule_problems = load_rules(rules_dir, defined_at if not problems else None, vocab)
     problems.extend(rule_problems)
     if problems or info is None or rules is None:
         raise CatalogError(problems)
@@ -202,6 +211,13 @@ def _version(info: CatalogInfo, providers: dict[str, Provider], interventions: d
     }
     blob = json.dumps(_jsonable(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _close(name: str, known: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..case.model import Identifier, NeedSection
+from ..inputs.types import IsoDate
 
 Kind = Literal[
     "accredited_programme",
@@ -44,7 +45,7 @@ class Area(_M):
 class CatalogInfo(_M):
     name: Text
     edition: Text
-    as_of: dt.date
+    as_of: IsoDate
     illustrative_note: str | None = None
     # how long before an order ends a proposed intervention must finish; None: the proposal's default
     proposal_margin_weeks: Annotated[int, Field(ge=0, le=26)] | None = None
@@ -107,8 +108,8 @@ class Status(_M):
 
     state: State
     waiting_weeks: Annotated[int, Field(ge=0, le=260)] | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
     reason: str | None = None
 
     @model_validator(mode="after")

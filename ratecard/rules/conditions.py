@@ -6,13 +6,19 @@ evaluator and the plain-English renderer all read it, so they cannot drift apart
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Union
 
 from ..docs import formats_doc
 from ..errors import Problem
 from .fields import FieldType
 from ..inputs.yamlio import Document, Loc
+
+if TYPE_CHECKING:
+    from .domain import Domain
 
 COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
 ORDERING = frozenset({"lt", "lte", "gt", "gte"})
@@ -80,15 +86,25 @@ def _is_number(v: Any) -> bool:
 
 
 class ConditionParser:
-    """Parses the YAML form into trees, collecting every problem rather than stopping at the first."""
+    """Parses the YAML form into trees, collecting every problem rather than stopping at the first.
 
-    def __init__(self, registry: dict[str, FieldType], doc: Document):
+    With `domains` (the values each field can take, see domain.py) a condition that can never
+    hold, or always holds when its field is known, is refused. `vocab` lists, per field, the only
+    values a rule may name (the catalog's towns, areas and intervention ids) with a phrase saying
+    where they come from; `never_given` maps fields a case can never give to the reason."""
+
+    def __init__(self, registry: dict[str, FieldType], doc: Document, domains: Mapping[str, Domain] | None = None,
+                 vocab: Mapping[str, tuple[frozenset[str], str]] | None = None,
+                 never_given: Mapping[str, str] | None = None):
         self.registry = registry
         self.doc = doc
+        self.domains = domains or {}
+        self.vocab = vocab or {}
+        self.never_given = never_given or {}
         self.problems: list[Problem] = []
 
     def _fail(self, loc: Loc, msg: str) -> None:
-        self.problems.append(Problem(self.doc.path, self.doc.line(loc), ".".join(map(str, loc)), msg))
+        self.problems.append(self.doc.problem(loc, msg))
 
     def parse(self, raw: Any, loc: Loc) -> Cond | None:
         if not isinstance(raw, dict):
@@ -134,7 +150,7 @@ class ConditionParser:
             return None
         ft = self.registry.get(field)
         if ft is None:
-            close = [k for k in self.registry if k.split(".")[-1] == field.split(".")[-1]][:3]
+            close = suggest(field, self.registry)
             hint = f" Did you mean {' or '.join(close)}?" if close else f" The fields are listed in {formats_doc()}."
             self._fail(loc + ("field",), f"no field named '{field}'.{hint}")
             return None
@@ -142,6 +158,15 @@ class ConditionParser:
         if ft.kind == "date":
             self._fail(loc + ("field",), f"'{field}' is a date and rules cannot compare dates; use 'age' or 'months_left'")
             return None
+        if field in self.never_given:
+            self._fail(loc + ("field",), f"no case can give '{field}': {self.never_given[field]}")
+            return None
+        cond = self._build(field, ft, op, value, vloc)
+        if cond is not None and not self._possible(field, ft, op, value, cond, vloc):
+            return None
+        return cond
+
+    def _build(self, field: str, ft: FieldType, op: str, value: Any, vloc: Loc) -> Cond | None:
         if op == "present":
             if not isinstance(value, bool):
                 self._fail(vloc, "'present' takes true or false")
@@ -152,7 +177,9 @@ class ConditionParser:
                 self._fail(vloc, f"'contains' is for list fields; '{field}' is {ft.describe()}")
                 return None
             if not isinstance(value, str) or (ft.values and value not in ft.values):
-                self._fail(vloc, f"'{field}' holds {ft.describe() if ft.values else 'identifiers'}; got {value!r}")
+                close = difflib.get_close_matches(value, [str(v) for v in ft.values], n=1) if isinstance(value, str) else []
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self._fail(vloc, f"'{field}' holds {ft.describe() if ft.values else 'identifiers'}; got {value!r}{hint}")
                 return None
             return Cmp(field, "contains", value)
         if ft.kind == "list":
@@ -194,9 +221,85 @@ class ConditionParser:
             or (ft.kind == "choice" and any(_same_value(v, a) for a in ft.values))
         )
         if not ok:
-            self._fail(loc, f"'{field}' is {ft.describe()}; {v!r} can never match it")
+            close = difflib.get_close_matches(v, [str(a) for a in ft.values], n=1) if isinstance(v, str) and ft.kind == "choice" else []
+            hint = f"; did you mean {close[0]}?" if close else ""
+            if ft.kind == "flag" and isinstance(v, str) and v.strip().lower() in ("yes", "no", "on", "off", "y", "n"):
+                hint = "; write true or false (yes, no, on and off are read differently by different YAML readers)"
+            self._fail(loc, f"'{field}' is {ft.describe()}; {v!r} can never match it{hint}")
         elif _is_number(v) and v != 0 and not (1e-4 <= abs(v) < 1e15):
             # the engine reads numbers without exponents; thresholds this small or large are typos
             self._fail(loc, f"{v!r} is out of the range a rule can use (0.0001 to 10^15, or 0); write a plain number")
             ok = False
         return ok
+
+    def _close(self, v: str, field: str, known: frozenset[str]) -> list[str]:
+        return _closest(v, known)
+
+    def _possible(self, field: str, ft: FieldType, op: str, value: Any, cond: Cond, vloc: Loc) -> bool:
+        """False (with the problem recorded) when the written condition can never hold, always
+        holds when its field is known, or names a value the field or the catalog cannot have."""
+        from .domain import outcomes
+
+        written = f"{field} {op} {_written(value)}"
+        if op == "present":
+            return True
+        named = value if isinstance(value, list) else [value]
+        d = self.domains.get(field)
+        if d is not None and d.accepts is not None:
+            for v in named:
+                if not d.accepts(v):
+                    lower = v.strip().lower().replace(" ", "_") if isinstance(v, str) else None
+                    fix = f"; ids are lower case: write {lower}" if lower and d.accepts(lower) else ""
+                    self._fail(vloc, f"'{written}' can never hold: {v!r} is not a value '{field}' can have{fix}")
+                    return False
+        if field in self.vocab:
+            known, where = self.vocab[field]
+            for v in named:
+                if isinstance(v, str) and v not in known:
+                    close = self._close(v, field, known)
+                    shown = sorted(known)[:20]
+                    hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(shown)}{' ...' if len(known) > 20 else ''}"
+                    self._fail(vloc, f"'{written}' names '{v}', which is not {where}; {hint}")
+                    return False
+        if d is None or ft.kind == "list":
+            return True
+        can = outcomes(cond, d)
+        if can is None:
+            return True
+        if True not in can:
+            self._fail(vloc, f"'{written}' can never hold: '{field}' is {d.describe()}. Check the value")
+            return False
+        if False not in can:
+            self._fail(vloc, f"'{written}' always holds when '{field}' is known ('{field}' is {d.describe()}): drop it; "
+                             f"to require that '{field}' is known, write {{field: {field}, present: true}}")
+            return False
+        return True
+
+
+@lru_cache(maxsize=256)
+def _closest(v: str, known: frozenset[str]) -> list[str]:
+    # a misspelt id tends to recur (copied rules); difflib over 2,000 ids takes tens of ms
+    return difflib.get_close_matches(v, sorted(known), n=1)
+
+
+def _written(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(map(_written, v)) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def suggest(name: str, known: Mapping[str, Any] | list[str], n: int = 3) -> list[str]:
+    """Names close to a misspelt one: same last part first (ogrs3_2yr -> risk.ogrs3_2yr), then
+    close spellings of the whole name or of its last part (need_finanse -> need_finance)."""
+    names = list(known)
+    last = name.split(".")[-1]
+    out = [k for k in names if k.split(".")[-1] == last]
+    out += difflib.get_close_matches(name, names, n=n, cutoff=0.75)
+    by_last: dict[str, list[str]] = {}
+    for k in names:
+        by_last.setdefault(k.split(".")[-1], []).append(k)
+    for close in difflib.get_close_matches(last, list(by_last), n=n, cutoff=0.75):
+        out += by_last[close]
+    return list(dict.fromkeys(out))[:n]

@@ -11,7 +11,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from .conditions import Cond, ConditionParser, _is_number, fields_of
+from ..case.model import NEVER_GIVEN
+from .conditions import Cond, ConditionParser, _is_number, fields_of, suggest
+from .domain import Domain, field_domains, number_domain
 from ..errors import Problem
 from .fields import FieldType, base_registry
 from ..inputs.yamlio import Document, ParseError, load_file
@@ -80,6 +82,9 @@ class RuleSet:
 
 _DERIVED_KEYS = {"id", "text", "values", "type", "cases", "otherwise", "sum", "basis"}
 _RULE_KEYS = {"id", "text", "when"}
+# The engine's own keys in the facts it builds; a derived fact with one of these names would
+# overwrite them (a fact named 'stage' made a 17-year-old eligible for 31 of 32 interventions).
+ENGINE_KEYS = frozenset({"kind", "stage", "sid"})
 _RULE_OPTIONAL = {"basis"}
 
 
@@ -92,11 +97,60 @@ def _basis(doc: Document, loc: tuple[Any, ...], raw: dict[str, Any], problems: l
 
 
 def _p(doc: Document, loc: tuple[Any, ...], msg: str) -> Problem:
-    return Problem(doc.path, doc.line(loc), ".".join(map(str, loc)), msg)
+    return doc.problem(loc, msg)
+
+
+def _reserved(did: str, fields: dict[str, FieldType]) -> str | None:
+    """Why a derived-fact id may not be used, or None. The engine flattens field paths (dots to
+    '__'), so an id that is, or flattens to, a name already in use would share its value."""
+    if did in fields:
+        return f"'{did}' is already a {fields[did].source} field; choose another id"
+    if "__" in did:
+        return "an id must not contain '__' (the engine writes field paths that way); choose another id"
+    if did in ENGINE_KEYS:
+        return f"'{did}' is reserved for the engine's own use; choose another id"
+    for f in fields:
+        if did in (f.replace(".", "__"), f.replace(".", "_")):
+            return f"'{did}' reads as the field '{f}' with its dots replaced; choose another id"
+    return None
+
+
+def derived_domain(raw: dict[str, Any], ft: FieldType, domains: dict[str, Domain], raw_derived: dict[str, Any],
+                   seen: frozenset[str] = frozenset()) -> Domain | None:
+    """The values a derived fact can take: its choices, true/false, the numbers its cases give,
+    or for a sum the range its terms add up to (None when that cannot be told)."""
+    if ft.kind == "choice":
+        return Domain(values=ft.values)
+    if ft.kind == "flag":
+        return Domain(values=(False, True))
+    if "sum" in raw:
+        terms = raw.get("sum")
+        if not isinstance(terms, list):
+            return None
+        lo = hi = 0.0
+        integer = True
+        for t in terms:
+            d = domains.get(t) if isinstance(t, str) else None
+            if d is None and isinstance(t, str) and t in raw_derived and t not in seen:
+                d = derived_domain(raw_derived[t], FieldType("number"), domains, raw_derived, seen | {raw.get("id", "")})
+            if d is None:
+                return None
+            if d.values is not None:
+                if not all(_is_number(v) for v in d.values):
+                    return None
+                lo, hi = lo + min(d.values), hi + max(d.values)
+            else:
+                lo, hi = lo + d.lo, hi + d.hi
+            integer = integer and d.integer
+        return number_domain(lo, hi, integer=integer)
+    values = [c.get("value") for c in raw.get("cases") or [] if isinstance(c, dict)] + [raw.get("otherwise")]
+    if not values or not all(_is_number(v) for v in values):
+        return None
+    return Domain(values=tuple(sorted(set(values))), integer=all(isinstance(v, int) for v in values))
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and not p.is_dir())  # a pipe named *.yaml is reported, not skipped
 
 
 def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
@@ -110,12 +164,15 @@ def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
 
 
 def load_rules(
-    folder: Path, intervention_ids: set[str] | dict[str, tuple[str, int | None]] | None
+    folder: Path, intervention_ids: set[str] | dict[str, tuple[str, int | None]] | None,
+    vocab: dict[str, tuple[frozenset[str], str]] | None = None,
 ) -> tuple[RuleSet | None, list[Problem]]:
     """Load rules/derived.yaml and rules/interventions/*.yaml. Returns the rules and every problem.
 
     `intervention_ids` may map each catalog id to the (file, line) that defines it, so that an
-    intervention without rules is reported where the user wrote it."""
+    intervention without rules is reported where the user wrote it. `vocab` gives, per field,
+    the only values a rule may name (the catalog's towns, areas, intervention ids; see
+    ConditionParser)."""
     problems: list[Problem] = []
     derived_path = folder / "derived.yaml"
     docs_d = _load_docs([derived_path] if derived_path.exists() else [], problems)
@@ -127,7 +184,8 @@ def load_rules(
     # an unreadable rule file hides its interventions' entries: do not also call them missing
     all_rule_files_read = len(problems) == before
 
-    registry = dict(base_registry())
+    base = base_registry()
+    registry = dict(base)
     raw_derived: dict[str, Any] = {}
     raw_rules: dict[str, Any] = {}
     heads: list[tuple[Document, int, dict[str, Any]]] = []
@@ -149,9 +207,9 @@ def load_rules(
             if not isinstance(did, str) or not did.isidentifier() or not did.islower():
                 problems.append(_p(doc, loc + ("id",), "id must be a lower-case identifier such as pni_risk"))
                 continue
-            if did in registry:
-                src = registry[did].source
-                problems.append(_p(doc, loc + ("id",), f"'{did}' is already a {src} field; choose another id"))
+            why = _reserved(did, base) or (f"'{did}' is defined twice; keep one" if did in registry else None)
+            if why:
+                problems.append(_p(doc, loc + ("id",), why))
                 continue
             if "values" in raw:
                 vals = raw["values"]
@@ -168,12 +226,23 @@ def load_rules(
             heads.append((doc, i, raw))
             raw_derived[did] = raw
 
+    domains: dict[str, Domain] = field_domains(base)
+    for did, raw in raw_derived.items():
+        d = derived_domain(raw, registry[did], domains, raw_derived)
+        if d is not None:
+            domains[did] = d
+    never_given = {f: f"{f.split('.')[1]} is an unscored section, so a case gives needs.{f.split('.')[1]}.identified, never a score"
+                   for f in NEVER_GIVEN}
+
+    def parser_for(doc: Document) -> ConditionParser:
+        return ConditionParser(registry, doc, domains, vocab, never_given)
+
     derived: dict[str, Derived] = {}
     for doc, i, raw in heads:
         loc = ("derived", i)
         did = raw["id"]
         ft = registry[did]
-        parser = ConditionParser(registry, doc)
+        parser = parser_for(doc)
         text = raw.get("text")
         if not isinstance(text, str) or not text.strip():
             problems.append(_p(doc, loc + ("text",), "every derived fact needs a plain-English 'text'"))
@@ -187,7 +256,10 @@ def load_rules(
                 continue
             bad = [t for t in terms if t not in registry or registry[t].kind != "number"]
             if bad:
-                problems.append(_p(doc, loc + ("sum",), f"'{bad[0]}' is not a number field; sum only numbers"))
+                close = [] if bad[0] in registry else suggest(bad[0], registry)
+                hint = f"; did you mean {' or '.join(close)}?" if close else "; sum only numbers"
+                what = "is not a number field" if bad[0] in registry else "is not a field or derived fact"
+                problems.append(_p(doc, loc + ("sum",), f"'{bad[0]}' {what}{hint}"))
                 continue
             derived[did] = Derived(did, str(text), "number", (), sum=tuple(terms), file=doc.path, line=doc.line(loc),
                                    basis=_basis(doc, loc, raw, problems))
@@ -234,7 +306,7 @@ def load_rules(
         if not isinstance(data, dict) or set(data) != {"interventions"} or not isinstance(data["interventions"], dict):
             problems.append(_p(doc, (), "an eligibility file holds one key, 'interventions', mapping intervention ids to their rules"))
             continue
-        parser = ConditionParser(registry, doc)
+        parser = parser_for(doc)
         for iid, body in data["interventions"].items():
             loc: tuple[Any, ...] = ("interventions", iid)
             if not isinstance(iid, str):

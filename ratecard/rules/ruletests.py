@@ -156,8 +156,8 @@ class _Reader:
             return None
         before = len(self.problems)
         for k in raw:
-            if k is True:  # YAML's reading of `on:`
-                self.fail(loc, "write the reference date as 'date:', not 'on:' (YAML reads a bare on as true)")
+            if k is True or k == "on":  # `on:` is true to YAML 1.1 readers, text to ratecard's (1.2)
+                self.fail(loc, "write the reference date as 'date:', not 'on:' (YAML 1.1 readers take a bare on as true)")
             elif k not in _TEST_KEYS:
                 self.fail(loc + (k,), f"unknown key; a test has {', '.join(_TEST_KEYS)}")
         for k in _TEST_KEYS:

@@ -1,0 +1,284 @@
+"""Screen a whole table of cases at once: `screen_many(cases, catalog, on=...)`.
+
+The table goes through the Polars back end (ratecard/rules/batch.py), which evaluates the same
+compiled program (ratecard/rules/forms.py) as the per-case durable_rules path, so each case gets
+the decisions, deciding rules and missing fields `screen()` gives it. Reasons' sentences are left
+out (they are in the catalog, by rule id), as are availability warnings (the caseload report
+works those out from the catalog, column-wise).
+
+Invalid cases are error rows kept apart (`ScreenedTable.errors`), each
+{case_id, row, errors: [{field, message}]}; the other cases are unharmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import polars as pl
+
+from ..catalog.load import Catalog
+from ..inputs.tables import ROW, CaseTable, from_frame, from_records
+
+_LOCK = threading.Lock()
+_PROGRAMS: dict[int, Any] = {}
+DECISIONS = pl.Enum(["eligible", "undetermined", "ineligible"])
+LONG_SCHEMA = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
+               "rules": pl.List(pl.String), "missing": pl.List(pl.String)}
+
+
+@dataclass
+class ScreenedTable:
+    """Screened cases and the rows that could not be screened.
+
+    - `long`: one row per case and intervention (row, case_id, intervention, decision, rules,
+      missing); cases in input order, interventions by id as `screen()` lists them;
+    - `frame`: one row per case (row, case_id, results: a list of {intervention, decision,
+      rules, missing});
+    - `json_lines()`: each case as the JSON line `ratecard screen-batch` writes;
+    - `cases`: per case, each derived fact's value (`=<id>`, null when undecided) and the
+      case-wide `missing` list in the documented order;
+    - `errors`: the error rows, by row.
+    """
+
+    catalog_version: str
+    on: dt.date
+    errors: list[dict[str, Any]]
+    _screened: pl.DataFrame = field(repr=False)
+    _program: Any = field(repr=False)
+
+    @property
+    def height(self) -> int:
+        return self._screened.height
+
+    @property
+    def input_frame(self) -> pl.DataFrame:
+        """The screened cases' own fields (row, id, dotted case fields, rar_ledger)."""
+        return self._screened
+
+    @cached_property
+    def long(self) -> pl.DataFrame:
+        if self._screened.height == 0:
+            return pl.DataFrame(schema=LONG_SCHEMA)
+        long = self._program.long_results(self._screened, ROW)
+        ids = self._screened.select(ROW, pl.col("id").alias("case_id"))
+        return ids.join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        return (self.long.group_by(ROW, maintain_order=True)
+                .agg(pl.col("case_id").first(),
+                     pl.struct(pl.col("intervention"), pl.col("decision").cast(pl.String), "rules", "missing").alias("results")))
+
+    def json_lines(self) -> pl.Series:
+        """`{"case_id", "results": [...]}` per case, in input order, as text."""
+        return pl.concat(list(self.json_chunks(max(self.height, 1))))
+
+    def json_chunks(self, size: int = 50_000) -> Iterator[pl.Series]:
+        """The JSON lines a chunk of cases at a time (a million cases' lines need not be in memory at once)."""
+        if self._screened.height == 0:
+            yield self.frame.select(pl.struct("case_id", "results").struct.json_encode().alias("json"))["json"]
+            return
+        for start in range(0, self._screened.height, size):
+            yield self._program.json_lines(self._screened.slice(start, size), ROW)
+
+    @cached_property
+    def cases(self) -> pl.DataFrame:
+        bp = self._program
+        ids = self._screened.select(ROW, pl.col("id").alias("case_id"))
+        if self._screened.height == 0:
+            return ids
+        return ids.hstack(self._screened.select(bp.derived_values())).join(
+            bp.case_missing(self._screened, ROW), on=ROW, how="left", maintain_order="left")
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every input row in order: screened cases as {case_id, results}, invalid ones as error rows."""
+        errors = iter(self.errors)
+        err = next(errors, None)
+        for line, row in zip(self.json_lines(), self._screened[ROW]):
+            while err is not None and err["row"] < row:
+                yield err
+                err = next(errors, None)
+            yield json.loads(line)
+        while err is not None:
+            yield err
+            err = next(errors, None)
+
+
+def batch_program(catalog: Catalog) -> Any:
+    """The catalog's program made ready for tables, once per catalog object."""
+    from ..rules.batch import BatchProgram
+
+    with _LOCK:
+        bp = _PROGRAMS.get(id(catalog))
+        if bp is None or bp.rules is not catalog.rules:
+            bp = BatchProgram(catalog.program, catalog.rules)
+            _PROGRAMS[id(catalog)] = bp
+        return bp
+
+
+def computed_columns(on: dt.date) -> list[pl.Expr]:
+    """`age` (when the order starts, or at the reference date without a start: case/facts.py
+    age_date) and `months_left` at the reference date, as ratecard.case.facts works them out."""
+    born = pl.col("person.date_of_birth")
+    when = pl.col("sentence.start").fill_null(pl.lit(on))
+    age = (when.dt.year() - born.dt.year()
+           - pl.when((born.dt.month() > when.dt.month()) | ((born.dt.month() == when.dt.month()) & (born.dt.day() > when.dt.day())))
+           .then(1).otherwise(0))
+    start = pl.col("sentence.start").fill_null(pl.lit(on))
+    end = start.dt.offset_by(pl.format("{}mo", pl.col("sentence.length_months")))
+    begin = pl.max_horizontal(start, pl.lit(on))
+    n = (end.dt.year() - begin.dt.year()) * 12 + end.dt.month() - begin.dt.month()
+    n = pl.when(begin.dt.offset_by(pl.format("{}mo", n)) > end).then(n - 1).otherwise(n)
+    months = pl.when(end <= begin).then(0).otherwise(pl.max_horizontal(n, pl.lit(0)))
+    return [age.cast(pl.Int64).alias("age"),
+            pl.when(pl.col("sentence.length_months").is_not_null()).then(months).cast(pl.Int64).alias("months_left")]
+
+
+def as_table(cases: Any) -> CaseTable:
+    if isinstance(cases, CaseTable):
+        return cases
+    if isinstance(cases, pl.LazyFrame):
+        return from_frame(cases.collect())
+    if isinstance(cases, pl.DataFrame) or type(cases).__module__.startswith("pyarrow"):
+        return from_frame(cases)
+    return from_records(cases if isinstance(cases, Iterable) and not isinstance(cases, dict) else [cases])
+
+
+def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | None = None) -> ScreenedTable:
+    """Screen every case of a table against the catalog (default: the shipped one).
+
+    `cases`: an iterable of case dicts (the case file format) or `Case` objects, a Polars
+    DataFrame or a pyarrow Table (nested as JSON reads, or flat with dotted column names), or a
+    CaseTable from `ratecard.inputs.tables.read_cases`. `on` is the reference date (default
+    today). Returns a ScreenedTable: `.long` (one row per case and intervention), `.frame` (one
+    row per case with its `results`), `.cases` (derived facts, case-wide missing fields),
+    `.errors` (invalid rows).
+    """
+    from ..catalog.load import default_catalog
+
+    catalog = catalog or default_catalog()
+    on = on or dt.date.today()
+    table = as_table(cases)
+    frame, errors = _dated(table, on)
+    errors.sort(key=lambda e: e["row"])
+    bp = batch_program(catalog)
+    screened = bp.screen(frame.lazy().with_columns(computed_columns(on))).collect()
+    return ScreenedTable(catalog.version, on, errors, screened, bp)
+
+
+def _dated(table: CaseTable, on: dt.date) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Cases born after the reference date or after their order starts are error rows, as
+    `screen()` refuses them (case/facts.py)."""
+    frame = table.frame
+    born, start = frame["person.date_of_birth"], frame["sentence.start"]
+    after_on = (born > on).fill_null(False)
+    after_start = (~after_on & (born > start)).fill_null(False)
+    errors = list(table.errors)
+    for mask, message in ((after_on, lambda r: f"is after the reference date {on}; check the date or --on"),
+                          (after_start, lambda r: f"is after the order start {r}; check the date of birth or sentence.start")):
+        if mask.any():
+            for rid, row, st in frame.filter(mask).select("id", ROW, "sentence.start").iter_rows():
+                errors.append({"case_id": rid, "row": row, "errors": [{"field": "person.date_of_birth", "message": message(st)}]})
+    bad = after_on | after_start
+    return (frame.filter(~bad) if bad.any() else frame), errors
+
+
+# ---- writing the results ----------------------------------------------------------------------
+
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".csv": "csv"}
+
+
+def output_format(path: str) -> str:
+    from pathlib import Path
+
+    from ..errors import RatecardError
+
+    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise RatecardError(f"{path}: give an output file ending in .jsonl (one JSON line per case), "
+                            ".parquet or .csv (one row per case and intervention)")
+    return fmt
+
+
+def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000) -> str | None:
+    """Write the screen: JSON Lines (one line per case in input order, error rows in their
+    place), or Parquet / CSV in long form (one row per case and intervention; lists in CSV cells
+    separated by ';'), with the error rows then written beside it as `<out>.errors.jsonl`.
+    Returns the path of that error file when one was written."""
+    from pathlib import Path
+
+    if fmt == "jsonl":
+        rows = iter(result._screened[ROW].to_list()) if result._screened.height else iter(())
+        errors = list(result.errors)
+        e = 0
+        with open(out, "wb") as f:
+            for part in result.json_chunks(chunk):
+                if len(part) == 0:
+                    continue
+                part_rows = [next(rows) for _ in range(len(part))]
+                if e < len(errors) and errors[e]["row"] <= part_rows[-1]:
+                    for r, text in zip(part_rows, part.to_list()):
+                        while e < len(errors) and errors[e]["row"] < r:
+                            f.write(json.dumps(errors[e]).encode() + b"\n")
+                            e += 1
+                        f.write(text.encode() + b"\n")
+                else:
+                    # the lines are JSON text already: written as they are, from Polars, without
+                    # passing a gigabyte of text through Python strings
+                    pl.DataFrame({"json": part}).write_csv(f, include_header=False, quote_style="never")
+            for err in errors[e:]:
+                f.write(json.dumps(err).encode() + b"\n")
+        return None
+    long = result.long.with_columns(pl.col("decision").cast(pl.String))
+    if fmt == "parquet":
+        long.write_parquet(out)
+    else:
+        long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";")).write_csv(out)
+    if result.errors:
+        side = Path(str(out) + ".errors.jsonl")
+        side.write_text("".join(json.dumps(e) + "\n" for e in result.errors), encoding="utf-8")
+        return str(side)
+    return None
+
+
+# ---- Arrow batches in, Arrow batches out: the shape Spark's mapInArrow wants -----------------
+
+ARROW_OUT_FIELDS = (("case_id", "string"), ("intervention", "string"), ("decision", "string"),
+                    ("rules", "array<string>"), ("missing", "array<string>"), ("errors", "string"))
+SPARK_SCHEMA = ", ".join(f"{n} {t}" for n, t in ARROW_OUT_FIELDS)
+
+
+def screen_arrow_batches(batches: Iterable[Any], catalog: Catalog | str | None = None, *,
+                         on: dt.date | None = None) -> Iterator[Any]:
+    """Screen Arrow record batches of cases (nested as JSON reads, or flat with dotted columns),
+    yielding record batches in long form: case_id, intervention, decision, rules, missing, and
+    for an invalid case one row with `errors` (JSON text of its error row) and nulls elsewhere.
+
+    Spark runs it unchanged over a DataFrame of cases, one partition at a time, with
+    `df.mapInArrow(lambda it: screen_arrow_batches(it, "catalog/", on=...), SPARK_SCHEMA)`
+    (docs/batch.md). `catalog` may be a folder path, so that each worker loads it itself.
+    """
+    import pyarrow as pa
+
+    from ..catalog.load import default_catalog, load_catalog
+
+    cat = load_catalog(catalog) if isinstance(catalog, str) else (catalog or default_catalog())
+    schema = pa.schema([("case_id", pa.string()), ("intervention", pa.string()), ("decision", pa.string()),
+                        ("rules", pa.list_(pa.string())), ("missing", pa.list_(pa.string())), ("errors", pa.string())])
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        result = screen_many(pl.from_arrow(table), cat, on=on)
+        long = result.long.select(pl.col("case_id"), "intervention", pl.col("decision").cast(pl.String), "rules", "missing",
+                                  pl.lit(None, dtype=pl.String).alias("errors"))
+        if result.errors:
+            long = pl.concat([long, pl.DataFrame({
+                "case_id": [e["case_id"] for e in result.errors], "intervention": [None] * len(result.errors),
+                "decision": [None] * len(result.errors), "rules": [None] * len(result.errors), "missing": [None] * len(result.errors),
+                "errors": [json.dumps(e) for e in result.errors]}, schema=long.schema)])
+        yield from long.to_arrow().cast(schema).to_batches()

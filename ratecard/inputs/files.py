@@ -1,0 +1,82 @@
+"""Reading an input file's bytes: regular files only, never more than the size limit.
+
+A FIFO opened for reading blocks until someone writes to it, and /dev/zero never ends: both are
+refused before a single byte is read. The file is opened without blocking and checked with fstat
+on the open descriptor, so what is checked is what is read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ..errors import Problem
+from .limits import DEFAULT, Limits
+
+
+class ParseError(Exception):
+    """Internal: the problems found reading a file (the caller knows which kind of file it was)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(map(str, problems)))
+
+
+def _fail(path: str, message: str) -> ParseError:
+    return ParseError([Problem(path, None, "", message)])
+
+
+def read_bytes(path: Path | str, limits: Limits = DEFAULT) -> bytes:
+    """The file's bytes; ParseError when it is missing, not a regular file, or too large."""
+    name = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise _fail(name, "file not found; check the path") from None
+    except IsADirectoryError:
+        raise _fail(name, "is a directory; give a file") from None
+    except OSError as e:
+        raise _fail(name, f"cannot be read: {e.strerror or e}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise _fail(name, "is a directory; give a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise _fail(name, "is not a regular file (it is a pipe, device or socket); give a YAML or JSON file")
+        too_big = f"is larger than {limits.describe_bytes()}, the most one input file may hold; split it into several files"
+        if st.st_size > limits.max_bytes:
+            raise _fail(name, too_big)
+        # files under /proc report a size of 0: read in chunks, never more than the limit
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limits.max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limits.max_bytes:
+                raise _fail(name, too_big)
+        return b"".join(chunks)
+    except OSError as e:
+        raise _fail(name, f"cannot be read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+
+
+def decode(raw: bytes, path: str) -> str:
+    """UTF-8 text, with or without a byte-order mark (Windows editors write one)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail(path, "is UTF-16 text; save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _fail(path, f"is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+
+
+def read_text(path: Path | str, limits: Limits = DEFAULT) -> str:
+    """A regular file's UTF-8 text within the size limit (for readers of other formats, such as
+    batch files, that want the same protection)."""
+    return decode(read_bytes(path, limits), str(path))

@@ -1,0 +1,573 @@
+"""The compiled rule program (ratecard/rules/forms.py) evaluated over a whole table of cases at
+once, with Polars: the columnar back end behind `screen_many` and `ratecard screen-batch`.
+
+It reads the same Program as the durable_rules engine and the plain evaluator, never the
+condition trees, so the three cannot drift apart (docs/engine.md, issue 8). Evaluation is
+two-valued at the literal level, exactly as the program is defined: a literal on a missing field
+does not hold (`fill_null(False)`, never Kleene logic), except `present: false`.
+
+Knowledge of a field, as columns of the frame:
+- a case or computed field: its own column (null = missing);
+- a derived choice or flag fact: one boolean column per value it can take, "still possible";
+- a derived number fact: two number columns, the lowest and highest value still possible.
+
+Missing fields (SEMANTICS.md): for an undetermined rule, the missing case fields in the literals
+that do not hold yet, in the terms that can still hold ("live"); a literal on an undecided
+derived fact stands for that fact's own missing fields. These are boolean columns per
+(rule, case field), worked out only for the fields a rule can reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import polars as pl
+
+from .fields import COMPUTED_FROM
+from .loader import Rule, RuleSet
+
+Expr = pl.Expr
+_TRUE = pl.lit(True)
+_FALSE = pl.lit(False)
+
+
+def possible_col(did: str, value: Any) -> str:
+    """Column: whether `value` is still a possible value of derived fact `did`."""
+    return f"§{did}={value!r}"
+
+
+def missing_col(did: str, field: str) -> str:
+    return f"§{did}?{field}"
+
+
+def lo_col(did: str) -> str:
+    return f"§{did}.lo"
+
+
+def hi_col(did: str) -> str:
+    return f"§{did}.hi"
+
+
+def _or(parts: Iterable[Expr]) -> Expr:
+    parts = list(parts)
+    if not parts:
+        return _FALSE
+    return parts[0] if len(parts) == 1 else pl.any_horizontal(parts)
+
+
+def _and(parts: Iterable[Expr]) -> Expr:
+    parts = list(parts)
+    if not parts:
+        return _TRUE
+    return parts[0] if len(parts) == 1 else pl.all_horizontal(parts)
+
+
+def _in_range(x: Expr, r: Any) -> Expr:
+    parts = []
+    if r.lo is not None:
+        parts.append(x >= r.lo if r.lo_closed else x > r.lo)
+    if r.hi is not None:
+        parts.append(x <= r.hi if r.hi_closed else x < r.hi)
+    return _and(parts)
+
+
+def _value_in(col: Expr, values: frozenset[Any]) -> Expr:
+    vals = list(values)
+    if vals and all(isinstance(v, bool) for v in vals):
+        if len(set(vals)) == 2:
+            return col.is_not_null()
+        return col if vals[0] else ~col
+    return col.is_in(vals)
+
+
+@dataclass(frozen=True)
+class _Derived:
+    id: str
+    kind: str
+    universe: tuple[Any, ...]
+    impossible: dict[Any, Any]
+    sum: tuple[str, ...]
+
+
+def _contains(r: Any, x: Expr) -> Expr:
+    """Range.contains, column-wise."""
+    return _in_range(x, r)
+
+
+class BatchProgram:
+    """A Program made ready for tables: built once per catalog, then `screen(frame)` per batch.
+
+    Every literal means exactly what `reference.Knowledge` says it means (holds / can_hold); the
+    property tests compare the two on generated rule sets and cases."""
+
+    def __init__(self, program: Any, rules: RuleSet):
+        self.program = program
+        self.rules = rules
+        self.derived: dict[str, _Derived] = {}
+        for stratum in program.strata:
+            for d in stratum:
+                self.derived[d.id] = _Derived(d.id, d.kind, tuple(d.universe), dict(d.impossible), tuple(d.sum))
+        self.interventions = sorted(rules.rules)
+
+    # ---- literals ---------------------------------------------------------------------------
+
+    def _is_sum(self, f: str) -> bool:
+        return f in self.derived and bool(self.derived[f].sum)
+
+    # ---- literals as columns: each distinct literal is worked out once per case, not once per term
+
+    @cached_property
+    def _stages(self) -> tuple[list[list[Any]], list[Any]]:
+        """The literals first read by each stratum's forms, and those first read by the rules."""
+        seen: set[Any] = set()
+        strata: list[list[Any]] = []
+        for stratum in self.program.strata:
+            lits: dict[Any, None] = {}
+            for dp in stratum:
+                for form in self.derived[dp.id].impossible.values():
+                    for term in form:
+                        lits.update(dict.fromkeys(x for x in term if x not in seen))
+            seen |= set(lits)
+            strata.append(list(lits))
+        rules: dict[Any, None] = {}
+        for rp in [*self.program.rules.values(), *getattr(self.program, "eligibility", {}).values()]:
+            for form in (rp.true, rp.false):
+                for term in form:
+                    rules.update(dict.fromkeys(x for x in term if x not in seen))
+        return strata, list(rules)
+
+    @cached_property
+    def _lit_index(self) -> dict[Any, int]:
+        strata, rules = self._stages
+        return {lit: i for i, lit in enumerate([x for st in strata for x in st] + rules)}
+
+    def holds(self, lit: Any) -> Expr:
+        return pl.col(f"§h{self._lit_index[lit]}")
+
+    def can_hold(self, lit: Any) -> Expr:
+        return pl.col(f"§c{self._lit_index[lit]}")
+
+    def _lit_columns(self, lits: list[Any], can: bool = False) -> list[Expr]:
+        if can:
+            return [self._can_expr(x).alias(f"§c{self._lit_index[x]}") for x in lits]
+        return [self._holds_expr(x).alias(f"§h{self._lit_index[x]}") for x in lits]
+
+    def _holds_expr(self, lit: Any) -> Expr:
+        """The literal holds whatever the missing case fields turn out to be (two-valued: a
+        literal on a missing field does not hold, except `present: false`)."""
+        f = lit.field
+        if lit.present is not None:
+            if f in self.derived:  # derived facts are never "given"
+                return pl.lit(not lit.present)
+            return pl.col(f).is_not_null() if lit.present else pl.col(f).is_null()
+        if self._is_sum(f):
+            lo, hi = pl.col(lo_col(f)), pl.col(hi_col(f))
+            return _or(_contains(r, lo) & _contains(r, hi) for r in lit.ranges or ())
+        if f in self.derived:
+            d = self.derived[f]
+            if lit.ranges is not None:
+                outside = [v for v in d.universe if not any(r.contains(v) for r in lit.ranges)]
+            else:
+                outside = [v for v in d.universe if v not in lit.values]
+            return _and(~pl.col(possible_col(f, v)) for v in outside)
+        c = pl.col(f)
+        if lit.item is not None:
+            want = set(lit.values or ())
+            has = c.list.contains(lit.item)
+            e = c.is_not_null() if want == {True, False} else (has if True in want else ~has) if want else _FALSE
+            return e.fill_null(False)
+        if lit.ranges is not None:
+            return _or(_contains(r, c) for r in lit.ranges).fill_null(False)
+        e = _value_in(c, lit.values)
+        if getattr(lit, "exclude", False):
+            e = ~e
+        return e.fill_null(False)
+
+    def _can_expr(self, lit: Any) -> Expr:
+        """The literal could still hold once more is known (a given value decides it)."""
+        f = lit.field
+        if lit.present is not None:
+            return self._holds_expr(lit)
+        if self._is_sum(f):
+            lo, hi = pl.col(lo_col(f)), pl.col(hi_col(f))
+            parts = []
+            for r in lit.ranges or ():
+                e = _contains(r, lo) | _contains(r, hi)
+                if r.lo is not None:
+                    e = e | ((lo <= r.lo) & (pl.lit(r.lo) <= hi))
+                parts.append(e)
+            return _or(parts)
+        if f in self.derived:
+            d = self.derived[f]
+            if lit.ranges is not None:
+                inside = [v for v in d.universe if any(r.contains(v) for r in lit.ranges)]
+            else:
+                inside = [v for v in d.universe if v in lit.values]
+            return _or(pl.col(possible_col(f, v)) for v in inside)
+        return pl.col(f).is_null() | self._holds_expr(lit)
+
+    def _decided(self, did: str) -> Expr:
+        if self._is_sum(did):
+            return pl.col(lo_col(did)) == pl.col(hi_col(did))
+        d = self.derived[did]
+        return pl.sum_horizontal([pl.col(possible_col(did, v)).cast(pl.Int8) for v in d.universe]) == 1
+
+    def form_holds(self, form: Any) -> Expr:
+        return _or(_and(self.holds(lit) for lit in term) for term in form)
+
+    # ---- derived facts, stratum by stratum ----------------------------------------------------
+
+    def _term_bounds(self, t: str) -> tuple[Expr, Expr]:
+        """The range of a number a sum adds: its value, its derived bounds, or the field's range."""
+        if self._is_sum(t):
+            return pl.col(lo_col(t)), pl.col(hi_col(t))
+        if t in self.derived:
+            vals = [(v, pl.col(possible_col(t, v))) for v in self.derived[t].universe]
+            return (pl.min_horizontal([pl.when(p).then(pl.lit(float(v))) for v, p in vals]),
+                    pl.max_horizontal([pl.when(p).then(pl.lit(float(v))) for v, p in vals]))
+        ft = self.program.registry[t]
+        c = pl.col(t).cast(pl.Float64)
+        return c.fill_null(float(ft.lo)), c.fill_null(float(ft.hi))
+
+    def _stratum_columns(self, stratum: Any) -> list[Expr]:
+        out: list[Expr] = []
+        for dp in stratum:
+            d = self.derived[dp.id]
+            if d.sum:
+                bounds = [self._term_bounds(t) for t in d.sum]
+                out.append(pl.sum_horizontal([b[0] for b in bounds]).alias(lo_col(d.id)))
+                out.append(pl.sum_horizontal([b[1] for b in bounds]).alias(hi_col(d.id)))
+                continue
+            out += [(~self.form_holds(d.impossible[v])).alias(possible_col(d.id, v)) for v in d.universe]
+        return out
+
+    def derive(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
+        for k, stratum in enumerate(self.program.strata):
+            lits = self._stages[0][k]
+            if lits:
+                frame = frame.with_columns(self._lit_columns(lits) + (self._lit_columns(lits, can=True) if missing else []))
+            frame = frame.with_columns(self._stratum_columns(stratum))
+            if missing:
+                cols = self._missing_columns(stratum)
+                if cols:
+                    frame = frame.with_columns(cols)
+        return frame
+
+    # ---- missing fields ---------------------------------------------------------------------
+
+    @cached_property
+    def _reach(self) -> dict[str, frozenset[str]]:
+        """Case fields each derived fact can be missing, through its forms (upper bound)."""
+        out: dict[str, frozenset[str]] = {}
+        for stratum in self.program.strata:
+            for dp in stratum:
+                d = self.derived[dp.id]
+                fields: set[str] = set()
+                if d.sum:
+                    for t in d.sum:
+                        fields |= out.get(t, frozenset()) if t in self.derived else set(COMPUTED_FROM.get(t, (t,)))
+                else:
+                    for form in d.impossible.values():
+                        fields |= self._form_reach(form, out)
+                out[d.id] = frozenset(fields)
+        return out
+
+    def _form_reach(self, form: Any, known: dict[str, frozenset[str]] | None = None) -> set[str]:
+        known = self._reach if known is None else known
+        fields: set[str] = set()
+        for term in form:
+            for lit in term:
+                if lit.field in self.derived:
+                    fields |= known.get(lit.field, frozenset())
+                elif lit.field in COMPUTED_FROM:
+                    fields |= set(COMPUTED_FROM[lit.field])
+                else:
+                    fields.add(lit.field)
+        return fields
+
+    def _lit_missing(self, lit: Any, field: str, memo: dict[tuple[str, str], Expr]) -> Expr | None:
+        """The literal does not hold and stands for the missing case field `field` (explain.py:
+        a literal stands for the fields that leave its own field undecided; `present` for none)."""
+        if lit.present is not None:
+            return None
+        f = lit.field
+        if f in self.derived:
+            if field not in self._reach.get(f, ()):
+                return None
+            return ~self.holds(lit) & self._derived_missing(f, field, memo)
+        if field not in COMPUTED_FROM.get(f, (f,)):
+            return None
+        return pl.col(f).is_null() & ~self.holds(lit)
+
+    def _form_missing(self, form: Any, field: str, memo: dict[tuple[str, str], Expr]) -> Expr:
+        parts = []
+        for term in form:
+            lits = [m for lit in term if (m := self._lit_missing(lit, field, memo)) is not None]
+            if lits:
+                parts.append(_and(self.can_hold(lit) for lit in term) & _or(lits))
+        return _or(parts)
+
+    def _derived_missing(self, did: str, field: str, memo: dict[tuple[str, str], Expr]) -> Expr:
+        """Whether derived fact `did` is missing case field `field` (a column made by derive())."""
+        return pl.col(missing_col(did, field))
+
+    def _missing_columns(self, stratum: Any) -> list[Expr]:
+        """For each derived fact of the stratum and each case field it can reach: whether the fact
+        is undecided for want of that field. Made as columns so later strata and rules read them
+        instead of repeating the expressions."""
+        out: list[Expr] = []
+        memo: dict[tuple[str, str], Expr] = {}
+        for dp in stratum:
+            d = self.derived[dp.id]
+            undecided = ~self._decided(d.id)
+            for field in sorted(self._reach.get(d.id, ())):
+                if d.sum:
+                    parts = []
+                    for t in d.sum:
+                        if t in self.derived:
+                            if field in self._reach.get(t, ()):
+                                parts.append(pl.col(missing_col(t, field)))
+                        elif field in COMPUTED_FROM.get(t, (t,)):
+                            parts.append(pl.col(t).is_null())
+                    e = _or(parts)
+                else:
+                    e = _or(pl.col(possible_col(d.id, v)) & self._form_missing(d.impossible[v], field, memo)
+                            for v in d.universe if field in self._form_reach(d.impossible[v]))
+                out.append((undecided & e).alias(missing_col(d.id, field)))
+        return out
+
+    # ---- rules and decisions ----------------------------------------------------------------
+
+    def _rule_program(self, rid: str) -> Any:
+        return self.program.rules[rid]
+
+    def outcomes(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
+        """Per rule, an Int8 column `?<rule id>`: 1 (holds), 0 (does not), null (unknown)."""
+        lits = self._stages[1]
+        if lits:
+            frame = frame.with_columns(self._lit_columns(lits) + (self._lit_columns(lits, can=True) if missing else []))
+        cols = []
+        for rule in self.rules.all_rules():
+            rp = self._rule_program(rule.id)
+            cols.append(pl.when(self.form_holds(rp.true)).then(pl.lit(1, pl.Int8))
+                        .when(self.form_holds(rp.false)).then(pl.lit(0, pl.Int8))
+                        .otherwise(pl.lit(None, pl.Int8)).alias(f"?{rule.id}"))
+        # an intervention's whole eligibility: decided even when no single rule is (one criterion
+        # or another fails whatever the missing answers are)
+        for iid, ep in getattr(self.program, "eligibility", {}).items():
+            cols.append(pl.when(self.form_holds(ep.true)).then(pl.lit(1, pl.Int8))
+                        .when(self.form_holds(ep.false)).then(pl.lit(0, pl.Int8))
+                        .otherwise(pl.lit(None, pl.Int8)).alias(f"?#{iid}"))
+        return frame.with_columns(cols)
+
+    @staticmethod
+    def _passes(rule: Rule) -> Expr:
+        o = pl.col(f"?{rule.id}")
+        return (o == 1) if rule.kind == "criterion" else (o == 0)
+
+    def _missing_of_rule(self, rule: Rule, memo: dict[tuple[str, str], Expr]) -> dict[str, Expr]:
+        rp = self._rule_program(rule.id)
+        unknown = pl.col(f"?{rule.id}").is_null()
+        out = {}
+        for field in sorted(self._form_reach(rp.true) | self._form_reach(rp.false)):
+            out[field] = unknown & (self._form_missing(rp.true, field, memo) | self._form_missing(rp.false, field, memo))
+        return out
+
+    @cached_property
+    def fields_of(self) -> dict[str, list[str]]:
+        """Case fields each intervention's undetermined decision can be missing."""
+        out = {}
+        for iid in self.interventions:
+            fs: set[str] = set()
+            for r in self.rules.rules[iid]:
+                rp = self._rule_program(r.id)
+                fs |= self._form_reach(rp.true) | self._form_reach(rp.false)
+            out[iid] = sorted(fs)
+        return out
+
+    @cached_property
+    def all_fields(self) -> list[str]:
+        return sorted({f for fs in self.fields_of.values() for f in fs})
+
+    def decisions(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
+        """Per intervention: `<id>#d` (0 eligible, 1 undetermined, 2 ineligible), `<id>#m` (a bit
+        mask over its rules: those that decided), `<id>#?<field>` (the field is missing for the
+        decision) and, per field, `#<field>`: in how many undetermined decisions of the case it is
+        missing. Masks and flags, not lists: lists per case and intervention are slow to build."""
+        memo: dict[tuple[str, str], Expr] = {}
+        dec_cols: list[Expr] = []
+        miss_cols: list[Expr] = []
+        for iid in self.interventions:
+            rules = self.rules.rules[iid]
+            known = [pl.col(f"?{r.id}").is_not_null() for r in rules]
+            failed = [k & ~self._passes(r) for k, r in zip(known, rules)]
+            some_fail = _or(failed)
+            unknown = _or(~k for k in known)
+            has_whole = iid in getattr(self.program, "eligibility", {})
+            whole = pl.col(f"?#{iid}") if has_whole else pl.lit(None, pl.Int8)
+            # ineligible: a rule fails for sure, or (whole eligibility false) one of the unknown ones does
+            fails = some_fail | (whole == 0).fill_null(False)
+            unknown = unknown & ~(whole == 1).fill_null(False)
+            failed = [pl.when(some_fail).then(f).otherwise(~k) for f, k in zip(failed, known)]
+            code = pl.when(fails).then(pl.lit(2, pl.UInt8)).when(unknown).then(pl.lit(1, pl.UInt8)).otherwise(pl.lit(0, pl.UInt8))
+            dec_cols.append(code.alias(f"{iid}#d"))
+            if rules:
+                bits = [pl.when(pl.when(fails).then(f).when(unknown).then(~k).otherwise(True)).then(pl.lit(1 << i, pl.UInt64))
+                        .otherwise(pl.lit(0, pl.UInt64)) for i, (f, k) in enumerate(zip(failed, known))]
+                dec_cols.append(pl.sum_horizontal(bits).cast(pl.UInt64).alias(f"{iid}#m"))
+            else:
+                dec_cols.append(pl.lit(0, pl.UInt64).alias(f"{iid}#m"))
+            if not missing:
+                continue
+            fields: dict[str, list[Expr]] = {}
+            for r in rules:
+                for field, e in self._missing_of_rule(r, memo).items():
+                    fields.setdefault(field, []).append(e)
+            undetermined = ~fails & unknown
+            for field in self.fields_of[iid]:
+                miss_cols.append((undetermined & _or(fields[field])).alias(f"{iid}#?{field}"))
+        frame = frame.with_columns(dec_cols)
+        if not missing:
+            return frame
+        if miss_cols:
+            frame = frame.with_columns(miss_cols)
+        counts = [pl.sum_horizontal([pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in self.fields_of.items() if f in fs]).alias(f"#{f}")
+                  for f in self.all_fields]
+        return frame.with_columns(counts) if counts else frame
+
+    _DECISIONS = ("eligible", "undetermined", "ineligible")
+
+    def _decision_keys(self, screened: pl.DataFrame, iid: str) -> tuple[pl.Expr, dict[int, tuple[str, list[str]]]]:
+        """A key per case for intervention `iid` (decision and deciding rules in one number), and
+        what each key seen means. Few distinct keys occur, so lists are built once per key."""
+        key = (pl.col(f"{iid}#m").cast(pl.UInt64) * 4 + pl.col(f"{iid}#d").cast(pl.UInt64))
+        ids = [r.id for r in self.rules.rules[iid]]
+        seen = screened.select(key.unique().alias("k"))["k"].to_list()
+        return key, {k: (self._DECISIONS[k & 3], [rid for b, rid in enumerate(ids) if (k >> 2) >> b & 1]) for k in seen}
+
+    def missing_lists(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
+        """(key, #iv, missing): the missing fields of each undetermined decision, in order."""
+        parts = []
+        for i, iid in enumerate(self.interventions):
+            for f in self.fields_of[iid]:
+                parts.append(screened.lazy().filter(pl.col(f"{iid}#?{f}")).select(
+                    pl.col(key), pl.lit(i, pl.UInt16).alias("#iv"), pl.lit(f).alias("field"), pl.col(f"#{f}").alias("#n")))
+        if not parts:
+            return pl.DataFrame(schema={key: pl.Int64, "#iv": pl.UInt16, "missing": pl.List(pl.String)})
+        return (pl.concat(parts).sort([key, "#iv", "#n", "field"], descending=[False, False, True, False])
+                .group_by([key, "#iv"], maintain_order=True).agg(pl.col("field").alias("missing")).collect())
+
+    def json_lines(self, screened: pl.DataFrame, key: str = "row") -> pl.Series:
+        """Each case as one JSON line {"case_id", "results": [{intervention, decision, rules,
+        missing}]}, built from text pieces: the few distinct (decision, rules) pieces of each
+        intervention are written once, and only the missing lists differ from case to case."""
+        import json
+
+        missing = self.missing_lists(screened, key)
+        wide = screened.select(key, "id")
+        if missing.height:
+            text = missing.select(key, "#iv", pl.col("missing").list.eval(pl.format('"{}"', pl.element()))
+                                  .list.join(",").alias("m"))
+            pivot = text.pivot(on="#iv", index=key, values="m")
+            wide = wide.join(pivot, on=key, how="left", maintain_order="left")
+        prefixes = []
+        for i, iid in enumerate(self.interventions):
+            k, meaning = self._decision_keys(screened, iid)
+            head = {kk: json.dumps({"intervention": iid, "decision": d, "rules": r}, separators=(",", ":"))[:-1] + ',"missing":['
+                    for kk, (d, r) in meaning.items()}
+            prefixes.append(k.replace_strict(list(head), list(head.values()), return_dtype=pl.String).alias(f"#p{i}"))
+        wide = wide.hstack(screened.select(prefixes))
+        # one flat concatenation: nesting concat_str builds every intermediate string twice
+        flat: list[Expr] = [pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"),
+                            pl.lit(',"results":[')]
+        for i in range(len(self.interventions)):
+            if i:
+                flat.append(pl.lit(","))
+            flat += [pl.col(f"#p{i}"), pl.col(str(i)).fill_null("") if str(i) in wide.columns else pl.lit(""), pl.lit("]}")]
+        flat.append(pl.lit("]}"))
+        out = wide.select(pl.concat_str(flat).alias("json"))
+        return out["json"]
+
+    def long_results(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
+        """One row per case and intervention, in case then intervention order: `key`,
+        intervention, decision, rules, missing."""
+        decisions = pl.Enum(list(self._DECISIONS))
+        missing = self.missing_lists(screened, key)
+        n, k = screened.height, len(self.interventions)
+        parts = []
+        for i, iid in enumerate(self.interventions):
+            kk, meaning = self._decision_keys(screened, iid)
+            keys = list(meaning)
+            part = screened.select(pl.col(key), pl.lit(iid).alias("intervention"),
+                                   kk.replace_strict(keys, [meaning[x][0] for x in keys], return_dtype=decisions).alias("decision"),
+                                   kk.replace_strict(keys, [meaning[x][1] for x in keys], return_dtype=pl.List(pl.String)).alias("rules"),
+                                   pl.lit(i, pl.UInt16).alias("#iv"))
+            parts.append(part)
+        long = pl.concat(parts)
+        # iv-major to case-major without sorting the lists: a gather by computed positions
+        order = pl.int_range(0, n * k, dtype=pl.UInt32, eager=True)
+        long = long.gather((order % k) * n + order // k) if n else long
+        long = long.join(missing, on=[key, "#iv"], how="left", maintain_order="left")
+        return long.select(pl.col(key), "intervention", "decision", "rules",
+                           pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+
+    def case_missing(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
+        """Every missing field of each case, in the documented order: `key`, missing."""
+        parts = [screened.filter(pl.col(f"#{f}") > 0).select(pl.col(key), pl.lit(f).alias("field"), pl.col(f"#{f}").alias("#n"))
+                 for f in self.all_fields]
+        if not parts:
+            return screened.select(pl.col(key), pl.lit([], dtype=pl.List(pl.String)).alias("missing"))
+        m = pl.concat(parts).sort([key, "#n", "field"], descending=[False, True, False])
+        got = m.group_by(key, maintain_order=True).agg(pl.col("field").alias("missing"))
+        return screened.select(key).join(got, on=key, how="left").with_columns(
+            pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+
+    def derived_values(self) -> list[Expr]:
+        """Each derived fact's value when decided, else null (`=<id>` columns)."""
+        out = []
+        for did, d in self.derived.items():
+            if d.sum:
+                out.append(pl.when(pl.col(lo_col(did)) == pl.col(hi_col(did))).then(pl.col(lo_col(did))).alias(f"={did}"))
+                continue
+            value = pl.lit(None)
+            for v in reversed(d.universe):
+                value = pl.when(self._only(did, v)).then(pl.lit(v)).otherwise(value)
+            out.append(value.alias(f"={did}"))
+        return out
+
+    def _only(self, did: str, v: Any) -> Expr:
+        d = self.derived[did]
+        return _and([pl.col(possible_col(did, v)), *(~pl.col(possible_col(did, w)) for w in d.universe if w != v)])
+
+    def _dtype(self, f: str) -> pl.DataType:
+        ft = self.program.registry[f]
+        if ft.kind == "number":
+            return pl.Int64() if ft.integer else pl.Float64()
+        if ft.kind == "flag":
+            return pl.Boolean()
+        if ft.kind == "list":
+            return pl.List(pl.String)
+        if ft.kind == "choice" and ft.values and all(isinstance(v, int) and not isinstance(v, bool) for v in ft.values):
+            return pl.Int64()
+        return pl.String()
+
+    def _conform(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """Every case field the program reads as a column of its type (absent or all-null ones too)."""
+        schema = lf.collect_schema()
+        read = {lit.field for rp in [*self.program.rules.values(), *getattr(self.program, "eligibility", {}).values()]
+                for form in (rp.true, rp.false) for term in form for lit in term}
+        read |= {lit.field for d in self.derived.values() for form in d.impossible.values() for term in form for lit in term}
+        read |= {t for d in self.derived.values() for t in d.sum}
+        fix = [pl.lit(None, dtype=self._dtype(f)).alias(f) if f not in schema else pl.col(f).cast(self._dtype(f))
+               for f in sorted(read - set(self.derived)) if f not in schema or schema[f] == pl.Null]
+        return lf.with_columns(fix) if fix else lf
+
+    def screen(self, frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+        """Derived facts, rule outcomes, decisions and missing fields, as columns added to `frame`."""
+        lf = self._conform(frame.lazy())
+        lf = self.derive(lf)
+        lf = self.outcomes(lf)
+        return self.decisions(lf)
