@@ -23,7 +23,7 @@ from ..decide.screen import Screen, screen
 from ..errors import CaseError
 from .body import RequestError, body_problems, read_body
 from .models import (AllocateRequest, CatalogOut, CheckRequest, ErrorOut, Health, InterventionOut, ProposeRequest,
-                     ScreenRequest)
+                     ScreenBatchOut, ScreenBatchRequest, ScreenRequest)
 
 JSON = "application/json"
 
@@ -41,7 +41,7 @@ def body_doc(model: type) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
 
 
-REQUEST_MODELS = (ScreenRequest, ProposeRequest, CheckRequest, AllocateRequest)
+REQUEST_MODELS = (ScreenRequest, ProposeRequest, CheckRequest, AllocateRequest, ScreenBatchRequest)
 
 
 def _json(model: Any) -> Response:
@@ -55,6 +55,12 @@ async def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, *args, **kwargs)
     except CaseError as e:
         raise RequestError(body_problems(e.problems, "case")) from None
+
+
+def _screen_rows(cases: list[Any], catalog: Catalog, on: dt.date) -> list[dict[str, Any]]:
+    from ..decide.screen_many import screen_many  # Polars: loaded on the first batch, not at start
+
+    return list(screen_many(cases, catalog, on=on).rows())
 
 
 def router(catalog: Catalog, dependencies: list[Any]) -> APIRouter:
@@ -88,6 +94,16 @@ def router(catalog: Catalog, dependencies: list[Any]) -> APIRouter:
     async def allocate_case(request: Request) -> Response:
         req = read_body(await request.body(), AllocateRequest)
         return _json(await _run(allocate, req.case, catalog, on=req.on or today()))
+
+    @r.post("/screen-batch", response_model=ScreenBatchOut, responses=BAD_INPUT, openapi_extra=body_doc(ScreenBatchRequest),
+            summary="Screen many cases at once (ratecard screen-batch); a bad case is an error row")
+    async def screen_batch(request: Request) -> Response:
+        req = read_body(await request.body(), ScreenBatchRequest)
+        on = req.on or today()
+        rows = await run_in_threadpool(_screen_rows, req.cases, catalog, on)
+        errors = sum(1 for row in rows if "errors" in row)
+        return _json(ScreenBatchOut(catalog_version=catalog.version, on=on, screened=len(rows) - errors, errors=errors,
+                                    rows=rows))
 
     @r.get("/interventions", response_model=list[InterventionOut], summary="Every intervention in the catalog")
     def interventions() -> list[InterventionOut]:

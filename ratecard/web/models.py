@@ -7,7 +7,7 @@ served as they are: the API never keeps a copy of their schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +61,15 @@ class AllocateRequest(_In):
     on: dt.date | None = _ON
 
 
+class ScreenBatchRequest(_In):
+    """Many cases to screen at once (`ratecard screen-batch`); a bad case is an error row, the
+    others are screened all the same."""
+
+    cases: list[Any] = Field(min_length=1, max_length=10_000, description=(
+        "Case objects, as in a case file (dates as ISO strings). The request body is at most 1 MiB."))
+    on: dt.date | None = _ON
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -101,3 +110,14 @@ class CatalogOut(_Out):
 
 class Health(_Out):
     status: str
+
+
+class ScreenBatchOut(_Out):
+    catalog_version: str
+    on: dt.date
+    screened: int = Field(description="Cases screened.")
+    errors: int = Field(description="Rows that could not be screened; each is an error row in `rows`.")
+    rows: list[dict[str, Any]] = Field(description=(
+        "One per case, in order, exactly the lines `ratecard screen-batch --out FILE.jsonl` writes: "
+        "{case_id, results: [{intervention, decision, rules, missing}]}, or for a case that is not valid "
+        "an error row {case_id, row, errors: [{field, message}]} (docs/batch.md)."))

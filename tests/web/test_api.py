@@ -356,3 +356,22 @@ def test_connections_on_a_pre_bound_socket_get_tcp_nodelay(fixed: bool) -> None:
         server.should_exit = True
         t.join(timeout=10)
         sock.close()
+
+
+def test_screen_batch_answers_as_the_cli_writes_it(base: str, tmp_path: Path) -> None:
+    cases = [case_dict(n) for n in ("dv-first-conviction-sso-fifties.yaml", "no-risk-scores.yaml")]
+    cases.insert(1, {"id": "bad-one", "risk": {"ogrs3_2yr": 160}})
+    cases.append(["not", "a", "case"])
+    source = tmp_path / "cases.jsonl"
+    source.write_text("".join(json.dumps(c) + "\n" for c in cases))
+    out = tmp_path / "out.jsonl"
+    r = subprocess.run([sys.executable, "-m", "ratecard", "screen-batch", str(source), "--on", ON, "--out", str(out)],
+                       capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert r.returncode == 1, r.stderr  # some rows were errors
+    want = [json.loads(line) for line in out.read_text().splitlines()]
+    status, body, _ = post(base, "/v1/screen-batch", {"cases": cases, "on": ON})
+    assert status == 200, body
+    assert body["rows"] == want
+    assert (body["screened"], body["errors"], body["on"]) == (2, 2, ON)
+    assert body["catalog_version"] == default_catalog().version
+    assert post(base, "/v1/screen-batch", {"cases": [], "on": ON})[0] == 422
