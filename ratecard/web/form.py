@@ -188,7 +188,7 @@ def _number(text: str, f: FormField) -> tuple[Any, str | None]:
     t = text.strip().rstrip("%").strip().replace(",", "")
     whole = "a whole number" if f.kind == "integer" else "a number"
     span = f" from {f.minimum:g} to {f.maximum:g}" if f.minimum is not None and f.maximum is not None else ""
-    wrong = f"{f.full_label}: enter {whole}{span}, not {text.strip()[:20]!r}"
+    wrong = f"{f.full_label} must be {whole}{span}"  # what was typed is on the form beside it
     if not _NUMBER.match(t):
         return None, wrong
     if f.kind == "integer":

@@ -101,8 +101,12 @@ def _field_for(problem: Problem, fields: dict[str, FormField]) -> str:
 def _errors_from(e: CaseError, fields: dict[str, FormField], sub: Submitted) -> None:
     for p in e.problems:
         path = _field_for(p, fields)
-        label = fields[path].full_label if path in fields else "Case"
-        sub.errors.setdefault(path or "id", f"{label}: {p.message}")
+        sub.errors.setdefault(path or "id", with_label(fields[path].full_label if path in fields else "The case", p.message))
+
+
+def with_label(label: str, message: str) -> str:
+    """The case model's message after the field's label: 'OGRS3 two-year score is out of range: ...'."""
+    return f"{label} {message}" if message.startswith(("is ", "should ", "must ")) else f"{label}: {message}"
 
 
 def _summary(sub: Submitted, fields: dict[str, FormField]) -> list[tuple[str, str]]:

@@ -129,7 +129,8 @@ def test_bad_request_fields_are_named(base: str, body: bytes, field: str) -> Non
     (b"[1, 2]", "must be a JSON object"),
     (b'{"case": {"id": "a", "id": "b"}}', "duplicate key 'id'"),
     (b'{"case": {"id": "a", "risk": {"ogrs3_2yr": NaN}}}', "NaN is not a JSON number"),
-    (b"\xff\xfe{}", "not UTF-8"),
+    (b'{"case": {"id": "\xc3\x28"}}', "not UTF-8"),
+    (b"\xff\xfe{}", "UTF-16"),
 ])
 def test_unreadable_bodies_are_422_with_a_plain_message(base: str, body: bytes, words: str) -> None:
     status, out, _ = post(base, "/v1/screen", body)

@@ -26,7 +26,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the serve extras are not installed: pip install -e '.[test]'")
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed: pip install -e '.[test]'")
 
-from ratecard import default_catalog  # noqa: E402
+from ratecard import CaseError, coerce_case, default_catalog  # noqa: E402
 from ratecard.web.app import create_app  # noqa: E402
 from ratecard.web.pages import BLOCKING  # noqa: E402
 
@@ -210,8 +210,10 @@ def test_impossible_values_are_listed_in_an_error_summary_that_links_to_each_fie
     assert hrefs == ["#person-date_of_birth-day", "#risk-ogrs3_2yr", "#needs-relationships-score"]
     texts = [links.nth(i).inner_text() for i in range(links.count())]
     # the model's own message for the score out of range, as the CLI prints it
-    assert texts[1] == "OGRS3 two-year score: 150 is out of range: input should be less than or equal to 100"
-    assert texts[2] == "Family and relationships: section score: enter a whole number from 0 to 12, not 'lots'"
+    with pytest.raises(CaseError) as e:
+        coerce_case({"id": "a", "risk": {"ogrs3_2yr": 150}})
+    assert texts[1] == f"OGRS3 two-year score {e.value.problems[0].message}"
+    assert texts[2] == "Family and relationships: section score must be a whole number from 0 to 12"
     for i, href in enumerate(hrefs):
         links.nth(i).click()
         assert page.evaluate("document.activeElement.id") == href[1:]

@@ -86,7 +86,9 @@ def test_any_dict_is_answered_or_refused_with_a_case_error(d: dict[str, Any], ju
     head, _, last = where.rpartition(".")
     node = d
     for part in filter(None, head.split(".")):
-        node = node.setdefault(part, {})
+        if not isinstance(node.get(part), dict):
+            node[part] = {}  # a section given as null, or not given
+        node = node[part]
     node[last] = junk
     try:
         result = screen(d, on=ON)
