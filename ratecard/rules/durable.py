@@ -210,7 +210,10 @@ class Engine:
         """The literal as durable_rules alternatives (each a conjunction); a literal that would need
         many alternatives is sent as a flag worked out before the assert."""
         alts = self._alternatives(lit)
-        if len(alts) > MAX_ALTERNATIVES:
+        # many disjuncts multiply engine rules; many comparisons in one conjunction (a long
+        # not_in) exceed what durable_rules matches on one property
+        if len(alts) > MAX_ALTERNATIVES or any(len(_comparisons([a]).get(k, ())) > MAX_ALTERNATIVES * 2
+                                               for a in alts for k in _keys_of([a])):
             k = self._keys.get("x", lit)
             self._flags[k] = lit
             return [{k: True}]
