@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..case.model import Case
+from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..case.facts import age_date, case_facts, order_dates
 from ..rules.explain import Explainer, order_fields
@@ -245,6 +246,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     `on` is the reference date for ages and time left on the order (default: today); the result
     records it so that the same call can be made again and give the same answer.
     """
+    case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog
 
     catalog = catalog or default_catalog()
