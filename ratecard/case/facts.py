@@ -9,6 +9,8 @@ import calendar
 import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel
+
 from .model import RECORDS, Case
 from ..errors import CaseError, Problem
 
@@ -68,24 +70,27 @@ def age_date(case: Case, on: dt.date) -> tuple[dt.date, str]:
 
 
 def _flatten(prefix: str, data: Any, out: Facts) -> None:
-    if data is None:
-        return
-    if isinstance(data, dict):
-        for k, v in data.items():
+    # walks the validated models themselves: dumping them first cost as much as the walk
+    for k, v in data.__dict__.items():
+        if v is None or (not prefix and k in _SKIP):
+            continue
+        if isinstance(v, BaseModel):
             _flatten(f"{prefix}{k}.", v, out)
-        return
-    key = prefix[:-1]
-    if isinstance(data, list):
-        out[key] = tuple(data)
-    elif not isinstance(data, dt.date):  # rules cannot use dates; age and months_left stand in for them
-        out[key] = data
+        elif isinstance(v, list):
+            out[prefix + k] = tuple(v)
+        elif not isinstance(v, dt.date):  # rules cannot use dates; age and months_left stand in for them
+            out[prefix + k] = v
+
+
+# the case's id and its after-sentence records are not facts the rules read
+_SKIP = frozenset({"id", *RECORDS})
 
 
 def case_facts(case: Case, on: dt.date) -> Facts:
     """The facts of a case at a reference date, including the computed `age` (at the order start,
     see age_date) and `months_left`."""
     facts: Facts = {}
-    _flatten("", case.model_dump(exclude={"id", *RECORDS}), facts)
+    _flatten("", case, facts)
     born = case.person.date_of_birth
     if born is not None:
         if born > on:

@@ -19,7 +19,7 @@ Court files are rarely complete, so the proposal works with what is known:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -99,7 +99,12 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class NeedAssessed(_Out):
+# The parts repeated many times in a proposal are slotted dataclasses, not models (as in the screen):
+# pydantic still serialises and documents them, and building them costs far less.
+
+
+@dataclass(frozen=True, slots=True)
+class NeedAssessed:
     need: str
     priority: Priority
     score: int | None
@@ -135,24 +140,26 @@ class PackageItem(_Out):
     reachable_by_transport: bool = False  # delivered away from home; the case records transport
 
 
-class NotProposed(_Out):
+@dataclass(frozen=True, slots=True)
+class NotProposed:
     intervention: str
     requires: str  # the requirement it would need, as the catalog says
     needs: list[str]
     why: Why
-    also: list[Why] = []
     text: str
-    missing: list[str] = []
-    met_by: list[str] = []  # need_already_met: the package items that meet its needs
+    also: list[Why] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    met_by: list[str] = field(default_factory=list)  # need_already_met: the package items that meet its needs
 
 
-class UnmetNeed(_Out):
+@dataclass(frozen=True, slots=True)
+class UnmetNeed:
     need: str
     priority: Priority | None
     why: Why
     text: str
-    missing: list[str] = []
-    interventions: list[str] = []
+    missing: list[str] = field(default_factory=list)
+    interventions: list[str] = field(default_factory=list)
 
 
 class RequirementProposal(_Out):
@@ -277,7 +284,7 @@ def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[N
 # ---- candidates -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # candidates are told apart by identity, not field by field
 class Candidate:
     """An intervention the person can start and finish: eligible, open, reachable, in time; or a
     programme that only missing information keeps open (conditional)."""
@@ -708,9 +715,11 @@ def _left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list
     for c in chosen:
         covered |= c.mask
     used = sum(x.rar_days for x in chosen)
+    # by identity: comparing candidates field by field compares whole catalog entries
+    picked = {id(x) for x in chosen}
     out = []
     for c in cands:
-        if c in chosen:
+        if id(c) in picked:
             continue
         met = [n.need for n in needs if c.mask >> bit[n.need] & 1]
         if cap is not None and c.rar_days and used + c.rar_days > cap and c.mask & ~covered:

@@ -7,6 +7,7 @@ answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import weakref
 import difflib
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from ..case.model import Case
 from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
+from ..catalog.model import StatusOn
 from ..case.facts import age_date, case_facts, order_dates
 from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
@@ -190,14 +192,19 @@ def _weeks_text(weeks: float) -> str:
 
 
 def _towns(towns: list[str]) -> str:
+    return _towns_text(tuple(towns))
+
+
+@functools.lru_cache(maxsize=4096)
+def _towns_text(towns: tuple[str, ...]) -> str:
     return ", ".join(t.replace("_", " ").title() for t in towns)
 
 
-def _availability(iv: Intervention, at: _Whereabouts) -> tuple[Availability, list[dict[str, str]]]:
+def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None) -> tuple[Availability, list[dict[str, str]]]:
     """Whether a referral could be made on the date, and the warnings that explain it or that do not
-    change eligibility but decide whether a referral can work."""
+    change eligibility but decide whether a referral can work. `st`: the status on the date, if known."""
     out: list[dict[str, str]] = []
-    st = iv.status_on(at.on)
+    st = st or iv.status_on(at.on)
     availability: Availability = st.state
     if st.state == "withdrawn":
         out.append({"code": "withdrawn", "text": f"Withdrawn since {st.since}: {st.reason}"})
@@ -278,7 +285,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     read: dict[str, None] = {}
     for iid, decision, deciding in decided:
         iv = catalog.interventions[iid]
-        availability, warnings = _availability(iv, at)
+        availability, warnings = _availability(iv, at, parts.status(iv, on))
         without = why.unanswered(r.id for r in deciding) if decision != "undetermined" else frozenset()
         for r in deciding:
             read.update(dict.fromkeys(r.fields))
@@ -326,11 +333,20 @@ class _Parts:
         self.registry = catalog.rules.registry
         self._reasons: dict[tuple[str, str], Reason] = {}
         self._missing: dict[str, MissingField] = {}
+        self._status: dict[tuple[str, dt.date], StatusOn] = {}
 
     def reason(self, r: Rule, outcome: Outcome) -> Reason:
         got = self._reasons.get((r.id, outcome))
         if got is None:
             got = self._reasons[(r.id, outcome)] = Reason(r.id, r.text, outcome, r.fields)
+        return got
+
+    def status(self, iv: Intervention, on: dt.date) -> StatusOn:
+        got = self._status.get((iv.id, on))
+        if got is None:
+            if len(self._status) > 100_000:  # a service screening every day for years: start again
+                self._status.clear()
+            got = self._status[(iv.id, on)] = iv.status_on(on)
         return got
 
     def missing(self, f: str) -> MissingField:
