@@ -27,6 +27,7 @@ _ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
 _MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
 _HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_")  # steps on the way, shown with --explain
 _FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
+_SUMS = ("pni_need_score",)  # derived facts whose open values are a range, not a list
 
 
 def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tuple[Text | None, list[tuple[str, Text]], Text | None]:
@@ -53,6 +54,10 @@ def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tupl
     if r.missing:
         words = (f"{shown(m.field)} ({shown(labels.field(m.field))})" if explain else shown(labels.field(m.field)) for m in r.missing)
         find_out = Text("To decide, find out: " + "; ".join(words), style="yellow")
+    elif r.decided_without:
+        # decided on an incomplete file: say so, and that the missing answers cannot change it
+        words = "; ".join(shown(labels.field(m.field)) for m in r.decided_without)
+        find_out = Text(f"Decided without {words}: every answer gives the same decision.", style="dim")
     return summary, reasons, find_out
 
 
@@ -75,6 +80,14 @@ def _head(s: Screen, explain: bool) -> Text:
     else:
         facts = "; ".join(shown(labels.statement(k, v)) for k, v in shown_derived.items())
     head.append(f"Worked out from the case: {facts or 'nothing yet (information missing)'}\n")
+    # facts still open: the values the missing answers leave possible, and what would settle them
+    for k, vals in s.derived_possible.items():
+        if not explain and k.startswith(_HIDDEN_DERIVED + ("pni_risk_",)):
+            continue
+        could = " or ".join(shown(labels.value(v, k)) for v in vals) if k not in _SUMS else f"from {vals[0]:g} to {vals[1]:g}"
+        settle = "; ".join(shown(labels.field(f)) for f in s.derived_missing.get(k, [])[:4])
+        head.append(f"Not yet settled: {shown(labels.field(k))} could be {could}" + (f" (find out: {settle})" if settle else "") + "\n",
+                    style="yellow")
     if s.age is not None:
         when = "when the order starts" if s.age.basis == "order_start" else "on the reference date (no order start given)"
         head.append(f"Age {s.age.years} {when}, {s.age.on}\n")
