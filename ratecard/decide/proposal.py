@@ -138,6 +138,7 @@ class PackageItem(_Out):
     conditional: bool = False
     confirm_if: list[Answer] = []
     reachable_by_transport: bool = False  # delivered away from home; the case records transport
+    venue_to_be_confirmed: bool = False  # the catalog's venue is an assumption (where.assumed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +301,7 @@ class Candidate:
     women_only: bool
     conditional: bool = False
     transport: bool = False  # reachable only because the case records transport
+    venue_assumed: bool = False  # the catalog's towns for it are placeholders
 
 
 @dataclass(frozen=True)
@@ -573,7 +575,8 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
                                programme=programme, start=start, finish=finish, price=price,
                                evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only,
                                conditional=conditional,
-                               transport="not_near_home" in {w.code for w in r.warnings}))
+                               transport="not_near_home" in {w.code for w in r.warnings},
+                               venue_assumed="venue_to_be_confirmed" in {w.code for w in r.warnings}))
 
     chosen = best_package(cands, weights, cap, female)
     facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
@@ -683,7 +686,7 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             start=c.start, finish=c.finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
             price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
             illustrative=list(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, []),
-            reachable_by_transport=c.transport,
+            reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,
         ))
     return out
 

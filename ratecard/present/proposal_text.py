@@ -119,6 +119,12 @@ def proposal_text(p: dict[str, Any]) -> str:
     if items:
         reach = "within reach of their home" + (" (by their own transport where it is not delivered nearby)"
                                                 if any(i.reachable_by_transport for i in items) else "")
+        unconfirmed = [i.name for i in items if i.venue_to_be_confirmed]
+        if unconfirmed:
+            # the catalog's venue is an assumption: reach is not established, only not ruled out
+            venues = "venue of" if len(unconfirmed) == 1 else "venues of"
+            verb = "is" if len(unconfirmed) == 1 else "are"
+            reach = f"within reach of their home as far as the catalog says (the {venues} {_join(unconfirmed)} {verb} to be confirmed)"
         sure = "open to them" if not conditional else "open to them (once confirmed, for those proposed on condition)"
         out.append(
             "These address the person's needs in order of priority (needs linked to risk of harm first, then to "

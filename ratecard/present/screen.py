@@ -25,7 +25,7 @@ _AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "gr
                  "withdrawn": ("WITHDRAWN", "bold red"), "not_reachable": ("NOT REACHABLE", "bold red")}
 _ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
 _MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
-_HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_")  # steps on the way, shown with --explain
+_HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_", "pni_risk_")  # steps on the way, shown with --explain
 _FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
 _SUMS = ("pni_need_score",)  # derived facts whose open values are a range, not a list
 
@@ -82,7 +82,7 @@ def _head(s: Screen, explain: bool) -> Text:
     head.append(f"Worked out from the case: {facts or 'nothing yet (information missing)'}\n")
     # facts still open: the values the missing answers leave possible, and what would settle them
     for k, vals in s.derived_possible.items():
-        if not explain and k.startswith(_HIDDEN_DERIVED + ("pni_risk_",)):
+        if not explain and k.startswith(_HIDDEN_DERIVED):
             continue
         could = " or ".join(shown(labels.value(v, k)) for v in vals) if k not in _SUMS else f"from {vals[0]:g} to {vals[1]:g}"
         settle = "; ".join(shown(labels.field(f)) for f in s.derived_missing.get(k, [])[:4])
