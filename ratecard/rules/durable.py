@@ -271,7 +271,9 @@ class Engine:
 
     def _compile_stage(self, s: int, st: _Stage) -> list[_Ruleset]:
         # each engine rule: (body conditions, keys it reads, comparisons it makes)
-        bodies: dict[str, list[_Target]] = {}
+        # the targets of each engine rule, in order; a dict, not a list: thousands of rules can share
+        # one condition ("for men"), and a list's membership test made that quadratic
+        bodies: dict[str, dict[_Target, None]] = {}
         conds: dict[str, list[dict[str, Any]]] = {}
         for target, form, g, when in st.forms:
             for term in form:
@@ -283,9 +285,8 @@ class Engine:
                     sig = json.dumps(parts, sort_keys=True, default=str)
                     if sig not in conds:
                         conds[sig] = parts
-                        bodies[sig] = []
-                    if target not in bodies[sig]:
-                        bodies[sig].append(target)
+                        bodies[sig] = {}
+                    bodies[sig][target] = None
         # Rules that reason about missing information (gated on "some input undecided") are put in
         # rulesets of their own, by group, and asserted only when that group is undecided: the cost
         # of an assert grows with the rules in its ruleset, and most cases decide most facts.
@@ -316,7 +317,7 @@ class Engine:
             for i, sig in enumerate(chunk):
                 name = f"r{i}"
                 definition[name] = {"all": [{"m": _and([{"kind": "case"}, {"stage": s}, *conds[sig]])}]}
-                actions[name] = bodies[sig]
+                actions[name] = list(bodies[sig])
             # every assert must match some rule: deleting the session of a fact that matched nothing
             # corrupts durable_rules' heap (docs/engine.md, trap 1)
             definition["seen"] = {"all": [{"m": {"kind": "case"}}]}
