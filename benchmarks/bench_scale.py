@@ -192,6 +192,9 @@ def run(folder: Path, args: argparse.Namespace, clock: Clock) -> None:
     rest = med["screen (engine, with reasons)"] - med["engine evaluate only"]
     print(f"screen median {med['screen (engine, with reasons)'] * 1e3:.2f} ms (target 10 ms): engine evaluate "
           f"{med['engine evaluate only'] * 1e3:.2f} ms + screen's own Python about {rest * 1e3:.2f} ms")
+    sizes = [len(screen(c, cat, on=ON).model_dump_json().encode()) for c in cases[:20]]
+    print(f"one screen result as JSON: median {statistics.median(sizes) / 1024:.0f} KiB "
+          f"({len(cat.interventions)} interventions, each with its reasons and warnings)")
     print(f"RSS at the end {rss_mib():.0f} MiB")
 
 
