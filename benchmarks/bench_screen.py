@@ -45,8 +45,8 @@ def generated_case(rnd: random.Random, i: int) -> Case:
                      "ovp_2yr": round(rnd.uniform(0, 100), 2), "rsr": round(rnd.uniform(0, 6), 2),
                      "osp_dc": rnd.choice(["low", "medium", "not_applicable"]), "osp_iic": "not_applicable",
                      "sara_partner": rnd.choice(["low", "medium", "high", "not_applicable"]), "mappa_level": rnd.choice([0, 0, 0, 1])}
-    # unscored sections (finance, emotional wellbeing) say 'identified' instead of a score
-    d["needs"] = {s: {"identified" if s in UNSCORED_SECTIONS else "score": maybe(0.3) if s in UNSCORED_SECTIONS else rnd.randint(0, 8),
+    # unscored sections (finance, emotional wellbeing) say whether the need is identified instead
+    d["needs"] = {s: {("identified" if s in UNSCORED_SECTIONS else "score"): maybe(0.4) if s in UNSCORED_SECTIONS else rnd.randint(0, 8),
                       "linked_to_harm": maybe(0.3), "linked_to_reoffending": maybe(0.5)}
                   for s in NEED_SECTIONS if maybe(0.8)}
     d["responsivity"] = {"reads_simple_sentences": maybe(0.9), "mental_health_prevents_group_work": maybe(0.05),

@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "Case": "case.model",
     "load_case": "case.model",
     "parse_case": "case.model",
+    "coerce_case": "case.coerce",
     "Catalog": "catalog.load",
     "load_catalog": "catalog.load",
     "default_catalog": "catalog.load",
@@ -87,6 +88,7 @@ __all__ = [
     "build_caseload",
     "check_referral",
     "check_rows",
+    "coerce_case",
     "default_catalog",
     "diff_catalogs",
     "load_case",
@@ -118,6 +120,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from .case.coerce import coerce_case
     from .case.model import Case, load_case, parse_case
     from .catalog.diff import CatalogDiff, diff_catalogs
     from .catalog.load import Catalog, default_catalog, load_catalog

@@ -427,6 +427,24 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The default is this machine only; see the README before changing it.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@_CATALOG
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes; each loads its own copy of the catalog.")
+@click.option("--root-path", default="", help="URL prefix when a reverse proxy serves it under a sub-path, e.g. /ratecard.")
+def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str) -> None:
+    """Serve the web page for court staff and the JSON API (needs: pip install 'ratecard[serve]').
+
+    Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on /v1.
+    """
+    from .web.serve import run
+
+    run(host=host, port=port, catalog=catalog_path, workers=workers, root_path=root_path)
+
+
+@cli.command()
 @_OUT
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of a case file."""

@@ -247,9 +247,10 @@ ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min
 def test_any_text_in_a_result_renders_as_text(case_id: str, name: str, text: str, warning: str, width: int) -> None:
     s = Screen.model_validate({
         "catalog_version": "sha256:0", "catalog": name, "on": ON, "case_id": case_id, "derived": {"tier": text},
+            "values": {"person.home_town": text},
         "missing": [], "warnings": [{"code": "unknown_town", "text": warning}],
         "results": [{"intervention": "bbr", "name": name, "provider": "p", "decision": d,
-                     "reasons": [{"rule": text, "text": text, "outcome": "unknown", "values": {"person.home_town": text}}],
+                     "reasons": [{"rule": text, "text": text, "outcome": "unknown", "fields": ["person.home_town"]}],
                      "missing": [], "availability": "withdrawn", "warnings": [{"code": "withdrawn", "text": warning}]}
                     for d in ("eligible", "undetermined", "ineligible")],
     })

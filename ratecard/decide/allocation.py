@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..case.model import Case, Event
+from ..case.coerce import coerce_case
 from ..catalog.load import Catalog
 from ..case.events import apply_event, events_until
 from .findings import Out
@@ -72,6 +73,7 @@ def _event_text(e: Event) -> str:
 
 def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Allocation:
     """Allocation, tier and any escalation of `case` on `on` (default today)."""
+    case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog
 
     catalog = catalog or default_catalog()

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..case.facts import case_facts, order_dates
 from ..case.model import NEED_SECTIONS, UNSCORED_SECTIONS, Case
+from ..case.coerce import coerce_case
 from ..catalog.load import Catalog
 from ..catalog.model import Intervention
 from ..rules.loader import Evaluation
@@ -501,6 +502,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
     `margin_weeks` how long before the order ends everything must finish (default: the catalog's
     proposal_margin_weeks, else 4).
     """
+    case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog
     from ..present.proposal_text import proposal_text
 

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Literal
 
 from ..case.model import CUSTODIAL_SUPERVISION, Case
+from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..errors import UnknownInterventionError
 from ..case.events import case_on
@@ -162,6 +163,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
 
     The case is taken as it stands on `on`: events recorded up to then are applied first.
     """
+    case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog
 
     catalog = catalog or default_catalog()

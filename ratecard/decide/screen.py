@@ -7,13 +7,15 @@ answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from ..case.model import Case
+from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..case.facts import age_date, case_facts, order_dates
 from ..rules.explain import Explainer, order_fields
@@ -33,11 +35,17 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Reason(_Out):
+# The parts of a screen repeated for every intervention are slotted dataclasses, not models: a
+# screen has dozens of them, and building them as models cost more than the engine itself. Pydantic
+# still serialises them and writes their JSON Schema (Screen is a model), so the JSON is unchanged.
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
     rule: str
     text: str
     outcome: Outcome
-    values: dict[str, Any]
+    fields: tuple[str, ...]  # what the rule reads; their values are in Screen.values
 
 
 class MissingField(_Out):
@@ -47,13 +55,17 @@ class MissingField(_Out):
     settles: int | None = None
 
 
-class Warning(_Out):
-    code: Literal[
-        "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
-        "unknown_town", "closes", "venue_to_be_confirmed",
-        # about the case as a whole
-        "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult",
-    ]
+WarningCode = Literal[
+    "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
+    "unknown_town", "closes", "venue_to_be_confirmed",
+    # about the case as a whole
+    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    code: WarningCode
     text: str
 
 
@@ -66,7 +78,8 @@ class AgeAt(_Out):
     basis: Literal["order_start", "reference_date"]
 
 
-class InterventionResult(_Out):
+@dataclass(frozen=True, slots=True)
+class InterventionResult:
     intervention: str
     name: str
     provider: str
@@ -74,9 +87,9 @@ class InterventionResult(_Out):
     availability: Availability
     reasons: list[Reason]
     missing: list[MissingField]  # undetermined: the case fields that could settle it, most useful first
-    # decided although the case does not give these fields: every answer to them gives the same decision
-    decided_without: list[MissingField] = []
     warnings: list[Warning]
+    # decided although the case does not give these fields: every answer to them gives the same decision
+    decided_without: list[MissingField] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -96,6 +109,9 @@ class Screen(_Out):
     case_id: str
     age: AgeAt | None = None
     derived: dict[str, Any]  # derived facts that are decided
+    # the value of every field a deciding rule reads (null: not given, or not decided), once for all
+    # the reasons that read it
+    values: dict[str, Any] = {}
     # derived facts still undecided, with the values every answer to the missing fields leaves open
     # (a sum: its lowest and highest value)
     derived_possible: dict[str, list[Any]] = {}
@@ -230,6 +246,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     `on` is the reference date for ages and time left on the order (default: today); the result
     records it so that the same call can be made again and give the same answer.
     """
+    case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog
 
     catalog = catalog or default_catalog()
@@ -252,44 +269,85 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     rank = {f: i for i, f in enumerate(order)}
     settles = {f: sum(f in fs for fs in open_fields.values()) for f in order}
 
-    def fields(fs: frozenset[str]) -> list[dict[str, Any]]:
-        if not fs:
-            return []
-        return [{"field": f, "label": _label(f, registry)} for f in sorted(fs, key=lambda f: (rank.get(f, len(rank)), f))]
-
+    # Built without validating: everything here comes from the catalog and the engine, and checking
+    # it again cost more than the engine. Reasons and missing-field entries are the same for every
+    # case (a rule's outcome, a field's label) and are shared between results, which keeps kept
+    # results small.
+    parts = _parts(catalog)
     results = []
+    read: dict[str, None] = {}
     for iid, decision, deciding in decided:
         iv = catalog.interventions[iid]
         availability, warnings = _availability(iv, at)
         without = why.unanswered(r.id for r in deciding) if decision != "undetermined" else frozenset()
-        results.append({
-            "intervention": iid,
-            "name": iv.name,
-            "provider": iv.provider,
-            "decision": decision,
-            "reasons": [
-                {"rule": r.id, "text": r.text, "outcome": _outcome(r, ev.outcomes[r.id]), "values": _values(r.fields, known)}
-                for r in deciding
-            ],
-            "missing": fields(open_fields.get(iid, frozenset())),
-            "decided_without": fields(without),
-            "availability": availability,
-            "warnings": warnings,
-        })
-    # one validation of the whole result: many small model constructions cost more than the engine
-    return Screen.model_validate({
-        "catalog_version": catalog.version,
-        "catalog": f"{catalog.info.name} ({catalog.info.edition})",
-        "on": on,
-        "case_id": case.id,
-        "age": _age(case, facts, on),
-        "derived": dict(sorted(ev.derived.items())),
-        "derived_possible": (undecided := _undecided(ev)),
-        "derived_missing": {d: sorted(why.field_missing(d), key=lambda f: (rank.get(f, len(rank)), f)) for d in undecided},
-        "missing": [{"field": f, "label": _label(f, registry), "settles": settles[f]} for f in order],
-        "warnings": _case_warnings(case, catalog, ev.derived),
-        "results": results,
-    })
+        for r in deciding:
+            read.update(dict.fromkeys(r.fields))
+        results.append(InterventionResult(
+            intervention=iid,
+            name=iv.name,
+            provider=iv.provider,
+            decision=decision,
+            availability=availability,
+            reasons=[parts.reason(r, _outcome(r, ev.outcomes[r.id])) for r in deciding],
+            missing=[parts.missing(f) for f in _ordered(open_fields.get(iid, frozenset()), rank)],
+            decided_without=[parts.missing(f) for f in _ordered(without, rank)],
+            warnings=[Warning(w["code"], w["text"]) for w in warnings],
+        ))
+    undecided = _undecided(ev)
+    age = _age(case, facts, on)
+    return Screen.model_construct(
+        catalog_version=catalog.version,
+        catalog=f"{catalog.info.name} ({catalog.info.edition})",
+        on=on,
+        case_id=case.id,
+        age=AgeAt.model_construct(**age) if age else None,
+        derived=dict(sorted(ev.derived.items())),
+        values={f: _value(known.get(f)) for f in read},
+        derived_possible=undecided,
+        derived_missing={d: _ordered(why.field_missing(d), rank) for d in undecided},
+        missing=[MissingField.model_construct(field=f, label=_label(f, registry), settles=settles[f]) for f in order],
+        warnings=[Warning(w["code"], w["text"]) for w in _case_warnings(case, catalog, ev.derived)],
+        results=results,
+    )
+
+
+def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
+    return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
+
+
+def _value(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+class _Parts:
+    """The pieces of a screen that are the same for every case, made once per catalog."""
+
+    def __init__(self, catalog: Catalog):
+        self.registry = catalog.rules.registry
+        self._reasons: dict[tuple[str, str], Reason] = {}
+        self._missing: dict[str, MissingField] = {}
+
+    def reason(self, r: Rule, outcome: Outcome) -> Reason:
+        got = self._reasons.get((r.id, outcome))
+        if got is None:
+            got = self._reasons[(r.id, outcome)] = Reason(r.id, r.text, outcome, r.fields)
+        return got
+
+    def missing(self, f: str) -> MissingField:
+        got = self._missing.get(f)
+        if got is None:
+            got = self._missing[f] = MissingField.model_construct(field=f, label=_label(f, self.registry))
+        return got
+
+
+_PARTS: weakref.WeakKeyDictionary[Catalog, _Parts] = weakref.WeakKeyDictionary()
+
+
+def _parts(catalog: Catalog) -> _Parts:
+    got = _PARTS.get(catalog)
+    if got is None:
+        got = _PARTS[catalog] = _Parts(catalog)
+    return got
 
 
 def _undecided(ev: Evaluation) -> dict[str, list[Any]]:
@@ -340,6 +398,3 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any]) -> lis
                     "and plan work the person understands and agrees with."})
     return out
 
-
-def _values(fields: tuple[str, ...], known: dict[str, Any]) -> dict[str, Any]:
-    return {f: (list(v) if isinstance(v, tuple) else v) for f in fields for v in (known.get(f),)}

@@ -8,6 +8,8 @@ id is never broken across lines (a PSO copies it into `ratecard check`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
@@ -27,7 +29,7 @@ _HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_")  # steps on the way,
 _FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
 
 
-def _parts(r: InterventionResult, explain: bool) -> tuple[Text | None, list[tuple[str, Text]], Text | None]:
+def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tuple[Text | None, list[tuple[str, Text]], Text | None]:
     """What to say about one result: a summary line, each reason with its mark, and what to find out."""
     summary = None
     if r.decision == "eligible" and not r.reasons:
@@ -39,11 +41,11 @@ def _parts(r: InterventionResult, explain: bool) -> tuple[Text | None, list[tupl
     for reason in r.reasons if r.decision != "eligible" or explain else []:
         t = Text(shown(reason.text, prose=True))
         if explain:
-            vals = "; ".join(f"{shown(k)} = {shown(labels.value(v, k, missing='not given'))}" for k, v in reason.values.items())
+            vals = "; ".join(f"{shown(k)} = {shown(labels.value(v, k, missing='not given'))}" for k, v in ((f, values.get(f)) for f in reason.fields))
             t.append(f" [{shown(reason.rule)}: {vals}]", style="dim")
         else:
             # the values that decided; an unknown one is named once, under "find out"
-            known = [shown(labels.statement(k, v)) for k, v in reason.values.items() if v is not None]
+            known = [shown(labels.statement(k, v)) for k in reason.fields if (v := values.get(k)) is not None]
             if known:
                 t.append(" (" + "; ".join(known) + ")", style="dim")
         reasons.append((_MARK.get(reason.outcome, "?"), t))
@@ -54,9 +56,9 @@ def _parts(r: InterventionResult, explain: bool) -> tuple[Text | None, list[tupl
     return summary, reasons, find_out
 
 
-def _why(r: InterventionResult, explain: bool) -> Text:
+def _why(r: InterventionResult, explain: bool, values: dict[str, Any]) -> Text:
     """The parts as one cell of the wide table."""
-    summary, reasons, find_out = _parts(r, explain)
+    summary, reasons, find_out = _parts(r, explain, values)
     lines = [x for x in (summary, *(Text(f"{m} ").append_text(t) for m, t in reasons), find_out) if x is not None]
     return Text("\n").join(lines)
 
@@ -102,7 +104,7 @@ def _availability(r: InterventionResult) -> Text:
     return Text("\n".join(shown(w.text, prose=True) for w in r.warnings))
 
 
-def _table(results: list[InterventionResult], explain: bool, width: int) -> Table:
+def _table(results: list[InterventionResult], explain: bool, width: int, values: dict[str, Any]) -> Table:
     id_width = max((len(shown(r.intervention)) for r in results), default=10)
     table = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=True)
     # exactly as wide as the longest id (rich shrinks ratio columns below their min_width), so no
@@ -115,18 +117,18 @@ def _table(results: list[InterventionResult], explain: bool, width: int) -> Tabl
     for r in results:
         word, style = _AVAILABILITY[r.availability]
         table.add_row(_name(r), Text(labels.DECISIONS[r.decision], style=_STYLE[r.decision]), Text(word, style=style),
-                      _why(r, explain), _availability(r))
+                      _why(r, explain, values), _availability(r))
     return table
 
 
-def _stacked(results: list[InterventionResult], explain: bool) -> Group:
+def _stacked(results: list[InterventionResult], explain: bool, values: dict[str, Any]) -> Group:
     blocks: list[RenderableType] = []
     for r in results:
         head = Text()
         head.append(labels.DECISIONS[r.decision].upper(), style=_STYLE[r.decision])
         head.append(": ")
         head.append(shown(r.name, prose=True), style="bold")
-        summary, reasons, find_out = _parts(r, explain)
+        summary, reasons, find_out = _parts(r, explain, values)
         word, style = _AVAILABILITY[r.availability]
         available = Text("Availability: ").append(word, style=style)
         body: list[RenderableType] = [x for x in (available, summary, bullets(reasons, indent=0) if reasons else None, find_out) if x]
@@ -144,7 +146,7 @@ def screen_view(s: Screen, explain: bool = False, width: int = 120) -> Group:
     every criterion an eligible person meets. Eligible and available first, then eligible but not
     available now, then undetermined, then ineligible."""
     results = s.in_reading_order()
-    body = _table(results, explain, width) if width >= WIDE else _stacked(results, explain)
+    body = _table(results, explain, width, s.values) if width >= WIDE else _stacked(results, explain, s.values)
     return Group(_head(s, explain), body)
 
 

@@ -59,7 +59,7 @@ MAX_RULES_PER_RULESET = 400
 # corrupts the heap (see _AlphaTrie), so rulesets are packed to stay below it with a margin
 MAX_PENDING_MATCHES = 56
 MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
-MIN_RULES_ALONE = 12  # a group with fewer rules about missing information shares a ruleset
+MIN_RULES_ALONE = 2  # a gated group with fewer rules than this shares a ruleset with the other small ones
 _names = itertools.count()
 
 
@@ -75,11 +75,14 @@ def _number(v: float) -> str:
 
 
 def _dumps(fact: dict[str, Any]) -> str:
-    if any(type(v) is float and v and not (1e-4 <= abs(v) < 1e15) for v in fact.values()):
+    s = json.dumps(fact)
+    # keys are short generated names and text values are identifiers, so "e-" or "e+" can only be a
+    # number in exponent form
+    if "e-" in s or "e+" in s:
         return "{" + ",".join(
             json.dumps(k) + ":" + (_number(v) if type(v) is float else json.dumps(v)) for k, v in fact.items()
         ) + "}"
-    return json.dumps(fact)
+    return s
 
 
 # ---- targets: what a firing means -------------------------------------------------------------
@@ -213,7 +216,10 @@ class Engine:
         """The literal as durable_rules alternatives (each a conjunction); a literal that would need
         many alternatives is sent as a flag worked out before the assert."""
         alts = self._alternatives(lit)
-        if len(alts) > MAX_ALTERNATIVES:
+        # many disjuncts multiply engine rules; many comparisons in one conjunction (a long
+        # not_in) exceed what durable_rules matches on one property
+        if len(alts) > MAX_ALTERNATIVES or any(len(_comparisons([a]).get(k, ())) > MAX_ALTERNATIVES * 2
+                                               for a in alts for k in _keys_of([a])):
             k = self._keys.get("x", lit)
             self._flags[k] = lit
             return [{k: True}]
@@ -287,19 +293,21 @@ class Engine:
                         conds[sig] = parts
                         bodies[sig] = {}
                     bodies[sig][target] = None
-        # Rules that reason about missing information (gated on "some input undecided") are put in
-        # rulesets of their own, by group, and asserted only when that group is undecided: the cost
+        # Rules gated on a group of inputs being undecided (forms about missing information) are put
+        # in rulesets of their own, by group, and asserted only when their gate can open: the cost
         # of an assert grows with the rules in its ruleset, and most cases decide most facts.
         group_of = {name: key[1] for key, name in self._keys.names.items() if key[0] == "u"}
-        buckets: dict[tuple[int, ...], list[str]] = {}
-        gated: dict[int, list[str]] = {}
+        buckets: dict[tuple[tuple[int, bool], ...], list[str]] = {}
+        gated: dict[tuple[int, bool], list[str]] = {}
         for sig, parts in conds.items():
-            g = _undecided_gate(parts)
-            if g is None:
+            gate = _gate(parts)
+            # a rule waiting for "all decided" fires for most cases: splitting those off costs an
+            # assert more than it saves (measured in instructions per case)
+            if gate is None or gate[1] is False:
                 buckets.setdefault((), []).append(sig)
             else:
-                gated.setdefault(group_of[g], []).append(sig)
-        small: list[int] = []
+                gated.setdefault((group_of[gate[0]], gate[1]), []).append(sig)
+        small: list[tuple[int, bool]] = []
         for g, sigs in sorted(gated.items()):
             if len(sigs) >= MIN_RULES_ALONE:
                 buckets[(g,)] = sigs
@@ -307,7 +315,7 @@ class Engine:
                 small.append(g)
         if small:
             buckets[tuple(small)] = [sig for g in small for sig in gated[g]]
-        chunks: list[tuple[tuple[int, ...], list[str]]] = []
+        chunks: list[tuple[tuple[tuple[int, bool], ...], list[str]]] = []
         for groups, sigs in buckets.items():
             chunks.extend((groups, chunk) for chunk in _pack(sigs, conds))
         out = []
@@ -328,7 +336,7 @@ class Engine:
                 raise EngineError(f"durable_rules could not compile the rules ({e}); a condition is too complex "
                                   "once expanded: split it into simpler rules or a derived fact") from None
             keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
-            out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None))
+            out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None))  # groups: the gates
         if not out:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
@@ -370,8 +378,8 @@ class Engine:
                 for rs in self._rulesets[s]:
                     if rs.handle is None:
                         continue
-                    if rs.groups is not None and all(self._groupsets[g].isdisjoint(undec) for g in rs.groups):
-                        continue  # its rules all wait for something undecided, and nothing is
+                    if rs.gates is not None and not any(self._groupsets[g].isdisjoint(undec) != when for g, when in rs.gates):
+                        continue  # every rule in it waits for a gate that is shut for this case
                     fired.update(self._fire(rs, self._fact(rs, k, undec, s, sid), sid))
                 for did, binary, inputs, values in self._derived_plan[s]:
                     if binary or not inputs.isdisjoint(undec):
@@ -410,7 +418,8 @@ class Engine:
             elif prefix == "m":
                 P = k.possible.get(a)
                 if P is not None:
-                    fact[name] = any(_same(b, x) for x in P)
+                    # one derived fact's values all have one type, so True and 1 never meet here
+                    fact[name] = b in P
             elif prefix == "u":
                 fact[name] = not self._groupsets[a].isdisjoint(undec)
             elif prefix == "t":
@@ -461,7 +470,8 @@ class _Ruleset:
     handle: int | None
     actions: dict[str, list[_Target]]  # engine rule name -> what its firing means
     keys: frozenset[str]  # the properties its rules read
-    groups: frozenset[int] | None = None  # asserted only when one of these groups is undecided
+    # asserted only when one of these (group, some-undecided) gates is open; None: always
+    gates: frozenset[tuple[int, bool]] | None = None
     fires: dict[str, tuple[int, ...]] = field(default_factory=lambda: {"seen": ()})  # the same, as target ids
     encoder: list[tuple[str, str, Any, Any]] = field(default_factory=list)
 
@@ -503,12 +513,12 @@ def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return flat[0] if len(flat) == 1 else {"$and": flat}
 
 
-def _undecided_gate(parts: list[dict[str, Any]]) -> str | None:
-    """The 'some input undecided' flag an engine rule waits for, if any (it comes first)."""
+def _gate(parts: list[dict[str, Any]]) -> tuple[str, bool] | None:
+    """The 'some input undecided' flag an engine rule waits for and its value, if any (it comes first)."""
     if parts and len(parts[0]) == 1:
         (k, v), = parts[0].items()
-        if k.startswith("u") and v is True:
-            return k
+        if k.startswith("u") and isinstance(v, bool):
+            return k, v
     return None
 
 

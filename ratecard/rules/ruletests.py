@@ -40,9 +40,9 @@ VERDICTS = ("accept", "accept_with_warnings", "reject")
 
 def _choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Availability values and warning codes, from the screen's own types (one list of each)."""
-    from ..decide.screen import Availability, Warning
+    from ..decide.screen import Availability, WarningCode
 
-    codes = typing.get_args(Warning.model_fields["code"].annotation)
+    codes = typing.get_args(WarningCode)
     return typing.get_args(Availability), codes
 
 
