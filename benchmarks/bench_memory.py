@@ -60,31 +60,38 @@ def reloads(n: int, every: int) -> None:
           f"{time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU")
 
 
+def _parts(obj: Any) -> tuple[str, dict[str, Any]] | None:
+    """A model's or slotted dataclass's kind and fields, else None."""
+    from pydantic import BaseModel
+
+    if isinstance(obj, BaseModel):
+        return "model", obj.__dict__
+    slots = getattr(type(obj), "__slots__", None)
+    if slots and hasattr(type(obj), "__dataclass_fields__"):
+        return "dataclass", {k: getattr(obj, k) for k in type(obj).__dataclass_fields__}
+    return None
+
+
 def deep_size(obj: Any, seen: set[int], skip: set[int], out: Counter[str], label: str) -> int:
     """Bytes of obj and everything it holds that is not already counted or shared (skip)."""
     if id(obj) in seen or id(obj) in skip:
         return 0
     seen.add(id(obj))
-    from pydantic import BaseModel
-
     size = sys.getsizeof(obj)
-    kind = type(obj).__name__
-    if isinstance(obj, BaseModel):
-        out[f"{label}: model objects"] += size
-        d = obj.__dict__
-        if id(d) not in seen:
-            seen.add(id(d))
-            out[f"{label}: model __dict__"] += sys.getsizeof(d)
-            size += sys.getsizeof(d)
-        fs = obj.__pydantic_fields_set__
-        if id(fs) not in seen:
-            seen.add(id(fs))
-            out[f"{label}: model fields-set"] += sys.getsizeof(fs)
-            size += sys.getsizeof(fs)
-        for k, v in d.items():
+    parts = _parts(obj)
+    if parts is not None:
+        kind, fields = parts
+        out[f"{label}: {kind} objects"] += size
+        if kind == "model":
+            for extra, what in ((obj.__dict__, "model __dict__"), (obj.__pydantic_fields_set__, "model fields-set")):
+                if id(extra) not in seen:
+                    seen.add(id(extra))
+                    out[f"{label}: {what}"] += sys.getsizeof(extra)
+                    size += sys.getsizeof(extra)
+        for k, v in fields.items():
             size += deep_size(v, seen, skip, out, label if label != "Screen" else k)
         return size
-    out[f"{label}: {kind}"] += size
+    out[f"{label}: {type(obj).__name__}"] += size
     if isinstance(obj, dict):
         for k, v in obj.items():
             size += deep_size(k, seen, skip, out, label) + deep_size(v, seen, skip, out, label)
@@ -122,13 +129,13 @@ def compact(d: dict[str, Any]) -> dict[str, Any]:
     """One compact form of a Screen's JSON (a proposal, measured here only): what the catalog of
     that version already says is not repeated, empty lists and defaults are left out, and the case
     values the reasons cite are given once for the whole screen."""
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(d.get("values", {}))  # given once a screen since issue 10; before, per reason
     results = []
     for r in d["results"]:
         row: dict[str, Any] = {"i": r["intervention"], "d": r["decision"][0], "a": r["availability"]}
         reasons = []
         for x in r["reasons"]:
-            values.update(x["values"])
+            values.update(x.get("values", {}))
             reasons.append([x["rule"], x["outcome"]])
         if reasons:
             row["r"] = reasons
@@ -139,7 +146,7 @@ def compact(d: dict[str, Any]) -> dict[str, Any]:
         if r["warnings"]:
             row["x"] = [w["code"] for w in r["warnings"]]
         results.append(row)
-    head = {k: v for k, v in d.items() if k not in ("results", "missing", "catalog")}
+    head = {k: v for k, v in d.items() if k not in ("results", "missing", "catalog", "values")}
     head["missing"] = [[m["field"], m["settles"]] for m in d["missing"]]
     return {**head, "values": values, "results": results}
 
@@ -235,8 +242,9 @@ def kept_results(n: int) -> None:
                 continue
             seen.add(id(x))
             objs[type(x).__name__] += 1
-            if hasattr(x, "__pydantic_fields_set__"):
-                stack.extend(x.__dict__.values())
+            parts = _parts(x)
+            if parts is not None:
+                stack.extend(parts[1].values())
             elif isinstance(x, dict):
                 stack.extend(x.values())
             elif isinstance(x, (list, tuple)):
