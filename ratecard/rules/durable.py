@@ -20,9 +20,9 @@ that reason about missing information fire only when some input is undecided (`u
 every input decided no firing means "the condition holds", exactly as before.
 
 The stages are split into several rulesets when one would exceed what durable_rules handles:
-about 255 properties per fact, and a few dozen distinct comparisons on one property (with more,
-asserts fail with error 303, and from about 225 `create_ruleset` never returns).
-docs/engine.md has the measurements.
+about 255 properties per fact; 64 conditions met at once below one node of its network (an assert
+past that fails with error 303 and corrupts the heap, see _AlphaTrie); about 512 conditions below
+one node (`create_ruleset` never returns). docs/engine.md has the measurements.
 
 Why not `durable.engine.Host` and Python actions: each action costs ~45 microseconds, the host's two
 timer threads call into the engine concurrently with the caller (not thread-safe, ENGINE-NOTES 9),
@@ -55,6 +55,9 @@ _OP = {True: {True: "$gte", False: "$gt"}, False: {True: "$lte", False: "$lt"}}
 MAX_PROPERTIES = 200
 MAX_COMPARISONS_PER_KEY = 24
 MAX_RULES_PER_RULESET = 400
+# durable_rules' traversal stack holds 64 alpha nodes; past it an assert fails with error 303 and
+# corrupts the heap (see _AlphaTrie), so rulesets are packed to stay below it with a margin
+MAX_PENDING_MATCHES = 56
 MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
 MIN_RULES_ALONE = 2  # a gated group with fewer rules than this shares a ruleset with the other small ones
 _names = itertools.count()
@@ -274,7 +277,9 @@ class Engine:
 
     def _compile_stage(self, s: int, st: _Stage) -> list[_Ruleset]:
         # each engine rule: (body conditions, keys it reads, comparisons it makes)
-        bodies: dict[str, list[_Target]] = {}
+        # the targets of each engine rule, in order; a dict, not a list: thousands of rules can share
+        # one condition ("for men"), and a list's membership test made that quadratic
+        bodies: dict[str, dict[_Target, None]] = {}
         conds: dict[str, list[dict[str, Any]]] = {}
         for target, form, g, when in st.forms:
             for term in form:
@@ -286,9 +291,8 @@ class Engine:
                     sig = json.dumps(parts, sort_keys=True, default=str)
                     if sig not in conds:
                         conds[sig] = parts
-                        bodies[sig] = []
-                    if target not in bodies[sig]:
-                        bodies[sig].append(target)
+                        bodies[sig] = {}
+                    bodies[sig][target] = None
         # Rules gated on a group of inputs being undecided (forms about missing information) are put
         # in rulesets of their own, by group, and asserted only when their gate can open: the cost
         # of an assert grows with the rules in its ruleset, and most cases decide most facts.
@@ -321,7 +325,7 @@ class Engine:
             for i, sig in enumerate(chunk):
                 name = f"r{i}"
                 definition[name] = {"all": [{"m": _and([{"kind": "case"}, {"stage": s}, *conds[sig]])}]}
-                actions[name] = bodies[sig]
+                actions[name] = list(bodies[sig])
             # every assert must match some rule: deleting the session of a fact that matched nothing
             # corrupts durable_rules' heap (docs/engine.md, trap 1)
             definition["seen"] = {"all": [{"m": {"kind": "case"}}]}
@@ -524,6 +528,7 @@ def _pack(sigs: list[str], conds: dict[str, list[dict[str, Any]]]) -> list[list[
     current: list[str] = []
     keys: set[str] = set()
     comparisons: dict[str, set[str]] = {}
+    trie = _AlphaTrie()
     for sig in sorted(sigs, key=lambda x: sorted(_keys_of(conds[x]))):
         ks = _keys_of(conds[sig])
         cmp = _comparisons(conds[sig])
@@ -531,17 +536,112 @@ def _pack(sigs: list[str], conds: dict[str, list[dict[str, Any]]]) -> list[list[
             len(keys | ks) > MAX_PROPERTIES
             or len(current) >= MAX_RULES_PER_RULESET
             or any(len(comparisons.get(k, set()) | c) > MAX_COMPARISONS_PER_KEY for k, c in cmp.items())
+            or trie.pending_with(conds[sig]) > MAX_PENDING_MATCHES
         )
         if current and over:
             chunks.append(current)
-            current, keys, comparisons = [], set(), {}
+            current, keys, comparisons, trie = [], set(), {}, _AlphaTrie()
         current.append(sig)
         keys |= ks
+        trie.add(conds[sig])
         for k, c in cmp.items():
             comparisons.setdefault(k, set()).update(c)
     if current:
         chunks.append(current)
     return chunks
+
+
+class _AlphaNode:
+    __slots__ = ("children", "eq_types", "matching", "below", "most_below")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _AlphaNode] = {}
+        self.eq_types: dict[str, type] = {}  # keys tested for equality among the children, and the values' type
+        self.matching = 0  # how many children can match one fact at once
+        self.below = 0  # the most pending nodes this node's children can add, over any path
+        self.most_below = 0  # the largest `below` among the children
+
+    def adds(self, part: dict[str, Any]) -> int:
+        """1 when a new child with this condition can match together with the existing ones."""
+        eq = _eq_test(part)
+        if eq is None or eq[0] not in self.eq_types:
+            return 1
+        return 0 if self.eq_types[eq[0]] is type(eq[1]) else 1
+
+
+class _AlphaTrie:
+    """durable_rules' alpha network of one ruleset, as far as its traversal stack is concerned.
+
+    Asserting a fact walks the network depth first with a fixed stack of 64 pending nodes: a node
+    pushes every child that matches the fact, so a fact meeting 65 conditions below one node (65
+    rules whose first test is each a different flag, all true) fails with error 303, "max stack
+    size". A failed assert corrupts the process heap: the next session deleted, in that ruleset or
+    any other, aborts the process ("free(): invalid size"), so it must never happen at run time.
+    durable_rules keeps the conditions of an `$and` in the order given and shares equal prefixes,
+    so the network below the `kind` and `stage` tests is this trie of the rules' conditions, and
+    the nodes pending at once are at most, along the worst path, the sum of the children that can
+    match at each node. Equality tests on one key with values of one type match one at a time;
+    any other test is counted as matching."""
+
+    def __init__(self) -> None:
+        self.root = _AlphaNode()
+
+    def pending_with(self, parts: list[dict[str, Any]]) -> int:
+        """The bound on pending nodes if a rule with these conditions were added."""
+        chain = _flat(parts)
+        path = [self.root]
+        for part in chain:
+            child = path[-1].children.get(_sig(part))
+            if child is None:
+                break
+            path.append(child)
+        else:
+            return self.root.below  # the rule adds no node
+        # the new nodes form a chain, one child each, below the deepest existing node
+        i = len(path) - 1
+        n = path[i]
+        below = n.matching + n.adds(chain[i]) + max(n.most_below, len(chain) - i - 1)
+        for n in reversed(path[:i]):
+            below = n.matching + max(n.most_below, below)
+        return below
+
+    def add(self, parts: list[dict[str, Any]]) -> None:
+        path = [self.root]
+        for part in _flat(parts):
+            n = path[-1]
+            key = _sig(part)
+            child = n.children.get(key)
+            if child is None:
+                n.matching += n.adds(part)
+                eq = _eq_test(part)
+                if eq is not None and eq[0] not in n.eq_types:
+                    n.eq_types[eq[0]] = type(eq[1])
+                child = n.children[key] = _AlphaNode()
+            path.append(child)
+        for n in reversed(path):
+            n.most_below = max((c.below for c in n.children.values()), default=0)
+            n.below = n.matching + n.most_below
+
+
+def _flat(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conditions in the order durable_rules tests them (`_and` flattens nested `$and`s)."""
+    out: list[dict[str, Any]] = []
+    for p in parts:
+        out.extend(p["$and"] if set(p) == {"$and"} else [p])
+    return out
+
+
+def _sig(part: dict[str, Any]) -> str:
+    return json.dumps(part, sort_keys=True, default=str)
+
+
+def _eq_test(part: dict[str, Any]) -> tuple[str, Any] | None:
+    """(key, value) for an equality test `{key: value}` on a plain value, else None."""
+    if len(part) == 1:
+        (k, v), = part.items()
+        if not k.startswith("$") and isinstance(v, (str, bool, int, float)):
+            return k, v
+    return None
 
 
 def _keys_of(parts: Any) -> set[str]:

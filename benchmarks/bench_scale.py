@@ -1,0 +1,202 @@
+"""A national-scale catalog (generated: 2,000 interventions x 5 rules across 20 areas) loaded,
+validated, compiled and screened, with the time of each part. Prints numbers; asserts nothing.
+
+Issue 10's targets: validate + compile in at most 10 s, one screen in at most 10 ms. Each part is
+timed on its own so that a miss can be put down to one of them:
+
+- load + validate: reading the files, the models, the rule checks (`load_catalog` without the next);
+- compile_program: the exact forms (ratecard/rules/forms.py), run inside `load_catalog`;
+- Engine: the durable_rules rulesets (ratecard/rules/durable.py), split into the Python that builds
+  them and durable_rules' own `create_ruleset`;
+- screen: one case, median over --cases generated cases, split into the engine's evaluate and the
+  rest of screen() (explanations, availability, the result models).
+
+Wall and CPU times are both printed: the machine is shared, so wall time includes waiting.
+A part that runs past --budget seconds is stopped with a traceback showing where it was.
+
+    python benchmarks/bench_scale.py [--interventions 2000] [--areas 20] [--rules 5] [--cases 200]
+                                     [--keep DIR] [--profile] [--budget 900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import faulthandler
+import gc
+import io
+import os
+import pstats
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_screen import generated_case, pct, rss_mib  # noqa: E402
+from generate_catalog import generate  # noqa: E402
+
+ON = dt.date(2017, 3, 1)
+
+
+class Clock:
+    """Wall and CPU seconds of a block, printed as one line."""
+
+    def __init__(self, budget: float, profile: bool):
+        self.budget = budget
+        self.profile = profile
+        self.results: dict[str, tuple[float, float]] = {}
+
+    @contextmanager
+    def part(self, name: str) -> Iterator[None]:
+        print(f"... {name}", flush=True)
+        faulthandler.dump_traceback_later(self.budget, exit=True)  # a hang in C code cannot be interrupted
+        prof = cProfile.Profile() if self.profile else None
+        w, c = time.perf_counter(), time.process_time()
+        if prof:
+            prof.enable()
+        try:
+            yield
+        finally:
+            if prof:
+                prof.disable()
+            wall, cpu = time.perf_counter() - w, time.process_time() - c
+            faulthandler.cancel_dump_traceback_later()
+            self.results[name] = (wall, cpu)
+            print(f"{name:44s} wall {wall:7.2f} s   cpu {cpu:7.2f} s   RSS {rss_mib():6.0f} MiB", flush=True)
+            if prof:
+                out = io.StringIO()
+                pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(15)
+                print("\n".join(out.getvalue().splitlines()[:40]))
+
+
+def cases_for(cat: Any, n: int, seed: int = 2017) -> list[Any]:
+    """bench_screen's generated cases, living in the generated catalog's towns."""
+    from ratecard.case.model import Case
+
+    rnd = random.Random(seed)
+    areas = cat.info.areas
+    out = []
+    for i in range(n):
+        d = generated_case(rnd, i).model_dump(exclude_none=True)
+        a = rnd.choice(areas)
+        d["person"]["home_town"] = rnd.choice(a.towns)
+        if rnd.random() < 0.8:
+            d["person"]["area"] = a.id
+        out.append(Case.model_validate(d, strict=False))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--interventions", type=int, default=2000)
+    ap.add_argument("--areas", type=int, default=20)
+    ap.add_argument("--rules", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=2017)
+    ap.add_argument("--cases", type=int, default=200, help="cases screened one by one for the median")
+    ap.add_argument("--keep", type=Path, help="write the catalog here and keep it (default: a temporary folder)")
+    ap.add_argument("--profile", action="store_true", help="cProfile each part (slows them; for finding where time goes)")
+    ap.add_argument("--budget", type=float, default=900, help="seconds after which a part is stopped with a traceback")
+    args = ap.parse_args()
+    print(f"pid {os.getpid()}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; RSS at start {rss_mib():.0f} MiB")
+
+    with tempfile.TemporaryDirectory(prefix="ratecard-scale-") as tmp:
+        folder = args.keep or Path(tmp)
+        summary = generate(folder, args.interventions, args.areas, args.rules, args.seed)
+        print(f"generated: {summary}")
+        clock = Clock(args.budget, args.profile)
+        run(folder, args, clock)
+
+
+def run(folder: Path, args: argparse.Namespace, clock: Clock) -> None:
+    import durable_rules_engine as dre
+
+    import ratecard.catalog.load as load
+    from ratecard import screen
+    from ratecard.case.facts import case_facts
+    from ratecard.rules import forms
+    from ratecard.rules.reference import evaluate
+    from ratecard.rules.ruletests import check_rule_tests
+
+    inner: dict[str, float] = {"compile_program": 0.0, "create_ruleset": 0.0}
+
+    def timing(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*a: Any, **k: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                inner[name] += time.perf_counter() - t
+        return wrapped
+
+    # timed from the inside: load_catalog runs compile_program, Engine runs create_ruleset
+    load.compile_program = timing("compile_program", forms.compile_program)
+    create = dre.create_ruleset
+    dre.create_ruleset = timing("create_ruleset", create)
+    try:
+        with clock.part("load_catalog (load + validate + compile_program)"):
+            cat = load.load_catalog(folder)
+        with clock.part("Engine (durable_rules rulesets)"):
+            engine = cat.engine
+        with clock.part("rule tests check (as validate does)"):
+            check_rule_tests(cat)
+    finally:
+        load.compile_program = forms.compile_program
+        dre.create_ruleset = create
+    wall_load = clock.results["load_catalog (load + validate + compile_program)"][0]
+    wall_engine = clock.results["Engine (durable_rules rulesets)"][0]
+    print(f"  of which load + validate        {wall_load - inner['compile_program']:7.2f} s wall")
+    print(f"  of which compile_program        {inner['compile_program']:7.2f} s wall "
+          f"({forms.terms_count(cat.program):,} terms)")
+    print(f"  of which Engine's Python        {wall_engine - inner['create_ruleset']:7.2f} s wall")
+    print(f"  of which create_ruleset (C)     {inner['create_ruleset']:7.2f} s wall "
+          f"({engine.size[0]:,} engine rules in {engine.size[1]} rulesets)")
+    total = wall_load + wall_engine + clock.results["rule tests check (as validate does)"][0]
+    print(f"validate + compile: {total:.2f} s wall (target 10 s); {len(cat.interventions)} interventions, "
+          f"{len(cat.rules.all_rules())} rules")
+
+    cases = cases_for(cat, args.cases)
+    for c in cases[:20]:  # warm up
+        screen(c, cat, on=ON)
+    facts = [case_facts(c, ON) for c in cases]
+    gc.collect()
+
+    def per_case(fn: Callable[[int], Any]) -> list[float]:
+        out = []
+        for i in range(len(cases)):
+            t = time.perf_counter()
+            fn(i)
+            out.append(time.perf_counter() - t)
+        return out
+
+    runs = {
+        "screen (engine, with reasons)": lambda i: screen(cases[i], cat, on=ON),
+        "engine evaluate only": lambda i: engine.evaluate(facts[i]),
+        "reference evaluate only": lambda i: evaluate(cat.program, facts[i]),
+    }
+    med: dict[str, float] = {}
+    for name, fn in runs.items():
+        with clock.part(name + f" x {len(cases)}"):
+            ts = per_case(fn)
+        med[name] = statistics.median(ts)
+        print(f"  {name:32s} median {med[name] * 1e3:7.2f} ms   p90 {pct(ts, 0.9) * 1e3:7.2f} ms   "
+              f"p99 {pct(ts, 0.99) * 1e3:7.2f} ms")
+    rest = med["screen (engine, with reasons)"] - med["engine evaluate only"]
+    print(f"screen median {med['screen (engine, with reasons)'] * 1e3:.2f} ms (target 10 ms): engine evaluate "
+          f"{med['engine evaluate only'] * 1e3:.2f} ms + screen's own Python about {rest * 1e3:.2f} ms")
+    sizes = [len(screen(c, cat, on=ON).model_dump_json().encode()) for c in cases[:20]]
+    print(f"one screen result as JSON: median {statistics.median(sizes) / 1024:.0f} KiB "
+          f"({len(cat.interventions)} interventions, each with its reasons and warnings)")
+    print(f"RSS at the end {rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
