@@ -29,14 +29,6 @@ from ratecard.rules.reference import evaluate
 REPO = Path(__file__).resolve().parents[1]
 HANG = 240  # seconds: far above the few seconds each takes, on a shared and busy machine
 
-# Exact forms (rules/forms.py) of `in:` and `not_in:` lists: the iterated consensus builds every
-# subset of the list's values before it reaches the list itself (an `in:` of 9 towns takes 1.4 s,
-# 10 take 5 s, 12 take 140 s), and one list of 5,000 is refused as "too complex". Not this branch's
-# file: the fix (join the comparisons of one field into one set before the consensus) is with the
-# lead. strict: once it lands these pass, and the marks must go.
-LISTS_XFAIL = pytest.mark.xfail(strict=True, reason="forms.py: exact forms of long in:/not_in: lists are exponential")
-
-
 def bounded(function: str, timeout: float = HANG) -> None:
     """Run one of this module's functions in a fresh interpreter; fail on a hang or a crash."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -158,7 +150,6 @@ def two_thousand_catalog_rules() -> None:
     engine.close()
 
 
-@LISTS_XFAIL
 def test_2000_rules_of_a_generated_catalog_load_compile_and_decide() -> None:
     # 400 interventions x 5 rules over ages, sex, OGRS3, OVP, needs, areas, towns, `in:` lists
     bounded("two_thousand_catalog_rules", timeout=25)
@@ -214,7 +205,6 @@ def five_thousand_towns() -> None:
     cat.engine.close()
 
 
-@LISTS_XFAIL
 def test_in_and_not_in_of_5000_towns_load_compile_and_decide() -> None:
     # `validate` hung on an `in:` of 5,000 towns (exact forms built every subset of the list)
     bounded("five_thousand_towns", timeout=40)

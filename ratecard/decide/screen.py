@@ -22,7 +22,7 @@ from ..catalog.model import StatusOn
 from ..case.facts import age_date, case_facts, order_dates
 from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
-from ..rules.loader import Evaluation, Rule
+from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 
 Decision = Literal["eligible", "ineligible", "undetermined"]
@@ -87,11 +87,13 @@ class InterventionResult:
     provider: str
     decision: Decision
     availability: Availability
-    reasons: list[Reason]
-    missing: list[MissingField]  # undetermined: the case fields that could settle it, most useful first
-    warnings: list[Warning]
+    # tuples, not lists: most are empty and the empty tuple is one object, which keeps a screen of a
+    # large catalog small and its garbage collection short
+    reasons: tuple[Reason, ...]
+    missing: tuple[MissingField, ...]  # undetermined: the case fields that could settle it, most useful first
+    warnings: tuple[Warning, ...]
     # decided although the case does not give these fields: every answer to them gives the same decision
-    decided_without: list[MissingField] = field(default_factory=list)
+    decided_without: tuple[MissingField, ...] = ()
 
     @property
     def available(self) -> bool:
@@ -151,16 +153,31 @@ def _outcome(rule: Rule, value: bool | None) -> Outcome:
 
 
 def decide(iid: str, rules: tuple[Rule, ...], ev: Evaluation) -> tuple[Decision, list[Rule]]:
-    passes = [r.passes(ev.outcomes[r.id]) for r in rules]
+    """An intervention's decision and the rules that made it."""
+    return _decide(rules, ev.outcomes, ev.eligibility.get(iid))
+
+
+def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tuple[Decision, list[Rule]]:
+    passes = [r.passes(outcomes[r.id]) for r in rules]
     if False in passes:
         return "ineligible", [r for r, p in zip(rules, passes) if p is False]
-    whole = ev.eligibility.get(iid)
     if whole is False:
         # no single rule fails for sure, but whatever the missing answers are one of these does
         return "ineligible", [r for r, p in zip(rules, passes) if p is None]
     if None in passes and whole is not True:
         return "undetermined", [r for r, p in zip(rules, passes) if p is None]
     return "eligible", list(rules)
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """One intervention's decision for one combination of its rules' values."""
+
+    decision: Decision
+    deciding: tuple[Rule, ...]
+    reasons: tuple[Reason, ...]
+    fields: dict[str, None]  # what the deciding rules read, in order
+    cone: frozenset[str]  # every case or computed field they are worked out from
 
 
 @dataclass(frozen=True)
@@ -264,13 +281,15 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     registry = catalog.rules.registry
     why = Explainer(catalog.program, Knowledge(facts, ev.possible, ev.bounds))
     at = _Whereabouts.of(case, on, catalog)
-    decided: list[tuple[str, Decision, list[Rule]]] = []
+    parts = _parts(catalog)
+    outcomes, eligibility = ev.outcomes, ev.eligibility
+    decided: list[tuple[str, _Decided]] = []
     open_fields: dict[str, frozenset[str]] = {}
-    for iid in sorted(catalog.interventions):
-        decision, deciding = decide(iid, catalog.rules.rules.get(iid, ()), ev)
-        decided.append((iid, decision, deciding))
-        if decision == "undetermined":
-            open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in deciding))
+    for iid, rids in parts.rule_ids:
+        d = parts.decided(iid, eligibility.get(iid), tuple(map(outcomes.__getitem__, rids)))
+        decided.append((iid, d))
+        if d.decision == "undetermined":
+            open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in d.deciding))
     # one order for every list of missing fields: the field that could settle the most results first
     order = order_fields(list(open_fields.values()))
     rank = {f: i for i, f in enumerate(order)}
@@ -280,25 +299,30 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     # it again cost more than the engine. Reasons and missing-field entries are the same for every
     # case (a rule's outcome, a field's label) and are shared between results, which keeps kept
     # results small.
-    parts = _parts(catalog)
     results = []
     read: dict[str, None] = {}
-    for iid, decision, deciding in decided:
+    missing = parts.missing
+    for iid, d in decided:
         iv = catalog.interventions[iid]
         availability, warnings = _availability(iv, at, parts.status(iv, on))
-        without = why.unanswered(r.id for r in deciding) if decision != "undetermined" else frozenset()
-        for r in deciding:
-            read.update(dict.fromkeys(r.fields))
+        read.update(d.fields)
+        if d.decision == "undetermined":
+            without: tuple[MissingField, ...] = ()
+            gaps = tuple(map(missing, _ordered(open_fields[iid], rank)))
+        else:
+            gaps = ()
+            absent = why.absent(d.cone)
+            without = tuple(map(missing, _ordered(absent, rank))) if absent else ()
         results.append(InterventionResult(
             intervention=iid,
             name=iv.name,
             provider=iv.provider,
-            decision=decision,
+            decision=d.decision,
             availability=availability,
-            reasons=[parts.reason(r, _outcome(r, ev.outcomes[r.id])) for r in deciding],
-            missing=[parts.missing(f) for f in _ordered(open_fields.get(iid, frozenset()), rank)],
-            decided_without=[parts.missing(f) for f in _ordered(without, rank)],
-            warnings=[Warning(w["code"], w["text"]) for w in warnings],
+            reasons=d.reasons,
+            missing=gaps,
+            decided_without=without,
+            warnings=tuple(Warning(w["code"], w["text"]) for w in warnings) if warnings else (),
         ))
     undecided = _undecided(ev)
     age = _age(case, facts, on)
@@ -319,6 +343,8 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
 
 
 def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
+    if len(fs) == 1:
+        return list(fs)
     return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
 
 
@@ -331,6 +357,10 @@ class _Parts:
 
     def __init__(self, catalog: Catalog):
         self.registry = catalog.rules.registry
+        self.rules = catalog.rules.rules
+        self.cones = catalog.program.cones
+        self.rule_ids = [(iid, tuple(r.id for r in self.rules.get(iid, ()))) for iid in sorted(catalog.interventions)]
+        self._decided: dict[tuple[Any, ...], _Decided] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
         self._missing: dict[str, MissingField] = {}
         self._status: dict[tuple[str, dt.date], StatusOn] = {}
@@ -339,6 +369,25 @@ class _Parts:
         got = self._reasons.get((r.id, outcome))
         if got is None:
             got = self._reasons[(r.id, outcome)] = Reason(r.id, r.text, outcome, r.fields)
+        return got
+
+    def decided(self, iid: str, whole: bool | None, values: tuple[bool | None, ...]) -> _Decided:
+        """An intervention's decision from its rules' values: the same values give the same decision,
+        reasons and fields read in every case, so each combination is worked out once."""
+        key = (iid, whole, values)
+        got = self._decided.get(key)
+        if got is None:
+            if len(self._decided) > 200_000:  # bounded, whatever a service screens
+                self._decided.clear()
+            rules = self.rules.get(iid, ())
+            outcomes = {r.id: v for r, v in zip(rules, values)}
+            decision, deciding = _decide(rules, outcomes, whole)
+            fields: dict[str, None] = {}
+            for r in deciding:
+                fields.update(dict.fromkeys(r.fields))
+            got = self._decided[key] = _Decided(
+                decision, tuple(deciding), tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in deciding),
+                fields, frozenset().union(*(self.cones[r.id] for r in deciding)))
         return got
 
     def status(self, iv: Intervention, on: dt.date) -> StatusOn:

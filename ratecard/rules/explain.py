@@ -24,6 +24,7 @@ class Explainer:
         self.program = program
         self.k = k
         self._derived_memo: dict[str, frozenset[str]] = {}
+        self._cone_memo: dict[frozenset[str], frozenset[str]] = {}
 
     @cached_property
     def _derived(self) -> dict[str, Any]:
@@ -79,13 +80,17 @@ class Explainer:
     def unanswered(self, rule_ids: Iterable[str]) -> frozenset[str]:
         """The case fields that the rules read (through derived facts too) and the case does not give."""
         cones = self.program.cones
-        facts = self.k.facts
-        out: set[str] = set()
-        for rid in rule_ids:
-            for x in cones[rid]:
-                if x not in facts:
-                    out.update(COMPUTED_FROM.get(x, (x,)))
-        return frozenset(out)
+        return self.absent(frozenset().union(*(cones[rid] for rid in rule_ids)))
+
+    def absent(self, cone: frozenset[str]) -> frozenset[str]:
+        """The case fields behind a cone (Program.cones) that the case does not give."""
+        # A large catalog asks this for thousands of rules a case, and many read the same fields
+        # (every 'for men' rule has one cone): worked out once per cone and case.
+        got = self._cone_memo.get(cone)
+        if got is None:
+            facts = self.k.facts
+            got = self._cone_memo[cone] = frozenset(f for x in cone if x not in facts for f in COMPUTED_FROM.get(x, (x,)))
+        return got
 
 
 def order_fields(per_result: list[frozenset[str]]) -> list[str]:
