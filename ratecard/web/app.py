@@ -170,5 +170,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def app_from_env() -> Any:
     """The app as `ratecard serve` configures it: RATECARD_CATALOG (a folder; default the shipped
     catalog) and RATECARD_API_TOKEN (optional). uvicorn calls this in each worker process."""
+    import gc
+
     path = os.environ.get(CATALOG_ENV)
-    return create_app(load_catalog(path) if path else None, os.environ.get(TOKEN_ENV) or None)
+    app = create_app(load_catalog(path) if path else None, os.environ.get(TOKEN_ENV) or None)
+    # A worker keeps one catalog for its life. Frozen out of the cyclic collector's sight, it is no
+    # longer walked by every full collection: on the generated 2,000-intervention catalog those
+    # came every few screens and took about 300 ms each (screen p90 358 ms, 81 ms frozen).
+    gc.collect()
+    gc.freeze()
+    return app
