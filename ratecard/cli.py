@@ -220,14 +220,16 @@ def screen(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog
 @click.option("--area", help="Only this area's interventions (an area id, e.g. northamptonshire).")
 @click.option("--need", type=click.Choice(sorted(NEEDS)),
               help="Only interventions for this need.")
+@click.option("--on", "on", type=DATE, help="YYYY-MM-DD or DD/MM/YYYY: the date of the status shown; default today.")
 @_JSON
 @_CATALOG
 @_OUT
-def list_(area: str | None, need: str | None, as_json: bool, catalog_path: Path | None, out: Path | None) -> None:
-    """List the interventions: id (as `check` takes it), name, needs and status."""
+def list_(area: str | None, need: str | None, on: dt.date | None, as_json: bool, catalog_path: Path | None,
+          out: Path | None) -> None:
+    """List the interventions: id (as `check` takes it), name, needs and status on a date."""
     from .present.catalog import catalog_listing, listing_json, print_listing
 
-    items = catalog_listing(_catalog(catalog_path), area=area, need=need)
+    items = catalog_listing(_catalog(catalog_path), area=area, need=need, on=on)
     if as_json:
         _emit_text(listing_json(items), out)
         return

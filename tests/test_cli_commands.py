@@ -191,3 +191,13 @@ def test_list_filters_by_area_and_need(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0 and len(json.loads(out)) >= len(items)
     code, _, err = call(["list", "--need", "finanse"], capsys)
     assert code == 2 and "finance" in err
+
+
+def test_list_shows_the_status_in_force_on_the_date_given(capsys: pytest.CaptureFixture[str]) -> None:
+    # RESOLVE was withdrawn by January 2017: open in mid-2016, withdrawn in March 2017
+    status = {}
+    for day in ("01/06/2016", "2017-03-01"):
+        code, out, _ = call(["list", "--on", day, "--json"], capsys)
+        assert code == 0
+        status[day] = {i["id"]: i["status"] for i in json.loads(out)}["resolve"]
+    assert status == {"01/06/2016": "open", "2017-03-01": "withdrawn"}

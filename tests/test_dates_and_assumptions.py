@@ -196,3 +196,19 @@ def test_family_support_is_not_housing_help_and_the_opd_pathway_meets_no_need_of
     meets = {(i.intervention, n) for i in p.package for n in [i.need, *i.also_meets]}
     assert ("ormiston_family_support", "accommodation") not in meets
     assert "opd_pathway" not in [i.intervention for i in p.package]
+
+
+def test_a_child_is_told_once_why_nothing_adult_applies_and_when_they_turn_18() -> None:
+    # 17 on the reference date, 18 on 20/04/2017: every adult intervention is 'not eligible', and
+    # the screen says why once, with the birthday and what to do if the order starts after it
+    person = {"sex": "male", "date_of_birth": "1999-04-20", "home_town": "corby", "area": "northamptonshire"}
+    no_start = _case(person=person, sentence={"type": "community_order", "length_months": 24})
+    s = screen(parse_case(json.dumps(no_start)), CATALOG, on=ON)
+    under = [w.text for w in s.warnings if w.code == "under_18"]
+    assert len(under) == 1 and "20/04/2017" in under[0] and "sentence.start" in under[0]
+    assert not s.by_decision("eligible")
+    # the order starts on the birthday: an adult, and no warning
+    starts = {"type": "community_order", "length_months": 24, "start": "2017-04-20", "rar_days": 20,
+              "requirements": ["rar", "accredited_programme"]}
+    s = screen(parse_case(json.dumps(_case(person=person, sentence=starts))), CATALOG, on=ON)
+    assert s.age is not None and s.age.years == 18 and not [w for w in s.warnings if w.code == "under_18"]

@@ -61,7 +61,7 @@ WarningCode = Literal[
     "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
     "unknown_town", "closes", "venue_to_be_confirmed",
     # about the case as a whole
-    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult",
+    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18",
 ]
 
 
@@ -337,7 +337,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
         derived_possible=undecided,
         derived_missing={d: _ordered(why.field_missing(d), rank) for d in undecided},
         missing=[MissingField.model_construct(field=f, label=_label(f, registry), settles=settles[f]) for f in order],
-        warnings=[Warning(w["code"], w["text"]) for w in _case_warnings(case, catalog, ev.derived)],
+        warnings=[Warning(w["code"], w["text"]) for w in _case_warnings(case, catalog, ev.derived, age)],
         results=results,
     )
 
@@ -439,8 +439,24 @@ def _did_you_mean(value: str, known: list[str]) -> str:
     return f"Did you mean {' or '.join(close)}? " if close else ""
 
 
-def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any]) -> list[dict[str, str]]:
+def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
+                   age: dict[str, Any] | None = None) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
+    if age is not None and age["years"] < 18:
+        # every adult intervention is 'not eligible' for a child: say why once, and what applies instead
+        dob = case.person.date_of_birth
+        turns = ""
+        if dob is not None:
+            try:
+                eighteen = dob.replace(year=dob.year + 18)
+            except ValueError:  # born on 29 February
+                eighteen = dt.date(dob.year + 18, 3, 1)
+            turns = f" Turns 18 on {eighteen.strftime('%d/%m/%Y')}."
+            if age["basis"] == "reference_date":
+                turns += " If the order will start on or after that day, give its start (sentence.start) and screen again."
+        when = "when the order starts" if age["basis"] == "order_start" else "on the reference date"
+        out.append({"code": "under_18", "text": f"Under 18 {when}: the youth offending team supervises under-18s, "
+                    f"and the adult provision in this catalog does not apply.{turns}"})
     town, area = case.person.home_town, case.person.area
     areas = [a.id for a in catalog.info.areas]
     if town is not None and town not in catalog.towns:

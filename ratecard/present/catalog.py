@@ -5,6 +5,8 @@ A table from WIDE columns, each intervention stacked below that; ids are never b
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 from dataclasses import asdict, dataclass
 
@@ -32,8 +34,11 @@ class Listed:
     waiting_weeks: int | None
 
 
-def catalog_listing(catalog: Catalog, *, area: str | None = None, need: str | None = None) -> list[Listed]:
-    """Interventions of `area` (an area id) meeting `need` (a need section), by id."""
+def catalog_listing(catalog: Catalog, *, area: str | None = None, need: str | None = None,
+                    on: dt.date | None = None) -> list[Listed]:
+    """Interventions of `area` (an area id) meeting `need` (a need section), by id, with the status
+    in force on `on` (default today): a course suspended last year is open now."""
+    on = on or dt.date.today()
     areas = {a.id for a in catalog.info.areas}
     if area is not None and area not in areas:
         raise RatecardError(f"No area '{shown(area)}' in the catalog; areas: {', '.join(sorted(areas))}")
@@ -42,7 +47,8 @@ def catalog_listing(catalog: Catalog, *, area: str | None = None, need: str | No
         iv = catalog.interventions[iid]
         if (area and iv.area != area) or (need and need not in iv.needs):
             continue
-        out.append(Listed(iid, iv.name, iv.provider, iv.area, iv.kind, tuple(iv.needs), iv.status.state, iv.status.waiting_weeks))
+        st = iv.status_on(on)
+        out.append(Listed(iid, iv.name, iv.provider, iv.area, iv.kind, tuple(iv.needs), st.state, st.waiting_weeks))
     return out
 
 

@@ -88,7 +88,7 @@ UNITS: dict[str, str] = {"risk.ogrs3_2yr": "%", "risk.ovp_2yr": "%", "risk.rsr":
 # Facts the shipped rules derive (rules/derived.yaml). A catalog may define others: those are
 # named by their id in words (see field()).
 DERIVED: dict[str, str] = {
-    "allocation": "NPS or CRC",
+    "allocation": "who manages the case (NPS or CRC)",
     "tier": "CRC tier",
     "sexual_offence": "sexual offence",
     "any_intimate_partner_violence": "intimate partner violence, now or before",

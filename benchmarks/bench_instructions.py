@@ -1,0 +1,80 @@
+"""Screen and propose cost in CPU instructions a case, this tree against a baseline commit, counted
+by valgrind's callgrind: unlike wall time, the count hardly moves on a shared, noisy machine, so a
+ratio between two versions means something. Prints numbers; asserts nothing.
+
+Issue 8's target: screen and propose within 1.5 times their cost before the "one rule for
+unknowns" work (the baseline commit dd77680). Each version screens and proposes the cases of its
+own `benchmarks/bench_screen.generated_case` (seeded; half with missing fields); the cost of
+starting Python, importing and compiling the catalog is measured by a run that does neither and
+taken off.
+
+    python benchmarks/bench_instructions.py [--baseline dd77680] [--cases 200]
+
+Needs `valgrind` (Debian: `apt-get install valgrind`); takes a few minutes (callgrind runs the
+interpreter about 50 times slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CHILD = """
+import random, sys
+sys.path.insert(0, "."); sys.path.insert(0, "benchmarks")
+from bench_screen import generated_case, ON
+from ratecard import default_catalog, screen, propose
+cat = default_catalog(); cat.engine
+rnd = random.Random(2017)
+cases = [generated_case(rnd, i) for i in range(int(sys.argv[2]))]
+screen(cases[0], cat, on=ON); propose(cases[0], cat, on=ON)
+if sys.argv[1] == "screen":
+    for c in cases: screen(c, cat, on=ON)
+elif sys.argv[1] == "propose":
+    for c in cases: propose(c, cat, on=ON)
+"""
+
+
+def instructions(tree: Path, mode: str, cases: int) -> int:
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", CHILD,
+                        mode, str(cases)], cwd=tree, capture_output=True, text=True)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    if r.returncode != 0 or m is None:
+        raise SystemExit(f"callgrind run failed in {tree} ({mode}):\n{r.stderr[-3000:]}")
+    return int(m.group(1))
+
+
+def per_case(tree: Path, cases: int) -> dict[str, float]:
+    base = instructions(tree, "none", cases)
+    return {mode: (instructions(tree, mode, cases) - base) / cases / 1e6 for mode in ("screen", "propose")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--baseline", default="dd77680", help="the commit to compare with")
+    ap.add_argument("--cases", type=int, default=200)
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed: apt-get install valgrind")
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "baseline"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(old), args.baseline], cwd=REPO, check=True)
+        try:
+            before = per_case(old, args.cases)
+            now = per_case(REPO, args.cases)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=REPO, check=False)
+    print(f"million instructions a case, {args.cases} generated cases, baseline {args.baseline}:")
+    for mode in ("screen", "propose"):
+        print(f"  {mode:8s} now {now[mode]:6.2f}   before {before[mode]:6.2f}   ratio {now[mode] / before[mode]:.2f}x (target 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
