@@ -187,3 +187,18 @@ def test_a_misspelt_home_town_is_flagged_not_silently_treated_as_far_away():
     assert [w.code for w in s.warnings] == ["unknown_town"]
     assert "northamptn" in s.warnings[0].text
     assert screen(to_case(_base()), on=ON).warnings == []
+
+
+def test_the_first_questions_are_about_courses_that_can_be_used_not_withdrawn_ones() -> None:
+    # RESOLVE is withdrawn on 2017-03-01: the fields that only it still needs come after every field
+    # that would settle a course that is not withdrawn or suspended (far from home is for the PSO to weigh)
+    import datetime as dt
+
+    root = Path(__file__).resolve().parents[1]
+    s = screen(load_case(root / "examples" / "cases" / "partner-violence-sara-high-sections-missing.yaml"),
+               default_catalog(), on=dt.date(2017, 3, 1))
+    usable = [r for r in s.results if r.decision == "undetermined" and r.availability not in ("withdrawn", "suspended")]
+    settles_usable = [sum(m.field in {x.field for x in r.missing} for r in usable) for m in s.missing]
+    assert settles_usable == sorted(settles_usable, reverse=True)
+    assert any(r.intervention == "resolve" and r.availability == "withdrawn" and r.missing for r in s.results)
+    assert 0 in settles_usable and settles_usable[0] > 0

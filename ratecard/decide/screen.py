@@ -290,8 +290,10 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
         decided.append((iid, d))
         if d.decision == "undetermined":
             open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in d.deciding))
-    # one order for every list of missing fields: the field that could settle the most results first
-    order = order_fields(list(open_fields.values()))
+    # one order for every list of missing fields: the field that could settle the most results that
+    # could be used (not withdrawn or suspended on the date) first, then the most results
+    usable = [fs for iid, fs in open_fields.items() if parts.status(catalog.interventions[iid], on).available]
+    order = order_fields(list(open_fields.values()), usable)
     rank = {f: i for i, f in enumerate(order)}
     settles = {f: sum(f in fs for fs in open_fields.values()) for f in order}
 

@@ -168,7 +168,9 @@ def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | Non
     frame, errors = _dated(table, on)
     errors.sort(key=lambda e: e["row"])
     bp = batch_program(catalog)
-    screened = bp.screen(frame.lazy().with_columns(computed_columns(on))).collect()
+    # missing fields that settle interventions usable on the date come first, as in screen()
+    usable = [iid for iid, iv in catalog.interventions.items() if iv.status_on(on).available]
+    screened = bp.screen(frame.lazy().with_columns(computed_columns(on)), usable=usable).collect()
     return ScreenedTable(catalog.version, on, errors, screened, bp)
 
 

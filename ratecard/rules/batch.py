@@ -392,11 +392,14 @@ class BatchProgram:
     def all_fields(self) -> list[str]:
         return sorted({f for fs in self.fields_of.values() for f in fs})
 
-    def decisions(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
+    def decisions(self, frame: pl.LazyFrame, missing: bool = True, usable: Iterable[str] | None = None) -> pl.LazyFrame:
         """Per intervention: `<id>#d` (0 eligible, 1 undetermined, 2 ineligible), `<id>#m` (a bit
         mask over its rules: those that decided), `<id>#?<field>` (the field is missing for the
         decision) and, per field, `#<field>`: in how many undetermined decisions of the case it is
-        missing. Masks and flags, not lists: lists per case and intervention are slow to build."""
+        missing, and `#u:<field>`: in how many of those of `usable` interventions (default all; the
+        screen passes those not withdrawn or suspended on the date), which order the lists first.
+        Masks and flags, not lists: lists per case and intervention are slow to build."""
+        use = set(self.interventions if usable is None else usable)
         memo: dict[tuple[str, str], Expr] = {}
         dec_cols: list[Expr] = []
         miss_cols: list[Expr] = []
@@ -436,6 +439,9 @@ class BatchProgram:
             frame = frame.with_columns(miss_cols)
         counts = [pl.sum_horizontal([pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in self.fields_of.items() if f in fs]).alias(f"#{f}")
                   for f in self.all_fields]
+        counts += [pl.sum_horizontal([pl.lit(0, pl.Int32)] + [pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in self.fields_of.items()
+                                                              if f in fs and iv in use]).alias(f"#u:{f}")
+                   for f in self.all_fields]
         return frame.with_columns(counts) if counts else frame
 
     _DECISIONS = ("eligible", "undetermined", "ineligible")
@@ -454,10 +460,11 @@ class BatchProgram:
         for i, iid in enumerate(self.interventions):
             for f in self.fields_of[iid]:
                 parts.append(screened.lazy().filter(pl.col(f"{iid}#?{f}")).select(
-                    pl.col(key), pl.lit(i, pl.UInt16).alias("#iv"), pl.lit(f).alias("field"), pl.col(f"#{f}").alias("#n")))
+                    pl.col(key), pl.lit(i, pl.UInt16).alias("#iv"), pl.lit(f).alias("field"), pl.col(f"#u:{f}").alias("#u"),
+                    pl.col(f"#{f}").alias("#n")))
         if not parts:
             return pl.DataFrame(schema={key: pl.Int64, "#iv": pl.UInt16, "missing": pl.List(pl.String)})
-        return (pl.concat(parts).sort([key, "#iv", "#n", "field"], descending=[False, False, True, False])
+        return (pl.concat(parts).sort([key, "#iv", "#u", "#n", "field"], descending=[False, False, True, True, False])
                 .group_by([key, "#iv"], maintain_order=True).agg(pl.col("field").alias("missing")).collect())
 
     def json_lines(self, screened: pl.DataFrame, key: str = "row") -> pl.Series:
@@ -516,11 +523,12 @@ class BatchProgram:
 
     def case_missing(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
         """Every missing field of each case, in the documented order: `key`, missing."""
-        parts = [screened.filter(pl.col(f"#{f}") > 0).select(pl.col(key), pl.lit(f).alias("field"), pl.col(f"#{f}").alias("#n"))
+        parts = [screened.filter(pl.col(f"#{f}") > 0).select(pl.col(key), pl.lit(f).alias("field"), pl.col(f"#u:{f}").alias("#u"),
+                                                              pl.col(f"#{f}").alias("#n"))
                  for f in self.all_fields]
         if not parts:
             return screened.select(pl.col(key), pl.lit([], dtype=pl.List(pl.String)).alias("missing"))
-        m = pl.concat(parts).sort([key, "#n", "field"], descending=[False, True, False])
+        m = pl.concat(parts).sort([key, "#u", "#n", "field"], descending=[False, True, True, False])
         got = m.group_by(key, maintain_order=True).agg(pl.col("field").alias("missing"))
         return screened.select(key).join(got, on=key, how="left").with_columns(
             pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
@@ -565,9 +573,10 @@ class BatchProgram:
                for f in sorted(read - set(self.derived)) if f not in schema or schema[f] == pl.Null]
         return lf.with_columns(fix) if fix else lf
 
-    def screen(self, frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-        """Derived facts, rule outcomes, decisions and missing fields, as columns added to `frame`."""
+    def screen(self, frame: pl.DataFrame | pl.LazyFrame, usable: Iterable[str] | None = None) -> pl.LazyFrame:
+        """Derived facts, rule outcomes, decisions and missing fields, as columns added to `frame`
+        (`usable`: see `decisions`)."""
         lf = self._conform(frame.lazy())
         lf = self.derive(lf)
         lf = self.outcomes(lf)
-        return self.decisions(lf)
+        return self.decisions(lf, usable=usable)

@@ -93,11 +93,17 @@ class Explainer:
         return got
 
 
-def order_fields(per_result: list[frozenset[str]]) -> list[str]:
+def order_fields(per_result: list[frozenset[str]], usable: list[frozenset[str]] | None = None) -> list[str]:
     """Every field named, the one that appears in the most results first (it would settle the most
-    decisions), then by name."""
+    decisions), then by name. With `usable` (the lists of results that could be used if decided,
+    e.g. not withdrawn), fields that settle those come first: a question about a withdrawn course
+    is not the first a PSO should ask."""
     count: dict[str, int] = {}
     for fs in per_result:
         for f in fs:
             count[f] = count.get(f, 0) + 1
-    return sorted(count, key=lambda f: (-count[f], f))
+    first: dict[str, int] = {}
+    for fs in usable or ():
+        for f in fs:
+            first[f] = first.get(f, 0) + 1
+    return sorted(count, key=lambda f: (-first.get(f, 0), -count[f], f))
