@@ -96,3 +96,27 @@ def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path, copy: Catalo
     blocker.write_text("")
     monkeypatch.setenv("RATECARD_CACHE_DIR", str(blocker / "cache"))
     assert cached_catalog(copy.root).version == load_catalog(copy.root).version
+
+
+
+def test_a_catalog_pickled_with_its_engine_decides_alike_and_owns_its_rulesets() -> None:
+    # the cache keeps the engine's plan; the process that reads it makes its own rulesets, which
+    # must give the same answers and live on when the original engine is closed
+    import random
+
+    from ratecard.rules.forms import relevant_values
+
+    original = load_catalog()
+    original.engine
+    copy = pickle.loads(pickle.dumps(original))
+    values = relevant_values(original.rules)
+    rnd = random.Random(8)
+    cases = []
+    for _ in range(300):
+        full = {f: rnd.choice(vs) for f, vs in values.items()}
+        cases.append({f: v for f, v in full.items() if rnd.random() > 0.3})
+    expected = [original.engine.evaluate(f) for f in cases]
+    restored = copy.engine
+    assert restored is not original.engine and restored.size == original.engine.size
+    original.engine.close()
+    assert [restored.evaluate(f) for f in cases] == expected

@@ -6,7 +6,8 @@ of the catalog and rule files and on ratecard's own code. So the loaded Catalog 
 the user's cache folder, in a file named by a hash of exactly those bytes (file names included),
 the folder, the Python and pydantic versions, and ratecard's source files (sizes and times). Any
 change to any of them is another key: a stale entry is never used. The compiled durable_rules
-engine is not cached (it lives in C extension state); it is compiled on first use as before.
+engine is kept as its plan (Engine.__getstate__): the rulesets themselves live in C extension state,
+so a process that reads the cache creates them again from their definitions, which is quick.
 
 The cache holds catalog data only, never case data. It lives in $RATECARD_CACHE_DIR, else
 $XDG_CACHE_HOME/ratecard, else ~/.cache/ratecard, a folder only its owner can read or write;
@@ -117,5 +118,6 @@ def cached_catalog(path: str | Path | None = None) -> Catalog:
     cat = _read(entry)
     if cat is None:
         cat = load_catalog(path)
+        cat.engine  # compiled once and kept with the catalog: the next command creates its rulesets only
         _write(folder, entry, cat)
     return cat

@@ -63,9 +63,12 @@ class Catalog:
         self._engine_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        # picklable for process pools: the data travels, the compiled engine (a native durable_rules
-        # host) and its lock do not; the receiving process compiles its own on first use
+        # picklable for process pools and the catalog cache: the data travels, and the engine as the
+        # plan worked out for it (Engine.__getstate__), from which the receiving process creates its
+        # own durable_rules rulesets on first use; the lock does not
         state = self.__dict__.copy()
+        if self._engine is not None:
+            state["_engine_plan"] = self._engine.__getstate__()
         state.update(_engine=None, _engine_lock=None)
         state.pop("towns", None)
         return state
@@ -88,7 +91,13 @@ class Catalog:
             if self._engine is None:
                 from ..rules.durable import Engine
 
-                self._engine = Engine(self.program)
+                plan = self.__dict__.pop("_engine_plan", None)
+                if plan is not None and plan.get("program") is self.program:
+                    engine = Engine.__new__(Engine)
+                    engine.__setstate__(plan)
+                    self._engine = engine
+                else:
+                    self._engine = Engine(self.program)
             return self._engine
 
 

@@ -32,6 +32,7 @@ and every call is made under one lock per engine.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import threading
@@ -336,10 +337,36 @@ class Engine:
                 raise EngineError(f"durable_rules could not compile the rules ({e}); a condition is too complex "
                                   "once expanded: split it into simpler rules or a derived fact") from None
             keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
-            out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None))  # groups: the gates
+            out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None,  # groups: the gates
+                                definition=json.dumps(definition)))
         if not out:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
+
+    # Pickling carries everything worked out in Python (keys, packing, plans) and the rulesets'
+    # definitions; unpickling creates the rulesets afresh in the receiving process. The catalog cache
+    # keeps a compiled engine this way: creating the default catalog's 25 rulesets takes about
+    # 25 ms, working out what goes in them about ten times that.
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_sids")}
+        state["_rulesets"] = [[dataclasses.replace(r, handle=None) for r in stage] for stage in self._rulesets]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        handles: list[int | None] = []
+        try:
+            for s, stage in enumerate(self._rulesets):
+                for c, r in enumerate(stage):
+                    if r.definition is not None:
+                        r.handle = _dre.create_ruleset(f"ratecard_{next(_names)}_s{s}c{c}", r.definition)
+                        handles.append(r.handle)
+        except BaseException:
+            _delete_rulesets(handles)
+            raise
+        self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
+        self._lock = threading.Lock()
+        self._sids = itertools.count()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -474,6 +501,7 @@ class _Ruleset:
     gates: frozenset[tuple[int, bool]] | None = None
     fires: dict[str, tuple[int, ...]] = field(default_factory=lambda: {"seen": ()})  # the same, as target ids
     encoder: list[tuple[str, str, Any, Any]] = field(default_factory=list)
+    definition: str | None = None  # the JSON given to create_ruleset, to make it again in another process
 
 
 def _forget(handle: int, sid: str) -> None:
