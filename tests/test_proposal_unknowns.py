@@ -142,6 +142,13 @@ def _explained(p: Proposal, case: Case) -> None:
     for r in scr.results:
         if r.decision != "ineligible" and set(cat.interventions[r.intervention].needs) & identified:
             assert r.intervention in shown, r.intervention
+    # ineligibility explains first: a requirement outside the proposal only for those not ruled out
+    decisions = {r.intervention: r.decision for r in scr.results}
+    for n in p.not_proposed:
+        if decisions[n.intervention] == "ineligible":
+            assert n.why == "no_eligible_provision", n
+        if n.why == "other_requirement":
+            assert decisions[n.intervention] != "ineligible", n
 
 
 # Each claim the paragraph can make, and what the structured result must then show.
@@ -163,12 +170,27 @@ CLAIMS = {
     "no rehabilitation activity requirement on licence": lambda p: p.sentence_type in ("licence", "post_sentence_supervision"),
     "rehabilitation activity requirement of up to": lambda p: bool(p.rar_days) and p.sentence_type not in ("licence", "post_sentence_supervision"),
     "is not met:": lambda p: any(u.priority is not None for u in p.unmet_needs),
-    "the CRC tier is unknown": lambda p: p.tier is None,
+    "the CRC tier is unknown": lambda p: p.tier is None and p.allocation != "nps",
+    "CRC tier": lambda p: p.allocation != "nps",
+    "the case would be managed by the NPS.": lambda p: p.allocation == "nps",
+    # a requirement outside the proposal is named only for provision the person is not ruled out of
+    "this proposal does not include one": lambda p: any(
+        u.why == "other_requirement" and u.priority is not None for u in p.unmet_needs),
+    "I cannot yet propose requirements": lambda p: not p.package and not p.needs and len(p.not_assessed) == 10,
+    # said only when something could be proposed from the needs known
+    "this proposal covers only the needs known so far": lambda p: bool(p.needs) or len(p.not_assessed) < 10,
+    "these should be assessed before sentence": lambda p: bool(p.not_assessed or [u for u in p.unmet_needs if u.priority is None]),
+    # the tier's minimum hours are a check for the officer, never for the court
+    "needs at least": lambda p: False,
+    "the package gives": lambda p: False,
 }
 
 
 def _claims_hold(p: Proposal) -> None:
     body = p.text.split("\n\n_Catalog")[0].lower()
+    assert "ratecard" not in body, "the paragraph for the court never names the tool"
+    assert not ("cannot yet propose" in body and "covers only" in body)
+    assert body.count("with no rar days") <= 1
     for phrase, holds in CLAIMS.items():
         if phrase.lower() in body:
             assert holds(p), f"the paragraph says {phrase!r} but the result does not bear it out"
@@ -200,3 +222,72 @@ def test_generated_paragraphs_claim_only_what_the_result_shows(case: Case):
         if i.conditional:
             assert i.requirement == "accredited_programme" and p.to_find_out
     assert not re.search(r"\bpni_\w+\b", " ".join(t.field for t in p.to_find_out))
+
+
+# ---- what a court officer sees (COLUMNS=80 ratecard propose ...) ---------------------------------
+
+
+def _screen_text(p: Proposal) -> str:
+    import io
+
+    from rich.console import Console
+
+    from ratecard.present.proposal import print_proposal
+
+    buf = io.StringIO()
+    print_proposal(p, Console(file=buf, width=80, color_system=None, force_terminal=False))
+    return " ".join(buf.getvalue().split())  # words, whatever the wrapping
+
+
+def test_an_ineligible_intervention_is_explained_by_its_ineligibility_not_its_requirement():
+    p = _p("age-17-just-under-adult")
+    left = {n.intervention: n for n in p.not_proposed}
+    for iid in ("upw_good_loaf", "upw_northampton", "upw_group_corby", "s2s_drr_group"):
+        assert left[iid].why == "no_eligible_provision" and left[iid].text.startswith("Not eligible: ")
+    assert all(n.why != "other_requirement" for n in p.not_proposed)
+    assert all(u.why == "no_eligible_provision" for u in p.unmet_needs)
+    out = _screen_text(p)
+    assert "Needs an unpaid work requirement" not in out and "Would need" not in out
+    # names, not ids, in the reasons
+    assert "upw_good_loaf:" not in out and "(bbr," not in out
+    assert "Unpaid work at the Good Loaf (women only) (upw_good_loaf): Not eligible: For women." in out
+    assert "Not eligible for any provision that addresses it (Drug rehabilitation requirement (DRR) group programme)" in out
+
+
+def test_a_requirement_outside_the_proposal_is_said_without_naming_the_tool():
+    p = _p("high-rosh-mappa-licence-nps")
+    (drugs,) = [u for u in p.unmet_needs if u.need == "drug_misuse"]
+    assert drugs.why == "other_requirement" and "s2s_drr_group" in drugs.interventions  # the JSON keeps ids
+    assert ("The need for drug misuse (linked to risk of harm) is not met: the provision that addresses it would need "
+            "a drug rehabilitation requirement; this proposal does not include one.") in p.text
+    out = _screen_text(p)
+    assert "ratecard" not in out.lower().replace("ratecard propose", "")
+    assert ("Drug rehabilitation requirement (DRR) group programme (s2s_drr_group): Would need a drug rehabilitation "
+            "requirement; this proposal does not include one.") in out
+    # field paths and need ids are for the JSON; people read words
+    assert "history.victim_of_domestic_abuse" not in out and "Eligibility cannot be decided without: they have been a victim of domestic abuse." in out
+    assert "(lifestyle and associates, attitudes to offending)" in out and "attitude)" not in out
+
+
+def test_an_nps_case_shows_no_crc_tier_and_says_no_rar_days_once():
+    p = _p("high-rosh-mappa-licence-nps")
+    assert p.allocation == "nps" and p.tier == "blue"  # the JSON keeps the derived tier
+    assert "The case would be managed by the NPS." in p.text and "tier" not in p.text.lower()
+    assert p.text.count("no RAR days") == 1
+    out = _screen_text(p)
+    assert "Allocation: NPS; programme pathway" in out and "tier: blue" not in out and "tier blue" not in out.lower()
+    assert "Managed by the NPS: CRC tiers and their minimum hours do not apply." in out
+    assert "needs at least" not in out
+
+
+def test_with_no_needs_assessed_the_paragraph_asks_for_the_assessment_only():
+    p = _p("no-needs-assessed-yet")
+    assert p.text.startswith("I cannot yet propose requirements: no OASys needs section has been assessed.")
+    assert "covers only the needs known so far" not in p.text
+    assert "not assessed): these should be assessed before sentence." in p.text
+    # the tier's minimum hours are for the officer: on the screen, not in the court text
+    assert "needs at least" not in p.text and "the package gives" not in p.text
+    out = _screen_text(p)
+    assert "Tier green needs at least 12 hours; the package gives 0" in out.split("Text for the report")[0]
+    # no need is identified, so nothing was considered and there is nothing to list as not proposed
+    assert p.not_proposed == [] and "Not proposed" not in out

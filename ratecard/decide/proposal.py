@@ -33,6 +33,7 @@ from ..catalog.model import Intervention
 from ..rules.loader import Evaluation
 from .screen import InterventionResult, MissingField, Screen, decide, screen
 from .whatif import Answer, confirming_answers
+from ..present import labels  # plain data: the one table of names for people
 
 # Priority classes, in the order the issue gives: needs linked to harm, then to reoffending, then
 # other identified needs. The bases keep the classes lexicographic: ten needs of a lower class
@@ -151,6 +152,7 @@ class NotProposed:
     also: list[Why] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     met_by: list[str] = field(default_factory=list)  # need_already_met: the package items that meet its needs
+    name: str = ""  # the catalog's name for it, for people (intervention is the id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +264,7 @@ def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[N
         identified, missing = _need_state(case, screened, f"need_{section}" in catalog.rules.derived, section)
         if identified is None:
             unknown.append(UnmetNeed(need=section, priority=None, why="information_missing",
-                                     text=f"Assessed but not scored: give {', '.join(missing)}.", missing=missing))
+                                     text=f"Assessed but not scored: give the {', '.join(labels.field(m) for m in missing)}.", missing=missing))
             continue
         if not identified:
             continue
@@ -341,15 +343,16 @@ def _barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] 
               transport: bool) -> list[Barrier]:
     """Everything that keeps an intervention out of the package, the most fundamental first, from
     the screen's decision and warnings; empty when it can go in."""
-    if iv.requires not in _IN_SCOPE:
-        req = iv.requires.replace("_", " ")
-        return [Barrier("other_requirement", f"Needs {'an' if req[0] in 'aeiou' else 'a'} {req} requirement, which ratecard does not propose.")]
+    # ineligibility first: a requirement outside the proposal matters only for someone eligible
     if r.decision == "ineligible":
         return [Barrier("no_eligible_provision", "Not eligible: " + " ".join(x.text for x in r.reasons))]
+    if iv.requires not in _IN_SCOPE:
+        return [Barrier("other_requirement", other_requirement_text(iv.requires))]
     out: list[Barrier] = []
     if r.decision == "undetermined":
         fields = tuple(m.field for m in r.missing)
-        out.append(Barrier("information_missing", "Eligibility cannot be decided without: " + ", ".join(fields) + ".", fields, "eligibility"))
+        words = ", ".join(m.label or labels.field(m.field) for m in r.missing)
+        out.append(Barrier("information_missing", f"Eligibility cannot be decided without: {words}.", fields, "eligibility"))
     codes = {w.code: w.text for w in r.warnings}
     for code in ("withdrawn", "suspended"):
         if code in codes:
@@ -394,9 +397,16 @@ def _barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] 
         elif not pathways <= PROGRAMME_PATHWAYS:
             fields = tuple(pathway_fields)
             out.append(Barrier("information_missing", f"Whether a programme is indicated depends on information not yet given: the PNI pathway could be "
-                                                      f"{_pathways_words(pathways)}. Needed: {', '.join(fields) or 'the missing assessments'}.",
+                                                      f"{_pathways_words(pathways)}. Needed: {', '.join(labels.field(f) for f in fields) or 'the missing assessments'}.",
                                fields, "indication"))
     return out
+
+
+def other_requirement_text(requires: str) -> str:
+    """Why provision under a requirement outside the proposal (drug rehabilitation, unpaid work...)
+    is not in it: a matter for the court and the report writer, said without naming the tool."""
+    req = labels.requirement(requires)
+    return f"Would need {'an' if req[0] in 'aeiou' else 'a'} {req}; this proposal does not include one."
 
 
 def _pathways_words(pathways: frozenset[str]) -> str:
@@ -564,7 +574,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
             rejected.append(NotProposed(
                 intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
                 also=list(dict.fromkeys(b.why for b in more if b.why != first.why)),
-                text=" ".join(b.text for b in barriers), missing=sorted({m for b in barriers for m in b.fields})))
+                text=" ".join(b.text for b in barriers), missing=sorted({m for b in barriers for m in b.fields}), name=iv.name))
             continue
         assert window is not None  # no window is a barrier for everything
         start = _add(window[0], _weeks(iv.status.waiting_weeks or 0)) or window[1]
@@ -588,7 +598,8 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
     rejected += _left_out(cands, chosen, needs, bit, cap)
     rejected.sort(key=lambda x: x.intervention)
 
-    unmet = [_unmet(n, rejected) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
+    names = {iid: iv.name for iid, iv in catalog.interventions.items()}
+    unmet = [_unmet(n, rejected, names) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
     reqs = _requirements(items, community)
     rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
     fallback = None
@@ -626,7 +637,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
         to_find_out=_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog),
         assumptions=assumptions,
         tier=tier,
-        tier_check=_tier_check(tier, items),
+        tier_check=_tier_check(tier, items, screened.derived.get("allocation")),
         allocation=screened.derived.get("allocation"),
         pni_pathway=screened.derived.get("pni_pathway"),
         pni_pathway_possible=sorted(pathways or ()),
@@ -705,8 +716,7 @@ def _requirements(items: list[PackageItem], community: bool) -> list[Requirement
     supervision = [i for i in items if i.requirement == "supervision"]
     if supervision:
         reqs.append(RequirementProposal(requirement="supervision", text=(
-            "Activities as part of supervision on licence or post-sentence supervision, with no RAR days (a rehabilitation "
-            "activity requirement exists only on community orders and suspended sentence orders): "
+            "Activities as part of supervision on licence or post-sentence supervision: "
             + ", ".join(i.name for i in supervision) + ".")))
     return reqs
 
@@ -740,10 +750,11 @@ def _left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list
             by = [x.iv.id for x in chosen if x.mask & c.mask]
             names = _join_names([x.iv.name for x in chosen if x.mask & c.mask])
             why, text = "need_already_met", (
-                f"The need{'s' if len(met) > 1 else ''} it addresses ({', '.join(m.replace('_', ' ') for m in met)}) "
+                f"The need{'s' if len(met) > 1 else ''} it addresses ({', '.join(labels.need_words(m) for m in met)}) "
                 f"{'are' if len(met) > 1 else 'is'} already met by {names} in the package."
                 + (" It would have been proposed only on condition that missing information confirms it." if c.conditional else ""))
-        out.append(NotProposed(intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text, met_by=by))
+        out.append(NotProposed(intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text, met_by=by,
+                               name=c.iv.name))
     return out
 
 
@@ -779,22 +790,26 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
                       why="; ".join(dict.fromkeys(why[f]))) for f in order]
 
 
-def _unmet(need: NeedAssessed, rejected: list[NotProposed]) -> UnmetNeed:
+def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
     about = [r for r in rejected if need.need in r.needs]
     if not about:
         return UnmetNeed(need=need.need, priority=need.priority, why="no_eligible_provision",
                          text="Nothing in the catalog addresses this need.")
     best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
     if best.why == "no_eligible_provision":
-        text = "Not eligible for any provision that addresses it (" + ", ".join(r.intervention for r in about) + ")."
+        text = "Not eligible for any provision that addresses it (" + "; ".join(names.get(r.intervention, r.intervention) for r in about) + ")."
     else:
-        text = f"{best.intervention}: {best.text}"
+        text = f"{names.get(best.intervention, best.intervention)}: {best.text}"
     missing = sorted({m for r in about if r.why == "information_missing" for m in r.missing})
     return UnmetNeed(need=need.need, priority=need.priority, why=best.why, text=text, missing=missing,
                      interventions=sorted(r.intervention for r in about))
 
 
-def _tier_check(tier: str | None, items: list[PackageItem]) -> TierCheck:
+def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None) -> TierCheck:
+    if allocation == "nps":
+        # CRC tiers and their minimum hours are for cases the CRC manages
+        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+                         text="Managed by the NPS: CRC tiers and their minimum hours do not apply.")
     if tier is None:
         return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Tier unknown: the information that decides it is missing.")

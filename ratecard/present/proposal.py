@@ -14,7 +14,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..decide.proposal import PackageItem, Proposal
+from ..decide.proposal import NotProposed, PackageItem, Proposal
 from . import labels
 from .proposal_text import confirm_words, need_words
 from .terminal import WIDE, bullets, shown, shown_lines
@@ -31,6 +31,14 @@ def _item_cells(i: PackageItem) -> tuple[Text, str, str, str, str, str, str]:
     price = f"£{i.price:,.2f}" if i.price is not None else shown(i.price_basis)
     finish = f"{i.finish} (ongoing)" if i.ongoing else str(i.finish)
     return name, needs, labels.requirement(i.requirement), str(i.rar_days or "-"), str(i.start), finish, price
+
+
+def _left_out(n: NotProposed) -> Text:
+    """'Drug rehabilitation group (s2s_drr_group): Would need ...': the name for people, the id dim."""
+    head = Text(shown(n.name or n.intervention, prose=True), style="bold")
+    if n.name:
+        head.append(f" ({shown(n.intervention)})", style="dim")
+    return head.append(": " + shown(n.text, prose=True), style="")
 
 
 def _package(p: Proposal, width: int) -> RenderableType:
@@ -51,7 +59,7 @@ def _package(p: Proposal, width: int) -> RenderableType:
         out += [Text(_name(i), style="bold"), Text(shown(i.intervention), style="dim", no_wrap=True),
                 Padding(detail, (0, 0, 1, 2), expand=False)]
     if not p.package:
-        out.append(Text("  nothing proposed"))
+        out.append(Text("  nothing proposed\n"))
     return Group(*out)
 
 
@@ -62,7 +70,9 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
     order = f"{p.order_months} months, ending {p.order_end}" if p.order_months else "length not given"
     cap = f"{p.rar_cap}" if p.rar_cap is not None else "none set"
     head.append(f"Order: {order}; RAR cap: {cap}; margin {p.margin_weeks} weeks\n")
-    head.append(f"Allocation: {labels.value(p.allocation)}; tier: {shown(p.tier or 'not known')}; "
+    # a CRC tier is for cases the CRC manages: none is shown for an NPS case
+    tier = "" if p.allocation == "nps" else f"tier: {shown(p.tier or 'not known')}; "
+    head.append(f"Allocation: {labels.value(p.allocation)}; {tier}"
                 f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
     head.append(shown(p.tier_check.text, prose=True) + "\n")
     parts: list[RenderableType] = [head, _package(p, width)]
@@ -80,8 +90,7 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
         parts.append(unmet)
     if p.not_proposed:
         parts += [Text("Not proposed", style="bold"),
-                  bullets([("-", Text(shown(n.intervention), style="bold").append(": " + shown(n.text, prose=True), style=""))
-                           for n in p.not_proposed], indent=0), Text("")]
+                  bullets([("-", _left_out(n)) for n in p.not_proposed], indent=0), Text("")]
     if p.to_find_out:
         # in words: the field paths are in the JSON
         parts += [Text("Still to find out (most useful first)", style="bold"),

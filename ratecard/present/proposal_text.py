@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import labels
 from .labels import NEEDS as NEED_LABELS, need_words as _need_words  # the one label table
 
 _PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
@@ -66,7 +67,8 @@ def proposal_text(p: dict[str, Any]) -> str:
     items = p["package"]
     community = p["sentence_type"] in (None, "community_order", "suspended_sentence_order")
     incomplete = [n for n in p["not_assessed"]] + [u.need for u in p["unmet_needs"] if u.priority is None]
-    labels = {t.field: t.label for t in p["to_find_out"]}
+    asked = {t.field: t.label for t in p["to_find_out"]}
+    nothing_assessed = bool(incomplete) and not p["needs"] and len(p["not_assessed"]) == len(NEED_LABELS)
     conditional = {i.intervention: i for i in items if i.conditional}
 
     if reqs:
@@ -78,21 +80,27 @@ def proposal_text(p: dict[str, Any]) -> str:
             parts.append(text)
         # a conditional clause ends with its own "or"/"and": keep the requirements apart
         out.append("I propose " + ("; and ".join(parts) if conditional else _join(parts)) + ".")
-    elif incomplete and not p["needs"] and len(p["not_assessed"]) == len(NEED_LABELS):
+    elif nothing_assessed:
         out.append("I cannot yet propose requirements: no OASys needs section has been assessed.")
     elif incomplete:
         out.append("Nothing in this catalog can be proposed for the needs known so far.")
     else:
         out.append("I am not able to propose an accredited programme or rehabilitation activities from this catalog.")
-    if incomplete:
+    if nothing_assessed:
+        # nothing is proposed: there are no "needs known so far" for a proposal to cover
+        words = _join([need_words(n) for n in incomplete])
+        out.append(f"The needs assessment is not complete ({words} not assessed): these should be assessed before sentence.")
+    elif incomplete:
         words = _join([need_words(n) for n in incomplete])
         out.append(f"The needs assessment is not complete ({words} not assessed or not scored): this proposal covers only "
                    "the needs known so far, so these should be assessed before sentence.")
     rar_items = [i for i in items if i.requirement == "rar"]
     left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
     if not community:
-        out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision: activities are "
-                   "proposed as part of supervision, with no RAR days.")
+        # said once, here (the supervision requirement above names the activities only)
+        out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision (it exists only "
+                   "on community orders and suspended sentence orders): activities are proposed as part of supervision, "
+                   "with no RAR days.")
     elif not rar_items:
         met_by = [r for r in left_rar if r.why == "need_already_met"]
         if met_by:
@@ -100,7 +108,8 @@ def proposal_text(p: dict[str, Any]) -> str:
             out.append(f"No rehabilitation activity days are proposed: the needs that the activities on offer address are "
                        f"already met by {names}.")
         elif incomplete:
-            out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
+            if not nothing_assessed:  # else the first sentence has said nothing can be proposed yet
+                out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
         elif not left_rar:
             out.append("No rehabilitation activity requirement is warranted: no activity the person can start and finish "
                        "meets an identified need.")
@@ -145,19 +154,27 @@ def proposal_text(p: dict[str, Any]) -> str:
             continue  # said above: not assessed or not scored
         why = _WHY_WORDS[u.why]
         if u.why == "other_requirement":
-            why = u.text.split(": ", 1)[-1].rstrip(".").replace("Needs", "it needs", 1)
+            # a matter for the court and the report writer: the requirement this proposal leaves out
+            reqs = sorted({labels.requirement(r.requires) for r in p["not_proposed"]
+                           if r.why == "other_requirement" and u.need in r.needs})
+            if reqs:
+                req = " or ".join(reqs)
+                why = (f"the provision that addresses it would need {'an' if req[0] in 'aeiou' else 'a'} {req}; "
+                       "this proposal does not include one")
         if u.missing:
-            why += " (" + ", ".join(labels.get(m, m) for m in u.missing) + ")"
+            why += " (" + ", ".join(asked.get(m) or labels.field(m) for m in u.missing) + ")"
         label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
         out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
     tier = p["tier"]
     alloc = p["allocation"]
-    out.append(
-        ("The case would be managed by the " + ("NPS" if alloc == "nps" else "CRC") if alloc else "Allocation to the NPS or CRC is unknown")
-        + (f", CRC tier {tier}." if tier else "; the CRC tier is unknown.")
-    )
-    if tier and p["tier_check"].meets_minimum is not None:
-        out.append(p["tier_check"].text)
+    if alloc == "nps":
+        out.append("The case would be managed by the NPS.")  # a CRC tier is for CRC cases only
+    else:
+        out.append(
+            ("The case would be managed by the CRC" if alloc else "Allocation to the NPS or CRC is unknown")
+            + (f", CRC tier {tier}." if tier else "; the CRC tier is unknown.")
+        )
+    # the tier's minimum hours are a check for the responsible officer (terminal and JSON), not the court
     illustrative = any(i.illustrative for i in items)
     foot = f"_Catalog {p['catalog']}, version {p['catalog_version']}; assessed on {p['on']:%-d %B %Y}."
     for a in p["assumptions"]:
