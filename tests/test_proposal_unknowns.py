@@ -183,6 +183,8 @@ CLAIMS = {
     # the tier's minimum hours are a check for the officer, never for the court
     "needs at least": lambda p: False,
     "the package gives": lambda p: False,
+    # a child: one reason for everything, from the screen's case warning
+    "under 18": lambda p: any(w.code == "under_18" for w in p.warnings) and not p.package,
 }
 
 
@@ -197,8 +199,11 @@ def _claims_hold(p: Proposal) -> None:
     # and the result's facts that must be said are said
     if p.package:
         assert all(i.name in p.text for i in p.package)
+    child = any(w.code == "under_18" for w in p.warnings)
+    if child and not p.package:
+        assert "adult provision in this catalog does not apply" in p.text
     for u in p.unmet_needs:
-        if u.priority is not None:
+        if u.priority is not None and not (child and not p.package):
             assert "is not met" in p.text
     assert p.catalog_version in p.text and f"{p.on:%-d %B %Y}" in p.text
 
@@ -251,7 +256,7 @@ def test_an_ineligible_intervention_is_explained_by_its_ineligibility_not_its_re
     # names, not ids, in the reasons
     assert "upw_good_loaf:" not in out and "(bbr," not in out
     assert "Unpaid work at the Good Loaf (women only) (upw_good_loaf): Not eligible: For women." in out
-    assert "Not eligible for any provision that addresses it (Drug rehabilitation requirement (DRR) group programme)" in out
+    assert "Not eligible for the one intervention that addresses it (Drug rehabilitation requirement (DRR) group programme)" in out
 
 
 def test_a_requirement_outside_the_proposal_is_said_without_naming_the_tool():

@@ -32,6 +32,7 @@ from ..catalog.load import Catalog
 from ..catalog.model import Intervention
 from ..rules.loader import Evaluation
 from .screen import InterventionResult, MissingField, Screen, decide, screen
+from .screen import Warning as CaseWarning
 from .whatif import Answer, confirming_answers
 from ..present import labels  # plain data: the one table of names for people
 
@@ -224,6 +225,8 @@ class Proposal(_Out):
     tier_check: TierCheck
     allocation: str | None
     pni_pathway: str | None
+    # about the case as a whole, as the screen gives them (a child, a young adult, an unknown town)
+    warnings: list[CaseWarning] = []
     # the pathways still possible when the missing information leaves it open
     pni_pathway_possible: list[str]
     total_price: float | None
@@ -640,6 +643,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
         tier_check=_tier_check(tier, items, screened.derived.get("allocation")),
         allocation=screened.derived.get("allocation"),
         pni_pathway=screened.derived.get("pni_pathway"),
+        warnings=list(screened.warnings),
         pni_pathway_possible=sorted(pathways or ()),
         total_price=round(sum(p for p in prices if p is not None), 2) if None not in prices else None,
     )
@@ -797,7 +801,11 @@ def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str
                          text="Nothing in the catalog addresses this need.")
     best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
     if best.why == "no_eligible_provision":
-        text = "Not eligible for any provision that addresses it (" + "; ".join(names.get(r.intervention, r.intervention) for r in about) + ")."
+        named = [names.get(r.intervention, r.intervention) for r in about]
+        # the ids are all in `interventions`; a list of eight names is no help in a table
+        shown = "; ".join(named) if len(named) <= 3 else "; ".join(named[:2]) + f" and {len(named) - 2} more"
+        text = f"Not eligible for any of the {len(named)} interventions that address it ({shown})." if len(named) > 1 \
+            else f"Not eligible for the one intervention that addresses it ({shown})."
     else:
         text = f"{names.get(best.intervention, best.intervention)}: {best.text}"
     missing = sorted({m for r in about if r.why == "information_missing" for m in r.missing})

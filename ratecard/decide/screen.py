@@ -453,9 +453,9 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
                 eighteen = dob.replace(year=dob.year + 18)
             except ValueError:  # born on 29 February
                 eighteen = dt.date(dob.year + 18, 3, 1)
-            turns = f" Turns 18 on {eighteen.strftime('%d/%m/%Y')}."
+            turns = f" They turn 18 on {eighteen.strftime('%d/%m/%Y')}."
             if age["basis"] == "reference_date":
-                turns += " If the order will start on or after that day, give its start (sentence.start) and screen again."
+                turns += " If the order will start on or after that day, give its start (sentence.start) and run this again."
         when = "when the order starts" if age["basis"] == "order_start" else "on the reference date"
         out.append({"code": "under_18", "text": f"Under 18 {when}: the youth offending team supervises under-18s, "
                     f"and the adult provision in this catalog does not apply.{turns}"})

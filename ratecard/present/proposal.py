@@ -75,6 +75,8 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
     head.append(f"Allocation: {labels.value(p.allocation)}; {tier}"
                 f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
     head.append(shown(p.tier_check.text, prose=True) + "\n")
+    for w in p.warnings:
+        head.append(f"Warning: {shown(w.text, prose=True)}\n", style="yellow")
     parts: list[RenderableType] = [head, _package(p, width)]
     if p.if_not_confirmed is not None:
         fb = p.if_not_confirmed

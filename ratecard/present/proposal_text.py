@@ -70,8 +70,14 @@ def proposal_text(p: dict[str, Any]) -> str:
     asked = {t.field: t.label for t in p["to_find_out"]}
     nothing_assessed = bool(incomplete) and not p["needs"] and len(p["not_assessed"]) == len(NEED_LABELS)
     conditional = {i.intervention: i for i in items if i.conditional}
+    child = next((w for w in p.get("warnings", ()) if w.code == "under_18"), None)
 
-    if reqs:
+    if child is not None and not items:
+        # every adult intervention is out of reach for a child: one reason, not one per need
+        out.append("The person is " + child.text[0].lower() + child.text[1:].replace(
+            " If the order will start on or after that day, give its start (sentence.start) and run this again.",
+            " If the order will start on or after that day, this proposal should be made again with its start date."))
+    elif reqs:
         parts = []
         for r in reqs:
             text = _lower(r.text).rstrip(".")
@@ -86,6 +92,8 @@ def proposal_text(p: dict[str, Any]) -> str:
         out.append("Nothing in this catalog can be proposed for the needs known so far.")
     else:
         out.append("I am not able to propose an accredited programme or rehabilitation activities from this catalog.")
+    if child is not None and not items:
+        return " ".join(out) + "\n\n" + _foot(p, items)  # nothing below applies to a child
     if nothing_assessed:
         # nothing is proposed: there are no "needs known so far" for a proposal to cover
         words = _join([need_words(n) for n in incomplete])
@@ -175,11 +183,14 @@ def proposal_text(p: dict[str, Any]) -> str:
             + (f", CRC tier {tier}." if tier else "; the CRC tier is unknown.")
         )
     # the tier's minimum hours are a check for the responsible officer (terminal and JSON), not the court
+    return " ".join(out) + "\n\n" + _foot(p, items)
+
+
+def _foot(p: dict[str, Any], items: list[Any]) -> str:
     illustrative = any(i.illustrative for i in items)
     foot = f"_Catalog {p['catalog']}, version {p['catalog_version']}; assessed on {p['on']:%-d %B %Y}."
     for a in p["assumptions"]:
         foot += f" Assumed: {_lower(a)}"
     if illustrative:
         foot += " Some prices, RAR days or waiting times in this catalog are illustrative."
-    foot += "_"
-    return " ".join(out) + "\n\n" + foot
+    return foot + "_"
