@@ -86,7 +86,7 @@ def test_usage_errors_exit_2_and_input_errors_exit_1(args: list[str], status: in
 
 @pytest.mark.parametrize(("case", "intervention", "verdict", "status"), [
     ("community-order-rar-and-bbr-24m.yaml", "sova_mentoring", "accept", 0),
-    ("dv-corby-attitude-bold-moves-wait-outlasts-order.yaml", "ormiston_family_support", "accept_with_warnings", 3),
+    ("dv-corby-attitude-bold-moves-wait-outlasts-order.yaml", "sova_mentoring", "accept_with_warnings", 3),
     ("age-17-just-under-adult.yaml", "bbr", "reject", 4),
 ])
 def test_check_exit_code_tells_the_verdict_only_when_asked(case: str, intervention: str, verdict: str, status: int,

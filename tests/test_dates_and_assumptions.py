@@ -187,7 +187,7 @@ def test_family_support_is_not_housing_help_and_the_opd_pathway_meets_no_need_of
         person={"sex": "male", "date_of_birth": "1983-08-14", "home_town": "northampton", "area": "northamptonshire"},
         risk={"rosh": "high", "ogrs3_2yr": 40.0, "ovp_2yr": 20.0, "mappa_level": 0, "sara_partner": "low"},
         needs={"accommodation": {"score": 4, "linked_to_harm": True}, "thinking_and_behaviour": {"score": 6, "linked_to_harm": True}},
-        responsivity={"likely_personality_disorder": True, "parent_or_carer": False, "has_transport": True},
+        responsivity={"likely_personality_disorder": True, "parent_or_carer": True, "has_transport": True},
         sentence={"type": "community_order", "length_months": 24, "rar_days": 30, "requirements": ["rar"]},
     )
     s = screen(parse_case(json.dumps(case)), CATALOG, on=ON)
