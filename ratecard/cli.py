@@ -7,7 +7,8 @@ imports click and nothing else at the top; each command imports what it needs wh
 
 Exit status: 0 done; 1 an input error (a file that cannot be read or is not valid, an id the
 catalog does not have); 2 a usage error (an unknown option, a missing argument, an option value
-of the wrong form); `check --exit-code` adds 3 accept with warnings and 4 reject.
+of the wrong form); `check --exit-code` adds 3 accept with warnings, 4 reject and 5 undetermined
+(information missing).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 EXIT_INPUT = 1  # usage errors exit 2, click's own status for them
 EXIT_WARNINGS = 3
 EXIT_REJECT = 4
+EXIT_UNDETERMINED = 5  # information missing: the check cannot be settled yet
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
@@ -138,7 +140,7 @@ def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console]
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog="Exit status: 0 done; 1 input error (a file that cannot be read or is not valid, an id the "
                     "catalog does not have); 2 usage error (unknown option, missing argument, a value of the wrong "
-                    "form). 'check --exit-code' adds 3 accept with warnings and 4 reject.")
+                    "form). 'check --exit-code' adds 3 accept with warnings, 4 reject and 5 undetermined.")
 @click.version_option(package_name="ratecard")
 def cli() -> None:
     """Screen people on probation against a catalog of interventions.
@@ -246,12 +248,14 @@ def list_(area: str | None, need: str | None, on: dt.date | None, as_json: bool,
 @click.option("--idle-weeks", type=click.IntRange(1, 52), default=4, show_default=True,
               help="Warn when no RAR activity has happened for longer than this.")
 @click.option("--exit-code", "exit_code", is_flag=True,
-              help="Exit 0 for accept, 3 for accept with warnings, 4 for reject (default: 0 whatever the verdict).")
+              help="Exit 0 for accept, 3 for accept with warnings, 4 for reject, 5 for undetermined (information "
+                   "missing) (default: 0 whatever the verdict).")
 @_OUT
 @click.pass_context
 def check(ctx: click.Context, case: Path, intervention: str, on: dt.date | None, as_json: bool, explain: bool,
           catalog_path: Path | None, idle_weeks: int, exit_code: bool, out: Path | None) -> None:
-    """Check a referral of CASE to INTERVENTION after sentence: accept, accept with warnings, or reject."""
+    """Check a referral of CASE to INTERVENTION after sentence: accept, accept with warnings, undetermined (information
+    missing) or reject."""
     from .case.model import load_case
     from .decide.referral import check_referral
 
@@ -264,7 +268,8 @@ def check(ctx: click.Context, case: Path, intervention: str, on: dt.date | None,
 
     _show(result, as_json, out, draw)
     if exit_code:
-        ctx.exit({"accept": 0, "accept_with_warnings": EXIT_WARNINGS, "reject": EXIT_REJECT}[result.verdict])
+        ctx.exit({"accept": 0, "accept_with_warnings": EXIT_WARNINGS, "undetermined": EXIT_UNDETERMINED,
+                  "reject": EXIT_REJECT}[result.verdict])
 
 
 @cli.command()

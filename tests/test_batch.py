@@ -65,7 +65,7 @@ def test_cli_writes_one_json_line_per_row_and_no_progress_bar_in_a_pipe(tmp_path
     lines = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert [x["status"] for x in lines] == ["checked", "error"]
     assert lines[1]["errors"][0]["field"] == "case"
-    assert "2 rows: 0 accept, 0 accept with warnings, 1 reject, 1 error (row 2:" in res.output
+    assert "2 rows: 0 accept, 0 accept with warnings, 1 undetermined, 0 reject, 1 error (row 2:" in res.output
     assert "Checking" not in res.output
 
 
@@ -107,4 +107,4 @@ def test_cli_summary_names_the_rows_with_errors(tmp_path: Path) -> None:
     f = write_jsonl(tmp_path / "b.jsonl", ["{bad", {"case": "g.json", "intervention": "prog"}, {"case": "g.json"}])
     r = CliRunner().invoke(cli, ["check-batch", str(f), "--on", "2017-03-01", "--catalog", str(MINI), "-o", str(tmp_path / "o.jsonl")])
     assert r.exit_code == 0
-    assert "3 rows: 0 accept, 0 accept with warnings, 1 reject, 2 errors (rows 1, 3:" in r.output
+    assert "3 rows: 0 accept, 0 accept with warnings, 1 undetermined, 0 reject, 2 errors (rows 1, 3:" in r.output

@@ -24,7 +24,9 @@ def placement_findings(case: Case, iv: Intervention, catalog: Catalog) -> list[F
         warnings.append(Finding(code="women_only_available", text=f"This placement is mixed; she may ask for a women-only placement{offer}."))
     if r.care_responsibilities is True:
         warnings.append(Finding(code="care_responsibilities", text="Care responsibilities: agree placement days and hours that fit them (placement days are full working days)."))
-    if r.has_transport is False:
+    # only when the placement may be away from home: the screen counts a placement in the person's own
+    # town as within reach, and "get to Northampton" means nothing to someone who lives there
+    if r.has_transport is False and case.person.home_town not in iv.where.towns:
         towns = ", ".join(t.replace("_", " ").title() for t in iv.where.towns) or "the placement"
         warnings.append(Finding(code="no_transport", text=f"No transport: check how the person will get to {towns} for the start of the day."))
     return warnings

@@ -1,9 +1,14 @@
-"""The referral check after sentence: accept, accept with warnings, or reject, with every reason.
+"""The referral check after sentence: accept, accept with warnings, undetermined or reject, with every reason.
 
 Eligibility is the screen's; this adds what decides whether a referral can work on this order:
 the requirement the intervention needs, its status, time to finish, reach from home, earlier
-completions, placement suitability and RAR days left. A rejection lists the alternatives that
-meet the same need and would themselves be accepted.
+completions, placement suitability and RAR days left. Information the case does not give makes
+the verdict undetermined (it names what is missing), never a rejection. A rejection or an
+undetermined check lists the alternatives that meet the same need and nothing known rules out.
+
+On a licence or post-sentence supervision there are no court requirements: a programme or other
+work is done under the licence conditions, and unpaid work (a requirement of a community or
+suspended sentence order only) cannot be part of it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from .ledger import DEFAULT_IDLE_WEEKS, RarLedger, rar_ledger
 from .placement import is_placement, placement_findings
 from .screen import AgeAt, InterventionResult, MissingField, Screen, screen
 
-Verdict = Literal["accept", "accept_with_warnings", "reject"]
+Verdict = Literal["accept", "accept_with_warnings", "undetermined", "reject"]
+# the reason code of information not given: alone, it makes the verdict undetermined, not reject
+MISSING = "information_missing"
 
 _REQUIREMENT = {
     "accredited_programme": "accredited programme",
@@ -78,17 +85,34 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
 
     s = case.sentence
     need = iv.requires
+    kind = "licence" if s.type == "licence" else "post-sentence supervision"
     if need == "rar" and s.type in CUSTODIAL_SUPERVISION:
         # no RAR after release (Offender Rehabilitation Act 2014): the same activity is licence or
         # supervision work, and there are no RAR days to count or to run out of
-        kind = "licence" if s.type == "licence" else "post-sentence supervision"
         warnings.append(Finding(code="licence_work", text=f"On {kind} there is no RAR: {iv.name} would be {kind} work, "
                                 "and no RAR days are counted."))
+    elif need == "unpaid_work" and s.type in CUSTODIAL_SUPERVISION:
+        # unpaid work exists only as a requirement of a community or suspended sentence order
+        what = "a licence" if s.type == "licence" else "post-sentence supervision"
+        reasons.append(Finding(code="not_on_licence", text="Unpaid work is a requirement of a community or suspended "
+                               f"sentence order; it cannot be part of {what}."))
+    elif need != "none" and s.type in CUSTODIAL_SUPERVISION:
+        # after release the work is set by the licence conditions (or the supervision requirements),
+        # not by a court requirement: the requirement test does not apply
+        work = "an accredited programme" if need == "accredited_programme" else _REQUIREMENT[need]
+        conditions = "licence conditions" if s.type == "licence" else "supervision requirements"
+        what = "a licence condition" if s.type == "licence" else "a supervision requirement"
+        text = (f"On {kind}, {work} is {what}, not a court requirement: {iv.name} would be {kind} work.")
+        if s.requirements is None:
+            text += f" The {conditions} are not recorded in the case: check that they provide for it."
+        elif need not in s.requirements:
+            text += f" The {conditions} recorded do not provide for it: check them before referring."
+        warnings.append(Finding(code="licence_work", text=text))
     elif need != "none":
         label = _REQUIREMENT[need]
         if s.requirements is None:
             missing.append("sentence.requirements")
-            reasons.append(Finding(code="information_missing", text=f"The order's requirements are not given: cannot check that it carries the {label} requirement {iv.name} needs."))
+            reasons.append(Finding(code=MISSING, text=f"The order's requirements are not given: cannot check that it carries the {label} requirement {iv.name} needs."))
         elif need not in s.requirements:
             why = " A programme is not bought with RAR days: the court must impose the requirement." if need == "accredited_programme" else ""
             reasons.append(Finding(code="requirement_missing", text=f"The order has no {label} requirement, which {iv.name} needs.{why}"))
@@ -115,7 +139,7 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
 
     if iv.id in (case.history.completed_programmes or ()):
         warnings.append(Finding(code="completed_before", text=f"{iv.name} has been completed before."))
-    if is_placement(iv):
+    if is_placement(iv) and s.type not in CUSTODIAL_SUPERVISION:  # on licence the reason already rules it out
         warnings += placement_findings(case, iv, catalog)
     if need == "rar" and ledger is not None and with_ledger:
         warnings += ledger.flagged + ledger.warnings
@@ -143,8 +167,11 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
             continue
         # ledger warnings are about the case, not the alternative: the rejection already shows them
         reasons, warnings, _ = _assess(case, iv, r, ledger, catalog, with_ledger=False)
-        if reasons:
+        if any(f.code != MISSING for f in reasons):
             continue
+        # what cannot be settled for the alternative either (the same missing information, usually)
+        # is shown with it, first, rather than hiding an alternative nothing known rules out
+        warnings = reasons + warnings
         alt = Alternative(intervention=iv.id, name=iv.name, provider=iv.provider, shared_needs=shared,
                           weeks_to_finish=_weeks(iv), warnings=[w.text for w in warnings])
         out.append((-len(shared), len(warnings), iv.id, alt))
@@ -152,8 +179,10 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
 
 
 def _verdict(reasons: list[Finding], warnings: list[Finding]) -> Verdict:
-    if reasons:
+    if any(f.code != MISSING for f in reasons):
         return "reject"
+    if reasons:
+        return "undetermined"
     return "accept_with_warnings" if warnings else "accept"
 
 
@@ -184,12 +213,15 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     if reasons:
         alternatives = _alternatives(now, iv, scr, ledger, catalog)
         if not alternatives:
-            if is_placement(iv):
+            if is_placement(iv) and now.sentence.type in CUSTODIAL_SUPERVISION:
+                note = None  # no placement can be part of a licence: the reason says so, and there is no court to tell
+            elif is_placement(iv):
                 note = ("No suitable unpaid work placement exists in this catalog for this person. Tell the court, "
                         "so that it can consider a requirement other than unpaid work.")
             else:
                 needs = ", ".join(n.replace("_", " ") for n in iv.needs)
                 note = f"No other eligible intervention meeting the same need ({needs}) can be started and finished on this order."
+    verdict = _verdict(reasons, warnings)
     registry = catalog.rules.registry
     return ReferralCheck(
         catalog_version=catalog.version,
@@ -199,7 +231,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
         age=scr.age,
         intervention=iv.id,
         name=iv.name,
-        verdict=_verdict(reasons, warnings),
+        verdict=verdict,
         decision=scr.result(intervention).decision,
         reasons=reasons,
         warnings=warnings,

@@ -24,11 +24,11 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def summary(rows: Sequence[BatchRow] | Counter[str], bad: Sequence[int]) -> str:
-    """'12 rows: 5 accept, 3 accept with warnings, 2 reject, 2 errors (rows 4, 9: ...)'."""
+    """'12 rows: 5 accept, 3 accept with warnings, 0 undetermined, 2 reject, 2 errors (rows 4, 9: ...)'."""
     counts = rows if isinstance(rows, Counter) else Counter(r.result.verdict if r.result else "error" for r in rows)
     total = sum(counts.values())
     text = (f"{_plural(total, 'row')}: {counts['accept']} accept, {counts['accept_with_warnings']} accept with warnings, "
-            f"{counts['reject']} reject, {_plural(counts['error'], 'error')}")
+            f"{counts['undetermined']} undetermined, {counts['reject']} reject, {_plural(counts['error'], 'error')}")
     if bad:
         shown_rows = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
         text += f" ({'row' if len(bad) == 1 else 'rows'} {shown_rows}: see their 'errors', fix them and check those rows again)"

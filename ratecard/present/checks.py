@@ -11,12 +11,12 @@ from rich.padding import Padding
 from rich.text import Text
 
 from ..decide.allocation import Allocation
-from ..decide.referral import ReferralCheck
+from ..decide.referral import MISSING, ReferralCheck
 from ..decide.screen import MissingField
 from . import labels
 from .terminal import bullets, shown
 
-_STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "reject": "bold red"}
+_STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "undetermined": "bold magenta", "reject": "bold red"}
 
 
 def _missing(missing: list[MissingField], explain: bool) -> str:
@@ -38,7 +38,10 @@ def check_view(c: ReferralCheck, explain: bool = False) -> Group:
             if explain and f.rule:
                 t.append(f" [{shown(f.rule)}]", style="dim")
             reasons.append(t)
-        parts += [Text("\nReasons:", style="bold"), bullets([("✗", t) for t in reasons])]
+        # information not given is a question to settle, not a reason against (verdict undetermined)
+        marks = ["?" if f.code == MISSING else "✗" for f in c.reasons]
+        title = "\nTo settle before referring:" if c.verdict == "undetermined" else "\nReasons:"
+        parts += [Text(title, style="bold"), bullets(list(zip(marks, reasons)))]
     if c.missing:
         parts.append(Text("\nInformation missing: " + _missing(c.missing, explain), style="yellow"))
     if c.warnings:
@@ -50,7 +53,7 @@ def check_view(c: ReferralCheck, explain: bool = False) -> Group:
         t = Text(f"\nRAR days: {imposed} imposed, {r.days_used} used, {left} left", style="bold")
         t.append(f"; last activity {r.last_activity or 'none recorded'}")
         parts.append(t)
-    if c.verdict == "reject":
+    if c.verdict in ("reject", "undetermined") and (c.alternatives or c.alternatives_note):
         parts.append(Text("\nAlternatives that meet the same need and can finish in time:", style="bold"))
         alts = []
         for a in c.alternatives:

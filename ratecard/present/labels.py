@@ -152,7 +152,8 @@ STATES: dict[str, str] = {
 }
 
 DECISIONS: dict[str, str] = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined"}
-VERDICTS: dict[str, str] = {"accept": "ACCEPT", "accept_with_warnings": "ACCEPT WITH WARNINGS", "reject": "REJECT"}
+VERDICTS: dict[str, str] = {"accept": "ACCEPT", "accept_with_warnings": "ACCEPT WITH WARNINGS",
+                           "undetermined": "UNDETERMINED (information missing)", "reject": "REJECT"}
 OUTCOMES: dict[str, str] = {
     "met": "met", "not_met": "not met", "excluded": "rules them out", "not_excluded": "does not rule them out",
     "unknown": "not known yet",

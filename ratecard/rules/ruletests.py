@@ -35,7 +35,7 @@ _TEST_KEYS = ("name", "reason", "date", "case", "expect")
 _EXPECT_KEYS = ("decisions", "availability", "derived", "case_warnings", "warnings", "referrals")
 _REFERRAL_KEYS = ("verdict", "reasons", "warnings", "rar_days_counted")
 DECISIONS = ("eligible", "ineligible", "undetermined")
-VERDICTS = ("accept", "accept_with_warnings", "reject")
+VERDICTS = ("accept", "accept_with_warnings", "undetermined", "reject")
 
 
 def _choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
