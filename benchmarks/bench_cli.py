@@ -59,6 +59,10 @@ def main() -> None:
     args = ap.parse_args()
     cache = tempfile.mkdtemp(prefix="ratecard-bench-cache-")
     env = {**os.environ, "RATECARD_CACHE_DIR": cache, "COLUMNS": "100", "PYTHONPATH": str(ROOT)}
+    # As installed: `pip install` byte-compiles the package, so a user's command never compiles
+    # ratecard's sources. A shell with PYTHONDONTWRITEBYTECODE set (as some sandboxes and CI images
+    # are) would compile them on every run; the warm-up run below writes the bytecode instead.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     cmd = _command()
     subprocess.run([*cmd, "screen", CASE, "--on", "2017-03-01"], env=env, stdout=subprocess.DEVNULL, check=True)
     rows = [
