@@ -212,3 +212,11 @@ def test_a_child_is_told_once_why_nothing_adult_applies_and_when_they_turn_18() 
               "requirements": ["rar", "accredited_programme"]}
     s = screen(parse_case(json.dumps(_case(person=person, sentence=starts))), CATALOG, on=ON)
     assert s.age is not None and s.age.years == 18 and not [w for w in s.warnings if w.code == "under_18"]
+
+
+def test_an_order_that_ended_before_the_reference_date_is_said_once_with_what_to_check() -> None:
+    # most often a reference date left at today for an old file
+    s = screen(parse_case(json.dumps(_case())), CATALOG, on=dt.date(2026, 11, 27))
+    ended = [w.text for w in s.warnings if w.code == "order_ended"]
+    assert len(ended) == 1 and "06/03/2019" in ended[0] and "check the reference date" in ended[0]
+    assert not [w for w in screen(parse_case(json.dumps(_case())), CATALOG, on=ON).warnings if w.code == "order_ended"]

@@ -296,3 +296,33 @@ def test_with_no_needs_assessed_the_paragraph_asks_for_the_assessment_only():
     assert "Tier green needs at least 12 hours; the package gives 0" in out.split("Text for the report")[0]
     # no need is identified, so nothing was considered and there is nothing to list as not proposed
     assert p.not_proposed == [] and "Not proposed" not in out
+
+
+def _court_form_dv() -> Case:
+    # what a PSO fills in at court: no date of birth yet, "sexual offence" left at "not known"
+    return Case.model_validate({
+        "id": "court-form", "person": {"sex": "male", "home_town": "northampton"},
+        "offence": {"category": "violence", "intimate_partner_violence": True},
+        "risk": {"sara_partner": "high"},
+        "needs": {"relationships": {"score": 7}, "thinking_and_behaviour": {"score": 5}, "alcohol_misuse": {"score": 6}},
+        "sentence": {"type": "community_order", "length_months": 24},
+    })
+
+
+def test_a_partner_violence_case_gets_the_partner_violence_programme_not_a_sexual_offending_one():
+    # Horizon stays possible while 'sexual offence' is unanswered, but it rests on more unanswered
+    # questions than BBR: the conditional programme proposed is the one fewest answers stand between
+    p = propose(_court_form_dv(), default_catalog(), on=ON)
+    assert _ids(p) == ["bbr"] and p.package[0].conditional
+    assert "Horizon" not in p.text.split("\n\n")[0]
+
+
+def test_conditions_read_as_sentences_without_ids_or_doubled_words():
+    p = propose(_court_form_dv(), default_catalog(), on=ON)
+    body = p.text.split("\n\n")[0]
+    clause = body.split(", if ", 1)[1].split(". ", 1)[0]
+    assert "do not include Building Better Relationships (BBR)" in clause  # a list, as what it must not hold
+    assert not re.search(r"\b(the|a) (the|a|they)\b", body, re.I)
+    assert not re.search(r"\b(tsp|bbr|ihorizon|horizon),", clause)  # no raw ids, no enumerated combinations
+    date_of_birth = next(t for t in p.to_find_out if t.field == "person.date_of_birth")
+    assert "interventions can be proposed" in date_of_birth.why and date_of_birth.why.count(";") <= 1

@@ -305,6 +305,7 @@ class Candidate:
     evidence: int
     women_only: bool
     conditional: bool = False
+    unknowns: int = 0  # conditional: how many case fields must be answered before it is confirmed
     transport: bool = False  # reachable only because the case records transport
     venue_assumed: bool = False  # the catalog's towns for it are placeholders
 
@@ -433,7 +434,9 @@ def package_score(chosen: tuple[Candidate, ...], weights: tuple[int, ...]) -> in
 
 def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female: bool) -> tuple[Any, ...]:
     """Smaller is better: most priority-weighted need met; then as few items proposed only on
-    condition as possible; for women, most needs met by women-only provision; then the weakest
+    condition as possible, and those resting on as few unanswered questions as possible (a
+    programme that needs only a date of birth before one that also needs the offence to be sexual);
+    for women, most needs met by women-only provision; then the weakest
     evidence base as strong as possible, then the best total evidence; then the shortest longest
     wait; then lowest price; then ids."""
     covered = women = 0
@@ -447,6 +450,7 @@ def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female:
     return (
         -score,
         sum(c.conditional for c in chosen),
+        sum(c.unknowns for c in chosen),
         -_popcount(women) if female else 0,
         -min(ev, default=3),
         -Fraction(sum(ev), len(ev)) if ev else Fraction(-3),
@@ -588,6 +592,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
                                programme=programme, start=start, finish=finish, price=price,
                                evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only,
                                conditional=conditional,
+                               unknowns=len({m for b in barriers for m in b.fields}) if conditional else 0,
                                transport="not_near_home" in {w.code for w in r.warnings},
                                venue_assumed="venue_to_be_confirmed" in {w.code for w in r.warnings}))
 
@@ -640,7 +645,8 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
         to_find_out=_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog),
         assumptions=assumptions,
         tier=tier,
-        tier_check=_tier_check(tier, items, screened.derived.get("allocation")),
+        tier_check=_tier_check(tier, items, screened.derived.get("allocation"),
+                               any(w.code == "under_18" for w in screened.warnings)),
         allocation=screened.derived.get("allocation"),
         pni_pathway=screened.derived.get("pni_pathway"),
         warnings=list(screened.warnings),
@@ -775,7 +781,7 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
     why: dict[str, list[str]] = {}
     for i in items:
         for a in i.confirm_if:
-            why.setdefault(a.field, []).append(f"confirms {i.name} if it is {a.text}")
+            why.setdefault(a.field, []).append(f"confirms {i.name} if {a.clause}" if a.clause else f"confirms {i.name} if it is {a.text}")
     for u in unknown_needs:
         for f in u.missing:
             why.setdefault(f, []).append(f"whether there is a {need_words(u.need)} need")
@@ -791,7 +797,19 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
     registry = catalog.rules.registry
     order = sorted(why, key=lambda f: (-settles.get(f, 0), list(why).index(f)))
     return [ToFindOut(field=f, label=registry[f].label if f in registry else f, settles=settles.get(f),
-                      why="; ".join(dict.fromkeys(why[f]))) for f in order]
+                      why=_why_words(why[f])) for f in order]
+
+
+def _why_words(reasons: list[str]) -> str:
+    """Why a field is asked, with a long run of "whether X can be proposed" counted, not listed."""
+    reasons = list(dict.fromkeys(reasons))
+    open_ = [r[len("whether "):-len(" can be proposed")] for r in reasons
+             if r.startswith("whether ") and r.endswith(" can be proposed")]
+    if len(open_) <= 3:
+        return "; ".join(reasons)
+    rest = [r for r in reasons if not (r.startswith("whether ") and r.endswith(" can be proposed"))]
+    counted = f"whether {len(open_)} interventions can be proposed ({open_[0]}, {open_[1]} and {len(open_) - 2} more)"
+    return "; ".join([*rest, counted])
 
 
 def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
@@ -813,7 +831,10 @@ def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str
                      interventions=sorted(r.intervention for r in about))
 
 
-def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None) -> TierCheck:
+def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None, child: bool = False) -> TierCheck:
+    if child:
+        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+                         text="Under 18: the youth offending team supervises, and CRC tiers do not apply.")
     if allocation == "nps":
         # CRC tiers and their minimum hours are for cases the CRC manages
         return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,

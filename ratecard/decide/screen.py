@@ -61,7 +61,7 @@ WarningCode = Literal[
     "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
     "unknown_town", "closes", "venue_to_be_confirmed",
     # about the case as a whole
-    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18",
+    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
 ]
 
 
@@ -339,7 +339,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
         derived_possible=undecided,
         derived_missing={d: _ordered(why.field_missing(d), rank) for d in undecided},
         missing=[MissingField.model_construct(field=f, label=_label(f, registry), settles=settles[f]) for f in order],
-        warnings=[Warning(w["code"], w["text"]) for w in _case_warnings(case, catalog, ev.derived, age)],
+        warnings=[Warning(w["code"], w["text"]) for w in _case_warnings(case, catalog, ev.derived, age, on)],
         results=results,
     )
 
@@ -442,8 +442,14 @@ def _did_you_mean(value: str, known: list[str]) -> str:
 
 
 def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
-                   age: dict[str, Any] | None = None) -> list[dict[str, str]]:
+                   age: dict[str, Any] | None = None, on: dt.date | None = None) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
+    dates = order_dates(case, on) if on is not None else None
+    if dates is not None and on is not None and dates[1] < on:
+        # most often a reference date left at today for an old case: every 'cannot finish' follows
+        out.append({"code": "order_ended", "text": f"The order ended on {dates[1].strftime('%d/%m/%Y')}, before the "
+                    f"reference date ({on.strftime('%d/%m/%Y')}): check the reference date. Nothing can start and finish "
+                    "within an order that has ended."})
     if age is not None and age["years"] < 18:
         # every adult intervention is 'not eligible' for a child: say why once, and what applies instead
         dob = case.person.date_of_birth

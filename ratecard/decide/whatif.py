@@ -30,6 +30,9 @@ class Answer(BaseModel):
     label: str
     text: str  # the answers in words, e.g. "medium or high"
     alone: bool  # whether an answer to this field alone confirms it
+    # the same as a clause for a sentence: "the SARA level towards a partner is medium or high",
+    # "the programmes completed before do not include Building Better Relationships (BBR)"
+    clause: str = ""
 
 
 def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str],
@@ -58,8 +61,41 @@ def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str
             continue  # the fields that confirm alone are the useful question
         if len(answers) == len(pieces[f]):
             continue  # every answer keeps it possible: this field does not narrow it
-        out.append(Answer(field=f, label=label(f, registry), text=answers_phrase(_as_answers(answers), registry[f]), alone=a))
+        words = label(f, registry)
+        listed = _list_words(answers, [p for p, _ in pieces[f]], catalog)
+        text = listed or answers_phrase(_as_answers(answers), registry[f])
+        out.append(Answer(field=f, label=words, text=text, alone=a, clause=_clause(words, text, registry[f].kind, bool(listed))))
     return out
+
+
+def _clause(words: str, text: str, kind: str, listed: bool) -> str:
+    if listed:
+        return f"the {words} {text}"
+    if kind == "flag":
+        # flag labels are statements ("they can read simple sentences"): no "the ... is yes"
+        return f"the answer to ‘{words}’ is {text}"
+    lead = "" if words.split(" ", 1)[0].lower() in ("the", "a", "an", "they", "their") else "the "
+    return f"{lead}{words} is {text}"
+
+
+def _list_words(answers: list[Any], every: list[Any], catalog: Catalog) -> str:
+    """A list field's confirming answers as what the list must and must not include, when that is
+    exactly what they are ("do not include BBR"), else ""."""
+    if not answers or not all(isinstance(a, tuple) for a in answers):
+        return ""
+    items = set().union(*map(set, every))
+    chosen = {frozenset(a) for a in answers}
+    must = frozenset.intersection(*chosen)
+    never = items - set().union(*chosen)
+    if not (must or never) or chosen != {frozenset(p) for p in every if must <= set(p) and not never & set(p)}:
+        return ""
+    name = lambda i: catalog.interventions[i].name if i in catalog.interventions else str(i).replace("_", " ")  # noqa: E731
+    parts = []
+    if must:
+        parts.append("include " + " and ".join(name(i) for i in sorted(must)))
+    if never:
+        parts.append("do not include " + " or ".join(name(i) for i in sorted(never)))
+    return " and ".join(parts)
 
 
 def _as_answers(pieces: list[Any]) -> list[Any]:

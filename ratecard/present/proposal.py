@@ -72,8 +72,11 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
     head.append(f"Order: {order}; RAR cap: {cap}; margin {p.margin_weeks} weeks\n")
     # a CRC tier is for cases the CRC manages: none is shown for an NPS case
     tier = "" if p.allocation == "nps" else f"tier: {shown(p.tier or 'not known')}; "
-    head.append(f"Allocation: {labels.value(p.allocation)}; {tier}"
-                f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
+    if any(w.code == "under_18" for w in p.warnings):
+        head.append("Allocation: the youth offending team (under 18)\n")  # no CRC, no tier, no adult pathway
+    else:
+        head.append(f"Allocation: {labels.value(p.allocation)}; {tier}"
+                    f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
     head.append(shown(p.tier_check.text, prose=True) + "\n")
     for w in p.warnings:
         head.append(f"Warning: {shown(w.text, prose=True)}\n", style="yellow")

@@ -51,9 +51,9 @@ def confirm_words(item: Any) -> str:
     """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item)."""
     alone = [a for a in item.confirm_if if a.alone]
     if alone:
-        return " or ".join(f"the {a.label} is {a.text}" for a in alone)
+        return " or ".join(a.clause or f"the {a.label} is {a.text}" for a in alone)
     if item.confirm_if:
-        return " and ".join(f"the {a.label} is {a.text}" for a in item.confirm_if)
+        return " and ".join(a.clause or f"the {a.label} is {a.text}" for a in item.confirm_if)
     return "the missing assessments confirm it"
 
 
@@ -125,7 +125,9 @@ def proposal_text(p: dict[str, Any]) -> str:
         needs = _join([need_words(n) for n in [item.need, *item.also_meets]])
         days = f", {item.rar_days} RAR days" if item.rar_days else ""
         wait = f"after a waiting list of about {item.waiting_weeks} weeks, " if item.waiting_weeks else ""
-        price = f"; rate-card price {_money(item.price)}" if item.price is not None else ""
+        # a price of 0 is provision the CRC does not pay for (NPS programmes, statutory services)
+        price = (f"; rate-card price {_money(item.price)}" if item.price
+                 else "; no charge on the CRC's rate card" if item.price == 0 else "")
         end = (f"continue until the order ends on {item.finish:%-d %B %Y} (an ongoing service with no fixed length)"
                if item.ongoing else f"finish by {item.finish:%-d %B %Y}")
         lead = "if confirmed, " if item.conditional else ""

@@ -121,3 +121,21 @@ def test_change_the_answers_brings_back_the_form_filled_in(client: TestClient) -
     r = client.post("/edit", data=values)
     assert r.status_code == 200
     assert '<option value="corby" selected>' in r.text
+
+
+def test_an_upload_with_a_bad_date_shows_the_error_under_the_date_not_the_file(client: TestClient) -> None:
+    good = (CASES / "no-risk-scores.yaml").read_bytes()
+    r = client.post("/upload", data={"on-day": "31", "on-month": "2", "on-year": "2017"},
+                    files={"case_file": ("no-risk-scores.yaml", good, "application/yaml")})
+    assert r.status_code == 422
+    assert 'id="upload-on-error"' in r.text and "govuk-file-upload--error" not in r.text and 'id="case-file-error"' not in r.text
+
+
+def test_the_result_page_names_fields_in_words_and_folds_long_lists(client: TestClient) -> None:
+    # what a PSO has at court: no date of birth, so the date of birth decides many results
+    r = client.post("/result", data={"on-day": "1", "on-month": "3", "on-year": "2017", "person.sex": "male",
+                                     "offence.category": "violence"})
+    assert r.status_code == 200
+    missing = r.text.split('id="missing"', 1)[1].split("</ul>", 1)[0]
+    assert "(person.date_of_birth)" not in missing and 'data-field="person.date_of_birth"' in missing
+    assert re.search(r"Decides \d+ results", missing)
