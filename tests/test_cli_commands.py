@@ -201,3 +201,9 @@ def test_list_shows_the_status_in_force_on_the_date_given(capsys: pytest.Capture
         assert code == 0
         status[day] = {i["id"]: i["status"] for i in json.loads(out)}["resolve"]
     assert status == {"01/06/2016": "open", "2017-03-01": "withdrawn"}
+
+
+def test_check_takes_an_id_typed_in_capitals(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", str(CASES / "age-17-just-under-adult.yaml"), "--on", "2017-03-01", "--json"]
+    code, out, _ = call([*args[:2], "BBR", *args[2:]], capsys)
+    assert code == 0 and json.loads(out)["intervention"] == "bbr"

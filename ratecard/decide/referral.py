@@ -197,6 +197,8 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
 
     catalog = catalog or default_catalog()
     on = on or dt.date.today()
+    if intervention not in catalog.interventions and intervention.strip().lower() in catalog.interventions:
+        intervention = intervention.strip().lower()  # ids are lower case: 'BBR' can only mean bbr
     if intervention not in catalog.interventions:
         raise UnknownInterventionError(intervention, sorted(catalog.interventions))
     now = case_on(case, on)
