@@ -260,17 +260,18 @@ def test_an_ineligible_intervention_is_explained_by_its_ineligibility_not_its_re
 
 
 def test_a_requirement_outside_the_proposal_is_said_without_naming_the_tool():
-    p = _p("high-rosh-mappa-licence-nps")
+    # a community order: drug work needs a drug rehabilitation requirement, which the court decides
+    p = _p("drr-acquisitive-high-ogrs3")
     (drugs,) = [u for u in p.unmet_needs if u.need == "drug_misuse"]
     assert drugs.why == "other_requirement" and "s2s_drr_group" in drugs.interventions  # the JSON keeps ids
-    assert ("The need for drug misuse (linked to risk of harm) is not met: the provision that addresses it would need "
+    assert ("The need for drug misuse (linked to reoffending) is not met: the provision that addresses it would need "
             "a drug rehabilitation requirement; this proposal does not include one.") in p.text
     out = _screen_text(p)
     assert "ratecard" not in out.lower().replace("ratecard propose", "")
     assert ("Drug rehabilitation requirement (DRR) group programme (s2s_drr_group): Would need a drug rehabilitation "
             "requirement; this proposal does not include one.") in out
     # field paths and need ids are for the JSON; people read words
-    assert "history.victim_of_domestic_abuse" not in out and "Eligibility cannot be decided without: they have been a victim of domestic abuse." in out
+    assert "history.victim_of_domestic_abuse" not in out and "they have been a victim of domestic abuse" in out
     assert "(lifestyle and associates, attitudes to offending)" in out and "attitude)" not in out
 
 

@@ -135,3 +135,23 @@ def test_missing_information_with_a_known_bar_is_still_a_rejection(catalog: Cata
     c = check_referral(case, "bbr", catalog, on=ON)
     assert c.verdict == "reject"
     assert {"information_missing", "ineligible"} <= {f.code for f in c.reasons}
+
+
+def test_propose_on_licence_agrees_with_check_on_unpaid_work_and_drug_work() -> None:
+    # the proposal and the referral check say the same thing of the same order
+    from ratecard import propose
+
+    root = Path(__file__).resolve().parents[1]
+    case = load_case(root / "examples" / "cases" / "high-rosh-mappa-licence-nps.yaml")
+    p = propose(case, default_catalog(), on=ON)
+    left = {n.intervention: n for n in p.not_proposed}
+    for iid, iv in default_catalog().interventions.items():
+        if iv.requires == "unpaid_work" and iid in left:
+            assert left[iid].why in ("not_on_licence", "no_eligible_provision"), iid
+            assert "Would need" not in left[iid].text
+        verdict = check_referral(case, iid, default_catalog(), on=ON).verdict
+        if iid in [i.intervention for i in p.package]:
+            assert verdict != "reject", (iid, "proposed, but the check rejects it")
+    assert "this proposal does not include one" not in p.text
+    drug = [i for i in p.package if default_catalog().interventions[i.intervention].requires == "drug_rehabilitation"]
+    assert all(i.requirement == "supervision" for i in drug)

@@ -77,6 +77,7 @@ Why = Literal[
     "pni_pathway",
     "information_missing",
     "other_requirement",
+    "not_on_licence",
 ]
 # When several interventions could have met a need, the need's reason is the one closest to working.
 _WHY_ORDER: tuple[Why, ...] = (
@@ -91,6 +92,7 @@ _WHY_ORDER: tuple[Why, ...] = (
     "suspended",
     "withdrawn",
     "other_requirement",
+    "not_on_licence",
     "no_eligible_provision",
 )
 Priority = Literal["harm", "reoffending", "other"]
@@ -344,14 +346,19 @@ def _add(d: dt.date, delta: dt.timedelta) -> dt.date | None:
 
 def _barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] | None,
               pathway_fields: list[str], window: tuple[dt.date, dt.date] | None, margin: int,
-              transport: bool) -> list[Barrier]:
+              transport: bool, community: bool = True) -> list[Barrier]:
     """Everything that keeps an intervention out of the package, the most fundamental first, from
     the screen's decision and warnings; empty when it can go in."""
     # ineligibility first: a requirement outside the proposal matters only for someone eligible
     if r.decision == "ineligible":
         return [Barrier("no_eligible_provision", "Not eligible: " + " ".join(x.text for x in r.reasons))]
     if iv.requires not in _IN_SCOPE:
-        return [Barrier("other_requirement", other_requirement_text(iv.requires))]
+        if community:
+            return [Barrier("other_requirement", other_requirement_text(iv.requires))]
+        if iv.requires == "unpaid_work":
+            return [Barrier("not_on_licence", "Unpaid work is a requirement of a community or suspended sentence order; "
+                            "it cannot be part of a licence or post-sentence supervision.")]
+        # on licence, drug and alcohol work are licence conditions, as `check` treats them
     out: list[Barrier] = []
     if r.decision == "undetermined":
         fields = tuple(m.field for m in r.missing)
@@ -572,7 +579,7 @@ def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = 
                 mask |= 1 << bit[s]
         if not mask:
             continue
-        barriers = _barriers(r, iv, pathways, pathway_fields, window, margin, transport)
+        barriers = _barriers(r, iv, pathways, pathway_fields, window, margin, transport, community)
         met = [n.need for n in needs if mask >> bit[n.need] & 1]
         programme = iv.requires == "accredited_programme"
         conditional = bool(barriers) and programme and all(b.about for b in barriers)
@@ -698,7 +705,8 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
         met = [n.need for n in needs if own >> bit[n.need] & 1]
         price, basis = package_price(c.iv)
         requirement: ItemRequirement = c.iv.requires  # type: ignore[assignment]
-        if requirement == "rar" and not community:
+        if requirement not in ("accredited_programme", "none") and not community:
+            # on licence: RAR activities, drug and alcohol work are supervision work (licence conditions)
             requirement = "supervision"
         out.append(PackageItem(
             intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,

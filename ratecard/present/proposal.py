@@ -24,13 +24,22 @@ def _name(i: PackageItem) -> str:
     return shown(i.name, prose=True) + (" (on condition: " + shown(confirm_words(i), prose=True) + ")" if i.conditional else "")
 
 
-def _item_cells(i: PackageItem) -> tuple[Text, str, str, str, str, str, str]:
+def _under(i: PackageItem, sentence_type: str | None) -> str:
+    """What the item comes under: on licence a programme is a licence condition, not a court requirement."""
+    if sentence_type in ("licence", "post_sentence_supervision"):
+        kind = "licence" if sentence_type == "licence" else "post-sentence supervision"
+        return {"accredited_programme": f"condition of the {kind} (accredited programme)",
+                "supervision": f"{kind} supervision work"}.get(i.requirement, labels.requirement(i.requirement))
+    return labels.requirement(i.requirement)
+
+
+def _item_cells(i: PackageItem, sentence_type: str | None = None) -> tuple[Text, str, str, str, str, str, str]:
     name = Text(_name(i) + "\n")
     name.append(shown(i.intervention), style="dim")
     needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
     price = f"£{i.price:,.2f}" if i.price is not None else shown(i.price_basis)
     finish = f"{i.finish} (ongoing)" if i.ongoing else str(i.finish)
-    return name, needs, labels.requirement(i.requirement), str(i.rar_days or "-"), str(i.start), finish, price
+    return name, needs, _under(i, sentence_type), str(i.rar_days or "-"), str(i.start), finish, price
 
 
 def _left_out(n: NotProposed) -> Text:
@@ -49,11 +58,11 @@ def _package(p: Proposal, width: int) -> RenderableType:
         for col in ("Need", "Requirement", "RAR days", "Start", "Finish", "Price"):
             table.add_column(col)
         for i in p.package:
-            table.add_row(*_item_cells(i))
+            table.add_row(*_item_cells(i, p.sentence_type))
         return table
     out: list[RenderableType] = [Text("Package", style="bold")]
     for i in p.package:
-        name, needs, req, days, start, finish, price = _item_cells(i)
+        name, needs, req, days, start, finish, price = _item_cells(i, p.sentence_type)
         days = "none" if days == "-" else days
         detail = Text(f"For {needs}\n{req[:1].upper()}{req[1:]}; RAR days: {days}\nFrom {start} to {finish}; price {price}")
         out += [Text(_name(i), style="bold"), Text(shown(i.intervention), style="dim", no_wrap=True),

@@ -25,6 +25,7 @@ _WHY_WORDS = {
     "pni_pathway": "the programme pathway does not indicate a programme",
     "information_missing": "information is missing",
     "other_requirement": "it needs a different requirement",
+    "not_on_licence": "the provision that addresses it cannot be part of a licence or post-sentence supervision",
 }
 
 
