@@ -120,3 +120,31 @@ def test_a_catalog_pickled_with_its_engine_decides_alike_and_owns_its_rulesets()
     assert restored is not original.engine and restored.size == original.engine.size
     original.engine.close()
     assert [restored.evaluate(f) for f in cases] == expected
+
+
+def test_two_copies_of_a_cached_catalog_never_share_or_free_each_others_rulesets() -> None:
+    # a catalog read from the cache holds its engine's plan until first use; a copy holds the same
+    # plan, and each copy's engine must still own its rulesets
+    import copy
+    import gc
+
+    original = load_catalog()
+    original.engine
+    a = pickle.loads(pickle.dumps(original))
+    b = copy.copy(a)
+    ea, eb = a.engine, b.engine
+    handles = lambda e: {r.handle for stage in e._rulesets for r in stage} - {None}  # noqa: E731
+    assert not handles(ea) & handles(eb)
+    expected = original.engine.evaluate({})
+    del b, eb
+    gc.collect()
+    assert ea.evaluate({}) == expected
+
+
+def test_a_closed_engine_refuses_to_evaluate() -> None:
+    from ratecard.rules.durable import Engine
+
+    e = Engine(load_catalog().program)
+    e.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        e.evaluate({})

@@ -52,7 +52,14 @@ def catalog_key(root: Path) -> str:
 
     h = hashlib.sha256()
     # the folder too: a loaded Catalog records where it came from
-    h.update(f"{sys.version}\0{pydantic.VERSION}\0{root.resolve()}\0".encode())
+    # durable_rules too: the cached engine plan (packing, ruleset definitions) is made for its limits
+    try:
+        from importlib.metadata import version
+
+        engine_version = version("durable-rules")
+    except Exception:  # noqa: BLE001 - not installed as a distribution: no version to key on
+        engine_version = "?"
+    h.update(f"{sys.version}\0{pydantic.VERSION}\0{engine_version}\0{root.resolve()}\0".encode())
     # ratecard's own code by size and modification time (reading every source file would cost
     # more than the cache saves); the catalog and rules by their bytes
     for p in sorted(_SOURCE.glob("**/*.py")):

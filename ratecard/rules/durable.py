@@ -343,27 +343,37 @@ class Engine:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
 
+    _closed = False
+
     # Pickling carries everything worked out in Python (keys, packing, plans) and the rulesets'
     # definitions; unpickling creates the rulesets afresh in the receiving process. The catalog cache
     # keeps a compiled engine this way: creating the default catalog's 25 rulesets takes about
     # 25 ms, working out what goes in them about ten times that.
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_sids")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_sids", "_closed")}
         state["_rulesets"] = [[dataclasses.replace(r, handle=None) for r in stage] for stage in self._rulesets]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         handles: list[int | None] = []
+        # new _Ruleset objects with this engine's own handles: the plan may be shared (a copied
+        # catalog holds the same one), and one engine must never use or free another's rulesets
+        rulesets: list[list[_Ruleset]] = []
         try:
-            for s, stage in enumerate(self._rulesets):
+            for s, stage in enumerate(state["_rulesets"]):
+                mine = []
                 for c, r in enumerate(stage):
+                    handle = None
                     if r.definition is not None:
-                        r.handle = _dre.create_ruleset(f"ratecard_{next(_names)}_s{s}c{c}", r.definition)
-                        handles.append(r.handle)
+                        handle = _dre.create_ruleset(f"ratecard_{next(_names)}_s{s}c{c}", r.definition)
+                        handles.append(handle)
+                    mine.append(dataclasses.replace(r, handle=handle))
+                rulesets.append(mine)
         except BaseException:
             _delete_rulesets(handles)
             raise
+        self._rulesets = rulesets
         self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
         self._lock = threading.Lock()
         self._sids = itertools.count()
@@ -374,7 +384,9 @@ class Engine:
         return sum(len(r.actions) for rs in self._rulesets for r in rs), sum(len(rs) for rs in self._rulesets)
 
     def close(self) -> None:
-        """Free the rulesets now (otherwise when the engine is garbage-collected)."""
+        """Free the rulesets now (otherwise when the engine is garbage-collected). A closed engine
+        refuses to evaluate: its handles are gone, and an answer from no rules would be wrong."""
+        self._closed = True
         fin = getattr(self, "_finalizer", None)
         if fin is not None:
             fin()
@@ -386,6 +398,8 @@ class Engine:
 
     def evaluate(self, facts: dict[str, Any]) -> Evaluation:
         """What the program says of one case (facts: case and computed fields that are given)."""
+        if self._closed:
+            raise RuntimeError("this engine was closed: load the catalog again (Catalog.engine) to evaluate")
         k = Knowledge(dict(facts))
         # fields (case fields and derived facts) that are not decided yet
         undec = {f for f in self._case_inputs if f not in facts}
