@@ -220,8 +220,8 @@ def screen(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog
 
 @cli.command("list")
 @click.option("--area", help="Only this area's interventions (an area id, e.g. northamptonshire).")
-@click.option("--need", type=click.Choice(sorted(NEEDS)),
-              help="Only interventions for this need.")
+@click.option("--need", type=click.Choice(sorted(NEEDS)), metavar="NEED",
+              help="Only interventions for this need, one of: " + ", ".join(sorted(NEEDS)) + ".")
 @click.option("--on", "on", type=DATE, help="YYYY-MM-DD or DD/MM/YYYY: the date of the status shown; default today.")
 @_JSON
 @_CATALOG

@@ -205,6 +205,9 @@ def _claims_hold(p: Proposal) -> None:
     for u in p.unmet_needs:
         if u.priority is not None and not (child and not p.package):
             assert "is not met" in p.text
+            if u.missing and u.why != "information_missing":
+                # what is still open is said as such, never as a fact about the person in brackets
+                assert "still to find out:" in p.text
     assert p.catalog_version in p.text and f"{p.on:%-d %B %Y}" in p.text
 
 

@@ -173,7 +173,10 @@ def proposal_text(p: dict[str, Any]) -> str:
                 why = (f"the provision that addresses it would need {'an' if req[0] in 'aeiou' else 'a'} {req}; "
                        "this proposal does not include one")
         if u.missing:
-            why += " (" + ", ".join(asked.get(m) or labels.field(m) for m in u.missing) + ")"
+            fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing)
+            # after "information is missing" the list says which; after another reason it is what is
+            # also still open, and must not read as a fact about the person
+            why += f" ({fields})" if u.why == "information_missing" else f"; still to find out: {fields}"
         label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
         out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
     tier = p["tier"]
