@@ -493,5 +493,16 @@ def main(argv: list[str] | None = None) -> None:
 def _fail(message: str, status: int) -> None:
     from .present.terminal import shown_lines
 
-    click.echo(f"ratecard: {shown_lines(message)}", err=True)
+    text = f"ratecard: {shown_lines(message)}"
+    if sys.stderr.isatty():
+        # on a terminal, each problem wrapped to its width and indented under its first line; piped
+        # or logged, one line a problem, for grep
+        import shutil
+        import textwrap
+
+        width = max(40, shutil.get_terminal_size().columns)
+        text = "\n".join(textwrap.fill(line, width, subsequent_indent="    ", break_long_words=False,
+                                        break_on_hyphens=False) if len(line) > width else line
+                         for line in text.splitlines())
+    click.echo(text, err=True)
     sys.exit(status)

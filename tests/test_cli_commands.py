@@ -207,3 +207,17 @@ def test_check_takes_an_id_typed_in_capitals(capsys: pytest.CaptureFixture[str])
     args = ["check", str(CASES / "age-17-just-under-adult.yaml"), "--on", "2017-03-01", "--json"]
     code, out, _ = call([*args[:2], "BBR", *args[2:]], capsys)
     assert code == 0 and json.loads(out)["intervention"] == "bbr"
+
+
+def test_errors_on_a_terminal_wrap_to_its_width_and_stay_one_line_each_when_piped(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("id: x\nrisk:\n  sara_partner: medum\n  ogrs: 30\n", encoding="utf-8")
+    args = ["screen", str(bad), "--on", "2017-03-01"]
+    _, _, piped = call(args, capsys)
+    assert any(len(line) > 80 for line in piped.splitlines())  # one line a problem, for grep
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    code, _, shown = call(args, capsys)
+    assert code == 1 and all(len(line) <= 80 for line in shown.splitlines())
+    assert "did you mean medium?" in " ".join(shown.split())
