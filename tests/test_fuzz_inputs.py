@@ -180,7 +180,7 @@ def mutated_cases(draw: st.DrawFn) -> tuple[dict[str, Any], bool | None, list[st
 TEXT_MUTATIONS = [
     # (function of the YAML text, allowed)
     (lambda t: "\ufeff" + t, True),
-    (lambda t: t + "risk:\n  rosh: low\n", False),  # a second 'risk' key
+    (lambda t: t + "id: second\n", False),  # a second 'id' key (every base has one; not every base has 'risk')
     (lambda t: t + "x: &a [lol, lol]\ny: [*a, *a, *a]\n", False),  # aliases within limits, unknown keys
     (lambda t: t + "".join(f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9 if i else ["lol"] * 9) + "]\n" for i in range(9)), False),
     (lambda t: t + "deep: " + "[" * 60 + "]" * 60 + "\n", False),

@@ -191,6 +191,7 @@ CLAIMS = {
 def _claims_hold(p: Proposal) -> None:
     body = p.text.split("\n\n_Catalog")[0].lower()
     assert "ratecard" not in body, "the paragraph for the court never names the tool"
+    assert "sentence.start" not in body and "person.date_of_birth" not in body, "no field paths for the court"
     assert not ("cannot yet propose" in body and "covers only" in body)
     assert body.count("with no rar days") <= 1
     for phrase, holds in CLAIMS.items():

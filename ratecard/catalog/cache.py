@@ -51,14 +51,18 @@ def catalog_key(root: Path) -> str:
     import pydantic
 
     h = hashlib.sha256()
-    # the folder too: a loaded Catalog records where it came from
-    # durable_rules too: the cached engine plan (packing, ruleset definitions) is made for its limits
-    try:
-        from importlib.metadata import version
+    # durable_rules too: the cached engine plan (packing, ruleset definitions) is made for its limits.
+    # Its extension's file by size and time, as ratecard's own code below (importlib.metadata's
+    # version lookup scans every installed distribution: 57 ms, on every command)
+    import importlib.util
 
-        engine_version = version("durable-rules")
-    except Exception:  # noqa: BLE001 - not installed as a distribution: no version to key on
-        engine_version = "?"
+    spec = importlib.util.find_spec("durable_rules_engine")
+    try:
+        so = os.stat(spec.origin) if spec and spec.origin else None
+    except OSError:
+        so = None
+    engine_version = f"{spec.origin}:{so.st_size}:{so.st_mtime_ns}" if spec and so else "?"
+    # the folder too: a loaded Catalog records where it came from
     h.update(f"{sys.version}\0{pydantic.VERSION}\0{engine_version}\0{root.resolve()}\0".encode())
     # ratecard's own code by size and modification time (reading every source file would cost
     # more than the cache saves); the catalog and rules by their bytes

@@ -796,28 +796,34 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
     for section in not_assessed:
         field = f"needs.{section}.{'identified' if section in UNSCORED_SECTIONS else 'score'}"
         why.setdefault(field, []).append(f"{need_words(section)} is not assessed")
+    undecided: dict[str, list[str]] = {}  # field -> interventions its answer could let in
     for r in rejected:
         # only where the missing answer is all that stands in the way (not for withdrawn provision)
         if r.why == "information_missing" and all(a == "information_missing" for a in r.also):
             for f in r.missing:
-                why.setdefault(f, []).append(f"whether {catalog.interventions[r.intervention].name} can be proposed")
+                why.setdefault(f, [])
+                undecided.setdefault(f, []).append(catalog.interventions[r.intervention].name)
     settles = {m.field: m.settles or 0 for m in screened.missing}
     registry = catalog.rules.registry
     order = sorted(why, key=lambda f: (-settles.get(f, 0), list(why).index(f)))
     return [ToFindOut(field=f, label=registry[f].label if f in registry else f, settles=settles.get(f),
-                      why=_why_words(why[f])) for f in order]
+                      why=_why_words(why[f], undecided.get(f, []))) for f in order]
 
 
-def _why_words(reasons: list[str]) -> str:
-    """Why a field is asked, with a long run of "whether X can be proposed" counted, not listed."""
-    reasons = list(dict.fromkeys(reasons))
-    open_ = [r[len("whether "):-len(" can be proposed")] for r in reasons
-             if r.startswith("whether ") and r.endswith(" can be proposed")]
-    if len(open_) <= 3:
-        return "; ".join(reasons)
-    rest = [r for r in reasons if not (r.startswith("whether ") and r.endswith(" can be proposed"))]
-    counted = f"whether {len(open_)} interventions can be proposed ({open_[0]}, {open_[1]} and {len(open_) - 2} more)"
-    return "; ".join([*rest, counted])
+def _why_words(reasons: list[str], undecided: list[str]) -> str:
+    """Why a field is asked: its reasons, then the interventions it could let in, counted when many."""
+    parts = list(dict.fromkeys(reasons))
+    names = list(dict.fromkeys(undecided))
+    if len(names) > 3:
+        parts.append(f"whether {len(names)} interventions can be proposed ({_some(names, ', ')})")
+    else:
+        parts += [f"whether {n} can be proposed" for n in names]
+    return "; ".join(parts)
+
+
+def _some(names: list[str], sep: str) -> str:
+    """Up to three names; more are the first two and a count, as a table cell or a line can hold."""
+    return sep.join(names) if len(names) <= 3 else f"{sep.join(names[:2])} and {len(names) - 2} more"
 
 
 def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
@@ -828,8 +834,7 @@ def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str
     best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
     if best.why == "no_eligible_provision":
         named = [names.get(r.intervention, r.intervention) for r in about]
-        # the ids are all in `interventions`; a list of eight names is no help in a table
-        shown = "; ".join(named) if len(named) <= 3 else "; ".join(named[:2]) + f" and {len(named) - 2} more"
+        shown = _some(named, "; ")  # the ids are all in `interventions`
         text = f"Not eligible for any of the {len(named)} interventions that address it ({shown})." if len(named) > 1 \
             else f"Not eligible for the one intervention that addresses it ({shown})."
     else:

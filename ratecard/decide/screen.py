@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import weakref
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -167,6 +167,10 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
     if None in passes and whole is not True:
         return "undetermined", [r for r, p in zip(rules, passes) if p is None]
     return "eligible", list(rules)
+
+
+# the under-18 warning's last sentence, for the officer; the court paragraph puts its own in its place
+UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +465,7 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
                 eighteen = dt.date(dob.year + 18, 3, 1)
             turns = f" They turn 18 on {eighteen.strftime('%d/%m/%Y')}."
             if age["basis"] == "reference_date":
-                turns += " If the order will start on or after that day, give its start (sentence.start) and run this again."
+                turns += UNDER_18_RESTART
         when = "when the order starts" if age["basis"] == "order_start" else "on the reference date"
         out.append({"code": "under_18", "text": f"Under 18 {when}: the youth offending team supervises under-18s, "
                     f"and the adult provision in this catalog does not apply.{turns}"})

@@ -75,9 +75,10 @@ def proposal_text(p: dict[str, Any]) -> str:
 
     if child is not None and not items:
         # every adult intervention is out of reach for a child: one reason, not one per need
+        from ..decide.screen import UNDER_18_RESTART
+
         out.append("The person is " + child.text[0].lower() + child.text[1:].replace(
-            " If the order will start on or after that day, give its start (sentence.start) and run this again.",
-            " If the order will start on or after that day, this proposal should be made again with its start date."))
+            UNDER_18_RESTART, " If the order will start on or after that day, this proposal should be made again with its start date."))
     elif reqs:
         parts = []
         for r in reqs:

@@ -331,14 +331,15 @@ class Engine:
             # corrupts durable_rules' heap (docs/engine.md, trap 1)
             definition["seen"] = {"all": [{"m": {"kind": "case"}}]}
             name = f"ratecard_{next(_names)}_s{s}c{c}"
+            text = json.dumps(definition)
             try:
-                handle = _dre.create_ruleset(name, json.dumps(definition))
+                handle = _dre.create_ruleset(name, text)
             except Exception as e:  # durable_rules gives only a code, e.g. 113 when a rule is too big
                 raise EngineError(f"durable_rules could not compile the rules ({e}); a condition is too complex "
                                   "once expanded: split it into simpler rules or a derived fact") from None
             keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
             out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None,  # groups: the gates
-                                definition=json.dumps(definition)))
+                                definition=text))
         if not out:
             out.append(_Ruleset(None, {}, frozenset()))
         return out

@@ -8,7 +8,6 @@ its forms that can still hold, following undecided derived facts back to the cas
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -77,13 +76,9 @@ class Explainer:
 
     # ---- what was missing and made no difference ----
 
-    def unanswered(self, rule_ids: Iterable[str]) -> frozenset[str]:
-        """The case fields that the rules read (through derived facts too) and the case does not give."""
-        cones = self.program.cones
-        return self.absent(frozenset().union(*(cones[rid] for rid in rule_ids)))
-
     def absent(self, cone: frozenset[str]) -> frozenset[str]:
-        """The case fields behind a cone (Program.cones) that the case does not give."""
+        """The case fields behind a cone (Program.cones: every field a rule reads, through derived
+        facts too) that the case does not give."""
         # A large catalog asks this for thousands of rules a case, and many read the same fields
         # (every 'for men' rule has one cone): worked out once per cone and case.
         got = self._cone_memo.get(cone)
