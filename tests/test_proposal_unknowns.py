@@ -331,3 +331,18 @@ def test_conditions_read_as_sentences_without_ids_or_doubled_words():
     assert not re.search(r"\b(tsp|bbr|ihorizon|horizon),", clause)  # no raw ids, no enumerated combinations
     date_of_birth = next(t for t in p.to_find_out if t.field == "person.date_of_birth")
     assert "interventions can be proposed" in date_of_birth.why and date_of_birth.why.count(";") <= 1
+
+
+def test_an_unknown_allocation_or_tier_comes_with_the_questions_that_settle_them():
+    p = _p("partner-violence-sara-high-sections-missing")
+    assert p.allocation is None and p.tier is None
+    asked = {t.field: t.why for t in p.to_find_out}
+    assert any("who manages the case" in w for w in asked.values())
+    assert any("the CRC tier" in w for w in asked.values())
+    # answering the questions named for it settles who manages the case
+    settled_by = [f for f, w in asked.items() if "who manages the case" in w]
+    data = load_case(EXAMPLES / "partner-violence-sara-high-sections-missing.yaml").model_dump(exclude_none=True)
+    for f in settled_by:
+        section, key = f.split(".")
+        data.setdefault(section, {})[key] = {"risk.mappa_level": 0, "risk.rosh": "medium"}.get(f, 0)
+    assert propose(Case.model_validate(data), default_catalog(), on=ON).allocation is not None, settled_by

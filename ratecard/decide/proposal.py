@@ -796,6 +796,10 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
     for section in not_assessed:
         field = f"needs.{section}.{'identified' if section in UNSCORED_SECTIONS else 'score'}"
         why.setdefault(field, []).append(f"{need_words(section)} is not assessed")
+    # who manages the case and the CRC tier are in the paragraph: when unknown, say what settles them
+    for fact, words in (("allocation", "who manages the case (NPS or CRC)"), ("tier", "the CRC tier")):
+        for f in screened.derived_missing.get(fact, []):
+            why.setdefault(f, []).append(words)
     undecided: dict[str, list[str]] = {}  # field -> interventions its answer could let in
     for r in rejected:
         # only where the missing answer is all that stands in the way (not for withdrawn provision)
@@ -854,7 +858,7 @@ def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | No
                          text="Managed by the NPS: CRC tiers and their minimum hours do not apply.")
     if tier is None:
         return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
-                         text="Tier unknown: the information that decides it is missing.")
+                         text="Tier unknown: what settles it is under what is still to find out.")
     minimum = TIER_MINIMUM_HOURS.get(tier)
     hours = [i.hours for i in items]
     total = sum(h for h in hours if h is not None) if None not in hours else None
