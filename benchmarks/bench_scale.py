@@ -124,7 +124,7 @@ def run(folder: Path, args: argparse.Namespace, clock: Clock) -> None:
     from ratecard.case.facts import case_facts
     from ratecard.rules import forms
     from ratecard.rules.reference import evaluate
-    from ratecard.rules.ruletests import check_rule_tests
+    from ratecard.ruletests import check_rule_tests
 
     inner: dict[str, float] = {"compile_program": 0.0, "create_ruleset": 0.0}
 

@@ -55,9 +55,9 @@ _EXPORTS: dict[str, str] = {
     "CaseloadReport": "decide.caseload",
     "build_caseload": "decide.caseload",
     "render_caseload": "present.caseload",
-    "RuleTestResult": "rules.ruletests",
-    "load_rule_tests": "rules.ruletests",
-    "run_rule_tests": "rules.ruletests",
+    "RuleTestResult": "ruletests",
+    "load_rule_tests": "ruletests",
+    "run_rule_tests": "ruletests",
 }
 
 __all__ = [
@@ -138,4 +138,4 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .inputs.tables import read_cases
     from .present.briefing import render_briefing
     from .present.caseload import render_caseload
-    from .rules.ruletests import RuleTestResult, load_rule_tests, run_rule_tests
+    from .ruletests import RuleTestResult, load_rule_tests, run_rule_tests

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .present.labels import NEEDS  # plain data, costs nothing to import
+from .labels import NEEDS  # plain data, costs nothing to import
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -157,7 +157,7 @@ def validate(path: Path | None, out: Path | None) -> None:
     """Check a catalog folder and its rules (default: the shipped catalog); list every problem."""
     from .catalog.load import load_catalog
     from .present.terminal import shown
-    from .rules.ruletests import check_rule_tests
+    from .ruletests import check_rule_tests
 
     cat = load_catalog(path)
     cat.engine  # compile too: a rule can be valid and still too big for durable_rules
@@ -182,7 +182,7 @@ def test_rules(path: Path | None, catalog_path: str | None) -> None:
     printed with file and line; the exit status is 1 when any test fails.
     """
     from .catalog.load import load_catalog
-    from .rules.ruletests import run_rule_tests
+    from .ruletests import run_rule_tests
 
     if path is not None and catalog_path is None and path.is_dir() and (
             (path / "catalog.yaml").exists() or (path / "catalog" / "catalog.yaml").exists()):

@@ -17,12 +17,12 @@ class Problem:
 
     file: str
     line: int | None
-    where: str  # the field path or rule id, '' when the whole file is at fault
+    field: str  # the field path or rule id, '' when the whole file is at fault
     message: str
 
     def __str__(self) -> str:
         loc = self.file + (f":{self.line}" if self.line else "")
-        field = f" {self.where}:" if self.where else ""
+        field = f" {self.field}:" if self.field else ""
         return f"{loc}:{field} {self.message}"
 
 
@@ -34,7 +34,7 @@ class InputError(RatecardError):
     """One or more problems in input files; all are reported at once."""
 
     def __init__(self, problems: list[Problem], what: str = "input"):
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, _natural(p.where), p.message))
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, _natural(p.field), p.message))
         self.what = what
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the {what}:"

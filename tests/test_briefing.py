@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ratecard import load_catalog
 from ratecard.decide.briefing import CONSULTATION_GROUP, BriefingError, build_briefing
-from ratecard.present.labels import NEEDS as NEED_LABELS
+from ratecard.labels import NEEDS as NEED_LABELS
 from ratecard.present.briefing import md_escape, render_briefing
 from ratecard.catalog.load import Catalog
 from ratecard.cli import cli, main

@@ -35,7 +35,7 @@ def test_an_order_starting_in_december_9999_names_the_start_date(run) -> None:
     with pytest.raises(CaseError) as e:
         run(case, dt.date(2017, 3, 1))
     (p,) = e.value.problems
-    assert p.where == "sentence.start" and "9999-12-31" in p.message
+    assert p.field == "sentence.start" and "9999-12-31" in p.message
 
 
 @pytest.mark.parametrize("run", RUNS)
@@ -44,7 +44,7 @@ def test_a_reference_date_of_31_december_9999_names_the_field_and_the_date(run) 
     with pytest.raises(CaseError) as e:
         run(case, dt.date(9999, 12, 31))
     (p,) = e.value.problems
-    assert p.where == "sentence.length_months" and "--on" in p.message
+    assert p.field == "sentence.length_months" and "--on" in p.message
 
 
 def test_a_proposal_whose_programme_would_end_after_9999_says_so() -> None:

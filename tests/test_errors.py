@@ -31,7 +31,7 @@ def _check_problems(err: InputError) -> None:
         assert isinstance(p, Problem)
         assert isinstance(p.file, str) and p.file
         assert p.line is None or (isinstance(p.line, int) and p.line >= 1)
-        assert isinstance(p.where, str)
+        assert isinstance(p.field, str)
         assert isinstance(p.message, str) and p.message
 
 
@@ -45,7 +45,7 @@ def _load_or_error(path: Path) -> Case | CaseError:
 
 
 def _problem(err: InputError, where: str) -> Problem:
-    found = [p for p in err.problems if p.where == where]
+    found = [p for p in err.problems if p.field == where]
     assert found, f"no problem at {where!r}; got {[str(p) for p in err.problems]}"
     return found[0]
 
@@ -339,7 +339,7 @@ def test_impossible_values_are_named_with_their_line(tmp_path: Path, text: str, 
 
 def test_several_case_problems_are_reported_at_once(tmp_path: Path) -> None:
     err, _ = _case_error(tmp_path, "id: a\nrisk: {ogrs: 30}\nperson: {sex: man}\nsentence: {length_months: 0}\n")
-    assert {"risk.ogrs", "person.sex", "sentence.length_months"} <= {p.where for p in err.problems}
+    assert {"risk.ogrs", "person.sex", "sentence.length_months"} <= {p.field for p in err.problems}
 
 
 def test_duplicate_key_is_an_error_naming_both_lines(tmp_path: Path) -> None:
@@ -420,7 +420,7 @@ def test_unknown_field_in_an_intervention(cat: Path) -> None:
     line = _edit(f, "    sessions: 12", "    sessions: 12\n    colour: blue") + 1
     p = _only(_catalog_error(cat), f)
     # named by id, not by position in the list (issue 12)
-    assert (p.line, p.where) == (line, "interventions[sova_mentoring].colour")
+    assert (p.line, p.field) == (line, "interventions[sova_mentoring].colour")
     assert "unknown field" in p.message
 
 
@@ -428,7 +428,7 @@ def test_wrong_type_in_an_intervention(cat: Path) -> None:
     f = cat / "catalog" / "interventions" / "sova.yaml"
     line = _edit(f, "    sessions: 12", "    sessions: twelve")
     p = _only(_catalog_error(cat), f)
-    assert (p.line, p.where) == (line, "interventions[sova_mentoring].sessions")
+    assert (p.line, p.field) == (line, "interventions[sova_mentoring].sessions")
 
 
 def test_rule_naming_a_field_that_does_not_exist(cat: Path) -> None:
@@ -452,7 +452,7 @@ def test_rules_for_an_unknown_intervention(cat: Path) -> None:
     f = cat / "rules" / "interventions" / "sova.yaml"
     line = _append(f, "  no_such_course:\n    criteria: []\n    exclusions: []\n")
     p = _only(_catalog_error(cat), f)
-    assert (p.line, p.where) == (line, "interventions.no_such_course")
+    assert (p.line, p.field) == (line, "interventions.no_such_course")
     assert "no intervention 'no_such_course'" in p.message
 
 
@@ -502,7 +502,7 @@ def test_catalog_intervention_without_rules(cat: Path) -> None:
     entry = f.read_text().split("interventions:\n", 1)[1].replace("id: sova_mentoring", "id: sova_mentoring_extra", 1)
     line = _append(f, entry)
     p = _only(_catalog_error(cat), f)
-    assert (p.line, p.where) == (line, "sova_mentoring_extra")
+    assert (p.line, p.field) == (line, "sova_mentoring_extra")
     assert "no eligibility entry" in p.message
 
 

@@ -49,14 +49,14 @@ def _refused(path: Path) -> Problem:
 )
 def test_a_date_given_as_digits_or_with_a_time_is_refused_not_read_as_a_timestamp(tmp_path: Path, text: str, where: str) -> None:
     p = _refused(_write(tmp_path, text))
-    assert p.where == where
+    assert p.field == where
     assert "YYYY-MM-DD" in p.message
 
 
 def test_a_date_of_birth_of_zero_in_json_is_refused(tmp_path: Path) -> None:
     # the reproducer: "0" was 1970-01-01, so the person was "aged 18 or over"
     p = _refused(_write(tmp_path, json.dumps({"id": "a", "person": {"date_of_birth": "0"}}), "case.json"))
-    assert (p.where, p.line) == ("person.date_of_birth", 1)
+    assert (p.field, p.line) == ("person.date_of_birth", 1)
 
 
 def test_dates_written_as_dates_or_iso_text_are_the_same_date(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_dates_written_as_dates_or_iso_text_are_the_same_date(tmp_path: Path) ->
                                   '{"id": "a", "risk": {"mappa_level": true}}'])
 def test_mappa_level_true_is_refused_not_taken_as_1(tmp_path: Path, text: str) -> None:
     p = _refused(_write(tmp_path, text, "case.json" if text.startswith("{") else "case.yaml"))
-    assert p.where.endswith("mappa_level")
+    assert p.field.endswith("mappa_level")
     assert "not true or false" in p.message
 
 
@@ -95,7 +95,7 @@ def test_json_that_is_not_json_numbers_is_refused(tmp_path: Path, text: str) -> 
 
 def test_a_duplicate_key_in_json_is_refused_with_both_lines(tmp_path: Path) -> None:
     p = _refused(_write(tmp_path, '{\n "id": "a",\n "risk": {\n  "rosh": "low",\n  "rosh": "high"\n }\n}\n', "case.json"))
-    assert (p.line, p.where) == (5, "risk.rosh")
+    assert (p.line, p.field) == (5, "risk.rosh")
     assert "duplicate key 'rosh'" in p.message and "line 4" in p.message
 
 
@@ -105,14 +105,14 @@ def test_a_duplicate_key_in_json_is_refused_with_both_lines(tmp_path: Path) -> N
 )
 def test_yaml_1_1_number_forms_are_refused_with_the_fix(tmp_path: Path, value: str, fix: str) -> None:
     p = _refused(_write(tmp_path, f"id: a\nrisk:\n  ogrs3_2yr: {value}\n"))
-    assert (p.line, p.where) == (3, "risk.ogrs3_2yr")
+    assert (p.line, p.field) == (3, "risk.ogrs3_2yr")
     assert fix in p.message and "quotes" in p.message or fix in p.message
 
 
 @pytest.mark.parametrize("word", ["yes", "no", "on", "off", "Yes", "OFF"])
 def test_yes_no_on_off_where_a_flag_is_expected_are_refused_with_the_fix(tmp_path: Path, word: str) -> None:
     p = _refused(_write(tmp_path, f"id: a\noffence:\n  sexual: {word}\n"))
-    assert (p.line, p.where) == (3, "offence.sexual")
+    assert (p.line, p.field) == (3, "offence.sexual")
     assert "write true or false" in p.message
 
 
@@ -129,7 +129,7 @@ def test_a_null_section_means_absent(tmp_path: Path, section: str) -> None:
 
 def test_a_score_for_an_unscored_section_is_refused(tmp_path: Path) -> None:
     p = _refused(_write(tmp_path, "id: a\nneeds:\n  finance: {score: 3}\n"))
-    assert (p.line, p.where) == (3, "needs.finance")
+    assert (p.line, p.field) == (3, "needs.finance")
     assert "identified" in p.message
 
 
@@ -138,7 +138,7 @@ def test_case_messages_do_not_repeat_the_value_given(tmp_path: Path) -> None:
     with pytest.raises(CaseError) as e:
         load_case(_write(tmp_path, f"id: a\nperson: {{sex: '{secret}', home_town: '{secret}'}}\n"))
     assert secret not in str(e.value) and "Jane" not in str(e.value)
-    assert {p.where for p in e.value.problems} == {"person.sex", "person.home_town"}
+    assert {p.field for p in e.value.problems} == {"person.sex", "person.home_town"}
 
 
 # ---- item 3: unbounded input --------------------------------------------------------------
@@ -228,14 +228,14 @@ def test_nesting_deeper_than_the_limit_is_refused(tmp_path: Path, suffix: str) -
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_a_text_longer_than_the_limit_is_refused(tmp_path: Path, suffix: str) -> None:
     p = _refused(_write(tmp_path, json.dumps({"id": "x" * (DEFAULT.max_text + 1)}), "case" + suffix))
-    assert p.where == "id" and str(DEFAULT.max_text) in p.message
+    assert p.field == "id" and str(DEFAULT.max_text) in p.message
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_a_list_longer_than_the_limit_is_refused(tmp_path: Path, suffix: str) -> None:
     data = {"id": "a", "history": {"completed_programmes": ["bbr"] * (DEFAULT.max_items + 1)}}
     p = _refused(_write(tmp_path, json.dumps(data), "case" + suffix))
-    assert p.where == "history.completed_programmes" and str(DEFAULT.max_items) in p.message
+    assert p.field == "history.completed_programmes" and str(DEFAULT.max_items) in p.message
 
 
 def test_a_list_at_the_limit_is_read(tmp_path: Path) -> None:
@@ -247,7 +247,7 @@ def test_aliases_within_the_limits_are_read_as_yaml_means_them(tmp_path: Path) -
     text = "id: a\nsentence:\n  requirements: &reqs [rar, supervision]\n  rar_days: 10\nx: *reqs\n"
     with pytest.raises(CaseError) as e:  # 'x' is not a field, but the alias itself was fine
         load_case(_write(tmp_path, text))
-    assert [p.where for p in e.value.problems] == ["x"]
+    assert [p.field for p in e.value.problems] == ["x"]
     ok = "id: a\nperson: &p {sex: male}\n"
     assert load_case(_write(tmp_path, ok, "ok.yaml")).person.sex == "male"
 
@@ -271,5 +271,5 @@ def test_text_given_to_parse_case_is_read_within_the_same_limits() -> None:
 
 def test_problems_are_listed_in_line_then_natural_order() -> None:
     err = InputError([Problem("f", 1, f"all[{i}]", "m") for i in (10, 2, 1)])
-    assert [p.where for p in err.problems] == ["all[1]", "all[2]", "all[10]"]
+    assert [p.field for p in err.problems] == ["all[1]", "all[2]", "all[10]"]
     assert re.search(r"all\[1\].*\n.*all\[2\].*\n.*all\[10\]", str(err))

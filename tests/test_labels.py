@@ -8,15 +8,15 @@ import typing
 from ratecard.case.model import NEED_SECTIONS, Requirement
 from ratecard.catalog.load import default_catalog
 from ratecard.catalog.model import Delivery, Evidence, Kind, Requires, Status
-from ratecard.present import labels
+from ratecard import labels
 from ratecard.rules.fields import base_registry
 
 
 def test_every_case_field_has_a_label_and_the_registry_uses_it() -> None:
     reg = base_registry()
     unlabelled = sorted(set(reg) - set(labels.FIELDS))
-    assert not unlabelled, f"add people's names for {unlabelled} to FIELDS in ratecard/present/labels.py"
-    assert not set(labels.FIELDS) - set(reg), "FIELDS in ratecard/present/labels.py names fields the case no longer has"
+    assert not unlabelled, f"add people's names for {unlabelled} to FIELDS in ratecard/labels.py"
+    assert not set(labels.FIELDS) - set(reg), "FIELDS in ratecard/labels.py names fields the case no longer has"
     for path, ft in reg.items():
         assert ft.label == labels.FIELDS[path]
 

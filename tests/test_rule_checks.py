@@ -39,7 +39,7 @@ def _with_when(cat: CatalogCopy, when: str) -> Problem:
     assert ORIGINAL in text
     path.write_text(text.replace(ORIGINAL, when, 1))
     (p,) = _problems(cat)
-    assert p.file == str(path) and p.where.startswith(WHERE), p
+    assert p.file == str(path) and p.field.startswith(WHERE), p
     return p
 
 
@@ -60,7 +60,7 @@ def _add_derived(cat: CatalogCopy, did: str, used_by_sova: bool = True) -> list[
 def test_a_derived_fact_named_like_an_engine_key_is_refused(cat: CatalogCopy, did: str) -> None:
     # 'stage' plus one criterion using it: validate said OK, and a 17-year-old screened eligible for 31 of 32
     problems = _add_derived(cat, did)
-    assert any(p.where == f"derived[{did}].id" and "reserved for the engine" in p.message for p in problems)
+    assert any(p.field == f"derived[{did}].id" and "reserved for the engine" in p.message for p in problems)
 
 
 @pytest.mark.parametrize(("did", "why"), [("person__sex", "'__'"), ("risk__rosh__x", "'__'"), ("person_sex", "person.sex"),
@@ -68,7 +68,7 @@ def test_a_derived_fact_named_like_an_engine_key_is_refused(cat: CatalogCopy, di
 def test_a_derived_fact_that_is_or_flattens_to_a_field_is_refused(cat: CatalogCopy, did: str, why: str) -> None:
     # a fact named person__sex made the engine and the reference disagree on 159 of 317 cases
     problems = _add_derived(cat, did)
-    assert any(p.where == f"derived[{did}].id" and why in p.message for p in problems), problems
+    assert any(p.field == f"derived[{did}].id" and why in p.message for p in problems), problems
 
 
 def test_a_derived_fact_defined_twice_is_refused(cat: CatalogCopy) -> None:
@@ -102,7 +102,7 @@ def test_a_derived_fact_defined_twice_is_refused(cat: CatalogCopy) -> None:
 )
 def test_a_condition_that_can_never_hold_is_refused_naming_the_rule(cat: CatalogCopy, when: str, says: str) -> None:
     p = _with_when(cat, when)
-    assert "sova_mentoring.adult" in p.where
+    assert "sova_mentoring.adult" in p.field
     assert says in p.message, p.message
 
 
@@ -186,7 +186,7 @@ def test_the_bounds_are_the_case_models_own(cat: CatalogCopy) -> None:
 
 def test_a_misspelt_derived_fact_gets_a_did_you_mean(cat: CatalogCopy) -> None:
     p = _with_when(cat, "{field: need_finanse, eq: true}")
-    assert p.where == WHERE + ".field"
+    assert p.field == WHERE + ".field"
     assert "Did you mean need_finance?" in p.message
 
 
@@ -207,14 +207,14 @@ def test_yes_where_a_rule_wants_a_flag_says_to_write_true(cat: CatalogCopy) -> N
 def test_a_catalog_entry_is_named_by_its_id(cat: CatalogCopy) -> None:
     cat.intervention("bbr", lambda e: e.update(hours="lots"))
     (p,) = _problems(cat)
-    assert p.where == "interventions[bbr].hours"
+    assert p.field == "interventions[bbr].hours"
     assert p.message == "should be a number, not 'lots'"
 
 
 def test_a_misspelt_catalog_key_gets_a_did_you_mean(cat: CatalogCopy) -> None:
     cat.intervention("bbr", lambda e: e.update(sesions=e.pop("sessions")))
     (p,) = _problems(cat)
-    assert (p.where, p.message) == ("interventions[bbr].sesions", "unknown field; did you mean 'sessions'?")
+    assert (p.field, p.message) == ("interventions[bbr].sesions", "unknown field; did you mean 'sessions'?")
 
 
 MUTATIONS = [
@@ -241,14 +241,14 @@ def test_catalog_messages_are_in_our_own_words(cat: CatalogCopy, mutate: Any) ->
     cat.intervention("bbr", mutate)
     for p in _problems(cat):
         assert not re.search(r"Value error|Input should|given:|a mapping|Field required|Extra inputs", p.message), p
-        assert not re.search(r"\.\d+(\.|$)", p.where), p.where  # list items by id or [n], never .0.
-        assert p.where.startswith("interventions[bbr]"), p.where
+        assert not re.search(r"\.\d+(\.|$)", p.field), p.field  # list items by id or [n], never .0.
+        assert p.field.startswith("interventions[bbr]"), p.field
 
 
 def test_a_catalog_date_given_as_digits_is_refused(cat: CatalogCopy) -> None:
     cat.info(lambda d: d.update(as_of="0"))
     (p,) = _problems(cat)
-    assert p.where == "as_of" and "YYYY-MM-DD" in p.message
+    assert p.field == "as_of" and "YYYY-MM-DD" in p.message
 
 
 def test_the_shipped_rules_have_no_condition_that_cannot_go_both_ways() -> None:

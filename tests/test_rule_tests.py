@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from ratecard import default_catalog, load_catalog
 from ratecard.cli import cli, main
 from ratecard.docs import formats_doc_path
-from ratecard.rules.ruletests import default_tests_dir, load_rule_tests, run_rule_test, run_rule_tests
+from ratecard.ruletests import default_tests_dir, load_rule_tests, run_rule_test, run_rule_tests
 
 from .catalog_copy import REPO, CatalogCopy
 
@@ -126,7 +126,7 @@ def test_a_case_field_that_does_not_exist_is_reported_where_it_is_written(tmp_pa
           decisions: {tsp: eligible}
     """)
     _, problems = load_rule_tests(p, CATALOG)
-    assert [(pr.line, pr.where) for pr in problems] == [(_line_of(p, "shoe_size"), "tests[0].case.person.shoe_size")]
+    assert [(pr.line, pr.field) for pr in problems] == [(_line_of(p, "shoe_size"), "tests[0].case.person.shoe_size")]
 
 
 def test_on_is_refused_with_a_reason_because_yaml_reads_it_as_true(tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ def test_the_shipped_catalog_has_no_warnings() -> None:
 
 
 def test_the_format_reference_is_shipped_and_documents_every_key() -> None:
-    from ratecard.rules import ruletests
+    from ratecard import ruletests
 
     assert formats_doc_path().exists()
     text = formats_doc_path().read_text(encoding="utf-8")

@@ -205,7 +205,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     try:
         program = compile_program(rules)
     except FormTooBig as e:
-        raise CatalogError([Problem(e.file, e.line, e.where, str(e))]) from None
+        raise CatalogError([Problem(e.file, e.line, e.field, str(e))]) from None
     version = _version(info, providers, raw_by_id, rules.data)
     return Catalog(info, providers, interventions, rules, version, str(cat_dir), program, tuple(warnings), str(rules_dir))
 

@@ -12,7 +12,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict
 
 from ..case.model import NEED_SECTIONS
-from ..present.labels import BASES, EVIDENCE as EVIDENCE_LABELS, KINDS as KIND_LABELS, MODES as MODE_LABELS, NEEDS as NEED_LABELS
+from ..labels import BASES, EVIDENCE as EVIDENCE_LABELS, KINDS as KIND_LABELS, MODES as MODE_LABELS, NEEDS as NEED_LABELS
 from ..catalog.load import Catalog, Intervention
 from ..catalog.diff import CatalogDiff, diff_catalogs
 from ..rules.conditions import fields_of

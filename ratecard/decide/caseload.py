@@ -28,7 +28,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from ..case.model import NEED_SECTIONS
-from ..present.labels import NEEDS as NEED_LABELS
+from ..labels import NEEDS as NEED_LABELS
 from ..catalog.load import Catalog, Intervention
 from ..errors import RatecardError
 from ..inputs.tables import ROW

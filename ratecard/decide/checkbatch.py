@@ -292,7 +292,7 @@ def _redact(message: str, data: Any, where: str) -> str:
 def _case_errors(e: InputError, data: Any) -> list[RowError]:
     out = []
     for x in e.problems:
-        out.append(RowError(field=f"case.{x.where}" if x.where else "case", message=_redact(x.message, data, x.where)))
+        out.append(RowError(field=f"case.{x.field}" if x.field else "case", message=_redact(x.message, data, x.field)))
     return out
 
 

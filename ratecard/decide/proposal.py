@@ -34,7 +34,7 @@ from ..rules.loader import Evaluation
 from .screen import InterventionResult, MissingField, Screen, decide, screen
 from .screen import Warning as CaseWarning
 from .whatif import Answer, confirming_answers
-from ..present import labels  # plain data: the one table of names for people
+from .. import labels  # plain data: the one table of names for people
 
 # Priority classes, in the order the issue gives: needs linked to harm, then to reoffending, then
 # other identified needs. The bases keep the classes lexicographic: ten needs of a lower class

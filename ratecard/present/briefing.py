@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from ..decide.briefing import Briefing
 from ..rules.wording import label
-from . import labels
+from .. import labels
 from .terminal import shown, shown_lines
 
 Format = Literal["md", "html"]

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from ..catalog.load import Catalog
 from ..errors import RatecardError
-from . import labels
+from .. import labels
 from .terminal import WIDE, shown
 
 

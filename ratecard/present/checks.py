@@ -13,7 +13,7 @@ from rich.text import Text
 from ..decide.allocation import Allocation
 from ..decide.referral import MISSING, ReferralCheck
 from ..decide.screen import MissingField
-from . import labels
+from .. import labels
 from .terminal import bullets, shown
 
 _STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "undetermined": "bold magenta", "reject": "bold red"}

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..decide.proposal import NotProposed, PackageItem, Proposal
-from . import labels
+from .. import labels
 from .proposal_text import confirm_words, need_words
 from .terminal import WIDE, bullets, shown, shown_lines
 

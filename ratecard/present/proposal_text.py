@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import labels
-from .labels import NEEDS as NEED_LABELS, need_words as _need_words  # the one label table
+from .. import labels
+from ..labels import NEEDS as NEED_LABELS, need_words as _need_words  # the one label table
 
 _PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
 _WHY_WORDS = {

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..decide.screen import InterventionResult, Screen
-from . import labels
+from .. import labels
 from .terminal import WIDE, bullets, shown
 
 _STYLE = {"eligible": "bold green", "ineligible": "red", "undetermined": "yellow"}

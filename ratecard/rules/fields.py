@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..case.model import RECORDS, Case
-from ..present.labels import FIELDS as LABELS
+from ..labels import FIELDS as LABELS
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def _walk(model: type[BaseModel], prefix: str, out: dict[str, FieldType]) -> Non
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             _walk(tp, path + ".", out)
             continue
-        # people's names for fields live in one table (present/labels.py), shared by every output
+        # people's names for fields live in one table (labels.py), shared by every output
         ft = _field_type(info.annotation, LABELS.get(path) or info.description or name.replace("_", " "))
         if ft is not None:
             out[path] = ft

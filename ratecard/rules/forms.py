@@ -173,9 +173,9 @@ class Program:
 class FormTooBig(RatecardError):
     """A condition whose exact forms would be too large to evaluate quickly."""
 
-    def __init__(self, message: str, file: str = "", line: int | None = None, where: str = ""):
+    def __init__(self, message: str, file: str = "", line: int | None = None, field: str = ""):
         super().__init__(message)
-        self.file, self.line, self.where = file, line, where
+        self.file, self.line, self.field = file, line, field
 
 
 # Limits on the size of one condition's forms. The shipped rules need a few dozen terms at most;

@@ -37,7 +37,7 @@ STATIC = Path(str(resources.files("ratecard.web"))) / "static"
 def _err(status: int, error: str, detail: str, problems: list[Problem] | None = None,
          headers: dict[str, str] | None = None) -> JSONResponse:
     body = {"error": error, "detail": detail,
-            "problems": [{"field": p.where, "line": p.line, "message": p.message} for p in problems or []]}
+            "problems": [{"field": p.field, "line": p.line, "message": p.message} for p in problems or []]}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -116,7 +116,7 @@ def create_app(catalog: Catalog | None = None, token: str | None = None) -> Any:
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, e: RequestValidationError) -> Response:
         problems = pydantic_problems(Document("request", None, {}), _Errors(e.errors()))
-        shown = [Problem(p.file, None, p.where.removeprefix("query.").removeprefix("path."), p.message) for p in problems]
+        shown = [Problem(p.file, None, p.field.removeprefix("query.").removeprefix("path."), p.message) for p in problems]
         return _err(422, "invalid_input", InputError(shown, what="request").args[0], shown)
 
     @app.exception_handler(BodyTooLarge)

@@ -54,4 +54,4 @@ def read_body(raw: bytes, model: type[M]) -> M:
 
 def body_problems(problems: list[Problem], prefix: str) -> list[Problem]:
     """Problems raised about the case after validation (a birth date after `on`), as body paths."""
-    return [Problem(SOURCE, None, f"{prefix}.{p.where}" if p.where else prefix, p.message) for p in problems]
+    return [Problem(SOURCE, None, f"{prefix}.{p.field}" if p.field else prefix, p.message) for p in problems]

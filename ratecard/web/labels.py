@@ -1,4 +1,4 @@
-"""Words for the web page, from the one label table (ratecard/present/labels.py).
+"""Words for the web page, from the one label table (ratecard/labels.py).
 
 The shared table names fields as they read inside a sentence ("they served in the armed
 forces"); a form asks questions, so this module only capitalises, turns the few sentence-shaped
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..present import labels as shared
+from .. import labels as shared
 
 SECTION_TITLES = {
     "person": "The person",

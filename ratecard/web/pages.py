@@ -86,7 +86,7 @@ def _form_data(form: Any) -> dict[str, Any]:
 def _field_for(problem: Problem, fields: dict[str, FormField]) -> str:
     """The form field a case problem belongs to: its path, or the nearest field above it, or one
     whose path the message names (rules about two fields are raised on the case as a whole)."""
-    where = problem.where
+    where = problem.field
     while where:
         if where in fields:
             return where
@@ -94,7 +94,7 @@ def _field_for(problem: Problem, fields: dict[str, FormField]) -> str:
     named = [p for p in fields if problem.message.startswith(p) or f" {p} " in problem.message]
     if named:
         return max(named, key=len)
-    section = problem.where.split(".")[0]
+    section = problem.field.split(".")[0]
     return next((p for p in fields if p.startswith(section + ".")), "")
 
 

@@ -73,7 +73,7 @@ def test_anything_else_is_a_type_error_naming_what_is_accepted(decide: str, wron
 def test_a_bad_field_is_a_case_error_with_its_path(bad: Any, field: str) -> None:
     with pytest.raises(CaseError) as e:
         screen(bad, on=ON)
-    assert field in [p.where for p in e.value.problems]
+    assert field in [p.field for p in e.value.problems]
     assert not isinstance(e.value, ValidationError)
 
 

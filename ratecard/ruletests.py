@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..case.model import Case, _jsonable
-from ..docs import formats_doc
-from ..errors import InputError, Problem
-from ..inputs.yamlio import Document, Loc, ParseError, load_file, pydantic_problems
-from .fields import COMPUTED
+from .case.model import Case, _jsonable
+from .docs import formats_doc
+from .errors import InputError, Problem
+from .inputs.yamlio import Document, Loc, ParseError, load_file, pydantic_problems
+from .rules.fields import COMPUTED
 
 if TYPE_CHECKING:
-    from ..catalog.load import Catalog
+    from .catalog.load import Catalog
 
 # `date`, not `on`: YAML reads a bare `on` key as the boolean true
 _TEST_KEYS = ("name", "reason", "date", "case", "expect")
@@ -40,7 +40,7 @@ VERDICTS = ("accept", "accept_with_warnings", "undetermined", "reject")
 
 def _choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Availability values and warning codes, from the screen's own types (one list of each)."""
-    from ..decide.screen import Availability, WarningCode
+    from .decide.screen import Availability, WarningCode
 
     codes = typing.get_args(WarningCode)
     return typing.get_args(Availability), codes
@@ -319,9 +319,9 @@ def _words(v: Any) -> str:
 
 def run_rule_test(test: RuleTest, catalog: Catalog) -> RuleTestResult:
     """Run one test against the screen (and the referral check, when it expects referrals)."""
-    from ..case.facts import case_facts
-    from ..decide.referral import check_referral
-    from ..decide.screen import screen
+    from .case.facts import case_facts
+    from .decide.referral import check_referral
+    from .decide.screen import screen
 
     s = screen(test.case, catalog, on=test.on)
     facts = {**case_facts(test.case, test.on), **s.derived}
@@ -374,7 +374,7 @@ def run_rule_test(test: RuleTest, catalog: Catalog) -> RuleTestResult:
 def run_rule_tests(path: Path | str | None = None, catalog: Catalog | None = None) -> list[RuleTestResult]:
     """Load and run rule tests (default: the catalog's own, in its rules/tests/). Raises
     InputError when a test file is invalid: nothing runs until every test can."""
-    from ..catalog.load import default_catalog
+    from .catalog.load import default_catalog
 
     catalog = catalog or default_catalog()
     where = Path(path) if path is not None else default_tests_dir(catalog)
