@@ -64,6 +64,7 @@ FIELDS: dict[str, str] = {
     "responsivity.likely_personality_disorder": "a personality disorder is likely",
     "motivation": "motivation to change",
     "sentence.type": "sentence type",
+    "sentence.setting": "custody or community setting",
     "sentence.length_months": "order length in months",
     "sentence.start": "order start date",
     "sentence.rar_days": "maximum RAR days",
@@ -82,6 +83,20 @@ _NEED_PARTS = {
 for _section, _name in NEEDS.items():
     for _part, _words in _NEED_PARTS.items():
         FIELDS[f"needs.{_section}.{_part}"] = f"{_name.lower()} need {_words}"
+
+# Single OASys questions (case field oasys.item_<section>_<question>), by their OASys number.
+OASYS_ITEMS: dict[str, str] = {
+    "2.6": "recognises the impact and consequences of offending",
+    "7.2": "regular activities encourage offending",
+    "11.3": "aggressive or controlling behaviour",
+    "11.4": "temper control",
+    "11.6": "problem solving",
+    "11.7": "awareness of consequences",
+    "11.9": "understands other people's point of view",
+    "12.1": "pro-criminal attitudes",
+}
+for _number, _words in OASYS_ITEMS.items():
+    FIELDS[f"oasys.item_{_number.replace('.', '_')}"] = f"OASys {_number} score ({_words})"
 
 UNITS: dict[str, str] = {"risk.ogrs3_2yr": "%", "risk.ovp_2yr": "%", "risk.rsr": "%"}
 
@@ -106,6 +121,8 @@ DERIVED: dict[str, str] = {
     "pni_domain_thinking": "PNI thinking domain score",
     "pni_domain_relationships": "PNI relationships domain score",
     "pni_domain_self_management": "PNI self-management domain score",
+    # the national catalog's (ratecard import find-and-refer)
+    "setting": "setting (custody or community)",
     **{f"need_{s}": f"{n.lower()} need" for s, n in NEEDS.items()},
 }
 
@@ -134,6 +151,8 @@ KINDS: dict[str, str] = {
     "unpaid_work_placement": "Unpaid work placement",
     "substance_misuse": "Substance misuse treatment",
     "consultation": "Consultation for the responsible officer",
+    "toolkit": "Toolkit (structured one-to-one work with the probation practitioner)",
+    "commissioned_rehabilitative_service": "Commissioned rehabilitative service",
 }
 # Where a rule or a catalog fact comes from, as a sentencer is told it.
 BASES: dict[str, str] = {"report": "from the inspection report", "hmpps": "from HMPPS criteria", "assumption": "assumption"}

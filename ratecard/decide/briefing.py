@@ -241,7 +241,7 @@ def _rests_on_assumption(e: Entry) -> bool:
 def _terms(ivs: list[Intervention], cat: Catalog) -> list[Term]:
     """Every derived fact the listed rules rely on, directly or in turn, with its definition."""
     seen: dict[str, None] = {}
-    todo = [f for iv in ivs for r in cat.rules.rules.get(iv.id, ()) for f in fields_of(r.when)]
+    todo = [f for iv in ivs for r in cat.rules.rules.get(iv.id, ()) for f in r.fields]
     while todo:
         f = todo.pop(0)
         if f in seen or f not in cat.rules.derived:
