@@ -333,6 +333,7 @@ class _File:
                 self.free(f)
             fields = []
         details: dict[str, list[str]] = {}  # victim types and motivations a person must check, by field
+        implied: list[str] = []  # those the offence type already says: the rule cites them
         for e in entries:
             for k in ("victim_type", "motivation"):
                 v = e.get(k)
@@ -342,7 +343,7 @@ class _File:
                 if str(v).strip().lower() == "any":
                     self.free(f)
                 elif fields and (e["offence_type_id"], " ".join(str(v).lower().split())) in g.IMPLIED_DETAIL:
-                    self.mark(f, "rule")  # says no more than the offence type the rule reads
+                    implied.append(f)  # says no more than the offence type the rule reads
                 else:
                     details.setdefault(f, []).append(f"{e['offence_type_id']}, {k.replace('_', ' ')}: {' '.join(str(v).split())}")
         known = [g.OFFENCE_TYPES.get(t) for t in types] if fields else []
@@ -350,7 +351,7 @@ class _File:
             widen = action == "historical" or bbr is not None
             parts = [{"any": [k.now, k.before]} if widen and k.before else k.now for k in known if k is not None and k.now]
             words = " or ".join(dict.fromkeys(k.words for k in known if k is not None))
-            used = fields + ([tf] if text is not None and (action in ("restates", "historical") or bbr) else [])
+            used = fields + list(dict.fromkeys(implied)) + ([tf] if text is not None and (action in ("restates", "historical") or bbr) else [])
             if bbr is not None:
                 read, custody = bbr
                 self.rule(used, "for " + read.text, read.when, published=text)
@@ -365,7 +366,7 @@ class _File:
                 self.judgement(["eligibility_offence[].offence_type_id"], " or ".join(inexact))
         else:
             if fields:
-                self.judgement(fields, "; ".join(types))
+                self.judgement(fields + list(dict.fromkeys(implied)), "; ".join(types))
             if text is not None:
                 self.judgement([tf], text)
         for f, texts in details.items():
@@ -381,7 +382,8 @@ class _File:
             v = e.get("victim_type")
             if has_value(v):
                 implied = (e["offence_type_id"], " ".join(str(v).lower().split())) in g.IMPLIED_DETAIL
-                self.mark("exclude_offence[].victim_type", "rule" if implied else "judgement")
+                if implied and "exclude_offence[].victim_type" not in fields:
+                    fields.append("exclude_offence[].victim_type")  # the exclusion rule below cites it
                 if not implied:
                     self.judgement(["exclude_offence[].victim_type"], f"{e['offence_type_id']}, victim type: {v}", exclusion=True)
         named = g.EXCLUDED_FOR.get(" ".join(str(text).lower().split())) if text is not None else None
