@@ -84,19 +84,18 @@ for _section, _name in NEEDS.items():
     for _part, _words in _NEED_PARTS.items():
         FIELDS[f"needs.{_section}.{_part}"] = f"{_name.lower()} need {_words}"
 
-# Single OASys questions (case field oasys.item_<section>_<question>), by their OASys number.
-OASYS_ITEMS: dict[str, str] = {
-    "2.6": "recognises the impact and consequences of offending",
-    "7.2": "regular activities encourage offending",
-    "11.3": "aggressive or controlling behaviour",
-    "11.4": "temper control",
-    "11.6": "problem solving",
-    "11.7": "awareness of consequences",
-    "11.9": "understands other people's point of view",
-    "12.1": "pro-criminal attitudes",
-}
-for _number, _words in OASYS_ITEMS.items():
-    FIELDS[f"oasys.item_{_number.replace('.', '_')}"] = f"OASys {_number} score ({_words})"
+# Single OASys questions (case section `oasys`), by what they ask, with their OASys number.
+for _name, _words in {
+    "recognises_impact_of_offending": "OASys 2.6 recognises the impact and consequences of offending (0-2)",
+    "activities_encourage_offending": "OASys 7.2 regular activities encourage offending (0-2)",
+    "aggressive_controlling_behaviour": "OASys 11.3 aggressive or controlling behaviour (0-2)",
+    "temper_control": "OASys 11.4 temper control (0-2)",
+    "problem_solving": "OASys 11.6 problem solving (0-2)",
+    "awareness_of_consequences": "OASys 11.7 awareness of consequences (0-2)",
+    "understands_others_views": "OASys 11.9 understands other people's point of view (0-2)",
+    "pro_criminal_attitudes": "OASys 12.1 pro-criminal attitudes (0-2)",
+}.items():
+    FIELDS[f"oasys.{_name}"] = _words
 
 UNITS: dict[str, str] = {"risk.ogrs3_2yr": "%", "risk.ovp_2yr": "%", "risk.rsr": "%"}
 

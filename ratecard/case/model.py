@@ -141,23 +141,21 @@ class Needs(_Model):
         return need
 
 
-# One OASys question's score: 0 no problems, 1 some problems, 2 significant problems.
-ItemScore = Annotated[int, Field(ge=0, le=2)]
+OasysItem = Annotated[int, Field(ge=0, le=2)]  # one OASys question: 0 no problems, 1 some, 2 significant
 
 
-class OasysItems(_Model):
+class Oasys(_Model):
     """Single OASys questions that published criteria read on their own, beside the section scores in
-    `needs`. Each is named `item_<section>_<question>` after its OASys number (2.6 is item_2_6), so
-    a guide that cites "OASys 11.4" maps to one field; more items join the same way."""
+    `needs`. Each is named for what it asks, and its description and label give its OASys number."""
 
-    item_2_6: ItemScore | None = Field(None, description="OASys 2.6: recognises the impact and consequences of offending")
-    item_7_2: ItemScore | None = Field(None, description="OASys 7.2: regular activities encourage offending")
-    item_11_3: ItemScore | None = Field(None, description="OASys 11.3: aggressive or controlling behaviour")
-    item_11_4: ItemScore | None = Field(None, description="OASys 11.4: temper control")
-    item_11_6: ItemScore | None = Field(None, description="OASys 11.6: problem solving")
-    item_11_7: ItemScore | None = Field(None, description="OASys 11.7: awareness of consequences")
-    item_11_9: ItemScore | None = Field(None, description="OASys 11.9: understands other people's point of view")
-    item_12_1: ItemScore | None = Field(None, description="OASys 12.1: pro-criminal attitudes")
+    recognises_impact_of_offending: OasysItem | None = Field(None, description="OASys 2.6 recognises the impact and consequences of offending")
+    activities_encourage_offending: OasysItem | None = Field(None, description="OASys 7.2 regular activities encourage offending")
+    aggressive_controlling_behaviour: OasysItem | None = Field(None, description="OASys 11.3 aggressive or controlling behaviour")
+    temper_control: OasysItem | None = Field(None, description="OASys 11.4 temper control")
+    problem_solving: OasysItem | None = Field(None, description="OASys 11.6 problem solving")
+    awareness_of_consequences: OasysItem | None = Field(None, description="OASys 11.7 awareness of consequences")
+    understands_others_views: OasysItem | None = Field(None, description="OASys 11.9 understands other people's point of view")
+    pro_criminal_attitudes: OasysItem | None = Field(None, description="OASys 12.1 pro-criminal attitudes")
 
 
 class Responsivity(_Model):
@@ -232,7 +230,7 @@ class Case(_Model):
     history: History = History()
     risk: Risk = Risk()
     needs: Needs = Needs()
-    oasys: OasysItems = OasysItems()
+    oasys: Oasys = Oasys()
     responsivity: Responsivity = Responsivity()
     motivation: Motivation | None = Field(None, description="motivation to change")
     sentence: Sentence = Sentence()

@@ -187,8 +187,16 @@ class ItemTotal:
         return "oasys_total_" + "_".join(i.replace(".", "_") for i in self.items)
 
 
+# The OASys questions the case carries (case section `oasys`), by their OASys number.
+OASYS_ITEMS = {
+    "2.6": "oasys.recognises_impact_of_offending", "7.2": "oasys.activities_encourage_offending",
+    "11.3": "oasys.aggressive_controlling_behaviour", "11.4": "oasys.temper_control", "11.6": "oasys.problem_solving",
+    "11.7": "oasys.awareness_of_consequences", "11.9": "oasys.understands_others_views", "12.1": "oasys.pro_criminal_attitudes",
+}
+
+
 def item_field(number: str) -> str:
-    return "oasys.item_" + number.replace(".", "_")
+    return OASYS_ITEMS[number]
 
 
 def cn_total(text: str) -> ItemTotal | None:
@@ -198,7 +206,8 @@ def cn_total(text: str) -> ItemTotal | None:
     if not m:
         return None
     items = tuple(re.findall(r"\b(\d{1,2}\.\d{1,2})\b", t[m.end():]))
-    return ItemTotal(items, int(m[1])) if items else None
+    # an item the case does not carry leaves the total to a person
+    return ItemTotal(items, int(m[1])) if items and all(i in OASYS_ITEMS for i in items) else None
 
 
 _HARM_OR_AGGRESSION = re.compile(
