@@ -64,6 +64,7 @@ FIELDS: dict[str, str] = {
     "responsivity.likely_personality_disorder": "a personality disorder is likely",
     "motivation": "motivation to change",
     "sentence.type": "sentence type",
+    "sentence.setting": "custody or community setting",
     "sentence.length_months": "order length in months",
     "sentence.start": "order start date",
     "sentence.rar_days": "maximum RAR days",
@@ -82,6 +83,19 @@ _NEED_PARTS = {
 for _section, _name in NEEDS.items():
     for _part, _words in _NEED_PARTS.items():
         FIELDS[f"needs.{_section}.{_part}"] = f"{_name.lower()} need {_words}"
+
+# Single OASys questions (case section `oasys`), by what they ask, with their OASys number.
+for _name, _words in {
+    "recognises_impact_of_offending": "OASys 2.6 recognises the impact and consequences of offending (0-2)",
+    "activities_encourage_offending": "OASys 7.2 regular activities encourage offending (0-2)",
+    "aggressive_controlling_behaviour": "OASys 11.3 aggressive or controlling behaviour (0-2)",
+    "temper_control": "OASys 11.4 temper control (0-2)",
+    "problem_solving": "OASys 11.6 problem solving (0-2)",
+    "awareness_of_consequences": "OASys 11.7 awareness of consequences (0-2)",
+    "understands_others_views": "OASys 11.9 understands other people's point of view (0-2)",
+    "pro_criminal_attitudes": "OASys 12.1 pro-criminal attitudes (0-2)",
+}.items():
+    FIELDS[f"oasys.{_name}"] = _words
 
 UNITS: dict[str, str] = {"risk.ogrs3_2yr": "%", "risk.ovp_2yr": "%", "risk.rsr": "%"}
 
@@ -106,6 +120,8 @@ DERIVED: dict[str, str] = {
     "pni_domain_thinking": "PNI thinking domain score",
     "pni_domain_relationships": "PNI relationships domain score",
     "pni_domain_self_management": "PNI self-management domain score",
+    # the national catalog's (ratecard import find-and-refer)
+    "setting": "setting (custody or community)",
     **{f"need_{s}": f"{n.lower()} need" for s, n in NEEDS.items()},
 }
 
@@ -134,6 +150,8 @@ KINDS: dict[str, str] = {
     "unpaid_work_placement": "Unpaid work placement",
     "substance_misuse": "Substance misuse treatment",
     "consultation": "Consultation for the responsible officer",
+    "toolkit": "Toolkit (structured one-to-one work with the probation practitioner)",
+    "commissioned_rehabilitative_service": "Commissioned rehabilitative service",
 }
 # Where a rule or a catalog fact comes from, as a sentencer is told it.
 BASES: dict[str, str] = {"report": "from the inspection report", "hmpps": "from HMPPS criteria", "assumption": "assumption"}

@@ -50,6 +50,8 @@ OspLevel = Literal["low", "medium", "high", "very_high", "not_applicable"]
 SaraLevel = Literal["low", "medium", "high", "not_applicable"]
 Motivation = Literal["close_to_change", "not_close_to_change", "low"]
 SentenceType = Literal["community_order", "suspended_sentence_order", "licence", "post_sentence_supervision"]
+# where the work would be done: in prison, or in the community (an order, or licence after release)
+Setting = Literal["community", "custody"]
 # after release from custody: supervision under licence conditions, never a RAR
 CUSTODIAL_SUPERVISION = frozenset({"licence", "post_sentence_supervision"})
 Requirement = Literal[
@@ -139,6 +141,23 @@ class Needs(_Model):
         return need
 
 
+OasysItem = Annotated[int, Field(ge=0, le=2)]  # one OASys question: 0 no problems, 1 some, 2 significant
+
+
+class Oasys(_Model):
+    """Single OASys questions that published criteria read on their own, beside the section scores in
+    `needs`. Each is named for what it asks, and its description and label give its OASys number."""
+
+    recognises_impact_of_offending: OasysItem | None = Field(None, description="OASys 2.6 recognises the impact and consequences of offending")
+    activities_encourage_offending: OasysItem | None = Field(None, description="OASys 7.2 regular activities encourage offending")
+    aggressive_controlling_behaviour: OasysItem | None = Field(None, description="OASys 11.3 aggressive or controlling behaviour")
+    temper_control: OasysItem | None = Field(None, description="OASys 11.4 temper control")
+    problem_solving: OasysItem | None = Field(None, description="OASys 11.6 problem solving")
+    awareness_of_consequences: OasysItem | None = Field(None, description="OASys 11.7 awareness of consequences")
+    understands_others_views: OasysItem | None = Field(None, description="OASys 11.9 understands other people's point of view")
+    pro_criminal_attitudes: OasysItem | None = Field(None, description="OASys 12.1 pro-criminal attitudes")
+
+
 class Responsivity(_Model):
     learning_disability: Flag = Field(None, description="learning disability or challenges")
     reads_simple_sentences: Flag = Field(None, description="whether they can read simple sentences")
@@ -158,6 +177,7 @@ class Responsivity(_Model):
 
 class Sentence(_Model):
     type: SentenceType | None = Field(None, description="sentence type")
+    setting: Setting | None = Field(None, description="custody or community")
     length_months: Annotated[int, Field(ge=1, le=120)] | None = Field(None, description="order length in months")
     start: IsoDate | None = Field(None, description="order start date")
     rar_days: Annotated[int, Field(ge=1, le=365)] | None = Field(None, description="maximum RAR days")
@@ -210,6 +230,7 @@ class Case(_Model):
     history: History = History()
     risk: Risk = Risk()
     needs: Needs = Needs()
+    oasys: Oasys = Oasys()
     responsivity: Responsivity = Responsivity()
     motivation: Motivation | None = Field(None, description="motivation to change")
     sentence: Sentence = Sentence()

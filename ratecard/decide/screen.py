@@ -254,8 +254,11 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         out.append({"code": "other_area", "text": f"Delivered in {iv.area}, not in the person's area ({home_area})."})
     elif iv.where.assumed and not iv.where.outreach:
         # placeholder towns are no evidence either way: never "not reachable", always to be confirmed
-        near = "" if town is None or town in iv.where.towns else f"; check it can be reached from {_towns([town])}"
-        out.append({"code": "venue_to_be_confirmed", "text": f"Venue to be confirmed (assumed: {_towns(iv.where.towns)}){near}."})
+        if not iv.where.towns:  # the catalog gives no venue at all (HMPPS's national catalogue)
+            out.append({"code": "venue_to_be_confirmed", "text": "Venue not given in this catalog: check where it runs and that it can be reached."})
+        else:
+            near = "" if town is None or town in iv.where.towns else f"; check it can be reached from {_towns([town])}"
+            out.append({"code": "venue_to_be_confirmed", "text": f"Venue to be confirmed (assumed: {_towns(iv.where.towns)}){near}."})
     elif town is None:
         if not iv.where.outreach:
             out.append({"code": "home_unknown", "text": "Home town not given or not recognised: cannot check that it can be reached."})
@@ -471,6 +474,8 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
                     f"and the adult provision in this catalog does not apply.{turns}"})
     town, area = case.person.home_town, case.person.area
     areas = [a.id for a in catalog.info.areas]
+    if any(a.national for a in catalog.info.areas):
+        town = area = None  # a national catalog lists no towns: every town and area is within it
     if town is not None and town not in catalog.towns:
         known = sorted(catalog.towns)
         out.append({"code": "unknown_town", "text": f"Home town '{town}' is not a town of any area in the catalog. "
