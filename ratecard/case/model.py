@@ -192,9 +192,10 @@ LEGAL_RANGES: dict[str, tuple[int, int, str]] = {
 }
 
 
-def _within(v: Any, lo: int, hi: int, law: str) -> Any:
+def _within(v: Any, lo: int, hi: int, law: str, what: str = "") -> Any:
+    # the value itself is not repeated: case data stays out of messages
     if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
-        raise ValueError(f"{v} is not possible: {law}")
+        raise ValueError(f"{what}is not possible: {law}")
     return v
 
 
@@ -214,7 +215,7 @@ class Sentence(_Model):
     @model_validator(mode="after")
     def _length_in_law(self) -> Sentence:
         if self.type in LEGAL_RANGES and self.length_months is not None:
-            _within(self.length_months, *LEGAL_RANGES[self.type])
+            _within(self.length_months, *LEGAL_RANGES[self.type], what="the order length (length_months) ")
         return self
 
 
