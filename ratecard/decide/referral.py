@@ -47,9 +47,12 @@ _MISSING_FROM_WARNING = {"order_length_unknown": "sentence.length_months"}
 # the inspectors saw a woman outside Northampton who could not reach the Good Loaf: a course out of
 # reach is no referral, unless the case records that the person has transport to get there
 _UNREACHABLE = "not_near_home"
-# support (mentoring, resettlement, advice to the officer) never stands in for work on offending:
-# an alternative must do the same kind of work as the intervention it replaces
+# support (mentoring, resettlement, advice to the officer) never stands in for work on offending
+# behaviour, that is work on thinking and behaviour or attitudes: an alternative must do the same kind
+# of work as the intervention it replaces. Keyed on kinds and needs until the catalog says what each
+# intervention treats (issue 17).
 _SUPPORT = frozenset({"mentoring_and_support", "resettlement", "consultation"})
+_OFFENDING_BEHAVIOUR = frozenset({"thinking_and_behaviour", "attitude"})
 # work that brings the person into contact with their family or children: held while a risk that has
 # risen is reviewed (the report's Raymond). Provisional list, until the catalog says of each
 # intervention whether it involves the family, children or the victim (issue 17).
@@ -199,7 +202,8 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
             continue
         # a placement is replaced only by another placement, and a placement never replaces a course;
         # support never replaces work on offending
-        if is_placement(iv) != is_placement(target) or (iv.kind in _SUPPORT and target.kind not in _SUPPORT):
+        if is_placement(iv) != is_placement(target) or (
+                iv.kind in _SUPPORT and target.kind not in _SUPPORT and _OFFENDING_BEHAVIOUR & set(target.needs)):
             continue
         shared: list[str] = [n for n in target.needs if n in iv.needs]
         if not shared and not is_placement(target):
