@@ -194,11 +194,11 @@ def _weeks(iv: Intervention) -> int | None:
 
 
 def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedger | None,
-                  catalog: Catalog) -> list[Alternative]:
+                  catalog: Catalog, held: frozenset[str] = frozenset()) -> list[Alternative]:
     out: list[tuple[int, int, str, Alternative]] = []
     for r in scr.results:
         iv = catalog.interventions[r.intervention]
-        if iv.id == target.id or r.decision != "eligible":
+        if iv.id == target.id or r.decision != "eligible" or iv.id in held:
             continue
         # a placement is replaced only by another placement, and a placement never replaces a course;
         # support never replaces work on offending
@@ -211,6 +211,10 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
         # ledger warnings are about the case, not the alternative: the rejection already shows them
         reasons, warnings, _ = _assess(case, iv, r, ledger, catalog, with_ledger=False, on=scr.on)
         if any(f.code != MISSING for f in reasons):
+            continue
+        # an alternative is offered as one that can finish in time: not one whose own (illustrative)
+        # figures say it cannot, which is a warning for a referral already chosen, not a suggestion
+        if any(f.code == "cannot_finish" for f in warnings):
             continue
         # what cannot be settled for the alternative either (the same missing information, usually)
         # is shown with it, first, rather than hiding an alternative nothing known rules out
@@ -263,7 +267,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     alternatives: list[Alternative] = []
     note = None
     if reasons:
-        alternatives = _alternatives(now, iv, scr, ledger, catalog)
+        alternatives = _alternatives(now, iv, scr, ledger, catalog, FAMILY_CONTACT if escalation else frozenset())
         if not alternatives:
             if is_placement(iv) and now.sentence.type in CUSTODIAL_SUPERVISION:
                 note = None  # no placement can be part of a licence: the reason says so, and there is no court to tell
