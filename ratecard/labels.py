@@ -38,11 +38,14 @@ FIELDS: dict[str, str] = {
     "offence.sexual": "the offence is sexual or sexually motivated",
     "offence.internet_only": "a sexual offence was internet-only",
     "offence.notification_requirements": "the conviction brings sex offender notification requirements",
+    "offence.conviction_date": "date of conviction",
+    "offence.female_partner": "the partner abused, or at risk, is a woman",
     "history.intimate_partner_violence": "history of intimate partner violence",
     "history.sexual": "history of sexual offending",
     "history.victim_of_domestic_abuse": "they have been a victim of domestic abuse",
     "history.completed_programmes": "programmes completed before",
     "history.violence": "history of violence before this offence",
+    "history.notification_requirements": "still on the sex offender register from an earlier conviction",
     "risk.rosh": "risk of serious harm level (RoSH)",
     "risk.ogrs3_2yr": "OGRS3 two-year score",
     "risk.ovp_2yr": "OVP two-year score",
@@ -52,6 +55,9 @@ FIELDS: dict[str, str] = {
     "risk.sara_partner": "SARA level towards a partner",
     "risk.sara_others": "SARA level towards others",
     "risk.mappa_level": "MAPPA level",
+    "oasys.sexual_preoccupation": "OASys 11.11 sexual preoccupation (0-2)",
+    "oasys.offence_related_sexual_interests": "OASys 11.12 offence-related sexual interests (0-2)",
+    "oasys.emotional_congruence_with_children": "OASys 6.12 emotional congruence with children (0-2)",
     "responsivity.learning_disability": "learning disability or challenges",
     "responsivity.reads_simple_sentences": "they can read simple sentences",
     "responsivity.needs_interpreter": "they need an interpreter",
@@ -71,7 +77,8 @@ FIELDS: dict[str, str] = {
     "sentence.requirements": "requirements on the order",
     "sentence.unpaid_work_hours": "unpaid work hours",
     # computed from the case
-    "age": "age when the order starts (from date of birth; the reference date when no start is given)",
+    "age": ("age when convicted (from date of birth; without a conviction date, at the order start or the "
+            "reference date, whichever is earlier)"),
     "months_left": "months left on the order at the reference date",
 }
 _NEED_PARTS = {
@@ -122,6 +129,13 @@ DERIVED: dict[str, str] = {
     "pni_domain_self_management": "PNI self-management domain score",
     # the national catalog's (ratecard import find-and-refer)
     "setting": "setting (custody or community)",
+    "pni_sex_items": "PNI sexual-interest items total (OASys 11.11, 11.12, 6.12)",
+    "pni_sex_domain_approximated": "PNI sex domain approximated (OASys items not given)",
+    "pni_domain_thinking_known": "PNI thinking domain score so far",
+    "pni_domain_relationships_known": "PNI relationships domain score so far",
+    "pni_domain_self_management_known": "PNI self-management domain score so far",
+    "pni_domain_sex_known": "PNI sex domain score so far",
+    "pni_need_score_known": "programme need score so far (PNI)",
     **{f"need_{s}": f"{n.lower()} need" for s, n in NEEDS.items()},
 }
 

@@ -62,11 +62,16 @@ def order_dates(case: Case, on: dt.date) -> tuple[dt.date, dt.date] | None:
 
 
 def age_date(case: Case, on: dt.date) -> tuple[dt.date, str]:
-    """The date at which age is measured, and why: eligibility by age is about the person when the
-    work starts, so the order's start when the case gives one, otherwise the reference date.
-    ("order_start" or "reference_date".)"""
+    """The date at which age is measured, and why. Adult or youth is decided at conviction (Criminal
+    Justice Act 2003 s.177(1); Criminal Justice and Immigration Act 2008 s.1), so the conviction date
+    when the case gives one ("conviction"); otherwise the latest the conviction can have been: the
+    order start when it is before the reference date ("order_start"), else the reference date
+    ("reference_date"), since a pre-sentence report is written after conviction."""
+    convicted = case.offence.conviction_date
+    if convicted is not None:
+        return convicted, "conviction"
     start = case.sentence.start
-    return (start, "order_start") if start is not None else (on, "reference_date")
+    return (start, "order_start") if start is not None and start < on else (on, "reference_date")
 
 
 def _flatten(prefix: str, data: Any, out: Facts) -> None:
@@ -87,8 +92,8 @@ _SKIP = frozenset({"id", *RECORDS})
 
 
 def case_facts(case: Case, on: dt.date) -> Facts:
-    """The facts of a case at a reference date, including the computed `age` (at the order start,
-    see age_date) and `months_left`."""
+    """The facts of a case at a reference date, including the computed `age` (at conviction, see
+    age_date) and `months_left`."""
     facts: Facts = {}
     _flatten("", case, facts)
     born = case.person.date_of_birth
@@ -97,7 +102,8 @@ def case_facts(case: Case, on: dt.date) -> Facts:
             raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the reference date {on}; check the date or --on")])
         when, _ = age_date(case, on)
         if born > when:
-            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the order start {when}; check the date of birth or sentence.start")])
+            field = "offence.conviction_date" if case.offence.conviction_date is not None else "sentence.start"
+            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the {'conviction' if field.startswith('offence') else 'order start'} {when}; check the date of birth or {field}")])
         facts["age"] = whole_years(born, when)
     dates = order_dates(case, on)
     if dates is not None:

@@ -47,7 +47,8 @@ OffenceCategory = Literal[
 ]
 Rosh = Literal["low", "medium", "high", "very_high"]
 OspLevel = Literal["low", "medium", "high", "very_high", "not_applicable"]
-SaraLevel = Literal["low", "medium", "high", "not_applicable"]
+# HMPPS scores SARA LOW, MEDIUM, HIGH or VERY_HIGH (the PNI reads very high as high)
+SaraLevel = Literal["low", "medium", "high", "very_high", "not_applicable"]
 Motivation = Literal["close_to_change", "not_close_to_change", "low"]
 SentenceType = Literal["community_order", "suspended_sentence_order", "licence", "post_sentence_supervision"]
 # where the work would be done: in prison, or in the community (an order, or licence after release)
@@ -90,6 +91,11 @@ class Offence(_Model):
     notification_requirements: Flag = Field(
         None, description="whether the conviction brings sex offender notification requirements (MAPPA category 1)"
     )
+    # adult or youth is decided at conviction (CJA 2003 s.177(1); CJIA 2008 s.1), not at sentence
+    conviction_date: IsoDate | None = Field(None, description="date of conviction")
+    female_partner: Flag = Field(
+        None, description="whether the intimate partner abused (now or before), or assessed at risk, is a woman"
+    )
 
 
 class History(_Model):
@@ -98,6 +104,11 @@ class History(_Model):
     violence: Flag = Field(None, description="history of violence before the current offence")
     victim_of_domestic_abuse: Flag = Field(None, description="whether they have been a victim of domestic abuse")
     completed_programmes: list[Identifier] | None = Field(None, description="programmes completed before")
+    # still on the sex offender register from an earlier conviction: MAPPA category 1 whatever the
+    # current offence is
+    notification_requirements: Flag = Field(
+        None, description="still subject to sex offender notification requirements from an earlier conviction"
+    )
 
 
 class Risk(_Model):
@@ -146,8 +157,17 @@ OasysItem = Annotated[int, Field(ge=0, le=2)]  # one OASys question: 0 no proble
 
 class Oasys(_Model):
     """Single OASys questions that published criteria read on their own, beside the section scores in
-    `needs`. Each is named for what it asks, and its description and label give its OASys number."""
+    `needs`. Each is named for what it asks, and its description and label give its OASys number.
+    The Programme Needs Identifier scores its sex domain from 11.11, 11.12 and 6.12; without them
+    that domain is approximated."""
 
+    sexual_preoccupation: OasysItem | None = Field(None, description="OASys 11.11 sexual preoccupation")
+    offence_related_sexual_interests: OasysItem | None = Field(
+        None, description="OASys 11.12 offence-related sexual interests"
+    )
+    emotional_congruence_with_children: OasysItem | None = Field(
+        None, description="OASys 6.12 emotional congruence with children"
+    )
     recognises_impact_of_offending: OasysItem | None = Field(None, description="OASys 2.6 recognises the impact and consequences of offending")
     activities_encourage_offending: OasysItem | None = Field(None, description="OASys 7.2 regular activities encourage offending")
     aggressive_controlling_behaviour: OasysItem | None = Field(None, description="OASys 11.3 aggressive or controlling behaviour")
@@ -175,6 +195,22 @@ class Responsivity(_Model):
     )
 
 
+# What the law allows, with the statute a refusal names (Criminal Justice Act 2003).
+LEGAL_RANGES: dict[str, tuple[int, int, str]] = {
+    "unpaid_work_hours": (40, 300, "unpaid work is 40 to 300 hours (Criminal Justice Act 2003 s.199(2))"),
+    "community_order": (1, 36, "a community order lasts at most 3 years, 36 months (Criminal Justice Act 2003 s.177(5))"),
+    "suspended_sentence_order": (6, 24, "a suspended sentence order's operational period is 6 months to 2 years "
+                                        "(Criminal Justice Act 2003 s.189(3))"),
+}
+
+
+def _within(v: Any, lo: int, hi: int, law: str, what: str = "") -> Any:
+    # the value itself is not repeated: case data stays out of messages
+    if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
+        raise ValueError(f"{what}is not possible: {law}")
+    return v
+
+
 class Sentence(_Model):
     type: SentenceType | None = Field(None, description="sentence type")
     setting: Setting | None = Field(None, description="custody or community")
@@ -182,7 +218,18 @@ class Sentence(_Model):
     start: IsoDate | None = Field(None, description="order start date")
     rar_days: Annotated[int, Field(ge=1, le=365)] | None = Field(None, description="maximum RAR days")
     requirements: list[Requirement] | None = Field(None, description="requirements on the order")
-    unpaid_work_hours: Annotated[int, Field(ge=20, le=300)] | None = Field(None, description="unpaid work hours")
+    unpaid_work_hours: Annotated[int, Field(ge=40, le=300)] | None = Field(None, description="unpaid work hours")
+
+    @field_validator("unpaid_work_hours", mode="before")
+    @classmethod
+    def _hours_in_law(cls, v: Any) -> Any:
+        return _within(v, *LEGAL_RANGES["unpaid_work_hours"])
+
+    @model_validator(mode="after")
+    def _length_in_law(self) -> Sentence:
+        if self.type in LEGAL_RANGES and self.length_months is not None:
+            _within(self.length_months, *LEGAL_RANGES[self.type], what="the order length (length_months) ")
+        return self
 
 
 class LedgerEntry(_Model):
@@ -257,7 +304,20 @@ class Case(_Model):
         if s.type in CUSTODIAL_SUPERVISION and (s.rar_days is not None or "rar" in (s.requirements or ())):
             raise ValueError(f"a RAR exists only on community orders and suspended sentence orders, not on "
                              f"{s.type.replace('_', ' ')}; drop sentence.rar_days and 'rar' from sentence.requirements")
+        convicted, born = self.offence.conviction_date, self.person.date_of_birth
+        if convicted is not None and s.start is not None and convicted > s.start:
+            raise ValueError("offence.conviction_date is after sentence.start: an order starts on or after the conviction; check both dates")
+        if convicted is not None and born is not None and convicted < _tenth_birthday(born):
+            raise ValueError("offence.conviction_date is before the person's tenth birthday: no child under 10 can be "
+                             "convicted (Children and Young Persons Act 1933 s.50); check both dates")
         return self
+
+
+def _tenth_birthday(born: dt.date) -> dt.date:
+    try:
+        return born.replace(year=born.year + 10)
+    except ValueError:  # born on 29 February
+        return dt.date(born.year + 10, 3, 1)
 
 
 _SECTIONS = frozenset(

@@ -113,6 +113,9 @@ class Where(_M):
     # the source does not say where it runs: the towns are placeholders (or none at all), so they
     # never make it "not reachable" (the screen says the venue is to be confirmed instead)
     assumed: bool = False
+    # the provider pays public transport fares: reachable by public transport from anywhere in its
+    # area, so never "not reachable" for want of a car (the report's Good Loaf)
+    fares_paid: bool = False
 
 
 class Price(_M):
@@ -144,14 +147,16 @@ _DAY = dt.timedelta(days=1)
 
 class Status(_M):
     """A status with dates. `withdrawn` from `since` (open before it); `suspended` from `since` to
-    `until` (open before and after; no `until`: until further notice); `open` or `waiting_list`
-    until `until` (withdrawn after it, for `reason`)."""
+    `until` (open before and after; no `until`: until further notice), with a waiting list of
+    `waiting_weeks` when it reopens if given; `open` or `waiting_list` until `until` (withdrawn after
+    it, for `reason`). `opens`: the first day it runs; before it, not running yet (shown as suspended)."""
 
     state: State
     waiting_weeks: Annotated[int, Field(ge=0, le=260)] | None = None
     since: IsoDate | None = None
     until: IsoDate | None = None
     reason: str | None = None
+    opens: IsoDate | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Status:
@@ -159,8 +164,14 @@ class Status(_M):
             raise ValueError("a waiting list needs 'waiting_weeks'")
         if self.state in ("suspended", "withdrawn") and (self.since is None or not self.reason):
             raise ValueError(f"'{self.state}' needs 'since' (a date) and 'reason'")
-        if self.state != "waiting_list" and self.waiting_weeks:
-            raise ValueError(f"'waiting_weeks' is only for state waiting_list, not {self.state}")
+        reopens = self.state == "suspended" and self.until is not None
+        if self.state != "waiting_list" and self.waiting_weeks and not reopens:
+            raise ValueError(f"'waiting_weeks' is only for state waiting_list (or a suspension with 'until': the "
+                             f"waiting list when it reopens), not {self.state}")
+        if self.opens is not None and self.since is not None and self.since < self.opens:
+            raise ValueError(f"'since' {self.since} is before 'opens' {self.opens}, when it first runs")
+        if self.opens is not None and self.until is not None and self.until < self.opens:
+            raise ValueError(f"'until' {self.until} is before 'opens' {self.opens}, when it first runs")
         if self.state in ("open", "waiting_list") and self.since is not None:
             raise ValueError(f"'since' dates a suspension or withdrawal; for '{self.state}' give 'until' (the last day open) or nothing")
         if self.state in ("open", "waiting_list") and self.until is not None and not self.reason:
@@ -174,6 +185,9 @@ class Status(_M):
     def on(self, day: dt.date) -> StatusOn:
         """The status in force on `day`."""
         st, since, until = self.state, self.since, self.until
+        if self.opens is not None and day < self.opens:
+            first = "open" if st == "withdrawn" or since is not None else st
+            return StatusOn("suspended", None, None, self.opens - _DAY, f"Not running yet: it first runs on {self.opens}.", first)
         if st in ("open", "waiting_list"):
             if until is not None and day > until:
                 return StatusOn("withdrawn", None, until + _DAY, None, self.reason)
@@ -183,18 +197,24 @@ class Status(_M):
         if day < since:
             return StatusOn("open", None, None, since - _DAY, None, st, self.reason)
         if st == "suspended" and until is not None and day > until:
+            if self.waiting_weeks:
+                return StatusOn("waiting_list", self.waiting_weeks, until + _DAY, None, None)
             return StatusOn("open", None, until + _DAY, None, None)
         return StatusOn(st, None, since, until, self.reason, "open" if until is not None else None)
 
     def changes(self) -> list[tuple[dt.date, State, State, str | None]]:
         """Every dated change of state: (first day, state before, state from then, reason)."""
         st = self.state
+        out: list[tuple[dt.date, State, State, str | None]] = []
+        if self.opens is not None:
+            first: State = "open" if st == "withdrawn" or self.since is not None else st
+            out.append((self.opens, "suspended", first, "first runs"))
         if st in ("open", "waiting_list"):
-            return [(self.until + _DAY, st, "withdrawn", self.reason)] if self.until is not None else []
+            return out + ([(self.until + _DAY, st, "withdrawn", self.reason)] if self.until is not None else [])
         assert self.since is not None
-        out: list[tuple[dt.date, State, State, str | None]] = [(self.since, "open", st, self.reason)]
+        out.append((self.since, "open", st, self.reason))
         if self.until is not None:
-            out.append((self.until + _DAY, st, "open", None))
+            out.append((self.until + _DAY, st, "waiting_list" if self.waiting_weeks else "open", None))
         return out
 
 

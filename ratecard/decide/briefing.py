@@ -176,6 +176,8 @@ def _status(iv: Intervention, on: dt.date) -> str:
         text = f"Open, with a waiting list of about {_n(st.waiting_weeks or 0, 'week')}{_mark(iv, 'waiting_weeks')}"
     else:
         verb = "Withdrawn" if st.state == "withdrawn" else "Suspended"
+        if st.since is None:  # before the day it first runs
+            return f"Not running until {st.until}: {st.reason}"
         text = f"{verb} since {st.since}" + (f" until {st.until}" if st.until else "") + f": {st.reason}"
         return text
     if st.until is not None and st.then is not None:

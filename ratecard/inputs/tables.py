@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 from pydantic import ValidationError
 
-from ..case.model import RECORDS, Case
+from ..case.model import LEGAL_RANGES, RECORDS, Case
 from ..errors import RatecardError
 from ..rules.fields import CASE_FIELDS
 
@@ -693,6 +693,14 @@ def _check(frame: pl.DataFrame, original: Callable[[int], Any], decided: set[int
     reqs = pl.col("sentence.requirements")
     bad.append(reqs.list.n_unique() != reqs.list.len())
     bad.append(pl.col("sentence.rar_days").is_not_null() & reqs.is_not_null() & ~reqs.list.contains("rar"))
+    # legal ranges by sentence type, and a conviction before the order and after the tenth birthday
+    # (case/model.py LEGAL_RANGES and Case._consistent); a row that fails goes to the model for its message
+    for kind in ("community_order", "suspended_sentence_order"):
+        lo, hi, _ = LEGAL_RANGES[kind]
+        bad.append((pl.col("sentence.type") == kind) & ~pl.col("sentence.length_months").is_between(lo, hi))
+    convicted = pl.col("offence.conviction_date")
+    bad.append(convicted > pl.col("sentence.start"))
+    bad.append(convicted < pl.col("person.date_of_birth").dt.offset_by("10y"))
     # records: the ledger checked column-wise when its shape is the expected one; events by the model
     if "events" in frame.columns:
         bad.append(pl.col("events").is_not_null())
