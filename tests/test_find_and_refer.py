@@ -1,12 +1,11 @@
 """`ratecard import find-and-refer`: HMPPS's published catalogue converted, shipped, and screened.
 
-The import runs here on the shared JSON (issue 22): it must regenerate the shipped example byte for
+The import runs here on the published JSON (examples/sources/, issue 22): it must regenerate the shipped example byte for
 byte, account for every source field with a value, and refuse a field it does not know."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -23,14 +22,9 @@ SHIPPED = REPO / "examples" / "catalogs" / "hmpps-find-and-refer"
 
 
 def _source() -> Path:
-    """The published files: shared/ beside the repository (CI's layout) or above the work tree."""
-    for base in (REPO.parent, REPO.parent.parent):
-        p = base / "shared" / "reference" / "hmpps-find-and-refer"
-        if p.is_dir():
-            return p
-    if os.environ.get("CI"):
-        pytest.fail("shared/reference/hmpps-find-and-refer is missing beside the clone: CI must run the import")
-    pytest.skip("HMPPS's published files (shared/reference/hmpps-find-and-refer) are not beside this checkout")
+    """The published files, copied unchanged into the repository (examples/sources/, MIT licence) so
+    that the import runs wherever the repository is cloned."""
+    return REPO / "examples" / "sources" / "hmpps-find-and-refer"
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +44,7 @@ def test_the_shipped_catalog_is_what_the_import_writes(imported: tuple[Path, str
     out, _ = imported
     assert _generated(out) == _generated(SHIPPED), (
         "examples/catalogs/hmpps-find-and-refer is out of date: run "
-        "ratecard import find-and-refer ../shared/reference/hmpps-find-and-refer --out examples/catalogs/hmpps-find-and-refer")
+        "ratecard import find-and-refer examples/sources/hmpps-find-and-refer --out examples/catalogs/hmpps-find-and-refer")
 
 
 def test_the_table_accounts_for_every_field(imported: tuple[Path, str]) -> None:
