@@ -96,7 +96,7 @@ def test_generated_rule_sets_and_cases(rules: Any, cases: list[dict[str, Any]]) 
         ev = engine.evaluate(f)
         why = Explainer(program, Knowledge(f, ev.possible, ev.bounds))
         for rid, outcome in ev.outcomes.items():
-            got = screened[f"?{rid}"][i - 1]
+            got = screened[bp.outcome_col(rid)][i - 1]
             assert (None if got is None else bool(got)) == outcome, rid
         for row in long.filter(pl.col("row") == i).iter_rows(named=True):
             rules_ = rules.rules[row["intervention"]]

@@ -241,7 +241,11 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
     if fmt == "parquet":
         long.write_parquet(out)
     else:
-        long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";")).write_csv(out)
+        from ..spreadsheet import cell_expr
+
+        # the one CSV rule (ratecard/spreadsheet.py): a case id such as =HYPERLINK(...) stays text
+        flat = long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";"))
+        flat.with_columns(cell_expr(pl.col(c)).alias(c) for c, t in flat.schema.items() if t == pl.String).write_csv(out)
     if result.errors:
         side = Path(str(out) + ".errors.jsonl")
         side.write_text("".join(json.dumps(e) + "\n" for e in result.errors), encoding="utf-8")
