@@ -6,8 +6,10 @@ answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import math
 import weakref
 import difflib
 from dataclasses import dataclass
@@ -288,16 +290,32 @@ class _Parts:
         return got
 
     def places(self, at: _Whereabouts) -> dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]:
-        """Every intervention's availability and warnings for one date and whereabouts."""
+        """Every intervention's availability and warnings for one date and whereabouts.
+
+        The order's length matters to availability only through "cannot finish before the order
+        ends": for a course that fits, the answer is the one for an order of any length, so those
+        are shared by every case with the same date, town, area and transport (asked with an
+        endless order), and only the courses that do not fit are worked out for this order."""
         got = self._places.get(at)
-        if got is None:
-            if len(self._places) > 2_000:
-                self._places.clear()
-                self.made.clear()  # its keys hold these
-            got = {}
-            for iid, iv in self.catalog.interventions.items():
-                availability, warnings = _availability(iv, at, self.status(iv, at.on))
-                got[iid] = (availability, tuple(self.warning(w["code"], w["text"]) for w in warnings))
+        if got is not None:
+            return got
+        if len(self._places) > 2_000:
+            self._places.clear()
+            self.made.clear()  # its keys hold these
+        endless = dataclasses.replace(at, weeks_left=math.inf) if at.weeks_left is not None else at
+        shared = self._places.setdefault(endless, {})
+        got = {}
+        for iid, iv in self.catalog.interventions.items():
+            st = self.status(iv, at.on)
+            fits = at.weeks_left is not None and (st.waiting_weeks or 0) + (iv.weeks or 0) <= at.weeks_left
+            place = shared.get(iid) if fits or at.weeks_left is None else None
+            if place is None:
+                availability, warnings = _availability(iv, endless if fits else at, st)
+                place = (availability, tuple(self.warning(w["code"], w["text"]) for w in warnings))
+                if fits or at.weeks_left is None:
+                    shared[iid] = place
+            got[iid] = place
+        if at is not endless:
             self._places[at] = got
         return got
 
