@@ -60,7 +60,9 @@ def frozen(value: Any) -> Any:
 
 
 class Result(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built with built(), never validated, on every screen; serialised only for --json or HTTP:
+    # their validators and serialisers are made on first use, not on import
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 M = TypeVar("M", bound=BaseModel)
