@@ -88,6 +88,17 @@ class ScreenedTable:
         ids = self._input.select(ROW, pl.col("id").alias("case_id"))
         return ids.join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
 
+    def long_chunks(self, size: int = 50_000) -> Iterator[pl.DataFrame]:
+        """`long`, a chunk of cases at a time (at least one chunk, empty for no cases)."""
+        if self._input.height == 0 or self._small is not None or "long" in self.__dict__:
+            yield self.long
+            return
+        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
+        for start in range(0, self._input.height, size):
+            part = self._screened.slice(start, size)
+            long = self._program.long_results(part, ROW)
+            yield ids.slice(start, size).join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+
     @cached_property
     def frame(self) -> pl.DataFrame:
         return (self.long.group_by(ROW, maintain_order=True)
@@ -286,15 +297,27 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
             for err in errors[e:]:
                 f.write(json.dumps(err).encode() + b"\n")
         return None
-    long = result.long.with_columns(pl.col("decision").cast(pl.String))
-    if fmt == "parquet":
-        long.write_parquet(out)
-    else:
-        from ..spreadsheet import cell_expr
+    # long form a chunk of cases at a time: a national caseload is 8.7 million rows, never all in memory
+    from ..spreadsheet import cell_expr
 
-        # the one CSV rule (ratecard/spreadsheet.py): a case id such as =HYPERLINK(...) stays text
-        flat = long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";"))
-        flat.with_columns(cell_expr(pl.col(c)).alias(c) for c, t in flat.schema.items() if t == pl.String).write_csv(out)
+    writer = None
+    with open(out, "wb") as f:
+        for i, long in enumerate(result.long_chunks(chunk)):
+            long = long.with_columns(pl.col("decision").cast(pl.String))
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                table = long.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(f, table.schema)
+                writer.write_table(table)
+            else:
+                # the one CSV rule (ratecard/spreadsheet.py): a case id such as =HYPERLINK(...) stays text
+                flat = long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";"))
+                flat.with_columns(cell_expr(pl.col(c)).alias(c) for c, t in flat.schema.items() if t == pl.String) \
+                    .write_csv(f, include_header=i == 0)
+        if writer is not None:
+            writer.close()
     if result.errors:
         side = Path(str(out) + ".errors.jsonl")
         side.write_text("".join(json.dumps(e) + "\n" for e in result.errors), encoding="utf-8")

@@ -558,22 +558,36 @@ class BatchProgram:
         intervention, decision, rules, missing."""
         decisions = pl.Enum(list(self._DECISIONS))
         missing = self.missing_lists(screened, key)
-        n, k = screened.height, len(self.interventions)
-        parts = []
+        k = len(self.interventions)
+        # each (intervention, decision, deciding rules) seen gets a code; the long table is the
+        # codes in case-major order, and its text and lists are gathered once from the small table
+        iv_of: list[int] = []
+        dec_of: list[str] = []
+        rules_of: list[list[str]] = []
+        codes = []
         for i, iid in enumerate(self.interventions):
             kk, meaning = self._decision_keys(screened, iid)
-            keys = list(meaning)
-            part = screened.select(pl.col(key), pl.lit(iid).alias("intervention")).hstack([
-                kk.replace_strict(keys, [meaning[x][0] for x in keys], return_dtype=decisions).alias("decision"),
-                kk.replace_strict(keys, [meaning[x][1] for x in keys], return_dtype=pl.List(pl.String)).alias("rules"),
-            ]).with_columns(pl.lit(i, pl.UInt16).alias("#iv"))
-            parts.append(part)
-        long = pl.concat(parts)
-        # iv-major to case-major without sorting the lists: a gather by computed positions
-        order = pl.int_range(0, n * k, dtype=pl.UInt32, eager=True)
-        long = long.gather((order % k) * n + order // k) if n else long
+            local = {}
+            for x, (d, r) in meaning.items():
+                local[x] = len(iv_of)
+                iv_of.append(i)
+                dec_of.append(d)
+                rules_of.append(r)
+            codes.append(kk.replace_strict(list(local), list(local.values()), return_dtype=pl.UInt32).alias(str(i)))
+        if not codes or screened.height == 0:
+            return pl.DataFrame(schema={key: pl.Int64, "intervention": pl.String, "decision": decisions,
+                                        "rules": pl.List(pl.String), "missing": pl.List(pl.String)})
+        code = pl.DataFrame(codes).select(pl.concat_list(pl.all()).alias("c")).explode("c")["c"]
+        long = pl.DataFrame({
+            key: screened[key].gather(pl.int_range(0, screened.height * k, dtype=pl.UInt32, eager=True) // k),
+            "#iv": pl.Series(iv_of, dtype=pl.UInt16).gather(code),
+            "decision": pl.Series(dec_of, dtype=decisions).gather(code),
+            "rules": pl.Series(rules_of, dtype=pl.List(pl.String)).gather(code),
+        })
         long = long.join(missing, on=[key, "#iv"], how="left", maintain_order="left")
-        return long.select(pl.col(key), "intervention", "decision", "rules",
+        names = pl.Series(self.interventions, dtype=pl.String)
+        return long.select(pl.col(key), pl.col("#iv").replace_strict(list(range(k)), names, return_dtype=pl.String)
+                           .alias("intervention"), "decision", "rules",
                            pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
     def case_missing(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
