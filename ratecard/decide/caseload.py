@@ -237,6 +237,7 @@ def _needs_frame(frame: pl.DataFrame, derived: pl.DataFrame) -> pl.DataFrame:
 
 
 MEETS, MAYBE, NO = 2, 1, 0  # a case's state for an intervention, one UInt8 column per intervention
+_PROVISION = pl.Enum(["met", "undetermined_only", "none"])
 
 
 def _admissible(frame: pl.DataFrame, wide: pl.DataFrame, bp: Any, ivs: dict[str, Intervention], catalog: Catalog,
@@ -300,12 +301,14 @@ def _need_rows(needs: pl.DataFrame, states: pl.DataFrame, ivs: dict[str, Interve
         mine = [k for k, iv in ivs.items() if s in iv.needs]
         meets = pl.any_horizontal([pl.col(k) == MEETS for k in mine]) if mine else pl.lit(False)
         maybe = pl.any_horizontal([pl.col(k) == MAYBE for k in mine]) if mine else pl.lit(False)
-        provision.append(pl.when(meets).then(pl.lit("met")).when(maybe).then(pl.lit("undetermined_only"))
-                         .otherwise(pl.lit("none")).alias(s))
+        provision.append(pl.when(meets).then(pl.lit("met", _PROVISION)).when(maybe).then(pl.lit("undetermined_only", _PROVISION))
+                         .otherwise(pl.lit("none", _PROVISION)).alias(s))
     prov = states.select(ROW, *provision)
-    per = (needs.unpivot(index=ROW, variable_name="need", value_name="identified")
-           .join(prov.unpivot(index=ROW, variable_name="need", value_name="provision"), on=[ROW, "need"], how="left",
-                 maintain_order="left"))
+    # a row per case and need (ten a case), with the need and provision as enums, not text
+    need = pl.Enum([s for s in needs.columns if s != ROW])
+    per = (needs.unpivot(index=ROW, variable_name="need", value_name="identified").with_columns(pl.col("need").cast(need))
+           .join(prov.unpivot(index=ROW, variable_name="need", value_name="provision").with_columns(pl.col("need").cast(need)),
+                 on=[ROW, "need"], how="left", maintain_order="left"))
     rows = []
     for s in PRIORITY:
         p = per.filter(pl.col("need") == s)
