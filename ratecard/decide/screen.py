@@ -299,7 +299,8 @@ class _Parts:
         got = self._places.get(at)
         if got is not None:
             return got
-        if len(self._places) > 2_000:
+        # bounded by what they hold: a 2,000-intervention catalog keeps 2,000 places a whereabouts
+        if len(self._places) > max(16, 100_000 // max(1, len(self.catalog.interventions))):
             self._places.clear()
             self.made.clear()  # its keys hold these
         endless = dataclasses.replace(at, weeks_left=math.inf) if at.weeks_left is not None else at
@@ -329,7 +330,7 @@ class _Parts:
 
     def result(self, iid: str, d: _Decided, place: tuple[Availability, tuple[ScreenWarning, ...]],
                gaps: tuple[str, ...], without: tuple[str, ...]) -> InterventionResult:
-        if len(self.made) > 200_000:
+        if len(self.made) > 50_000:
             self.made.clear()
         iv = self.catalog.interventions[iid]
         # keyed by identity: `d` and `place` are the cached objects themselves (their caches clear this one)
