@@ -249,7 +249,9 @@ class _Parts:
     is bounded: a service screening for years starts a cache again when it grows past its bound."""
 
     def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+        # never the catalog itself: _PARTS holds these weakly keyed by it, and a reference back
+        # would keep every dropped catalog (and its durable_rules rulesets) alive
+        self.interventions = catalog.interventions
         self.registry = catalog.rules.registry
         self.rules = catalog.rules.rules
         self.cones = catalog.program.cones
@@ -300,13 +302,13 @@ class _Parts:
         if got is not None:
             return got
         # bounded by what they hold: a 2,000-intervention catalog keeps 2,000 places a whereabouts
-        if len(self._places) > max(16, 100_000 // max(1, len(self.catalog.interventions))):
+        if len(self._places) > max(16, 100_000 // max(1, len(self.interventions))):
             self._places.clear()
             self.made.clear()  # its keys hold these
         endless = dataclasses.replace(at, weeks_left=math.inf) if at.weeks_left is not None else at
         shared = self._places.setdefault(endless, {})
         got = {}
-        for iid, iv in self.catalog.interventions.items():
+        for iid, iv in self.interventions.items():
             st = self.status(iv, at.on)
             fits = at.weeks_left is not None and (st.waiting_weeks or 0) + (iv.weeks or 0) <= at.weeks_left
             place = shared.get(iid) if fits or at.weeks_left is None else None
@@ -332,7 +334,7 @@ class _Parts:
                gaps: tuple[str, ...], without: tuple[str, ...]) -> InterventionResult:
         if len(self.made) > 50_000:
             self.made.clear()
-        iv = self.catalog.interventions[iid]
+        iv = self.interventions[iid]
         # keyed by identity: `d` and `place` are the cached objects themselves (their caches clear this one)
         r = self.made[(d, id(place), gaps, without)] = built(
             InterventionResult, intervention=iid, name=iv.name, provider=iv.provider, decision=d.decision,
