@@ -75,7 +75,7 @@ def main() -> None:
 
         def decisions_only() -> pl.DataFrame:
             lf = bp.decisions(bp.outcomes(bp.derive(frame.lazy(), missing=False), missing=False), missing=False)
-            return lf.select([f"{iid}#d" for iid in bp.interventions] + [f"{iid}#m" for iid in bp.interventions]).collect()
+            return lf.select([bp.decision_col(iid) for iid in bp.interventions] + [m for iid in bp.interventions for m in bp.mask_cols(iid)]).collect()
 
         def with_missing() -> pl.DataFrame:
             return bp.screen(frame.lazy()).collect()

@@ -43,6 +43,9 @@ _EXPORTS: dict[str, str] = {
     "propose": "decide.proposal",
     "InterventionResult": "decide.screen",
     "Reason": "decide.screen",
+    "MissingField": "decide.screen",
+    "ScreenWarning": "decide.screen",
+    "AgeAt": "decide.screen",
     "Screen": "decide.screen",
     "screen": "decide.screen",
     "RarLedger": "decide.ledger",
@@ -61,6 +64,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AgeAt",
     "Allocation",
     "BatchRow",
     "Briefing",
@@ -74,6 +78,7 @@ __all__ = [
     "InputError",
     "Intervention",
     "InterventionResult",
+    "MissingField",
     "Problem",
     "Proposal",
     "RarLedger",
@@ -82,6 +87,7 @@ __all__ = [
     "ReferralCheck",
     "RuleTestResult",
     "Screen",
+    "ScreenWarning",
     "ScreenedTable",
     "allocate",
     "build_briefing",
@@ -132,7 +138,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .decide.ledger import RarLedger, rar_ledger
     from .decide.proposal import Proposal, propose
     from .decide.referral import ReferralCheck, check_referral
-    from .decide.screen import InterventionResult, Reason, Screen, screen
+    from .decide.screen import AgeAt, InterventionResult, MissingField, Reason, Screen, ScreenWarning, screen
     from .decide.screen_many import ScreenedTable, screen_many
     from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
     from .inputs.tables import read_cases

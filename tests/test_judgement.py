@@ -74,7 +74,7 @@ def test_every_back_end_leaves_a_judgement_unknown_and_the_screen_never_calls_it
     cols = [f for f in cat.program.registry if cat.program.registry[f].source != "derived" and f not in frame.columns]
     frame = frame.with_columns([pl.lit(None).alias(f) for f in cols])
     screened = bp.screen(frame.lazy()).collect()
-    assert screened["?tsp.treatment_manager"][0] is None
+    assert screened[bp.outcome_col("tsp.treatment_manager")][0] is None
     # everything case data decides is met, and the judgement keeps the result open
     r = screen(met, cat, on=ON).result("tsp")
     assert r.decision == "undetermined" and not r.missing

@@ -187,7 +187,7 @@ def test_a_misspelt_home_town_is_flagged_not_silently_treated_as_far_away():
     s = screen(to_case(_base(person__home_town="northamptn")), on=ON)
     assert [w.code for w in s.warnings] == ["unknown_town"]
     assert "northamptn" in s.warnings[0].text
-    assert screen(to_case(_base()), on=ON).warnings == []
+    assert screen(to_case(_base()), on=ON).warnings == ()
 
 
 def test_the_first_questions_are_about_courses_that_can_be_used_not_withdrawn_ones() -> None:

@@ -42,7 +42,9 @@ Text = Annotated[str, Field(min_length=1)]
 
 
 class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: a catalog from the cache is unpickled, never validated, so its models' validators
+    # are built only when a catalog is loaded from its files (saves their build on every command)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     # fields added to the format after catalogs were versioned: at their default they say nothing,
     # so they are left out of the content the catalog version hashes (a catalog that does not use

@@ -112,4 +112,4 @@ def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None =
 
 
 def _fields_for(derived: str, case: Case, scr: Screen, catalog: Catalog, on: dt.date) -> list[str]:
-    return scr.derived_missing.get(derived, [])
+    return list(scr.derived_missing.get(derived, []))

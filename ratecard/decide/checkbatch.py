@@ -402,9 +402,11 @@ CSV_COLUMNS = ("row", "line", "status", "case", "intervention", "verdict", "reas
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
     # Excel runs a cell that starts with = + - @ as a formula: data from a batch must stay data
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # (one rule for every CSV ratecard writes: ratecard/spreadsheet.py)
+    from ..spreadsheet import cell
+
+    return cell(value)
 
 
 def csv_header(extra_columns: Sequence[str]) -> list[str]:

@@ -247,7 +247,7 @@ def _need_state(case: Case, screened: Screen, defined: bool, section: str) -> tu
     if defined:
         if key in screened.derived:
             return bool(screened.derived[key]), []
-        return None, screened.derived_missing.get(key) or [f"needs.{section}.{field}"]
+        return None, list(screened.derived_missing.get(key) or [f"needs.{section}.{field}"])
     need = getattr(case.needs, section)
     if need is not None and need.identified is not None:
         return need.identified, []

@@ -6,14 +6,14 @@ answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import math
 import weakref
 import difflib
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 from ..case.model import Case
 from ..case.coerce import coerce_case
@@ -24,120 +24,14 @@ from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
 from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
+from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, MissingField, Outcome,
+                      Reason, Screen, ScreenWarning, WarningCode, built, frozen)
 
-Decision = Literal["eligible", "ineligible", "undetermined"]
-# whether a referral could be made on the date, whatever the eligibility: the status in force, and
-# whether the person can get there (another area, or a town out of reach with no outreach and no transport)
-Availability = Literal["open", "waiting_list", "suspended", "withdrawn", "not_reachable"]
-AVAILABLE: frozenset[str] = frozenset({"open", "waiting_list"})
-Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown"]
+__all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "MissingField", "Outcome", "Reason",
+           "Screen", "ScreenWarning", "WarningCode", "decide", "screen"]
 
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# The parts of a screen repeated for every intervention are slotted dataclasses, not models: a
-# screen has dozens of them, and building them as models cost more than the engine itself. Pydantic
-# still serialises them and writes their JSON Schema (Screen is a model), so the JSON is unchanged.
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    rule: str
-    text: str
-    outcome: Outcome
-    fields: tuple[str, ...]  # what the rule reads; their values are in Screen.values
-
-
-class MissingField(_Out):
-    field: str  # a case field, e.g. risk.sara_partner: never a derived fact nobody can fill in
-    label: str
-    # in a case-wide list: how many undetermined results an answer to this field could settle
-    settles: int | None = None
-
-
-WarningCode = Literal[
-    "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
-    "unknown_town", "closes", "venue_to_be_confirmed",
-    # about the case as a whole
-    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
-    "conviction_date_unknown",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class Warning:
-    code: WarningCode
-    text: str
-
-
-class AgeAt(_Out):
-    """The age the rules used, and the date it was measured on: the conviction (adult or youth is
-    decided then), or without a conviction date the latest it can have been (case/facts.py age_date)."""
-
-    years: int
-    on: dt.date
-    basis: Literal["conviction", "order_start", "reference_date"]
-
-
-@dataclass(frozen=True, slots=True)
-class InterventionResult:
-    intervention: str
-    name: str
-    provider: str
-    decision: Decision
-    availability: Availability
-    # tuples, not lists: most are empty and the empty tuple is one object, which keeps a screen of a
-    # large catalog small and its garbage collection short
-    reasons: tuple[Reason, ...]
-    missing: tuple[MissingField, ...]  # undetermined: the case fields that could settle it, most useful first
-    warnings: tuple[Warning, ...]
-    # decided although the case does not give these fields: every answer to them gives the same decision
-    decided_without: tuple[MissingField, ...] = ()
-
-    @property
-    def available(self) -> bool:
-        return self.availability in AVAILABLE
-
-
-# the order people read a screen in: what can be used now first, then what they are eligible for
-# but cannot use now (said plainly, not hidden), then what is undecided, then what is ruled out
-_GROUP = {("eligible", True): 0, ("eligible", False): 1, ("undetermined", True): 2, ("undetermined", False): 2,
-          ("ineligible", True): 3, ("ineligible", False): 3}
-
-
-class Screen(_Out):
-    catalog_version: str
-    catalog: str
-    on: dt.date
-    case_id: str
-    age: AgeAt | None = None
-    derived: dict[str, Any]  # derived facts that are decided
-    # the value of every field a deciding rule reads (null: not given, or not decided), once for all
-    # the reasons that read it
-    values: dict[str, Any] = {}
-    # derived facts still undecided, with the values every answer to the missing fields leaves open
-    # (a sum: its lowest and highest value)
-    derived_possible: dict[str, list[Any]] = {}
-    # ... and the case fields whose answers could settle each of them
-    derived_missing: dict[str, list[str]] = {}
-    missing: list[MissingField]
-    warnings: list[Warning]  # about the case as a whole
-    results: list[InterventionResult]
-
-    def result(self, intervention: str) -> InterventionResult:
-        for r in self.results:
-            if r.intervention == intervention:
-                return r
-        raise KeyError(intervention)
-
-    def by_decision(self, decision: Decision) -> list[str]:
-        return [r.intervention for r in self.results if r.decision == decision]
-
-    def in_reading_order(self) -> list[InterventionResult]:
-        """Eligible and available, eligible but unavailable, undetermined, ineligible; ids within each."""
-        return sorted(self.results, key=lambda r: (_GROUP[(r.decision, r.available)], r.intervention))
+# the old name of ScreenWarning (it shadowed the builtin `Warning`); kept for code that imports it
+Warning = ScreenWarning  # noqa: A001
 
 
 def _label(field: str, registry: dict[str, FieldType]) -> str:
@@ -175,7 +69,7 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
 UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Decided:
     """One intervention's decision for one combination of its rules' values."""
 
@@ -276,7 +170,7 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
     return availability, out
 
 
-def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
+def screen(case: Case | dict[str, Any] | str, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
     """Screen one case against every intervention in the catalog (default: the shipped one).
 
     `on` is the reference date for ages and time left on the order (default: today); the result
@@ -289,8 +183,6 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     on = on or dt.date.today()
     facts = case_facts(case, on)
     ev = catalog.engine.evaluate(facts)
-    known = {**facts, **ev.derived}
-    registry = catalog.rules.registry
     why = Explainer(catalog.program, Knowledge(facts, ev.possible, ev.bounds))
     at = _Whereabouts.of(case, on, catalog)
     parts = _parts(catalog)
@@ -304,55 +196,52 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
             open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in d.deciding))
     # one order for every list of missing fields: the field that could settle the most results that
     # could be used (not withdrawn or suspended on the date) first, then the most results
-    usable = [fs for iid, fs in open_fields.items() if parts.status(catalog.interventions[iid], on).available]
-    order = order_fields(list(open_fields.values()), usable)
+    if open_fields:
+        usable = [fs for iid, fs in open_fields.items() if parts.status(catalog.interventions[iid], on).available]
+        order = order_fields(list(open_fields.values()), usable)
+    else:
+        order = []
     rank = {f: i for i, f in enumerate(order)}
-    settles = {f: sum(f in fs for fs in open_fields.values()) for f in order}
 
-    # Built without validating: everything here comes from the catalog and the engine, and checking
-    # it again cost more than the engine. Reasons and missing-field entries are the same for every
-    # case (a rule's outcome, a field's label) and are shared between results, which keeps kept
-    # results small.
+    # Results are built from parts shared between cases: each intervention's decision and reasons
+    # once per combination of its rules' values, its availability and warnings once per date and
+    # whereabouts, and the whole result once per combination of those and the missing fields. A
+    # screen therefore mostly looks up results made for earlier cases (docs/engine.md).
+    places = parts.places(at)
+    made = parts.made
     results = []
     read: dict[str, None] = {}
-    missing = parts.missing
     for iid, d in decided:
-        iv = catalog.interventions[iid]
-        availability, warnings = _availability(iv, at, parts.status(iv, on))
         read.update(d.fields)
         if d.decision == "undetermined":
-            without: tuple[MissingField, ...] = ()
-            gaps = tuple(map(missing, _ordered(open_fields[iid], rank)))
+            gaps, without = tuple(_ordered(open_fields[iid], rank)), ()
         else:
-            gaps = ()
             absent = why.absent(d.cone)
-            without = tuple(map(missing, _ordered(absent, rank))) if absent else ()
-        results.append(InterventionResult(
-            intervention=iid,
-            name=iv.name,
-            provider=iv.provider,
-            decision=d.decision,
-            availability=availability,
-            reasons=d.reasons,
-            missing=gaps,
-            decided_without=without,
-            warnings=tuple(Warning(w["code"], w["text"]) for w in warnings) if warnings else (),
-        ))
+            gaps, without = (), tuple(_ordered(absent, rank)) if absent else ()
+        place = places[iid]
+        r = made.get((d, id(place), gaps, without))
+        if r is None:
+            r = parts.result(iid, d, place, gaps, without)
+        results.append(r)
     undecided = _undecided(ev)
     age = _age(case, facts, on)
-    return Screen.model_construct(
+    known = ev.derived
+    return built(
+        Screen,
         catalog_version=catalog.version,
-        catalog=f"{catalog.info.name} ({catalog.info.edition})",
+        catalog=parts.title,
         on=on,
         case_id=case.id,
-        age=AgeAt.model_construct(**age) if age else None,
-        derived=dict(sorted(ev.derived.items())),
-        values={f: _value(known.get(f)) for f in read},
-        derived_possible=undecided,
-        derived_missing={d: _ordered(why.field_missing(d), rank) for d in undecided},
-        missing=[MissingField.model_construct(field=f, label=_label(f, registry), settles=settles[f]) for f in order],
-        warnings=[Warning(w["code"], w["text"]) for w in _case_warnings(case, catalog, ev.derived, age, on)],
-        results=results,
+        age=built(AgeAt, **age) if age else None,
+        derived=FrozenDict(sorted(known.items())),
+        values=FrozenDict({f: frozen(facts[f] if f in facts else known.get(f)) for f in read}),
+        derived_possible=FrozenDict(undecided),
+        derived_missing=FrozenDict({d: tuple(_ordered(why.field_missing(d), rank)) for d in undecided}),
+        missing=tuple(built(MissingField, field=f, label=parts.label(f),
+                            settles=sum(f in fs for fs in open_fields.values())) for f in order),
+        warnings=tuple(built(ScreenWarning, code=w["code"], text=w["text"])
+                       for w in _case_warnings(case, catalog, known, age, on)),
+        results=tuple(results),
     )
 
 
@@ -362,27 +251,31 @@ def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
 
 
-def _value(v: Any) -> Any:
-    return list(v) if isinstance(v, tuple) else v
-
-
 class _Parts:
-    """The pieces of a screen that are the same for every case, made once per catalog."""
+    """The pieces of a screen that are the same for every case, made once per catalog. Every cache
+    is bounded: a service screening for years starts a cache again when it grows past its bound."""
 
     def __init__(self, catalog: Catalog):
+        # never the catalog itself: _PARTS holds these weakly keyed by it, and a reference back
+        # would keep every dropped catalog (and its durable_rules rulesets) alive
+        self.interventions = catalog.interventions
         self.registry = catalog.rules.registry
         self.rules = catalog.rules.rules
         self.cones = catalog.program.cones
+        self.title = f"{catalog.info.name} ({catalog.info.edition})"
         self.rule_ids = [(iid, tuple(r.id for r in self.rules.get(iid, ()))) for iid in sorted(catalog.interventions)]
         self._decided: dict[tuple[Any, ...], _Decided] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
         self._missing: dict[str, MissingField] = {}
         self._status: dict[tuple[str, dt.date], StatusOn] = {}
+        self._places: dict[_Whereabouts, dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]] = {}
+        self._warnings: dict[tuple[str, str], ScreenWarning] = {}
+        self.made: dict[tuple[Any, ...], InterventionResult] = {}
 
     def reason(self, r: Rule, outcome: Outcome) -> Reason:
         got = self._reasons.get((r.id, outcome))
         if got is None:
-            got = self._reasons[(r.id, outcome)] = Reason(r.id, r.text, outcome, r.fields)
+            got = self._reasons[(r.id, outcome)] = built(Reason, rule=r.id, text=r.text, outcome=outcome, fields=r.fields)
         return got
 
     def decided(self, iid: str, whole: bool | None, values: tuple[bool | None, ...]) -> _Decided:
@@ -391,8 +284,9 @@ class _Parts:
         key = (iid, whole, values)
         got = self._decided.get(key)
         if got is None:
-            if len(self._decided) > 200_000:  # bounded, whatever a service screens
+            if len(self._decided) > 200_000:
                 self._decided.clear()
+                self.made.clear()  # its keys hold _Decided objects
             rules = self.rules.get(iid, ())
             outcomes = {r.id: v for r, v in zip(rules, values)}
             decision, deciding = _decide(rules, outcomes, whole)
@@ -404,6 +298,57 @@ class _Parts:
                 fields, frozenset().union(*(self.cones[r.id] for r in deciding)))
         return got
 
+    def places(self, at: _Whereabouts) -> dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]:
+        """Every intervention's availability and warnings for one date and whereabouts.
+
+        The order's length matters to availability only through "cannot finish before the order
+        ends": for a course that fits, the answer is the one for an order of any length, so those
+        are shared by every case with the same date, town, area and transport (asked with an
+        endless order), and only the courses that do not fit are worked out for this order."""
+        got = self._places.get(at)
+        if got is not None:
+            return got
+        # bounded by what they hold: a 2,000-intervention catalog keeps 2,000 places a whereabouts
+        if len(self._places) > max(16, 100_000 // max(1, len(self.interventions))):
+            self._places.clear()
+            self.made.clear()  # its keys hold these
+        endless = dataclasses.replace(at, weeks_left=math.inf) if at.weeks_left is not None else at
+        shared = self._places.setdefault(endless, {})
+        got = {}
+        for iid, iv in self.interventions.items():
+            st = self.status(iv, at.on)
+            fits = at.weeks_left is not None and (st.waiting_weeks or 0) + (iv.weeks or 0) <= at.weeks_left
+            place = shared.get(iid) if fits or at.weeks_left is None else None
+            if place is None:
+                availability, warnings = _availability(iv, endless if fits else at, st)
+                place = (availability, tuple(self.warning(w["code"], w["text"]) for w in warnings))
+                if fits or at.weeks_left is None:
+                    shared[iid] = place
+            got[iid] = place
+        if at is not endless:
+            self._places[at] = got
+        return got
+
+    def warning(self, code: str, text: str) -> ScreenWarning:
+        got = self._warnings.get((code, text))
+        if got is None:
+            if len(self._warnings) > 100_000:
+                self._warnings.clear()
+            got = self._warnings[(code, text)] = built(ScreenWarning, code=code, text=text)
+        return got
+
+    def result(self, iid: str, d: _Decided, place: tuple[Availability, tuple[ScreenWarning, ...]],
+               gaps: tuple[str, ...], without: tuple[str, ...]) -> InterventionResult:
+        if len(self.made) > 50_000:
+            self.made.clear()
+        iv = self.interventions[iid]
+        # keyed by identity: `d` and `place` are the cached objects themselves (their caches clear this one)
+        r = self.made[(d, id(place), gaps, without)] = built(
+            InterventionResult, intervention=iid, name=iv.name, provider=iv.provider, decision=d.decision,
+            availability=place[0], reasons=d.reasons, missing=tuple(map(self.missing, gaps)), warnings=place[1],
+            decided_without=tuple(map(self.missing, without)))
+        return r
+
     def status(self, iv: Intervention, on: dt.date) -> StatusOn:
         got = self._status.get((iv.id, on))
         if got is None:
@@ -412,10 +357,13 @@ class _Parts:
             got = self._status[(iv.id, on)] = iv.status_on(on)
         return got
 
+    def label(self, f: str) -> str:
+        return _label(f, self.registry)
+
     def missing(self, f: str) -> MissingField:
         got = self._missing.get(f)
         if got is None:
-            got = self._missing[f] = MissingField.model_construct(field=f, label=_label(f, self.registry))
+            got = self._missing[f] = built(MissingField, field=f, label=_label(f, self.registry), settles=None)
         return got
 
 
@@ -429,14 +377,14 @@ def _parts(catalog: Catalog) -> _Parts:
     return got
 
 
-def _undecided(ev: Evaluation) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
+def _undecided(ev: Evaluation) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, tuple[Any, ...]] = {}
     for d, P in sorted(ev.possible.items()):
         if len(P) > 1:
-            out[d] = sorted(P, key=str)
+            out[d] = tuple(sorted(P, key=str))
     for d, (lo, hi) in sorted(ev.bounds.items()):
         if lo != hi:
-            out[d] = [lo, hi]
+            out[d] = (lo, hi)
     return out
 
 
