@@ -24,6 +24,7 @@ from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
 from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
+from .responsivity import screen_warnings
 
 Decision = Literal["eligible", "ineligible", "undetermined"]
 # whether a referral could be made on the date, whatever the eligibility: the status in force, and
@@ -62,6 +63,9 @@ WarningCode = Literal[
     "unknown_town", "closes", "venue_to_be_confirmed",
     # about the case as a whole
     "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
+    # responsivity (decide/responsivity.py): what in the person stands in the way, and family work
+    # held for a perpetrator of partner abuse
+    "responsivity", "partner_abuse_family_work",
 ]
 
 
@@ -308,6 +312,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     results = []
     read: dict[str, None] = {}
     missing = parts.missing
+    person = screen_warnings(case, catalog)  # responsivity: cached per catalog and answers
     for iid, d in decided:
         iv = catalog.interventions[iid]
         availability, warnings = _availability(iv, at, parts.status(iv, on))
@@ -328,7 +333,7 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
             reasons=d.reasons,
             missing=gaps,
             decided_without=without,
-            warnings=tuple(Warning(w["code"], w["text"]) for w in warnings) if warnings else (),
+            warnings=(tuple(Warning(w["code"], w["text"]) for w in warnings) if warnings else ()) + person.get(iid, ()),
         ))
     undecided = _undecided(ev)
     age = _age(case, facts, on)
