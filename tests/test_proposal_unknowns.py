@@ -76,7 +76,7 @@ def test_bold_moves_courses_left_out_for_bbr_are_explained_and_the_paragraph_doe
     p = _p("dv-first-conviction-sso-fifties")
     left = {n.intervention: n for n in p.not_proposed}
     for iid in ("bold_moves_safer_relationships", "bold_moves_anger_management"):
-        assert left[iid].why == "need_already_met" and left[iid].met_by == ["bbr"]
+        assert left[iid].why == "need_already_met" and left[iid].met_by == ("bbr",)
     assert "no activity the person can start and finish meets an identified need" not in p.text
     assert "already met by Building Better Relationships" in p.text
 
@@ -300,7 +300,7 @@ def test_with_no_needs_assessed_the_paragraph_asks_for_the_assessment_only():
     out = _screen_text(p)
     assert "Tier green needs at least 12 hours; the package gives 0" in out.split("Text for the report")[0]
     # no need is identified, so nothing was considered and there is nothing to list as not proposed
-    assert p.not_proposed == [] and "Not proposed" not in out
+    assert not p.not_proposed and "Not proposed" not in out
 
 
 def _court_form_dv() -> Case:
