@@ -266,7 +266,7 @@ def test_an_order_length_not_given_is_proposed_the_shortest_that_fits_never_a_ne
     # the same case with that length given gets the same package
     given = propose(case.model_copy(update={"sentence": case.sentence.model_copy(update={"length_months": p.order_months})}), BASE, on=ON)
     assert [i.intervention for i in given.package] == [i.intervention for i in p.package] and not given.order_months_proposed
-    assert f"of {p.order_months} months, the shortest" in p.text
+    assert f"of {p.order_months} months (the shortest" in p.text
     assert p.tier is None and p.allocation is None and p.tier_check.meets_minimum is None
     assert "Whether the NPS or the CRC would manage the case is not known yet." in p.text
 

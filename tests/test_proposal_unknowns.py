@@ -179,7 +179,7 @@ CLAIMS = {
     and not any("partner_abuse" in i.treats for i in p.package),
     "is the domestic abuse perpetrator work proposed": lambda p: any(
         o.target == "partner_abuse" and o.proposed in {i.intervention for i in p.package} for o in p.offending),
-    "the shortest that lets this work start": lambda p: p.order_months_proposed and bool(p.package),
+    "the shortest that lets this work start": lambda p: p.order_months_proposed and bool(p.package) and bool(p.requirements),
     "months would let": lambda p: any(o.longer_order_months for o in p.offending),
     "support and do": lambda p: any(i.work == "support_service" for i in p.package)
     and any(o.proposed is None for o in p.offending),

@@ -124,16 +124,17 @@ def proposal_text(p: dict[str, Any]) -> str:
                 text += f", if {confirm_words(conditional[r.intervention])}"
             parts.append(text)
         # a conditional clause ends with its own "or"/"and": keep the requirements apart
-        out.append("I propose " + ("; and ".join(parts) if conditional else _join(parts)) + ".")
+        what = "; and ".join(parts) if conditional else _join(parts)
+        if p.get("order_months_proposed") and community and p["order_months"]:
+            what = (f"{_order_words(p)} of {p['order_months']} months (the shortest that lets this work start and finish "
+                    f"with {_weeks(p['margin_weeks'])} to spare before the order ends), with {what}")
+        out.append("I propose " + what + ".")
     elif nothing_assessed:
         out.append("I cannot yet propose requirements: no OASys needs section has been assessed.")
     elif incomplete:
         out.append("Nothing in this catalog can be proposed for the needs known so far.")
     else:
         out.append("I am not able to propose an accredited programme or rehabilitation activities from this catalog.")
-    if p.get("order_months_proposed") and community and p["order_months"]:
-        out.append(f"I propose {_order_words(p)} of {p['order_months']} months, the shortest that lets this work start "
-                   f"and finish with {_weeks(p['margin_weeks'])} to spare before the order ends.")
     out += _offending(p, items)
     if nothing_assessed:
         words = _join([need_words(n) for n in incomplete])
