@@ -6,9 +6,6 @@ property tests over generated cases on the default catalog."""
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 from hypothesis import HealthCheck, given, settings
 
 from ratecard import default_catalog, load_case, propose, screen
@@ -17,18 +14,7 @@ from ratecard.decide.proposal import Proposal
 from ratecard.decide.responsivity import family_work
 
 from .cases import cases
-from .test_proposal_unknowns import _court_text_is_plain
-
-ON = dt.date(2017, 3, 1)
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "cases"
-
-
-def _p(name: str, **kw) -> Proposal:
-    return propose(load_case(EXAMPLES / f"{name}.yaml"), default_catalog(), on=ON, **kw)
-
-
-def _ids(p: Proposal) -> list[str]:
-    return [i.intervention for i in p.package]
+from .test_proposal_unknowns import EXAMPLES, ON, _court_text_is_plain, _ids, _p
 
 
 def _work(iid: str):
