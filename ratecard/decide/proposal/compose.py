@@ -283,8 +283,11 @@ def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], re
                case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
     """Risk, answered: for each kind of offending behaviour work indicated, what treats it, or why
     nothing does and how long an order would let it."""
-    out = []
+    out: list[OffendingWork] = []
+    if not targets:
+        return out
     left = {r.intervention: r for r in rejected}
+    results = {r.intervention: r for r in screened.results}
     for t, because in targets.items():
         treating = [i for i in items if t in i.treats]
         options = []
@@ -293,7 +296,7 @@ def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], re
             if iv.work is None or t not in iv.work.targets or not iv.work.treats_offending or any(i.intervention == iid for i in items):
                 continue
             r = left.get(iid)
-            reasons = screened.result(iid).reasons
+            reasons = results[iid].reasons
             if r is not None and r.why == "no_eligible_provision" and all(x.fields == ("person.sex",) for x in reasons):
                 continue  # for the other sex: no option for this person, and nothing to say about it
             if r is not None:
@@ -301,7 +304,7 @@ def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], re
         longer = longer_for = None
         if not treating and community and case.sentence.length_months is not None:
             for opt in options:
-                reads_length = any(set(x.fields) & set(LENGTH_FIELDS) for x in screened.result(opt.intervention).reasons)
+                reads_length = any(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
                 if opt.why in ("order_too_short", "waiting_list_too_long") or (opt.why == "no_eligible_provision" and reads_length):
                     months = longer_order(case, catalog, on, catalog.interventions[opt.intervention], margin, case.sentence.length_months)
                     if months is not None and (longer is None or months < longer):

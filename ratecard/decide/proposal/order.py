@@ -138,6 +138,12 @@ def longer_order(case: Case, catalog: Catalog, on: dt.date, iv: Intervention, ma
     need = max(months_to_fit(start, last, margin), legal_min(stype), (current or 0) + 1)
     elapsed = 0 if case.sentence.start is None or case.sentence.start >= on else max(0, (on - case.sentence.start).days // 30)
     rules = catalog.rules.rules.get(iv.id, ())
+    if need > legal_max(stype):
+        return None
+    cones = catalog.program.cones
+    if not any(set(cones.get(r.id, r.fields)) & set(LENGTH_FIELDS) for r in rules):
+        # no rule reads the order's length: the timing alone decides, and the rules need no new run
+        return need
     for months in lengths_to_try(catalog, need, legal_max(stype), elapsed):
         facts: dict[str, Any] = case_facts(with_length(case, months), on)
         decision, _ = decide(iv.id, rules, catalog.engine.evaluate(facts))
