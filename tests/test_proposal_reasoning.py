@@ -57,7 +57,7 @@ def test_a_programme_open_only_for_want_of_an_answer_is_proposed_on_condition_ah
     # without BBR, no family work: it goes only beside perpetrator work
     assert not any(family_work(_work(i)) for i in p.if_not_confirmed.package)
     family = [i for i in p.package if family_work(_work(i.intervention))]
-    assert all(i.alongside == "bbr" for i in family)
+    assert all(i.alongside == "bbr" and i.start >= first.start for i in family)
 
 
 def test_a_programme_not_adapted_for_learning_disability_is_not_proposed_and_no_alternative_is_said():
@@ -103,6 +103,10 @@ def test_an_order_length_left_to_the_writer_is_proposed_within_the_legal_maximum
     assert "I propose a suspended sentence order of 18 months (the shortest" in p.text
     assert not any("sentence.length_months" in u.missing for u in p.unmet_needs)
     assert "order length" not in p.text.lower()
+    # family work beside BBR starts with it, and the paragraph says it goes only alongside
+    (family,) = [i for i in p.package if i.alongside]
+    assert family.alongside == "bbr" and family.start >= p.package[0].start
+    assert "proposed only alongside Building Better Relationships" in p.text
 
 
 def test_the_court_paragraph_reads_as_a_report_paragraph():

@@ -211,7 +211,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     chosen = best_package(cands, weights, cap, female)
     facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
     confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.conditional}
-    items = _items(chosen, needs, bit, catalog, community, confirm, obs)
+    items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1])
     covered = 0
     for c in chosen:
         covered |= c.mask
@@ -347,7 +347,8 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
 
 
 def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
-           community: bool, confirm: dict[str, tuple[Answer, ...]], obs: dict[str, tuple[Any, ...]]) -> list[PackageItem]:
+           community: bool, confirm: dict[str, tuple[Answer, ...]], obs: dict[str, tuple[Any, ...]],
+           latest: dt.date | None = None) -> list[PackageItem]:
     # offending behaviour work first (the programme first of all), then by the most important need
     # each meets; each item is credited with the needs no earlier item already meets
     def top(c: Candidate) -> int:
@@ -356,8 +357,15 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
     ordered = sorted(chosen, key=lambda c: (not c.programme, not c.risk, top(c), c.iv.id))
     claimed = 0
     out = []
-    perpetrator = next((c.iv.id for c in ordered if c.perpetrator_work), None)
+    perpetrator = next((c for c in ordered if c.perpetrator_work), None)
     for c in ordered:
+        start, finish = c.start, c.finish
+        if c.needs_perpetrator_work and perpetrator is not None and c.iv.weeks is not None and latest is not None:
+            # family work alongside perpetrator work starts with it, not before, where the order leaves time
+            later = max(start, perpetrator.start)
+            ends = add(later, weeks(c.iv.weeks))
+            if ends is not None and ends <= latest:
+                start, finish = later, ends
         own = c.mask & ~claimed
         claimed |= c.mask
         met = [n.need for n in needs if own >> bit[n.need] & 1] or [n.need for n in needs if c.mask >> bit[n.need] & 1]
@@ -371,12 +379,12 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
             provider_name=catalog.providers[c.iv.provider].name, requirement=requirement,
             need=met[0] if met else None, also_meets=tuple(met[1:]), rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
-            start=c.start, finish=c.finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
+            start=start, finish=finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
             price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
             illustrative=tuple(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, ()),
             reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,
             work=w.kind if w is not None else None, treats=tuple(w.targets) if w is not None and w.treats_offending else (),
-            alongside=perpetrator if c.needs_perpetrator_work else None, notes=resp.notes(obs.get(c.iv.id, ())),
+            alongside=perpetrator.iv.id if c.needs_perpetrator_work and perpetrator is not None else None, notes=resp.notes(obs.get(c.iv.id, ())),
         ))
     return out
 
