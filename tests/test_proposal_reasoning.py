@@ -180,3 +180,36 @@ def test_results_are_immutable_all_the_way_down_and_dump_to_json():
     else:
         raise AssertionError("a package item can be changed")
     assert json.loads(p.model_dump_json())["package"][0]["intervention"] == "bbr"
+    # every part built without validation has every field (a missing one would break model_dump)
+
+    def parts(x: object):
+        from pydantic import BaseModel
+
+        if isinstance(x, BaseModel):
+            yield x
+            for f in type(x).model_fields:
+                yield from parts(getattr(x, f))
+        elif isinstance(x, tuple):
+            for y in x:
+                yield from parts(y)
+
+    for name in sorted(EXAMPLES.glob("*.yaml")):
+        q = propose(load_case(name), default_catalog(), on=ON)
+        for part in parts(q):
+            assert set(type(part).model_fields) <= set(part.__dict__), (type(part).__name__, name.stem)
+            assert type(part).model_validate(part.model_dump()) == part
+
+
+def test_the_longer_order_named_is_the_shortest_the_rules_and_the_timing_allow():
+    from ratecard.decide.proposal.order import longer_order, with_length
+
+    case = load_case(EXAMPLES / "dv-sso-nine-months-no-perpetrator-work-fits.yaml")
+    cat = default_catalog()
+    months = longer_order(case, cat, ON, cat.interventions["bbr"], 4, 9)
+    assert months is not None
+    # the engine agrees: not eligible one month shorter, eligible at that length
+    assert screen(with_length(case, months), cat, on=ON).result("bbr").decision != "ineligible"
+    assert screen(with_length(case, months - 1), cat, on=ON).result("bbr").decision == "ineligible"
+    # beyond the legal maximum nothing is named: a suspended sentence order runs for two years at most
+    too_long = cat.interventions["bbr"].model_copy(update={"weeks": 120})
+    assert longer_order(case, cat, ON, too_long, 4, 9) is None

@@ -4,6 +4,7 @@ order's window and the programme pathway; and the candidates that nothing keeps 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from ... import labels
 from ...catalog.model import Intervention
@@ -17,7 +18,8 @@ from .risk import PROGRAMME_PATHWAYS
 IN_SCOPE = frozenset({"accredited_programme", "rar", "none"})
 
 
-def _as_reason(r: Reason, sex: str | None) -> str:
+@functools.lru_cache(maxsize=4096)  # a screen's reasons are shared between cases: worded once
+def _as_reason(r: Reason) -> str:
     """A rule that rules someone out, as a reason: 'it is for women only', not 'For women.'"""
     text = r.text.strip().rstrip(".")
     if r.fields == ("person.sex",) and text in ("For women", "For men"):
@@ -29,8 +31,8 @@ def _as_reason(r: Reason, sex: str | None) -> str:
     return text[0].lower() + text[1:]
 
 
-def ineligible_text(r: InterventionResult, sex: str | None) -> str:
-    parts = list(dict.fromkeys(_as_reason(x, sex) for x in r.reasons))
+def ineligible_text(r: InterventionResult) -> str:
+    parts = list(dict.fromkeys(_as_reason(x) for x in r.reasons))
     return "Not eligible: " + "; ".join(parts) + "."
 
 
@@ -47,12 +49,12 @@ def pathways_words(pathways: frozenset[str]) -> str:
 
 
 def barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] | None, pathway_fields: list[str],
-             window: tuple[dt.date, dt.date], margin: int, transport: bool, community: bool, sex: str | None) -> list[Barrier]:
+             window: tuple[dt.date, dt.date], margin: int, transport: bool, community: bool) -> list[Barrier]:
     """Everything that keeps an intervention out of the package, the most fundamental first; empty
     when it can go in."""
     # ineligibility first: a requirement outside the proposal matters only for someone eligible
     if r.decision == "ineligible":
-        return [Barrier("no_eligible_provision", ineligible_text(r, sex))]
+        return [Barrier("no_eligible_provision", ineligible_text(r))]
     if iv.requires not in IN_SCOPE:
         if community:
             return [Barrier("other_requirement", other_requirement_text(iv.requires))]

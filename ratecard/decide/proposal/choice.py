@@ -13,7 +13,7 @@ from typing import Any
 
 from ...catalog.model import Intervention
 from ... import labels
-from .result import Choice, NeedAssessed, NotProposed, PackageItem, Why
+from .result import Choice, NeedAssessed, NotProposed, PackageItem, Why, made
 
 EVIDENCE_RANK = {"accredited": 3, "promising": 2, "emerging": 1, "unevaluated": 0}
 
@@ -43,7 +43,7 @@ class Candidate:
 
 
 def _popcount(x: int) -> int:
-    return bin(x).count("1")
+    return x.bit_count()
 
 
 def package_score(chosen: tuple[Candidate, ...], weights: tuple[int, ...]) -> int:
@@ -129,8 +129,11 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
     best: list[Any] = [None, ()]
 
     def visit(i: int, chosen: tuple[Candidate, ...], covered: int, risk: int, days: int, prog: bool) -> None:
-        if best[0] is not None and (_popcount(risk | rsuffix[i]), score_of(covered | suffix[i])) < (-best[0][0], -best[0][1]):
-            return
+        if best[0] is not None:
+            # cut a branch whose best possible (offending treated, need met) is below the best found
+            reach = (risk | rsuffix[i]).bit_count()
+            if reach < -best[0][0] or (reach == -best[0][0] and score_of(covered | suffix[i]) < -best[0][1]):
+                return
         if i == n:
             if admissible(chosen, cap):
                 key = package_key(chosen, weights, female)
@@ -193,7 +196,7 @@ def left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list[
                 (f"The need{'s' if len(met) > 1 else ''} it addresses ({words}) {'are' if len(met) > 1 else 'is'} already met by {names} in the package."
                  if met else f"The offending it works on is already treated by {names} in the package.")
                 + (" It would have been proposed only on condition that missing information confirms it." if c.conditional else ""))
-        out.append(NotProposed.model_construct(intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text,
+        out.append(made(NotProposed, intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text,
                                                also=(), missing=(), met_by=by, name=c.iv.name))
     return out
 
@@ -221,27 +224,22 @@ BEAT_WORDS: dict[str, str] = {
 def explain(needs: list[NeedAssessed], items: list[PackageItem], rejected: list[NotProposed],
             names: dict[str, str]) -> list[Choice]:
     """For each identified need: what met it, what it beat (everything else that could have), and why."""
+    from .risk import WORK_WORDS
+
     out = []
+    rivals: dict[str, list[NotProposed]] = {}
+    for r in rejected:
+        if r.why != "no_eligible_provision":
+            for m in r.needs:
+                rivals.setdefault(m, []).append(r)
     for n in needs:
         chosen = [i for i in items if n.need == i.need or n.need in i.also_meets]
-        beat = [r for r in rejected if n.need in r.needs and r.why != "no_eligible_provision"]
-        head = labels.need(n.need)
-        if chosen:
-            what = join_names([i.name for i in chosen])
-            from .risk import WORK_WORDS
-
-            why = []
-            for i in chosen:
-                lead = "" if len(chosen) == 1 else f"{i.name}: "
-                if i.treats:
-                    why.append(lead + " and ".join(WORK_WORDS[t] for t in i.treats))
-                elif i.work == "support_service":
-                    why.append(lead + "support, beside any offending behaviour work")
-            text = f"{head}: {what}" + (f" ({'; '.join(why)})" if why else "")
-        else:
-            text = f"{head}: nothing in the package"
-        if beat:
-            text += "; over " + "; ".join(f"{names.get(r.intervention, r.intervention)} ({BEAT_WORDS[r.why]})" for r in beat)
-        out.append(Choice.model_construct(need=n.need, chosen=tuple(i.intervention for i in chosen),
-                                          beat=tuple(r.intervention for r in beat), text=text + "."))
+        beat = rivals.get(n.need, [])
+        out.append(made(Choice, need=n.need, chosen=tuple(i.intervention for i in chosen),
+                        chosen_names=tuple(i.name for i in chosen),
+                        chosen_as=tuple(" and ".join(WORK_WORDS[t] for t in i.treats) if i.treats
+                                        else "support, beside any offending behaviour work" if i.work == "support_service" else ""
+                                        for i in chosen),
+                        beat=tuple(r.intervention for r in beat), beat_names=tuple(names.get(r.intervention, r.intervention) for r in beat),
+                        beat_why=tuple(r.why for r in beat)))
     return out

@@ -16,6 +16,7 @@ activities are proposed as supervision work, with no RAR days.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from typing import Any
 
 from ... import labels
@@ -36,10 +37,34 @@ from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, ad
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length)
 from .paragraph import proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
-                     Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why)
+                     Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
 from .risk import PROGRAMME_PATHWAYS, indicated
 
 TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
+
+
+class _Treats:
+    """What each intervention of a catalog treats, worked out once per catalog."""
+
+    def __init__(self, catalog: Catalog):
+        self.described = any(iv.work is not None for iv in catalog.interventions.values())
+        # intervention -> the offending it treats (offending behaviour work only)
+        self.targets: dict[str, tuple[str, ...]] = {
+            iid: tuple(iv.work.targets) for iid, iv in catalog.interventions.items() if iv.work is not None and iv.work.treats_offending}
+        self.by_target: dict[str, list[str]] = {}
+        for iid in sorted(self.targets):
+            for t in self.targets[iid]:
+                self.by_target.setdefault(t, []).append(iid)
+
+
+_TREATS: weakref.WeakKeyDictionary[Catalog, _Treats] = weakref.WeakKeyDictionary()
+
+
+def _treats(catalog: Catalog) -> _Treats:
+    got = _TREATS.get(catalog)
+    if got is None:
+        got = _TREATS[catalog] = _Treats(catalog)
+    return got
 # When several interventions could have met a need, the need's reason is the one closest to working.
 _WHY_ORDER: tuple[Why, ...] = (
     "rar_cap", "one_programme_only", "need_already_met", "partner_abuse_family_work", "waiting_list_too_long",
@@ -149,7 +174,8 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
 
     # 1. risk, 2. need
     # a catalog that does not say what its interventions treat cannot tell offending work from support
-    targets = indicated(case, screened) if any(iv.work is not None for iv in catalog.interventions.values()) else {}
+    treats = _treats(catalog)
+    targets = indicated(case, screened) if treats.described else {}
     tbit = {t: i for i, t in enumerate(targets)}
     needs, unknown_needs, not_assessed = assess_needs(case, screened, catalog)
     bit = {n.need: i for i, n in enumerate(needs)}
@@ -167,16 +193,15 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         for s in iv.needs:
             if s in bit:
                 mask |= 1 << bit[s]
-        w = iv.work
         risk = 0
-        if w is not None and w.treats_offending:
-            for t in w.targets:
+        if targets:
+            for t in treats.targets.get(iv.id, ()):
                 if t in tbit:
                     risk |= 1 << tbit[t]
         if not mask and not risk:
             continue
         considered.add(iv.id)
-        found = barriers(r, iv, pathways, pathway_fields, window, margin, transport, community, case.person.sex)
+        found = barriers(r, iv, pathways, pathway_fields, window, margin, transport, community)
         o = obs.get(iv.id, ())
         if r.decision == "ineligible":
             ineligible.add(iv.id)
@@ -187,7 +212,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         conditional = bool(found) and programme and all(b.about for b in found)
         if found and not conditional:
             first, *more = found
-            rejected.append(NotProposed.model_construct(
+            rejected.append(made(NotProposed, 
                 intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
                 also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
                 text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
@@ -205,7 +230,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                                unknowns=len({m for b in found for m in b.fields}) if conditional else 0,
                                transport="not_near_home" in codes, venue_assumed="venue_to_be_confirmed" in codes,
                                risk=risk, needs_perpetrator_work=resp.needs_perpetrator_work(o),
-                               perpetrator_work=w is not None and "partner_abuse" in w.targets and w.treats_offending))
+                               perpetrator_work="partner_abuse" in treats.targets.get(iv.id, ())))
 
     # 4. the package
     chosen = best_package(cands, weights, cap, female)
@@ -288,45 +313,35 @@ def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], re
         return out
     left = {r.intervention: r for r in rejected}
     results = {r.intervention: r for r in screened.results}
+    by_target = _treats(catalog).by_target
+    in_package = {i.intervention for i in items}
     for t, because in targets.items():
         treating = [i for i in items if t in i.treats]
         options = []
-        for iid in sorted(catalog.interventions):
+        for iid in by_target.get(t, ()):
             iv = catalog.interventions[iid]
-            if iv.work is None or t not in iv.work.targets or not iv.work.treats_offending or any(i.intervention == iid for i in items):
+            if iid in in_package:
                 continue
             r = left.get(iid)
             reasons = results[iid].reasons
             if r is not None and r.why == "no_eligible_provision" and all(x.fields == ("person.sex",) for x in reasons):
                 continue  # for the other sex: no option for this person, and nothing to say about it
             if r is not None:
-                options.append(Option.model_construct(intervention=iid, name=iv.name, why=r.why, text=r.text))
+                options.append(made(Option, intervention=iid, name=iv.name, why=r.why, text=r.text))
         longer = longer_for = None
         if not treating and community and case.sentence.length_months is not None:
             for opt in options:
-                reads_length = any(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
+                # only when every rule that rules the person out is about the order's length
+                reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
                 if opt.why in ("order_too_short", "waiting_list_too_long") or (opt.why == "no_eligible_provision" and reads_length):
                     months = longer_order(case, catalog, on, catalog.interventions[opt.intervention], margin, case.sentence.length_months)
                     if months is not None and (longer is None or months < longer):
                         longer, longer_for = months, opt.intervention
         first = treating[0] if treating else None
-        work = labels_work(t)
-        if first is not None:
-            text = f"{work[:1].upper()}{work[1:]}: {first.name}" + (" (on condition)" if first.conditional else "") + "."
-        else:
-            text = f"No {work} fits: " + ("; ".join(f"{o.name}: {o.text.rstrip('.')}" for o in options) + "." if options else "the catalog has none.")
-            if longer is not None:
-                text += f" An order of {longer} months would let {catalog.interventions[longer_for].name} fit."  # type: ignore[index]
-        out.append(OffendingWork.model_construct(target=t, because=because, proposed=first.intervention if first else None,
-                                                 conditional=bool(first and first.conditional), options=tuple(options),
-                                                 longer_order_months=longer, longer_order_for=longer_for, text=text))
+        out.append(made(OffendingWork, target=t, because=because, proposed=first.intervention if first else None,
+                        proposed_name=first.name if first else None, conditional=bool(first and first.conditional),
+                        options=tuple(options), longer_order_months=longer, longer_order_for=longer_for))
     return out
-
-
-def labels_work(target: str) -> str:
-    from .risk import WORK_WORDS
-
-    return WORK_WORDS[target]
 
 
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
@@ -375,8 +390,8 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             # on licence: RAR activities, drug and alcohol work are supervision work (licence conditions)
             requirement = "supervision"
         w = c.iv.work
-        out.append(PackageItem(
-            intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
+        out.append(made(  # from the catalog and the checks above: nothing to validate again
+            PackageItem, intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
             provider_name=catalog.providers[c.iv.provider].name, requirement=requirement,
             need=met[0] if met else None, also_meets=tuple(met[1:]), rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
             start=start, finish=finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
@@ -437,8 +452,8 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
     settles = {m.field: m.settles or 0 for m in screened.missing}
     registry = catalog.rules.registry
     order = sorted(why, key=lambda f: (-settles.get(f, 0), list(why).index(f)))
-    return [ToFindOut(field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
-                      why=_why_words(why[f], undecided.get(f, []))) for f in order]
+    return [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
+                 why=_why_words(why[f], undecided.get(f, []))) for f in order]
 
 
 def _why_words(reasons: list[str], undecided: list[str]) -> str:

@@ -10,7 +10,7 @@ from ...case.model import NEED_SECTIONS, UNSCORED_SECTIONS, Case
 from ...catalog.load import Catalog
 from ... import labels
 from ..screen import Screen
-from .result import NeedAssessed, Priority, UnmetNeed
+from .result import NeedAssessed, Priority, UnmetNeed, made
 
 # Priority classes: needs linked to harm, then to reoffending, then other identified needs. The
 # bases keep the classes lexicographic: ten needs of a lower class (each at most base + 12 over
@@ -66,7 +66,7 @@ def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[N
             continue
         identified, missing = _need_state(case, screened, f"need_{section}" in derived, section)
         if identified is None:
-            unknown.append(UnmetNeed.model_construct(
+            unknown.append(made(UnmetNeed, 
                 need=section, priority=None, why="information_missing", missing=tuple(missing), interventions=(),
                 text=f"Assessed but not scored: give the {', '.join(labels.field(m) for m in missing)}."))
             continue
@@ -76,7 +76,7 @@ def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[N
         over = None
         if need.score is not None and section in THRESHOLDS:
             over = max(need.score - THRESHOLDS[section], 0)
-        found.append(NeedAssessed.model_construct(need=section, priority=priority, score=need.score, over_threshold=over,
+        found.append(made(NeedAssessed, need=section, priority=priority, score=need.score, over_threshold=over,
                                                   weight=_BASE[priority] + min(over or 0, 12)))
     found.sort(key=lambda n: (-n.weight, NEED_SECTIONS.index(n.need)))
     return found, unknown, not_assessed

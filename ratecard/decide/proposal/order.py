@@ -14,12 +14,12 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from ...case.facts import add_months, case_facts
+from ...case.facts import add_months, case_facts, whole_months
 from ...case.model import Case
 from ...catalog.load import Catalog
 from ...catalog.model import Intervention
 from ...rules.forms import Range, relevant_pieces
-from ..screen import decide
+from ...rules.reference import Knowledge, derive, outcome
 from .result import Why
 
 DEFAULT_MARGIN_WEEKS = 4
@@ -31,6 +31,7 @@ LEGAL_MIN: dict[str | None, int] = {"community_order": 1, "suspended_sentence_or
 # a licence's length is the custodial sentence's, not the report's to propose: looked for up to this
 LICENCE_HORIZON = 36
 LENGTH_FIELDS = ("sentence.length_months", "months_left")
+_SENTENCE = frozenset({"sentence.type", "sentence.length_months", "sentence.start", "months_left"})
 
 
 @dataclass(frozen=True)
@@ -140,13 +141,27 @@ def longer_order(case: Case, catalog: Catalog, on: dt.date, iv: Intervention, ma
     rules = catalog.rules.rules.get(iv.id, ())
     if need > legal_max(stype):
         return None
-    cones = catalog.program.cones
-    if not any(set(cones.get(r.id, r.fields)) & set(LENGTH_FIELDS) for r in rules):
+    program = catalog.program
+    cones = program.cones
+    reading = [r for r in rules if set(cones.get(r.id, r.fields)) & set(LENGTH_FIELDS)]
+    if not reading:
         # no rule reads the order's length: the timing alone decides, and the rules need no new run
         return need
+    # The caller asks only when no rule but these rules about the order's length rules the
+    # person out, so only they are evaluated again at each length, by the reference evaluator (the
+    # engine's yardstick), on the sentence facts they read.
+    sentence_only = all(cones.get(r.id, frozenset(r.fields)) <= _SENTENCE for r in reading)
+    begin = case.sentence.start or on
+    base: dict[str, Any] = {} if sentence_only else case_facts(case, on)
+    if sentence_only:
+        if case.sentence.type is not None:
+            base["sentence.type"] = case.sentence.type
+        if case.sentence.start is not None:
+            base["sentence.start"] = case.sentence.start
+    knowledge = Knowledge({}) if sentence_only else derive(program, base)
     for months in lengths_to_try(catalog, need, legal_max(stype), elapsed):
-        facts: dict[str, Any] = case_facts(with_length(case, months), on)
-        decision, _ = decide(iv.id, rules, catalog.engine.evaluate(facts))
-        if decision != "ineligible":
+        knowledge.facts = {**base, "sentence.length_months": months,
+                           "months_left": whole_months(max(begin, on), add_months(begin, months))}
+        if all(r.passes(outcome(program.rules[r.id], knowledge)) is not False for r in reading):
             return months
     return None

@@ -15,7 +15,7 @@ from ...case.model import Case
 from ...catalog.load import Catalog
 from ..responsivity import Obstacle
 from .order import Barrier
-from .result import NotProposed, PackageItem, ResponsivityNote
+from .result import NotProposed, PackageItem, ResponsivityNote, made
 
 
 def barriers(obs: tuple[Obstacle, ...], case: Case) -> list[Barrier]:
@@ -68,7 +68,7 @@ def summarise(obs: dict[str, tuple[Obstacle, ...]], package: list[PackageItem], 
     for item in package:
         for o in obs.get(item.intervention, ()):
             if o.blocks is False:
-                out.append(ResponsivityNote.model_construct(intervention=item.intervention, name=item.name, code=o.code,
+                out.append(made(ResponsivityNote, intervention=item.intervention, name=item.name, code=o.code,
                                                             text=o.text, proposed=True, alternative=None))
     for r in rejected:
         if r.intervention in decided_out or r.why not in ("not_suitable", "partner_abuse_family_work"):
@@ -76,6 +76,6 @@ def summarise(obs: dict[str, tuple[Obstacle, ...]], package: list[PackageItem], 
         for o in obs.get(r.intervention, ()):
             if o.blocks is True or (o.code == "partner_abuse_family_work" and r.why == "partner_abuse_family_work"):
                 alt = alternative(r.intervention, catalog, package) if o.code == "learning_disability" else None
-                out.append(ResponsivityNote.model_construct(intervention=r.intervention, name=r.name, code=o.code,
+                out.append(made(ResponsivityNote, intervention=r.intervention, name=r.name, code=o.code,
                                                             text=o.text, proposed=False, alternative=alt))
     return out

@@ -5,9 +5,9 @@ with model_construct from values the proposal has already checked, which keeps t
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 from ...catalog.model import Target
 from ..screen import MissingField
@@ -41,6 +41,34 @@ ItemRequirement = Literal["accredited_programme", "rar", "supervision", "none"]
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Worded(_Out):
+    """A part whose `text` is worded from its fields when read: JSON carries it, and JSON read back
+    (with the text) validates, the text being worded again."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _worded_again(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "text" in data:
+            return {k: v for k, v in data.items() if k != "text"}
+        return data
+_set = object.__setattr__
+
+
+def made(cls: type[M], **values: Any) -> M:
+    """A result part from values the proposal has already checked, every field given: what
+    model_construct does, without its per-field search for aliases and defaults (a proposal makes
+    dozens of these, and model_construct cost more than the choice of the package)."""
+    m = cls.__new__(cls)
+    _set(m, "__dict__", values)
+    _set(m, "__pydantic_fields_set__", set(values))
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m
 
 
 class NeedAssessed(_Out):
@@ -151,18 +179,35 @@ class Option(_Out):
     text: str
 
 
-class OffendingWork(_Out):
+class OffendingWork(_Worded):
     """Risk: one kind of offending behaviour work the case calls for, and what the package does about it."""
 
     target: Target
     because: tuple[str, ...]  # why it is indicated, in words ("the offence was against a partner")
     proposed: str | None  # the package item that treats it
+    proposed_name: str | None = None
     conditional: bool = False
     options: tuple[Option, ...] = ()  # the catalog's work for it that is not proposed, and why
     # the shortest order (months, within the legal maximum) that would let `longer_order_for` fit
     longer_order_months: int | None = None
     longer_order_for: str | None = None
-    text: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        """For the officer: what treats it, or why nothing does."""
+        from .risk import WORK_WORDS
+
+        work = WORK_WORDS[self.target]
+        if self.proposed is not None:
+            return f"{work[:1].upper()}{work[1:]}: {self.proposed_name}" + (" (on condition)." if self.conditional else ".")
+        options = self.options
+        text = f"No {work} fits: " + ("; ".join(f"{o.name}: {o.text.rstrip('.')}" for o in options) + "." if options
+                                       else "the catalog has none.")
+        if self.longer_order_months is not None:
+            name = next((o.name for o in options if o.intervention == self.longer_order_for), self.longer_order_for)
+            text += f" An order of {self.longer_order_months} months would let {name} fit."
+        return text
 
 
 class ResponsivityNote(_Out):
@@ -177,13 +222,35 @@ class ResponsivityNote(_Out):
     alternative: str | None = None
 
 
-class Choice(_Out):
+class Choice(_Worded):
     """For one need: what the package meets it with, what that beat, and why."""
 
     need: str
     chosen: tuple[str, ...]
+    chosen_names: tuple[str, ...]
+    # per item chosen: the offending behaviour work it is ("violence work"), "support", or ""
+    chosen_as: tuple[str, ...]
     beat: tuple[str, ...]
-    text: str
+    beat_names: tuple[str, ...]
+    beat_why: tuple[Why, ...]  # why each lost
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        """For the officer: 'Family and relationships: BBR (domestic abuse perpetrator work); over ...'."""
+        from ... import labels
+        from .choice import BEAT_WORDS, join_names
+
+        head = labels.need(self.need)
+        if self.chosen:
+            one = len(self.chosen) == 1
+            why = [("" if one else f"{n}: ") + a for n, a in zip(self.chosen_names, self.chosen_as) if a]
+            text = f"{head}: {join_names(list(self.chosen_names))}" + (f" ({'; '.join(why)})" if why else "")
+        else:
+            text = f"{head}: nothing in the package"
+        if self.beat:
+            text += "; over " + "; ".join(f"{n} ({BEAT_WORDS[w]})" for n, w in zip(self.beat_names, self.beat_why))
+        return text + "."
 
 
 class Proposal(_Out):
