@@ -91,7 +91,11 @@ def admissible(chosen: tuple[Candidate, ...], cap: int | None) -> bool:
         return False
     if sum(c.programme for c in chosen) > 1:
         return False
-    if any(c.needs_perpetrator_work for c in chosen) and not any(c.perpetrator_work for c in chosen):
+    needs_pw = has_pw = False
+    for c in chosen:
+        needs_pw = needs_pw or c.needs_perpetrator_work
+        has_pw = has_pw or c.perpetrator_work
+    if needs_pw and not has_pw:
         return False
     for c in chosen:
         others = others_risk = 0

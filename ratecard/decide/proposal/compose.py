@@ -31,7 +31,7 @@ from ..screen import Screen, decide, screen
 from ..whatif import Answer, confirming_answers
 from . import responsivity as resp
 from .candidates import barriers
-from .choice import EVIDENCE_RANK, Candidate, best_package, explain, join_names, left_out
+from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length)
@@ -283,7 +283,6 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         unmet_needs=tuple(unmet),
         not_proposed=tuple(rejected),
         responsivity=tuple(resp.summarise(obs, items, rejected, catalog, ineligible)),
-        choices=tuple(explain(needs, items, rejected, names)),
         to_find_out=tuple(_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog,
                                        resp.open_questions(obs, names, considered - ineligible))),
         assumptions=tuple(assumptions),

@@ -280,7 +280,6 @@ class Proposal(_Out):
     unmet_needs: tuple[UnmetNeed, ...]
     not_proposed: tuple[NotProposed, ...]
     responsivity: tuple[ResponsivityNote, ...] = ()
-    choices: tuple[Choice, ...] = ()
     to_find_out: tuple[ToFindOut, ...]
     assumptions: tuple[str, ...]
     tier: str | None
@@ -295,3 +294,20 @@ class Proposal(_Out):
     # whether any price in the package is illustrative (the catalog's own figure, not a provider's)
     prices_illustrative: bool = False
     text: str  # plain text for the pre-sentence report: a paragraph, a blank line, the catalog and date
+
+    @model_validator(mode="before")
+    @classmethod
+    def _choices_worked_out(cls, data: Any) -> Any:
+        # `choices` is worked out from the rest when read; JSON read back carries it
+        if isinstance(data, dict) and "choices" in data:
+            return {k: v for k, v in data.items() if k != "choices"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        """The package choice explained: for each need, what met it, what that beat, and why."""
+        from .choice import explain
+
+        return tuple(explain(list(self.needs), list(self.package), list(self.not_proposed),
+                             {r.intervention: r.name for r in self.not_proposed}))
