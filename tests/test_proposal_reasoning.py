@@ -213,3 +213,30 @@ def test_the_longer_order_named_is_the_shortest_the_rules_and_the_timing_allow()
     # beyond the legal maximum nothing is named: a suspended sentence order runs for two years at most
     too_long = cat.interventions["bbr"].model_copy(update={"weeks": 120})
     assert longer_order(case, cat, ON, too_long, 4, 9) is None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases)
+def test_confirming_a_programme_in_two_stages_names_the_same_answers_as_trying_every_field(case: Case):
+    from ratecard.case.facts import case_facts
+    from ratecard.decide.proposal import compose
+    from ratecard.decide.whatif import confirming_answers
+
+    cat = default_catalog()
+    scr = screen(case, cat, on=ON)
+    pathway = scr.derived_missing.get("pni_pathway", [])
+    facts = case_facts(case, ON)
+    for iid in ("bbr", "tsp", "horizon", "ihorizon"):
+        if scr.result(iid).decision != "undetermined":
+            continue
+        rules = cat.rules.rules[iid]
+
+        def confirmed(ev, iid=iid, rules=rules):
+            decision, _ = compose.decide(iid, rules, ev)
+            p = ev.possible.get("pni_pathway", frozenset())
+            if decision == "ineligible" or not p & compose.PROGRAMME_PATHWAYS:
+                return False
+            return True if decision == "eligible" and p <= compose.PROGRAMME_PATHWAYS else None
+
+        every = list(dict.fromkeys([m.field for m in scr.result(iid).missing] + list(pathway)))
+        assert compose._confirm_if(cat, facts, scr, iid, pathway) == confirming_answers(cat, facts, every, confirmed)
