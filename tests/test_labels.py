@@ -57,7 +57,7 @@ def test_values_read_as_words() -> None:
 
 def test_the_briefing_and_the_proposal_paragraph_use_the_table() -> None:
     from ratecard.decide import briefing
-    from ratecard.present.proposal_text import need_words
+    from ratecard.decide.proposal.paragraph import need_words
 
     assert briefing.NEED_LABELS is labels.NEEDS and briefing.KIND_LABELS is labels.KINDS
     assert need_words("relationships") == "family and relationships"

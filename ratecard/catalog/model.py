@@ -84,6 +84,9 @@ class CatalogInfo(_M):
     name: Text
     edition: Text
     as_of: IsoDate
+    # how a paragraph for the court names what the catalog describes, in words ("BeNCH CRC provision
+    # in Northamptonshire"): the court reads it with the as_of date, never a version hash
+    court_name: Text | None = None
     illustrative_note: str | None = None
     # how long before an order ends a proposed intervention must finish; None: the proposal's default
     proposal_margin_weeks: Annotated[int, Field(ge=0, le=26)] | None = None
@@ -220,6 +223,66 @@ class Status(_M):
         return out
 
 
+WorkKind = Literal["accredited_programme", "offending_behaviour", "support_service", "unpaid_work"]
+# the offending an intervention works on; an empty list is support only (it treats no offending)
+Target = Literal["partner_abuse", "general_violence", "sexual_contact", "sexual_internet", "general_offending", "substance"]
+# mixed: group sessions with one-to-one sessions alongside, the group part required;
+# group_or_one_to_one: either, so someone who cannot be in a group can still take part
+Format = Literal["group", "one_to_one", "home_visits", "mixed", "group_or_one_to_one"]
+GROUP_FORMATS: frozenset[str] = frozenset({"group", "mixed"})
+Involves = Literal["family", "children", "victim"]
+Basis = Literal["report", "hmpps", "assumption"]
+
+
+class Work(_M):
+    """What an intervention is and what it treats, apart from the OASys sections it supports: the
+    proposal reasons from it (risk first, then need, then responsivity). Every value may be left out
+    when no source says; `basis` says where each value given comes from."""
+
+    kind: WorkKind
+    targets: list[Target] = []
+    format: Format | None = None
+    # the reading it asks for: none, or able to read and understand simple sentences
+    literacy: Literal["none", "reads_simple_sentences"] | None = None
+    learning_disability: Literal["adapted", "not_adapted", "case_by_case"] | None = None
+    # whether it can be delivered through an interpreter
+    interpreter: Literal["available", "not_available"] | None = None
+    # who else the work reaches: a perpetrator of partner abuse is offered family, children's or
+    # victim-contact work only alongside perpetrator work, once the victim's safety is assessed
+    involves: list[Involves] | None = None
+    # where each value comes from; `women_only` here marks delivery.women_only
+    basis: dict[Literal["kind", "targets", "format", "literacy", "learning_disability", "interpreter", "involves",
+                        "women_only"], Basis]
+
+    @model_validator(mode="after")
+    def _marked(self) -> Work:
+        given = {"kind", "targets"} | {f for f in ("format", "literacy", "learning_disability", "interpreter", "involves")
+                                       if getattr(self, f) is not None}
+        unmarked = sorted(given - set(self.basis))
+        if unmarked:
+            raise ValueError(f"say where {', '.join(unmarked)} come{'s' if len(unmarked) == 1 else ''} from in 'basis' "
+                             "(report, hmpps or assumption)")
+        marked_unknown = sorted(set(self.basis) - given - {"women_only"})
+        if marked_unknown:
+            raise ValueError(f"'basis' marks {', '.join(marked_unknown)}, which this entry does not give")
+        if self.kind == "support_service" and self.targets:
+            raise ValueError("a support service treats no offending: leave 'targets' empty, or make it offending_behaviour")
+        if self.kind in ("accredited_programme", "offending_behaviour") and not self.targets:
+            raise ValueError(f"say which offending a {self.kind.replace('_', ' ')} works on in 'targets'")
+        if len(set(self.targets)) != len(self.targets) or len(set(self.involves or ())) != len(self.involves or ()):
+            raise ValueError("'targets' and 'involves' list each value once")
+        return self
+
+    @property
+    def group(self) -> bool:
+        """Whether taking part needs group work."""
+        return self.format in GROUP_FORMATS
+
+    @property
+    def treats_offending(self) -> bool:
+        return self.kind in ("accredited_programme", "offending_behaviour") and bool(self.targets)
+
+
 class Evidence(_M):
     level: Literal["accredited", "promising", "emerging", "unevaluated"]
     summary: Text
@@ -255,6 +318,8 @@ class Intervention(_M):
     # (price, evidence, delivery mode, needs, RAR days for a RAR activity) may be absent only if listed
     not_given: list[NotGiven] = []
     _LATER = ("not_given",)
+    # what it is and what it treats (None: not described; the proposal then knows only its needs)
+    work: Work | None = None
 
     def status_on(self, day: dt.date) -> StatusOn:
         return self.status.on(day)
@@ -296,6 +361,12 @@ class Intervention(_M):
                              "'needs' in not_given when the source does not say)")
         if len(set(self.needs)) != len(self.needs):
             raise ValueError("'needs' lists a need twice")
+        w = self.work
+        if w is not None:
+            if (w.kind == "accredited_programme") != (self.kind == "accredited_programme"):
+                raise ValueError("'work.kind' and 'kind' disagree on whether this is an accredited programme")
+            if (w.kind == "unpaid_work") != (self.requires == "unpaid_work"):
+                raise ValueError("'work.kind: unpaid_work' goes with 'requires: unpaid_work', and only with it")
         for fig in self.illustrative:
             value = self.status.waiting_weeks if fig == "waiting_weeks" else getattr(self, fig)
             if value is None:

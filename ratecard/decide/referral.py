@@ -28,6 +28,7 @@ from .findings import Finding, Out
 from .ledger import DEFAULT_IDLE_WEEKS, RarLedger, rar_ledger
 from .allocation import allocate
 from .placement import is_placement, placement_findings
+from .responsivity import family_work, obstacles
 from .screen import AgeAt, InterventionResult, MissingField, Screen, screen
 
 Verdict = Literal["accept", "accept_with_warnings", "undetermined", "reject"]
@@ -48,15 +49,15 @@ _MISSING_FROM_WARNING = {"order_length_unknown": "sentence.length_months"}
 # reach is no referral, unless the case records that the person has transport to get there
 _UNREACHABLE = "not_near_home"
 # support (mentoring, resettlement, advice to the officer) never stands in for work on offending
-# behaviour, that is work on thinking and behaviour or attitudes: an alternative must do the same kind
-# of work as the intervention it replaces. Keyed on kinds and needs until the catalog says what each
-# intervention treats (issue 17).
+# behaviour: an alternative must do the same kind of work as the intervention it replaces, and offending
+# behaviour work is replaced only by work on the same offending (the catalog's `work`, issue 17). For an
+# entry the catalog does not describe, by its kind and needs: support never replaces work on thinking
+# and behaviour or attitudes.
 _SUPPORT = frozenset({"mentoring_and_support", "resettlement", "consultation"})
 _OFFENDING_BEHAVIOUR = frozenset({"thinking_and_behaviour", "attitude"})
-# work that brings the person into contact with their family or children: held while a risk that has
-# risen is reviewed (the report's Raymond). Provisional list, until the catalog says of each
-# intervention whether it involves the family, children or the victim (issue 17).
-FAMILY_CONTACT = frozenset({"ormiston_family_focused_course", "ormiston_family_support"})
+_TREATS_OFFENDING = frozenset({"accredited_programme", "offending_behaviour"})
+# responsivity findings (decide/responsivity.py) the screen shows as warnings: the check reads them itself
+_RESPONSIVITY = frozenset({"responsivity", "partner_abuse_family_work"})
 _CONFIRM = " These figures are illustrative: confirm the waiting time and length with the provider before deciding."
 
 
@@ -160,7 +161,14 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
         elif need == "unpaid_work" and s.unpaid_work_hours is None:
             warnings.append(Finding(code="hours_unknown", text="Unpaid work hours not given."))
 
+    for o in obstacles(case, catalog).get(iv.id, ()):
+        if o.blocks is True:
+            reasons.append(Finding(code="responsivity", text=f"Not suitable: {o.text}"))
+        else:  # it can be overcome, or an answer not yet given decides it: the officer should check
+            warnings.append(Finding(code=o.code, text=o.text))
     for w in r.warnings:
+        if w.code in _RESPONSIVITY:
+            continue  # from the obstacles above
         if w.code == "cannot_finish" and on is not None and not _real_cannot_finish(case, iv, on):
             # it rests on a figure the catalog marks illustrative: never a reason to refuse
             warnings.append(Finding(code=w.code, text=w.text + _CONFIRM))
@@ -202,8 +210,7 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
             continue
         # a placement is replaced only by another placement, and a placement never replaces a course;
         # support never replaces work on offending
-        if is_placement(iv) != is_placement(target) or (
-                iv.kind in _SUPPORT and target.kind not in _SUPPORT and _OFFENDING_BEHAVIOUR & set(target.needs)):
+        if is_placement(iv) != is_placement(target) or not _same_kind_of_work(iv, target):
             continue
         shared: list[str] = [n for n in target.needs if n in iv.needs]
         if not shared and not is_placement(target):
@@ -223,6 +230,23 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
                           weeks_to_finish=_weeks(iv), warnings=[w.text for w in warnings])
         out.append((-len(shared), len(warnings), iv.id, alt))
     return [a for *_, a in sorted(out, key=lambda t: t[:3])]
+
+
+def _same_kind_of_work(iv: Intervention, target: Intervention) -> bool:
+    """Whether `iv` can stand in for `target`: support never replaces offending behaviour work, and
+    offending behaviour work is replaced only by work on the same offending."""
+    if iv.work is not None and target.work is not None:
+        if target.work.kind in _TREATS_OFFENDING:
+            return iv.work.kind in _TREATS_OFFENDING and set(target.work.targets) <= set(iv.work.targets)
+        return True
+    return not (iv.kind in _SUPPORT and target.kind not in _SUPPORT and _OFFENDING_BEHAVIOUR & set(target.needs))
+
+
+def family_contact(catalog: Catalog) -> frozenset[str]:
+    """Interventions that bring the person into contact with their family, children or victim, or
+    visit the home (the catalog's `work`): held while a risk that has risen is reviewed (the report's
+    Raymond)."""
+    return frozenset(iid for iid, iv in catalog.interventions.items() if iv.work is not None and family_work(iv.work))
 
 
 def _verdict(reasons: list[Finding], warnings: list[Finding]) -> Verdict:
@@ -257,7 +281,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     escalation = allocate(case, catalog, on=on).escalation if case.events else None
     if escalation is not None:
         warnings.append(Finding(code="escalation", text=escalation.reason))
-        if iv.id in FAMILY_CONTACT:
+        if iv.id in family_contact(catalog):
             reasons.append(Finding(code="risk_review_first", text=(
                 f"Hold: {iv.name} brings the person into contact with their family or children, and the risk of "
                 f"serious harm has risen since sentence. Do not refer until the NPS has reviewed the risk after escalation.")))
@@ -267,7 +291,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     alternatives: list[Alternative] = []
     note = None
     if reasons:
-        alternatives = _alternatives(now, iv, scr, ledger, catalog, FAMILY_CONTACT if escalation else frozenset())
+        alternatives = _alternatives(now, iv, scr, ledger, catalog, family_contact(catalog) if escalation else frozenset())
         if not alternatives:
             if is_placement(iv) and now.sentence.type in CUSTODIAL_SUPERVISION:
                 note = None  # no placement can be part of a licence: the reason says so, and there is no court to tell

@@ -27,6 +27,9 @@ WarningCode = Literal[
     # about the case as a whole
     "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
     "conviction_date_unknown",
+    # responsivity (decide/responsivity.py): what in the person stands in the way, and family work
+    # held for a perpetrator of partner abuse
+    "responsivity", "partner_abuse_family_work",
 ]
 
 

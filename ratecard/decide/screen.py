@@ -26,6 +26,7 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, MissingField, Outcome,
                       Reason, Screen, ScreenWarning, WarningCode, built, frozen)
+from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "MissingField", "Outcome", "Reason",
            "Screen", "ScreenWarning", "WarningCode", "decide", "screen"]
@@ -211,6 +212,7 @@ def screen(case: Case | dict[str, Any] | str, catalog: Catalog | None = None, *,
     made = parts.made
     results = []
     read: dict[str, None] = {}
+    person = screen_warnings(case, catalog)  # responsivity: cached per catalog and answers
     for iid, d in decided:
         read.update(d.fields)
         if d.decision == "undetermined":
@@ -222,6 +224,10 @@ def screen(case: Case | dict[str, Any] | str, catalog: Catalog | None = None, *,
         r = made.get((d, id(place), gaps, without))
         if r is None:
             r = parts.result(iid, d, place, gaps, without)
+        extra = person.get(iid)
+        if extra:
+            # what in this person stands in the way: rare, so such results are not shared
+            r = built(InterventionResult, **{**r.__dict__, "warnings": r.warnings + extra})
         results.append(r)
     undecided = _undecided(ev)
     age = _age(case, facts, on)
@@ -440,7 +446,7 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
 
 
 _WHEN = {"order_start": "the order start", "reference_date": "the reference date"}
-_YOUTH = ("the sentence is a youth rehabilitation order (Criminal Justice and Immigration Act 2008 s.1), the youth "
+_YOUTH = ("the sentence is a youth rehabilitation order (section 1 of the Criminal Justice and Immigration Act 2008), the youth "
           "offending team supervises it, and the adult provision in this catalog does not apply")
 
 
