@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecard.case.model import Case
-from ratecard.inputs.tables import _flat_case, read_cases
+from ratecard.case.tables import flat_case as _flat_case, read_cases
 
 from .cases import case_dicts, post_sentence_dicts
 

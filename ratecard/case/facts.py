@@ -86,20 +86,39 @@ def _flatten(prefix: str, data: Any, out: Facts) -> None:
 _SKIP = frozenset({"id", *RECORDS})
 
 
+# The oldest age a case can give: rules reason over ages 0 to MAX_AGE (rules/fields.py), so a date
+# of birth further back is a mistake to correct, never an age to compare.
+MAX_AGE = 150
+
+
+def date_of_birth_problem(born: dt.date, start: dt.date | None, on: dt.date) -> str | None:
+    """What is wrong with a date of birth at the reference date `on` (and the order's start, when
+    given), or None. One test for the one-case path and for tables (ratecard/case/tables.py)."""
+    if born > on:
+        return f"is after the reference date {on}; check the date or --on"
+    when = start if start is not None else on
+    if born > when:
+        return f"is after the order start {when}; check the date of birth or sentence.start"
+    age = whole_years(born, when)
+    if age > MAX_AGE:
+        at = "when the order starts" if start is not None else "on the reference date"
+        return f"gives an age of {age} {at}, more than {MAX_AGE}; check the date of birth"
+    return None
+
+
 def case_facts(case: Case, on: dt.date) -> Facts:
     """The facts of a case at a reference date, including the computed `age` (at the order start,
     see age_date) and `months_left`."""
     facts: Facts = {}
     _flatten("", case, facts)
+    dates = order_dates(case, on)  # an order past the calendar's end is the first thing to correct
     born = case.person.date_of_birth
     if born is not None:
-        if born > on:
-            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the reference date {on}; check the date or --on")])
+        wrong = date_of_birth_problem(born, case.sentence.start, on)
+        if wrong is not None:
+            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", wrong)])
         when, _ = age_date(case, on)
-        if born > when:
-            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the order start {when}; check the date of birth or sentence.start")])
         facts["age"] = whole_years(born, when)
-    dates = order_dates(case, on)
     if dates is not None:
         start, end = dates
         facts["months_left"] = whole_months(max(start, on), end)

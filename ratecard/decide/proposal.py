@@ -41,18 +41,10 @@ from .. import labels  # plain data: the one table of names for people
 # (each at most base + 12 over threshold) never outweigh one need of the class above.
 _HARM, _REOFFENDING, _OTHER = 100_000, 1_000, 20
 
-# Standard OASys section thresholds (DOMAIN.md §2). Used only to rank needs by how far the score
-# is over the threshold; whether a need is identified comes from the rules (need_<section>).
-THRESHOLDS: dict[str, int] = {
-    "accommodation": 2,
-    "education_training_and_employability": 3,
-    "relationships": 2,
-    "lifestyle_and_associates": 2,
-    "drug_misuse": 2,
-    "alcohol_misuse": 4,
-    "thinking_and_behaviour": 4,
-    "attitude": 2,
-}
+# Standard OASys section thresholds (DOMAIN.md §2), ratecard/case/needs.py. Used only to rank needs
+# by how far the score is over the threshold; whether a need is identified comes from the rules
+# (need_<section>).
+from ..case.needs import THRESHOLDS  # noqa: E402
 
 EVIDENCE_RANK = {"accredited": 3, "promising": 2, "emerging": 1, "unevaluated": 0}
 TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
