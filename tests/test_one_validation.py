@@ -83,7 +83,7 @@ def _table_verdicts(table: Any) -> dict[int, tuple[dict[str, Any] | None, list[d
     return out
 
 
-FAST = settings(max_examples=60, deadline=None, phases=[__import__("hypothesis").Phase.generate], suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @FAST

@@ -106,16 +106,13 @@ class JsonLines:
             self._count = len(self.starts())
         return self._count
 
-    def _one_object_a_line(self, rows: int) -> bool:
-        """Whether Arrow's `rows` rows are the lines, one for one, checked without splitting 454 MiB
-        into lines: lines end in \n (or \r\n); no line holds the end of one object and the start
-        of another; and there are as many lines as rows. Then no object spans two lines either (each
-        row would take a line from the count), and no line is blank (Arrow skips blank lines)."""
+    def _lines(self) -> int:
+        """The number of lines, blank ones included, counted without splitting 454 MiB into lines
+        when every line ends in \\n or \\r\\n; else the rows (lines that are not blank)."""
         d = self.data
         if d.find(b"\r") != -1 and d.count(b"\r") != d.count(b"\r\n"):
-            return False
-        lines = d.count(b"\n") + (0 if d.endswith(b"\n") else 1)
-        return lines == rows and _TWO_OBJECTS.search(d) is None
+            return self.count()
+        return d.count(b"\n") + (0 if d.endswith(b"\n") else 1)
 
     def starts(self) -> list[int]:
         """The offset of each row's line (lines that are blank or spaces are not rows)."""
@@ -177,8 +174,11 @@ class JsonLines:
 
         The whole buffer is tried first (Arrow parses it on every core); when it is refused, the
         rows are read in blocks, and a block refused is halved until the rows at fault are found."""
+        # One object a line, checked without splitting the buffer into lines: with no line holding
+        # the end of one object and the start of another, each row takes at least one line, so as
+        # many rows as lines means one line each (and none blank: Arrow skips blank lines).
         whole = self._arrow(self.data, schema, None)
-        if whole is not None and (self._one_object_a_line(whole.num_rows) or whole.num_rows == self.count()):
+        if whole is not None and (whole.num_rows == self._lines() or whole.num_rows == self.count()):
             return ([(1, whole)] if whole.num_rows else []), []
         tables: list[tuple[int, pa.Table]] = []
         loose: list[int] = []
@@ -211,7 +211,10 @@ class JsonLines:
         except Exception:  # a line Arrow refuses (its messages name no line we can use)
             return None
         # two objects on one line are two rows to Arrow and an error to every JSON parser; an object
-        # over several lines is one row to Arrow and several to a reader of lines
+        # over several lines is one row to Arrow and several to a reader of lines. Rows judged alone
+        # settle a `} {` inside a text value.
+        if _TWO_OBJECTS.search(data) is not None:
+            return None
         return table if rows is None or table.num_rows == rows else None
 
 
