@@ -2,6 +2,7 @@
 asserts nothing (machines here are shared and noisy: quote the CPU times and the ratios).
 
     python benchmarks/bench_read.py [--cases 262388] [--repeat 3] [--file cases.jsonl] [--formats jsonl,csv,parquet]
+                                    [--checkout DIR]
 
 Each reading runs in a fresh child process so that its peak RSS is its own. For each format it
 prints the median wall and CPU time (all threads) of --repeat runs and the largest peak RSS.
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 CHILD = r"""
-import resource, sys, time
+import sys, time
 t, c = time.perf_counter(), time.process_time()
 try:
     from ratecard.case.tables import read_cases
@@ -33,15 +34,16 @@ except ImportError:  # before the one validation moved to the case model
     from ratecard.inputs.tables import read_cases
 table = read_cases(sys.argv[1])
 wall, cpu = time.perf_counter() - t, time.process_time() - c
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# the peak of this process's own memory: ru_maxrss would carry the parent's peak over exec
+rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(wall, cpu, rss, table.frame.height, len(table.errors))
 """
 
 
-def run(path: Path) -> tuple[float, float, float, int, int]:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path)], check=True, capture_output=True, text=True, cwd=ROOT)
+def run(path: Path, checkout: Path = ROOT) -> tuple[float, float, float, int, int]:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path)], check=True, capture_output=True, text=True, cwd=checkout)
     wall, cpu, rss, ok, bad = out.stdout.split()
-    return float(wall), float(cpu), int(rss) / 1024, int(ok), int(bad)  # ru_maxrss is in KiB on Linux
+    return float(wall), float(cpu), int(rss) / 1024, int(ok), int(bad)  # VmHWM is in KiB
 
 
 def write_other_formats(jsonl: Path, folder: Path, formats: list[str]) -> dict[str, Path]:
@@ -77,6 +79,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--file", type=Path, help="a JSON Lines file of cases to read instead of generating one")
     ap.add_argument("--formats", default="jsonl", help="comma-separated: jsonl, csv, parquet")
+    ap.add_argument("--checkout", type=Path, default=ROOT, help="read with the ratecard of another checkout (e.g. main's, for a before/after)")
     args = ap.parse_args()
     formats = args.formats.split(",")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start (shared: timings are noisy)")
@@ -91,7 +94,7 @@ def main() -> None:
             write(args.cases, jsonl)
             print(f"generated {args.cases:,} fictional cases in {time.perf_counter() - t:.1f} s")
         for fmt, path in write_other_formats(jsonl, Path(tmp), formats).items():
-            runs = [run(path) for _ in range(args.repeat)]
+            runs = [run(path, args.checkout) for _ in range(args.repeat)]
             wall = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[1] for r in runs)
             rss = max(r[2] for r in runs)

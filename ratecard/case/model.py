@@ -286,11 +286,14 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
+NOT_A_MAPPING = "a case must be a mapping of fields (id, person, risk, ...)"
+
+
 def case_from_document(doc: Document, stand_in: str | None = None) -> Case:
     """The case in a parsed document; `stand_in` is its id when it gives none (see NO_ID).
     Raises CaseError naming the file, line and field."""
     if not isinstance(doc.data, dict):
-        raise CaseError([Problem(doc.path, doc.line(()), "", "a case must be a mapping of fields (id, person, risk, ...)")])
+        raise CaseError([Problem(doc.path, doc.line(()), "", NOT_A_MAPPING)])
     if not doc.within_limits:  # data built elsewhere, e.g. an inline case in a batch row
         try:
             check_limits(doc.data, doc.path, DEFAULT_LIMITS)

@@ -55,7 +55,7 @@ from ..inputs.yamlio import parse_text
 from .coerce import coerce_case
 from .consistency import Refusal
 from .facts import date_of_birth_problem
-from .model import Case, case_from_document
+from .model import NOT_A_MAPPING, Case, case_from_document
 
 __all__ = ["ROW", "CaseTable", "TableError", "read_cases", "from_records", "from_frame", "flat_case", "dated_errors"]
 
@@ -300,7 +300,7 @@ def judge_data(data: Any, row: int) -> Judged:
     except InputError as e:
         return None, _errors(e.problems), _given_id(data)
     except TypeError:
-        return None, [{"field": "row", "message": "must be a case: a mapping of fields (id, person, risk, ...)"}], None
+        return None, [{"field": "row", "message": NOT_A_MAPPING}], None
 
 
 # ---- validation over columns --------------------------------------------------------------------

@@ -63,9 +63,9 @@ def test_anything_else_is_a_type_error_naming_what_is_accepted(decide: str, wron
 @pytest.mark.parametrize("bad, field", [
     ({"id": "a", "risk": {"ogrs3_2yr": 150}}, "risk.ogrs3_2yr"),
     ({"id": "a", "risk": {"ogrs3_2yr": "50"}}, "risk.ogrs3_2yr"),
-    ({"id": "a", "person": {"date_of_birth": "14/05/1980"}}, "person.date_of_birth"),
+    ({"id": "a", "person": {"date_of_birth": "05/14/1980"}}, "person.date_of_birth"),  # US order: never read
     ({"id": "a", "persn": {}}, "persn"),
-    ({"risk": {}}, "id"),
+    ({"id": "x" * 121, "risk": {}}, "id"),
     ({"id": "a", "history": {"completed_programmes": {"bbr"}}}, "history.completed_programmes"),
     ('id: a\nrisk: {rosh: extreme}\n', "risk.rosh"),
     ('{"id": "a", "needs": {"drug_misuse": {"score": 13}}}', "needs.drug_misuse.score"),
