@@ -328,3 +328,18 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
 def test_a_batch_of_a_read_batch_file_still_reads(tmp_path: Path) -> None:
     (tmp_path / "b.jsonl").write_text(json.dumps({"case": GOOD, "intervention": "tsp"}) + "\n")
     assert len(read_batch(tmp_path / "b.jsonl").rows) == 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(case_dicts, post_sentence_dicts), min_size=1, max_size=5),
+       st.sampled_from([(",", "\r\n"), (";", "\n"), ("\t", "\r"), (",", "\r")]))
+def test_polars_csv_reader_and_pythons_read_the_same_cells(rows: list[dict[str, Any]], dialect: tuple[str, str]) -> None:
+    from ratecard.inputs import tablefiles
+
+    text = _csv([json.loads(json.dumps(r)) for r in rows], dialect[0], decimal_comma=dialect[0] == ";", eol=dialect[1])
+    header = next(csv.reader([text.splitlines()[0]], delimiter=dialect[0]))
+    fast, _ = tablefiles._polars_csv(text, header, dialect[0])
+    slow, errors = tablefiles._python_csv(text, header, dialect[0])
+    assert errors == {}
+    # the same cells, an empty one being null (Polars) or empty text (Python) before both are trimmed
+    assert fast.with_columns(pl.all().fill_null("")).to_dicts() == slow.to_dicts()

@@ -324,7 +324,7 @@ def read_csv_rows(data: bytes, source: str, required: str | None = None) -> CsvR
         raise TableError(f"{source}:1: a column of the header has no name; name it or delete the column")
     try:
         frame, errors = _polars_csv(text, header, delimiter)
-    except Exception:  # broken quotes, a row too long...: Python's reader, which goes row by row
+    except (pl.exceptions.PolarsError, ValueError):  # broken quotes, a row too long...: Python's reader, row by row
         frame, errors = _python_csv(text, header, delimiter)
     cells = frame.select([pl.col(c).str.strip_chars().replace("", None).alias(c) for c in header])
     given = cells.select(pl.any_horizontal(pl.all().is_not_null()).alias("given"))["given"]
@@ -339,7 +339,7 @@ def read_csv_rows(data: bytes, source: str, required: str | None = None) -> CsvR
 def _polars_csv(text: str, header: list[str], delimiter: str) -> tuple[pl.DataFrame, dict[int, str]]:
     lone_cr = "\r" in text and "\n" not in text
     frame = pl.read_csv(text.encode("utf-8", "surrogatepass"), has_header=True, new_columns=header, infer_schema=False,
-                        separator=delimiter, quote_char='"', eol_char="\r" if lone_cr else "\n", missing_utf8_is_empty_string=False,
+                        separator=delimiter, quote_char='"', eol_char="\r" if lone_cr else "\n",
                         raise_if_empty=False, truncate_ragged_lines=False)
     if frame.width != len(header):
         raise ValueError("columns")
