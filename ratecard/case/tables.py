@@ -675,7 +675,14 @@ def _from_json_lines(lines: JsonLines, judge: Callable[[int], Judged] | None = N
     unknown: set[str] = set()
     for first, table in tables:
         unknown |= set(unknown_names(table.schema, expected))
-        frame = pl.from_arrow(table)
+        # unknown keys are found in the text below; what Arrow made of them is not needed (and a
+        # key Polars cannot name, such as "", must not stop the other rows)
+        table = table.select([n for n in table.column_names if n in expected.names])
+        try:
+            frame = pl.from_arrow(table)
+        except Exception:  # whatever Arrow built that Polars cannot hold: each row judged alone
+            suspects |= set(range(first, first + table.num_rows))
+            continue
         assert isinstance(frame, pl.DataFrame)
         frames.append(frame.with_columns(pl.Series(ROW, range(first, first + frame.height), dtype=pl.Int64)))
     if not frames:
@@ -686,7 +693,8 @@ def _from_json_lines(lines: JsonLines, judge: Callable[[int], Judged] | None = N
     if unknown:
         # a row that gives an unknown key, even as null, is refused by the model: find each one in
         # the text (a key written with \u escapes is found by looking at every such row)
-        suspects |= lines.rows_with([f'"{k}"'.encode() for k in unknown] + [b"\\u"])
+        written = {f'"{k}"'.encode("utf-8", "surrogatepass") for k in unknown} | {json.dumps(k).encode() for k in unknown}
+        suspects |= lines.rows_with([*written, b"\\u", b"\\/"])
         for c in [c for c in frame.columns if c != ROW and c not in lay]:
             suspects |= set(frame.filter(frame[c].is_not_null())[ROW].to_list())
     suspects |= lines.rows_longer_than(_ROW_BYTES)

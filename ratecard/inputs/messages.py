@@ -90,7 +90,9 @@ def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = 
         name = str(loc[-1]) if loc else ""
         known = _fields_at(model, loc[:-1]) if model is not None else []
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"check the spelling against the fields in {formats_doc()}"
+        # case data travels (HTTP answers, error rows): no path of this machine goes with it
+        where = formats_doc() if echo else "`ratecard schema` (docs/formats.md describes them)"
+        hint = f"did you mean '{close[0]}'?" if close else f"check the spelling against the fields in {where}"
         return f"unknown field; {hint}"
     if t == "missing":
         return "is required here"
