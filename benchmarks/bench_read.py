@@ -49,8 +49,6 @@ def run(path: Path, checkout: Path = ROOT) -> tuple[float, float, float, int, in
 def write_other_formats(jsonl: Path, folder: Path, formats: list[str]) -> dict[str, Path]:
     import polars as pl
 
-    from ratecard.case.model import Case
-
     paths = {"jsonl": jsonl}
     if not set(formats) & {"csv", "parquet"}:
         return paths
@@ -69,7 +67,6 @@ def write_other_formats(jsonl: Path, folder: Path, formats: list[str]) -> dict[s
                for c in ("rar_ledger", "events") if c in flat.columns])
         paths["csv"] = folder / "cases.csv"
         flat.write_csv(paths["csv"])
-        del Case
     return paths
 
 

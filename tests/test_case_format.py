@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ratecard import default_catalog, propose, screen
-from ratecard.case.model import NEVER_GIVEN, RECORDS, Case, load_case, parse_case
+from ratecard.case.model import NEVER_GIVEN, Case, load_case, parse_case
 from ratecard.case.needs import THRESHOLDS
 from ratecard.errors import CaseError
 from ratecard.rules.fields import CASE_FIELDS, COMPUTED_FROM
