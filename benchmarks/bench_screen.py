@@ -54,6 +54,8 @@ def generated_case(rnd: random.Random, i: int) -> Case:
     d["motivation"] = rnd.choice(["close_to_change", "not_close_to_change", "low"])
     d["sentence"] = {"type": rnd.choice(["community_order", "suspended_sentence_order", "licence"]),
                      "length_months": rnd.randint(6, 36), "start": dt.date(2017, rnd.randint(1, 2), rnd.randint(1, 28))}
+    if d["sentence"]["type"] == "suspended_sentence_order":  # at most 2 years (CJA 2003 s.189(3))
+        d["sentence"]["length_months"] = min(d["sentence"]["length_months"], 24)
     return Case.model_validate(d, strict=False)
 
 

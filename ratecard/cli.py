@@ -163,11 +163,13 @@ def validate(path: Path | None, out: Path | None) -> None:
     cat.engine  # compile too: a rule can be valid and still too big for durable_rules
     n_tests = check_rule_tests(cat)  # the rule tests must name real interventions and fields
     n_rules = len(cat.rules.all_rules())
+    n_judged = sum(r.judgement for r in cat.rules.all_rules())
     for w in cat.warnings:
         click.echo(f"warning: {shown(str(w), prose=True)}", err=True)
     _emit_text(
         f"OK: {shown(cat.info.name)} ({shown(cat.info.edition)}), {len(cat.interventions)} interventions, "
-        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules, "
+        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules"
+        + (f" ({n_judged} needing a person's judgement)" if n_judged else "") + ", "
         f"{n_tests} rule tests; version {cat.version}"
         + (f"; {len(cat.warnings)} warning{'s' if len(cat.warnings) != 1 else ''}" if cat.warnings else "") + "\n", out)
 
@@ -460,6 +462,26 @@ def schema(out: Path | None) -> None:
     from .case.model import Case
 
     _emit_text(json.dumps(Case.model_json_schema(), indent=2) + "\n", out)
+
+
+@cli.group("import")
+def import_() -> None:
+    """Convert a published catalogue into a ratecard catalog and rules."""
+
+
+@import_.command("find-and-refer")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Catalog folder to write (catalog/ and rules/ inside it; its rules/tests/ are kept).")
+def import_find_and_refer(source: Path, out: Path) -> None:
+    """HMPPS's Find and refer an intervention files (SOURCE: a folder of *.json) as a catalog.
+
+    Prints what became of every source field (rules, judgement, no restriction, description),
+    then validates the catalog it wrote; a field it does not know stops it (exit 1)."""
+    from .importers.find_and_refer import run
+
+    _, table = run(source, out)
+    click.echo(table + f"Wrote and validated {out}\n", nl=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,7 @@ ON = dt.date(2017, 3, 1)
 # Fields no rule reads that outputs use, and where (each is checked to change that output below).
 USED_BY_OUTPUTS = {
     "person.date_of_birth": "age, which rules read",
+    "offence.conviction_date": "age at conviction (adult or youth), which rules read",
     "person.area": "the screen's area warnings and where provision is",
     "sentence.start": "age and months left, which rules read",
     "sentence.rar_days": "the proposal's and the check's RAR days",
@@ -35,19 +36,24 @@ USED_BY_OUTPUTS = {
        ("accommodation", "education_training_and_employability", "finance", "relationships", "lifestyle_and_associates",
         "drug_misuse", "alcohol_misuse", "emotional_wellbeing", "thinking_and_behaviour", "attitude")},
 }
-# Fields the format accepts that nothing reads yet: documented as information only in
-# docs/formats.md. A rule that starts reading one must take it off this list.
-INFORMATION_ONLY = {"responsivity.learning_disability", "responsivity.needs_interpreter"}
+# Fields the format accepts that no rule of the default or the example catalogs reads, nor any
+# output: documented as information only in docs/formats.md. A rule that starts reading one must
+# take it off this list.
+INFORMATION_ONLY = {"responsivity.needs_interpreter"}
 
 
 def _read_by_rules() -> set[str]:
-    rules = default_catalog().rules
+    """Fields the rules of the default catalog and of the catalogs shipped as examples read."""
+    from ratecard import load_catalog
+
     read: set[str] = set()
-    for rs in rules.rules.values():
-        for r in rs:
-            read |= set(r.fields)
-    for d in rules.derived.values():
-        read |= set(d.uses())
+    catalogs = [default_catalog(), *(load_catalog(p) for p in sorted((REPO / "examples" / "catalogs").glob("*")) if p.is_dir())]
+    for rules in (c.rules for c in catalogs):
+        for rs in rules.rules.values():
+            for r in rs:
+                read |= set(r.fields)
+        for d in rules.derived.values():
+            read |= set(d.uses())
     for computed, sources in COMPUTED_FROM.items():
         if computed in read:
             read |= set(sources)
@@ -87,8 +93,9 @@ def _outputs(case: Case) -> str:
     ("person.date_of_birth", "1980-06-10", "2001-06-10"),
     ("person.area", "northamptonshire", "elsewhere"),
     ("sentence.start", "2017-02-01", "2015-03-01"),
+    ("offence.conviction_date", "1990-06-10", "2017-02-01"),
     ("sentence.rar_days", 20, 5),
-    ("sentence.requirements", ["rar"], ["rar", "accredited_programme"]),
+    ("sentence.requirements", ["rar"], ["rar", "unpaid_work"]),
     ("responsivity.has_transport", True, False),
     ("needs.relationships.linked_to_harm", True, False),
     ("needs.alcohol_misuse.linked_to_reoffending", True, False),

@@ -7,7 +7,7 @@ import typing
 
 from ratecard.case.model import NEED_SECTIONS, Requirement
 from ratecard.catalog.load import default_catalog
-from ratecard.catalog.model import Delivery, Evidence, Kind, Requires, Status
+from ratecard.catalog.model import Evidence, Kind, Mode, Requires, Status
 from ratecard import labels
 from ratecard.rules.fields import base_registry
 
@@ -34,7 +34,7 @@ def test_needs_have_one_name_everywhere() -> None:
 def test_every_allowed_code_has_words() -> None:
     assert set(typing.get_args(Requirement)) | set(typing.get_args(Requires)) <= set(labels.REQUIREMENTS)
     assert set(typing.get_args(Kind)) == set(labels.KINDS)
-    assert set(typing.get_args(Delivery.model_fields["mode"].annotation)) == set(labels.MODES)
+    assert set(typing.get_args(Mode)) == set(labels.MODES)
     assert set(typing.get_args(Evidence.model_fields["level"].annotation)) == set(labels.EVIDENCE)
     assert set(typing.get_args(Status.model_fields["state"].annotation)) == set(labels.STATES)
 

@@ -86,9 +86,9 @@ def test_a_programme_kept_open_only_by_sara_is_proposed_on_condition_with_the_an
     item = next(i for i in p.package if i.intervention == "bbr")
     assert item.conditional
     (answer,) = item.confirm_if
-    assert answer.field == "risk.sara_partner" and answer.alone and answer.text == "medium or high"
+    assert answer.field == "risk.sara_partner" and answer.alone and answer.text == "medium, high or very high"
     assert p.if_not_confirmed is not None and "bbr" not in p.if_not_confirmed.package
-    assert "if the SARA level towards a partner is medium or high" in p.text
+    assert "if the SARA level towards a partner is medium, high or very high" in p.text
     assert p.to_find_out[0].field == "risk.sara_partner"
     # the answer given: the same case with SARA medium gets BBR outright, with SARA low not at all
     case = load_case(EXAMPLES / "no-risk-scores.yaml")
@@ -326,7 +326,7 @@ def test_conditions_read_as_sentences_without_ids_or_doubled_words():
     p = propose(_court_form_dv(), default_catalog(), on=ON)
     body = p.text.split("\n\n")[0]
     clause = body.split(", if ", 1)[1].split(". ", 1)[0]
-    assert "do not include Building Better Relationships (BBR)" in clause  # a list, as what it must not hold
+    assert "the partner abused, or at risk, is a woman" in clause  # the field's own words, no path
     assert not re.search(r"\b(the|a) (the|a|they)\b", body, re.I)
     assert not re.search(r"\b(tsp|bbr|ihorizon|horizon),", clause)  # no raw ids, no enumerated combinations
     date_of_birth = next(t for t in p.to_find_out if t.field == "person.date_of_birth")

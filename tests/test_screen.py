@@ -125,7 +125,8 @@ def _base(**over) -> dict:
         ({"risk__ovp_2yr": 59.0}, "resolve", "eligible"),
         ({"risk__ovp_2yr": 59.99}, "resolve", "eligible"),
         ({"risk__ovp_2yr": 60.0}, "resolve", "ineligible"),
-        # age is measured when the order starts (2017-02-01 here), not on the reference date
+        # without a conviction date, age is measured at the order start (2017-02-01 here, before the
+        # reference date: the latest the conviction can have been)
         ({"person__date_of_birth": "1999-02-01"}, "tsp", "eligible"),  # 18 on the day the order starts
         ({"person__date_of_birth": "1999-02-02"}, "tsp", "ineligible"),  # 18 the day after
     ],

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from ..errors import CaseError, Problem
 from ..inputs.jsonread import check_limits
@@ -54,9 +54,12 @@ OffenceCategory = Literal[
 ]
 Rosh = Literal["low", "medium", "high", "very_high"]
 OspLevel = Literal["low", "medium", "high", "very_high", "not_applicable"]
-SaraLevel = Literal["low", "medium", "high", "not_applicable"]
+# HMPPS scores SARA LOW, MEDIUM, HIGH or VERY_HIGH (the PNI reads very high as high)
+SaraLevel = Literal["low", "medium", "high", "very_high", "not_applicable"]
 Motivation = Literal["close_to_change", "not_close_to_change", "low"]
 SentenceType = Literal["community_order", "suspended_sentence_order", "licence", "post_sentence_supervision"]
+# where the work would be done: in prison, or in the community (an order, or licence after release)
+Setting = Literal["community", "custody"]
 # after release from custody: supervision under licence conditions, never a RAR
 CUSTODIAL_SUPERVISION = frozenset({"licence", "post_sentence_supervision"})
 Requirement = Literal[
@@ -106,6 +109,11 @@ class Offence(_Model):
     notification_requirements: Flag = Field(
         None, description="whether the conviction brings sex offender notification requirements (MAPPA category 1)"
     )
+    # adult or youth is decided at conviction (CJA 2003 s.177(1); CJIA 2008 s.1), not at sentence
+    conviction_date: Date | None = Field(None, description="date of conviction")
+    female_partner: Flag = Field(
+        None, description="whether the intimate partner abused (now or before), or assessed at risk, is a woman"
+    )
 
 
 class History(_Model):
@@ -114,6 +122,11 @@ class History(_Model):
     violence: Flag = Field(None, description="history of violence before the current offence")
     victim_of_domestic_abuse: Flag = Field(None, description="whether they have been a victim of domestic abuse")
     completed_programmes: list[Name] | None = Field(None, description="programmes completed before")
+    # still on the sex offender register from an earlier conviction: MAPPA category 1 whatever the
+    # current offence is
+    notification_requirements: Flag = Field(
+        None, description="still subject to sex offender notification requirements from an earlier conviction"
+    )
 
 
 class Risk(_Model):
@@ -155,6 +168,32 @@ class Needs(_Model):
         for section in sorted(UNSCORED_SECTIONS))
 
 
+OasysItem = Annotated[int, Field(ge=0, le=2)]  # one OASys question: 0 no problems, 1 some, 2 significant
+
+
+class Oasys(_Model):
+    """Single OASys questions that published criteria read on their own, beside the section scores in
+    `needs`. Each is named for what it asks, and its description and label give its OASys number.
+    The Programme Needs Identifier scores its sex domain from 11.11, 11.12 and 6.12; without them
+    that domain is approximated."""
+
+    sexual_preoccupation: OasysItem | None = Field(None, description="OASys 11.11 sexual preoccupation")
+    offence_related_sexual_interests: OasysItem | None = Field(
+        None, description="OASys 11.12 offence-related sexual interests"
+    )
+    emotional_congruence_with_children: OasysItem | None = Field(
+        None, description="OASys 6.12 emotional congruence with children"
+    )
+    recognises_impact_of_offending: OasysItem | None = Field(None, description="OASys 2.6 recognises the impact and consequences of offending")
+    activities_encourage_offending: OasysItem | None = Field(None, description="OASys 7.2 regular activities encourage offending")
+    aggressive_controlling_behaviour: OasysItem | None = Field(None, description="OASys 11.3 aggressive or controlling behaviour")
+    temper_control: OasysItem | None = Field(None, description="OASys 11.4 temper control")
+    problem_solving: OasysItem | None = Field(None, description="OASys 11.6 problem solving")
+    awareness_of_consequences: OasysItem | None = Field(None, description="OASys 11.7 awareness of consequences")
+    understands_others_views: OasysItem | None = Field(None, description="OASys 11.9 understands other people's point of view")
+    pro_criminal_attitudes: OasysItem | None = Field(None, description="OASys 12.1 pro-criminal attitudes")
+
+
 class Responsivity(_Model):
     learning_disability: Flag = Field(None, description="learning disability or challenges")
     reads_simple_sentences: Flag = Field(None, description="whether they can read simple sentences")
@@ -172,13 +211,32 @@ class Responsivity(_Model):
     )
 
 
+# What the law allows, with the statute a refusal names (Criminal Justice Act 2003).
+LEGAL_RANGES: dict[str, tuple[int, int, str]] = {
+    "unpaid_work_hours": (40, 300, "unpaid work is 40 to 300 hours (Criminal Justice Act 2003 s.199(2))"),
+    "community_order": (1, 36, "a community order lasts at most 3 years, 36 months (Criminal Justice Act 2003 s.177(5))"),
+    "suspended_sentence_order": (6, 24, "a suspended sentence order's operational period is 6 months to 2 years "
+                                        "(Criminal Justice Act 2003 s.189(3))"),
+}
+
+
+def _within(v: Any, lo: int, hi: int, law: str, what: str = "") -> Any:
+    # the value itself is not repeated: case data stays out of messages
+    if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
+        raise ValueError(f"{what}is not possible: {law}")
+    return v
+
+
 class Sentence(_Model):
     type: Caseless[SentenceType] | None = Field(None, description="sentence type")
+    setting: Caseless[Setting] | None = Field(None, description="custody or community")
     length_months: Annotated[int, Field(ge=1, le=120)] | None = Field(None, description="order length in months")
     start: Date | None = Field(None, description="order start date")
     rar_days: Annotated[int, Field(ge=1, le=365)] | None = Field(None, description="maximum RAR days")
     requirements: list[Caseless[Requirement]] | None = Field(None, description="requirements on the order")
-    unpaid_work_hours: Annotated[int, Field(ge=20, le=300)] | None = Field(None, description="unpaid work hours")
+    # the law's range, with the statute, before the type's own bounds (the same numbers)
+    unpaid_work_hours: Annotated[int, BeforeValidator(lambda v: _within(v, *LEGAL_RANGES["unpaid_work_hours"])),
+                                 Field(ge=40, le=300)] | None = Field(None, description="unpaid work hours")
 
     REFUSALS = (
         Refusal("requirements", ("requirements",), lambda reqs: reqs is not None and len(set(reqs)) != len(reqs),
@@ -192,6 +250,11 @@ class Sentence(_Model):
                 lambda kind, days, reqs: kind in CUSTODIAL_SUPERVISION and (days is not None or "rar" in (reqs or ())),
                 lambda kind, days, reqs: (f"a RAR exists only on community orders and suspended sentence orders, not on "
                                           f"{kind.replace('_', ' ')}; drop sentence.rar_days and 'rar' from sentence.requirements")),
+        # what the law allows for the length of each kind of order (LEGAL_RANGES)
+        Refusal("length_months", ("type", "length_months"),
+                lambda kind, months: kind in LEGAL_RANGES and months is not None
+                and not LEGAL_RANGES[kind][0] <= months <= LEGAL_RANGES[kind][1],
+                lambda kind, months: f"the order length (length_months) is not possible: {LEGAL_RANGES[kind][2]}"),
     )
 
 
@@ -246,6 +309,7 @@ class Case(_Model):
     history: History = History()
     risk: Risk = Risk()
     needs: Needs = Needs()
+    oasys: Oasys = Oasys()
     responsivity: Responsivity = Responsivity()
     motivation: Caseless[Motivation] | None = Field(None, description="motivation to change")
     sentence: Sentence = Sentence()
@@ -267,6 +331,23 @@ class Case(_Model):
         elif "id" in data and data["id"] is None:
             data = {k: v for k, v in data.items() if k != "id"}
         return data
+
+    REFUSALS = (
+        Refusal("offence.conviction_date", ("offence.conviction_date", "sentence.start"),
+                lambda convicted, start: convicted is not None and start is not None and convicted > start,
+                "offence.conviction_date is after sentence.start: an order starts on or after the conviction; check both dates"),
+        Refusal("offence.conviction_date", ("offence.conviction_date", "person.date_of_birth"),
+                lambda convicted, born: convicted is not None and born is not None and convicted < _tenth_birthday(born),
+                "offence.conviction_date is before the person's tenth birthday: no child under 10 can be "
+                "convicted (Children and Young Persons Act 1933 s.50); check both dates"),
+    )
+
+
+def _tenth_birthday(born: dt.date) -> dt.date:
+    try:
+        return born.replace(year=born.year + 10)
+    except ValueError:  # born on 29 February
+        return dt.date(born.year + 10, 3, 1)
 
 
 _SECTIONS = frozenset(

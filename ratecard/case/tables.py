@@ -914,13 +914,14 @@ def dated_errors(table: CaseTable, on: dt.date) -> tuple[pl.DataFrame, list[dict
     cases whose date of birth does not fit `on`, as `screen()` refuses them: case/facts.py)."""
     frame = table.frame
     errors = list(table.errors)
-    born, start = pl.col("person.date_of_birth"), pl.col("sentence.start")
-    when = start.fill_null(pl.lit(on))
-    # a superset of the rows the one test refuses; that test decides each of them
-    maybe = frame.filter((born > pl.lit(on)) | (born > when) | (when.dt.year() - born.dt.year() >= 150))
+    born, start, convicted = pl.col("person.date_of_birth"), pl.col("sentence.start"), pl.col("offence.conviction_date")
+    # a superset of the rows the one test refuses (any date the age may be measured at); that test
+    # decides each of them
+    early = pl.min_horizontal(pl.lit(on), start, convicted)
+    maybe = frame.filter((born > early) | (pl.lit(on).dt.year() - born.dt.year() >= 150))
     refused: list[int] = []
-    for rid, row, b, s in maybe.select("id", ROW, "person.date_of_birth", "sentence.start").iter_rows():
-        wrong = date_of_birth_problem(b, s, on)
+    for rid, row, b, c, s in maybe.select("id", ROW, "person.date_of_birth", "offence.conviction_date", "sentence.start").iter_rows():
+        wrong = date_of_birth_problem(b, c, s, on)
         if wrong is not None:
             refused.append(row)
             errors.append({"case_id": rid, "row": row, "errors": [{"field": "person.date_of_birth", "message": wrong}]})

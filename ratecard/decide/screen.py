@@ -63,6 +63,7 @@ WarningCode = Literal[
     "unknown_town", "closes", "venue_to_be_confirmed",
     # about the case as a whole
     "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
+    "conviction_date_unknown",
 ]
 
 
@@ -73,12 +74,12 @@ class Warning:
 
 
 class AgeAt(_Out):
-    """The age the rules used, and the date it was measured on: the order start when the case gives
-    one (eligibility is about the person when the work starts), otherwise the reference date."""
+    """The age the rules used, and the date it was measured on: the conviction (adult or youth is
+    decided then), or without a conviction date the latest it can have been (case/facts.py age_date)."""
 
     years: int
     on: dt.date
-    basis: Literal["order_start", "reference_date"]
+    basis: Literal["conviction", "order_start", "reference_date"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,8 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
     return "eligible", list(rules)
 
 
-# the under-18 warning's last sentence, for the officer; the court paragraph puts its own in its place
+# No longer part of the under-18 warning (adult or youth is decided at conviction, so a later order
+# start changes nothing); kept while present/proposal_text.py still replaces it.
 UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
@@ -232,7 +234,8 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         out.append({"code": "withdrawn", "text": f"Withdrawn since {st.since}: {st.reason}"})
     elif st.state == "suspended":
         back = f" until {st.until}" if st.until else ""
-        out.append({"code": "suspended", "text": f"Suspended since {st.since}{back}: {st.reason}"})
+        out.append({"code": "suspended", "text": f"Suspended since {st.since}{back}: {st.reason}" if st.since else
+                    f"Not running until {st.until}: {st.reason}"})
     elif st.until is not None and st.then is not None:
         out.append({"code": "closes", "text": f"Open until {st.until}, {st.then} from then: {st.then_reason}"})
     wait = st.waiting_weeks or 0
@@ -255,14 +258,19 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         out.append({"code": "other_area", "text": f"Delivered in {iv.area}, not in the person's area ({home_area})."})
     elif iv.where.assumed and not iv.where.outreach:
         # placeholder towns are no evidence either way: never "not reachable", always to be confirmed
-        near = "" if town is None or town in iv.where.towns else f"; check it can be reached from {_towns([town])}"
-        out.append({"code": "venue_to_be_confirmed", "text": f"Venue to be confirmed (assumed: {_towns(iv.where.towns)}){near}."})
+        if not iv.where.towns:  # the catalog gives no venue at all (HMPPS's national catalogue)
+            out.append({"code": "venue_to_be_confirmed", "text": "Venue not given in this catalog: check where it runs and that it can be reached."})
+        else:
+            near = "" if town is None or town in iv.where.towns else f"; check it can be reached from {_towns([town])}"
+            out.append({"code": "venue_to_be_confirmed", "text": f"Venue to be confirmed (assumed: {_towns(iv.where.towns)}){near}."})
     elif town is None:
         if not iv.where.outreach:
             out.append({"code": "home_unknown", "text": "Home town not given or not recognised: cannot check that it can be reached."})
     elif town not in iv.where.towns and not iv.where.outreach:
         by = " The case records transport to get there." if at.has_transport is True else ""
-        reachable = at.has_transport is True
+        if iv.where.fares_paid:  # reachable by public transport whatever the person has
+            by = " Public transport fares are paid, so it can be reached by public transport."
+        reachable = at.has_transport is True or iv.where.fares_paid
         out.append({"code": "not_near_home", "text": f"Delivered in {_towns(iv.where.towns)} only, not in {_towns([town])}, and no outreach.{by}"})
     if st.available and not reachable:
         availability = "not_reachable"
@@ -455,23 +463,13 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
         out.append({"code": "order_ended", "text": f"The order ended on {dates[1].strftime('%d/%m/%Y')}, before the "
                     f"reference date ({on.strftime('%d/%m/%Y')}): check the reference date. Nothing can start and finish "
                     "within an order that has ended."})
-    if age is not None and age["years"] < 18:
-        # every adult intervention is 'not eligible' for a child: say why once, and what applies instead
-        dob = case.person.date_of_birth
-        turns = ""
-        if dob is not None:
-            try:
-                eighteen = dob.replace(year=dob.year + 18)
-            except ValueError:  # born on 29 February
-                eighteen = dt.date(dob.year + 18, 3, 1)
-            turns = f" They turn 18 on {eighteen.strftime('%d/%m/%Y')}."
-            if age["basis"] == "reference_date":
-                turns += UNDER_18_RESTART
-        when = "when the order starts" if age["basis"] == "order_start" else "on the reference date"
-        out.append({"code": "under_18", "text": f"Under 18 {when}: the youth offending team supervises under-18s, "
-                    f"and the adult provision in this catalog does not apply.{turns}"})
+    dob = case.person.date_of_birth
+    if age is not None and dob is not None and on is not None:
+        out += _age_warnings(dob, age, on)
     town, area = case.person.home_town, case.person.area
     areas = [a.id for a in catalog.info.areas]
+    if any(a.national for a in catalog.info.areas):
+        town = area = None  # a national catalog lists no towns: every town and area is within it
     if town is not None and town not in catalog.towns:
         known = sorted(catalog.towns)
         out.append({"code": "unknown_town", "text": f"Home town '{town}' is not a town of any area in the catalog. "
@@ -484,12 +482,46 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
         out.append({"code": "area_mismatch", "text": f"Home town '{town}' is in {catalog.towns[town]}, but the case gives area '{area}'; "
                     "the home town's area is used. Check which is right."})
     if derived.get("mappa_category_1") is True and case.risk.mappa_level == 0:
-        out.append({"code": "mappa_disagrees", "text": "The offence brings notification requirements (MAPPA category 1), "
+        out.append({"code": "mappa_disagrees", "text": "The person is subject to sex offender notification requirements (MAPPA category 1), "
                     "but the case gives MAPPA level 0 (not managed under MAPPA). Every category 1 case is a MAPPA case: "
                     "allocation is NPS. Check the MAPPA level with the MAPPA coordinator."})
     out += need_disagreements(case)  # the case says identified one way and its score the other
     if derived.get("young_adult") is True:
-        out.append({"code": "young_adult", "text": "A young adult (18 to 25 when the order starts): take maturity into account, "
+        out.append({"code": "young_adult", "text": "A young adult (18 to 25 when convicted): take maturity into account, "
                     "and plan work the person understands and agrees with."})
     return out
 
+
+
+_WHEN = {"order_start": "the order start", "reference_date": "the reference date"}
+_YOUTH = ("the sentence is a youth rehabilitation order (Criminal Justice and Immigration Act 2008 s.1), the youth "
+          "offending team supervises it, and the adult provision in this catalog does not apply")
+
+
+def _age_warnings(dob: dt.date, age: dict[str, Any], on: dt.date) -> list[dict[str, str]]:
+    """Adult or youth is decided at conviction (Criminal Justice Act 2003 s.177(1)): warn of a youth,
+    of anyone under 18 on the reference date, and of an adult whose conviction date, not given,
+    could have been before the 18th birthday."""
+    try:
+        eighteen = dob.replace(year=dob.year + 18)
+    except ValueError:  # born on 29 February
+        eighteen = dt.date(dob.year + 18, 3, 1)
+    turns = eighteen.strftime("%d/%m/%Y")
+    when = age["on"].strftime("%d/%m/%Y")
+    if age["years"] < 18:
+        if age["basis"] == "conviction":
+            head = f"Under 18 when convicted ({when})"
+        else:
+            # a pre-sentence report, and an order, come after the conviction: under 18 on the earlier
+            # of the two is under 18 when convicted
+            head = f"Under 18 on {_WHEN[age['basis']]} ({when}), so under 18 when convicted (no conviction date is given)"
+        return [{"code": "under_18", "text": f"{head}: {_YOUTH}. They turn 18 on {turns}."}]
+    out = []
+    if on < eighteen:
+        out.append({"code": "under_18", "text": f"Under 18 on the reference date ({on.strftime('%d/%m/%Y')}), though convicted "
+                    f"on {when} as an adult: an adult order applies. They turn 18 on {turns}."})
+    if age["basis"] != "conviction" and age["years"] == 18:
+        out.append({"code": "conviction_date_unknown", "text": f"No conviction date given: age is taken on {_WHEN[age['basis']]} "
+                    f"({when}), the latest the conviction can have been. They turned 18 on {turns}: if they were convicted "
+                    f"before that day, {_YOUTH}. Give the conviction date (offence.conviction_date) to settle it."})
+    return out

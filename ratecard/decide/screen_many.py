@@ -123,10 +123,12 @@ def batch_program(catalog: Catalog) -> Any:
 
 
 def computed_columns(on: dt.date) -> list[pl.Expr]:
-    """`age` (when the order starts, or at the reference date without a start: case/facts.py
-    age_date) and `months_left` at the reference date, as ratecard.case.facts works them out."""
+    """`age` (at conviction, or without a conviction date at the order start or the reference date,
+    whichever is earlier: case/facts.py age_date) and `months_left` at the reference date, as
+    ratecard.case.facts works them out."""
     born = pl.col("person.date_of_birth")
-    when = pl.col("sentence.start").fill_null(pl.lit(on))
+    start_before = pl.when(pl.col("sentence.start") < pl.lit(on)).then(pl.col("sentence.start")).otherwise(pl.lit(on))
+    when = pl.coalesce(pl.col("offence.conviction_date"), start_before)
     age = (when.dt.year() - born.dt.year()
            - pl.when((born.dt.month() > when.dt.month()) | ((born.dt.month() == when.dt.month()) & (born.dt.day() > when.dt.day())))
            .then(1).otherwise(0))

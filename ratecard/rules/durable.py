@@ -162,6 +162,8 @@ class Engine:
             stages.append(st)
         final = _Stage()
         for r in program.rules.values():
+            if r.judgement:
+                continue  # no forms: a person decides it
             final.forms.append((_Target("false", r.id), r.false, None, None))
             final.forms.append((_Target("true", r.id), r.true, group(r.inputs), True))
         for r in program.eligibility.values():
@@ -207,7 +209,9 @@ class Engine:
              for d in st.derived]
             for st in self._stages
         ]
-        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), frozenset(r.inputs))
+        # a judgement is planned as never decided: with no inputs it would otherwise read as "every
+        # input decided and nothing fired", which means the condition holds
+        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), None if r.judgement else frozenset(r.inputs))
                            for rid, r in self.program.rules.items()]
         self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
 
@@ -436,7 +440,9 @@ class Engine:
         # `fired` is now the eligibility stage's
         outcomes: dict[str, Tri] = {}
         for rid, false_id, true_id, inputs in self._rule_plan:
-            if false_id in fired:
+            if inputs is None:
+                outcomes[rid] = None
+            elif false_id in fired:
                 outcomes[rid] = False
             elif true_id in fired or inputs.isdisjoint(undec):
                 outcomes[rid] = True
