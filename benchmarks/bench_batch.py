@@ -33,7 +33,7 @@ from generate_caseload import write  # noqa: E402
 from ratecard import default_catalog, screen  # noqa: E402
 from ratecard.case.model import Case  # noqa: E402
 from ratecard.decide.screen_many import batch_program, computed_columns  # noqa: E402
-from ratecard.inputs.tables import read_cases  # noqa: E402
+from ratecard.case.tables import read_cases  # noqa: E402
 
 ON = dt.date(2017, 3, 1)
 

@@ -329,7 +329,7 @@ def screen_batch(cases: Path, on: dt.datetime | None, catalog_path: str | None, 
 
     from .decide.screen_many import output_format, screen_many, write_results
     from .errors import OutputError
-    from .inputs.tables import read_cases
+    from .case.tables import read_cases
 
     fmt = output_format(str(out))
     cat = _catalog(catalog_path)
@@ -369,7 +369,7 @@ def caseload(cases: Path, on: dt.datetime | None, area: str | None, fmt: str, ou
     missing information, cost, and delivery where after-sentence records are given."""
     from .decide.caseload import build_caseload
     from .errors import OutputError
-    from .inputs.tables import read_cases
+    from .case.tables import read_cases
     from .present.caseload import render_caseload
 
     table = read_cases(cases)
@@ -444,7 +444,7 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
               help="Worker processes; each loads its own copy of the catalog.")
 @click.option("--root-path", default="", help="URL prefix when a reverse proxy serves it under a sub-path, e.g. /ratecard.")
 def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str) -> None:
-    """Serve the web page for court staff and the JSON API (needs: pip install 'ratecard[serve]').
+    """Serve the web page for court staff and the JSON API (needs the serve extra).
 
     Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on /v1.
     """
@@ -496,6 +496,12 @@ def main(argv: list[str] | None = None) -> None:
         rv = cli.main(args=argv, standalone_mode=False, prog_name="ratecard")
     except RatecardError as e:
         _fail(str(e), EXIT_INPUT)
+    except ImportError as e:  # a command that needs an extra not installed here (ratecard/extras.py)
+        from .extras import explain
+
+        if (missing := explain(e)) is None:
+            raise
+        _fail(str(missing), EXIT_INPUT)
     except click.exceptions.Abort:
         _fail("aborted", EXIT_INPUT)
     except click.ClickException as e:

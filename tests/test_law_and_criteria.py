@@ -10,7 +10,7 @@ import pytest
 
 from ratecard import CaseError, default_catalog, parse_case, screen
 from ratecard.catalog.model import Status
-from ratecard.inputs.tables import from_records
+from ratecard.case.tables import from_records
 
 ON = dt.date(2017, 3, 1)
 

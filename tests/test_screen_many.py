@@ -120,7 +120,7 @@ def test_generated_rule_sets_and_cases(rules: Any, cases: list[dict[str, Any]]) 
 def test_computed_fields_match_the_per_case_ones() -> None:
     lines = (REPO / "examples" / "caseload" / "cases.jsonl").read_text().splitlines()[:300]
     cases = [Case.model_validate_json(x) for x in lines]
-    from ratecard.inputs.tables import from_records
+    from ratecard.case.tables import from_records
 
     for on in (ON, dt.date(2016, 2, 29), dt.date(2019, 1, 31)):
         frame = from_records(cases).frame.with_columns(computed_columns(on))

@@ -31,7 +31,7 @@ from ..case.model import NEED_SECTIONS
 from ..labels import NEEDS as NEED_LABELS
 from ..catalog.load import Catalog, Intervention
 from ..errors import RatecardError
-from ..inputs.tables import ROW
+from ..case.tables import ROW
 from ..rules.fields import base_registry
 from .screen_many import ScreenedTable, computed_columns, screen_many
 

@@ -20,6 +20,7 @@ from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..catalog.model import StatusOn
 from ..case.facts import age_date, case_facts, order_dates
+from ..case.needs import disagreements as need_disagreements
 from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
 from ..rules.loader import Evaluation, Rule, Tri
@@ -438,6 +439,7 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
         out.append({"code": "mappa_disagrees", "text": "The person is subject to sex offender notification requirements (MAPPA category 1), "
                     "but the case gives MAPPA level 0 (not managed under MAPPA). Every category 1 case is a MAPPA case: "
                     "allocation is NPS. Check the MAPPA level with the MAPPA coordinator."})
+    out += need_disagreements(case)  # the case says identified one way and its score the other
     if derived.get("young_adult") is True:
         out.append({"code": "young_adult", "text": "A young adult (18 to 25 when convicted): take maturity into account, "
                     "and plan work the person understands and agrees with."})

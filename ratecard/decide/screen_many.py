@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from ..catalog.load import Catalog
-from ..inputs.tables import ROW, CaseTable, from_frame, from_records
+from ..case.tables import ROW, CaseTable, dated_errors, from_frame, from_records
 
 _LOCK = threading.Lock()
 _PROGRAMS: dict[int, Any] = {}
@@ -202,7 +202,7 @@ def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | Non
 
     `cases`: an iterable of case dicts (the case file format) or `Case` objects, a Polars
     DataFrame or a pyarrow Table (nested as JSON reads, or flat with dotted column names), or a
-    CaseTable from `ratecard.inputs.tables.read_cases`. `on` is the reference date (default
+    CaseTable from `ratecard.case.tables.read_cases`. `on` is the reference date (default
     today). Returns a ScreenedTable: `.long` (one row per case and intervention), `.frame` (one
     row per case with its `results`), `.cases` (derived facts, case-wide missing fields),
     `.errors` (invalid rows).
@@ -237,20 +237,9 @@ def _screen_each(frame: pl.DataFrame, catalog: Catalog, on: dt.date) -> list[lis
 
 
 def _dated(table: CaseTable, on: dt.date) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """Cases born after the reference date or after their order starts are error rows, as
-    `screen()` refuses them (case/facts.py)."""
-    frame = table.frame
-    born, start = frame["person.date_of_birth"], frame["sentence.start"]
-    after_on = (born > on).fill_null(False)
-    after_start = (~after_on & (born > start)).fill_null(False)
-    errors = list(table.errors)
-    for mask, message in ((after_on, lambda r: f"is after the reference date {on}; check the date or --on"),
-                          (after_start, lambda r: f"is after the order start {r}; check the date of birth or sentence.start")):
-        if mask.any():
-            for rid, row, st in frame.filter(mask).select("id", ROW, "sentence.start").iter_rows():
-                errors.append({"case_id": rid, "row": row, "errors": [{"field": "person.date_of_birth", "message": message(st)}]})
-    bad = after_on | after_start
-    return (frame.filter(~bad) if bad.any() else frame), errors
+    """Cases whose date of birth does not fit the reference date are error rows, as `screen()`
+    refuses them (case/facts.py date_of_birth_problem, the one test for both)."""
+    return dated_errors(table, on)
 
 
 # ---- writing the results ----------------------------------------------------------------------

@@ -7,6 +7,9 @@ assess, and proposes what the known needs already indicate."""
 from __future__ import annotations
 
 from ...case.model import NEED_SECTIONS, UNSCORED_SECTIONS, Case
+# the standard OASys section thresholds (DOMAIN.md §2), held with the case: used here only to rank
+# needs by how far the score is over the threshold (the rules' need_<section> decide identification)
+from ...case.needs import THRESHOLDS
 from ...catalog.load import Catalog
 from ... import labels
 from ..screen import Screen
@@ -16,20 +19,6 @@ from .result import NeedAssessed, Priority, UnmetNeed, made
 # bases keep the classes lexicographic: ten needs of a lower class (each at most base + 12 over
 # threshold) never outweigh one need of the class above.
 _BASE: dict[Priority, int] = {"harm": 100_000, "reoffending": 1_000, "other": 20}
-
-# Standard OASys section thresholds (DOMAIN.md §2). Used only to rank needs by how far the score
-# is over the threshold; whether a need is identified comes from the rules (need_<section>).
-THRESHOLDS: dict[str, int] = {
-    "accommodation": 2,
-    "education_training_and_employability": 3,
-    "relationships": 2,
-    "lifestyle_and_associates": 2,
-    "drug_misuse": 2,
-    "alcohol_misuse": 4,
-    "thinking_and_behaviour": 4,
-    "attitude": 2,
-}
-
 
 def need_field(section: str) -> str:
     """The case field that settles whether a section's need is identified."""
