@@ -1,6 +1,6 @@
 """The national caseload (262,388 fictional cases) through every batch command, in one run: each
 command end to end in a fresh process with its CPU time and peak memory, and each stage of it
-timed on its own, so that reading the cases (ratecard/inputs/tables.py) shows apart from the rules
+timed on its own, so that reading the cases (ratecard/case/tables.py) shows apart from the rules
 and the writing. Prints numbers; asserts nothing (the machine is shared: read CPU time, not wall).
 
     python benchmarks/bench_national.py [--cases 262388] [--keep DIR] [--only caseload,jsonl,...]
@@ -48,12 +48,12 @@ def stage(name):
     print(json.dumps({"stage": name, "wall": w - last[0], "cpu": c - last[1], "rss": rss()}), flush=True)
     last[:] = [time.perf_counter(), time.process_time()]
 from ratecard import default_catalog
-from ratecard.inputs.tables import read_cases
+from ratecard.case.tables import read_cases
 from ratecard.decide.screen_many import screen_many, write_results
 cat = default_catalog(); cat.engine
 stage("import and load the catalog")
 table = read_cases(cases)
-stage("read the cases (inputs/tables.py)")
+stage("read the cases (case/tables.py)")
 result = screen_many(table, cat, on=on)
 stage("screen (batch back end)")
 if mode == "caseload":

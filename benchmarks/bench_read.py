@@ -31,7 +31,7 @@ t, c = time.perf_counter(), time.process_time()
 try:
     from ratecard.case.tables import read_cases
 except ImportError:  # before the one validation moved to the case model
-    from ratecard.inputs.tables import read_cases
+    from ratecard.case.tables import read_cases
 table = read_cases(sys.argv[1])
 wall, cpu = time.perf_counter() - t, time.process_time() - c
 # the peak of this process's own memory: ru_maxrss would carry the parent's peak over exec

@@ -52,7 +52,7 @@ def test_spark_screens_20000_cases_as_screen_batch_does(tmp_path: Path, monkeypa
     import pyarrow.parquet as pq
     from pyspark.sql import SparkSession
 
-    from ratecard.inputs.tables import read_cases
+    from ratecard.case.tables import read_cases
     from ratecard.spark import screen_cases
 
     dicts = _generated(20_000)

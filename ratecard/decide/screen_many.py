@@ -225,7 +225,7 @@ def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | Non
 def _screen_each(frame: pl.DataFrame, catalog: Catalog, on: dt.date) -> list[list[dict[str, Any]]]:
     """The small-batch path: each valid case through screen(), its results as the batch gives them."""
     from ..case.model import Case
-    from ..inputs.tables import _nest
+    from ..case.tables import _nest
     from .screen import screen
 
     out = []
