@@ -20,11 +20,11 @@ from ..decide.screen import InterventionResult, Screen
 from .. import labels
 from .terminal import WIDE, bullets, shown
 
-_STYLE = {"eligible": "bold green", "ineligible": "red", "undetermined": "yellow"}
+_STYLE = {"eligible": "bold green", "eligible_if_agreed": "bold cyan", "ineligible": "red", "undetermined": "yellow"}
 _AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "green"), "suspended": ("SUSPENDED", "bold red"),
                  "withdrawn": ("WITHDRAWN", "bold red"), "not_reachable": ("NOT REACHABLE", "bold red")}
-_ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
-_MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
+_ORDER = {"eligible": 0, "eligible_if_agreed": 1, "undetermined": 2, "ineligible": 3}
+_MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?", "to_check": "?", "not_applicable": "–"}
 _HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_", "pni_risk_")  # steps on the way, shown with --explain
 _FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
 _SUMS = ("pni_need_score",)  # derived facts whose open values are a range, not a list
@@ -38,8 +38,21 @@ def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tupl
     elif r.decision == "eligible" and not explain:
         n = len(r.reasons)
         summary = Text(f"All {n} criteria met." if n > 1 else "Its one criterion is met.")
+    elif r.if_agreed:
+        # what the case can decide is met; what is left is for a person, in their words, each with
+        # where it is published
+        if len(r.to_check) == 1:
+            summary = Text(shown(r.if_agreed[0].upper() + r.if_agreed[1:-1], prose=True), style="cyan")
+            summary.append(f" ({shown(r.to_check[0].source, prose=True)}).", style="dim")
+        else:
+            summary = Text("Eligible if a person agrees to each of these (everything the case can decide is met):", style="cyan")
     reasons = []
-    for reason in r.reasons if r.decision != "eligible" or explain else []:
+    if r.if_agreed and len(r.to_check) > 1 and not explain:
+        for j in r.to_check:
+            t = Text(shown(_then(j), prose=True))
+            t.append(f" ({shown(j.source, prose=True)})", style="dim")
+            reasons.append(("?", t))
+    for reason in r.reasons if r.decision not in ("eligible", "eligible_if_agreed") or explain else []:
         t = Text(shown(reason.text, prose=True))
         if explain:
             vals = "; ".join(f"{shown(k)} = {shown(labels.value(v, k, missing='not given'))}" for k, v in ((f, values.get(f)) for f in reason.fields))
@@ -54,11 +67,21 @@ def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tupl
     if r.missing:
         words = (f"{shown(m.field)} ({shown(labels.field(m.field))})" if explain else shown(labels.field(m.field)) for m in r.missing)
         find_out = Text("To decide, find out: " + "; ".join(words), style="yellow")
+        if r.to_check:  # information missing and a judgement open: both to settle
+            find_out.append("\nThen, eligible only if " + "; and if ".join(
+                shown(_then(j), prose=True) for j in r.to_check), style="cyan")
     elif r.decided_without:
         # decided on an incomplete file: say so, and that the missing answers cannot change it
         words = "; ".join(shown(labels.field(m.field)) for m in r.decided_without)
         find_out = Text(f"Decided without {words}: every answer gives the same decision.", style="dim")
     return summary, reasons, find_out
+
+
+def _then(j: Any) -> str:
+    """One judgement to check: who must agree to what (and when it is needed, if the case does not say)."""
+    what = "agrees that the person meets this" if j.kind == "criterion" else "finds that this does not rule the person out"
+    when = f" (needed only if {j.applies_when}, which the case does not say)" if j.applies is None and j.applies_when else ""
+    return f"{j.by} {what}: \u201c{j.text}\u201d{when}"
 
 
 def _why(r: InterventionResult, explain: bool, values: dict[str, Any]) -> Text:
@@ -96,7 +119,8 @@ def _head(s: Screen, explain: bool) -> Text:
     unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.available)
     head.append(
         f"{counts['eligible'] - unusable} eligible and available, {unusable} eligible but not available now, "
-        f"{counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
+        + (f"{counts['eligible_if_agreed']} eligible if a person agrees, " if counts["eligible_if_agreed"] else "")
+        + f"{counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
     )
     for w in s.warnings:
         head.append(f"Warning: {shown(w.text, prose=True)}\n", style="bold yellow")
@@ -158,7 +182,7 @@ def _stacked(results: list[InterventionResult], explain: bool, values: dict[str,
 def screen_view(s: Screen, explain: bool = False, width: int = 120) -> Group:
     """The screen for a console `width` columns wide; `explain` adds rule ids, field names and
     every criterion an eligible person meets. Eligible and available first, then eligible but not
-    available now, then undetermined, then ineligible."""
+    available now, then eligible if a person agrees, then undetermined, then ineligible."""
     results = s.in_reading_order()
     body = _table(results, explain, width, s.values) if width >= WIDE else _stacked(results, explain, s.values)
     return Group(_head(s, explain), body)

@@ -82,13 +82,41 @@ def _weeks(n: int) -> str:
 
 
 def confirm_words(item: Any) -> str:
-    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item)."""
+    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item),
+    and what a person must agree: 'the treatment manager agrees that ...'."""
     alone = [a for a in item.confirm_if if a.alone]
     if alone:
-        return " or ".join(a.clause or f"the {a.label} is {a.text}" for a in alone)
-    if item.confirm_if:
-        return " and ".join(a.clause or f"the {a.label} is {a.text}" for a in item.confirm_if)
-    return "the missing assessments confirm it"
+        answers = " or ".join(a.clause or f"the {a.label} is {a.text}" for a in alone)
+    elif item.confirm_if:
+        answers = " and ".join(a.clause or f"the {a.label} is {a.text}" for a in item.confirm_if)
+    elif getattr(item, "to_agree", ()) and not _waits_on_answers(item):
+        return agree_words(item.to_agree)
+    else:
+        answers = "the missing assessments confirm it"
+    agree = getattr(item, "to_agree", ())
+    return answers + (f", and {agree_words(agree)}" if agree else "")
+
+
+def _waits_on_answers(item: Any) -> bool:
+    return bool(item.confirm_if) or not item.to_agree
+
+
+def agree_words(judgements: Any) -> str:
+    """What a person must agree, in words for a court: who, and the published condition, quoted.
+    'the provider agrees that the person meets the published conditions "..." and "..."', and
+    'the provider finds that "..." does not rule the person out'."""
+    parts = []
+    by_whom: dict[tuple[str, str], list[Any]] = {}
+    for j in judgements:
+        by_whom.setdefault((j.by, j.kind), []).append(j)
+    for (by, kind), js in by_whom.items():
+        quoted = _join([f"\u201c{j.text.rstrip('.')}\u201d" + (f" (needed only if {j.applies_when})" if j.applies is None and j.applies_when else "")
+                        for j in js])
+        if kind == "criterion":
+            parts.append(f"{by} agrees that the person meets the published condition{'s' if len(js) > 1 else ''} {quoted}")
+        else:
+            parts.append(f"{by} finds that {quoted} {'does' if len(js) == 1 else 'do'} not rule the person out")
+    return _join(parts)
 
 
 def _order_words(p: dict[str, Any]) -> str:
@@ -158,6 +186,10 @@ def proposal_text(p: dict[str, Any]) -> str:
         elif incomplete:
             if not nothing_assessed:
                 out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
+        elif any(r.requires == "rar" and r.why == "information_missing" for r in p["not_proposed"]):
+            # the activities are there, but what they take is not known: no claim that none fits
+            out.append("No rehabilitation activity days can be set yet: no activity that meets an identified need can be "
+                       "shown, on the information available, to start and finish before the order ends.")
         elif not left_rar:
             out.append("No rehabilitation activity requirement is warranted: no activity the person can start and finish "
                        "meets an identified need.")
@@ -168,10 +200,13 @@ def proposal_text(p: dict[str, Any]) -> str:
         wait = f"after a waiting list of about {_weeks(item.waiting_weeks)}, " if item.waiting_weeks else ""
         end = (f"continue until the order ends on {item.finish:%-d %B %Y} (an ongoing service with no fixed length)"
                if item.ongoing else f"finish by {item.finish:%-d %B %Y}")
-        lead = "if confirmed, " if item.conditional else ""
+        lead = ("if agreed, " if not _waits_on_answers(item) else "if confirmed, ") if item.conditional else ""
         source = "" if item.provider_name in item.name else f", from {item.provider_name},"
         out.append(f"{item.name}{source} {what}{days}: {lead}it can start {wait}around "
                    f"{item.start:%-d %B %Y} and {end}.")
+        if item.to_agree and not any(r.conditional and r.intervention == item.intervention for r in reqs):
+            # said here unless the requirement it goes under says it already
+            out.append(f"It is proposed on condition that {agree_words(item.to_agree)}.")
         if item.alongside:
             beside = next((i.name for i in items if i.intervention == item.alongside), item.alongside)
             out.append(f"{item.name} works with the family, so it is proposed only alongside {beside}, and the safety "
@@ -199,11 +234,18 @@ def proposal_text(p: dict[str, Any]) -> str:
     fb = p["if_not_confirmed"]
     if fb is not None:
         names = _join([i.name for i in conditional.values()])
+        agreed = [i for i in conditional.values() if i.to_agree]
+        if not agreed:
+            unless = f"If the answers do not confirm {names}"
+        elif len(agreed) == len(conditional) and not any(_waits_on_answers(i) for i in agreed):
+            unless = f"If it is not agreed for {names}"
+        else:
+            unless = f"If {names} {'is' if len(conditional) == 1 else 'are'} not confirmed and agreed"
         if fb.package:
             days = f" ({fb.rar_days} RAR days)" if fb.rar_days else ""
-            out.append(f"If the answers do not confirm {names}, I would propose instead {_join(list(fb.names))}{days}.")
+            out.append(f"{unless}, I would propose instead {_join(list(fb.names))}{days}.")
         else:
-            out.append(f"If the answers do not confirm {names}, nothing else in the catalog that the person can start and finish "
+            out.append(f"{unless}, nothing else in the catalog that the person can start and finish "
                        "meets the needs it addresses.")
     for u in p["unmet_needs"]:
         if u.priority is None:
@@ -217,8 +259,18 @@ def proposal_text(p: dict[str, Any]) -> str:
                 req = " or ".join(kinds)
                 why = (f"the provision that addresses it would need {'an' if req[0] in 'aeiou' else 'a'} {req}; "
                        "this proposal does not include one")
-        if u.missing:
-            fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing if not m.startswith("sentence.length"))
+        # a length the catalog does not give is no question for the person: say which provision's
+        # length to ask the provider for
+        unlengthed = [m[:-len(".weeks")] for m in u.missing if m.endswith(".weeks") and m.count(".") == 1]
+        if unlengthed:
+            named = {r.intervention: r.name or r.intervention for r in p["not_proposed"]}
+            lengths = _join(sorted({named.get(i, i) for i in unlengthed}))
+            if u.why == "information_missing" and len(unlengthed) == len(u.missing):
+                why = (f"this catalog does not say how long {lengths} take{'s' if len(unlengthed) == 1 else ''}, so "
+                       "finishing before the order ends cannot be shown; ask the provider")
+        if u.missing and not (unlengthed and len(unlengthed) == len(u.missing)):
+            fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing
+                               if not m.startswith("sentence.length") and m[:-len(".weeks")] not in unlengthed)
             if fields:
                 # after "information is missing" the list says which; after another reason it is what is
                 # also still open, and must not read as a fact about the person
@@ -226,7 +278,9 @@ def proposal_text(p: dict[str, Any]) -> str:
         label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
         out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
     alloc = p["allocation"]
-    if alloc == "nps":
+    if not p.get("allocation_applies", True):
+        pass  # the catalog knows no NPS and CRC (HMPPS's national one): nothing to say
+    elif alloc == "nps":
         out.append("The case would be managed by the NPS.")
     elif alloc == "crc":
         out.append("The case would be managed by the CRC.")
