@@ -95,7 +95,7 @@ def test_only_a_judgement_open_reads_eligible_if_the_provider_agrees_in_every_ba
     (j,) = r.to_check
     assert (j.rule, j.by, j.applies) == ("tsp.treatment_manager", "the provider", True)
     assert r.if_agreed == ("eligible if the provider agrees that the person meets this: "
-                           "\u201cThe treatment manager agrees that the group suits them.\u201d.")
+                           "\u201cThe treatment manager agrees that the group suits them\u201d.")
     assert {x.rule: x.outcome for x in r.reasons}["tsp.treatment_manager"] == "to_check"
     # a criterion case data fails still makes the person ineligible: the judgement does not hide it
     no = screen(failed, cat, on=ON).result("tsp")
@@ -172,7 +172,7 @@ def test_the_screen_text_and_json_say_who_must_agree_to_what(tmp_path: Path, cap
     text = " ".join(capsys.readouterr().out.split())
     assert "ELIGIBLE IF AGREED: Thinking Skills Programme" in text or "eligible if agreed" in text
     assert ("Eligible if the treatment manager agrees that the person meets this: \u201cA repeat of the Thinking Skills "
-            "Programme would help them; they have completed it before.\u201d") in text
+            "Programme would help them; they have completed it before\u201d") in text
     assert "1 eligible if a person agrees" in text
     _run(["screen", str(case), "--on", "2017-03-01", "--json"])
     tsp = next(r for r in json.loads(capsys.readouterr().out)["results"] if r["intervention"] == "tsp")
@@ -202,3 +202,152 @@ def test_a_judgement_written_wrong_is_refused_with_the_fix(tmp_path: Path, rule:
     with pytest.raises(CatalogError, match=says) as e:
         load_catalog(_catalog(tmp_path, rule))
     assert "bench_crc.yaml" in str(e.value)
+
+
+# ---- the check, the proposal, the briefing and the caseload carry it -----------------------------
+
+REPEAT = REPO / "examples" / "cases" / "drr-acquisitive-high-ogrs3.yaml"
+
+
+def _repeat_case() -> Case:
+    """An example case whose package holds TSP, now having completed TSP before."""
+    from ratecard import load_case
+
+    case = load_case(REPEAT)
+    return case.model_copy(update={"history": case.history.model_copy(update={"completed_programmes": ["tsp"]})})
+
+
+def test_the_check_accepts_a_repeat_if_the_treatment_manager_agrees() -> None:
+    from ratecard.decide.referral import check_referral
+
+    case = _repeat_case().model_copy(update={"sentence": _repeat_case().sentence.model_copy(
+        update={"requirements": ["accredited_programme", "rar"], "rar_days": 20})})
+    c = check_referral(case, "tsp", default_catalog(), on=ON)
+    assert c.verdict == "accept_if_agreed" and c.decision == "eligible_if_agreed"
+    assert [(j.rule, j.by) for j in c.to_agree] == [("tsp.repeat", "the treatment manager")]
+    assert not any(w.code == "completed_before" for w in c.warnings)  # said once, as what to agree
+    from ratecard.present.checks import check_view
+    from rich.console import Console
+
+    console = Console(width=100, record=True, color_system=None)
+    console.print(check_view(c))
+    text = " ".join(console.export_text().split())
+    assert "ACCEPT IF AGREED" in text and "To agree before referring:" in text
+    assert "The treatment manager agrees that the person meets this: \u201cA repeat of the Thinking Skills Programme" in text
+
+
+def test_the_proposal_puts_a_repeat_on_condition_that_the_treatment_manager_agrees_in_words_for_a_court() -> None:
+    from ratecard.decide.proposal import propose
+
+    p = propose(_repeat_case(), default_catalog(), on=ON)
+    (tsp,) = [i for i in p.package if i.intervention == "tsp"]
+    assert tsp.conditional and [j.rule for j in tsp.to_agree] == ["tsp.repeat"] and tsp.confirm_if == ()
+    text = " ".join(p.text.split())
+    assert ("if the treatment manager agrees that the person meets the published condition \u201cA repeat of the Thinking "
+            "Skills Programme would help them; they have completed it before\u201d") in text
+    assert "If it is not agreed for Thinking Skills Programme (TSP), rolling, I would propose instead" in text
+    assert p.if_not_confirmed is not None and "tsp" not in p.if_not_confirmed.package
+    # words for a court: no rule id, no field path, no command
+    assert "tsp.repeat" not in text and "history.completed_programmes" not in text and "ratecard" not in text.lower()
+
+
+def test_the_briefing_says_who_decides_a_repeat() -> None:
+    from ratecard.decide.briefing import build_briefing
+
+    b = build_briefing(default_catalog(), "northamptonshire", on=ON)
+    tsp = next(e for e in b.open_entries if e.id == "tsp")
+    (line,) = [x for x in tsp.criteria if x.id == "tsp.repeat"]
+    assert line.judgement and line.by == "the treatment manager"
+    assert line.precise.startswith("Not decided from case data: eligible if the treatment manager agrees that it is met; "
+                                   "needed only if programmes completed before include tsp")
+
+
+def test_the_caseload_counts_eligible_if_agreed_apart_from_eligible_demand() -> None:
+    from ratecard.decide.caseload import build_caseload
+
+    done = _repeat_case().model_copy(update={"id": "done"})
+    fresh = _repeat_case().model_copy(update={"id": "fresh", "history": done.history.model_copy(update={"completed_programmes": []})})
+    report = build_caseload([done, fresh] * 60, default_catalog(), on=ON, area="northamptonshire")
+    tsp = next(r for r in report.interventions if r.intervention == "tsp")
+    assert (tsp.eligible, tsp.eligible_if_agreed) == (60, 60)
+    assert tsp.demand <= 60  # the cases eligible only if agreed are no demand
+    thinking = next(n for n in report.needs if n.need == "thinking_and_behaviour")
+    assert thinking.met + thinking.if_agreed + thinking.undetermined_only + thinking.none == thinking.identified
+
+
+# ---- the national catalog: figures not given are said so, never shown as None, 0 or () ---------------
+
+NATIONAL = REPO / "examples" / "catalogs" / "hmpps-find-and-refer"
+NOT_SAID = ("None", "unknown", "()", "Allocation", "NPS", "CRC")
+
+
+@pytest.mark.parametrize("name", ["dv-first-conviction-sso-fifties", "drr-acquisitive-high-ogrs3", "woman-corby-family-needs",
+                                  "internet-only-sexual-offence"])
+def test_the_national_catalog_reads_right_where_a_figure_is_not_given(name: str) -> None:
+    import datetime as dt
+
+    from ratecard import load_case
+    from ratecard.decide.briefing import build_briefing
+    from ratecard.decide.proposal import propose
+    from ratecard.decide.referral import check_referral
+    from ratecard.present.briefing import render_briefing
+
+    cat = load_catalog(NATIONAL)
+    on = dt.date(2026, 7, 1)
+    case = load_case(REPO / "examples" / "cases" / f"{name}.yaml")
+    p = propose(case, cat, on=on)
+    paragraph = p.text.split("\n\n")[0]
+    assert not [w for w in NOT_SAID if w in paragraph], paragraph
+    assert "weeks, weeks" not in paragraph and p.tier_check.text == "This catalog has no CRC tiers, so no minimum hours apply."
+    s = screen(case, cat, on=on)
+    for r in s.results:
+        if r.decision != "ineligible":
+            assert any(w.code == "length_not_given" for w in r.warnings), r.intervention
+        c = check_referral(case, r.intervention, cat, on=on)
+        assert "()" not in (c.alternatives_note or "")
+    md = render_briefing(build_briefing(cat, "england_and_wales", on=on), "md")
+    assert "uses None" not in md and "no waiting list" not in md and "not\\_given" not in md
+    assert "Open; waiting list not published in this catalog" in md
+    assert "RAR days not given in this catalog" in md
+
+
+def test_the_web_page_offers_the_national_catalog_and_names_the_edition_it_used() -> None:
+    pytest.importorskip("fastapi", reason="the serve extras are not installed: pip install -e '.[test]'")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from ratecard.web.app import create_app
+
+    client = TestClient(create_app(default_catalog()))
+    form = client.get("/").text
+    assert "HMPPS Find and refer an intervention (national catalogue), edition 2026-06" in form
+    assert "BeNCH CRC rate card, Northamptonshire, edition 2017-01" in form
+    case = (REPO / "examples" / "cases" / "dv-first-conviction-sso-fifties.yaml").read_bytes()
+    on = {"on-day": "1", "on-month": "7", "on-year": "2026"}
+    r = client.post("/upload", data={**on, "catalog": "1"}, files={"case_file": ("c.yaml", case, "application/yaml")})
+    assert r.status_code == 200
+    assert "HMPPS Find and refer an intervention (national catalogue) (2026-06)" in r.text
+    assert 'id="screen-agreed"' in r.text and "Eligible if the provider agrees that the person meets this" in r.text
+    assert "Managed by" not in r.text  # no NPS and CRC in the national catalogue
+    assert '<input type="hidden" name="catalog" value="1">' in r.text  # "change the answers" keeps it
+    # a catalog this server does not offer is refused, never replaced by another
+    r = client.post("/upload", data={**on, "catalog": "7"}, files={"case_file": ("c.yaml", case, "application/yaml")})
+    assert r.status_code == 422 and "not one this server offers" in r.text
+    # and the 2017 repeat, on the default catalog
+    rep = _repeat_case().model_dump_json(exclude_none=True).encode()
+    r = client.post("/upload", data={"on-day": "1", "on-month": "3", "on-year": "2017"},
+                    files={"case_file": ("r.json", rep, "application/json")})
+    assert 'data-intervention="tsp" data-decision="eligible_if_agreed"' in r.text
+
+
+def test_screen_batch_csv_carries_the_decision_and_what_to_check(tmp_path: Path) -> None:
+    pytest.importorskip("polars")
+    from ratecard.decide.screen_many import write_results
+
+    out = tmp_path / "out.csv"
+    cases = [_repeat_case().model_copy(update={"id": f"c{i}"}) for i in range(3)]
+    write_results(screen_many(cases, default_catalog(), on=ON), out, "csv")
+    rows = pl.read_csv(out).filter(pl.col("intervention") == "tsp").to_dicts()
+    assert [(r["decision"], r["to_check"]) for r in rows] == [("eligible_if_agreed", "tsp.repeat")] * 3

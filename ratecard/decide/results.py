@@ -138,8 +138,13 @@ class Judgement(Result):
         """What the person deciding must agree, in words: for a criterion that it is met, for an
         exclusion that it does not rule the person out."""
         if self.kind == "criterion":
-            return f"{self.by} agrees that the person meets this: \u201c{self.text}\u201d"
-        return f"{self.by} finds that this does not rule the person out: \u201c{self.text}\u201d"
+            return f"{self.by} agrees that the person meets this: \u201c{self.quoted}\u201d"
+        return f"{self.by} finds that this does not rule the person out: \u201c{self.quoted}\u201d"
+
+    @property
+    def quoted(self) -> str:
+        """The text as quoted inside a sentence (its own full stop would double the sentence's)."""
+        return self.text.rstrip(".")
 
 
 class InterventionResult(Result):
@@ -178,7 +183,7 @@ def agreed_text(to_check: tuple[Judgement, ...]) -> str:
         parts.append("eligible if " + "; and if ".join(j.ask + when(j) for j in crit))
     if excl:
         parts.append(("eligible unless " if not crit else "and unless ")
-                     + "; or unless ".join(f"{j.by} finds that this rules the person out: \u201c{j.text}\u201d{when(j)}" for j in excl))
+                     + "; or unless ".join(f"{j.by} finds that this rules the person out: \u201c{j.quoted}\u201d{when(j)}" for j in excl))
     return "; ".join(parts) + "."
 
 # the order people read a screen in: what can be used now first, then what they are eligible for

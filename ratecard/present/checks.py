@@ -29,7 +29,7 @@ def _missing(missing: list[MissingField], explain: bool) -> str:
 def _agree(j: Judgement) -> str:
     what = "agrees that the person meets this" if j.kind == "criterion" else "finds that this does not rule the person out"
     when = f" (needed only if {j.applies_when}, which the case does not say)" if j.applies is None and j.applies_when else ""
-    return f"{j.by[0].upper()}{j.by[1:]} {what}: \u201c{j.text}\u201d{when}"
+    return f"{j.by[0].upper()}{j.by[1:]} {what}: \u201c{j.text.rstrip('.')}\u201d{when}"
 
 
 def check_view(c: ReferralCheck, explain: bool = False) -> Group:

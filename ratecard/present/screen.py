@@ -81,7 +81,7 @@ def _then(j: Any) -> str:
     """One judgement to check: who must agree to what (and when it is needed, if the case does not say)."""
     what = "agrees that the person meets this" if j.kind == "criterion" else "finds that this does not rule the person out"
     when = f" (needed only if {j.applies_when}, which the case does not say)" if j.applies is None and j.applies_when else ""
-    return f"{j.by} {what}: \u201c{j.text}\u201d{when}"
+    return f"{j.by} {what}: \u201c{j.text.rstrip('.')}\u201d{when}"
 
 
 def _why(r: InterventionResult, explain: bool, values: dict[str, Any]) -> Text:

@@ -27,6 +27,7 @@ from ..decide.briefing import BriefingError
 from ..errors import InputError, Problem, RatecardError, UnknownInterventionError
 from ..inputs.yamlio import Document, pydantic_problems
 from . import api, pages
+from .catalogs import CatalogChoices
 from .guard import BodyTooLarge, Guard, app_path, too_large_text
 
 TOKEN_ENV = "RATECARD_API_TOKEN"
@@ -90,7 +91,7 @@ def create_app(catalog: Catalog | None = None, token: str | None = None) -> Any:
     deps = [Depends(_bearer(token))] if token else []
     app.include_router(api.health_router())
     app.include_router(api.router(catalog, deps))
-    app.include_router(pages.router(catalog))
+    app.include_router(pages.router(catalog, CatalogChoices(catalog)))  # the served one, the shipped one, the national one
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(InputError)
