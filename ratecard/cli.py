@@ -250,7 +250,7 @@ def list_(area: str | None, need: str | None, on: dt.date | None, as_json: bool,
 @click.option("--idle-weeks", type=click.IntRange(1, 52), default=4, show_default=True,
               help="Warn when no RAR activity has happened for longer than this.")
 @click.option("--exit-code", "exit_code", is_flag=True,
-              help="Exit 0 for accept, 3 for accept with warnings, 4 for reject, 5 for undetermined (information "
+              help="Exit 0 for accept, 3 for accept with warnings or accept if agreed, 4 for reject, 5 for undetermined (information "
                    "missing) (default: 0 whatever the verdict).")
 @_OUT
 @click.pass_context

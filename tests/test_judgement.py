@@ -351,3 +351,43 @@ def test_screen_batch_csv_carries_the_decision_and_what_to_check(tmp_path: Path)
     write_results(screen_many(cases, default_catalog(), on=ON), out, "csv")
     rows = pl.read_csv(out).filter(pl.col("intervention") == "tsp").to_dicts()
     assert [(r["decision"], r["to_check"]) for r in rows] == [("eligible_if_agreed", "tsp.repeat")] * 3
+
+
+# ---- the wording agrees with the back ends on when a judgement applies ---------------------------
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ratecard.rules.completions import eval_tree  # noqa: E402
+from ratecard.rules.forms import compile_program  # noqa: E402
+from ratecard.rules.loader import Rule, RuleSet  # noqa: E402
+from ratecard.rules.wording import label, phrase  # noqa: E402
+
+from .strategies import REG, conds, facts  # noqa: E402
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(conds(), st.sampled_from(["criterion", "exclusion"]), st.lists(facts(), min_size=1, max_size=4))
+def test_a_judgements_applies_when_is_worded_from_its_tree_and_every_back_end_applies_it_alike(
+        cond: Any, kind: str, cases: list[dict[str, Any]]) -> None:
+    r = Rule("j.r", "Published text.", kind, None, "j", judgement=True, source="a test", applies=cond, by="the treatment manager")
+    rs = RuleSet({}, (), {"j": (r,)}, REG)
+    words = rule_precise(r, REG)
+    # the wording: who decides, the published text, and the condition worded from the same tree
+    assert words.startswith("Decided by a person (the treatment manager)") and "Published text." in words
+    assert f"Only when {phrase(cond, REG)};" in words
+    assert all(label(f, REG).lower() in words.lower() for f in r.fields)
+    program = compile_program(rs)
+    engine = Engine(program)
+    for f in cases:
+        ref, dur = evaluate(program, f), engine.evaluate(f)
+        assert ref == dur
+        o = ref.outcomes["j.r"]
+        if o is not None:
+            # decided: the tree as written gives the same on this case, whatever else it could be
+            full = {k: v for k, v in f.items()}
+            if set(r.fields) <= set(full):
+                assert eval_tree(cond, full, frozenset(full)) is o
+        decision = __import__("ratecard.decide.screen", fromlist=["decide"]).decide("j", rs.rules["j"], ref)[0]
+        assert decision == {True: "eligible_if_agreed", False: "eligible", None: "eligible_if_agreed"}[o]

@@ -138,8 +138,14 @@ def _name(r: InterventionResult) -> Text:
     return t
 
 
-def _availability(r: InterventionResult) -> Text:
-    return Text("\n".join(shown(w.text, prose=True) for w in r.warnings))
+def _availability(r: InterventionResult, explain: bool = False) -> Text:
+    return Text("\n".join(shown(w.text, prose=True) for w in (r.warnings if explain else _notes(r))))
+
+
+def _notes(r: InterventionResult) -> tuple[Any, ...]:
+    """The warnings worth reading: none for what the person is not eligible for (where it runs or
+    how long it takes changes nothing for them), as on the web page; all of them with --explain."""
+    return () if r.decision == "ineligible" else r.warnings
 
 
 def _table(results: list[InterventionResult], explain: bool, width: int, values: dict[str, Any]) -> Table:
@@ -155,7 +161,7 @@ def _table(results: list[InterventionResult], explain: bool, width: int, values:
     for r in results:
         word, style = _AVAILABILITY[r.availability]
         table.add_row(_name(r), Text(labels.DECISIONS[r.decision], style=_STYLE[r.decision]), Text(word, style=style),
-                      _why(r, explain, values), _availability(r))
+                      _why(r, explain, values), _availability(r, explain))
     return table
 
 
@@ -170,8 +176,9 @@ def _stacked(results: list[InterventionResult], explain: bool, values: dict[str,
         word, style = _AVAILABILITY[r.availability]
         available = Text("Availability: ").append(word, style=style)
         body: list[RenderableType] = [x for x in (available, summary, bullets(reasons, indent=0) if reasons else None, find_out) if x]
-        if r.warnings:
-            body.append(bullets([("!", w.text) for w in r.warnings], "yellow", indent=0))
+        notes = r.warnings if explain else _notes(r)
+        if notes:
+            body.append(bullets([("!", w.text) for w in notes], "yellow", indent=0))
         # the id on a line of its own, never wrapped (a terminal narrower than an id soft-wraps
         # it, and copying gives it back whole)
         blocks += [Text(""), head, Text(shown(r.intervention), style="dim", no_wrap=True, overflow="ignore"),
