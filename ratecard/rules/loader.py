@@ -6,6 +6,7 @@ the engine can chain forward one stratum at a time and a cycle is caught at load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -181,11 +182,18 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and not p.is_dir())  # a pipe named *.yaml is reported, not skipped
 
 
-def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
+def rule_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The files load_rules reads: derived.yaml (when there is one), and rules/interventions/."""
+    derived_path = folder / "derived.yaml"
+    inter_dir = folder / "interventions"
+    return [derived_path] if derived_path.exists() else [], _yaml_files(inter_dir) if inter_dir.is_dir() else []
+
+
+def _load_docs(paths: list[Path], problems: list[Problem], read: Callable[[Path], Document]) -> list[Document]:
     docs = []
     for p in paths:
         try:
-            docs.append(load_file(p))
+            docs.append(read(p))
         except ParseError as e:
             problems.extend(e.problems)
     return docs
@@ -193,22 +201,22 @@ def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
 
 def load_rules(
     folder: Path, intervention_ids: set[str] | dict[str, tuple[str, int | None]] | None,
-    vocab: dict[str, tuple[frozenset[str], str]] | None = None,
+    vocab: dict[str, tuple[frozenset[str], str]] | None = None, read: Callable[[Path], Document] = load_file,
 ) -> tuple[RuleSet | None, list[Problem]]:
     """Load rules/derived.yaml and rules/interventions/*.yaml. Returns the rules and every problem.
 
     `intervention_ids` may map each catalog id to the (file, line) that defines it, so that an
     intervention without rules is reported where the user wrote it. `vocab` gives, per field,
     the only values a rule may name (the catalog's towns, areas, intervention ids; see
-    ConditionParser)."""
+    ConditionParser). `read` reads and parses one file (the catalog cache records the bytes)."""
     problems: list[Problem] = []
-    derived_path = folder / "derived.yaml"
-    docs_d = _load_docs([derived_path] if derived_path.exists() else [], problems)
+    derived_files, inter_files = rule_files(folder)
+    docs_d = _load_docs(derived_files, problems, read)
     inter_dir = folder / "interventions"
     if not inter_dir.is_dir():
         problems.append(Problem(str(inter_dir), None, "", "folder not found; eligibility rules live in rules/interventions/*.yaml"))
     before = len(problems)
-    docs_i = _load_docs(_yaml_files(inter_dir) if inter_dir.is_dir() else [], problems)
+    docs_i = _load_docs(inter_files, problems, read)
     # an unreadable rule file hides its interventions' entries: do not also call them missing
     all_rule_files_read = len(problems) == before
 
