@@ -474,14 +474,19 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes; each loads its own copy of the catalog.")
 @click.option("--root-path", default="", help="URL prefix when a reverse proxy serves it under a sub-path, e.g. /ratecard.")
-def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str) -> None:
+@click.option("--allowed-host", "allowed_host", multiple=True, metavar="NAME",
+              help="Also answer requests addressed to NAME (repeatable), e.g. the name a reverse proxy passes on. "
+                   "By default only this machine's loopback names, and the --host address.")
+def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str,
+          allowed_host: tuple[str, ...]) -> None:
     """Serve the web page for court staff and the JSON API (needs: pip install 'ratecard[serve]').
 
-    Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on /v1.
+    Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on
+    /v1 (the API only: the page's sign-in belongs to the court's reverse proxy; see docs/http.md).
     """
     from .web.serve import run
 
-    run(host=host, port=port, catalog=catalog_path, workers=workers, root_path=root_path)
+    run(host=host, port=port, catalog=catalog_path, workers=workers, root_path=root_path, extra_hosts=allowed_host)
 
 
 @cli.command()
