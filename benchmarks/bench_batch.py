@@ -33,7 +33,7 @@ from generate_caseload import write  # noqa: E402
 from ratecard import default_catalog, screen  # noqa: E402
 from ratecard.case.model import Case  # noqa: E402
 from ratecard.decide.screen_many import batch_program, computed_columns  # noqa: E402
-from ratecard.inputs.tables import read_cases  # noqa: E402
+from ratecard.case.tables import read_cases  # noqa: E402
 
 ON = dt.date(2017, 3, 1)
 
@@ -75,7 +75,7 @@ def main() -> None:
 
         def decisions_only() -> pl.DataFrame:
             lf = bp.decisions(bp.outcomes(bp.derive(frame.lazy(), missing=False), missing=False), missing=False)
-            return lf.select([f"{iid}#d" for iid in bp.interventions] + [f"{iid}#m" for iid in bp.interventions]).collect()
+            return lf.select([bp.decision_col(iid) for iid in bp.interventions] + [m for iid in bp.interventions for m in bp.mask_cols(iid)]).collect()
 
         def with_missing() -> pl.DataFrame:
             return bp.screen(frame.lazy()).collect()

@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_screen import generated_case, rss_mib  # noqa: E402
 
+from ratecard.case.model import LEGAL_RANGES  # noqa: E402
+
 ON = dt.date(2017, 3, 1)
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,7 +37,9 @@ def extreme(case, rnd: random.Random):
         d["person"]["date_of_birth"] = rnd.choice([dt.date(1870, 1, 1), dt.date(2016, 12, 31), dt.date(1999, 3, 1)])
     if "risk" in d:
         d["risk"].update(ogrs3_2yr=rnd.choice([0.0, 100.0, 74.99, 75.0]), ovp_2yr=rnd.choice([0.0, 100.0, 59.99]))
-    d["sentence"]["length_months"] = rnd.choice([1, 120])
+    # the shortest or longest the law allows for the sentence type (CJA 2003 s.177(5), s.189(3))
+    lo, hi, _ = LEGAL_RANGES.get(d["sentence"].get("type", ""), (1, 120, ""))
+    d["sentence"]["length_months"] = rnd.choice([lo, hi])
     return type(case).model_validate(d, strict=False)
 
 

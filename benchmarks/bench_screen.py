@@ -1,7 +1,12 @@
 """Screening speed and memory on the default catalog, durable_rules engine against the plain
 reference evaluator, in one run. Prints numbers; asserts nothing (machines here are noisy).
 
-    python benchmarks/bench_screen.py [--cases 100000] [--latency 2000]
+The speed check (issue 21): `screen()` against a bare durable_rules ruleset with as many rules as
+the catalog, driven the same way: as many facts asserted a case as the screen asserts, as many
+firings drained from them (counted on the same cases), each session deleted; CPU time a case in the
+same run. It measures what ratecard adds around the engine. Target: at most 2x.
+
+    python benchmarks/bench_screen.py [--cases 100000] [--latency 2000]   (--cases 0: the speed check only)
 """
 
 from __future__ import annotations
@@ -54,7 +59,76 @@ def generated_case(rnd: random.Random, i: int) -> Case:
     d["motivation"] = rnd.choice(["close_to_change", "not_close_to_change", "low"])
     d["sentence"] = {"type": rnd.choice(["community_order", "suspended_sentence_order", "licence"]),
                      "length_months": rnd.randint(6, 36), "start": dt.date(2017, rnd.randint(1, 2), rnd.randint(1, 28))}
+    if d["sentence"]["type"] == "suspended_sentence_order":  # at most 2 years (CJA 2003 s.189(3))
+        d["sentence"]["length_months"] = min(d["sentence"]["length_months"], 24)
     return Case.model_validate(d, strict=False)
+
+
+def engine_traffic(fn, cases: list) -> tuple[float, float]:
+    """Asserts and firings (the catch-all rule's included) a case that `fn` makes durable_rules do."""
+    import ratecard.rules.durable as durable
+
+    dre = durable._dre
+    counts = {"asserts": 0, "fired": 0}
+    saved = dre.assert_fact, dre.start_action_for_state, dre.complete_and_start_action
+
+    def assert_fact(*a):
+        counts["asserts"] += 1
+        return saved[0](*a)
+
+    def start(*a):
+        got = saved[1](*a)
+        counts["fired"] += bool(got)
+        return got
+
+    def complete(*a):
+        got = saved[2](*a)
+        counts["fired"] += bool(got)
+        return got
+
+    dre.assert_fact, dre.start_action_for_state, dre.complete_and_start_action = assert_fact, start, complete
+    try:
+        for c in cases:
+            fn(c)
+    finally:
+        dre.assert_fact, dre.start_action_for_state, dre.complete_and_start_action = saved
+    return counts["asserts"] / len(cases), counts["fired"] / len(cases)
+
+
+def bare_host(n_rules: int, asserts: float, fired: float, cases: int) -> float:
+    """CPU seconds a case of a bare durable_rules ruleset of `n_rules` rules (four comparisons each
+    after the `kind` test, plus the catch-all ratecard adds), driven as ratecard drives its
+    rulesets: `asserts` facts a case, each drained of its firings (`fired` a case in all, the
+    catch-all's included) and its session deleted."""
+    import json
+
+    import durable_rules_engine as dre
+
+    n_rules = min(n_rules, 200)  # a fact holds at most 255 properties
+    rules: dict = {f"r{i}": {"all": [{"m": {"$and": [{"kind": "case"}, {f"a{i}": True}, {"$gte": {"b": 0}}, {"$gte": {"c": 0}},
+                                                      {"$gte": {"d": 0}}]}}]} for i in range(n_rules)}
+    rules["seen"] = {"all": [{"m": {"kind": "case"}}]}
+    handle = dre.create_ruleset(f"bare_host_{n_rules}_{os.getpid()}_{time.time_ns()}", json.dumps(rules))
+    rnd = random.Random(21)
+    n_asserts = max(1, round(asserts * cases))
+    per = max(0.0, fired / asserts - 1)  # rules other than the catch-all firing per assert
+    facts = []
+    for j in range(n_asserts):
+        k = min(n_rules, int(per) + (rnd.random() < per - int(per)))
+        hit = set(rnd.sample(range(n_rules), k))
+        facts.append(json.dumps({"kind": "case", "sid": f"s{j}", "b": 1, "c": 1, "d": 1,
+                                 **{f"a{i}": i in hit for i in range(n_rules)}}))
+    c = time.process_time()
+    for j, fact in enumerate(facts):
+        state = dre.assert_fact(handle, fact)[1]
+        started = dre.start_action_for_state(handle, state)
+        msg = started[1] if started else None
+        while msg:
+            msg = dre.complete_and_start_action(handle, state)
+        dre.delete_state(handle, f"s{j}")
+    cpu = (time.process_time() - c) / cases
+    dre.delete_ruleset(handle)
+    return cpu
 
 
 def rss_mib() -> float:
@@ -104,6 +178,20 @@ def main() -> None:
         med[name] = statistics.median(ts)
         print(f"{name:32s} median {med[name] * 1e3:7.3f} ms   p99 {pct(ts, 0.99) * 1e3:7.3f} ms   ({len(ts)} cases)")
     print(f"ratio engine/reference (evaluate only, medians): {med['engine evaluate only'] / med['reference evaluate only']:.1f}x")
+
+    # the speed check: CPU time a case, screen() against a bare host of as many rules, same run
+    n_rules = len(cat.rules.all_rules())
+    c = time.process_time()
+    for s in sample:
+        screen(s, cat, on=ON)
+    screen_cpu = (time.process_time() - c) / len(sample)
+    asserts, fired = engine_traffic(lambda c: screen(c, cat, on=ON), sample)
+    host_cpu = bare_host(n_rules, asserts, fired, len(sample))
+    print(f"speed check: screen {screen_cpu * 1e3:.3f} ms CPU a case ({asserts:.1f} asserts, {fired:.1f} firings a case); "
+          f"a bare durable_rules ruleset of {n_rules} rules driven the same way {host_cpu * 1e3:.3f} ms; "
+          f"ratio {screen_cpu / host_cpu:.2f}x (target 2x)")
+    if args.cases <= 0:
+        return
 
     # throughput and memory over many cases: cases are generated on the fly (generation time is
     # excluded) so that memory measured is the screen's, not a list of 100,000 cases

@@ -113,6 +113,8 @@ def _sentence(rnd: random.Random) -> dict[str, Any]:
     kind = _pick(rnd, [("community_order", 50), ("suspended_sentence_order", 35), ("licence", 12),
                        ("post_sentence_supervision", 3)])
     length = _pick(rnd, [(6, 8), (12, 35), (18, 22), (24, 25), (36, 10)])
+    if kind == "suspended_sentence_order":
+        length = min(length, 24)  # its operational period is at most 2 years (CJA 2003 s.189(3))
     start = ON - dt.timedelta(days=rnd.randint(0, max(1, length * 30 - 15)))
     s: dict[str, Any] = {"type": kind, "length_months": length, "start": start.isoformat()}
     if kind in ("community_order", "suspended_sentence_order"):
@@ -202,6 +204,8 @@ def generate_case(rnd: random.Random, i: int) -> dict[str, Any]:
         "motivation": _pick(rnd, [("close_to_change", 35), ("not_close_to_change", 45), ("low", 20)]),
         "sentence": _sentence(rnd),
     }
+    if case["offence"]["intimate_partner_violence"] or case["history"]["intimate_partner_violence"]:
+        case["offence"]["female_partner"] = sex == "male"  # fictional: the partner abused is of the other sex
     _records(rnd, case)
     if rnd.random() < 0.5:
         for path in rnd.sample(OFTEN_MISSING, rnd.randint(1, 4)):

@@ -43,6 +43,9 @@ _EXPORTS: dict[str, str] = {
     "propose": "decide.proposal",
     "InterventionResult": "decide.screen",
     "Reason": "decide.screen",
+    "MissingField": "decide.screen",
+    "ScreenWarning": "decide.screen",
+    "AgeAt": "decide.screen",
     "Screen": "decide.screen",
     "screen": "decide.screen",
     "RarLedger": "decide.ledger",
@@ -51,7 +54,7 @@ _EXPORTS: dict[str, str] = {
     "check_referral": "decide.referral",
     "ScreenedTable": "decide.screen_many",
     "screen_many": "decide.screen_many",
-    "read_cases": "inputs.tables",
+    "read_cases": "case.tables",
     "CaseloadReport": "decide.caseload",
     "build_caseload": "decide.caseload",
     "render_caseload": "present.caseload",
@@ -61,6 +64,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AgeAt",
     "Allocation",
     "BatchRow",
     "Briefing",
@@ -74,6 +78,7 @@ __all__ = [
     "InputError",
     "Intervention",
     "InterventionResult",
+    "MissingField",
     "Problem",
     "Proposal",
     "RarLedger",
@@ -82,6 +87,7 @@ __all__ = [
     "ReferralCheck",
     "RuleTestResult",
     "Screen",
+    "ScreenWarning",
     "ScreenedTable",
     "allocate",
     "build_briefing",
@@ -110,7 +116,13 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'ratecard' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    try:
+        loaded = importlib.import_module(f".{module}", __name__)
+    except ImportError as e:  # a part that needs an extra not installed here says how to add it
+        from .extras import explain
+
+        raise (explain(e) or e) from None
+    value = getattr(loaded, name)
     globals()[name] = value  # later lookups skip this function
     return value
 
@@ -132,10 +144,10 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .decide.ledger import RarLedger, rar_ledger
     from .decide.proposal import Proposal, propose
     from .decide.referral import ReferralCheck, check_referral
-    from .decide.screen import InterventionResult, Reason, Screen, screen
+    from .decide.screen import AgeAt, InterventionResult, MissingField, Reason, Screen, ScreenWarning, screen
     from .decide.screen_many import ScreenedTable, screen_many
     from .errors import CaseError, CatalogError, InputError, Problem, RatecardError
-    from .inputs.tables import read_cases
+    from .case.tables import read_cases
     from .present.briefing import render_briefing
     from .present.caseload import render_caseload
     from .ruletests import RuleTestResult, load_rule_tests, run_rule_tests

@@ -186,11 +186,13 @@ def validate(path: Path | None, out: Path | None) -> None:
     cat.engine  # compile too: a rule can be valid and still too big for durable_rules
     n_tests = check_rule_tests(cat)  # the rule tests must name real interventions and fields
     n_rules = len(cat.rules.all_rules())
+    n_judged = sum(r.judgement for r in cat.rules.all_rules())
     for w in cat.warnings:
         click.echo(f"warning: {shown(str(w), prose=True)}", err=True)
     _emit_text(
         f"OK: {shown(cat.info.name)} ({shown(cat.info.edition)}), {len(cat.interventions)} interventions, "
-        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules, "
+        f"{len(cat.providers)} providers, {len(cat.rules.derived)} derived facts, {n_rules} rules"
+        + (f" ({n_judged} needing a person's judgement)" if n_judged else "") + ", "
         f"{n_tests} rule tests; version {cat.version}"
         + (f"; {len(cat.warnings)} warning{'s' if len(cat.warnings) != 1 else ''}" if cat.warnings else "") + "\n", out)
 
@@ -355,7 +357,7 @@ def screen_batch(cases: Path, on: dt.datetime | None, catalog_path: str | None, 
 
     from .decide.screen_many import output_format, screen_many, write_results
     from .errors import OutputError
-    from .inputs.tables import read_cases
+    from .case.tables import read_cases
     from .present.terminal import AtomicOut
 
     fmt = output_format(str(out))
@@ -403,7 +405,8 @@ def caseload(cases: Path, on: dt.datetime | None, area: str | None, fmt: str, ou
     """The needs assessment of a caseload (CASES as for screen-batch): needs, provision, gaps,
     missing information, cost, and delivery where after-sentence records are given."""
     from .decide.caseload import build_caseload
-    from .inputs.tables import read_cases
+    from .errors import OutputError
+    from .case.tables import read_cases
     from .present.caseload import render_caseload
 
     _refuse_inputs(out, catalog_path, cases)
@@ -479,7 +482,7 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
                    "By default only this machine's loopback names, and the --host address.")
 def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str,
           allowed_host: tuple[str, ...]) -> None:
-    """Serve the web page for court staff and the JSON API (needs: pip install 'ratecard[serve]').
+    """Serve the web page for court staff and the JSON API (needs the serve extra: pip install 'ratecard[serve]').
 
     Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on
     /v1 (the API only: the page's sign-in belongs to the court's reverse proxy; see docs/http.md).
@@ -500,6 +503,26 @@ def schema(out: Path | None) -> None:
     _emit_text(json.dumps(Case.model_json_schema(), indent=2) + "\n", out, is_json=True)
 
 
+@cli.group("import")
+def import_() -> None:
+    """Convert a published catalogue into a ratecard catalog and rules."""
+
+
+@import_.command("find-and-refer")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Catalog folder to write (catalog/ and rules/ inside it; its rules/tests/ are kept).")
+def import_find_and_refer(source: Path, out: Path) -> None:
+    """HMPPS's Find and refer an intervention files (SOURCE: a folder of *.json) as a catalog.
+
+    Prints what became of every source field (rules, judgement, no restriction, description),
+    then validates the catalog it wrote; a field it does not know stops it (exit 1)."""
+    from .importers.find_and_refer import run
+
+    _, table = run(source, out)
+    click.echo(table + f"Wrote and validated {out}\n", nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command; a user's mistake is a message and an exit status, never a traceback."""
     import os
@@ -512,6 +535,12 @@ def main(argv: list[str] | None = None) -> None:
         rv = cli.main(args=argv, standalone_mode=False, prog_name="ratecard")
     except RatecardError as e:
         _fail(str(e), EXIT_INPUT)
+    except ImportError as e:  # a command that needs an extra not installed here (ratecard/extras.py)
+        from .extras import explain
+
+        if (missing := explain(e)) is None:
+            raise
+        _fail(str(missing), EXIT_INPUT)
     except click.exceptions.Abort:
         _fail("aborted", EXIT_INPUT)
     except click.ClickException as e:

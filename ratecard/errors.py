@@ -46,7 +46,7 @@ class InputError(RatecardError):
 
 def _natural(text: str) -> list[tuple[int, int | str]]:
     # all[2] before all[10]
-    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)]
+    return [(0, int(part)) if part.isascii() and part.isdigit() else (1, part) for part in re.split(r"([0-9]+)", text)]
 
 
 class CaseError(InputError):

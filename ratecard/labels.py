@@ -38,11 +38,14 @@ FIELDS: dict[str, str] = {
     "offence.sexual": "the offence is sexual or sexually motivated",
     "offence.internet_only": "a sexual offence was internet-only",
     "offence.notification_requirements": "the conviction brings sex offender notification requirements",
+    "offence.conviction_date": "date of conviction",
+    "offence.female_partner": "the partner abused, or at risk, is a woman",
     "history.intimate_partner_violence": "history of intimate partner violence",
     "history.sexual": "history of sexual offending",
     "history.victim_of_domestic_abuse": "they have been a victim of domestic abuse",
     "history.completed_programmes": "programmes completed before",
     "history.violence": "history of violence before this offence",
+    "history.notification_requirements": "still on the sex offender register from an earlier conviction",
     "risk.rosh": "risk of serious harm level (RoSH)",
     "risk.ogrs3_2yr": "OGRS3 two-year score",
     "risk.ovp_2yr": "OVP two-year score",
@@ -52,6 +55,9 @@ FIELDS: dict[str, str] = {
     "risk.sara_partner": "SARA level towards a partner",
     "risk.sara_others": "SARA level towards others",
     "risk.mappa_level": "MAPPA level",
+    "oasys.sexual_preoccupation": "OASys 11.11 sexual preoccupation (0-2)",
+    "oasys.offence_related_sexual_interests": "OASys 11.12 offence-related sexual interests (0-2)",
+    "oasys.emotional_congruence_with_children": "OASys 6.12 emotional congruence with children (0-2)",
     "responsivity.learning_disability": "learning disability or challenges",
     "responsivity.reads_simple_sentences": "they can read simple sentences",
     "responsivity.needs_interpreter": "they need an interpreter",
@@ -64,13 +70,15 @@ FIELDS: dict[str, str] = {
     "responsivity.likely_personality_disorder": "a personality disorder is likely",
     "motivation": "motivation to change",
     "sentence.type": "sentence type",
+    "sentence.setting": "custody or community setting",
     "sentence.length_months": "order length in months",
     "sentence.start": "order start date",
     "sentence.rar_days": "maximum RAR days",
     "sentence.requirements": "requirements on the order",
     "sentence.unpaid_work_hours": "unpaid work hours",
     # computed from the case
-    "age": "age when the order starts (from date of birth; the reference date when no start is given)",
+    "age": ("age when convicted (from date of birth; without a conviction date, at the order start or the "
+            "reference date, whichever is earlier)"),
     "months_left": "months left on the order at the reference date",
 }
 _NEED_PARTS = {
@@ -82,6 +90,19 @@ _NEED_PARTS = {
 for _section, _name in NEEDS.items():
     for _part, _words in _NEED_PARTS.items():
         FIELDS[f"needs.{_section}.{_part}"] = f"{_name.lower()} need {_words}"
+
+# Single OASys questions (case section `oasys`), by what they ask, with their OASys number.
+for _name, _words in {
+    "recognises_impact_of_offending": "OASys 2.6 recognises the impact and consequences of offending (0-2)",
+    "activities_encourage_offending": "OASys 7.2 regular activities encourage offending (0-2)",
+    "aggressive_controlling_behaviour": "OASys 11.3 aggressive or controlling behaviour (0-2)",
+    "temper_control": "OASys 11.4 temper control (0-2)",
+    "problem_solving": "OASys 11.6 problem solving (0-2)",
+    "awareness_of_consequences": "OASys 11.7 awareness of consequences (0-2)",
+    "understands_others_views": "OASys 11.9 understands other people's point of view (0-2)",
+    "pro_criminal_attitudes": "OASys 12.1 pro-criminal attitudes (0-2)",
+}.items():
+    FIELDS[f"oasys.{_name}"] = _words
 
 UNITS: dict[str, str] = {"risk.ogrs3_2yr": "%", "risk.ovp_2yr": "%", "risk.rsr": "%"}
 
@@ -106,6 +127,15 @@ DERIVED: dict[str, str] = {
     "pni_domain_thinking": "PNI thinking domain score",
     "pni_domain_relationships": "PNI relationships domain score",
     "pni_domain_self_management": "PNI self-management domain score",
+    # the national catalog's (ratecard import find-and-refer)
+    "setting": "setting (custody or community)",
+    "pni_sex_items": "PNI sexual-interest items total (OASys 11.11, 11.12, 6.12)",
+    "pni_sex_domain_approximated": "PNI sex domain approximated (OASys items not given)",
+    "pni_domain_thinking_known": "PNI thinking domain score so far",
+    "pni_domain_relationships_known": "PNI relationships domain score so far",
+    "pni_domain_self_management_known": "PNI self-management domain score so far",
+    "pni_domain_sex_known": "PNI sex domain score so far",
+    "pni_need_score_known": "programme need score so far (PNI)",
     **{f"need_{s}": f"{n.lower()} need" for s, n in NEEDS.items()},
 }
 
@@ -134,6 +164,8 @@ KINDS: dict[str, str] = {
     "unpaid_work_placement": "Unpaid work placement",
     "substance_misuse": "Substance misuse treatment",
     "consultation": "Consultation for the responsible officer",
+    "toolkit": "Toolkit (structured one-to-one work with the probation practitioner)",
+    "commissioned_rehabilitative_service": "Commissioned rehabilitative service",
 }
 # Where a rule or a catalog fact comes from, as a sentencer is told it.
 BASES: dict[str, str] = {"report": "from the inspection report", "hmpps": "from HMPPS criteria", "assumption": "assumption"}

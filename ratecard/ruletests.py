@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # `date`, not `on`: YAML reads a bare `on` key as the boolean true
 _TEST_KEYS = ("name", "reason", "date", "case", "expect")
 _EXPECT_KEYS = ("decisions", "availability", "derived", "case_warnings", "warnings", "referrals")
-_REFERRAL_KEYS = ("verdict", "reasons", "warnings", "rar_days_counted")
+_REFERRAL_KEYS = ("verdict", "reasons", "warnings", "rar_days_counted", "alternatives")
 DECISIONS = ("eligible", "ineligible", "undetermined")
 VERDICTS = ("accept", "accept_with_warnings", "undetermined", "reject")
 
@@ -264,6 +264,13 @@ class _Reader:
                 if not isinstance(v, bool):
                     self.fail(loc + (k,), "'rar_days_counted' is true or false")
                     ok = False
+            elif k == "alternatives":
+                # exactly the alternatives offered ([] for none): what must not be offered matters as much
+                if not isinstance(v, list):
+                    self.fail(loc + (k,), "'alternatives' is a list of intervention ids, [] for none")
+                    ok = False
+                else:
+                    ok = all([self.intervention(x, loc + (k, j)) for j, x in enumerate(v)]) and ok
             elif not isinstance(v, list) or not v or not all(isinstance(c, str) for c in v):
                 self.fail(loc + (k,), f"'{k}' is a list of finding codes, e.g. [cannot_finish]")
                 ok = False
@@ -366,6 +373,11 @@ def run_rule_test(test: RuleTest, catalog: Catalog) -> RuleTestResult:
                 missing = [x for x in exp.get(k, ()) if x not in codes]
                 if missing:
                     fail(e, f"referral to {e.key}: expected the {k[:-1]}(s) {', '.join(missing)}; given: {', '.join(codes) or 'none'}")
+            if "alternatives" in exp:
+                offered = sorted(a.intervention for a in c.alternatives)
+                if offered != sorted(exp["alternatives"]):
+                    fail(e, f"referral to {e.key}: expected the alternatives {', '.join(sorted(exp['alternatives'])) or 'none'}; "
+                            f"offered: {', '.join(offered) or 'none'}")
             if "rar_days_counted" in exp and (c.rar is not None) != exp["rar_days_counted"]:
                 fail(e, f"referral to {e.key}: expected RAR days {'' if exp['rar_days_counted'] else 'not '}to be counted")
     return RuleTestResult(test, tuple(fails))

@@ -100,7 +100,10 @@ def rulesets(draw: st.DrawFn) -> RuleSet:
         rs = []
         for _ in range(draw(st.integers(0, 3))):
             kind = draw(st.sampled_from(["criterion", "exclusion"]))
-            rs.append(Rule(f"r{k}", f"rule {k}", kind, draw(conds(extra)), f"i{iv}"))
+            if draw(st.integers(0, 5)) == 0:  # now and then a criterion only a person can decide
+                rs.append(Rule(f"r{k}", f"rule {k}", kind, None, f"i{iv}", judgement=True, source="a test"))
+            else:
+                rs.append(Rule(f"r{k}", f"rule {k}", kind, draw(conds(extra)), f"i{iv}"))
             k += 1
         rules[f"i{iv}"] = tuple(rs)
     return RuleSet(derived, strata, rules, registry)

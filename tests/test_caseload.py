@@ -152,7 +152,7 @@ def test_an_area_report_keeps_cases_without_a_town_and_says_how_many_live_elsewh
 
 
 def test_the_committed_example_report_is_what_the_command_gives_today() -> None:
-    from ratecard.inputs.tables import read_cases
+    from ratecard.case.tables import read_cases
 
     report = build_caseload(read_cases(REPO / "examples" / "caseload" / "cases.jsonl"), default_catalog(), on=ON,
                             area="northamptonshire")

@@ -90,7 +90,7 @@ def test_a_changed_definition_is_reported_against_every_intervention_that_relies
     old = load_catalog(REPO)
     term = "need_education_training_and_employability"
     c = CatalogCopy(tmp_path)
-    c.derived(term, lambda d: d["cases"][0]["when"].__setitem__("gte", 5))
+    c.derived(term, lambda d: d["cases"][2]["when"].__setitem__("gte", 5))  # the score threshold (cases 0 and 1: identified)
     new = load_catalog(c.root)
     d = diff_catalogs(old, new, area=AREA)
     users = sorted(

@@ -111,11 +111,16 @@ def test_availability_follows_the_status_on_the_reference_date(day: dt.date) -> 
 
 
 def test_age_is_reported_with_the_date_it_was_measured_on() -> None:
+    # adult or youth is decided at conviction (Criminal Justice Act 2003 s.177(1))
+    convicted = _case(offence={"conviction_date": "2017-02-06"})
+    s = screen(parse_case(json.dumps(convicted)), CATALOG, on=ON)
+    assert s.age is not None and (s.age.years, s.age.on, s.age.basis) == (31, dt.date(2017, 2, 6), "conviction")
+    # without it, the latest the conviction can have been: the reference date before an order that
+    # starts later, the order start once it has started
     s = screen(parse_case(json.dumps(_case())), CATALOG, on=ON)
-    assert s.age is not None and (s.age.years, s.age.on, s.age.basis) == (32, dt.date(2017, 3, 6), "order_start")
-    no_start = _case(sentence={"type": "community_order", "length_months": 24})
-    s = screen(parse_case(json.dumps(no_start)), CATALOG, on=ON)
     assert s.age is not None and (s.age.on, s.age.basis) == (ON, "reference_date")
+    s = screen(parse_case(json.dumps(_case())), CATALOG, on=dt.date(2017, 5, 1))
+    assert s.age is not None and (s.age.on, s.age.basis) == (dt.date(2017, 3, 6), "order_start")
 
 
 def test_a_rar_on_a_licence_is_an_input_error_naming_the_field() -> None:
@@ -135,7 +140,8 @@ def test_a_briefing_since_a_date_reports_the_status_changes_of_the_period_with_t
     assert b.changes is not None
     got = [(x.id, x.old_state, x.new_state, x.since) for x in b.changes.status]
     assert ("resolve", "open", "withdrawn", "2017-01-01") in got
-    assert ("tsp", "open", "suspended", "2016-07-01") in got and ("tsp", "suspended", "open", "2017-01-01") in got
+    assert ("tsp", "open", "suspended", "2016-07-01") in got and ("tsp", "suspended", "waiting_list", "2017-01-01") in got
+    assert ("horizon", "suspended", "open", "2017-01-01") in got  # the day it first runs
     md = render_briefing(b, "md")
     assert "## Changes since 2016-06-01" in md
     # nothing changed in a period with no dated change
@@ -200,17 +206,21 @@ def test_family_support_is_not_housing_help_and_the_opd_pathway_meets_no_need_of
 
 def test_a_child_is_told_once_why_nothing_adult_applies_and_when_they_turn_18() -> None:
     # 17 on the reference date, 18 on 20/04/2017: every adult intervention is 'not eligible', and
-    # the screen says why once, with the birthday and what to do if the order starts after it
+    # the screen says why once, with the birthday and the youth order that applies instead
     person = {"sex": "male", "date_of_birth": "1999-04-20", "home_town": "corby", "area": "northamptonshire"}
     no_start = _case(person=person, sentence={"type": "community_order", "length_months": 24})
     s = screen(parse_case(json.dumps(no_start)), CATALOG, on=ON)
     under = [w.text for w in s.warnings if w.code == "under_18"]
-    assert len(under) == 1 and "20/04/2017" in under[0] and "sentence.start" in under[0]
+    assert len(under) == 1 and "20/04/2017" in under[0] and "youth rehabilitation order" in under[0]
     assert not s.by_decision("eligible")
-    # the order starts on the birthday: an adult, and no warning
+    # an order starting on the birthday changes nothing: he was convicted before it (CJA 2003 s.177(1))
     starts = {"type": "community_order", "length_months": 24, "start": "2017-04-20", "rar_days": 20,
               "requirements": ["rar", "accredited_programme"]}
     s = screen(parse_case(json.dumps(_case(person=person, sentence=starts))), CATALOG, on=ON)
+    assert s.age is not None and s.age.years == 17 and [w for w in s.warnings if w.code == "under_18"]
+    # convicted on the birthday, he is an adult: an adult order, no youth warning
+    adult = _case(person=person, offence={"conviction_date": "2017-04-20"}, sentence=starts)
+    s = screen(parse_case(json.dumps(adult)), CATALOG, on=dt.date(2017, 4, 20))
     assert s.age is not None and s.age.years == 18 and not [w for w in s.warnings if w.code == "under_18"]
 
 

@@ -49,7 +49,8 @@ def test_a_reference_date_of_31_december_9999_names_the_field_and_the_date(run) 
 
 def test_a_proposal_whose_programme_would_end_after_9999_says_so() -> None:
     # the order fits the calendar, a waiting list plus the programme does not: _barriers overflowed
-    case = parse_case("id: a\n" + BODY + "sentence: {type: community_order, start: 9999-06-01, length_months: 6, "
+    # born 40 years before: a date of birth giving an age over 150 is refused (case/facts.py)
+    case = parse_case("id: a\n" + BODY.replace("1980-01-01", "9960-01-01") + "sentence: {type: community_order, start: 9999-06-01, length_months: 6, "
                       "requirements: [rar, accredited_programme], rar_days: 10}\n")
     p = propose(case, on=dt.date(9999, 6, 1))
     assert any("past the calendar" in r.text for r in p.not_proposed)

@@ -118,7 +118,8 @@ FLAG_VALUES = [(Raw("yes"), False), (Raw("off"), False), (Raw("On"), False), (1,
 NUMBER_VALUES = [(Raw("010"), False), (Raw("1:30"), False), (Raw("1_000"), False), (Raw("0x1F"), False), (True, False),
                  (False, False), ("50", False), (1e-05, None), (5e-324, None), (1e308, False), (-1, False),
                  (Raw(".nan"), False), (Raw(".inf"), False), (10**400, False), (12, None), (0, None)]
-TEXT_VALUES = [("Northampton", False), ("east northamptonshire", False), ("x" * 70, False), ("\u202enorthampton", False),
+# words and ids are read without regard to capitals and spaces (ratecard/inputs/types.py fold)
+TEXT_VALUES = [("Northampton", True), ("east northamptonshire", True), ("x" * 70, False), ("\u202enorthampton", False),
                (Raw("no"), None), (1, False), ("northampton", True)]  # 'no' is text where text is expected (YAML 1.2)
 
 

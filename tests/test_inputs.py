@@ -129,12 +129,12 @@ def test_a_null_section_means_absent(tmp_path: Path, section: str) -> None:
 
 def test_a_score_for_an_unscored_section_is_refused(tmp_path: Path) -> None:
     p = _refused(_write(tmp_path, "id: a\nneeds:\n  finance: {score: 3}\n"))
-    assert (p.line, p.field) == (3, "needs.finance")
+    assert (p.line, p.field) == (3, "needs.finance.score")
     assert "identified" in p.message
 
 
 def test_case_messages_do_not_repeat_the_value_given(tmp_path: Path) -> None:
-    secret = "Jane Doe lives at 1 High Street"
+    secret = "Jane Doe, 1 High Street"
     with pytest.raises(CaseError) as e:
         load_case(_write(tmp_path, f"id: a\nperson: {{sex: '{secret}', home_town: '{secret}'}}\n"))
     assert secret not in str(e.value) and "Jane" not in str(e.value)

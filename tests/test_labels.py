@@ -7,7 +7,7 @@ import typing
 
 from ratecard.case.model import NEED_SECTIONS, Requirement
 from ratecard.catalog.load import default_catalog
-from ratecard.catalog.model import Delivery, Evidence, Kind, Requires, Status
+from ratecard.catalog.model import Evidence, Kind, Mode, Requires, Status
 from ratecard import labels
 from ratecard.rules.fields import base_registry
 
@@ -34,7 +34,7 @@ def test_needs_have_one_name_everywhere() -> None:
 def test_every_allowed_code_has_words() -> None:
     assert set(typing.get_args(Requirement)) | set(typing.get_args(Requires)) <= set(labels.REQUIREMENTS)
     assert set(typing.get_args(Kind)) == set(labels.KINDS)
-    assert set(typing.get_args(Delivery.model_fields["mode"].annotation)) == set(labels.MODES)
+    assert set(typing.get_args(Mode)) == set(labels.MODES)
     assert set(typing.get_args(Evidence.model_fields["level"].annotation)) == set(labels.EVIDENCE)
     assert set(typing.get_args(Status.model_fields["state"].annotation)) == set(labels.STATES)
 
@@ -57,7 +57,7 @@ def test_values_read_as_words() -> None:
 
 def test_the_briefing_and_the_proposal_paragraph_use_the_table() -> None:
     from ratecard.decide import briefing
-    from ratecard.present.proposal_text import need_words
+    from ratecard.decide.proposal.paragraph import need_words
 
     assert briefing.NEED_LABELS is labels.NEEDS and briefing.KIND_LABELS is labels.KINDS
     assert need_words("relationships") == "family and relationships"

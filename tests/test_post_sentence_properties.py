@@ -50,6 +50,10 @@ def test_a_check_never_accepts_what_the_screen_finds_ineligible(case: Case, iv: 
     elif need not in ("none", "rar") and licence:
         # on licence the work is a licence condition, not a court requirement
         assert "requirement_missing" not in {f.code for f in c.reasons} and "licence_work" in {w.code for w in c.warnings}
+    elif need == "accredited_programme" and not licence and reqs is not None and need not in reqs and "rar" in reqs:
+        # a programme within a RAR is lawful (Criminal Justice Act 2003 s.200A): a warning, never a rejection
+        assert "requirement_missing" not in {f.code for f in c.reasons}
+        assert "programme_within_rar" in {w.code for w in c.warnings}
     elif need != "none" and not licence and reqs is not None and need not in reqs:
         assert c.verdict == "reject", "a referral the order does not carry the requirement for must not be accepted"
     elif need != "none" and not licence and reqs is None:
@@ -108,12 +112,18 @@ def test_the_ledger_counts_only_activity_days_up_to_the_reference_date(case: Cas
 
 
 def _category_1(case: Case) -> bool | None:
-    """MAPPA category 1: a sexual offence with notification requirements (None: cannot tell)."""
-    o = case.offence
+    """MAPPA category 1: a sexual offence with notification requirements, or still on the register
+    from an earlier one, asked only when a past sexual offence is recorded (None: cannot tell)."""
+    o, h = case.offence, case.history
     sexual = True if (o.sexual is True or o.category == "sexual") else False if (o.sexual is False and o.category is not None) else None
     if sexual is False or o.notification_requirements is False:
-        return False
-    return True if sexual and o.notification_requirements else None
+        now: bool | None = False
+    else:
+        now = True if sexual and o.notification_requirements else None
+    before = True if h.notification_requirements is True else None if (h.sexual is True and h.notification_requirements is None) else False
+    if now is True or before is True:
+        return True
+    return False if now is False and before is False else None
 
 
 def _who(rosh: str | None, mappa: int | None, cat1: bool | None) -> str | None:

@@ -236,7 +236,8 @@ def test_cli_json_has_the_fields_the_issue_names(tmp_path: Path, capsys: pytest.
     assert out["on"] == "2017-03-01" and out["case_id"] == "cli-1"
     for item in out["package"]:
         assert {"intervention", "need", "rar_days", "start", "finish", "price"} <= set(item)
-    assert out["catalog_version"] in out["text"]
+    # the court reads the catalog in words and the date; the JSON keeps the version for reproducing it
+    assert out["catalog_named"] in out["text"] and "sha256" not in out["text"]
 
 
 def test_cli_bad_case_exits_1_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -250,15 +251,24 @@ def test_cli_bad_case_exits_1_without_traceback(tmp_path: Path, capsys: pytest.C
     assert "sentence.length_months" in err and "Traceback" not in err
 
 
-def test_unknown_order_length_is_reported_missing_not_guessed() -> None:
+def test_an_order_length_not_given_is_proposed_the_shortest_that_fits_never_a_need_unmet() -> None:
     case = Case.model_validate({"id": "x", "person": {"sex": "male", "date_of_birth": dt.date(1980, 1, 1), "home_town": "alpha"},
+                                "responsivity": {"at_risk_in_group": False},
                                 "needs": {"relationships": {"score": 5, "linked_to_harm": True}}})
     p = propose(case, BASE, on=ON)
-    assert p.package == []
-    (unmet,) = [u for u in p.unmet_needs if u.need == "relationships"]
-    assert unmet.why == "information_missing" and "sentence.length_months" in unmet.missing
+    assert p.package and p.order_months_proposed and p.order_months is not None
+    assert all("sentence.length_months" not in u.missing for u in p.unmet_needs)
+    margin = dt.timedelta(weeks=p.margin_weeks)
+    last = max(i.start if i.ongoing else i.finish for i in p.package)
+    assert last + margin <= add_months(ON, p.order_months)
+    # one month less would not leave the margin (or would go below the legal minimum for either sentence)
+    assert p.order_months == 6 or last + margin > add_months(ON, p.order_months - 1)
+    # the same case with that length given gets the same package
+    given = propose(case.model_copy(update={"sentence": case.sentence.model_copy(update={"length_months": p.order_months})}), BASE, on=ON)
+    assert [i.intervention for i in given.package] == [i.intervention for i in p.package] and not given.order_months_proposed
+    assert f"of {p.order_months} months (the shortest" in p.text
     assert p.tier is None and p.allocation is None and p.tier_check.meets_minimum is None
-    assert "tier is unknown" in p.text
+    assert "Whether the NPS or the CRC would manage the case is not known yet." in p.text
 
 
 def test_a_need_whose_only_course_has_too_long_a_wait_is_unmet_with_that_reason() -> None:
@@ -315,7 +325,7 @@ def test_man_with_partner_violence_on_a_long_order_gets_bbr_plus_rar_activities(
     bbr_needs = set(_default().interventions["bbr"].needs)
     assert all(i.need not in bbr_needs for i in activities)
     assert "bbr" not in [u.need for u in p.unmet_needs]
-    assert "Building Better Relationships" in p.text and p.catalog_version in p.text
+    assert "Building Better Relationships" in p.text and p.catalog_named in p.text
 
 
 @needs_default
@@ -375,7 +385,7 @@ def test_nps_case_reports_allocation_and_tier() -> None:
 @needs_default
 def test_no_rar_is_proposed_when_nothing_can_be_finished() -> None:
     p = propose(_example("rar-20-days-little-time-left"), _default(), on=ON)
-    assert p.package == [] and p.rar_days is None and not p.rar_warranted
+    assert not p.package and p.rar_days is None and not p.rar_warranted
     assert "No rehabilitation activity requirement is warranted" in p.text
     assert {"order_too_short", "waiting_list_too_long"} & {u.why for u in p.unmet_needs}
 
@@ -486,14 +496,14 @@ def test_an_ongoing_service_counts_as_finishing_with_the_order_but_a_requirement
     assert item.intervention == "a4" and item.ongoing and item.finish == free.order_end and item.rar_days == 0
     assert "until the order ends" in free.text
     rar = propose(case, _world({"a4": {"needs": ["attitude"], "weeks": None}}), on=ON)
-    assert rar.package == []
+    assert not rar.package
     (unmet,) = rar.unmet_needs
-    assert unmet.why == "information_missing" and unmet.missing == ["a4.weeks"]
+    assert unmet.why == "information_missing" and unmet.missing == ("a4.weeks",)
     # an ongoing service must still be able to start before the margin
     late = propose(case, _world({"a4": {"needs": ["attitude"], "weeks": None, "requires": "none", "rar_days": None,
                                         "status": BASE.interventions["a4"].status.model_copy(
                                             update={"state": "waiting_list", "waiting_weeks": 50})}}), on=ON)
-    assert late.package == [] and late.unmet_needs[0].why == "waiting_list_too_long"
+    assert not late.package and late.unmet_needs[0].why == "waiting_list_too_long"
 
 
 @needs_default

@@ -6,16 +6,20 @@ import datetime as dt
 import json
 from typing import Any
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
-from ratecard import Case, Catalog, default_catalog
+from ratecard import Case, Catalog, default_catalog, load_catalog
 from ratecard.catalog.load import default_catalog_path
 from ratecard.cli import cli
 from ratecard.case.events import case_on
 from ratecard.decide.ledger import rar_ledger
 from ratecard.decide.referral import check_referral
 from ratecard.decide.screen import screen
+
+from .catalog_copy import CatalogCopy
 
 ON = dt.date(2017, 3, 1)
 
@@ -32,7 +36,8 @@ def man(**over: Any) -> Case:
     data: dict[str, Any] = {
         "id": "story",
         "person": {"sex": "male", "date_of_birth": "1965-03-02", "home_town": "northampton", "area": "northamptonshire"},
-        "offence": {"category": "violence", "intimate_partner_violence": True, "sexual": False, "internet_only": False},
+        "offence": {"category": "violence", "intimate_partner_violence": True, "sexual": False, "internet_only": False,
+                    "female_partner": True},
         "history": {"intimate_partner_violence": False, "sexual": False, "completed_programmes": []},
         "risk": {"rosh": "medium", "ogrs3_2yr": 55.0, "ovp_2yr": 35.0, "osp_dc": "not_applicable", "osp_iic": "not_applicable",
                  "rsr": 1.2, "sara_partner": "medium", "sara_others": "low", "mappa_level": 0},
@@ -74,12 +79,16 @@ def test_resolve_is_rejected_as_withdrawn_and_alternatives_are_offered(catalog: 
         assert check_referral(man(), a.intervention, catalog, on=ON).verdict != "reject"
 
 
-def test_bbr_on_an_order_without_a_programme_requirement_is_rejected_for_that(catalog: Catalog) -> None:
+def test_bbr_within_a_rar_is_lawful_and_warned_without_either_it_is_rejected(catalog: Catalog) -> None:
+    # Criminal Justice Act 2003 s.200A: the activities of a RAR may include an accredited programme
     case = man(sentence__requirements=["rar"])
     assert screen(case, catalog, on=ON).result("bbr").decision == "eligible"
     c = check_referral(case, "bbr", catalog, on=ON)
-    assert c.verdict == "reject"
-    assert codes(c.reasons) == ["requirement_missing"]
+    assert c.verdict == "accept_with_warnings" and "programme_within_rar" in codes(c.warnings)
+    assert "s.200A" in next(w.text for w in c.warnings if w.code == "programme_within_rar")
+    # with neither a programme requirement nor a RAR there is no lawful route
+    c = check_referral(man(sentence__requirements=["curfew"], sentence__rar_days=None), "bbr", catalog, on=ON)
+    assert c.verdict == "reject" and codes(c.reasons) == ["requirement_missing"]
     assert "accredited programme requirement" in c.reasons[0].text
     # with the requirement on the order the same referral goes through
     assert check_referral(man(), "bbr", catalog, on=ON).verdict != "reject"
@@ -114,9 +123,18 @@ def test_supervision_recorded_as_rar_is_flagged_and_not_counted(catalog: Catalog
     assert "supervision_as_rar" in codes(c.warnings)
 
 
-def test_a_course_that_cannot_finish_before_the_order_ends_is_rejected(catalog: Catalog) -> None:
+def test_a_course_that_cannot_finish_on_illustrative_figures_is_a_warning_to_confirm(catalog: Catalog, tmp_path: Path) -> None:
     case = man(sentence__length_months=12, sentence__start="2016-09-01")
     c = check_referral(case, "bold_moves_safer_relationships", catalog, on=ON)
+    # its waiting list and length are illustrative: never the ground of a rejection
+    assert c.verdict == "accept_with_warnings" and "cannot_finish" not in codes(c.reasons)
+    assert "illustrative" in next(w.text for w in c.warnings if w.code == "cannot_finish")
+    # the same figures vouched for by the provider refuse the referral
+    copy = CatalogCopy(tmp_path)
+    copy.intervention("bold_moves_safer_relationships", lambda e: e.__setitem__(
+        "illustrative", [f for f in e["illustrative"] if f not in ("weeks", "waiting_weeks")]))
+    real = load_catalog(copy.root)
+    c = check_referral(case, "bold_moves_safer_relationships", real, on=ON)
     assert c.verdict == "reject" and "cannot_finish" in codes(c.reasons)
     weeks_left = (dt.date(2017, 9, 1) - ON).days / 7
     for a in c.alternatives:
@@ -255,5 +273,5 @@ def test_cannot_finish_does_not_round_the_time_left_up_to_the_course_length(cata
     # 41 days (5 weeks 6 days) left; the course takes 6 weeks
     case = man(sentence__length_months=12, sentence__start="2016-04-11")
     c = check_referral(case, "bold_moves_victim_awareness", catalog, on=ON)
-    text = next(f.text for f in c.reasons if f.code == "cannot_finish")
+    text = next(f.text for f in c.reasons + c.warnings if f.code == "cannot_finish")
     assert "6 weeks to complete" in text and "5 weeks and 6 days left" in text

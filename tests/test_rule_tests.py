@@ -46,9 +46,9 @@ def _line_of(path: Path, needle: str) -> int:
 
 
 # a case on one line, so that it can be put into tests at any indentation
-GOOD_CASE = (" {person: {sex: male, date_of_birth: 1999-04-20}, "
+GOOD_CASE = (" {person: {sex: male, date_of_birth: 1999-04-20}, offence: {conviction_date: 2017-04-21}, "
              "sentence: {type: community_order, length_months: 12, start: 2017-04-24}}")
-WRONG_AGE = "derived: {age: 17}"  # the person is 18 when the order starts
+WRONG_AGE = "derived: {age: 17}"  # the person is 18 when convicted
 
 
 def _one_test(tmp_path: Path, expect: str, name: str = "wrong on purpose", date_key: str = "date") -> Path:
@@ -56,7 +56,7 @@ def _one_test(tmp_path: Path, expect: str, name: str = "wrong on purpose", date_
     body = textwrap.indent(textwrap.dedent(expect).strip(), " " * 6)
     return _write(tmp_path, f"""tests:
   - name: {name}
-    reason: The person is 18 when the order starts.
+    reason: The person is 18 when convicted.
     {date_key}: 2017-03-01
     case:{GOOD_CASE}
     expect:
@@ -143,7 +143,7 @@ def test_the_cli_runs_the_shipped_tests_and_exits_1_on_a_failure_with_file_and_l
     bad = CliRunner().invoke(cli, ["test", str(p)])
     assert bad.exit_code == 1
     assert f"{p}:{_line_of(p, 'derived:')}: wrong on purpose: age: expected 17, got 18" in bad.output
-    assert "why it should hold: The person is 18 when the order starts." in bad.output
+    assert "why it should hold: The person is 18 when convicted." in bad.output
 
 
 def test_an_invalid_test_file_exits_1_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,10 +167,10 @@ def test_validate_checks_the_catalogs_rule_tests(tmp_path: Path) -> None:
 def test_a_catalog_folder_as_path_runs_its_own_tests_against_it(tmp_path: Path) -> None:
     """Remove a rule that a rule test protects: the test catches it (the tests are not decoration)."""
     c = CatalogCopy(tmp_path)
-    c.rules_of("bbr", lambda r: r.__setitem__("exclusions", [x for x in r["exclusions"] if x["id"] != "bbr.completed"]))
+    c.rules_of("bbr", lambda r: r.__setitem__("criteria", [x for x in r["criteria"] if x["id"] != "bbr.female_partner"]))
     res = CliRunner().invoke(cli, ["test", str(c.root)])
     assert res.exit_code == 1
-    assert "catalog_fixes.yaml" in res.output and "bbr: expected ineligible, got eligible" in res.output
+    assert "law_and_criteria.yaml" in res.output and "bbr: expected ineligible, got eligible" in res.output
 
 
 def test_a_rar_day_count_below_the_sessions_is_a_validate_warning(tmp_path: Path) -> None:

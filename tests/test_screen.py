@@ -125,7 +125,8 @@ def _base(**over) -> dict:
         ({"risk__ovp_2yr": 59.0}, "resolve", "eligible"),
         ({"risk__ovp_2yr": 59.99}, "resolve", "eligible"),
         ({"risk__ovp_2yr": 60.0}, "resolve", "ineligible"),
-        # age is measured when the order starts (2017-02-01 here), not on the reference date
+        # without a conviction date, age is measured at the order start (2017-02-01 here, before the
+        # reference date: the latest the conviction can have been)
         ({"person__date_of_birth": "1999-02-01"}, "tsp", "eligible"),  # 18 on the day the order starts
         ({"person__date_of_birth": "1999-02-02"}, "tsp", "ineligible"),  # 18 the day after
     ],
@@ -186,7 +187,7 @@ def test_a_misspelt_home_town_is_flagged_not_silently_treated_as_far_away():
     s = screen(to_case(_base(person__home_town="northamptn")), on=ON)
     assert [w.code for w in s.warnings] == ["unknown_town"]
     assert "northamptn" in s.warnings[0].text
-    assert screen(to_case(_base()), on=ON).warnings == []
+    assert screen(to_case(_base()), on=ON).warnings == ()
 
 
 def test_the_first_questions_are_about_courses_that_can_be_used_not_withdrawn_ones() -> None:

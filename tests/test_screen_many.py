@@ -96,7 +96,7 @@ def test_generated_rule_sets_and_cases(rules: Any, cases: list[dict[str, Any]]) 
         ev = engine.evaluate(f)
         why = Explainer(program, Knowledge(f, ev.possible, ev.bounds))
         for rid, outcome in ev.outcomes.items():
-            got = screened[f"?{rid}"][i - 1]
+            got = screened[bp.outcome_col(rid)][i - 1]
             assert (None if got is None else bool(got)) == outcome, rid
         for row in long.filter(pl.col("row") == i).iter_rows(named=True):
             rules_ = rules.rules[row["intervention"]]
@@ -120,7 +120,7 @@ def test_generated_rule_sets_and_cases(rules: Any, cases: list[dict[str, Any]]) 
 def test_computed_fields_match_the_per_case_ones() -> None:
     lines = (REPO / "examples" / "caseload" / "cases.jsonl").read_text().splitlines()[:300]
     cases = [Case.model_validate_json(x) for x in lines]
-    from ratecard.inputs.tables import from_records
+    from ratecard.case.tables import from_records
 
     for on in (ON, dt.date(2016, 2, 29), dt.date(2019, 1, 31)):
         frame = from_records(cases).frame.with_columns(computed_columns(on))
@@ -153,3 +153,22 @@ def test_an_arrow_table_and_a_polars_frame_are_accepted() -> None:
     table = pa.Table.from_struct_array(pa.array(dicts))
     assert screen_many(table, default_catalog(), on=ON).long.equals(want)
     assert screen_many(pl.from_arrow(table), default_catalog(), on=ON).long.equals(want)
+
+
+def test_small_batches_take_the_one_case_path_with_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ratecard.decide.screen_many as sm
+
+    lines = (REPO / "examples" / "caseload" / "cases.jsonl").read_text().splitlines()[:60]
+    rows: list[Any] = [json.loads(x) for x in lines]
+    rows.insert(3, {**rows[0], "id": "bad", "risk": {"ogrs3_2yr": 250}})
+    rows.append({**rows[1], "id": "=late", "person": {"date_of_birth": "2020-01-01"}})
+    small = screen_many(rows, default_catalog(), on=ON)
+    assert small._small is not None  # the one-case path
+    monkeypatch.setattr(sm, "SMALL_BATCH", 0)
+    big = screen_many(rows, default_catalog(), on=ON)
+    assert big._small is None
+    assert small.json_lines().to_list() == big.json_lines().to_list()
+    assert small.long.equals(big.long)
+    assert list(small.rows()) == list(big.rows())
+    assert small.frame.equals(big.frame)
+    assert small.cases.equals(big.cases)

@@ -33,7 +33,7 @@ def cond(raw: dict[str, Any]) -> Any:
         ({"field": "risk.ogrs3_2yr", "gt": 50}, "OGRS3 two-year score is above 50."),
         ({"field": "risk.ogrs3_2yr", "lt": 50.5}, "OGRS3 two-year score is below 50.5."),
         ({"field": "risk.ogrs3_2yr", "lte": 50}, "OGRS3 two-year score is 50 or less."),
-        ({"field": "age", "gte": 18}, "Age when the order starts is 18 or more."),
+        ({"field": "age", "gte": 18}, "Age when convicted is 18 or more."),
         ({"field": "risk.ovp_2yr", "between": [30, 59.99]}, "OVP two-year score is from 30 to 59.99 (both included)."),
         ({"field": "risk.sara_partner", "in": ["medium", "high"]}, "SARA level towards a partner is medium or high."),
         ({"field": "risk.rosh", "not_in": ["high", "very_high"]}, "Risk of serious harm level (RoSH) is neither high nor very high."),
@@ -48,7 +48,7 @@ def cond(raw: dict[str, Any]) -> Any:
         ({"not": {"field": "sentence.requirements", "contains": "rar"}}, "Requirements on the order do not include rar."),
         (
             {"any": [{"all": [{"field": "person.sex", "eq": "male"}, {"field": "age", "gte": 18}]}, {"field": "risk.rsr", "gte": 3}]},
-            "(sex is male and age when the order starts is 18 or more) or RSR score is 3 or more.",
+            "(sex is male and age when convicted is 18 or more) or RSR score is 3 or more.",
         ),
     ],
 )

@@ -21,10 +21,11 @@ from .model import Case, case_from_document, parse_case
 ACCEPTED = "a ratecard Case, a dict of case fields (dates as ISO strings such as '1980-05-14') or a JSON/YAML string"
 
 
-def coerce_case(case: Any, source: str = "<case>") -> Case:
+def coerce_case(case: Any, source: str = "<case>", stand_in: str | None = None) -> Case:
     """Return `case` as a validated Case.
 
-    `source` names the case in error messages (a file name, "request body"...). Raises CaseError
+    `source` names the case in error messages (a file name, "request body"...); `stand_in` is its
+    id when it gives none (a batch row's "row 12"; default model.NO_ID). Raises CaseError
     for a case that is readable but wrong, TypeError for something that is not a case at all.
     """
     if isinstance(case, Case):
@@ -36,11 +37,11 @@ def coerce_case(case: Any, source: str = "<case>") -> Case:
             raise CaseError([Problem(source, None, where, f"{type(value).__name__} is not a case value; use text, numbers, "
                                      "true/false, dates, lists and mappings")])
         # dates may be date objects or ISO strings: case_from_document validates through JSON
-        return case_from_document(Document(source, dict(case), {}))
+        return case_from_document(Document(source, dict(case), {}), stand_in)
     if isinstance(case, str):
         if _looks_like_file_name(case):
             raise TypeError(f"case must be {ACCEPTED}; {case!r} looks like a file name: read it with ratecard.load_case(path)")
-        return parse_case(case, source)
+        return parse_case(case, source, stand_in)
     if isinstance(case, PurePath):
         raise TypeError(f"case must be {ACCEPTED}; got a path ({case}): read the file with ratecard.load_case(path)")
     if isinstance(case, (bytes, bytearray)):

@@ -62,11 +62,19 @@ def order_dates(case: Case, on: dt.date) -> tuple[dt.date, dt.date] | None:
 
 
 def age_date(case: Case, on: dt.date) -> tuple[dt.date, str]:
-    """The date at which age is measured, and why: eligibility by age is about the person when the
-    work starts, so the order's start when the case gives one, otherwise the reference date.
-    ("order_start" or "reference_date".)"""
-    start = case.sentence.start
-    return (start, "order_start") if start is not None else (on, "reference_date")
+    """The date at which age is measured, and why. Adult or youth is decided at conviction (Criminal
+    Justice Act 2003 s.177(1); Criminal Justice and Immigration Act 2008 s.1), so the conviction date
+    when the case gives one ("conviction"); otherwise the latest the conviction can have been: the
+    order start when it is before the reference date ("order_start"), else the reference date
+    ("reference_date"), since a pre-sentence report is written after conviction."""
+    return age_when(case.offence.conviction_date, case.sentence.start, on)
+
+
+def age_when(convicted: dt.date | None, start: dt.date | None, on: dt.date) -> tuple[dt.date, str]:
+    """age_date from the dates themselves (tables work them out a row at a time)."""
+    if convicted is not None:
+        return convicted, "conviction"
+    return (start, "order_start") if start is not None and start < on else (on, "reference_date")
 
 
 def _flatten(prefix: str, data: Any, out: Facts) -> None:
@@ -86,20 +94,41 @@ def _flatten(prefix: str, data: Any, out: Facts) -> None:
 _SKIP = frozenset({"id", *RECORDS})
 
 
+# The oldest age a case can give: rules reason over ages 0 to MAX_AGE (rules/fields.py), so a date
+# of birth further back is a mistake to correct, never an age to compare.
+MAX_AGE = 150
+
+
+def date_of_birth_problem(born: dt.date, convicted: dt.date | None, start: dt.date | None, on: dt.date) -> str | None:
+    """What is wrong with a date of birth at the reference date `on` (with the conviction and the
+    order's start, when given), or None. One test for the one-case path and for tables
+    (ratecard/case/tables.py)."""
+    if born > on:
+        return f"is after the reference date {on}; check the date or --on"
+    when, basis = age_when(convicted, start, on)
+    if born > when:
+        field = "offence.conviction_date" if basis == "conviction" else "sentence.start"
+        return f"is after the {'conviction' if basis == 'conviction' else 'order start'} {when}; check the date of birth or {field}"
+    age = whole_years(born, when)
+    if age > MAX_AGE:
+        at = {"conviction": "at conviction", "order_start": "when the order starts"}.get(basis, "on the reference date")
+        return f"gives an age of {age} {at}, more than {MAX_AGE}; check the date of birth"
+    return None
+
+
 def case_facts(case: Case, on: dt.date) -> Facts:
-    """The facts of a case at a reference date, including the computed `age` (at the order start,
-    see age_date) and `months_left`."""
+    """The facts of a case at a reference date, including the computed `age` (at conviction, see
+    age_date) and `months_left`."""
     facts: Facts = {}
     _flatten("", case, facts)
+    dates = order_dates(case, on)  # an order past the calendar's end is the first thing to correct
     born = case.person.date_of_birth
     if born is not None:
-        if born > on:
-            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the reference date {on}; check the date or --on")])
+        wrong = date_of_birth_problem(born, case.offence.conviction_date, case.sentence.start, on)
+        if wrong is not None:
+            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", wrong)])
         when, _ = age_date(case, on)
-        if born > when:
-            raise CaseError([Problem(f"case {case.id}", None, "person.date_of_birth", f"is after the order start {when}; check the date of birth or sentence.start")])
         facts["age"] = whole_years(born, when)
-    dates = order_dates(case, on)
     if dates is not None:
         start, end = dates
         facts["months_left"] = whole_months(max(start, on), end)

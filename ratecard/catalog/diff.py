@@ -106,7 +106,7 @@ _NOT_DETAILS = {"id", "status"}
 
 
 def _rule_key(r: Rule) -> tuple[object, ...]:
-    return (r.kind, r.text, r.when)
+    return (r.kind, r.text, r.when, r.judgement)
 
 
 def _wait(iv: Intervention) -> int:
@@ -116,7 +116,7 @@ def _wait(iv: Intervention) -> int:
 def _uses(rules: tuple[Rule, ...], cat: Catalog) -> set[str]:
     """Derived facts a set of rules relies on, directly or through other derived facts."""
     seen: set[str] = set()
-    todo = [f for r in rules for f in fields_of(r.when)]
+    todo = [f for r in rules for f in r.fields]
     while todo:
         f = todo.pop()
         if f in seen or f not in cat.rules.derived:

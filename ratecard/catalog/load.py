@@ -202,7 +202,7 @@ def load_catalog(path: str | Path | None = None, *, read: Callable[[Path], Docum
             first_seen[iv.id] = here
             defined_at[iv.id] = (doc.path, doc.line(loc + ("id",)))
             interventions[iv.id] = iv
-            raw_by_id[iv.id] = iv.model_dump(mode="json")
+            raw_by_id[iv.id] = iv.version_dump()
             warnings += [Problem(doc.path, doc.line(loc + (f,)), f"{iv.id}.{f}", msg) for f, msg in intervention_warnings(iv)]
             if providers and iv.provider not in providers:
                 problems.append(doc.problem(loc + ("provider",), f"no provider '{iv.provider}' in providers.yaml{_close(iv.provider, providers)}"))
@@ -237,7 +237,7 @@ def load_catalog(path: str | Path | None = None, *, read: Callable[[Path], Docum
 def _version(info: CatalogInfo, providers: dict[str, Provider], interventions: dict[str, Any], rule_data: dict[str, Any]) -> str:
     """A hash of what the catalog says, independent of file names and order."""
     content = {
-        "info": info.model_dump(mode="json"),
+        "info": info.version_dump(),
         "providers": {k: v.model_dump(mode="json") for k, v in providers.items()},
         "interventions": interventions,
         "rules": rule_data,

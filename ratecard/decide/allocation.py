@@ -49,7 +49,7 @@ def _why(case: Case, allocation: str | None, category_1: bool = False) -> str:
     rosh = f"risk of serious harm {_ROSH[r.rosh]}" if r.rosh else "risk of serious harm not given"
     mappa = (f"MAPPA level {r.mappa_level}" if r.mappa_level else "not managed under MAPPA") if r.mappa_level is not None else "MAPPA level not given"
     if allocation == "nps":
-        cat1 = "MAPPA category 1 (a sexual offence with notification requirements)"
+        cat1 = "MAPPA category 1 (subject to sex offender notification requirements)"
         parts = [p for p, hit in ((rosh, r.rosh in ("high", "very_high")), (mappa, bool(r.mappa_level)), (cat1, category_1)) if hit]
         return "NPS: " + " and ".join(parts) + "."
     if allocation == "crc":
@@ -112,4 +112,4 @@ def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None =
 
 
 def _fields_for(derived: str, case: Case, scr: Screen, catalog: Catalog, on: dt.date) -> list[str]:
-    return scr.derived_missing.get(derived, [])
+    return list(scr.derived_missing.get(derived, []))

@@ -176,6 +176,8 @@ def _status(iv: Intervention, on: dt.date) -> str:
         text = f"Open, with a waiting list of about {_n(st.waiting_weeks or 0, 'week')}{_mark(iv, 'waiting_weeks')}"
     else:
         verb = "Withdrawn" if st.state == "withdrawn" else "Suspended"
+        if st.since is None:  # before the day it first runs
+            return f"Not running until {st.until}: {st.reason}"
         text = f"{verb} since {st.since}" + (f" until {st.until}" if st.until else "") + f": {st.reason}"
         return text
     if st.until is not None and st.then is not None:
@@ -200,7 +202,8 @@ def _entry(iv: Intervention, cat: Catalog, on: dt.date) -> Entry:
     lines = [RuleLine(id=r.id, kind=r.kind, text=r.text, precise=rule_precise(r, reg),
                       basis=BASIS_LABELS[r.basis] if r.basis else None) for r in rules]
     provider = cat.providers.get(iv.provider)
-    mode = MODE_LABELS[iv.delivery.mode] + (", women only" if iv.delivery.women_only else "")
+    # a catalog without these (not_given) says so rather than inventing them (issue 22: worded fully later)
+    mode = (MODE_LABELS[iv.delivery.mode] if iv.delivery.mode else "Not given in this catalog") + (", women only" if iv.delivery.women_only else "")
     return Entry(
         id=iv.id,
         name=iv.name,
@@ -216,8 +219,8 @@ def _entry(iv: Intervention, cat: Catalog, on: dt.date) -> Entry:
         length=_length(iv),
         delivery=mode,
         where=_where(iv),
-        evidence_level=EVIDENCE_LABELS[iv.evidence.level],
-        evidence=iv.evidence.summary,
+        evidence_level=EVIDENCE_LABELS[iv.evidence.level] if iv.evidence else "Not given in this catalog",
+        evidence=iv.evidence.summary if iv.evidence else "The catalog gives no evidence summary.",
         state=iv.status_on(on).state,
         status=_status(iv, on),
         capacity=_capacity(iv),
@@ -241,7 +244,7 @@ def _rests_on_assumption(e: Entry) -> bool:
 def _terms(ivs: list[Intervention], cat: Catalog) -> list[Term]:
     """Every derived fact the listed rules rely on, directly or in turn, with its definition."""
     seen: dict[str, None] = {}
-    todo = [f for iv in ivs for r in cat.rules.rules.get(iv.id, ()) for f in fields_of(r.when)]
+    todo = [f for iv in ivs for r in cat.rules.rules.get(iv.id, ()) for f in r.fields]
     while todo:
         f = todo.pop(0)
         if f in seen or f not in cat.rules.derived:

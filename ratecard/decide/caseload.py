@@ -31,7 +31,7 @@ from ..case.model import NEED_SECTIONS
 from ..labels import NEEDS as NEED_LABELS
 from ..catalog.load import Catalog, Intervention
 from ..errors import RatecardError
-from ..inputs.tables import ROW
+from ..case.tables import ROW
 from ..rules.fields import base_registry
 from .screen_many import ScreenedTable, computed_columns, screen_many
 
@@ -179,18 +179,22 @@ def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | 
         # would lose it from every count without a word
         in_area = (town.is_in(list(towns)).fill_null(False) | (home == area).fill_null(False)
                    | (town.is_null() & home.is_null()))
-        keep = frame.filter(in_area).select(ROW)
-        frame = frame.join(keep, on=ROW, how="semi")
+        keep = frame.select(in_area)[:, 0]
     else:
-        keep = frame.select(ROW)
-    long = result.long.join(keep, on=ROW, how="semi").filter(pl.col("intervention").is_in(list(ivs)))
-    derived = result.cases.join(keep, on=ROW, how="semi")
+        keep = None
+    # Everything below reads the wide table the batch back end already has (one row per case, a
+    # decision column per intervention), never a row per case and intervention (8.7 million rows
+    # for the national caseload).
+    bp = result._program
+    wide = result._screened
+    if keep is not None:
+        frame, wide = frame.filter(keep), wide.filter(keep)
     n = frame.height
     elsewhere = result.input_frame.height - n
-    needs = _needs_frame(frame, derived)
-    adm = _admissible(frame, long, ivs, catalog, on)
-    need_rows, per_case_need = _need_rows(needs, adm, ivs, n)
-    iv_rows, cost_total, cost_unknown = _intervention_rows(long, adm, needs, ivs, on)
+    needs = _needs_frame(frame, wide.select(ROW, *bp.derived_values()))
+    states = _admissible(frame, wide, bp, ivs, catalog, on)
+    need_rows, per_case_need = _need_rows(needs, states, ivs, n)
+    iv_rows, cost_total, cost_unknown = _intervention_rows(wide, bp, states, needs, ivs, on)
     capacity_known = sum(1 for r in iv_rows if r.capacity is not None)
     return CaseloadReport(
         catalog_version=catalog.version,
@@ -204,7 +208,7 @@ def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | 
         needs=need_rows,
         interventions=iv_rows,
         gaps=_gaps(frame, per_case_need, on),
-        missing_information=_missing(long),
+        missing_information=_missing(wide, bp, ivs),
         cost_total=round(cost_total, 2),
         cost_unknown=cost_unknown,
         capacity_note=("No intervention in this catalog gives its capacity (places a year): demand is shown, but waiting "
@@ -218,6 +222,7 @@ def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | 
 
 
 def _needs_frame(frame: pl.DataFrame, derived: pl.DataFrame) -> pl.DataFrame:
+    # derived: row and each derived fact's value (`=<id>`, null when undecided)
     """Per case and need: identified (true / false / null when undecided)."""
     cols = [pl.col(ROW)]
     for s in NEED_SECTIONS:
@@ -231,49 +236,54 @@ def _needs_frame(frame: pl.DataFrame, derived: pl.DataFrame) -> pl.DataFrame:
     return got
 
 
-def _admissible(frame: pl.DataFrame, long: pl.DataFrame, ivs: dict[str, Intervention], catalog: Catalog,
+MEETS, MAYBE, NO = 2, 1, 0  # a case's state for an intervention, one UInt8 column per intervention
+_PROVISION = pl.Enum(["met", "undetermined_only", "none"])
+
+
+def _admissible(frame: pl.DataFrame, wide: pl.DataFrame, bp: Any, ivs: dict[str, Intervention], catalog: Catalog,
                 on: dt.date) -> pl.DataFrame:
-    """(row, intervention, state): 'meets' (eligible, open, reachable, finishable), 'maybe' (could,
-    once information is known), or 'no'. Availability follows the screen's (decide/screen.py): the
-    status in force on the date, a town or area the catalog does not know counts as not given, an
-    assumed venue is never 'not reachable', and outside the towns it runs in only recorded
-    transport makes a course reachable."""
+    """Per case (row) and intervention, one column named by the intervention: MEETS (eligible,
+    open, reachable, finishable), MAYBE (could, once information is known) or NO. Availability
+    follows the screen's (decide/screen.py): the status in force on the date, a town or area the
+    catalog does not know counts as not given, an assumed venue is never 'not reachable', and
+    outside the towns it runs in only recorded transport makes a course reachable."""
     towns = catalog.towns
     areas = [a.id for a in catalog.info.areas]
     start = pl.col("sentence.start").fill_null(pl.lit(on))
     end = start.dt.offset_by(pl.format("{}mo", pl.col("sentence.length_months")))
-    weeks_left = ((end - pl.max_horizontal(start, pl.lit(on))).dt.total_days() / 7).alias("#weeks_left")
+    weeks_left = (end - pl.max_horizontal(start, pl.lit(on))).dt.total_days() / 7
     town = pl.when(pl.col("person.home_town").is_in(list(towns))).then(pl.col("person.home_town"))
     area = pl.when(pl.col("person.area").is_in(areas)).then(pl.col("person.area"))
     home_area = pl.when(town.is_not_null()).then(town.replace_strict(list(towns), list(towns.values()), default=None)).otherwise(area)
-    people = frame.select(ROW, town.alias("#town"), home_area.alias("#home_area"), weeks_left,
+    people = frame.select(ROW, town.alias("#town"), home_area.alias("#home_area"), weeks_left.alias("#weeks_left"),
                           pl.col("responsivity.has_transport").alias("#transport"))
-    rows = []
-    for k, iv in ivs.items():
+    people = people.hstack(wide.select(pl.col(bp.decision_col(k)).alias(f"#d{i}") for i, k in enumerate(ivs)))
+    cols = []
+    for i, (k, iv) in enumerate(ivs.items()):
         st = iv.status_on(on)
         wait = st.waiting_weeks or 0
         # a course that closes before the person could finish it cannot be finished whatever the order
         closes_first = (st.until is not None and st.then is not None and iv.weeks is not None
                         and (wait + iv.weeks) * 7 > (st.until - on).days + 1)
-        rows.append({"intervention": k, "#open": st.available and not closes_first, "#area": iv.area,
-                     "#towns": list(iv.where.towns), "#anywhere": iv.where.outreach or iv.where.assumed,
-                     "#needs_time": iv.weeks is not None or bool(wait), "#takes": float(wait + (iv.weeks or 0))})
-    spec = pl.DataFrame(rows, schema={"intervention": pl.String, "#open": pl.Boolean, "#area": pl.String,
-                                      "#towns": pl.List(pl.String), "#anywhere": pl.Boolean, "#needs_time": pl.Boolean,
-                                      "#takes": pl.Float64})
-    x = long.select(ROW, "intervention", "decision").join(people, on=ROW, how="left").join(spec, on="intervention", how="left")
-    other_area = pl.col("#home_area").is_not_null() & (pl.col("#home_area") != pl.col("#area"))
-    near = pl.col("#anywhere") | pl.col("#towns").list.contains(pl.col("#town")).fill_null(False)
-    # reachable: True, False, or null (home town not given: cannot be checked)
-    reach = (pl.when(other_area).then(False).when(near).then(True).when(pl.col("#town").is_null()).then(None)
-             .otherwise(pl.col("#transport").fill_null(False)))
-    finish = pl.when(~pl.col("#needs_time")).then(True).when(pl.col("#weeks_left").is_null()).then(None).otherwise(
-        pl.col("#takes") <= pl.col("#weeks_left"))
-    dec = pl.col("decision").cast(pl.String)
-    meets = (dec == "eligible") & pl.col("#open") & reach.fill_null(False) & finish.fill_null(False)
-    maybe = dec.is_in(["eligible", "undetermined"]) & pl.col("#open") & reach.fill_null(True) & finish.fill_null(True)
-    return x.select(ROW, "intervention", pl.when(meets).then(pl.lit("meets")).when(maybe).then(pl.lit("maybe"))
-                    .otherwise(pl.lit("no")).alias("state"))
+        if not st.available or closes_first:
+            cols.append(pl.lit(NO, pl.UInt8).alias(k))
+            continue
+        other_area = pl.col("#home_area").is_not_null() & (pl.col("#home_area") != pl.lit(iv.area))
+        near = pl.lit(True) if (iv.where.outreach or iv.where.assumed) else \
+            pl.col("#town").is_in(list(iv.where.towns)).fill_null(False)
+        # reachable: True, False, or null (home town not given: cannot be checked)
+        reach = (pl.when(other_area).then(False).when(near).then(True).when(pl.col("#town").is_null()).then(None)
+                 .otherwise(pl.col("#transport").fill_null(False)))
+        if iv.weeks is not None or wait:
+            finish = pl.when(pl.col("#weeks_left").is_null()).then(None).otherwise(pl.lit(float(wait + (iv.weeks or 0))) <= pl.col("#weeks_left"))
+        else:
+            finish = pl.lit(True)
+        dec = pl.col(f"#d{i}")
+        meets = (dec == 0) & reach.fill_null(False) & finish.fill_null(False)
+        maybe = (dec <= 1) & reach.fill_null(True) & finish.fill_null(True)
+        cols.append(pl.when(meets).then(pl.lit(MEETS, pl.UInt8)).when(maybe).then(pl.lit(MAYBE, pl.UInt8))
+                    .otherwise(pl.lit(NO, pl.UInt8)).alias(k))
+    return people.select(ROW, *cols)
 
 
 def _iv_needs(ivs: dict[str, Intervention]) -> pl.DataFrame:
@@ -281,13 +291,24 @@ def _iv_needs(ivs: dict[str, Intervention]) -> pl.DataFrame:
                         schema={"intervention": pl.String, "need": pl.String})
 
 
-def _need_rows(needs: pl.DataFrame, adm: pl.DataFrame, ivs: dict[str, Intervention], n: int) -> tuple[list[NeedRow], pl.DataFrame]:
-    long_needs = needs.unpivot(index=ROW, variable_name="need", value_name="identified")
-    best = (adm.join(_iv_needs(ivs), on="intervention").group_by(ROW, "need")
-            .agg((pl.col("state") == "meets").any().alias("#meets"), (pl.col("state") == "maybe").any().alias("#maybe")))
-    per = long_needs.join(best, on=[ROW, "need"], how="left").with_columns(
-        pl.when(pl.col("#meets").fill_null(False)).then(pl.lit("met")).when(pl.col("#maybe").fill_null(False))
-        .then(pl.lit("undetermined_only")).otherwise(pl.lit("none")).alias("provision"))
+def _need_rows(needs: pl.DataFrame, states: pl.DataFrame, ivs: dict[str, Intervention], n: int) -> tuple[list[NeedRow], pl.DataFrame]:
+    """Per need, the counts of the report's first table; and per case and need (long over the ten
+    needs, not over interventions): identified, and provision (met / undetermined_only / none)."""
+    provision = []
+    for s in needs.columns:
+        if s == ROW:
+            continue
+        mine = [k for k, iv in ivs.items() if s in iv.needs]
+        meets = pl.any_horizontal([pl.col(k) == MEETS for k in mine]) if mine else pl.lit(False)
+        maybe = pl.any_horizontal([pl.col(k) == MAYBE for k in mine]) if mine else pl.lit(False)
+        provision.append(pl.when(meets).then(pl.lit("met", _PROVISION)).when(maybe).then(pl.lit("undetermined_only", _PROVISION))
+                         .otherwise(pl.lit("none", _PROVISION)).alias(s))
+    prov = states.select(ROW, *provision)
+    # a row per case and need (ten a case), with the need and provision as enums, not text
+    need = pl.Enum([s for s in needs.columns if s != ROW])
+    per = (needs.unpivot(index=ROW, variable_name="need", value_name="identified").with_columns(pl.col("need").cast(need))
+           .join(prov.unpivot(index=ROW, variable_name="need", value_name="provision").with_columns(pl.col("need").cast(need)),
+                 on=[ROW, "need"], how="left", maintain_order="left"))
     rows = []
     for s in PRIORITY:
         p = per.filter(pl.col("need") == s)
@@ -300,28 +321,40 @@ def _need_rows(needs: pl.DataFrame, adm: pl.DataFrame, ivs: dict[str, Interventi
     return rows, per
 
 
-def _intervention_rows(long: pl.DataFrame, adm: pl.DataFrame, needs: pl.DataFrame, ivs: dict[str, Intervention],
+def _intervention_rows(wide: pl.DataFrame, bp: Any, states: pl.DataFrame, needs: pl.DataFrame, ivs: dict[str, Intervention],
                        on: dt.date) -> tuple[list[InterventionRow], float, list[str]]:
-    counts = long.group_by("intervention", pl.col("decision").cast(pl.String)).len()
-    by = {(iv, d): c for iv, d, c in counts.iter_rows()}
-    identified = needs.unpivot(index=ROW, variable_name="need", value_name="identified").filter(pl.col("identified").fill_null(False))
-    meeting = adm.filter(pl.col("state") == "meets").join(_iv_needs(ivs), on="intervention").join(identified, on=[ROW, "need"], how="semi")
-    demand = dict(meeting.select(ROW, "intervention").unique().group_by("intervention").len().iter_rows())
+    decisions = wide.select(
+        *(c for k in ivs for c in ((pl.col(bp.decision_col(k)) == 0).sum().alias(f"e:{k}"),
+                                   (pl.col(bp.decision_col(k)) == 1).sum().alias(f"u:{k}")))).row(0, named=True)
+    ident = {s: pl.col(f"#n:{s}").fill_null(False) for s in needs.columns if s != ROW}
+    x = states.hstack(needs.select(pl.col(s).alias(f"#n:{s}") for s in ident))
+    # demand: the cases for whom the intervention meets an identified need
+    demand_cols = [(pl.col(k) == MEETS) & pl.any_horizontal([ident[s] for s in iv.needs if s in ident] or [pl.lit(False)])
+                   for k, iv in ivs.items()]
     prices = {k: _price(iv) for k, iv in ivs.items()}
-    # the cheapest way to meet each need of each case (ties: intervention id), once per case
-    priced = meeting.with_columns(pl.col("intervention").replace_strict(
-        list(prices), [(-1.0 if p is None else p) for p in prices.values()], return_dtype=pl.Float64).alias("#price"))
-    chosen = (priced.sort([ROW, "need", "#price", "intervention"]).group_by(ROW, "need", maintain_order=True)
-              .first().select(ROW, "intervention").unique())
-    places = dict(chosen.group_by("intervention").len().iter_rows())
+    # the cheapest way to meet each identified need of each case (ties: intervention id; an unknown
+    # price first, as the report always has), each intervention counted once per case
+    order = sorted(ivs, key=lambda k: (-1.0 if prices[k] is None else prices[k], k))
+    index = {k: i for i, k in enumerate(ivs)}
+    chosen = []
+    for s in ident:
+        expr = pl.lit(None, pl.Int32)
+        for k in reversed([k for k in order if s in ivs[k].needs]):
+            expr = pl.when(pl.col(k) == MEETS).then(pl.lit(index[k], pl.Int32)).otherwise(expr)
+        chosen.append(pl.when(ident[s]).then(expr).alias(f"#c:{s}"))
+    x = x.with_columns(chosen)
+    counted = x.select(
+        *(d.sum().alias(f"d:{k}") for d, k in zip(demand_cols, ivs)),
+        *(pl.any_horizontal([pl.col(f"#c:{s}") == index[k] for s in ident] or [pl.lit(False)]).fill_null(False).sum()
+          .alias(f"p:{k}") for k in ivs)).row(0, named=True)
     rows = []
     total = 0.0
     unknown: list[str] = []
     for k, iv in sorted(ivs.items()):
         cap, note = capacity_of(iv)
-        d = demand.get(k, 0)
+        d = counted[f"d:{k}"]
         price = prices[k]
-        placed = places.get(k, 0)
+        placed = counted[f"p:{k}"]
         cost = None if price is None else round(price * placed, 2)
         if cost is not None:
             total += cost
@@ -329,7 +362,7 @@ def _intervention_rows(long: pl.DataFrame, adm: pl.DataFrame, needs: pl.DataFram
             unknown.append(k)
         rows.append(InterventionRow(
             intervention=k, name=iv.name, provider=iv.provider, status=iv.status_on(on).state, needs=list(iv.needs),
-            eligible=by.get((k, "eligible"), 0), undetermined=by.get((k, "undetermined"), 0), demand=d,
+            eligible=decisions[f"e:{k}"], undetermined=decisions[f"u:{k}"], demand=d,
             capacity=cap, capacity_note=note,
             implied_wait_weeks=round(52 * d / cap, 1) if cap else None,
             price_per_person=price, places_costed=placed, cost=cost))
@@ -371,12 +404,21 @@ def _gaps(frame: pl.DataFrame, per: pl.DataFrame, on: dt.date) -> list[GapRow]:
     return rows
 
 
-def _missing(long: pl.DataFrame) -> list[MissingRow]:
+def _missing(wide: pl.DataFrame, bp: Any, ivs: dict[str, Intervention]) -> list[MissingRow]:
+    """Per case field: the undetermined decisions (of these interventions) it would help settle, and
+    the cases they belong to; most decisions first."""
     reg = base_registry()
-    m = (long.filter(pl.col("decision").cast(pl.String) == "undetermined").select(ROW, "missing").explode("missing")
-         .drop_nulls("missing").group_by("missing").agg(pl.len().alias("decisions"), pl.col(ROW).n_unique().alias("cases"))
-         .sort(["decisions", "missing"], descending=[True, False]))
-    return [MissingRow(field=f, label=reg[f].label if f in reg else f, decisions=d, cases=c) for f, d, c in m.iter_rows()]
+    per_field = {}
+    for f in bp.all_fields:
+        cols = [pl.col(bp.field_missing_col(k, f)).cast(pl.UInt32) for k in ivs if f in bp.fields_of.get(k, ())]
+        if cols:
+            per_field[f] = pl.sum_horizontal(cols)
+    if not per_field or wide.height == 0:
+        return []
+    got = wide.select(*(e.sum().alias(f"d:{f}") for f, e in per_field.items()),
+                      *((e > 0).sum().alias(f"c:{f}") for f, e in per_field.items())).row(0, named=True)
+    m = sorted(((f, got[f"d:{f}"], got[f"c:{f}"]) for f in per_field if got[f"d:{f}"]), key=lambda t: (-t[1], t[0]))
+    return [MissingRow(field=f, label=reg[f].label if f in reg else f, decisions=d, cases=c) for f, d, c in m]
 
 
 def _has_records(frame: pl.DataFrame) -> pl.Series:

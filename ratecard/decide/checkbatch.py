@@ -18,7 +18,7 @@ import csv
 import datetime as dt
 import io
 import json
-import os
+import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +28,10 @@ from typing import Any, Literal
 from ..case.model import Case, case_from_document, load_case
 from ..catalog.load import Catalog
 from ..errors import InputError, RatecardError, UnknownInterventionError
-from ..inputs.yamlio import Document
+from ..inputs.files import ParseError, read_bytes
+from ..inputs.sheets import csv_records, decode_sheet
+from ..inputs.limits import Limits
+from ..inputs.yamlio import Document, parse_text
 from .findings import Out
 from .referral import ReferralCheck, check_referral
 
@@ -72,44 +75,20 @@ class Batch:
 
 
 def _open_regular(path: Path, limit: int, what: str) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes. A device (/dev/zero), a pipe or a
-    socket is refused without blocking: opening a FIFO for reading would wait for a writer."""
+    """The bytes of a regular file of at most `limit` bytes, through the one guard every input file
+    goes through (ratecard/inputs/files.py): a device (/dev/zero), a pipe or a socket is refused
+    without blocking (opening a FIFO for reading would wait for a writer)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise BatchError(f"{path}: {what} not found; check the path") from None
-    except IsADirectoryError:
-        raise BatchError(f"{path}: is a folder; give the {what}") from None
-    except OSError as e:
-        raise BatchError(f"{path}: cannot read the {what} ({e.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise BatchError(f"{path}: is a folder; give the {what}")
-        if not stat.S_ISREG(st.st_mode):
-            raise BatchError(f"{path}: is not a regular file (a device, pipe or socket); give the {what} as a file")
-        if st.st_size > limit:
-            raise BatchError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB; split it into smaller files")
-        data = f.read(limit + 1)
-    if len(data) > limit:  # it grew while being read
-        raise BatchError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MiB; split it into smaller files")
-    return data
+        return read_bytes(path, Limits(max_bytes=limit))
+    except ParseError as e:
+        raise BatchError(f"{path}: {e.problems[0].message} ({what})") from None
 
 
 def _decode(path: Path, raw: bytes) -> str:
-    # Excel writes "CSV UTF-8" with a byte-order mark and "Unicode text" as UTF-16 with one
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise BatchError(f"{path}: is an Excel workbook, not a CSV file; in Excel use File > Save As > 'CSV UTF-8'")
-    elif b"\x00" in raw[:4096]:
-        raise BatchError(f"{path}: looks like UTF-16 text without a byte-order mark; save it as 'CSV UTF-8' or JSON Lines")
-    else:
-        encoding = "utf-8-sig"
     try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as e:
-        raise BatchError(f"{path}: is not UTF-8 or UTF-16 text (byte {e.start}); save it as 'CSV UTF-8' or JSON Lines") from None
+        return decode_sheet(raw, str(path))
+    except ParseError as e:
+        raise BatchError(str(e.problems[0])) from None
 
 
 def _format(path: Path, text: str) -> Format:
@@ -140,12 +119,26 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, Any]]:
         if len(line) > MAX_ROW_BYTES:
             yield n, f"the line is longer than {MAX_ROW_BYTES // 1024} KiB; give the case as a file path instead"
             continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as e:
-            yield n, f"not valid JSON ({e.msg} at column {e.colno})"
-        except RecursionError:
-            yield n, "nested too deeply to read"
+        yield n, _json_value(line, "")
+
+
+class _Unreadable(str):
+    """Why a row (or a cell of it) cannot be read, with the field at fault."""
+
+    field: str = "row"
+
+
+def _json_value(text: str, field: str) -> Any:
+    """A JSON value read as a .json case file is (ratecard/inputs/jsonread.py): a duplicate key,
+    NaN or a number too large is refused, never kept or dropped silently as json.loads would."""
+    try:
+        return parse_text(text, "row", as_json=True).data
+    except ParseError as e:
+        p = e.problems[0]
+        where = ".".join(x for x in (field, p.field) if x)
+        why = _Unreadable(p.message)
+        why.field = where or "row"
+        return why
 
 
 def _norm(header: str) -> str:
@@ -155,7 +148,7 @@ def _norm(header: str) -> str:
 def _dialect(text: str) -> list[str]:
     """Candidate delimiters, most likely first: csv.Sniffer's guess, then by count in the header."""
     sample = text[:64 * 1024]
-    first = sample.split("\n", 1)[0]
+    first = re.split(r"\r\n|\r|\n", sample, maxsplit=1)[0]  # lines end in \r alone in Excel for Mac's CSV
     order = sorted(",;\t|", key=first.count, reverse=True)
     try:
         sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -169,7 +162,7 @@ def _dialect(text: str) -> list[str]:
 def _csv_batch(path: Path, text: str) -> Batch:
     header: list[str] = []
     for delimiter in _dialect(text):
-        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
         if {"case", "intervention"} <= {_norm(h) for h in header}:
             break
     else:
@@ -181,28 +174,15 @@ def _csv_batch(path: Path, text: str) -> Batch:
     if dup:
         raise BatchError(f"{path}:1: the column {', '.join(repr(d) for d in dup)} appears twice in the header; keep one")
     extra = [h.strip() for h, n in zip(header, names) if n not in COLUMNS and n]
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    next(reader)
     rows: list[tuple[int, Any]] = []
     extras: dict[int, dict[str, str]] = {}
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            rows.append((reader.line_num, f"the row cannot be read as CSV ({e}); check its quotes"))
+    for at, record in csv_records(text, delimiter, len(names)):
+        if isinstance(record, str):
+            rows.append((at, record))
             continue
-        at = reader.line_num
-        cells = [c.strip() for c in cells]
+        cells = [c.strip() for c in record]
         if not any(cells):
             continue  # blank rows, and rows of separators only (';;'), as Excel leaves at the end
-        if len(cells) > len(names):
-            if any(cells[len(names):]):
-                rows.append((at, f"the row has {len(cells)} values but the header has {len(names)} columns"))
-                continue
-            cells = cells[:len(names)]
-        cells += [""] * (len(names) - len(cells))
         row: dict[str, Any] = {}
         passed: dict[str, str] = {}
         for h, n, c in zip(header, names, cells):
@@ -215,13 +195,9 @@ def _csv_batch(path: Path, text: str) -> Batch:
             extras[at] = passed
         # an inline case in a CSV cell is JSON text
         if isinstance(row.get("case"), str) and row["case"].startswith("{"):
-            try:
-                row["case"] = json.loads(row["case"])
-            except json.JSONDecodeError as e:
-                rows.append((at, f"case: the inline case is not valid JSON ({e.msg} at column {e.colno})"))
-                continue
-            except RecursionError:
-                rows.append((at, "case: the inline case is nested too deeply to read"))
+            row["case"] = _json_value(row["case"], "case")
+            if isinstance(row["case"], _Unreadable):
+                rows.append((at, row["case"]))
                 continue
         rows.append((at, row))
     return Batch(path, "csv", rows, extra, extras)
@@ -236,6 +212,8 @@ def _inside(p: Path, folder: Path) -> bool:
 
 def _case_file(value: str, base: Path, allowed: Sequence[Path]) -> tuple[Path | None, str]:
     """The case file a row names, resolved (symbolic links followed), or why it may not be read."""
+    if "\x00" in value:  # no file name holds one; the system refuses it
+        return None, "the case path holds a NUL character, which no file name can; check the cell"
     p = Path(value) if Path(value).is_absolute() else base / value
     try:
         real = p.resolve()
@@ -360,7 +338,7 @@ def _one(i: int, line: int, raw: Any, base: Path, allowed: Sequence[Path], catal
         return BatchRow(row=i, line=line, status="error", case=case, intervention=iv, result=None, errors=errors, extra=extra)
 
     if isinstance(raw, str):
-        return error([RowError(field="row", message=raw)])
+        return error([RowError(field=getattr(raw, "field", "row"), message=raw)])
     if not isinstance(raw, dict):
         return error([RowError(field="row", message="each row must be an object with 'case' and 'intervention'")])
     # a JSON Lines row is written by a program: another key is a mistake (a misspelt 'case'?);
@@ -402,9 +380,11 @@ CSV_COLUMNS = ("row", "line", "status", "case", "intervention", "verdict", "reas
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
     # Excel runs a cell that starts with = + - @ as a formula: data from a batch must stay data
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # (one rule for every CSV ratecard writes: ratecard/spreadsheet.py)
+    from ..spreadsheet import cell
+
+    return cell(value)
 
 
 def csv_header(extra_columns: Sequence[str]) -> list[str]:

@@ -28,5 +28,7 @@ def placement_findings(case: Case, iv: Intervention, catalog: Catalog) -> list[F
     # town as within reach, and "get to Northampton" means nothing to someone who lives there
     if r.has_transport is False and case.person.home_town not in iv.where.towns:
         towns = ", ".join(t.replace("_", " ").title() for t in iv.where.towns) or "the placement"
-        warnings.append(Finding(code="no_transport", text=f"No transport: check how the person will get to {towns} for the start of the day."))
+        # fares paid make it reachable, not easy: the report's Kerry found the journey hard all the same
+        fares = " Public transport fares are paid; check that the journey works with the person's other commitments." if iv.where.fares_paid else ""
+        warnings.append(Finding(code="no_transport", text=f"No transport: check how the person will get to {towns} for the start of the day.{fares}"))
     return warnings

@@ -2,9 +2,11 @@
 
 Eligibility is the screen's; this adds what decides whether a referral can work on this order:
 the requirement the intervention needs, its status, time to finish, reach from home, earlier
-completions, placement suitability and RAR days left. Information the case does not give makes
-the verdict undetermined (it names what is missing), never a rejection. A rejection or an
-undetermined check lists the alternatives that meet the same need and nothing known rules out.
+completions, placement suitability, RAR days left, and an escalation to the NPS after sentence.
+Information the case does not give makes the verdict undetermined (it names what is missing), never
+a rejection; nor does a figure the catalog marks illustrative: what rests on one is a warning to
+confirm with the provider. A rejection or an undetermined check lists the alternatives that meet the
+same need, do the same kind of work, and nothing known rules out.
 
 On a licence or post-sentence supervision there are no court requirements: a programme or other
 work is done under the licence conditions, and unpaid work (a requirement of a community or
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from ..case.facts import order_dates
 from ..case.model import CUSTODIAL_SUPERVISION, Case
 from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
@@ -23,7 +26,9 @@ from ..errors import UnknownInterventionError
 from ..case.events import case_on
 from .findings import Finding, Out
 from .ledger import DEFAULT_IDLE_WEEKS, RarLedger, rar_ledger
+from .allocation import allocate
 from .placement import is_placement, placement_findings
+from .responsivity import family_work, obstacles
 from .screen import AgeAt, InterventionResult, MissingField, Screen, screen
 
 Verdict = Literal["accept", "accept_with_warnings", "undetermined", "reject"]
@@ -43,6 +48,17 @@ _MISSING_FROM_WARNING = {"order_length_unknown": "sentence.length_months"}
 # the inspectors saw a woman outside Northampton who could not reach the Good Loaf: a course out of
 # reach is no referral, unless the case records that the person has transport to get there
 _UNREACHABLE = "not_near_home"
+# support (mentoring, resettlement, advice to the officer) never stands in for work on offending
+# behaviour: an alternative must do the same kind of work as the intervention it replaces, and offending
+# behaviour work is replaced only by work on the same offending (the catalog's `work`, issue 17). For an
+# entry the catalog does not describe, by its kind and needs: support never replaces work on thinking
+# and behaviour or attitudes.
+_SUPPORT = frozenset({"mentoring_and_support", "resettlement", "consultation"})
+_OFFENDING_BEHAVIOUR = frozenset({"thinking_and_behaviour", "attitude"})
+_TREATS_OFFENDING = frozenset({"accredited_programme", "offending_behaviour"})
+# responsivity findings (decide/responsivity.py) the screen shows as warnings: the check reads them itself
+_RESPONSIVITY = frozenset({"responsivity", "partner_abuse_family_work"})
+_CONFIRM = " These figures are illustrative: confirm the waiting time and length with the provider before deciding."
 
 
 class Alternative(Out):
@@ -72,8 +88,20 @@ class ReferralCheck(Out):
     rar: RarLedger | None
 
 
+def _real_cannot_finish(case: Case, iv: Intervention, on: dt.date) -> bool:
+    """Whether the intervention cannot finish (before the order ends or before it closes) on the
+    figures the catalog vouches for alone, with those it marks illustrative counted as nothing."""
+    st = iv.status_on(on)
+    wait = 0 if "waiting_weeks" in iv.illustrative else (st.waiting_weeks or 0)
+    weeks = 0 if "weeks" in iv.illustrative else (iv.weeks or 0)
+    if st.until is not None and st.then is not None and (wait + weeks) * 7 > (st.until - on).days + 1:
+        return True
+    dates = order_dates(case, on)
+    return dates is not None and wait + weeks > (dates[1] - max(dates[0], on)).days / 7
+
+
 def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedger | None,
-            catalog: Catalog, with_ledger: bool = True) -> tuple[list[Finding], list[Finding], list[str]]:
+            catalog: Catalog, with_ledger: bool = True, on: dt.date | None = None) -> tuple[list[Finding], list[Finding], list[str]]:
     reasons: list[Finding] = []
     warnings: list[Finding] = []
     missing: list[str] = []
@@ -113,8 +141,16 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
         if s.requirements is None:
             missing.append("sentence.requirements")
             reasons.append(Finding(code=MISSING, text=f"The order's requirements are not given: cannot check that it carries the {label} requirement {iv.name} needs."))
+        elif need == "accredited_programme" and "rar" in s.requirements:
+            # lawful: the activities of a RAR may include an accredited programme (Criminal Justice Act
+            # 2003 s.200A); MoJ guidance prefers a programme requirement, which is policy, not a bar
+            warnings.append(Finding(code="programme_within_rar", text=(
+                f"The order has no accredited programme requirement: {iv.name} would be done within the RAR, which "
+                "the law allows (Criminal Justice Act 2003 s.200A). A programme requirement is the usual route; "
+                "agree the referral with the treatment manager and count the programme's days against the RAR.")))
         elif need not in s.requirements:
-            why = " A programme is not bought with RAR days: the court must impose the requirement." if need == "accredited_programme" else ""
+            why = (" A programme needs a programme requirement or a RAR (within which it may be done, Criminal Justice "
+                   "Act 2003 s.200A): the court must impose one.") if need == "accredited_programme" else ""
             reasons.append(Finding(code="requirement_missing", text=f"The order has no {label} requirement, which {iv.name} needs.{why}"))
         elif need == "rar" and iv.rar_days is not None and ledger is not None:
             if ledger.days_left is None:
@@ -125,10 +161,20 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
         elif need == "unpaid_work" and s.unpaid_work_hours is None:
             warnings.append(Finding(code="hours_unknown", text="Unpaid work hours not given."))
 
+    for o in obstacles(case, catalog).get(iv.id, ()):
+        if o.blocks is True:
+            reasons.append(Finding(code="responsivity", text=f"Not suitable: {o.text}"))
+        else:  # it can be overcome, or an answer not yet given decides it: the officer should check
+            warnings.append(Finding(code=o.code, text=o.text))
     for w in r.warnings:
-        if w.code in _BLOCKING:
+        if w.code in _RESPONSIVITY:
+            continue  # from the obstacles above
+        if w.code == "cannot_finish" and on is not None and not _real_cannot_finish(case, iv, on):
+            # it rests on a figure the catalog marks illustrative: never a reason to refuse
+            warnings.append(Finding(code=w.code, text=w.text + _CONFIRM))
+        elif w.code in _BLOCKING:
             reasons.append(Finding(code=w.code, text=w.text))
-        elif w.code == _UNREACHABLE and case.responsivity.has_transport is not True:
+        elif w.code == _UNREACHABLE and case.responsivity.has_transport is not True and not iv.where.fares_paid:
             reasons.append(Finding(code="not_reachable", text=f"Not reachable: {w.text[0].lower()}{w.text[1:]} "
                                    "The case does not record transport to get there."))
         elif w.code in _MISSING_FROM_WARNING:
@@ -138,7 +184,10 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
             warnings.append(Finding(code=w.code, text=w.text))
 
     if iv.id in (case.history.completed_programmes or ()):
-        warnings.append(Finding(code="completed_before", text=f"{iv.name} has been completed before."))
+        # HMPPS has no once-only rule for most programmes (same_type_rule_guide null); where it has
+        # one (Horizon, iHorizon) the eligibility rules already say so
+        warnings.append(Finding(code="completed_before", text=f"{iv.name} has been completed before: a repeat needs "
+                                "the treatment manager's agreement that it would help."))
     if is_placement(iv) and s.type not in CUSTODIAL_SUPERVISION:  # on licence the reason already rules it out
         warnings += placement_findings(case, iv, catalog)
     if need == "rar" and ledger is not None and with_ledger:
@@ -153,21 +202,26 @@ def _weeks(iv: Intervention) -> int | None:
 
 
 def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedger | None,
-                  catalog: Catalog) -> list[Alternative]:
+                  catalog: Catalog, held: frozenset[str] = frozenset()) -> list[Alternative]:
     out: list[tuple[int, int, str, Alternative]] = []
     for r in scr.results:
         iv = catalog.interventions[r.intervention]
-        if iv.id == target.id or r.decision != "eligible":
+        if iv.id == target.id or r.decision != "eligible" or iv.id in held:
             continue
-        # a placement is replaced only by another placement, and a placement never replaces a course
-        if is_placement(iv) != is_placement(target):
+        # a placement is replaced only by another placement, and a placement never replaces a course;
+        # support never replaces work on offending
+        if is_placement(iv) != is_placement(target) or not _same_kind_of_work(iv, target):
             continue
         shared: list[str] = [n for n in target.needs if n in iv.needs]
         if not shared and not is_placement(target):
             continue
         # ledger warnings are about the case, not the alternative: the rejection already shows them
-        reasons, warnings, _ = _assess(case, iv, r, ledger, catalog, with_ledger=False)
+        reasons, warnings, _ = _assess(case, iv, r, ledger, catalog, with_ledger=False, on=scr.on)
         if any(f.code != MISSING for f in reasons):
+            continue
+        # an alternative is offered as one that can finish in time: not one whose own (illustrative)
+        # figures say it cannot, which is a warning for a referral already chosen, not a suggestion
+        if any(f.code == "cannot_finish" for f in warnings):
             continue
         # what cannot be settled for the alternative either (the same missing information, usually)
         # is shown with it, first, rather than hiding an alternative nothing known rules out
@@ -176,6 +230,23 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
                           weeks_to_finish=_weeks(iv), warnings=[w.text for w in warnings])
         out.append((-len(shared), len(warnings), iv.id, alt))
     return [a for *_, a in sorted(out, key=lambda t: t[:3])]
+
+
+def _same_kind_of_work(iv: Intervention, target: Intervention) -> bool:
+    """Whether `iv` can stand in for `target`: support never replaces offending behaviour work, and
+    offending behaviour work is replaced only by work on the same offending."""
+    if iv.work is not None and target.work is not None:
+        if target.work.kind in _TREATS_OFFENDING:
+            return iv.work.kind in _TREATS_OFFENDING and set(target.work.targets) <= set(iv.work.targets)
+        return True
+    return not (iv.kind in _SUPPORT and target.kind not in _SUPPORT and _OFFENDING_BEHAVIOUR & set(target.needs))
+
+
+def family_contact(catalog: Catalog) -> frozenset[str]:
+    """Interventions that bring the person into contact with their family, children or victim, or
+    visit the home (the catalog's `work`): held while a risk that has risen is reviewed (the report's
+    Raymond)."""
+    return frozenset(iid for iid, iv in catalog.interventions.items() if iv.work is not None and family_work(iv.work))
 
 
 def _verdict(reasons: list[Finding], warnings: list[Finding]) -> Verdict:
@@ -206,14 +277,21 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     iv = catalog.interventions[intervention]
     # a licence has no RAR, so nothing recorded on it is counted as RAR days
     ledger = None if now.sentence.type in CUSTODIAL_SUPERVISION else rar_ledger(now, on, catalog, idle_weeks)
-    reasons, warnings, missing = _assess(now, iv, scr.result(intervention), ledger, catalog)
+    reasons, warnings, missing = _assess(now, iv, scr.result(intervention), ledger, catalog, on=on)
+    escalation = allocate(case, catalog, on=on).escalation if case.events else None
+    if escalation is not None:
+        warnings.append(Finding(code="escalation", text=escalation.reason))
+        if iv.id in family_contact(catalog):
+            reasons.append(Finding(code="risk_review_first", text=(
+                f"Hold: {iv.name} brings the person into contact with their family or children, and the risk of "
+                f"serious harm has risen since sentence. Do not refer until the NPS has reviewed the risk after escalation.")))
     if ledger is None and now.rar_ledger:
         warnings.append(Finding(code="no_rar", text=f"{len(now.rar_ledger)} entries are recorded as RAR days, but there is "
                                 f"no RAR on {now.sentence.type.replace('_', ' ')}; they are not counted."))  # type: ignore[union-attr]
     alternatives: list[Alternative] = []
     note = None
     if reasons:
-        alternatives = _alternatives(now, iv, scr, ledger, catalog)
+        alternatives = _alternatives(now, iv, scr, ledger, catalog, family_contact(catalog) if escalation else frozenset())
         if not alternatives:
             if is_placement(iv) and now.sentence.type in CUSTODIAL_SUPERVISION:
                 note = None  # no placement can be part of a licence: the reason says so, and there is no court to tell

@@ -6,137 +6,34 @@ answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import math
 import weakref
 import difflib
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 from ..case.model import Case
 from ..case.coerce import coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..catalog.model import StatusOn
 from ..case.facts import age_date, case_facts, order_dates
+from ..case.needs import disagreements as need_disagreements
 from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
 from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
+from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, MissingField, Outcome,
+                      Reason, Screen, ScreenWarning, WarningCode, built, frozen)
+from .responsivity import screen_warnings
 
-Decision = Literal["eligible", "ineligible", "undetermined"]
-# whether a referral could be made on the date, whatever the eligibility: the status in force, and
-# whether the person can get there (another area, or a town out of reach with no outreach and no transport)
-Availability = Literal["open", "waiting_list", "suspended", "withdrawn", "not_reachable"]
-AVAILABLE: frozenset[str] = frozenset({"open", "waiting_list"})
-Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown"]
+__all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "MissingField", "Outcome", "Reason",
+           "Screen", "ScreenWarning", "WarningCode", "decide", "screen"]
 
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# The parts of a screen repeated for every intervention are slotted dataclasses, not models: a
-# screen has dozens of them, and building them as models cost more than the engine itself. Pydantic
-# still serialises them and writes their JSON Schema (Screen is a model), so the JSON is unchanged.
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    rule: str
-    text: str
-    outcome: Outcome
-    fields: tuple[str, ...]  # what the rule reads; their values are in Screen.values
-
-
-class MissingField(_Out):
-    field: str  # a case field, e.g. risk.sara_partner: never a derived fact nobody can fill in
-    label: str
-    # in a case-wide list: how many undetermined results an answer to this field could settle
-    settles: int | None = None
-
-
-WarningCode = Literal[
-    "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
-    "unknown_town", "closes", "venue_to_be_confirmed",
-    # about the case as a whole
-    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class Warning:
-    code: WarningCode
-    text: str
-
-
-class AgeAt(_Out):
-    """The age the rules used, and the date it was measured on: the order start when the case gives
-    one (eligibility is about the person when the work starts), otherwise the reference date."""
-
-    years: int
-    on: dt.date
-    basis: Literal["order_start", "reference_date"]
-
-
-@dataclass(frozen=True, slots=True)
-class InterventionResult:
-    intervention: str
-    name: str
-    provider: str
-    decision: Decision
-    availability: Availability
-    # tuples, not lists: most are empty and the empty tuple is one object, which keeps a screen of a
-    # large catalog small and its garbage collection short
-    reasons: tuple[Reason, ...]
-    missing: tuple[MissingField, ...]  # undetermined: the case fields that could settle it, most useful first
-    warnings: tuple[Warning, ...]
-    # decided although the case does not give these fields: every answer to them gives the same decision
-    decided_without: tuple[MissingField, ...] = ()
-
-    @property
-    def available(self) -> bool:
-        return self.availability in AVAILABLE
-
-
-# the order people read a screen in: what can be used now first, then what they are eligible for
-# but cannot use now (said plainly, not hidden), then what is undecided, then what is ruled out
-_GROUP = {("eligible", True): 0, ("eligible", False): 1, ("undetermined", True): 2, ("undetermined", False): 2,
-          ("ineligible", True): 3, ("ineligible", False): 3}
-
-
-class Screen(_Out):
-    catalog_version: str
-    catalog: str
-    on: dt.date
-    case_id: str
-    age: AgeAt | None = None
-    derived: dict[str, Any]  # derived facts that are decided
-    # the value of every field a deciding rule reads (null: not given, or not decided), once for all
-    # the reasons that read it
-    values: dict[str, Any] = {}
-    # derived facts still undecided, with the values every answer to the missing fields leaves open
-    # (a sum: its lowest and highest value)
-    derived_possible: dict[str, list[Any]] = {}
-    # ... and the case fields whose answers could settle each of them
-    derived_missing: dict[str, list[str]] = {}
-    missing: list[MissingField]
-    warnings: list[Warning]  # about the case as a whole
-    results: list[InterventionResult]
-
-    def result(self, intervention: str) -> InterventionResult:
-        for r in self.results:
-            if r.intervention == intervention:
-                return r
-        raise KeyError(intervention)
-
-    def by_decision(self, decision: Decision) -> list[str]:
-        return [r.intervention for r in self.results if r.decision == decision]
-
-    def in_reading_order(self) -> list[InterventionResult]:
-        """Eligible and available, eligible but unavailable, undetermined, ineligible; ids within each."""
-        return sorted(self.results, key=lambda r: (_GROUP[(r.decision, r.available)], r.intervention))
+# the old name of ScreenWarning (it shadowed the builtin `Warning`); kept for code that imports it
+Warning = ScreenWarning  # noqa: A001
 
 
 def _label(field: str, registry: dict[str, FieldType]) -> str:
@@ -169,11 +66,12 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
     return "eligible", list(rules)
 
 
-# the under-18 warning's last sentence, for the officer; the court paragraph puts its own in its place
+# No longer part of the under-18 warning (adult or youth is decided at conviction, so a later order
+# start changes nothing); kept while present/proposal_text.py still replaces it.
 UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Decided:
     """One intervention's decision for one combination of its rules' values."""
 
@@ -231,7 +129,8 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         out.append({"code": "withdrawn", "text": f"Withdrawn since {st.since}: {st.reason}"})
     elif st.state == "suspended":
         back = f" until {st.until}" if st.until else ""
-        out.append({"code": "suspended", "text": f"Suspended since {st.since}{back}: {st.reason}"})
+        out.append({"code": "suspended", "text": f"Suspended since {st.since}{back}: {st.reason}" if st.since else
+                    f"Not running until {st.until}: {st.reason}"})
     elif st.until is not None and st.then is not None:
         out.append({"code": "closes", "text": f"Open until {st.until}, {st.then} from then: {st.then_reason}"})
     wait = st.waiting_weeks or 0
@@ -254,21 +153,26 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         out.append({"code": "other_area", "text": f"Delivered in {iv.area}, not in the person's area ({home_area})."})
     elif iv.where.assumed and not iv.where.outreach:
         # placeholder towns are no evidence either way: never "not reachable", always to be confirmed
-        near = "" if town is None or town in iv.where.towns else f"; check it can be reached from {_towns([town])}"
-        out.append({"code": "venue_to_be_confirmed", "text": f"Venue to be confirmed (assumed: {_towns(iv.where.towns)}){near}."})
+        if not iv.where.towns:  # the catalog gives no venue at all (HMPPS's national catalogue)
+            out.append({"code": "venue_to_be_confirmed", "text": "Venue not given in this catalog: check where it runs and that it can be reached."})
+        else:
+            near = "" if town is None or town in iv.where.towns else f"; check it can be reached from {_towns([town])}"
+            out.append({"code": "venue_to_be_confirmed", "text": f"Venue to be confirmed (assumed: {_towns(iv.where.towns)}){near}."})
     elif town is None:
         if not iv.where.outreach:
             out.append({"code": "home_unknown", "text": "Home town not given or not recognised: cannot check that it can be reached."})
     elif town not in iv.where.towns and not iv.where.outreach:
         by = " The case records transport to get there." if at.has_transport is True else ""
-        reachable = at.has_transport is True
+        if iv.where.fares_paid:  # reachable by public transport whatever the person has
+            by = " Public transport fares are paid, so it can be reached by public transport."
+        reachable = at.has_transport is True or iv.where.fares_paid
         out.append({"code": "not_near_home", "text": f"Delivered in {_towns(iv.where.towns)} only, not in {_towns([town])}, and no outreach.{by}"})
     if st.available and not reachable:
         availability = "not_reachable"
     return availability, out
 
 
-def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
+def screen(case: Case | dict[str, Any] | str, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
     """Screen one case against every intervention in the catalog (default: the shipped one).
 
     `on` is the reference date for ages and time left on the order (default: today); the result
@@ -281,8 +185,6 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
     on = on or dt.date.today()
     facts = case_facts(case, on)
     ev = catalog.engine.evaluate(facts)
-    known = {**facts, **ev.derived}
-    registry = catalog.rules.registry
     why = Explainer(catalog.program, Knowledge(facts, ev.possible, ev.bounds))
     at = _Whereabouts.of(case, on, catalog)
     parts = _parts(catalog)
@@ -296,55 +198,57 @@ def screen(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = N
             open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in d.deciding))
     # one order for every list of missing fields: the field that could settle the most results that
     # could be used (not withdrawn or suspended on the date) first, then the most results
-    usable = [fs for iid, fs in open_fields.items() if parts.status(catalog.interventions[iid], on).available]
-    order = order_fields(list(open_fields.values()), usable)
+    if open_fields:
+        usable = [fs for iid, fs in open_fields.items() if parts.status(catalog.interventions[iid], on).available]
+        order = order_fields(list(open_fields.values()), usable)
+    else:
+        order = []
     rank = {f: i for i, f in enumerate(order)}
-    settles = {f: sum(f in fs for fs in open_fields.values()) for f in order}
 
-    # Built without validating: everything here comes from the catalog and the engine, and checking
-    # it again cost more than the engine. Reasons and missing-field entries are the same for every
-    # case (a rule's outcome, a field's label) and are shared between results, which keeps kept
-    # results small.
+    # Results are built from parts shared between cases: each intervention's decision and reasons
+    # once per combination of its rules' values, its availability and warnings once per date and
+    # whereabouts, and the whole result once per combination of those and the missing fields. A
+    # screen therefore mostly looks up results made for earlier cases (docs/engine.md).
+    places = parts.places(at)
+    made = parts.made
     results = []
     read: dict[str, None] = {}
-    missing = parts.missing
+    person = screen_warnings(case, catalog)  # responsivity: cached per catalog and answers
     for iid, d in decided:
-        iv = catalog.interventions[iid]
-        availability, warnings = _availability(iv, at, parts.status(iv, on))
         read.update(d.fields)
         if d.decision == "undetermined":
-            without: tuple[MissingField, ...] = ()
-            gaps = tuple(map(missing, _ordered(open_fields[iid], rank)))
+            gaps, without = tuple(_ordered(open_fields[iid], rank)), ()
         else:
-            gaps = ()
             absent = why.absent(d.cone)
-            without = tuple(map(missing, _ordered(absent, rank))) if absent else ()
-        results.append(InterventionResult(
-            intervention=iid,
-            name=iv.name,
-            provider=iv.provider,
-            decision=d.decision,
-            availability=availability,
-            reasons=d.reasons,
-            missing=gaps,
-            decided_without=without,
-            warnings=tuple(Warning(w["code"], w["text"]) for w in warnings) if warnings else (),
-        ))
+            gaps, without = (), tuple(_ordered(absent, rank)) if absent else ()
+        place = places[iid]
+        r = made.get((d, id(place), gaps, without))
+        if r is None:
+            r = parts.result(iid, d, place, gaps, without)
+        extra = person.get(iid)
+        if extra:
+            # what in this person stands in the way: rare, so such results are not shared
+            r = built(InterventionResult, **{**r.__dict__, "warnings": r.warnings + extra})
+        results.append(r)
     undecided = _undecided(ev)
     age = _age(case, facts, on)
-    return Screen.model_construct(
+    known = ev.derived
+    return built(
+        Screen,
         catalog_version=catalog.version,
-        catalog=f"{catalog.info.name} ({catalog.info.edition})",
+        catalog=parts.title,
         on=on,
         case_id=case.id,
-        age=AgeAt.model_construct(**age) if age else None,
-        derived=dict(sorted(ev.derived.items())),
-        values={f: _value(known.get(f)) for f in read},
-        derived_possible=undecided,
-        derived_missing={d: _ordered(why.field_missing(d), rank) for d in undecided},
-        missing=[MissingField.model_construct(field=f, label=_label(f, registry), settles=settles[f]) for f in order],
-        warnings=[Warning(w["code"], w["text"]) for w in _case_warnings(case, catalog, ev.derived, age, on)],
-        results=results,
+        age=built(AgeAt, **age) if age else None,
+        derived=FrozenDict(sorted(known.items())),
+        values=FrozenDict({f: frozen(facts[f] if f in facts else known.get(f)) for f in read}),
+        derived_possible=FrozenDict(undecided),
+        derived_missing=FrozenDict({d: tuple(_ordered(why.field_missing(d), rank)) for d in undecided}),
+        missing=tuple(built(MissingField, field=f, label=parts.label(f),
+                            settles=sum(f in fs for fs in open_fields.values())) for f in order),
+        warnings=tuple(built(ScreenWarning, code=w["code"], text=w["text"])
+                       for w in _case_warnings(case, catalog, known, age, on)),
+        results=tuple(results),
     )
 
 
@@ -354,27 +258,31 @@ def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
 
 
-def _value(v: Any) -> Any:
-    return list(v) if isinstance(v, tuple) else v
-
-
 class _Parts:
-    """The pieces of a screen that are the same for every case, made once per catalog."""
+    """The pieces of a screen that are the same for every case, made once per catalog. Every cache
+    is bounded: a service screening for years starts a cache again when it grows past its bound."""
 
     def __init__(self, catalog: Catalog):
+        # never the catalog itself: _PARTS holds these weakly keyed by it, and a reference back
+        # would keep every dropped catalog (and its durable_rules rulesets) alive
+        self.interventions = catalog.interventions
         self.registry = catalog.rules.registry
         self.rules = catalog.rules.rules
         self.cones = catalog.program.cones
+        self.title = f"{catalog.info.name} ({catalog.info.edition})"
         self.rule_ids = [(iid, tuple(r.id for r in self.rules.get(iid, ()))) for iid in sorted(catalog.interventions)]
         self._decided: dict[tuple[Any, ...], _Decided] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
         self._missing: dict[str, MissingField] = {}
         self._status: dict[tuple[str, dt.date], StatusOn] = {}
+        self._places: dict[_Whereabouts, dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]] = {}
+        self._warnings: dict[tuple[str, str], ScreenWarning] = {}
+        self.made: dict[tuple[Any, ...], InterventionResult] = {}
 
     def reason(self, r: Rule, outcome: Outcome) -> Reason:
         got = self._reasons.get((r.id, outcome))
         if got is None:
-            got = self._reasons[(r.id, outcome)] = Reason(r.id, r.text, outcome, r.fields)
+            got = self._reasons[(r.id, outcome)] = built(Reason, rule=r.id, text=r.text, outcome=outcome, fields=r.fields)
         return got
 
     def decided(self, iid: str, whole: bool | None, values: tuple[bool | None, ...]) -> _Decided:
@@ -383,8 +291,9 @@ class _Parts:
         key = (iid, whole, values)
         got = self._decided.get(key)
         if got is None:
-            if len(self._decided) > 200_000:  # bounded, whatever a service screens
+            if len(self._decided) > 200_000:
                 self._decided.clear()
+                self.made.clear()  # its keys hold _Decided objects
             rules = self.rules.get(iid, ())
             outcomes = {r.id: v for r, v in zip(rules, values)}
             decision, deciding = _decide(rules, outcomes, whole)
@@ -396,6 +305,57 @@ class _Parts:
                 fields, frozenset().union(*(self.cones[r.id] for r in deciding)))
         return got
 
+    def places(self, at: _Whereabouts) -> dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]:
+        """Every intervention's availability and warnings for one date and whereabouts.
+
+        The order's length matters to availability only through "cannot finish before the order
+        ends": for a course that fits, the answer is the one for an order of any length, so those
+        are shared by every case with the same date, town, area and transport (asked with an
+        endless order), and only the courses that do not fit are worked out for this order."""
+        got = self._places.get(at)
+        if got is not None:
+            return got
+        # bounded by what they hold: a 2,000-intervention catalog keeps 2,000 places a whereabouts
+        if len(self._places) > max(16, 100_000 // max(1, len(self.interventions))):
+            self._places.clear()
+            self.made.clear()  # its keys hold these
+        endless = dataclasses.replace(at, weeks_left=math.inf) if at.weeks_left is not None else at
+        shared = self._places.setdefault(endless, {})
+        got = {}
+        for iid, iv in self.interventions.items():
+            st = self.status(iv, at.on)
+            fits = at.weeks_left is not None and (st.waiting_weeks or 0) + (iv.weeks or 0) <= at.weeks_left
+            place = shared.get(iid) if fits or at.weeks_left is None else None
+            if place is None:
+                availability, warnings = _availability(iv, endless if fits else at, st)
+                place = (availability, tuple(self.warning(w["code"], w["text"]) for w in warnings))
+                if fits or at.weeks_left is None:
+                    shared[iid] = place
+            got[iid] = place
+        if at is not endless:
+            self._places[at] = got
+        return got
+
+    def warning(self, code: str, text: str) -> ScreenWarning:
+        got = self._warnings.get((code, text))
+        if got is None:
+            if len(self._warnings) > 100_000:
+                self._warnings.clear()
+            got = self._warnings[(code, text)] = built(ScreenWarning, code=code, text=text)
+        return got
+
+    def result(self, iid: str, d: _Decided, place: tuple[Availability, tuple[ScreenWarning, ...]],
+               gaps: tuple[str, ...], without: tuple[str, ...]) -> InterventionResult:
+        if len(self.made) > 50_000:
+            self.made.clear()
+        iv = self.interventions[iid]
+        # keyed by identity: `d` and `place` are the cached objects themselves (their caches clear this one)
+        r = self.made[(d, id(place), gaps, without)] = built(
+            InterventionResult, intervention=iid, name=iv.name, provider=iv.provider, decision=d.decision,
+            availability=place[0], reasons=d.reasons, missing=tuple(map(self.missing, gaps)), warnings=place[1],
+            decided_without=tuple(map(self.missing, without)))
+        return r
+
     def status(self, iv: Intervention, on: dt.date) -> StatusOn:
         got = self._status.get((iv.id, on))
         if got is None:
@@ -404,10 +364,13 @@ class _Parts:
             got = self._status[(iv.id, on)] = iv.status_on(on)
         return got
 
+    def label(self, f: str) -> str:
+        return _label(f, self.registry)
+
     def missing(self, f: str) -> MissingField:
         got = self._missing.get(f)
         if got is None:
-            got = self._missing[f] = MissingField.model_construct(field=f, label=_label(f, self.registry))
+            got = self._missing[f] = built(MissingField, field=f, label=_label(f, self.registry), settles=None)
         return got
 
 
@@ -421,14 +384,14 @@ def _parts(catalog: Catalog) -> _Parts:
     return got
 
 
-def _undecided(ev: Evaluation) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
+def _undecided(ev: Evaluation) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, tuple[Any, ...]] = {}
     for d, P in sorted(ev.possible.items()):
         if len(P) > 1:
-            out[d] = sorted(P, key=str)
+            out[d] = tuple(sorted(P, key=str))
     for d, (lo, hi) in sorted(ev.bounds.items()):
         if lo != hi:
-            out[d] = [lo, hi]
+            out[d] = (lo, hi)
     return out
 
 
@@ -454,23 +417,13 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
         out.append({"code": "order_ended", "text": f"The order ended on {dates[1].strftime('%d/%m/%Y')}, before the "
                     f"reference date ({on.strftime('%d/%m/%Y')}): check the reference date. Nothing can start and finish "
                     "within an order that has ended."})
-    if age is not None and age["years"] < 18:
-        # every adult intervention is 'not eligible' for a child: say why once, and what applies instead
-        dob = case.person.date_of_birth
-        turns = ""
-        if dob is not None:
-            try:
-                eighteen = dob.replace(year=dob.year + 18)
-            except ValueError:  # born on 29 February
-                eighteen = dt.date(dob.year + 18, 3, 1)
-            turns = f" They turn 18 on {eighteen.strftime('%d/%m/%Y')}."
-            if age["basis"] == "reference_date":
-                turns += UNDER_18_RESTART
-        when = "when the order starts" if age["basis"] == "order_start" else "on the reference date"
-        out.append({"code": "under_18", "text": f"Under 18 {when}: the youth offending team supervises under-18s, "
-                    f"and the adult provision in this catalog does not apply.{turns}"})
+    dob = case.person.date_of_birth
+    if age is not None and dob is not None and on is not None:
+        out += _age_warnings(dob, age, on)
     town, area = case.person.home_town, case.person.area
     areas = [a.id for a in catalog.info.areas]
+    if any(a.national for a in catalog.info.areas):
+        town = area = None  # a national catalog lists no towns: every town and area is within it
     if town is not None and town not in catalog.towns:
         known = sorted(catalog.towns)
         out.append({"code": "unknown_town", "text": f"Home town '{town}' is not a town of any area in the catalog. "
@@ -483,11 +436,46 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
         out.append({"code": "area_mismatch", "text": f"Home town '{town}' is in {catalog.towns[town]}, but the case gives area '{area}'; "
                     "the home town's area is used. Check which is right."})
     if derived.get("mappa_category_1") is True and case.risk.mappa_level == 0:
-        out.append({"code": "mappa_disagrees", "text": "The offence brings notification requirements (MAPPA category 1), "
+        out.append({"code": "mappa_disagrees", "text": "The person is subject to sex offender notification requirements (MAPPA category 1), "
                     "but the case gives MAPPA level 0 (not managed under MAPPA). Every category 1 case is a MAPPA case: "
                     "allocation is NPS. Check the MAPPA level with the MAPPA coordinator."})
+    out += need_disagreements(case)  # the case says identified one way and its score the other
     if derived.get("young_adult") is True:
-        out.append({"code": "young_adult", "text": "A young adult (18 to 25 when the order starts): take maturity into account, "
+        out.append({"code": "young_adult", "text": "A young adult (18 to 25 when convicted): take maturity into account, "
                     "and plan work the person understands and agrees with."})
     return out
 
+
+
+_WHEN = {"order_start": "the order start", "reference_date": "the reference date"}
+_YOUTH = ("the sentence is a youth rehabilitation order (section 1 of the Criminal Justice and Immigration Act 2008), the youth "
+          "offending team supervises it, and the adult provision in this catalog does not apply")
+
+
+def _age_warnings(dob: dt.date, age: dict[str, Any], on: dt.date) -> list[dict[str, str]]:
+    """Adult or youth is decided at conviction (Criminal Justice Act 2003 s.177(1)): warn of a youth,
+    of anyone under 18 on the reference date, and of an adult whose conviction date, not given,
+    could have been before the 18th birthday."""
+    try:
+        eighteen = dob.replace(year=dob.year + 18)
+    except ValueError:  # born on 29 February
+        eighteen = dt.date(dob.year + 18, 3, 1)
+    turns = eighteen.strftime("%d/%m/%Y")
+    when = age["on"].strftime("%d/%m/%Y")
+    if age["years"] < 18:
+        if age["basis"] == "conviction":
+            head = f"Under 18 when convicted ({when})"
+        else:
+            # a pre-sentence report, and an order, come after the conviction: under 18 on the earlier
+            # of the two is under 18 when convicted
+            head = f"Under 18 on {_WHEN[age['basis']]} ({when}), so under 18 when convicted (no conviction date is given)"
+        return [{"code": "under_18", "text": f"{head}: {_YOUTH}. They turn 18 on {turns}."}]
+    out = []
+    if on < eighteen:
+        out.append({"code": "under_18", "text": f"Under 18 on the reference date ({on.strftime('%d/%m/%Y')}), though convicted "
+                    f"on {when} as an adult: an adult order applies. They turn 18 on {turns}."})
+    if age["basis"] != "conviction" and age["years"] == 18:
+        out.append({"code": "conviction_date_unknown", "text": f"No conviction date given: age is taken on {_WHEN[age['basis']]} "
+                    f"({when}), the latest the conviction can have been. They turned 18 on {turns}: if they were convicted "
+                    f"before that day, {_YOUTH}. Give the conviction date (offence.conviction_date) to settle it."})
+    return out

@@ -23,13 +23,20 @@ from typing import Any
 import polars as pl
 
 from ..catalog.load import Catalog
-from ..inputs.tables import ROW, CaseTable, from_frame, from_records
+from ..case.tables import ROW, CaseTable, dated_errors, from_frame, from_records
 
 _LOCK = threading.Lock()
 _PROGRAMS: dict[int, Any] = {}
 DECISIONS = pl.Enum(["eligible", "undetermined", "ineligible"])
 LONG_SCHEMA = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
                "rules": pl.List(pl.String), "missing": pl.List(pl.String)}
+
+
+# Up to this many cases, screen_many screens each case on its own (screen(), the durable path): the
+# batch back end's cost is mostly fixed (planning a query of thousands of expressions, about 0.3 s
+# here), and one case costs about 2 ms, so below this the one-case path answers sooner. Both give
+# the same answers (tests/test_screen_many.py checks it on both sides of the line).
+SMALL_BATCH = 100
 
 
 @dataclass
@@ -49,25 +56,48 @@ class ScreenedTable:
     catalog_version: str
     on: dt.date
     errors: list[dict[str, Any]]
-    _screened: pl.DataFrame = field(repr=False)
+    _input: pl.DataFrame = field(repr=False)  # the valid cases, with `age` and `months_left`
     _program: Any = field(repr=False)
+    _usable: list[str] | None = field(default=None, repr=False)
+    # the small-batch path: each case's results from screen(), in input order (None: the batch path)
+    _small: list[list[dict[str, Any]]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def _screened(self) -> pl.DataFrame:
+        """The batch back end's columns for every case (worked out on first use on the small path)."""
+        return self._program.screen(self._input.lazy(), usable=self._usable).collect()
 
     @property
     def height(self) -> int:
-        return self._screened.height
+        return self._input.height
 
     @property
     def input_frame(self) -> pl.DataFrame:
-        """The screened cases' own fields (row, id, dotted case fields, rar_ledger)."""
-        return self._screened
+        """The screened cases' own fields (row, id, dotted case fields, rar_ledger, age, months_left)."""
+        return self._input
 
     @cached_property
     def long(self) -> pl.DataFrame:
-        if self._screened.height == 0:
+        if self._input.height == 0:
             return pl.DataFrame(schema=LONG_SCHEMA)
+        if self._small is not None:
+            rows, ids = self._input[ROW].to_list(), self._input["id"].to_list()
+            return pl.DataFrame([{ROW: r, "case_id": i, **res} for r, i, results in zip(rows, ids, self._small) for res in results],
+                                schema=LONG_SCHEMA)
         long = self._program.long_results(self._screened, ROW)
-        ids = self._screened.select(ROW, pl.col("id").alias("case_id"))
+        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
         return ids.join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+
+    def long_chunks(self, size: int = 50_000) -> Iterator[pl.DataFrame]:
+        """`long`, a chunk of cases at a time (at least one chunk, empty for no cases)."""
+        if self._input.height == 0 or self._small is not None or "long" in self.__dict__:
+            yield self.long
+            return
+        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
+        for start in range(0, self._input.height, size):
+            part = self._screened.slice(start, size)
+            long = self._program.long_results(part, ROW)
+            yield ids.slice(start, size).join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
 
     @cached_property
     def frame(self) -> pl.DataFrame:
@@ -81,17 +111,32 @@ class ScreenedTable:
 
     def json_chunks(self, size: int = 50_000) -> Iterator[pl.Series]:
         """The JSON lines a chunk of cases at a time (a million cases' lines need not be in memory at once)."""
-        if self._screened.height == 0:
-            yield self.frame.select(pl.struct("case_id", "results").struct.json_encode().alias("json"))["json"]
+        if self._input.height == 0:
+            yield pl.Series("json", [], dtype=pl.String)
             return
-        for start in range(0, self._screened.height, size):
-            yield self._program.json_lines(self._screened.slice(start, size), ROW)
+        for start in range(0, self._input.height, size):
+            if self._small is not None:
+                yield self._small_lines(start, size)
+            else:
+                yield self._program.json_lines(self._screened.slice(start, size), ROW)
+
+    def _small_lines(self, start: int, size: int) -> pl.Series:
+        # the case id encoded as the batch path encodes it (Polars' JSON), the rest as its pieces are
+        heads = self._input.slice(start, size).select(
+            pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"))[:, 0].to_list()
+        lines = []
+        for head, results in zip(heads, self._small[start:start + size] if self._small else ()):
+            parts = [json.dumps({"intervention": r["intervention"], "decision": r["decision"], "rules": r["rules"]},
+                                separators=(",", ":"))[:-1] + ',"missing":[' + ",".join(f'"{m}"' for m in r["missing"]) + "]}"
+                     for r in results]
+            lines.append(head + ',"results":[' + ",".join(parts) + "]}")
+        return pl.Series("json", lines, dtype=pl.String)
 
     @cached_property
     def cases(self) -> pl.DataFrame:
         bp = self._program
-        ids = self._screened.select(ROW, pl.col("id").alias("case_id"))
-        if self._screened.height == 0:
+        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
+        if self._input.height == 0:
             return ids
         return ids.hstack(self._screened.select(bp.derived_values())).join(
             bp.case_missing(self._screened, ROW), on=ROW, how="left", maintain_order="left")
@@ -100,7 +145,7 @@ class ScreenedTable:
         """Every input row in order: screened cases as {case_id, results}, invalid ones as error rows."""
         errors = iter(self.errors)
         err = next(errors, None)
-        for line, row in zip(self.json_lines(), self._screened[ROW]):
+        for line, row in zip(self.json_lines(), self._input[ROW]):
             while err is not None and err["row"] < row:
                 yield err
                 err = next(errors, None)
@@ -123,10 +168,12 @@ def batch_program(catalog: Catalog) -> Any:
 
 
 def computed_columns(on: dt.date) -> list[pl.Expr]:
-    """`age` (when the order starts, or at the reference date without a start: case/facts.py
-    age_date) and `months_left` at the reference date, as ratecard.case.facts works them out."""
+    """`age` (at conviction, or without a conviction date at the order start or the reference date,
+    whichever is earlier: case/facts.py age_date) and `months_left` at the reference date, as
+    ratecard.case.facts works them out."""
     born = pl.col("person.date_of_birth")
-    when = pl.col("sentence.start").fill_null(pl.lit(on))
+    start_before = pl.when(pl.col("sentence.start") < pl.lit(on)).then(pl.col("sentence.start")).otherwise(pl.lit(on))
+    when = pl.coalesce(pl.col("offence.conviction_date"), start_before)
     age = (when.dt.year() - born.dt.year()
            - pl.when((born.dt.month() > when.dt.month()) | ((born.dt.month() == when.dt.month()) & (born.dt.day() > when.dt.day())))
            .then(1).otherwise(0))
@@ -155,7 +202,7 @@ def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | Non
 
     `cases`: an iterable of case dicts (the case file format) or `Case` objects, a Polars
     DataFrame or a pyarrow Table (nested as JSON reads, or flat with dotted column names), or a
-    CaseTable from `ratecard.inputs.tables.read_cases`. `on` is the reference date (default
+    CaseTable from `ratecard.case.tables.read_cases`. `on` is the reference date (default
     today). Returns a ScreenedTable: `.long` (one row per case and intervention), `.frame` (one
     row per case with its `results`), `.cases` (derived facts, case-wide missing fields),
     `.errors` (invalid rows).
@@ -170,25 +217,29 @@ def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | Non
     bp = batch_program(catalog)
     # missing fields that settle interventions usable on the date come first, as in screen()
     usable = [iid for iid, iv in catalog.interventions.items() if iv.status_on(on).available]
-    screened = bp.screen(frame.lazy().with_columns(computed_columns(on)), usable=usable).collect()
-    return ScreenedTable(catalog.version, on, errors, screened, bp)
+    frame = frame.with_columns(computed_columns(on))
+    small = _screen_each(frame, catalog, on) if frame.height <= SMALL_BATCH else None
+    return ScreenedTable(catalog.version, on, errors, frame, bp, usable, small)
+
+
+def _screen_each(frame: pl.DataFrame, catalog: Catalog, on: dt.date) -> list[list[dict[str, Any]]]:
+    """The small-batch path: each valid case through screen(), its results as the batch gives them."""
+    from ..case.model import Case
+    from ..case.tables import _nest
+    from .screen import screen
+
+    out = []
+    for row in frame.drop("age", "months_left").iter_rows(named=True):
+        s = screen(Case.model_validate(_nest(row), strict=False), catalog, on=on)
+        out.append([{"intervention": r.intervention, "decision": r.decision, "rules": [x.rule for x in r.reasons],
+                     "missing": [m.field for m in r.missing]} for r in s.results])
+    return out
 
 
 def _dated(table: CaseTable, on: dt.date) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """Cases born after the reference date or after their order starts are error rows, as
-    `screen()` refuses them (case/facts.py)."""
-    frame = table.frame
-    born, start = frame["person.date_of_birth"], frame["sentence.start"]
-    after_on = (born > on).fill_null(False)
-    after_start = (~after_on & (born > start)).fill_null(False)
-    errors = list(table.errors)
-    for mask, message in ((after_on, lambda r: f"is after the reference date {on}; check the date or --on"),
-                          (after_start, lambda r: f"is after the order start {r}; check the date of birth or sentence.start")):
-        if mask.any():
-            for rid, row, st in frame.filter(mask).select("id", ROW, "sentence.start").iter_rows():
-                errors.append({"case_id": rid, "row": row, "errors": [{"field": "person.date_of_birth", "message": message(st)}]})
-    bad = after_on | after_start
-    return (frame.filter(~bad) if bad.any() else frame), errors
+    """Cases whose date of birth does not fit the reference date are error rows, as `screen()`
+    refuses them (case/facts.py date_of_birth_problem, the one test for both)."""
+    return dated_errors(table, on)
 
 
 # ---- writing the results ----------------------------------------------------------------------
@@ -216,7 +267,7 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
     from pathlib import Path
 
     if fmt == "jsonl":
-        rows = iter(result._screened[ROW].to_list()) if result._screened.height else iter(())
+        rows = iter(result.input_frame[ROW].to_list())
         errors = list(result.errors)
         e = 0
         with open(out, "wb") as f:
@@ -237,11 +288,27 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
             for err in errors[e:]:
                 f.write(json.dumps(err).encode() + b"\n")
         return None
-    long = result.long.with_columns(pl.col("decision").cast(pl.String))
-    if fmt == "parquet":
-        long.write_parquet(out)
-    else:
-        long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";")).write_csv(out)
+    # long form a chunk of cases at a time: a national caseload is 8.7 million rows, never all in memory
+    from ..spreadsheet import cell_expr
+
+    writer = None
+    with open(out, "wb") as f:
+        for i, long in enumerate(result.long_chunks(chunk)):
+            long = long.with_columns(pl.col("decision").cast(pl.String))
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                table = long.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(f, table.schema)
+                writer.write_table(table)
+            else:
+                # the one CSV rule (ratecard/spreadsheet.py): a case id such as =HYPERLINK(...) stays text
+                flat = long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";"))
+                flat.with_columns(cell_expr(pl.col(c)).alias(c) for c, t in flat.schema.items() if t == pl.String) \
+                    .write_csv(f, include_header=i == 0)
+        if writer is not None:
+            writer.close()
     if result.errors:
         side = Path(str(out) + ".errors.jsonl")
         side.write_text("".join(json.dumps(e) + "\n" for e in result.errors), encoding="utf-8")

@@ -2,9 +2,12 @@
 sentence shows medium or high risk to a partner".
 
 Each missing case field is tried at one value from each of its pieces (the ranges and values the
-rules tell apart), with every other missing field left missing, and the case is evaluated again by
-the engine. A field whose answer alone can confirm the result is named with those answers; when no
-single answer can, each field is named with the answers that keep the result possible.
+rules tell apart), with every other missing field left missing, and the case is evaluated again
+from the compiled forms (the reference evaluator, rules/reference.py, which the engine is tested
+to agree with): only the derived facts and rules that read the field, directly or through other
+derived facts, are worked out again; everything else is the case's own evaluation. A field whose
+answer alone can confirm the result is named with those answers; when no single answer can, each
+field is named with the answers that keep the result possible.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from pydantic import BaseModel, ConfigDict
 from ..catalog.load import Catalog
 from ..rules.fields import COMPUTED
 from ..rules.forms import OTHER, Range, relevant_pieces
+from ..rules.forms import Program
 from ..rules.loader import Evaluation
+from ..rules.reference import Knowledge, decided_values, evaluate, fails, outcome, term_bounds
 from ..rules.wording import answers_phrase, label
 
 
@@ -42,13 +47,14 @@ def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str
     pieces = _pieces(catalog)
     registry = catalog.rules.registry
     found: list[tuple[str, list[Any], bool]] = []
+    trial = _Trial(catalog, facts)
     for f in fields:
         if f in COMPUTED or f not in pieces or f in facts:
             continue
         confirm: list[Any] = []
         possible: list[Any] = []
         for piece, value in pieces[f]:
-            verdict = confirmed(catalog.engine.evaluate({**facts, f: value}))
+            verdict = confirmed(trial.with_value(f, value))
             if verdict is True:
                 confirm.append(piece)
             if verdict is not False:
@@ -112,6 +118,65 @@ def _as_answers(pieces: list[Any]) -> list[Any]:
 
 def _adjacent(a: Range, b: Range) -> bool:
     return a.hi == b.lo and (a.hi_closed != b.lo_closed)
+
+
+class _Trial:
+    """The case's evaluation from the forms, and the same with one more field answered."""
+
+    def __init__(self, catalog: Catalog, facts: dict[str, Any]):
+        self.catalog = catalog
+        self.program = catalog.program
+        self.facts = facts
+        self._base: Evaluation | None = None
+
+    @property
+    def base(self) -> Evaluation:
+        if self._base is None:
+            self._base = evaluate(self.program, self.facts)
+        return self._base
+
+    def with_value(self, f: str, value: Any) -> Evaluation:
+        program, base = self.program, self.base
+        derived, rules, whole = _readers(self.catalog).get(f, ((), (), ()))
+        k = Knowledge({**self.facts, f: value}, dict(base.possible), dict(base.bounds))
+        for d in derived:  # in strata order: each sees the ones before it
+            if d.sum:
+                lo = hi = 0.0
+                for t in d.sum:
+                    tlo, thi = term_bounds(t, k, program.registry)
+                    lo, hi = lo + tlo, hi + thi
+                k.bounds[d.id] = (lo, hi)
+            else:
+                k.possible[d.id] = frozenset(v for v in d.universe if not k.form(d.impossible[v]))
+        outcomes = dict(base.outcomes)
+        for r in rules:
+            outcomes[r.id] = outcome(r, k)
+        eligibility = dict(base.eligibility)
+        for e in whole:
+            eligibility[e.id] = False if fails(e, outcomes) or k.form(e.false) else None
+        return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
+
+
+_READERS: weakref.WeakKeyDictionary[Catalog, dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _readers(catalog: Catalog) -> dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]]:
+    """For each case field: the derived facts (in strata order), rules and whole eligibilities that
+    read it, directly or through derived facts."""
+    got = _READERS.get(catalog)
+    if got is None:
+        program = catalog.program
+        cones = program.cones
+        fields = {f for cone in cones.values() for f in cone}
+        got = {}
+        for f in fields:
+            derived = tuple(d for stratum in program.strata for d in stratum if f in cones[d.id])
+            rules = tuple(r for r in program.rules.values() if f in cones[r.id])
+            whole = tuple(e for e in program.eligibility.values() if any(f in cones[rid] for rid, _ in e.members))
+            got[f] = (derived, rules, whole)
+        _READERS[catalog] = got
+    return got
 
 
 _CACHE: weakref.WeakKeyDictionary[Catalog, dict[str, list[tuple[Any, Any]]]] = weakref.WeakKeyDictionary()

@@ -44,13 +44,24 @@ def read_bytes(path: Path | str, limits: Limits = DEFAULT) -> bytes:
         if stat.S_ISDIR(st.st_mode):
             raise _fail(name, "is a directory; give a file")
         if not stat.S_ISREG(st.st_mode):
-            raise _fail(name, "is not a regular file (it is a pipe, device or socket); give a YAML or JSON file")
+            raise _fail(name, "is not a regular file (it is a pipe, device or socket); save what it holds to a file and give that")
         too_big = f"is larger than {limits.describe_bytes()}, the most one input file may hold; split it into several files"
         if st.st_size > limits.max_bytes:
             raise _fail(name, too_big)
-        # files under /proc report a size of 0: read in chunks, never more than the limit
-        chunks: list[bytes] = []
-        total = 0
+        # one read of the size fstat gives (a table file may be hundreds of MiB: chunks joined
+        # would be copied once more); files under /proc report a size of 0, and a file may grow
+        # while it is read: the rest comes in chunks, never more than the limit
+        first = os.read(fd, st.st_size + 1) if st.st_size else b""
+        chunks: list[bytes] = [first]
+        total = len(first)
+        if total > limits.max_bytes:
+            raise _fail(name, too_big)
+        if st.st_size and total <= st.st_size:
+            rest = os.read(fd, 1)
+            if not rest:
+                return first
+            chunks.append(rest)
+            total += 1
         while True:
             chunk = os.read(fd, min(1 << 20, limits.max_bytes + 1 - total))
             if not chunk:

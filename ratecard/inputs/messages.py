@@ -38,13 +38,22 @@ def pydantic_problems(doc: Document, err: Any, prefix: Loc = (), model: type[Bas
     out = []
     errors = err.errors(include_url=False)
     for e in errors[:_MOST]:
-        rel = _real_loc(model, e["loc"])
+        rel = error_loc(model, e)
         loc = prefix + rel
         out.append(Problem(doc.path, doc.line(loc), doc.where(loc), message(e, model, rel, echo)))
     if len(errors) > _MOST:
-        rest = prefix + _real_loc(model, errors[_MOST]["loc"])
+        rest = prefix + error_loc(model, errors[_MOST])
         out.append(Problem(doc.path, doc.line(rest), doc.where(rest), f"{len(errors) - _MOST} more problems from here on; fix the ones above first"))
     return out
+
+
+def error_loc(model: type[BaseModel] | None, e: dict[str, Any]) -> Loc:
+    """Where a pydantic error is, as a path in the data: its loc without pydantic's own tags, and
+    for a combination the case format refuses, the field it names (ratecard/case/consistency.py)."""
+    loc = _real_loc(model, e["loc"])
+    if e["type"] == "refused":
+        loc += tuple((e.get("ctx") or {}).get("at", "").split("."))
+    return loc
 
 
 def _real_loc(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> Loc:
@@ -81,7 +90,9 @@ def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = 
         name = str(loc[-1]) if loc else ""
         known = _fields_at(model, loc[:-1]) if model is not None else []
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"check the spelling against the fields in {formats_doc()}"
+        # case data travels (HTTP answers, error rows): no path of this machine goes with it
+        where = formats_doc() if echo else "`ratecard schema` (docs/formats.md describes them)"
+        hint = f"did you mean '{close[0]}'?" if close else f"check the spelling against the fields in {where}"
         return f"unknown field; {hint}"
     if t == "missing":
         return "is required here"
@@ -107,9 +118,9 @@ def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = 
             hint = "; write it without quotes"
         return f"should be true or false{not_}{hint}"
     if t in ("int_type", "int_parsing", "int_from_float"):
-        return f"should be a whole number{not_}{_quoted_number(given)}"
+        return f"should be a whole number{not_}{_quoted_number(given, echo)}"
     if t in ("float_type", "float_parsing"):
-        return f"should be a number{not_}{_quoted_number(given)}"
+        return f"should be a number{not_}{_quoted_number(given, echo)}"
     if t in ("string_type",):
         return f"should be text{not_}"
     if t in ("list_type", "tuple_type"):
@@ -141,9 +152,15 @@ def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = 
     return msg
 
 
-def _quoted_number(given: Any) -> str:
+def _quoted_number(given: Any, echo: bool) -> str:
     if isinstance(given, str) and re.fullmatch(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*", given):
         return "; write the number without quotes"
+    if isinstance(given, str) and re.fullmatch(r"\s*[-+]?[0-9]*,[0-9]+\s*", given):
+        # a typed number is never read from text here (a form or a spreadsheet cell may be:
+        # ratecard/inputs/numbers.py), and a comma is never dropped
+        fixed = given.strip().replace(",", ".")
+        return f"; write {fixed}, a number with a decimal point, without quotes" if echo else \
+            "; write it as a number with a decimal point (not a comma), without quotes"
     return ""
 
 

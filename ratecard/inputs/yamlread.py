@@ -8,8 +8,8 @@ Why not PyYAML's own loader:
   scalars follow the YAML 1.2 core schema (what JSON means too), and the YAML 1.1 number forms
   that other readers would take differently are refused with the fix to write. `yes`/`no`/
   `on`/`off` are text, so a field that wants true or false refuses them (and says what to write).
-- dates: only `YYYY-MM-DD` is a date; anything else with a time or odd shape stays text, which a
-  date field then refuses.
+- dates: only a real `YYYY-MM-DD` is a date; anything else (a time, another shape, 2017-02-30) stays
+  text, which a date field then reads or refuses (ratecard/inputs/dates.py).
 
 libyaml (through PyYAML's C parser) still does the scanning, so syntax errors keep its messages.
 """
@@ -98,8 +98,10 @@ def plain_scalar(s: str) -> Any:
         if m:
             try:
                 return dt.date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError as e:
-                raise ValueError(f"{s!r} is not a real date ({e}); check the day and month") from None
+            except ValueError:
+                # text, as YAML 1.2 reads it: a date field then says what is wrong with it, in the
+                # same words as for a JSON file or a table (ratecard/inputs/dates.py)
+                return s
     if first in "0123456789+-.":
         why = _ambiguous(s)
         if why:

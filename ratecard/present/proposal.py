@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from ..decide.proposal import NotProposed, PackageItem, Proposal
+from ..decide.proposal.paragraph import confirm_words
+from ..decide.proposal.risk import WORK_WORDS
 from .. import labels
-from .proposal_text import confirm_words, need_words
+from ..labels import need_words
 from .terminal import WIDE, bullets, shown, shown_lines
 
 
@@ -36,8 +37,9 @@ def _under(i: PackageItem, sentence_type: str | None) -> str:
 def _item_cells(i: PackageItem, sentence_type: str | None = None) -> tuple[Text, str, str, str, str, str, str]:
     name = Text(_name(i) + "\n")
     name.append(shown(i.intervention), style="dim")
-    needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets])
-    price = f"£{i.price:,.2f}" if i.price is not None else shown(i.price_basis)
+    needs = ", ".join(need_words(n) for n in [i.need, *i.also_meets] if n) or "the offending"
+    # the rate card's price is what the NPS pays the CRC: for the officer, labelled where it is invented
+    price = (f"£{i.price:,.2f}" if i.price is not None else shown(i.price_basis)) + (" (illustrative)" if "price" in i.illustrative else "")
     finish = f"{i.finish} (ongoing)" if i.ongoing else str(i.finish)
     return name, needs, _under(i, sentence_type), str(i.rar_days or "-"), str(i.start), finish, price
 
@@ -76,7 +78,8 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
     head = Text()
     head.append(f"Proposal for case {shown(p.case_id)} on {p.on}\n", style="bold")
     head.append(f"Catalog: {shown(p.catalog)}, version {p.catalog_version}\n")
-    order = f"{p.order_months} months, ending {p.order_end}" if p.order_months else "length not given"
+    order = (f"{p.order_months} months, ending {p.order_end}" + (" (proposed: the case gives no length)" if p.order_months_proposed else "")
+             if p.order_months else "length not given")
     cap = f"{p.rar_cap}" if p.rar_cap is not None else "none set"
     head.append(f"Order: {order}; RAR cap: {cap}; margin {p.margin_weeks} weeks\n")
     # a CRC tier is for cases the CRC manages: none is shown for an NPS case
@@ -86,10 +89,21 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
     else:
         head.append(f"Allocation: {labels.value(p.allocation)}; {tier}"
                     f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
-    head.append(shown(p.tier_check.text, prose=True) + "\n")
     for w in p.warnings:
         head.append(f"Warning: {shown(w.text, prose=True)}\n", style="yellow")
-    parts: list[RenderableType] = [head, _package(p, width)]
+    parts: list[RenderableType] = [head]
+    if p.offending:
+        parts += [Text("Risk: offending behaviour work", style="bold"),
+                  bullets([("-", Text(shown(_offending_line(w), prose=True))) for w in p.offending], indent=0), Text("")]
+    parts.append(_package(p, width))
+    if p.responsivity:
+        parts += [Text("Responsivity", style="bold"),
+                  bullets([("-", Text(shown(f"{n.name}: {n.text}" + (" (in the package: to arrange)" if n.proposed else "")
+                                            + (f" Adapted alternative proposed: {n.alternative}." if n.alternative else ""), prose=True)))
+                           for n in p.responsivity], indent=0), Text("")]
+    if p.choices:
+        parts += [Text("Why this package", style="bold"),
+                  bullets([("-", Text(shown(c.text, prose=True))) for c in p.choices], indent=0), Text("")]
     if p.if_not_confirmed is not None:
         fb = p.if_not_confirmed
         parts.append(Text("If not confirmed: " + (", ".join(shown(n, prose=True) for n in fb.names) or "nothing else can be proposed")
@@ -110,10 +124,22 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
         parts += [Text("Still to find out (most useful first)", style="bold"),
                   bullets([("-", Text(shown(q.label, prose=True), style="bold").append(": " + shown(q.why, prose=True), style=""))
                            for q in p.to_find_out], indent=0), Text("")]
+    parts.append(Text(shown(p.tier_check.text, prose=True) + "\n"))
+    if p.total_price is not None:
+        parts.append(Text(f"Rate-card cost of the package: £{p.total_price:,.2f}"
+                          + (" (illustrative prices)" if p.prices_illustrative else "") + "\n"))
     for a in p.assumptions:
         parts.append(Text(f"Assumed: {shown(a, prose=True)}\n", style="italic"))
-    parts += [Text("Text for the report:", style="bold"), Markdown(shown_lines(p.text))]
+    parts += [Text("Text for the report:", style="bold"), Text(shown_lines(p.text))]
     return Group(*parts)
+
+
+def _offending_line(w: object) -> str:
+    from ..decide.proposal import OffendingWork
+
+    assert isinstance(w, OffendingWork)
+    work = WORK_WORDS[w.target]
+    return f"{work[:1].upper()}{work[1:]} (because {', '.join(w.because)}): {w.text.split(': ', 1)[1] if ': ' in w.text else w.text}"
 
 
 def print_proposal(p: Proposal, console: Console | None = None) -> None:

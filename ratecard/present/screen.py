@@ -89,7 +89,8 @@ def _head(s: Screen, explain: bool) -> Text:
         head.append(f"Not yet settled: {shown(labels.field(k))} could be {could}" + (f" (find out: {settle})" if settle else "") + "\n",
                     style="yellow")
     if s.age is not None:
-        when = "when the order starts" if s.age.basis == "order_start" else "on the reference date (no order start given)"
+        when = {"conviction": "when convicted", "order_start": "at the order start (no conviction date given)",
+                "reference_date": "on the reference date (no conviction date given)"}[s.age.basis]
         head.append(f"Age {s.age.years} {when}, {s.age.on}\n")
     counts = {d: sum(1 for r in s.results if r.decision == d) for d in _ORDER}
     unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.available)

@@ -34,21 +34,25 @@ _TRUE = pl.lit(True)
 _FALSE = pl.lit(False)
 
 
-def possible_col(did: str, value: Any) -> str:
-    """Column: whether `value` is still a possible value of derived fact `did`."""
-    return f"§{did}={value!r}"
+class _Names:
+    """Internal column names, generated: `§` and a number, so that no id a catalog chooses (a rule
+    called `#tsp`, an intervention called `row`) can collide with another column or a case field
+    (case columns are the model's dotted field paths, `row`, `id` and the computed fields)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, kind: str, *key: Any) -> str:
+        k = (kind, *((type(x).__name__, x) for x in key))
+        got = self._ids.get(k)
+        if got is None:
+            got = self._ids[k] = f"§{kind}{len(self._ids)}"
+        return got
 
 
-def missing_col(did: str, field: str) -> str:
-    return f"§{did}?{field}"
-
-
-def lo_col(did: str) -> str:
-    return f"§{did}.lo"
-
-
-def hi_col(did: str) -> str:
-    return f"§{did}.hi"
+# deciding-rule masks are UInt64 words of this many rules each: a key adds the decision (2 bits)
+# to the first word, and must not overflow
+MASK_BITS = 62
 
 
 def _or(parts: Iterable[Expr]) -> Expr:
@@ -111,6 +115,47 @@ class BatchProgram:
             for d in stratum:
                 self.derived[d.id] = _Derived(d.id, d.kind, tuple(d.universe), dict(d.impossible), tuple(d.sum))
         self.interventions = sorted(rules.rules)
+        self.name = _Names()
+
+    # ---- column names (see _Names) ----------------------------------------------------------
+
+    def possible_col(self, did: str, value: Any) -> str:
+        """Whether `value` is still a possible value of derived fact `did`."""
+        return self.name("p", did, value)
+
+    def missing_col(self, did: str, field: str) -> str:
+        """Whether derived fact `did` is undecided for want of case field `field`."""
+        return self.name("x", did, field)
+
+    def lo_col(self, did: str) -> str:
+        return self.name("lo", did)
+
+    def hi_col(self, did: str) -> str:
+        return self.name("hi", did)
+
+    def outcome_col(self, rid: str) -> str:
+        """Int8: 1 the rule's condition holds, 0 it does not, null unknown."""
+        return self.name("r", rid)
+
+    def whole_col(self, iid: str) -> str:
+        return self.name("e", iid)
+
+    def decision_col(self, iid: str) -> str:
+        """UInt8: 0 eligible, 1 undetermined, 2 ineligible."""
+        return self.name("d", iid)
+
+    def mask_cols(self, iid: str) -> list[str]:
+        """UInt64 words of the deciding-rule mask: bit b of word w is rule w * MASK_BITS + b."""
+        n = len(self.rules.rules.get(iid, ()))
+        return [self.name("m", iid, w) for w in range(max(1, -(-n // MASK_BITS)))]
+
+    def field_missing_col(self, iid: str, field: str) -> str:
+        """Whether `field` is missing for the intervention's (undetermined) decision."""
+        return self.name("q", iid, field)
+
+    def count_col(self, field: str, usable: bool = False) -> str:
+        """In how many undetermined decisions of the case `field` is missing (of usable ones)."""
+        return self.name("u" if usable else "n", field)
 
     # ---- literals ---------------------------------------------------------------------------
 
@@ -164,7 +209,7 @@ class BatchProgram:
                 return pl.lit(not lit.present)
             return pl.col(f).is_not_null() if lit.present else pl.col(f).is_null()
         if self._is_sum(f):
-            lo, hi = pl.col(lo_col(f)), pl.col(hi_col(f))
+            lo, hi = pl.col(self.lo_col(f)), pl.col(self.hi_col(f))
             return _or(_contains(r, lo) & _contains(r, hi) for r in lit.ranges or ())
         if f in self.derived:
             d = self.derived[f]
@@ -172,7 +217,7 @@ class BatchProgram:
                 outside = [v for v in d.universe if not any(r.contains(v) for r in lit.ranges)]
             else:
                 outside = [v for v in d.universe if v not in lit.values]
-            return _and(~pl.col(possible_col(f, v)) for v in outside)
+            return _and(~pl.col(self.possible_col(f, v)) for v in outside)
         c = pl.col(f)
         if lit.item is not None:
             want = set(lit.values or ())
@@ -192,7 +237,7 @@ class BatchProgram:
         if lit.present is not None:
             return self._holds_expr(lit)
         if self._is_sum(f):
-            lo, hi = pl.col(lo_col(f)), pl.col(hi_col(f))
+            lo, hi = pl.col(self.lo_col(f)), pl.col(self.hi_col(f))
             parts = []
             for r in lit.ranges or ():
                 e = _contains(r, lo) | _contains(r, hi)
@@ -206,14 +251,14 @@ class BatchProgram:
                 inside = [v for v in d.universe if any(r.contains(v) for r in lit.ranges)]
             else:
                 inside = [v for v in d.universe if v in lit.values]
-            return _or(pl.col(possible_col(f, v)) for v in inside)
+            return _or(pl.col(self.possible_col(f, v)) for v in inside)
         return pl.col(f).is_null() | self._holds_expr(lit)
 
     def _decided(self, did: str) -> Expr:
         if self._is_sum(did):
-            return pl.col(lo_col(did)) == pl.col(hi_col(did))
+            return pl.col(self.lo_col(did)) == pl.col(self.hi_col(did))
         d = self.derived[did]
-        return pl.sum_horizontal([pl.col(possible_col(did, v)).cast(pl.Int8) for v in d.universe]) == 1
+        return pl.sum_horizontal([pl.col(self.possible_col(did, v)).cast(pl.Int8) for v in d.universe]) == 1
 
     def form_holds(self, form: Any) -> Expr:
         return _or(_and(self.holds(lit) for lit in term) for term in form)
@@ -223,9 +268,9 @@ class BatchProgram:
     def _term_bounds(self, t: str) -> tuple[Expr, Expr]:
         """The range of a number a sum adds: its value, its derived bounds, or the field's range."""
         if self._is_sum(t):
-            return pl.col(lo_col(t)), pl.col(hi_col(t))
+            return pl.col(self.lo_col(t)), pl.col(self.hi_col(t))
         if t in self.derived:
-            vals = [(v, pl.col(possible_col(t, v))) for v in self.derived[t].universe]
+            vals = [(v, pl.col(self.possible_col(t, v))) for v in self.derived[t].universe]
             return (pl.min_horizontal([pl.when(p).then(pl.lit(float(v))) for v, p in vals]),
                     pl.max_horizontal([pl.when(p).then(pl.lit(float(v))) for v, p in vals]))
         ft = self.program.registry[t]
@@ -238,10 +283,10 @@ class BatchProgram:
             d = self.derived[dp.id]
             if d.sum:
                 bounds = [self._term_bounds(t) for t in d.sum]
-                out.append(pl.sum_horizontal([b[0] for b in bounds]).alias(lo_col(d.id)))
-                out.append(pl.sum_horizontal([b[1] for b in bounds]).alias(hi_col(d.id)))
+                out.append(pl.sum_horizontal([b[0] for b in bounds]).alias(self.lo_col(d.id)))
+                out.append(pl.sum_horizontal([b[1] for b in bounds]).alias(self.hi_col(d.id)))
                 continue
-            out += [(~self.form_holds(d.impossible[v])).alias(possible_col(d.id, v)) for v in d.universe]
+            out += [(~self.form_holds(d.impossible[v])).alias(self.possible_col(d.id, v)) for v in d.universe]
         return out
 
     def derive(self, frame: pl.LazyFrame, missing: bool = True) -> pl.LazyFrame:
@@ -312,7 +357,7 @@ class BatchProgram:
 
     def _derived_missing(self, did: str, field: str, memo: dict[tuple[str, str], Expr]) -> Expr:
         """Whether derived fact `did` is missing case field `field` (a column made by derive())."""
-        return pl.col(missing_col(did, field))
+        return pl.col(self.missing_col(did, field))
 
     def _missing_columns(self, stratum: Any) -> list[Expr]:
         """For each derived fact of the stratum and each case field it can reach: whether the fact
@@ -329,14 +374,14 @@ class BatchProgram:
                     for t in d.sum:
                         if t in self.derived:
                             if field in self._reach.get(t, ()):
-                                parts.append(pl.col(missing_col(t, field)))
+                                parts.append(pl.col(self.missing_col(t, field)))
                         elif field in COMPUTED_FROM.get(t, (t,)):
                             parts.append(pl.col(t).is_null())
                     e = _or(parts)
                 else:
-                    e = _or(pl.col(possible_col(d.id, v)) & self._form_missing(d.impossible[v], field, memo)
+                    e = _or(pl.col(self.possible_col(d.id, v)) & self._form_missing(d.impossible[v], field, memo)
                             for v in d.universe if field in self._form_reach(d.impossible[v]))
-                out.append((undecided & e).alias(missing_col(d.id, field)))
+                out.append((undecided & e).alias(self.missing_col(d.id, field)))
         return out
 
     # ---- rules and decisions ----------------------------------------------------------------
@@ -354,23 +399,22 @@ class BatchProgram:
             rp = self._rule_program(rule.id)
             cols.append(pl.when(self.form_holds(rp.true)).then(pl.lit(1, pl.Int8))
                         .when(self.form_holds(rp.false)).then(pl.lit(0, pl.Int8))
-                        .otherwise(pl.lit(None, pl.Int8)).alias(f"?{rule.id}"))
+                        .otherwise(pl.lit(None, pl.Int8)).alias(self.outcome_col(rule.id)))
         # an intervention's whole eligibility: decided even when no single rule is (one criterion
         # or another fails whatever the missing answers are)
         for iid, ep in getattr(self.program, "eligibility", {}).items():
             cols.append(pl.when(self.form_holds(ep.true)).then(pl.lit(1, pl.Int8))
                         .when(self.form_holds(ep.false)).then(pl.lit(0, pl.Int8))
-                        .otherwise(pl.lit(None, pl.Int8)).alias(f"?#{iid}"))
+                        .otherwise(pl.lit(None, pl.Int8)).alias(self.whole_col(iid)))
         return frame.with_columns(cols)
 
-    @staticmethod
-    def _passes(rule: Rule) -> Expr:
-        o = pl.col(f"?{rule.id}")
+    def _passes(self, rule: Rule) -> Expr:
+        o = pl.col(self.outcome_col(rule.id))
         return (o == 1) if rule.kind == "criterion" else (o == 0)
 
     def _missing_of_rule(self, rule: Rule, memo: dict[tuple[str, str], Expr]) -> dict[str, Expr]:
         rp = self._rule_program(rule.id)
-        unknown = pl.col(f"?{rule.id}").is_null()
+        unknown = pl.col(self.outcome_col(rule.id)).is_null()
         out = {}
         for field in sorted(self._form_reach(rp.true) | self._form_reach(rp.false)):
             out[field] = unknown & (self._form_missing(rp.true, field, memo) | self._form_missing(rp.false, field, memo))
@@ -393,36 +437,36 @@ class BatchProgram:
         return sorted({f for fs in self.fields_of.values() for f in fs})
 
     def decisions(self, frame: pl.LazyFrame, missing: bool = True, usable: Iterable[str] | None = None) -> pl.LazyFrame:
-        """Per intervention: `<id>#d` (0 eligible, 1 undetermined, 2 ineligible), `<id>#m` (a bit
-        mask over its rules: those that decided), `<id>#?<field>` (the field is missing for the
-        decision) and, per field, `#<field>`: in how many undetermined decisions of the case it is
-        missing, and `#u:<field>`: in how many of those of `usable` interventions (default all; the
-        screen passes those not withdrawn or suspended on the date), which order the lists first.
-        Masks and flags, not lists: lists per case and intervention are slow to build."""
+        """Per intervention: its decision (`decision_col`: 0 eligible, 1 undetermined, 2 ineligible),
+        a bit mask over its rules, those that decided (`mask_cols`, 62 rules a word), whether each
+        field is missing for the decision (`field_missing_col`) and, per field, in how many
+        undetermined decisions of the case it is missing (`count_col`), and in how many of those
+        of `usable` interventions (default all; the screen passes those not withdrawn or suspended
+        on the date), which order the lists first. Masks and flags, not lists: lists per case and
+        intervention are slow to build."""
         use = set(self.interventions if usable is None else usable)
         memo: dict[tuple[str, str], Expr] = {}
         dec_cols: list[Expr] = []
         miss_cols: list[Expr] = []
         for iid in self.interventions:
             rules = self.rules.rules[iid]
-            known = [pl.col(f"?{r.id}").is_not_null() for r in rules]
+            known = [pl.col(self.outcome_col(r.id)).is_not_null() for r in rules]
             failed = [k & ~self._passes(r) for k, r in zip(known, rules)]
             some_fail = _or(failed)
             unknown = _or(~k for k in known)
             has_whole = iid in getattr(self.program, "eligibility", {})
-            whole = pl.col(f"?#{iid}") if has_whole else pl.lit(None, pl.Int8)
+            whole = pl.col(self.whole_col(iid)) if has_whole else pl.lit(None, pl.Int8)
             # ineligible: a rule fails for sure, or (whole eligibility false) one of the unknown ones does
             fails = some_fail | (whole == 0).fill_null(False)
             unknown = unknown & ~(whole == 1).fill_null(False)
             failed = [pl.when(some_fail).then(f).otherwise(~k) for f, k in zip(failed, known)]
             code = pl.when(fails).then(pl.lit(2, pl.UInt8)).when(unknown).then(pl.lit(1, pl.UInt8)).otherwise(pl.lit(0, pl.UInt8))
-            dec_cols.append(code.alias(f"{iid}#d"))
-            if rules:
-                bits = [pl.when(pl.when(fails).then(f).when(unknown).then(~k).otherwise(True)).then(pl.lit(1 << i, pl.UInt64))
-                        .otherwise(pl.lit(0, pl.UInt64)) for i, (f, k) in enumerate(zip(failed, known))]
-                dec_cols.append(pl.sum_horizontal(bits).cast(pl.UInt64).alias(f"{iid}#m"))
-            else:
-                dec_cols.append(pl.lit(0, pl.UInt64).alias(f"{iid}#m"))
+            dec_cols.append(code.alias(self.decision_col(iid)))
+            deciding = [pl.when(fails).then(f).when(unknown).then(~k).otherwise(True) for f, k in zip(failed, known)]
+            for w, name in enumerate(self.mask_cols(iid)):
+                bits = [pl.when(e).then(pl.lit(1 << i, pl.UInt64)).otherwise(pl.lit(0, pl.UInt64))
+                        for i, e in enumerate(deciding[w * MASK_BITS:(w + 1) * MASK_BITS])]
+                dec_cols.append((pl.sum_horizontal(bits).cast(pl.UInt64) if bits else pl.lit(0, pl.UInt64)).alias(name))
             if not missing:
                 continue
             fields: dict[str, list[Expr]] = {}
@@ -431,37 +475,48 @@ class BatchProgram:
                     fields.setdefault(field, []).append(e)
             undetermined = ~fails & unknown
             for field in self.fields_of[iid]:
-                miss_cols.append((undetermined & _or(fields[field])).alias(f"{iid}#?{field}"))
+                miss_cols.append((undetermined & _or(fields[field])).alias(self.field_missing_col(iid, field)))
         frame = frame.with_columns(dec_cols)
         if not missing:
             return frame
         if miss_cols:
             frame = frame.with_columns(miss_cols)
-        counts = [pl.sum_horizontal([pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in self.fields_of.items() if f in fs]).alias(f"#{f}")
+        counts = [pl.sum_horizontal([pl.col(self.field_missing_col(iv, f)).cast(pl.Int32) for iv, fs in self.fields_of.items()
+                                     if f in fs]).alias(self.count_col(f))
                   for f in self.all_fields]
-        counts += [pl.sum_horizontal([pl.lit(0, pl.Int32)] + [pl.col(f"{iv}#?{f}").cast(pl.Int32) for iv, fs in self.fields_of.items()
-                                                              if f in fs and iv in use]).alias(f"#u:{f}")
+        counts += [pl.sum_horizontal([pl.lit(0, pl.Int32)] + [pl.col(self.field_missing_col(iv, f)).cast(pl.Int32)
+                                                              for iv, fs in self.fields_of.items() if f in fs and iv in use])
+                   .alias(self.count_col(f, usable=True))
                    for f in self.all_fields]
         return frame.with_columns(counts) if counts else frame
 
     _DECISIONS = ("eligible", "undetermined", "ineligible")
 
-    def _decision_keys(self, screened: pl.DataFrame, iid: str) -> tuple[pl.Expr, dict[int, tuple[str, list[str]]]]:
-        """A key per case for intervention `iid` (decision and deciding rules in one number), and
-        what each key seen means. Few distinct keys occur, so lists are built once per key."""
-        key = (pl.col(f"{iid}#m").cast(pl.UInt64) * 4 + pl.col(f"{iid}#d").cast(pl.UInt64))
+    def _decision_keys(self, screened: pl.DataFrame, iid: str) -> tuple[pl.Series, dict[int, tuple[str, list[str]]]]:
+        """A key per case for intervention `iid` (its decision and deciding rules), and what each
+        key seen means. Few distinct keys occur, so lists are built once per key."""
         ids = [r.id for r in self.rules.rules[iid]]
-        seen = screened.select(key.unique().alias("k"))["k"].to_list()
-        return key, {k: (self._DECISIONS[k & 3], [rid for b, rid in enumerate(ids) if (k >> 2) >> b & 1]) for k in seen}
+        d, masks = self.decision_col(iid), self.mask_cols(iid)
+        if len(masks) == 1:  # up to 62 rules: decision and mask in one number
+            key = screened.select((pl.col(masks[0]).cast(pl.UInt64) * 4 + pl.col(d).cast(pl.UInt64)).alias("k"))["k"]
+            return key, {k: (self._DECISIONS[k & 3], [rid for b, rid in enumerate(ids) if (k >> 2) >> b & 1])
+                         for k in key.unique().to_list()}
+        parts = screened.select(d, *masks)
+        seen = parts.unique(maintain_order=True).with_row_index("§k")
+        key = parts.join(seen, on=[d, *masks], how="left", maintain_order="left")["§k"].cast(pl.UInt64)
+        meaning = {}
+        for k, dec, *words in seen.iter_rows():
+            meaning[k] = (self._DECISIONS[dec], [rid for j, rid in enumerate(ids) if words[j // MASK_BITS] >> (j % MASK_BITS) & 1])
+        return key, meaning
 
     def missing_lists(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
         """(key, #iv, missing): the missing fields of each undetermined decision, in order."""
         parts = []
         for i, iid in enumerate(self.interventions):
             for f in self.fields_of[iid]:
-                parts.append(screened.lazy().filter(pl.col(f"{iid}#?{f}")).select(
-                    pl.col(key), pl.lit(i, pl.UInt16).alias("#iv"), pl.lit(f).alias("field"), pl.col(f"#u:{f}").alias("#u"),
-                    pl.col(f"#{f}").alias("#n")))
+                parts.append(screened.lazy().filter(pl.col(self.field_missing_col(iid, f))).select(
+                    pl.col(key), pl.lit(i, pl.UInt16).alias("#iv"), pl.lit(f).alias("field"),
+                    pl.col(self.count_col(f, usable=True)).alias("#u"), pl.col(self.count_col(f)).alias("#n")))
         if not parts:
             return pl.DataFrame(schema={key: pl.Int64, "#iv": pl.UInt16, "missing": pl.List(pl.String)})
         return (pl.concat(parts).sort([key, "#iv", "#u", "#n", "field"], descending=[False, False, True, True, False])
@@ -486,7 +541,7 @@ class BatchProgram:
             head = {kk: json.dumps({"intervention": iid, "decision": d, "rules": r}, separators=(",", ":"))[:-1] + ',"missing":['
                     for kk, (d, r) in meaning.items()}
             prefixes.append(k.replace_strict(list(head), list(head.values()), return_dtype=pl.String).alias(f"#p{i}"))
-        wide = wide.hstack(screened.select(prefixes))
+        wide = wide.hstack(prefixes)
         # one flat concatenation: nesting concat_str builds every intermediate string twice
         flat: list[Expr] = [pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"),
                             pl.lit(',"results":[')]
@@ -503,28 +558,43 @@ class BatchProgram:
         intervention, decision, rules, missing."""
         decisions = pl.Enum(list(self._DECISIONS))
         missing = self.missing_lists(screened, key)
-        n, k = screened.height, len(self.interventions)
-        parts = []
+        k = len(self.interventions)
+        # each (intervention, decision, deciding rules) seen gets a code; the long table is the
+        # codes in case-major order, and its text and lists are gathered once from the small table
+        iv_of: list[int] = []
+        dec_of: list[str] = []
+        rules_of: list[list[str]] = []
+        codes = []
         for i, iid in enumerate(self.interventions):
             kk, meaning = self._decision_keys(screened, iid)
-            keys = list(meaning)
-            part = screened.select(pl.col(key), pl.lit(iid).alias("intervention"),
-                                   kk.replace_strict(keys, [meaning[x][0] for x in keys], return_dtype=decisions).alias("decision"),
-                                   kk.replace_strict(keys, [meaning[x][1] for x in keys], return_dtype=pl.List(pl.String)).alias("rules"),
-                                   pl.lit(i, pl.UInt16).alias("#iv"))
-            parts.append(part)
-        long = pl.concat(parts)
-        # iv-major to case-major without sorting the lists: a gather by computed positions
-        order = pl.int_range(0, n * k, dtype=pl.UInt32, eager=True)
-        long = long.gather((order % k) * n + order // k) if n else long
+            local = {}
+            for x, (d, r) in meaning.items():
+                local[x] = len(iv_of)
+                iv_of.append(i)
+                dec_of.append(d)
+                rules_of.append(r)
+            codes.append(kk.replace_strict(list(local), list(local.values()), return_dtype=pl.UInt32).alias(str(i)))
+        if not codes or screened.height == 0:
+            return pl.DataFrame(schema={key: pl.Int64, "intervention": pl.String, "decision": decisions,
+                                        "rules": pl.List(pl.String), "missing": pl.List(pl.String)})
+        code = pl.DataFrame(codes).select(pl.concat_list(pl.all()).alias("c")).explode("c")["c"]
+        long = pl.DataFrame({
+            key: screened[key].gather(pl.int_range(0, screened.height * k, dtype=pl.UInt32, eager=True) // k),
+            "#iv": pl.Series(iv_of, dtype=pl.UInt16).gather(code),
+            "decision": pl.Series(dec_of, dtype=decisions).gather(code),
+            "rules": pl.Series(rules_of, dtype=pl.List(pl.String)).gather(code),
+        })
         long = long.join(missing, on=[key, "#iv"], how="left", maintain_order="left")
-        return long.select(pl.col(key), "intervention", "decision", "rules",
+        names = pl.Series(self.interventions, dtype=pl.String)
+        return long.select(pl.col(key), pl.col("#iv").replace_strict(list(range(k)), names, return_dtype=pl.String)
+                           .alias("intervention"), "decision", "rules",
                            pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
     def case_missing(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
         """Every missing field of each case, in the documented order: `key`, missing."""
-        parts = [screened.filter(pl.col(f"#{f}") > 0).select(pl.col(key), pl.lit(f).alias("field"), pl.col(f"#u:{f}").alias("#u"),
-                                                              pl.col(f"#{f}").alias("#n"))
+        parts = [screened.filter(pl.col(self.count_col(f)) > 0).select(
+                     pl.col(key), pl.lit(f).alias("field"), pl.col(self.count_col(f, usable=True)).alias("#u"),
+                     pl.col(self.count_col(f)).alias("#n"))
                  for f in self.all_fields]
         if not parts:
             return screened.select(pl.col(key), pl.lit([], dtype=pl.List(pl.String)).alias("missing"))
@@ -538,7 +608,7 @@ class BatchProgram:
         out = []
         for did, d in self.derived.items():
             if d.sum:
-                out.append(pl.when(pl.col(lo_col(did)) == pl.col(hi_col(did))).then(pl.col(lo_col(did))).alias(f"={did}"))
+                out.append(pl.when(pl.col(self.lo_col(did)) == pl.col(self.hi_col(did))).then(pl.col(self.lo_col(did))).alias(f"={did}"))
                 continue
             value = pl.lit(None)
             for v in reversed(d.universe):
@@ -548,7 +618,7 @@ class BatchProgram:
 
     def _only(self, did: str, v: Any) -> Expr:
         d = self.derived[did]
-        return _and([pl.col(possible_col(did, v)), *(~pl.col(possible_col(did, w)) for w in d.universe if w != v)])
+        return _and([pl.col(self.possible_col(did, v)), *(~pl.col(self.possible_col(did, w)) for w in d.universe if w != v)])
 
     def _dtype(self, f: str) -> pl.DataType:
         ft = self.program.registry[f]
@@ -579,4 +649,7 @@ class BatchProgram:
         lf = self._conform(frame.lazy())
         lf = self.derive(lf)
         lf = self.outcomes(lf)
-        return self.decisions(lf, usable=usable)
+        lf = self.decisions(lf, usable=usable)
+        # the literal columns and the derived facts' missing-field flags are steps on the way: not
+        # kept, a national caseload's screen holds a few hundred columns fewer
+        return lf.select(pl.exclude(r"^§[hcx]\d+$"))

@@ -72,7 +72,9 @@ class Spread:
 
     derived: dict[str, frozenset[Any]]
     outcomes: dict[str, frozenset[bool]]
-    eligible: dict[str, frozenset[bool]]  # per intervention: whether every rule lets the person pass
+    # per intervention: whether every rule lets the person pass (None: every rule case data decides
+    # does, and a judgement is left for a person)
+    eligible: dict[str, frozenset[bool | None]]
     completions: int
 
 
@@ -88,7 +90,7 @@ def spread(rules: RuleSet, facts: dict[str, Any], limit: int = 200_000) -> Sprea
     given = frozenset(facts)
     derived: dict[str, set[Any]] = {d: set() for d in rules.derived}
     outcomes: dict[str, set[bool]] = {r.id: set() for r in rules.all_rules()}
-    eligible: dict[str, set[bool]] = {iid: set() for iid in rules.rules}
+    eligible: dict[str, set[bool | None]] = {iid: set() for iid in rules.rules}
     for combo in itertools.product(*(values[f] for f in missing)):
         full = dict(facts)
         full.update(zip(missing, combo))
@@ -96,9 +98,13 @@ def spread(rules: RuleSet, facts: dict[str, Any], limit: int = 200_000) -> Sprea
         for d, v in der.items():
             derived[d].add(v)
         known = {**full, **der}
-        got = {r.id: eval_tree(r.when, known, given) for r in rules.all_rules()}
+        # a judgement is never decided by case data, whatever the completion
+        got = {r.id: None if r.when is None else eval_tree(r.when, known, given) for r in rules.all_rules()}
         for rid, o in got.items():
             outcomes[rid].add(o)
         for iid, rs in rules.rules.items():
-            eligible[iid].add(all(got[r.id] == (r.kind == "criterion") for r in rs))
+            if not all(got[r.id] == (r.kind == "criterion") for r in rs if not r.judgement):
+                eligible[iid].add(False)
+            else:
+                eligible[iid].add(None if any(r.judgement for r in rs) else True)
     return Spread(*({k: frozenset(v) for k, v in x.items()} for x in (derived, outcomes, eligible)), completions=n)

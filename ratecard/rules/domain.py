@@ -109,9 +109,10 @@ def _accepting(annotation: Any) -> Domain:
     adapter = TypeAdapter(annotation)
 
     def accepts(v: Any) -> bool:
+        # the value as the model keeps it: a case's `Northampton` is read as northampton, so a rule
+        # naming `Northampton` could never match
         try:
-            adapter.validate_python(v, strict=True)
-            return True
+            return bool(adapter.validate_python(v, strict=True) == v)
         except ValidationError:
             return False
 

@@ -162,6 +162,8 @@ class Engine:
             stages.append(st)
         final = _Stage()
         for r in program.rules.values():
+            if r.judgement:
+                continue  # no forms: a person decides it
             final.forms.append((_Target("false", r.id), r.false, None, None))
             final.forms.append((_Target("true", r.id), r.true, group(r.inputs), True))
         for r in program.eligibility.values():
@@ -207,7 +209,9 @@ class Engine:
              for d in st.derived]
             for st in self._stages
         ]
-        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), frozenset(r.inputs))
+        # a judgement is planned as never decided: with no inputs it would otherwise read as "every
+        # input decided and nothing fired", which means the condition holds
+        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), None if r.judgement else frozenset(r.inputs))
                            for rid, r in self.program.rules.items()]
         self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
 
@@ -339,7 +343,7 @@ class Engine:
                                   "once expanded: split it into simpler rules or a derived fact") from None
             keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
             out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None,  # groups: the gates
-                                definition=text))
+                                definition=text, needs=_needs([conds[sig] for sig in chunk])))
         if not out:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
@@ -422,7 +426,9 @@ class Engine:
                         continue
                     if rs.gates is not None and not any(self._groupsets[g].isdisjoint(undec) != when for g, when in rs.gates):
                         continue  # every rule in it waits for a gate that is shut for this case
-                    fired.update(self._fire(rs, self._fact(rs, k, undec, s, sid), sid))
+                    fact = self._fact(rs, k, undec, s, sid)
+                    if rs.may_fire(fact):
+                        fired.update(self._fire(rs, fact, sid))
                 for did, binary, inputs, values in self._derived_plan[s]:
                     if binary or not inputs.isdisjoint(undec):
                         P = frozenset(v for v, _, imp in values if imp not in fired)
@@ -436,7 +442,9 @@ class Engine:
         # `fired` is now the eligibility stage's
         outcomes: dict[str, Tri] = {}
         for rid, false_id, true_id, inputs in self._rule_plan:
-            if false_id in fired:
+            if inputs is None:
+                outcomes[rid] = None
+            elif false_id in fired:
                 outcomes[rid] = False
             elif true_id in fired or inputs.isdisjoint(undec):
                 outcomes[rid] = True
@@ -517,6 +525,39 @@ class _Ruleset:
     fires: dict[str, tuple[int, ...]] = field(default_factory=lambda: {"seen": ()})  # the same, as target ids
     encoder: list[tuple[str, str, Any, Any]] = field(default_factory=list)
     definition: str | None = None  # the JSON given to create_ruleset, to make it again in another process
+    # what some rule of it needs of a fact to match, short of its comparisons (see _needs); None: always asserted
+    needs: tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None = None
+
+    def may_fire(self, fact: dict[str, Any]) -> bool:
+        """False only when no rule but the catch-all can match the fact: then the assert would fire
+        nothing, and is not made."""
+        if self.needs is None:
+            return True
+        keys = fact.keys()
+        for present, equal in self.needs:
+            if keys >= present and all(fact[k] == v for k, v in equal):
+                return True
+        return False
+
+
+# A ruleset whose rules have more distinct needs than this is always asserted: checking them would
+# cost about what the assert saves.
+MAX_NEEDS = 32
+
+
+def _needs(rules: list[list[dict[str, Any]]]) -> tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None:
+    """For each rule: the properties it compares (every comparison on a missing property fails in
+    durable_rules, `$neq` included, ENGINE-NOTES 5) and its tests of a flag against true or false
+    (`u`, `g`, `m`, `t` and `x` flags, known before the assert). A fact that meets none of these
+    matches only the catch-all rule, whatever durable_rules would compare next."""
+    out: dict[tuple[frozenset[str], tuple[tuple[str, Any], ...]], None] = {}
+    for parts in rules:
+        equal = tuple(sorted((k, v) for p in _flat(parts) if (eq := _eq_test(p)) is not None
+                             for k, v in [eq] if isinstance(v, bool)))
+        out[(frozenset(_keys_of(parts)), equal)] = None
+        if len(out) > MAX_NEEDS:
+            return None
+    return tuple(out)
 
 
 def _forget(handle: int, sid: str) -> None:

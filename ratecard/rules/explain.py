@@ -79,13 +79,32 @@ class Explainer:
     def absent(self, cone: frozenset[str]) -> frozenset[str]:
         """The case fields behind a cone (Program.cones: every field a rule reads, through derived
         facts too) that the case does not give."""
-        # A large catalog asks this for thousands of rules a case, and many read the same fields
-        # (every 'for men' rule has one cone): worked out once per cone and case.
+        # A large catalog asks this for thousands of results a case, and many read the same fields
+        # (every 'for men' rule has one cone): worked out once per cone and case, as a set
+        # difference (the computed fields, age and months_left, stand for the fields they come from)
         got = self._cone_memo.get(cone)
         if got is None:
             facts = self.k.facts
-            got = self._cone_memo[cone] = frozenset(f for x in cone if x not in facts for f in COMPUTED_FROM.get(x, (x,)))
+            plain, computed = _split(cone)
+            got = plain.difference(facts)
+            for x in computed:
+                if x not in facts:
+                    got = got.union(COMPUTED_FROM[x])
+            self._cone_memo[cone] = got
         return got
+
+
+_SPLIT: dict[frozenset[str], tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _split(cone: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A cone's case fields and its computed fields (cones are few and live as long as a catalog)."""
+    got = _SPLIT.get(cone)
+    if got is None:
+        if len(_SPLIT) > 100_000:
+            _SPLIT.clear()
+        got = _SPLIT[cone] = (frozenset(x for x in cone if x not in COMPUTED_FROM), tuple(x for x in cone if x in COMPUTED_FROM))
+    return got
 
 
 def order_fields(per_result: list[frozenset[str]], usable: list[frozenset[str]] | None = None) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from ..case.facts import MAX_AGE
 from ..case.model import RECORDS, Case
 from ..labels import FIELDS as LABELS
 
@@ -39,9 +40,10 @@ class FieldType:
 
 
 COMPUTED: dict[str, FieldType] = {
-    # ages from 0: a date of birth may be anything up to the reference date; 150 is a safe ceiling.
+    # ages from 0 to MAX_AGE: a date of birth giving an older age is refused as a mistake
+    # (case/facts.py), so the range is the whole truth for the engine and the batch back end alike.
     # Measured when the order starts (case/facts.py age_date): eligibility is about the person then.
-    "age": FieldType("number", label=LABELS["age"], source="computed", lo=0, hi=150, integer=True),
+    "age": FieldType("number", label=LABELS["age"], source="computed", lo=0, hi=MAX_AGE, integer=True),
     # an order lasts at most 120 months (Sentence.length_months), so no more can be left
     "months_left": FieldType("number", label=LABELS["months_left"], source="computed", lo=0, hi=120, integer=True),
 }

@@ -132,6 +132,9 @@ class RuleProgram:
     inputs: tuple[str, ...]
     kind: str = "criterion"  # or "exclusion"; for an intervention's whole eligibility, "eligibility"
     members: tuple[tuple[str, str], ...] = ()  # eligibility: its rules as (id, kind)
+    # a person decides it (loader.Rule.judgement): no forms, no inputs, and its outcome is unknown
+    # in every back end, never "holds because every input is decided"
+    judgement: bool = False
 
 
 @dataclass(frozen=True)
@@ -683,10 +686,16 @@ def compile_program(rules: RuleSet) -> Program:
     strata = tuple(tuple(comp.derived(rules.derived[did]) for did in stratum) for stratum in rules.strata)
     progs: dict[str, RuleProgram] = {}
     for r in rules.all_rules():
+        if r.when is None:  # a judgement: no case data decides it
+            progs[r.id] = RuleProgram(r.id, (), (), (), r.kind, judgement=True)
+            continue
         true, false = comp.forms(r.when, r)
         progs[r.id] = RuleProgram(r.id, true, false, r.fields, r.kind)
     eligibility: dict[str, RuleProgram] = {}
-    for iid, rs in rules.rules.items():
+    for iid in rules.rules:
+        # a judgement can never be failed from case data, so it adds nothing to "fails whatever the
+        # missing answers are"; the decidable rules alone give that
+        rs = rules.decidable(iid)
         if len(rs) < 2:
             continue  # one rule: its own forms decide
         whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs))
@@ -710,7 +719,8 @@ def _conds(rules: RuleSet) -> Iterable[Cond]:
         for _, c in d.cases:
             yield c
     for r in rules.all_rules():
-        yield r.when
+        if r.when is not None:
+            yield r.when
 
 
 def relevant_pieces(rules: RuleSet) -> dict[str, list[tuple[Any, Any]]]:

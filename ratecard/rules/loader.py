@@ -48,23 +48,32 @@ class Derived:
 
 @dataclass(frozen=True, eq=True)
 class Rule:
+    """One criterion or exclusion of an intervention.
+
+    A *judgement* (`judgement: True`) is a criterion or exclusion that only a person can decide, such
+    as a provider's assessment of mental health or a published guide with no fixed form: it has no
+    condition (`when` is None), only its published text and its `source`. No case data can decide
+    it, so its outcome is always unknown and it never counts as met (docs/formats.md)."""
+
     id: str
     text: str
     kind: Literal["criterion", "exclusion"]
-    when: Cond
+    when: Cond | None
     intervention: str
     file: str = ""
     line: int | None = None
     basis: Basis | None = None
+    judgement: bool = False
+    source: str | None = None  # where the rule comes from: a document, a file and field
 
     @cached_property
     def fields(self) -> tuple[str, ...]:
-        """The fields the condition reads, in first-use order."""
-        return fields_of(self.when)
+        """The fields the condition reads, in first-use order (none for a judgement)."""
+        return () if self.when is None else fields_of(self.when)
 
     def passes(self, outcome: Tri) -> Tri:
         """Whether the person passes this rule, given the value of its condition."""
-        if outcome is None:
+        if outcome is None or self.judgement:
             return None
         return outcome if self.kind == "criterion" else not outcome
 
@@ -80,13 +89,19 @@ class RuleSet:
     def all_rules(self) -> list[Rule]:
         return [r for rs in self.rules.values() for r in rs]
 
+    def decidable(self, iid: str) -> tuple[Rule, ...]:
+        """An intervention's rules that case data can decide (all but its judgements)."""
+        return tuple(r for r in self.rules.get(iid, ()) if not r.judgement)
+
 
 _DERIVED_KEYS = {"id", "text", "values", "type", "cases", "otherwise", "sum", "basis"}
 _RULE_KEYS = {"id", "text", "when"}
+# a judgement has no condition: its text is the published one, and its source says where it is
+_JUDGEMENT_KEYS = {"id", "text", "judgement", "source"}
 # The engine's own keys in the facts it builds; a derived fact with one of these names would
 # overwrite them (a fact named 'stage' made a 17-year-old eligible for 31 of 32 interventions).
 ENGINE_KEYS = frozenset({"kind", "stage", "sid"})
-_RULE_OPTIONAL = {"basis"}
+_RULE_OPTIONAL = {"basis", "source"}
 
 
 def _basis(doc: Document, loc: tuple[Any, ...], raw: dict[str, Any], problems: list[Problem]) -> Any:
@@ -366,11 +381,18 @@ def load_rules(
                     if not isinstance(r, dict):
                         problems.append(_p(doc, rloc, "a rule is a mapping with id, text and when"))
                         continue
-                    extra = set(map(str, r)) - _RULE_KEYS - _RULE_OPTIONAL
-                    missing = _RULE_KEYS - set(r)
+                    judged = "judgement" in r
+                    required = _JUDGEMENT_KEYS if judged else _RULE_KEYS
+                    extra = set(map(str, r)) - required - _RULE_OPTIONAL
+                    missing = required - set(r)
                     if extra or missing:
-                        what = f"unknown field '{sorted(extra)[0]}'" if extra else f"missing '{sorted(missing)[0]}'"
-                        problems.append(_p(doc, rloc, f"{what}; a rule has id, text and when (and may have basis)"))
+                        if judged and "when" in extra:
+                            what = "a judgement has no condition ('when'): a person decides it from its text"
+                        else:
+                            what = f"unknown field '{sorted(extra)[0]}'" if extra else f"missing '{sorted(missing)[0]}'"
+                        shape = ("a judgement has id, text, judgement: true and source (and may have basis)" if judged
+                                 else "a rule has id, text and when (and may have basis and source)")
+                        problems.append(_p(doc, rloc, f"{what}; {shape}"))
                         continue
                     rid, text = r["id"], r["text"]
                     if not isinstance(rid, str) or not rid:
@@ -383,10 +405,22 @@ def load_rules(
                     if not isinstance(text, str) or not text.strip():
                         problems.append(_p(doc, rloc + ("text",), "every rule needs a plain-English sentence in 'text'"))
                         continue
+                    source = r.get("source")
+                    if source is not None and (not isinstance(source, str) or not source.strip()):
+                        problems.append(_p(doc, rloc + ("source",), "'source' is text: the document, or file and field, the rule comes from"))
+                        continue
+                    if judged:
+                        if r["judgement"] is not True:
+                            problems.append(_p(doc, rloc + ("judgement",), "write 'judgement: true' for a criterion only a person can decide, "
+                                                                           "or give a condition in 'when' instead"))
+                            continue
+                        out.append(Rule(rid, text.strip(), kind, None, iid, doc.path, doc.line(rloc),  # type: ignore[arg-type]
+                                        _basis(doc, rloc, r, problems), judgement=True, source=source.strip()))
+                        continue
                     cond = parser.parse(r["when"], rloc + ("when",))
                     if cond is not None:
                         out.append(Rule(rid, text.strip(), kind, cond, iid, doc.path, doc.line(rloc),  # type: ignore[arg-type]
-                                        _basis(doc, rloc, r, problems)))
+                                        _basis(doc, rloc, r, problems), source=source.strip() if source else None))
             rules[iid] = tuple(out)
         problems.extend(parser.problems)
     if intervention_ids is not None and all_rule_files_read:

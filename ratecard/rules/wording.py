@@ -124,9 +124,17 @@ def sentence(c: Cond, registry: dict[str, FieldType]) -> str:
 
 def rule_precise(rule: Rule, registry: dict[str, FieldType]) -> str:
     """What must hold (criterion) or what rules the person out (exclusion), worded from the tree."""
+    if rule.when is None:
+        return judgement_precise(rule)
     if rule.kind == "criterion":
         return sentence(rule.when, registry)
     return "Ruled out when " + phrase(rule.when, registry) + "."
+
+
+def judgement_precise(rule: Rule) -> str:
+    """A judgement has no condition to word: it says who decides, from what published text."""
+    what = "must hold" if rule.kind == "criterion" else "rules the person out"
+    return f"Decided by a person, not by case data: whether this {what}, as published: {rule.text}"
 
 
 def derived_precise(d: Derived, registry: dict[str, FieldType]) -> str:

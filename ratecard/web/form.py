@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from ..case.model import RECORDS, UNSCORED_SECTIONS, Case
 from ..catalog.load import Catalog
+from ..inputs.numbers import NumberTextError, parse_number
 from .labels import FIELD_HINTS, SECTION_TITLES, field_label, need as need_label, value_label
 
 Kind = Literal["choice", "radios", "flag", "number", "integer", "date", "multi", "idlist", "text"]
@@ -181,22 +182,16 @@ def all_fields(catalog: Catalog) -> list[FormField]:
 
 # ---- reading what was typed ---------------------------------------------------------------------
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-
-
 def _number(text: str, f: FormField) -> tuple[Any, str | None]:
-    t = text.strip().rstrip("%").strip().replace(",", "")
+    # the one reader of typed numbers (a decimal comma is read, `1,000` is asked about, never dropped)
     whole = "a whole number" if f.kind == "integer" else "a number"
     span = f" from {f.minimum:g} to {f.maximum:g}" if f.minimum is not None and f.maximum is not None else ""
-    wrong = f"{f.full_label} must be {whole}{span}"  # what was typed is on the form beside it
-    if not _NUMBER.match(t):
-        return None, wrong
-    if f.kind == "integer":
-        if "." in t and float(t) != int(float(t)):
-            return None, wrong
-        return int(float(t)), None
-    v = float(t)
-    return (int(v) if v.is_integer() else v), None  # 150, not 150.0, in the model's message
+    try:
+        return parse_number(text, whole=f.kind == "integer"), None
+    except NumberTextError as e:
+        if "comma" in str(e):
+            return None, f"{f.full_label} {e}"
+        return None, f"{f.full_label} must be {whole}{span}"  # what was typed is on the form beside it
 
 
 def _date(raw: Mapping[str, Any], f: FormField) -> tuple[str | None, str | None]:

@@ -39,9 +39,9 @@ FIELD_HINTS = {
     "risk.rsr": "Percentage, 0 to 100",
     "sentence.start": "Leave empty for an order starting on the reference date",
     "sentence.requirements": "Tick every requirement proposed. Leave all unticked if not known.",
-    "sentence.length_months": "1 to 120",
+    "sentence.length_months": "Community order up to 36; suspended sentence order 6 to 24; licence up to 120",
     "sentence.rar_days": "Also the most RAR days the proposal may use",
-    "sentence.unpaid_work_hours": "20 to 300",
+    "sentence.unpaid_work_hours": "40 to 300 (Criminal Justice Act 2003 s.199(2))",
     "needs.score": "0 to 12",
 }
 

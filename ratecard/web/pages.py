@@ -36,7 +36,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 
 # Warnings that make an eligible intervention unavailable to this person now; the others say only
 # that availability could not be checked (order length or home town not known).
-BLOCKING = frozenset({"withdrawn", "suspended", "cannot_finish", "not_near_home", "other_area"})
+BLOCKING = frozenset({"withdrawn", "suspended", "cannot_finish", "not_near_home", "other_area", "responsivity"})
 
 
 def _long_date(d: dt.date | None) -> str:

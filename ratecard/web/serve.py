@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import RatecardError
 
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
@@ -140,8 +139,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, catalog: str | Path | None = 
 
         from . import app as _app  # noqa: F401 - fails here, with advice, if fastapi is missing
     except ImportError as e:
-        raise RatecardError(f"'ratecard serve' needs the serve extras ({e.name} is not installed): "
-                            "pip install 'ratecard[serve]'") from None
+        from ..extras import missing
+
+        raise missing("serve", e.name) from None
     from ..catalog.load import load_catalog
 
     if catalog is not None:

@@ -62,11 +62,11 @@ def test_every_example_case_can_be_entered_on_the_form(name: str) -> None:
     assert coerce_case(data) == case.model_copy(update=dict.fromkeys(RECORDS))
 
 
-@pytest.mark.parametrize("typed, value", [("34.5", 34.5), (" 40 % ", 40), ("0", 0), ("1,000", None)])
+@pytest.mark.parametrize("typed, value", [("34.5", 34.5), (" 40 % ", 40), ("0", 0), ("0,5", 0.5), ("1,000", None)])
 def test_numbers_are_read_as_people_type_them(typed: str, value: Any) -> None:
     case, sub = read_form({"risk.ogrs3_2yr": typed}, CATALOG)
-    if value is None:
-        assert "risk.ogrs3_2yr" not in sub.errors  # 1000 is a number; the model says it is out of range
+    if value is None:  # one thousand, or 1.000? asked, never dropped (issue 20)
+        assert "thousands" in sub.errors["risk.ogrs3_2yr"]
     else:
         assert case["risk"]["ogrs3_2yr"] == value and sub.errors == {}
 

@@ -1,0 +1,95 @@
+"""What keeps an intervention out of the package, from the screen's decision and warnings, the
+order's window and the programme pathway; and the candidates that nothing keeps out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from ... import labels
+from ...catalog.model import Intervention
+from ..screen import InterventionResult, Reason
+from .order import Barrier, timing
+from .risk import PROGRAMME_PATHWAYS
+
+# Requirements a package can use: the programme requirement, the RAR, and free provision that
+# needs no requirement at all. Drug rehabilitation, alcohol treatment and unpaid work are
+# separate requirements with their own assessments, outside what ratecard proposes.
+IN_SCOPE = frozenset({"accredited_programme", "rar", "none"})
+
+
+@functools.lru_cache(maxsize=4096)  # a screen's reasons are shared between cases: worded once
+def _as_reason(r: Reason) -> str:
+    """A rule that rules someone out, as a reason: 'it is for women only', not 'For women.'"""
+    text = r.text.strip().rstrip(".")
+    if r.fields == ("person.sex",) and text in ("For women", "For men"):
+        return f"it is for {text[4:]} only"
+    if text.startswith("For "):
+        return "it is f" + text[1:]
+    if text.startswith("Not for "):
+        return "it is n" + text[1:]
+    return text[0].lower() + text[1:]
+
+
+def ineligible_text(r: InterventionResult) -> str:
+    parts = list(dict.fromkeys(_as_reason(x) for x in r.reasons))
+    return "Not eligible: " + "; ".join(parts) + "."
+
+
+def other_requirement_text(requires: str) -> str:
+    """Why provision under a requirement outside the proposal (drug rehabilitation, unpaid work...)
+    is not in it: a matter for the court and the report writer, said without naming the tool."""
+    req = labels.requirement(requires)
+    return f"Would need {'an' if req[0] in 'aeiou' else 'a'} {req}; this proposal does not include one."
+
+
+def pathways_words(pathways: frozenset[str]) -> str:
+    words = [p.replace("_", " ") for p in sorted(pathways)]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] | None, pathway_fields: list[str],
+             window: tuple[dt.date, dt.date], margin: int, transport: bool, community: bool) -> list[Barrier]:
+    """Everything that keeps an intervention out of the package, the most fundamental first; empty
+    when it can go in."""
+    # ineligibility first: a requirement outside the proposal matters only for someone eligible
+    if r.decision == "ineligible":
+        return [Barrier("no_eligible_provision", ineligible_text(r))]
+    if iv.requires not in IN_SCOPE:
+        if community:
+            return [Barrier("other_requirement", other_requirement_text(iv.requires))]
+        if iv.requires == "unpaid_work":
+            return [Barrier("not_on_licence", "Unpaid work is a requirement of a community or suspended sentence order; "
+                            "it cannot be part of a licence or post-sentence supervision.")]
+        # on licence, drug and alcohol work are licence conditions, as `check` treats them
+    out: list[Barrier] = []
+    if r.decision == "undetermined":
+        fields = tuple(m.field for m in r.missing)
+        words = ", ".join(m.label or labels.field(m.field) for m in r.missing)
+        out.append(Barrier("information_missing", f"Eligibility cannot be decided without: {words}.", fields, "eligibility"))
+    codes = {w.code: w.text for w in r.warnings}
+    for code in ("withdrawn", "suspended"):
+        if code in codes:
+            out.append(Barrier(code, codes[code]))  # type: ignore[arg-type]
+    if iv.weeks is None and iv.requires != "none":
+        out.append(Barrier("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.",
+                           (f"{iv.id}.weeks",)))
+    else:
+        out += timing(iv, window, margin, iv.status.waiting_weeks or 0)
+    if "other_area" in codes:
+        out.append(Barrier("not_reachable", codes["other_area"]))
+    if "not_near_home" in codes and not transport:
+        out.append(Barrier("not_reachable", codes["not_near_home"] + " The case does not record transport to get there."))
+    if "home_unknown" in codes:
+        out.append(Barrier("information_missing", codes["home_unknown"], ("person.home_town",)))
+    if iv.requires == "accredited_programme":
+        if pathways is None:
+            out.append(Barrier("information_missing", "The catalog's rules give no PNI pathway, so a programme cannot be shown to be indicated."))
+        elif not pathways & PROGRAMME_PATHWAYS:
+            out.append(Barrier("pni_pathway", f"The PNI pathway is {pathways_words(pathways)}, which does not indicate an accredited programme."))
+        elif not pathways <= PROGRAMME_PATHWAYS:
+            fields = tuple(pathway_fields)
+            out.append(Barrier("information_missing", f"Whether a programme is indicated depends on information not yet given: the PNI pathway could be "
+                                                      f"{pathways_words(pathways)}. Needed: {', '.join(labels.field(f) for f in fields) or 'the missing assessments'}.",
+                               fields, "indication"))
+    return out

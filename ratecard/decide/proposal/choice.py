@@ -1,0 +1,249 @@
+"""Package choice: of the interventions the person can start and finish, the package that treats
+the offending the case calls for first, then meets the most priority-weighted need; an exact optimum
+over every admissible combination (branch and bound), so the same case always gives the same
+proposal. Every candidate left out is explained, and for each need the choice is said: what met
+it, what that beat, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ...catalog.model import Intervention
+from ... import labels
+from .result import Choice, NeedAssessed, NotProposed, PackageItem, Why, made
+
+EVIDENCE_RANK = {"accredited": 3, "promising": 2, "emerging": 1, "unevaluated": 0}
+
+
+@dataclass(frozen=True, eq=False)  # candidates are told apart by identity, not field by field
+class Candidate:
+    """An intervention the person can start and finish: eligible, open, reachable, in time, suited
+    to them; or a programme that only missing information keeps open (conditional)."""
+
+    iv: Intervention
+    mask: int  # identified needs it meets, one bit per need in priority order
+    rar_days: int
+    programme: bool
+    start: dt.date
+    finish: dt.date
+    price: float | None
+    evidence: int
+    women_only: bool
+    conditional: bool = False
+    unknowns: int = 0  # conditional: how many case fields must be answered before it is confirmed
+    transport: bool = False  # reachable only because the case records transport
+    venue_assumed: bool = False  # the catalog's towns for it are placeholders
+    risk: int = 0  # the indicated kinds of offending it treats, one bit each (risk.TARGETS order)
+    # family or victim work for a perpetrator of partner abuse: only beside partner-abuse work
+    needs_perpetrator_work: bool = False
+    perpetrator_work: bool = False  # it treats partner abuse
+
+
+def _popcount(x: int) -> int:
+    return x.bit_count()
+
+
+def package_score(chosen: tuple[Candidate, ...], weights: tuple[int, ...]) -> int:
+    covered = 0
+    for c in chosen:
+        covered |= c.mask
+    return sum(w for i, w in enumerate(weights) if covered >> i & 1)
+
+
+def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female: bool) -> tuple[Any, ...]:
+    """Smaller is better: the most kinds of indicated offending treated by offending behaviour work
+    (on condition or not: a programme that only missing answers keep open comes before support);
+    then the most priority-weighted need met; then as few items proposed only on condition as
+    possible, and those resting on as few unanswered questions as possible; for women, most needs
+    met by women-only provision; then the weakest evidence base as strong as possible, then the best
+    total evidence; then the shortest longest wait; then lowest price; then ids."""
+    covered = women = risk = 0
+    for c in chosen:
+        covered |= c.mask
+        risk |= c.risk
+        if c.women_only:
+            women |= c.mask
+    score = sum(w for i, w in enumerate(weights) if covered >> i & 1)
+    ev = [c.evidence for c in chosen]
+    price = sum(c.price if c.price is not None else 1e9 for c in chosen)
+    return (
+        -_popcount(risk),
+        -score,
+        sum(c.conditional for c in chosen),
+        sum(c.unknowns for c in chosen),
+        -_popcount(women) if female else 0,
+        -min(ev, default=3),
+        -Fraction(sum(ev), len(ev)) if ev else Fraction(-3),
+        max((c.iv.status.waiting_weeks or 0 for c in chosen), default=0),
+        round(price, 2),
+        tuple(sorted(c.iv.id for c in chosen)),
+    )
+
+
+def admissible(chosen: tuple[Candidate, ...], cap: int | None) -> bool:
+    """Within the RAR cap, at most one programme, family work for a perpetrator of partner abuse only
+    beside perpetrator work, and nothing for needs already met: each member meets a need, or treats
+    offending, that no other member does."""
+    if cap is not None and sum(c.rar_days for c in chosen) > cap:
+        return False
+    if sum(c.programme for c in chosen) > 1:
+        return False
+    needs_pw = has_pw = False
+    for c in chosen:
+        needs_pw = needs_pw or c.needs_perpetrator_work
+        has_pw = has_pw or c.perpetrator_work
+    if needs_pw and not has_pw:
+        return False
+    for c in chosen:
+        others = others_risk = 0
+        for d in chosen:
+            if d is not c:
+                others |= d.mask
+                others_risk |= d.risk
+        if not c.mask & ~others and not c.risk & ~others_risk:
+            return False
+    return True
+
+
+def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | None, female: bool) -> tuple[Candidate, ...]:
+    """The admissible package with the smallest package_key, by branch and bound.
+
+    Including a candidate that meets no new need and treats no new offending can never be
+    admissible (it would be redundant in every superset), and a branch whose best possible
+    (offending treated, need met) is below the best found is cut.
+    """
+    order = sorted(cands, key=lambda c: c.iv.id)
+    n = len(order)
+    suffix = [0] * (n + 1)
+    rsuffix = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        suffix[i] = suffix[i + 1] | order[i].mask
+        rsuffix[i] = rsuffix[i + 1] | order[i].risk
+
+    scores: dict[int, int] = {}
+
+    def score_of(mask: int) -> int:
+        if mask not in scores:
+            scores[mask] = sum(w for i, w in enumerate(weights) if mask >> i & 1)
+        return scores[mask]
+
+    best: list[Any] = [None, ()]
+
+    def visit(i: int, chosen: tuple[Candidate, ...], covered: int, risk: int, days: int, prog: bool) -> None:
+        if best[0] is not None:
+            # cut a branch whose best possible (offending treated, need met) is below the best found
+            reach = (risk | rsuffix[i]).bit_count()
+            if reach < -best[0][0] or (reach == -best[0][0] and score_of(covered | suffix[i]) < -best[0][1]):
+                return
+        if i == n:
+            if admissible(chosen, cap):
+                key = package_key(chosen, weights, female)
+                if best[0] is None or key < best[0]:
+                    best[0], best[1] = key, chosen
+            return
+        c = order[i]
+        if (c.mask & ~covered or c.risk & ~risk) and (cap is None or days + c.rar_days <= cap) and not (prog and c.programme):
+            visit(i + 1, chosen + (c,), covered | c.mask, risk | c.risk, days + c.rar_days, prog or c.programme)
+        visit(i + 1, chosen, covered, risk, days, prog)
+
+    visit(0, (), 0, 0, 0, False)
+    return best[1]
+
+
+def join_names(names: list[str], conj: str = "and") -> str:
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {conj} " + names[-1]
+
+
+def left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int],
+             cap: int | None) -> list[NotProposed]:
+    """Why each candidate not chosen was left out: every one is explained."""
+    covered = risk = 0
+    for c in chosen:
+        covered |= c.mask
+        risk |= c.risk
+    used = sum(x.rar_days for x in chosen)
+    has_perpetrator_work = any(x.perpetrator_work for x in chosen)
+    # by identity: comparing candidates field by field compares whole catalog entries
+    picked = {id(x) for x in chosen}
+    out = []
+    for c in cands:
+        if id(c) in picked:
+            continue
+        met = tuple(n.need for n in needs if c.mask >> bit[n.need] & 1)
+        new = c.mask & ~covered or c.risk & ~risk
+        by: tuple[str, ...] = ()
+        why: Why
+        if c.needs_perpetrator_work and not has_perpetrator_work:
+            why, text = "partner_abuse_family_work", (
+                "It works with the family or visits the home: for a perpetrator of partner abuse it is proposed only "
+                "alongside partner-abuse perpetrator work, and none is in the package.")
+        elif cap is not None and c.rar_days and used + c.rar_days > cap and new:
+            why = "rar_cap"
+            text = f"Would need {c.rar_days} RAR days; the package already uses {used} of the {cap} allowed."
+        elif c.programme and any(x.programme for x in chosen) and new:
+            why, text = "one_programme_only", "Another accredited programme was chosen; an order names one programme at a time."
+        elif new:
+            # the optimum left out something this could add: only the RAR cap or the one-programme
+            # rule, taken together with the rest of the package, can do that
+            why = "rar_cap" if c.rar_days else "one_programme_only"
+            text = "Leaving it out lets the rest of the package meet more of the needs within the RAR cap and the one-programme rule."
+        else:
+            by = tuple(x.iv.id for x in chosen if x.mask & c.mask or x.risk & c.risk)
+            names = join_names([x.iv.name for x in chosen if x.mask & c.mask or x.risk & c.risk])
+            words = ", ".join(labels.need_words(m) for m in met)
+            why, text = "need_already_met", (
+                (f"The need{'s' if len(met) > 1 else ''} it addresses ({words}) {'are' if len(met) > 1 else 'is'} already met by {names} in the package."
+                 if met else f"The offending it works on is already treated by {names} in the package.")
+                + (" It would have been proposed only on condition that missing information confirms it." if c.conditional else ""))
+        out.append(made(NotProposed, intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text,
+                                               also=(), missing=(), met_by=by, name=c.iv.name))
+    return out
+
+
+# why a beaten intervention lost, in a few words, for the package choice
+BEAT_WORDS: dict[str, str] = {
+    "no_eligible_provision": "not eligible",
+    "withdrawn": "withdrawn",
+    "suspended": "suspended",
+    "waiting_list_too_long": "waiting list too long",
+    "order_too_short": "order too short",
+    "not_reachable": "out of reach",
+    "rar_cap": "over the RAR days",
+    "one_programme_only": "one programme at a time",
+    "need_already_met": "need already met",
+    "pni_pathway": "no programme indicated",
+    "information_missing": "information missing",
+    "other_requirement": "needs another requirement",
+    "not_on_licence": "not on licence",
+    "not_suitable": "not suited to the person",
+    "partner_abuse_family_work": "family work held without perpetrator work",
+}
+
+
+def explain(needs: list[NeedAssessed], items: list[PackageItem], rejected: list[NotProposed],
+            names: dict[str, str]) -> list[Choice]:
+    """For each identified need: what met it, what it beat (everything else that could have), and why."""
+    from .risk import WORK_WORDS
+
+    out = []
+    rivals: dict[str, list[NotProposed]] = {}
+    for r in rejected:
+        if r.why != "no_eligible_provision":
+            for m in r.needs:
+                rivals.setdefault(m, []).append(r)
+    for n in needs:
+        chosen = [i for i in items if n.need == i.need or n.need in i.also_meets]
+        beat = rivals.get(n.need, [])
+        out.append(made(Choice, need=n.need, chosen=tuple(i.intervention for i in chosen),
+                        chosen_names=tuple(i.name for i in chosen),
+                        chosen_as=tuple(" and ".join(WORK_WORDS[t] for t in i.treats) if i.treats
+                                        else "support, beside any offending behaviour work" if i.work == "support_service" else ""
+                                        for i in chosen),
+                        beat=tuple(r.intervention for r in beat), beat_names=tuple(names.get(r.intervention, r.intervention) for r in beat),
+                        beat_why=tuple(r.why for r in beat)))
+    return out

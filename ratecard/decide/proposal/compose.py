@@ -1,0 +1,522 @@
+"""propose(): the proposal for a pre-sentence report, put together in the order officers reason.
+
+1. Risk (risk.py): which offending behaviour work the case calls for.
+2. Need (need.py): the needs identified, linked to harm first.
+3. What the person can start and finish (candidates.py, order.py) and what suits them
+   (responsivity.py): everything else is left out, with its reason.
+4. The package (choice.py): offending behaviour work first, then the most need met.
+5. Order length (order.py): when the case gives none, the shortest lawful order that keeps the package.
+6. The paragraph for the court (paragraph.py).
+
+A rehabilitation activity requirement exists only on community orders and suspended sentence
+orders (Offender Rehabilitation Act 2014): on licence or post-sentence supervision the same
+activities are proposed as supervision work, with no RAR days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from typing import Any
+
+from ... import labels
+from ...case.coerce import coerce_case
+from ...case.facts import case_facts, order_dates
+from ...case.model import Case
+from ...catalog.load import Catalog
+from ...catalog.model import Intervention
+from ...rules.loader import Evaluation
+from ..responsivity import obstacles as person_obstacles
+from ..screen import Screen, decide, screen
+from ..whatif import Answer, confirming_answers
+from . import responsivity as resp
+from .candidates import barriers
+from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
+from .need import assess_needs, need_field
+from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
+                    lengths_to_try, longer_order, months_to_fit, weeks, with_length)
+from .paragraph import proposal_text
+from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
+                     Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
+from .risk import PROGRAMME_PATHWAYS, indicated
+
+TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
+
+
+class _Treats:
+    """What each intervention of a catalog treats, worked out once per catalog."""
+
+    def __init__(self, catalog: Catalog):
+        self.described = any(iv.work is not None for iv in catalog.interventions.values())
+        # intervention -> the offending it treats (offending behaviour work only)
+        self.targets: dict[str, tuple[str, ...]] = {
+            iid: tuple(iv.work.targets) for iid, iv in catalog.interventions.items() if iv.work is not None and iv.work.treats_offending}
+        self.by_target: dict[str, list[str]] = {}
+        for iid in sorted(self.targets):
+            for t in self.targets[iid]:
+                self.by_target.setdefault(t, []).append(iid)
+
+
+_TREATS: weakref.WeakKeyDictionary[Catalog, _Treats] = weakref.WeakKeyDictionary()
+
+
+def _treats(catalog: Catalog) -> _Treats:
+    got = _TREATS.get(catalog)
+    if got is None:
+        got = _TREATS[catalog] = _Treats(catalog)
+    return got
+# When several interventions could have met a need, the need's reason is the one closest to working.
+_WHY_ORDER: tuple[Why, ...] = (
+    "rar_cap", "one_programme_only", "need_already_met", "partner_abuse_family_work", "waiting_list_too_long",
+    "order_too_short", "not_reachable", "not_suitable", "information_missing", "pni_pathway", "suspended", "withdrawn",
+    "other_requirement", "not_on_licence", "no_eligible_provision",
+)
+
+
+def package_price(iv: Intervention) -> tuple[float | None, str]:
+    """The rate-card price for one person completing it, and how it was worked out."""
+    p = iv.price
+    per = {"per_participant": None, "per_session": iv.sessions, "per_hour": iv.hours, "per_day": iv.rar_days}[p.unit]
+    if p.unit == "per_participant":
+        return round(p.amount, 2), "per participant"
+    if per is None:
+        return None, f"{p.amount:.2f} {p.unit.replace('_', ' ')}; total not known"
+    return round(p.amount * per, 2), f"{p.amount:.2f} {p.unit.replace('_', ' ')} x {per:g}"
+
+
+def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None, rar_days: int | None = None,
+            order_months: int | None = None, margin_weeks: int | None = None) -> Proposal:
+    """Propose requirements, a package and RAR days for one case.
+
+    `rar_days` is the maximum the court has fixed (default: the case's sentence.rar_days, if any);
+    `order_months` the proposed order length (default: the case's sentence.length_months; when
+    neither gives one, the proposal proposes the shortest lawful length that lets its package start
+    and finish); `margin_weeks` how long before the order ends everything must finish (default: the
+    catalog's proposal_margin_weeks, else 4).
+    """
+    case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
+    from ...catalog.load import default_catalog
+
+    catalog = catalog or default_catalog()
+    on = on or dt.date.today()
+    if order_months is not None:
+        case = with_length(case, order_months)
+    if margin_weeks is not None:
+        margin = margin_weeks
+    elif catalog.info.proposal_margin_weeks is not None:
+        margin = catalog.info.proposal_margin_weeks
+    else:
+        margin = DEFAULT_MARGIN_WEEKS
+    if case.sentence.length_months is not None:
+        d = _analyse(case, catalog, on, rar_days, margin)
+    else:
+        d = _shortest(case, catalog, on, rar_days, margin)
+    return Proposal(**d, text=proposal_text(d))
+
+
+def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, margin: int) -> dict[str, Any]:
+    """No order length given: the package for the longest lawful order, then the shortest length
+    that keeps it (a few lengths at most: only where a rule's answer or the timing changes)."""
+    stype = case.sentence.type
+    longest = legal_max(stype)
+    full = _analyse(with_length(case, longest), catalog, on, rar_days, margin)
+    licence = stype is not None and stype not in COMMUNITY_SENTENCES
+    if not full["package"]:
+        # nothing fits even the longest order: no length to propose, and no need is unmet for want of one
+        return {**full, "order_months": None, "order_end": None, "order_months_proposed": False}
+    start = max(case.sentence.start or on, on)
+    last = max((i.start if i.ongoing else i.finish) for i in full["package"])
+    need = max(months_to_fit(start, last, margin), legal_min(stype))
+    want = {(i.intervention, i.conditional) for i in full["package"]}
+    chosen = full
+    for months in lengths_to_try(catalog, need, longest):
+        if months == longest:
+            break
+        d = _analyse(with_length(case, months), catalog, on, rar_days, margin)
+        if {(i.intervention, i.conditional) for i in d["package"]} == want:
+            chosen = d
+            break
+    chosen = {**chosen, "order_months_proposed": True}
+    if licence:
+        kind = "licence" if stype == "licence" else "post-sentence supervision"
+        chosen["assumptions"] = (*chosen["assumptions"], f"The {kind} period is not given: this proposal needs at least "
+                                 f"{chosen['order_months']} months of it left from the start of the work.")
+    return chosen
+
+
+def _pathways(screened: Screen) -> frozenset[str] | None:
+    """The PNI pathways still possible; None when the rules define no pathway."""
+    if "pni_pathway" in screened.derived:
+        return frozenset({screened.derived["pni_pathway"]})
+    if "pni_pathway" in screened.derived_possible:
+        return frozenset(screened.derived_possible["pni_pathway"])
+    return None
+
+
+def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, margin: int) -> dict[str, Any]:
+    """The proposal's fields for a case with an order length."""
+    stype = case.sentence.type
+    community = stype is None or stype in COMMUNITY_SENTENCES
+    assumptions: list[str] = []
+    if stype is None:
+        assumptions.append("The sentence type is not given: a community order or suspended sentence order is assumed, "
+                           "the sentences that can carry a rehabilitation activity requirement.")
+    # the RAR cap binds RAR days only; on licence there are none
+    cap = (rar_days if rar_days is not None else case.sentence.rar_days) if community else None
+    screened = screen(case, catalog, on=on)
+    dates = order_dates(case, on)
+    assert dates is not None  # the case has a length here
+    window = (max(dates[0], on), dates[1])
+    pathways = _pathways(screened)
+    pathway_fields = screened.derived_missing.get("pni_pathway", [])
+    female = case.person.sex == "female"
+    transport = case.responsivity.has_transport is True
+
+    # 1. risk, 2. need
+    # a catalog that does not say what its interventions treat cannot tell offending work from support
+    treats = _treats(catalog)
+    targets = indicated(case, screened) if treats.described else {}
+    tbit = {t: i for i, t in enumerate(targets)}
+    needs, unknown_needs, not_assessed = assess_needs(case, screened, catalog)
+    bit = {n.need: i for i, n in enumerate(needs)}
+    weights = tuple(n.weight for n in needs)
+    obs = person_obstacles(case, catalog)
+
+    # 3. what can start and finish, and suits the person
+    cands: list[Candidate] = []
+    rejected: list[NotProposed] = []
+    considered: set[str] = set()
+    ineligible: set[str] = set()
+    for r in screened.results:
+        iv = catalog.interventions[r.intervention]
+        mask = 0
+        for s in iv.needs:
+            if s in bit:
+                mask |= 1 << bit[s]
+        risk = 0
+        if targets:
+            for t in treats.targets.get(iv.id, ()):
+                if t in tbit:
+                    risk |= 1 << tbit[t]
+        if not mask and not risk:
+            continue
+        considered.add(iv.id)
+        found = barriers(r, iv, pathways, pathway_fields, window, margin, transport, community)
+        o = obs.get(iv.id, ())
+        if r.decision == "ineligible":
+            ineligible.add(iv.id)
+        elif not found or found[0].why not in ("other_requirement", "not_on_licence"):
+            found = resp.barriers(o, case) + found  # what does not suit the person comes first
+        met = tuple(n.need for n in needs if mask >> bit[n.need] & 1)
+        programme = iv.requires == "accredited_programme"
+        conditional = bool(found) and programme and all(b.about for b in found)
+        if found and not conditional:
+            first, *more = found
+            rejected.append(made(NotProposed, 
+                intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
+                also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
+                text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
+                met_by=(), name=iv.name))
+            continue
+        start = add(window[0], weeks(iv.status.waiting_weeks or 0)) or window[1]
+        # ongoing services (no fixed length) count as finishing when the order ends
+        finish = window[1] if iv.weeks is None else (add(start, weeks(iv.weeks)) or window[1])
+        price, _ = package_price(iv)
+        codes = {x.code for x in r.warnings}
+        cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" and community else 0,
+                               programme=programme, start=start, finish=finish, price=price,
+                               evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only,
+                               conditional=conditional,
+                               unknowns=len({m for b in found for m in b.fields}) if conditional else 0,
+                               transport="not_near_home" in codes, venue_assumed="venue_to_be_confirmed" in codes,
+                               risk=risk, needs_perpetrator_work=resp.needs_perpetrator_work(o),
+                               perpetrator_work="partner_abuse" in treats.targets.get(iv.id, ())))
+
+    # 4. the package
+    chosen = best_package(cands, weights, cap, female)
+    facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
+    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.conditional}
+    items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1])
+    covered = 0
+    for c in chosen:
+        covered |= c.mask
+    rejected += left_out(cands, chosen, needs, bit, cap)
+    rejected.sort(key=lambda x: x.intervention)
+
+    names = {iid: iv.name for iid, iv in catalog.interventions.items()}
+    unmet = [_unmet(n, rejected, names) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
+    reqs = _requirements(items, community)
+    rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
+    fallback = None
+    if any(c.conditional for c in chosen):
+        sure = best_package([c for c in cands if not c.conditional], weights, cap, female)
+        sure_items = _items(sure, needs, bit, catalog, community, {}, obs)
+        sure_covered = 0
+        for c in sure:
+            sure_covered |= c.mask
+        fallback = Fallback(requirements=tuple(_requirements(sure_items, community)), package=tuple(i.intervention for i in sure_items),
+                            names=tuple(i.name for i in sure_items),
+                            rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
+                            unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
+    offending = _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
+    prices = [i.price for i in items]
+    tier = screened.derived.get("tier")
+    return dict(
+        catalog_version=screened.catalog_version,
+        catalog=screened.catalog,
+        catalog_named=_named(catalog),
+        on=on,
+        case_id=case.id,
+        sentence_type=stype,
+        order_months=case.sentence.length_months,
+        order_end=dates[1],
+        margin_weeks=margin,
+        rar_cap=cap,
+        requirements=tuple(reqs),
+        rar_days=rar_total or None,
+        rar_warranted=bool(rar_total),
+        offending=tuple(offending),
+        package=tuple(items),
+        if_not_confirmed=fallback,
+        needs=tuple(needs),
+        not_assessed=tuple(not_assessed),
+        unmet_needs=tuple(unmet),
+        not_proposed=tuple(rejected),
+        responsivity=tuple(resp.summarise(obs, items, rejected, catalog, ineligible)),
+        to_find_out=tuple(_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog,
+                                       resp.open_questions(obs, names, considered - ineligible))),
+        assumptions=tuple(assumptions),
+        tier=tier,
+        tier_check=_tier_check(tier, items, screened.derived.get("allocation"),
+                               any(w.code == "under_18" for w in screened.warnings)),
+        allocation=screened.derived.get("allocation"),
+        pni_pathway=screened.derived.get("pni_pathway"),
+        warnings=tuple(screened.warnings),
+        pni_pathway_possible=tuple(sorted(pathways or ())),
+        total_price=round(sum(p for p in prices if p is not None), 2) if None not in prices else None,
+        prices_illustrative=any("price" in i.illustrative for i in items),
+    )
+
+
+def _named(catalog: Catalog) -> str:
+    info = catalog.info
+    return f"{info.court_name or info.name} as at {info.as_of:%B %Y}"
+
+
+def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed], screened: Screen,
+               case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
+    """Risk, answered: for each kind of offending behaviour work indicated, what treats it, or why
+    nothing does and how long an order would let it."""
+    out: list[OffendingWork] = []
+    if not targets:
+        return out
+    left = {r.intervention: r for r in rejected}
+    results = {r.intervention: r for r in screened.results}
+    by_target = _treats(catalog).by_target
+    in_package = {i.intervention for i in items}
+    for t, because in targets.items():
+        treating = [i for i in items if t in i.treats]
+        options = []
+        for iid in by_target.get(t, ()):
+            iv = catalog.interventions[iid]
+            if iid in in_package:
+                continue
+            r = left.get(iid)
+            reasons = results[iid].reasons
+            if r is not None and r.why == "no_eligible_provision" and all(x.fields == ("person.sex",) for x in reasons):
+                continue  # for the other sex: no option for this person, and nothing to say about it
+            if r is not None:
+                options.append(made(Option, intervention=iid, name=iv.name, why=r.why, text=r.text))
+        longer = longer_for = None
+        if not treating and community and case.sentence.length_months is not None:
+            for opt in options:
+                # only when every rule that rules the person out is about the order's length
+                reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
+                if opt.why in ("order_too_short", "waiting_list_too_long") or (opt.why == "no_eligible_provision" and reads_length):
+                    months = longer_order(case, catalog, on, catalog.interventions[opt.intervention], margin, case.sentence.length_months)
+                    if months is not None and (longer is None or months < longer):
+                        longer, longer_for = months, opt.intervention
+        first = treating[0] if treating else None
+        out.append(made(OffendingWork, target=t, because=because, proposed=first.intervention if first else None,
+                        proposed_name=first.name if first else None, conditional=bool(first and first.conditional),
+                        options=tuple(options), longer_order_months=longer, longer_order_for=longer_for))
+    return out
+
+
+def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
+    """The answers that would confirm a conditional programme: eligible, and indicated."""
+    rules = catalog.rules.rules.get(iid, ())
+
+    def confirmed(ev: Evaluation) -> bool | None:
+        decision, _ = decide(iid, rules, ev)
+        pathway = ev.possible.get("pni_pathway", frozenset())
+        if decision == "ineligible" or not pathway & PROGRAMME_PATHWAYS:
+            return False
+        if decision == "eligible" and pathway <= PROGRAMME_PATHWAYS:
+            return True
+        return None
+
+    eligibility = list(dict.fromkeys(m.field for m in screened.result(iid).missing))
+    pathway_only = [f for f in dict.fromkeys(pathway_fields) if f not in eligibility]
+    if eligibility and pathway_only:
+        # While eligibility still waits on its own fields, an answer about the pathway alone can
+        # never confirm the programme; and when an eligibility answer alone confirms it, only such
+        # answers are named. So the pathway's fields are tried only when none does: the same answers
+        # as trying every field at once, with a fraction of the evaluations.
+        first = confirming_answers(catalog, facts, eligibility, confirmed)
+        if any(a.alone for a in first):
+            return first
+        return first + confirming_answers(catalog, facts, pathway_only, confirmed)
+    return confirming_answers(catalog, facts, eligibility + pathway_only, confirmed)
+
+
+def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
+           community: bool, confirm: dict[str, tuple[Answer, ...]], obs: dict[str, tuple[Any, ...]],
+           latest: dt.date | None = None) -> list[PackageItem]:
+    # offending behaviour work first (the programme first of all), then by the most important need
+    # each meets; each item is credited with the needs no earlier item already meets
+    def top(c: Candidate) -> int:
+        return min((i for i in range(len(needs)) if c.mask >> i & 1), default=len(needs))
+
+    ordered = sorted(chosen, key=lambda c: (not c.programme, not c.risk, top(c), c.iv.id))
+    claimed = 0
+    out = []
+    perpetrator = next((c for c in ordered if c.perpetrator_work), None)
+    for c in ordered:
+        start, finish = c.start, c.finish
+        if c.needs_perpetrator_work and perpetrator is not None and c.iv.weeks is not None and latest is not None:
+            # family work alongside perpetrator work starts with it, not before, where the order leaves time
+            later = max(start, perpetrator.start)
+            ends = add(later, weeks(c.iv.weeks))
+            if ends is not None and ends <= latest:
+                start, finish = later, ends
+        own = c.mask & ~claimed
+        claimed |= c.mask
+        met = [n.need for n in needs if own >> bit[n.need] & 1] or [n.need for n in needs if c.mask >> bit[n.need] & 1]
+        price, basis = package_price(c.iv)
+        requirement: ItemRequirement = c.iv.requires  # type: ignore[assignment]
+        if requirement not in ("accredited_programme", "none") and not community:
+            # on licence: RAR activities, drug and alcohol work are supervision work (licence conditions)
+            requirement = "supervision"
+        w = c.iv.work
+        out.append(made(  # from the catalog and the checks above: nothing to validate again
+            PackageItem, intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
+            provider_name=catalog.providers[c.iv.provider].name, requirement=requirement,
+            need=met[0] if met else None, also_meets=tuple(met[1:]), rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
+            start=start, finish=finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
+            price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
+            illustrative=tuple(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, ()),
+            reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,
+            work=w.kind if w is not None else None, treats=tuple(w.targets) if w is not None and w.treats_offending else (),
+            alongside=perpetrator.iv.id if c.needs_perpetrator_work and perpetrator is not None else None, notes=resp.notes(obs.get(c.iv.id, ())),
+        ))
+    return out
+
+
+def _requirements(items: list[PackageItem], community: bool) -> list[RequirementProposal]:
+    reqs: list[RequirementProposal] = []
+    programme = next((i for i in items if i.requirement == "accredited_programme"), None)
+    if programme is not None:
+        how = "An accredited programme requirement" if community else "An accredited programme as a condition of the licence or supervision"
+        reqs.append(RequirementProposal(requirement="accredited_programme", intervention=programme.intervention,
+                                        conditional=programme.conditional, text=f"{how}: {programme.name}."))
+    rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
+    if rar_total:
+        reqs.append(RequirementProposal(requirement="rar", days=rar_total,
+                                        text=f"A rehabilitation activity requirement of up to {rar_total} days, for the activities below."))
+    supervision = [i for i in items if i.requirement == "supervision"]
+    if supervision:
+        reqs.append(RequirementProposal(requirement="supervision", text=(
+            "Activities as part of supervision on licence or post-sentence supervision: "
+            + join_names([i.name for i in supervision]) + ".")))
+    return reqs
+
+
+def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list[UnmetNeed], not_assessed: list[str],
+                 rejected: list[NotProposed], catalog: Catalog, suits: dict[str, list[str]]) -> list[ToFindOut]:
+    """The questions to ask before sentence, each with what its answer would settle; the one that
+    would settle the most results of the screen first."""
+    why: dict[str, list[str]] = {}
+    for i in items:
+        for a in i.confirm_if:
+            why.setdefault(a.field, []).append(f"confirms {i.name} if {a.clause}" if a.clause else f"confirms {i.name} if it is {a.text}")
+    for u in unknown_needs:
+        for f in u.missing:
+            why.setdefault(f, []).append(f"whether there is a {labels.need_words(u.need)} need")
+    for section in not_assessed:
+        why.setdefault(need_field(section), []).append(f"{labels.need_words(section)} is not assessed")
+    for f, reasons in suits.items():
+        why.setdefault(f, []).extend(reasons)
+    # who manages the case and the CRC tier are for the officer: when unknown, say what settles them
+    for fact, words in (("allocation", "who manages the case (NPS or CRC)"), ("tier", "the CRC tier")):
+        for f in screened.derived_missing.get(fact, []):
+            why.setdefault(f, []).append(words)
+    undecided: dict[str, list[str]] = {}  # field -> interventions its answer could let in
+    for r in rejected:
+        # only where the missing answer is all that stands in the way (not for withdrawn provision)
+        if r.why == "information_missing" and all(a == "information_missing" for a in r.also):
+            for f in r.missing:
+                why.setdefault(f, [])
+                undecided.setdefault(f, []).append(catalog.interventions[r.intervention].name)
+    settles = {m.field: m.settles or 0 for m in screened.missing}
+    registry = catalog.rules.registry
+    order = sorted(why, key=lambda f: (-settles.get(f, 0), list(why).index(f)))
+    return [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
+                 why=_why_words(why[f], undecided.get(f, []))) for f in order]
+
+
+def _why_words(reasons: list[str], undecided: list[str]) -> str:
+    """Why a field is asked: its reasons, then the interventions it could let in, counted when many."""
+    parts = list(dict.fromkeys(reasons))
+    names = list(dict.fromkeys(undecided))
+    if len(names) > 3:
+        parts.append(f"whether {len(names)} interventions can be proposed ({_some(names, ', ')})")
+    else:
+        parts += [f"whether {n} can be proposed" for n in names]
+    return "; ".join(parts)
+
+
+def _some(names: list[str], sep: str) -> str:
+    """Up to three names; more are the first two and a count, as a table cell or a line can hold."""
+    return sep.join(names) if len(names) <= 3 else f"{sep.join(names[:2])} and {len(names) - 2} more"
+
+
+def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
+    about = [r for r in rejected if need.need in r.needs]
+    if not about:
+        return UnmetNeed(need=need.need, priority=need.priority, why="no_eligible_provision",
+                         text="Nothing in the catalog addresses this need.")
+    best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
+    if best.why == "no_eligible_provision":
+        named = [names.get(r.intervention, r.intervention) for r in about]
+        shown = _some(named, "; ")  # the ids are all in `interventions`
+        text = f"Not eligible for any of the {len(named)} interventions that address it ({shown})." if len(named) > 1 \
+            else f"Not eligible for the one intervention that addresses it ({shown})."
+    else:
+        text = f"{names.get(best.intervention, best.intervention)}: {best.text}"
+    missing = tuple(sorted({m for r in about if r.why == "information_missing" for m in r.missing}))
+    return UnmetNeed(need=need.need, priority=need.priority, why=best.why, text=text, missing=missing,
+                     interventions=tuple(sorted(r.intervention for r in about)))
+
+
+def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None, child: bool = False) -> TierCheck:
+    if child:
+        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+                         text="Under 18: the youth offending team supervises, and CRC tiers do not apply.")
+    if allocation == "nps":
+        # CRC tiers and their minimum hours are for cases the CRC manages
+        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+                         text="Managed by the NPS: CRC tiers and their minimum hours do not apply.")
+    if tier is None:
+        return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
+                         text="Tier unknown: what settles it is under what is still to find out.")
+    minimum = TIER_MINIMUM_HOURS.get(tier)
+    hours = [i.hours for i in items]
+    total = sum(h for h in hours if h is not None) if None not in hours else None
+    if minimum is None or total is None:
+        return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=None,
+                         text=f"Tier {tier}: the package hours are not all known, so the minimum cannot be checked.")
+    ok = total >= minimum
+    return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=ok,
+                     text=f"Tier {tier} needs at least {minimum} hours; the package gives {total:g}"
+                          + ("." if ok else ", so supervision contact must make up the rest."))

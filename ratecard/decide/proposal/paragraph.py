@@ -1,0 +1,317 @@
+"""The paragraph for the pre-sentence report: plain text, ready to paste into a word processor.
+
+It reads as a report writer writes: what is proposed and for how long; the offending behaviour work
+the offence calls for, or plainly that none fits the order and why; each piece of work with when it
+can start and finish; what about the person shapes it; what is not met. No prices (the rate card is
+what the NPS pays the CRC, not sentencing information), no hashes, no CRC tiers, no field names,
+rule ids or command-line flags. A blank line, then the catalog named in words and the date.
+
+Every claim here is made only when the structured proposal bears it out (tests/test_proposal_unknowns.py
+checks each phrase against the result)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import labels
+from ...labels import NEEDS as NEED_LABELS, need_words
+from .risk import WORK_WORDS
+
+_PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
+_WHY_WORDS = {
+    "no_eligible_provision": "no provision that the person is eligible for addresses it",
+    "withdrawn": "the only provision has been withdrawn",
+    "suspended": "the only provision is suspended",
+    "waiting_list_too_long": "the waiting list would not let it finish before the order ends",
+    "order_too_short": "the order is too short to complete it",
+    "not_reachable": "no provision within reach of the person's home",
+    "rar_cap": "the maximum number of RAR days leaves no room for it",
+    "one_programme_only": "only one accredited programme can be proposed",
+    "need_already_met": "it is met by the package",
+    "pni_pathway": "the programme pathway does not indicate a programme",
+    "information_missing": "information is missing",
+    "other_requirement": "it needs a different requirement",
+    "not_on_licence": "the provision that addresses it cannot be part of a licence or post-sentence supervision",
+    "not_suitable": "the provision that addresses it does not suit the person",
+    "partner_abuse_family_work": ("the provision that addresses it works with the family, which for a perpetrator of partner "
+                                  "abuse belongs only alongside perpetrator work once the victim's safety has been assessed"),
+}
+# why an intervention for the offending does not fit, after its name
+_WHY_NOT = {
+    "no_eligible_provision": "is not open to the person",
+    "withdrawn": "has been withdrawn",
+    "suspended": "is suspended",
+    "waiting_list_too_long": "has a waiting list that would not let it finish before the order ends",
+    "order_too_short": "could not be finished before the order ends",
+    "not_reachable": "is not within reach of the person's home",
+    "rar_cap": "would need more rehabilitation activity days than the maximum",
+    "one_programme_only": "cannot be proposed beside another programme",
+    "need_already_met": "is not needed beside the rest of the package",
+    "pni_pathway": "is not indicated by the programme pathway",
+    "information_missing": "cannot be confirmed on the information available",
+    "other_requirement": "would need a different requirement",
+    "not_on_licence": "cannot be part of a licence",
+    "not_suitable": "does not suit the person",
+    "partner_abuse_family_work": "works with the family",
+}
+_SUITS = {
+    "group_work": "it is group work",
+    "learning_disability": "it is not adapted for people with a learning disability",
+    "literacy": "it asks them to read simple sentences",
+    "interpreter": "it cannot be delivered through an interpreter",
+}
+_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+
+def _join(parts: list[str], conj: str = "and") -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {conj} " + parts[-1]
+
+
+def _lower(s: str) -> str:
+    return s[0].lower() + s[1:] if s else s
+
+
+def _upper(s: str) -> str:
+    return s[0].upper() + s[1:] if s else s
+
+
+def _weeks(n: int) -> str:
+    return f"{_NUMBERS.get(n, str(n))} week{'s' if n != 1 else ''}"
+
+
+def confirm_words(item: Any) -> str:
+    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item)."""
+    alone = [a for a in item.confirm_if if a.alone]
+    if alone:
+        return " or ".join(a.clause or f"the {a.label} is {a.text}" for a in alone)
+    if item.confirm_if:
+        return " and ".join(a.clause or f"the {a.label} is {a.text}" for a in item.confirm_if)
+    return "the missing assessments confirm it"
+
+
+def _order_words(p: dict[str, Any]) -> str:
+    kind = {"community_order": "a community order", "suspended_sentence_order": "a suspended sentence order"}.get(
+        p["sentence_type"] or "", "an order")
+    return kind
+
+
+def proposal_text(p: dict[str, Any]) -> str:
+    """One paragraph, a blank line, then the catalog in words and the date. `p` holds the Proposal's fields."""
+    out: list[str] = []
+    reqs = p["requirements"]
+    items = p["package"]
+    community = p["sentence_type"] in (None, "community_order", "suspended_sentence_order")
+    incomplete = list(p["not_assessed"]) + [u.need for u in p["unmet_needs"] if u.priority is None]
+    asked = {t.field: t.label for t in p["to_find_out"]}
+    nothing_assessed = bool(incomplete) and not p["needs"] and len(p["not_assessed"]) == len(NEED_LABELS)
+    conditional = {i.intervention: i for i in items if i.conditional}
+    child = next((w for w in p.get("warnings", ()) if w.code == "under_18"), None)
+
+    if child is not None and not items:
+        # every adult intervention is out of reach for a child: one reason, not one per need
+        from ..screen import UNDER_18_RESTART
+
+        out.append("The person is " + child.text[0].lower() + child.text[1:].replace(
+            UNDER_18_RESTART, " If the order will start on or after that day, this proposal should be made again with its start date."))
+        return " ".join(out) + "\n\n" + _foot(p, items)  # nothing below applies to a child
+    if reqs:
+        parts = []
+        for r in reqs:
+            text = _lower(r.text).rstrip(".")
+            if r.conditional and r.intervention in conditional:
+                text += f", if {confirm_words(conditional[r.intervention])}"
+            parts.append(text)
+        # a conditional clause ends with its own "or"/"and": keep the requirements apart
+        what = "; and ".join(parts) if conditional else _join(parts)
+        if p.get("order_months_proposed") and community and p["order_months"]:
+            what = (f"{_order_words(p)} of {p['order_months']} months (the shortest that lets this work start and finish "
+                    f"with {_weeks(p['margin_weeks'])} to spare before the order ends), with {what}")
+        out.append("I propose " + what + ".")
+    elif nothing_assessed:
+        out.append("I cannot yet propose requirements: no OASys needs section has been assessed.")
+    elif incomplete:
+        out.append("Nothing in this catalog can be proposed for the needs known so far.")
+    else:
+        out.append("I am not able to propose an accredited programme or rehabilitation activities from this catalog.")
+    out += _offending(p, items)
+    if nothing_assessed:
+        words = _join([need_words(n) for n in incomplete])
+        out.append(f"The needs assessment is not complete ({words} not assessed): these should be assessed before sentence.")
+    elif incomplete:
+        words = _join([need_words(n) for n in incomplete])
+        out.append(f"The needs assessment is not complete ({words} not assessed or not scored): this proposal covers only "
+                   "the needs known so far, so these should be assessed before sentence.")
+    rar_items = [i for i in items if i.requirement == "rar"]
+    left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
+    if not community:
+        out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision (it exists only "
+                   "on community orders and suspended sentence orders): activities are proposed as part of supervision, "
+                   "with no RAR days.")
+    elif not rar_items:
+        met_by = [r for r in left_rar if r.why == "need_already_met"]
+        if met_by:
+            names = _join(sorted({i.name for i in items if i.intervention in {x for r in met_by for x in r.met_by}}))
+            out.append(f"No rehabilitation activity days are proposed: the needs that the activities on offer address are "
+                       f"already met by {names}.")
+        elif incomplete:
+            if not nothing_assessed:
+                out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
+        elif not left_rar:
+            out.append("No rehabilitation activity requirement is warranted: no activity the person can start and finish "
+                       "meets an identified need.")
+    for item in items:
+        met = [n for n in [item.need, *item.also_meets] if n]
+        what = f"addresses {_join([need_words(n) for n in met])}" if met else "works on the offending"
+        days = f", over {item.rar_days} RAR days" if item.rar_days else ""
+        wait = f"after a waiting list of about {_weeks(item.waiting_weeks)}, " if item.waiting_weeks else ""
+        end = (f"continue until the order ends on {item.finish:%-d %B %Y} (an ongoing service with no fixed length)"
+               if item.ongoing else f"finish by {item.finish:%-d %B %Y}")
+        lead = "if confirmed, " if item.conditional else ""
+        source = "" if item.provider_name in item.name else f", from {item.provider_name},"
+        out.append(f"{item.name}{source} {what}{days}: {lead}it can start {wait}around "
+                   f"{item.start:%-d %B %Y} and {end}.")
+        if item.alongside:
+            beside = next((i.name for i in items if i.intervention == item.alongside), item.alongside)
+            out.append(f"{item.name} works with the family, so it is proposed only alongside {beside}, and the safety "
+                       "of the partner and any children should be confirmed with them before it starts.")
+    if items:
+        one = len(items) == 1
+        reach = "within reach of their home" + (" (by their own transport where it is not delivered nearby)"
+                                                if any(i.reachable_by_transport for i in items) else "")
+        unconfirmed = [i.name for i in items if i.venue_to_be_confirmed]
+        if unconfirmed:
+            # the catalog's venue is an assumption: reach is not established, only not ruled out
+            venues = "venue of" if len(unconfirmed) == 1 else "venues of"
+            verb = "is" if len(unconfirmed) == 1 else "are"
+            reach = f"within reach of their home as far as is known (the {venues} {_join(unconfirmed)} {verb} to be confirmed)"
+        if one:
+            sure = "it is open to them" + (" once confirmed" if conditional else "")
+            out.append(f"{sure[0].upper()}{sure[1:]}, {reach}, and able to {'start' if items[0].ongoing else 'finish'} "
+                       "in time before the order ends.")
+        else:
+            sure = "open to them" if not conditional else "open to them (once confirmed, for those proposed on condition)"
+            out.append("Together they address the person's needs in order of priority (needs linked to risk of harm first, "
+                       f"then to reoffending), and every one is {sure}, {reach}, and able to finish (or, for an ongoing "
+                       "service, start) in time before the order ends.")
+    out += _responsivity(p)
+    fb = p["if_not_confirmed"]
+    if fb is not None:
+        names = _join([i.name for i in conditional.values()])
+        if fb.package:
+            days = f" ({fb.rar_days} RAR days)" if fb.rar_days else ""
+            out.append(f"If the answers do not confirm {names}, I would propose instead {_join(list(fb.names))}{days}.")
+        else:
+            out.append(f"If the answers do not confirm {names}, nothing else in the catalog that the person can start and finish "
+                       "meets the needs it addresses.")
+    for u in p["unmet_needs"]:
+        if u.priority is None:
+            continue  # said above: not assessed or not scored
+        why = _WHY_WORDS[u.why]
+        if u.why == "other_requirement":
+            # a matter for the court and the report writer: the requirement this proposal leaves out
+            kinds = sorted({labels.requirement(r.requires) for r in p["not_proposed"]
+                            if r.why == "other_requirement" and u.need in r.needs})
+            if kinds:
+                req = " or ".join(kinds)
+                why = (f"the provision that addresses it would need {'an' if req[0] in 'aeiou' else 'a'} {req}; "
+                       "this proposal does not include one")
+        if u.missing:
+            fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing if not m.startswith("sentence.length"))
+            if fields:
+                # after "information is missing" the list says which; after another reason it is what is
+                # also still open, and must not read as a fact about the person
+                why += f" ({fields})" if u.why == "information_missing" else f"; still to find out: {fields}"
+        label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
+        out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
+    alloc = p["allocation"]
+    if alloc == "nps":
+        out.append("The case would be managed by the NPS.")
+    elif alloc == "crc":
+        out.append("The case would be managed by the CRC.")
+    else:
+        out.append("Whether the NPS or the CRC would manage the case is not known yet.")
+    return " ".join(out) + "\n\n" + _foot(p, items)
+
+
+def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
+    """Risk: the offending behaviour work the case calls for, said first; plainly when none fits."""
+    out = []
+    for w in p.get("offending", ()):
+        work = WORK_WORDS[w.target]
+        because = _join(list(w.because))
+        if w.proposed is not None:
+            name = next(i.name for i in items if i.intervention == w.proposed)
+            out.append(f"As {because}, {name} is the {work} proposed" + (" (on condition, as above)." if w.conditional else "."))
+            continue
+        sentence = f"No {work} fits this order, although {because}"
+        reasons = [f"{o.name} {_WHY_NOT[o.why]}" + (f" ({_reason(o.text)})" if o.why == "no_eligible_provision" else "")
+                   for o in w.options]
+        sentence += (": " + _join(reasons) + "." if reasons else ": none is offered in this catalog.")
+        out.append(sentence)
+        if w.longer_order_months is not None:
+            name = next((o.name for o in w.options if o.intervention == w.longer_order_for), w.longer_order_for)
+            limit = ("a suspended sentence order can run for up to two years" if p["sentence_type"] == "suspended_sentence_order"
+                     else "a community order can last up to three years" if p["sentence_type"] == "community_order"
+                     else "within the legal maximum")
+            out.append(f"An order of {w.longer_order_months} months would let {name} be completed ({limit}).")
+        other = [i.name for i in items if i.treats and w.target not in i.treats]
+        if other:
+            out.append(f"{_join(other)} {'is' if len(other) == 1 else 'are'} not {work}.")
+        support = [i.name for i in items if i.work == "support_service"]
+        if support:
+            verb = "is support and does" if len(support) == 1 else "are support and do"
+            out.append(f"{_join(support)} {verb} not address the offending itself.")
+    return out
+
+
+def _reason(text: str) -> str:
+    """'Not eligible: it is for men only.' -> 'it is for men only'."""
+    return text.removeprefix("Not eligible: ").rstrip(".")
+
+
+def _responsivity(p: dict[str, Any]) -> list[str]:
+    """What about the person shapes the package: what was left out for it, and what to arrange."""
+    out = []
+    left = [n for n in p.get("responsivity", ()) if not n.proposed and n.code in _SUITS]
+    by_code: dict[str, list[Any]] = {}
+    for n in left:
+        by_code.setdefault(n.code, []).append(n)
+    for code, notes in by_code.items():
+        names = _join(list(dict.fromkeys(n.name for n in notes)))
+        verb = "is" if len({n.name for n in notes}) == 1 else "are"
+        reason = {
+            "group_work": f"{names} {verb} not proposed because {'it is' if verb == 'is' else 'they are'} group work, "
+                          "which the person cannot take part in",
+            "learning_disability": f"{names} {verb} not proposed because {'it is' if verb == 'is' else 'they are'} not adapted "
+                                   "for people with a learning disability",
+            "literacy": f"{names} {verb} not proposed because {'it asks' if verb == 'is' else 'they ask'} the person to read "
+                        "simple sentences",
+            "interpreter": f"{names} {verb} not proposed because {'it' if verb == 'is' else 'they'} cannot be delivered "
+                           "through an interpreter",
+        }[code]
+        if code == "learning_disability":
+            alts = [n.alternative for n in notes if n.alternative]
+            reason += (f"; {next(i.name for i in p['package'] if i.intervention == alts[0])} is adapted and is proposed"
+                       if alts else "; no adapted alternative is offered in this catalog")
+        out.append(_upper(reason) + ".")
+    if any(n.code == "interpreter" and n.proposed for n in p.get("responsivity", ())):
+        out.append("The person needs an interpreter, who should be booked for every session.")
+    held = [n for n in p.get("responsivity", ()) if not n.proposed and n.code == "partner_abuse_family_work"]
+    if held:
+        named = list(dict.fromkeys(n.name for n in held))
+        one = len(named) == 1
+        out.append(f"{_join(named)} {'is' if one else 'are'} not proposed: {'it works' if one else 'they work'} with the "
+                   "family, which for a perpetrator of partner abuse belongs only alongside perpetrator work, once the "
+                   "victim's safety has been assessed.")
+    return out
+
+
+def _foot(p: dict[str, Any], items: list[Any]) -> str:
+    foot = f"Based on {p['catalog_named']}; assessed on {p['on']:%-d %B %Y}."
+    for a in p["assumptions"]:
+        foot += f" Assumed: {_lower(a)}"
+    if any(set(i.illustrative) & {"weeks", "waiting_weeks", "rar_days"} for i in items):
+        foot += " Some course lengths, waiting times or RAR days behind these dates are illustrative."
+    return foot

@@ -1,0 +1,169 @@
+"""The screen's result types: frozen pydantic models, immutable all the way down (tuples, never
+lists; read-only mappings, never dicts), each with `model_dump()` and JSON.
+
+A screen of a large catalog holds thousands of these, and validating them again would cost more
+than the engine: everything in them comes from the catalog and the engine, so they are built with
+`built()`, which sets the fields as `model_construct` does without its per-field loop, and most are
+shared between results and between screens (a reason is the same for every case it decides).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic_core import core_schema
+
+Decision = Literal["eligible", "ineligible", "undetermined"]
+# whether a referral could be made on the date, whatever the eligibility: the status in force, and
+# whether the person can get there (another area, or a town out of reach with no outreach and no transport)
+Availability = Literal["open", "waiting_list", "suspended", "withdrawn", "not_reachable"]
+AVAILABLE: frozenset[str] = frozenset({"open", "waiting_list"})
+Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown"]
+WarningCode = Literal[
+    "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
+    "unknown_town", "closes", "venue_to_be_confirmed",
+    # about the case as a whole
+    "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
+    "conviction_date_unknown",
+    # responsivity (decide/responsivity.py): what in the person stands in the way, and family work
+    # held for a perpetrator of partner abuse
+    "responsivity", "partner_abuse_family_work",
+]
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict that cannot be changed once made: what a result holds must not change under the code
+    that reads it. It is a dict (pydantic serialises it as one, and the JSON is unchanged)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("screen results are immutable")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+    def __reduce__(self) -> Any:
+        return (FrozenDict, (dict(self),))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(lambda d: cls({k: frozen(v) for k, v in d.items()}),
+                                                            handler(dict[str, Any]))
+
+
+def frozen(value: Any) -> Any:
+    """A value as results hold it: lists as tuples, dicts as FrozenDicts, all the way down."""
+    if isinstance(value, (list, tuple)):
+        return tuple(frozen(v) for v in value)
+    if isinstance(value, dict) and not isinstance(value, FrozenDict):
+        return FrozenDict({k: frozen(v) for k, v in value.items()})
+    return value
+
+
+class Result(BaseModel):
+    # built with built(), never validated, on every screen; serialised only for --json or HTTP:
+    # their validators and serialisers are made on first use, not on import
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def built(cls: type[M], **values: Any) -> M:
+    """An instance from trusted values, every field given (model_construct without its loop)."""
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", values)
+    object.__setattr__(m, "__pydantic_fields_set__", set(values))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
+
+
+class Reason(Result):
+    rule: str
+    text: str
+    outcome: Outcome
+    fields: tuple[str, ...]  # what the rule reads; their values are in Screen.values
+
+
+class MissingField(Result):
+    field: str  # a case field, e.g. risk.sara_partner: never a derived fact nobody can fill in
+    label: str
+    # in a case-wide list: how many undetermined results an answer to this field could settle
+    settles: int | None = None
+
+
+class ScreenWarning(Result):
+    """Something an officer should know: about one intervention (it closes, is too long, is far
+    away) or about the case as a whole (an unknown town, a child)."""
+
+    code: WarningCode
+    text: str
+
+
+class AgeAt(Result):
+    """The age the rules used, and the date it was measured on: the conviction (adult or youth is
+    decided then), or without a conviction date the latest it can have been (case/facts.py age_date)."""
+
+    years: int
+    on: dt.date
+    basis: Literal["conviction", "order_start", "reference_date"]
+
+
+class InterventionResult(Result):
+    intervention: str
+    name: str
+    provider: str
+    decision: Decision
+    availability: Availability
+    reasons: tuple[Reason, ...]
+    missing: tuple[MissingField, ...] = ()  # undetermined: the case fields that could settle it, most useful first
+    warnings: tuple[ScreenWarning, ...] = ()
+    # decided although the case does not give these fields: every answer to them gives the same decision
+    decided_without: tuple[MissingField, ...] = ()
+
+    @property
+    def available(self) -> bool:
+        return self.availability in AVAILABLE
+
+
+# the order people read a screen in: what can be used now first, then what they are eligible for
+# but cannot use now (said plainly, not hidden), then what is undecided, then what is ruled out
+_GROUP = {("eligible", True): 0, ("eligible", False): 1, ("undetermined", True): 2, ("undetermined", False): 2,
+          ("ineligible", True): 3, ("ineligible", False): 3}
+
+
+class Screen(Result):
+    catalog_version: str
+    catalog: str
+    on: dt.date
+    case_id: str
+    age: AgeAt | None = None
+    derived: FrozenDict  # derived facts that are decided
+    # the value of every field a deciding rule reads (null: not given, or not decided), once for all
+    # the reasons that read it
+    values: FrozenDict = FrozenDict()
+    # derived facts still undecided, with the values every answer to the missing fields leaves open
+    # (a sum: its lowest and highest value): id -> tuple of values
+    derived_possible: FrozenDict = FrozenDict()
+    # ... and the case fields whose answers could settle each of them: id -> tuple of fields
+    derived_missing: FrozenDict = FrozenDict()
+    missing: tuple[MissingField, ...]
+    warnings: tuple[ScreenWarning, ...]  # about the case as a whole
+    results: tuple[InterventionResult, ...]
+
+    def result(self, intervention: str) -> InterventionResult:
+        for r in self.results:
+            if r.intervention == intervention:
+                return r
+        raise KeyError(intervention)
+
+    def by_decision(self, decision: Decision) -> list[str]:
+        return [r.intervention for r in self.results if r.decision == decision]
+
+    def in_reading_order(self) -> list[InterventionResult]:
+        """Eligible and available, eligible but unavailable, undetermined, ineligible; ids within each."""
+        return sorted(self.results, key=lambda r: (_GROUP[(r.decision, r.available)], r.intervention))

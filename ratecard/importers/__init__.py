@@ -1,0 +1,1 @@
+"""Importers: published catalogues converted into ratecard catalogs and rules (`ratecard import`)."""
