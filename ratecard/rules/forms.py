@@ -186,7 +186,7 @@ class FormTooBig(RatecardError):
 # bounds the compiling itself, which can grow much faster than the terms it keeps (13 two-term
 # clauses in a cycle once took 14 s and never passed 2,000 terms). A unit of work is one
 # comparison of two cubes (a subsumption test, a product, a consensus); the costliest shipped
-# condition takes about 1,900 and a unit costs about a microsecond, so the limit refuses a rule
+# condition (the PNI sex domain) takes about 21,000 and a unit costs about a microsecond, so the limit refuses a rule
 # within about half a second, before anything else is compiled (docs/engine.md).
 MAX_TERMS = 2000
 MAX_WORK = 150_000

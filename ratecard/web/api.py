@@ -27,7 +27,7 @@ from ..decide.proposal import Proposal, propose
 from ..decide.referral import ReferralCheck, check_referral
 from ..decide.screen import Screen, screen
 from ..errors import CaseError, Problem, RatecardError
-from .body import BATCH_LIMITS, SOURCE, RequestError, body_problems, read_body, read_document, validate_document
+from .body import BATCH_LIMITS, SOURCE, RequestError, body_problems, for_the_api, read_body, read_document, validate_document
 from .models import (AllocateRequest, CatalogOut, CheckRequest, ErrorOut, Health, InterventionOut, ProposeRequest,
                      ScreenBatchBody, ScreenBatchOut, ScreenBatchRequest, ScreenRequest)
 
@@ -104,6 +104,13 @@ async def _respond(request: Request, model: type[M], decide: Callable[[M], Any])
     return await run_in_threadpool(_answer, raw, model, decide)
 
 
+def _for_the_api(row: dict[str, Any]) -> dict[str, Any]:
+    """An error row's messages as /v1/screen gives them (the request schema, not the CLI's reference)."""
+    if "errors" not in row:
+        return row
+    return {**row, "errors": [{**e, "message": for_the_api(e["message"])} for e in row["errors"]]}
+
+
 def _batch_answer(raw: bytes, catalog: Catalog, today: dt.date) -> bytes:
     """The screen-batch answer as JSON bytes: the rows exactly as screen_many gives them (the lines
     of `ratecard screen-batch --out FILE.jsonl`), without a second copy of their format."""
@@ -117,7 +124,7 @@ def _batch_answer(raw: bytes, catalog: Catalog, today: dt.date) -> bytes:
                           "Send the cases in several requests, or screen a file with `ratecard screen-batch`")
     req = validate_document(text, doc, ScreenBatchBody)
     on = req.on or today
-    rows = list(screen_many(req.cases, catalog, on=on).rows())
+    rows = [_for_the_api(row) for row in screen_many(req.cases, catalog, on=on).rows()]
     errors = sum(1 for row in rows if "errors" in row)
     head = json.dumps({"catalog_version": catalog.version, "on": on.isoformat(), "screened": len(rows) - errors,
                        "errors": errors}, separators=(",", ":"))

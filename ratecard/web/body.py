@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..docs import formats_doc
 from ..errors import InputError, Problem
 from ..inputs.files import decode
+from ..inputs.messages import SCHEMA_ELSEWHERE
 from ..inputs.limits import DEFAULT, Limits
 from ..inputs.yamlio import Document, ParseError, parse_text, pydantic_problems
 from .guard import MAX_BODY
@@ -32,7 +33,7 @@ _SCHEMA = "the request schema (GET /openapi.json)"
 def for_the_api(text: str) -> str:
     """A message as an API or web client sees it: the file formats reference is named for what it
     is, never by where the server is installed."""
-    return text.replace(formats_doc(), _SCHEMA)
+    return text.replace(formats_doc(), _SCHEMA).replace(SCHEMA_ELSEWHERE, _SCHEMA)
 
 
 class RequestError(InputError):
