@@ -320,7 +320,7 @@ def test_the_web_page_offers_the_national_catalog_and_names_the_edition_it_used(
         from fastapi.testclient import TestClient
     from ratecard.web.app import create_app
 
-    client = TestClient(create_app(default_catalog()))
+    client = TestClient(create_app(default_catalog()), base_url="http://localhost")
     form = client.get("/").text
     assert "HMPPS Find and refer an intervention (national catalogue), edition 2026-06" in form
     assert "BeNCH CRC rate card, Northamptonshire, edition 2017-01" in form
