@@ -148,10 +148,15 @@ def _availability(r: InterventionResult, explain: bool = False) -> Text:
     return Text("\n".join(shown(w.text, prose=True) for w in (r.warnings if explain else _notes(r))))
 
 
+# about getting to it and finishing it in time: nothing to check for what the person is not eligible for
+_LOGISTICS = frozenset({"length_not_given", "venue_to_be_confirmed", "order_length_unknown"})
+
+
 def _notes(r: InterventionResult) -> tuple[Any, ...]:
-    """The warnings worth reading: none for what the person is not eligible for (where it runs or
-    how long it takes changes nothing for them), as on the web page; all of them with --explain."""
-    return () if r.decision == "ineligible" else r.warnings
+    """The warnings worth reading: for what the person is not eligible for, not where it runs or
+    whether its length is known (that changes nothing for them; a withdrawal is still said); all
+    of them with --explain."""
+    return tuple(w for w in r.warnings if w.code not in _LOGISTICS) if r.decision == "ineligible" else r.warnings
 
 
 def _table(results: list[InterventionResult], explain: bool, width: int, values: dict[str, Any]) -> Table:
