@@ -300,11 +300,17 @@ def test_the_national_catalog_reads_right_where_a_figure_is_not_given(name: str)
     assert not [w for w in NOT_SAID if w in paragraph], paragraph
     assert "weeks, weeks" not in paragraph and p.tier_check.text == "This catalog has no CRC tiers, so no minimum hours apply."
     s = screen(case, cat, on=on)
+    from ratecard.case.facts import order_dates
+
+    dates = order_dates(case, on)
+    ended = dates is not None and dates[1] < on
     for r in s.results:
         if r.decision != "ineligible":
             assert any(w.code == "length_not_given" for w in r.warnings), r.intervention
         c = check_referral(case, r.intervention, cat, on=on)
         assert "()" not in (c.alternatives_note or "")
+        if ended:  # no length to compare, but nothing starts and finishes on an order that has ended
+            assert c.verdict == "reject" and c.reasons[0].code == "order_ended" and not c.alternatives, r.intervention
     md = render_briefing(build_briefing(cat, "england_and_wales", on=on), "md")
     assert "uses None" not in md and "no waiting list" not in md and "not\\_given" not in md
     assert "Open; waiting list not published in this catalog" in md

@@ -289,6 +289,13 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     # a licence has no RAR, so nothing recorded on it is counted as RAR days
     ledger = None if now.sentence.type in CUSTODIAL_SUPERVISION else rar_ledger(now, on, catalog, idle_weeks)
     reasons, warnings, missing = _assess(now, iv, scr.result(intervention), ledger, catalog, on=on)
+    dates = order_dates(now, on)
+    ended = dates is not None and dates[1] < on
+    if ended and not any(f.code == "cannot_finish" for f in reasons):
+        # said even where the catalog gives no length to compare (HMPPS's national catalogue)
+        reasons.insert(0, Finding(code="order_ended", text=(
+            f"The order ended on {dates[1].strftime('%d/%m/%Y')}, before the reference date ({on.strftime('%d/%m/%Y')}): "  # type: ignore[index]
+            "nothing can be started and finished within it. Check the reference date.")))
     escalation = allocate(case, catalog, on=on).escalation if case.events else None
     if escalation is not None:
         warnings.append(Finding(code="escalation", text=escalation.reason))
@@ -301,7 +308,7 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
                                 f"no RAR on {now.sentence.type.replace('_', ' ')}; they are not counted."))  # type: ignore[union-attr]
     alternatives: list[Alternative] = []
     note = None
-    if reasons:
+    if reasons and not ended:  # on an order that has ended, nothing else can be done either
         alternatives = _alternatives(now, iv, scr, ledger, catalog, family_contact(catalog) if escalation else frozenset())
         if not alternatives:
             if is_placement(iv) and now.sentence.type in CUSTODIAL_SUPERVISION:
