@@ -34,7 +34,7 @@ from .candidates import barriers
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
-                    lengths_to_try, longer_order, months_to_fit, weeks, with_length)
+                    lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
 from .paragraph import proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
                      Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
@@ -124,9 +124,9 @@ def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, m
     if not full["package"]:
         # nothing fits even the longest order: no length to propose, and no need is unmet for want of one
         return {**full, "order_months": None, "order_end": None, "order_months_proposed": False}
-    start = max(case.sentence.start or on, on)
+    # months count from the order's own start, which may be before the reference date
     last = max((i.start if i.ongoing else i.finish) for i in full["package"])
-    need = max(months_to_fit(start, last, margin), legal_min(stype))
+    need = max(months_to_fit(case.sentence.start or on, last, margin), legal_min(stype))
     want = {(i.intervention, i.conditional) for i in full["package"]}
     chosen = full
     for months in lengths_to_try(catalog, need, longest):
@@ -337,9 +337,13 @@ def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], re
                     if months is not None and (longer is None or months < longer):
                         longer, longer_for = months, opt.intervention
         first = treating[0] if treating else None
+        ends = completes = None
+        if longer is not None and longer_for is not None:
+            ends, completes = order_end(case, on, longer), completion(case, on, catalog.interventions[longer_for])
         out.append(made(OffendingWork, target=t, because=because, proposed=first.intervention if first else None,
                         proposed_name=first.name if first else None, conditional=bool(first and first.conditional),
-                        options=tuple(options), longer_order_months=longer, longer_order_for=longer_for))
+                        options=tuple(options), longer_order_months=longer, longer_order_for=longer_for,
+                        longer_order_end=ends, longer_order_completes=completes))
     return out
 
 

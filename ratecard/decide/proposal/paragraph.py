@@ -255,7 +255,9 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
             limit = ("a suspended sentence order can run for up to two years" if p["sentence_type"] == "suspended_sentence_order"
                      else "a community order can last up to three years" if p["sentence_type"] == "community_order"
                      else "within the legal maximum")
-            out.append(f"An order of {w.longer_order_months} months would let {name} be completed ({limit}).")
+            ends = f", ending on {w.longer_order_end:%-d %B %Y}," if w.longer_order_end is not None else ""
+            done = f" by {w.longer_order_completes:%-d %B %Y}" if w.longer_order_completes is not None else ""
+            out.append(f"An order of {w.longer_order_months} months{ends} would let {name} be completed{done} ({limit}).")
         other = [i.name for i in items if i.treats and w.target not in i.treats]
         if other:
             out.append(f"{_join(other)} {'is' if len(other) == 1 else 'are'} not {work}.")

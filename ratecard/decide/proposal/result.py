@@ -191,6 +191,9 @@ class OffendingWork(_Worded):
     # the shortest order (months, within the legal maximum) that would let `longer_order_for` fit
     longer_order_months: int | None = None
     longer_order_for: str | None = None
+    # the day that longer order would end, and the day `longer_order_for` would finish in it
+    longer_order_end: dt.date | None = None
+    longer_order_completes: dt.date | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -206,7 +209,8 @@ class OffendingWork(_Worded):
                                        else "the catalog has none.")
         if self.longer_order_months is not None:
             name = next((o.name for o in options if o.intervention == self.longer_order_for), self.longer_order_for)
-            text += f" An order of {self.longer_order_months} months would let {name} fit."
+            end = f", ending {self.longer_order_end}," if self.longer_order_end is not None else ""
+            text += f" An order of {self.longer_order_months} months{end} would let {name} fit."
         return text
 
 
