@@ -57,3 +57,65 @@ def test_the_longer_order_named_always_ends_after_the_work_it_relies_on_finishes
         assert w.longer_order_for in _ids(longer) or any(
             o.intervention == w.longer_order_for and o.why == "need_already_met" for o in longer.not_proposed) or any(
             x.proposed is not None for x in longer.offending if x.target == w.target)
+
+
+# ---- B: an accredited programme for the offending is not displaced -----------------------------
+
+
+def test_an_eligible_accredited_programme_for_partner_abuse_outranks_non_accredited_work_for_it():
+    p = _p("high-rosh-mappa-licence-nps")
+    from ratecard import screen
+    assert screen(load_case(EXAMPLES / "high-rosh-mappa-licence-nps.yaml"), default_catalog(), on=ON).result("bbr").decision == "eligible"
+    (abuse,) = [o for o in p.offending if o.target == "partner_abuse"]
+    assert abuse.proposed == "bbr"
+    assert "bbr" in _ids(p) and "bold_moves_safer_relationships" not in _ids(p)
+    assert "already met by Bold Moves anger management" not in " ".join(n.text for n in p.not_proposed)
+    body = _body(p).replace("\n", " ")
+    assert "Building Better Relationships (BBR) is the domestic abuse perpetrator work proposed" in body
+
+
+def test_anger_management_is_never_the_work_on_partner_abuse_and_its_target_is_marked_assumed():
+    from ratecard import default_catalog as cat
+
+    w = cat().interventions["bold_moves_anger_management"].work
+    assert "partner_abuse" not in w.targets and w.basis["targets"] == "assumption"
+    for name in ("dv-short-order-bold-moves-waiting-list", "high-rosh-mappa-licence-nps"):
+        p = _p(name)
+        (abuse,) = [o for o in p.offending if o.target == "partner_abuse"]
+        assert abuse.proposed != "bold_moves_anger_management"
+        body = _body(p).replace("\n", " ")
+        assert "Bold Moves anger management course is the domestic abuse" not in body
+        if "bold_moves_anger_management" in _ids(p) and abuse.proposed is None:
+            assert "Bold Moves anger management course is not domestic abuse perpetrator work" in body
+        if "Bold Moves anger management course is the violence work proposed" in body:
+            assert "what offending it works on is assumed" in body
+
+
+def test_when_only_the_order_length_keeps_bbr_out_the_paragraph_says_what_length_would_allow_it():
+    p = _p("dv-short-order-bold-moves-waiting-list")
+    (abuse,) = [o for o in p.offending if o.target == "partner_abuse"]
+    assert abuse.programme_order_for == "bbr"
+    assert abuse.programme_order_months is not None and abuse.programme_order_months <= 24
+    from ratecard import screen
+    from ratecard.decide.proposal.order import with_length
+    case = load_case(EXAMPLES / "dv-short-order-bold-moves-waiting-list.yaml")
+    assert screen(with_length(case, abuse.programme_order_months), default_catalog(), on=ON).result("bbr").decision != "ineligible"
+    assert screen(with_length(case, abuse.programme_order_months - 1), default_catalog(), on=ON).result("bbr").decision == "ineligible"
+    assert f"an order of {abuse.programme_order_months} months" in _body(p).replace("\n", " ")
+
+
+# ---- E: a non-accredited course is said to be one ----------------------------------------------
+
+
+def test_a_non_accredited_course_is_never_presented_as_the_programme_the_pathway_indicates():
+    from ratecard import default_catalog as cat
+
+    # a motivation course (attitudes and lifestyle) is motivational support, not thinking-skills work
+    assert not cat().interventions["bold_moves_motivation"].work.treats_offending
+    p = _p("learning-disability-cannot-read-tsp-not-adapted")
+    body = _body(p).replace("\n", " ")
+    assert "Bold Moves motivation course is the offending behaviour work" not in body
+    for w in p.offending:
+        item = next((i for i in p.package if i.intervention == w.proposed), None)
+        if item is not None and item.requirement != "accredited_programme":
+            assert "it is not an accredited programme" in body

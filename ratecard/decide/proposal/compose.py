@@ -327,15 +327,23 @@ def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], re
                 continue  # for the other sex: no option for this person, and nothing to say about it
             if r is not None:
                 options.append(made(Option, intervention=iid, name=iv.name, why=r.why, text=r.text))
-        longer = longer_for = None
-        if not treating and community and case.sentence.length_months is not None:
+        longer = longer_for = programme = programme_for = None
+        by_programme = any(i.requirement == "accredited_programme" for i in treating)
+        if (not treating or not by_programme) and community and case.sentence.length_months is not None:
             for opt in options:
                 # only when every rule that rules the person out is about the order's length
                 reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
                 if opt.why in ("order_too_short", "waiting_list_too_long") or (opt.why == "no_eligible_provision" and reads_length):
-                    months = longer_order(case, catalog, on, catalog.interventions[opt.intervention], margin, case.sentence.length_months)
-                    if months is not None and (longer is None or months < longer):
+                    iv = catalog.interventions[opt.intervention]
+                    months = longer_order(case, catalog, on, iv, margin, case.sentence.length_months)
+                    if months is None:
+                        continue
+                    if not treating and (longer is None or months < longer):
                         longer, longer_for = months, opt.intervention
+                    # an accredited programme that only the order's length keeps out: the bench should
+                    # know how long an order would let it in, even beside other work for the same offending
+                    if iv.requires == "accredited_programme" and (programme is None or months < programme):
+                        programme, programme_for = months, opt.intervention
         first = treating[0] if treating else None
         ends = completes = None
         if longer is not None and longer_for is not None:
@@ -343,7 +351,9 @@ def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], re
         out.append(made(OffendingWork, target=t, because=because, proposed=first.intervention if first else None,
                         proposed_name=first.name if first else None, conditional=bool(first and first.conditional),
                         options=tuple(options), longer_order_months=longer, longer_order_for=longer_for,
-                        longer_order_end=ends, longer_order_completes=completes))
+                        longer_order_end=ends, longer_order_completes=completes,
+                        programme_order_months=programme, programme_order_for=programme_for,
+                        programme_order_end=order_end(case, on, programme) if programme is not None else None))
     return out
 
 
@@ -412,6 +422,7 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             illustrative=tuple(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, ()),
             reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,
             work=w.kind if w is not None else None, treats=tuple(w.targets) if w is not None and w.treats_offending else (),
+            treats_assumed=w is not None and w.treats_offending and w.basis.get("targets") == "assumption",
             alongside=perpetrator.iv.id if c.needs_perpetrator_work and perpetrator is not None else None, notes=resp.notes(obs.get(c.iv.id, ())),
         ))
     return out

@@ -242,8 +242,10 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
         work = WORK_WORDS[w.target]
         because = _join(list(w.because))
         if w.proposed is not None:
-            name = next(i.name for i in items if i.intervention == w.proposed)
-            out.append(f"As {because}, {name} is the {work} proposed" + (" (on condition, as above)." if w.conditional else "."))
+            item = next(i for i in items if i.intervention == w.proposed)
+            out.append(f"As {because}, {item.name} is the {work} proposed" + _not_accredited(item, any("PNI" in b for b in w.because))
+                       + (" (on condition, as above)." if w.conditional else "."))
+            out += _programme_order(p, w)
             continue
         sentence = f"No {work} fits this order, although {because}"
         reasons = [f"{o.name} {_WHY_NOT[o.why]}" + (f" ({_reason(o.text)})" if o.why == "no_eligible_provision" else "")
@@ -252,12 +254,12 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
         out.append(sentence)
         if w.longer_order_months is not None:
             name = next((o.name for o in w.options if o.intervention == w.longer_order_for), w.longer_order_for)
-            limit = ("a suspended sentence order can run for up to two years" if p["sentence_type"] == "suspended_sentence_order"
-                     else "a community order can last up to three years" if p["sentence_type"] == "community_order"
-                     else "within the legal maximum")
+            limit = _limit(p)
             ends = f", ending on {w.longer_order_end:%-d %B %Y}," if w.longer_order_end is not None else ""
             done = f" by {w.longer_order_completes:%-d %B %Y}" if w.longer_order_completes is not None else ""
             out.append(f"An order of {w.longer_order_months} months{ends} would let {name} be completed{done} ({limit}).")
+        if w.programme_order_for != w.longer_order_for:
+            out += _programme_order(p, w)
         other = [i.name for i in items if i.treats and w.target not in i.treats]
         if other:
             out.append(f"{_join(other)} {'is' if len(other) == 1 else 'are'} not {work}.")
@@ -266,6 +268,34 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
             verb = "is support and does" if len(support) == 1 else "are support and do"
             out.append(f"{_join(support)} {verb} not address the offending itself.")
     return out
+
+
+def _limit(p: dict[str, Any]) -> str:
+    return ("a suspended sentence order can run for up to two years" if p["sentence_type"] == "suspended_sentence_order"
+            else "a community order can last up to three years" if p["sentence_type"] == "community_order"
+            else "within the legal maximum")
+
+
+def _programme_order(p: dict[str, Any], w: Any) -> list[str]:
+    """How long an order would let in the accredited programme that only the order's length keeps out."""
+    if w.programme_order_months is None:
+        return []
+    name = next((o.name for o in w.options if o.intervention == w.programme_order_for), w.programme_order_for)
+    ends = f", ending on {w.programme_order_end:%-d %B %Y}," if w.programme_order_end is not None else ""
+    return [f"{name}, the accredited programme for this, is out only because of the order's length: an order of "
+            f"{w.programme_order_months} months{ends} would allow it ({_limit(p)})."]
+
+
+def _not_accredited(item: Any, pathway: bool = False) -> str:
+    """Offending behaviour work that is not an accredited programme says so (and, where the pathway
+    indicates a programme, that it does not stand in for one), and says when what it works on is
+    the catalog's assumption rather than the provider's word."""
+    if item.requirement == "accredited_programme" or item.work == "accredited_programme":
+        return ""
+    parts = ["it is not an accredited programme" + (" and does not stand in for the one the pathway indicates" if pathway else "")]
+    if getattr(item, "treats_assumed", False):
+        parts.append("what offending it works on is assumed, as the provider's description does not say")
+    return " (" + "; ".join(parts) + ")"
 
 
 def _reason(text: str) -> str:
