@@ -119,3 +119,36 @@ def test_a_non_accredited_course_is_never_presented_as_the_programme_the_pathway
         item = next((i for i in p.package if i.intervention == w.proposed), None)
         if item is not None and item.requirement != "accredited_programme":
             assert "it is not an accredited programme" in body
+
+
+# ---- C: conditional proposals read as a writer writes them -------------------------------------
+
+_BLANK_SEX_DV = """
+id: c-blank-sex-dv
+person: {date_of_birth: 1990-05-05, home_town: kettering, area: northamptonshire}
+offence: {category: violence, intimate_partner_violence: true, sexual: false, female_partner: true, conviction_date: 2017-02-10}
+risk: {rosh: medium, ogrs3_2yr: 40, sara_partner: high}
+needs:
+  relationships: {score: 6, linked_to_harm: true, linked_to_reoffending: true}
+sentence: {type: community_order, length_months: 24, rar_days: 20, requirements: [rar]}
+"""
+
+
+def test_a_conditional_programme_is_proposed_subject_to_facts_in_plain_words():
+    from ratecard.case.coerce import coerce_case
+
+    p = propose(coerce_case(_BLANK_SEX_DV), default_catalog(), on=ON)
+    bbr = next(i for i in p.package if i.intervention == "bbr")
+    assert bbr.conditional
+    body = _body(p).replace("\n", " ")
+    assert "Building Better Relationships (BBR), subject to confirming that the person is male" in body
+    assert "that their mental health does not prevent group work" in body
+    assert "that they can read simple sentences" in body
+    # never the form's own labels
+    assert "the answer to" not in body and "‘" not in body and "the sex is" not in body
+    # no "no RAR days" beside an alternative that needs them, unexplained
+    fb = p.if_not_confirmed
+    assert fb is not None and fb.rar_days
+    if "No rehabilitation activity days are proposed" in body:
+        assert f"would need a rehabilitation activity requirement of up to {fb.rar_days} days" in body
+    assert f"I would propose instead {fb.names[0]}" in body and f"up to {fb.rar_days} days" in body

@@ -88,7 +88,7 @@ def test_a_programme_kept_open_only_by_sara_is_proposed_on_condition_with_the_an
     (answer,) = item.confirm_if
     assert answer.field == "risk.sara_partner" and answer.alone and answer.text == "medium, high or very high"
     assert p.if_not_confirmed is not None and "bbr" not in p.if_not_confirmed.package
-    assert "if the SARA level towards a partner is medium, high or very high" in p.text
+    assert "subject to confirming that the SARA level towards a partner is medium, high or very high" in p.text
     assert p.to_find_out[0].field == "risk.sara_partner"
     # the answer given: the same case with SARA medium gets BBR outright, with SARA low not at all
     case = load_case(EXAMPLES / "no-risk-scores.yaml")
@@ -165,10 +165,13 @@ CLAIMS = {
     "already met by": lambda p: any(n.why == "need_already_met" and n.requires == "rar" for n in p.not_proposed)
     and not [i for i in p.package if i.requirement == "rar"],
     "needs assessment is not complete": lambda p: bool(p.not_assessed or [u for u in p.unmet_needs if u.priority is None]),
-    "if the answers do not confirm": lambda p: p.if_not_confirmed is not None,
+    "not confirmed, i would propose instead": lambda p: p.if_not_confirmed is not None and bool(p.if_not_confirmed.package),
+    "subject to confirming that": lambda p: any(i.conditional for i in p.package),
     "if confirmed": lambda p: any(i.conditional for i in p.package),
     "no rehabilitation activity requirement on licence": lambda p: p.sentence_type in ("licence", "post_sentence_supervision"),
-    "rehabilitation activity requirement of up to": lambda p: bool(p.rar_days) and p.sentence_type not in ("licence", "post_sentence_supervision"),
+    "rehabilitation activity requirement of up to": lambda p: bool(p.rar_days or (p.if_not_confirmed and p.if_not_confirmed.rar_days))
+    and p.sentence_type not in ("licence", "post_sentence_supervision"),
+    "the alternative below would need": lambda p: bool(p.if_not_confirmed and p.if_not_confirmed.rar_days) and not p.rar_days,
     "is not met:": lambda p: any(u.priority is not None for u in p.unmet_needs),
     "the case would be managed by the NPS.": lambda p: p.allocation == "nps",
     "the case would be managed by the CRC.": lambda p: p.allocation == "crc",
@@ -180,7 +183,8 @@ CLAIMS = {
     "is the domestic abuse perpetrator work proposed": lambda p: any(
         o.target == "partner_abuse" and o.proposed in {i.intervention for i in p.package} for o in p.offending),
     "the shortest that lets this work start": lambda p: p.order_months_proposed and bool(p.package) and bool(p.requirements),
-    "months would let": lambda p: any(o.longer_order_months for o in p.offending),
+    "would let": lambda p: any(o.longer_order_months for o in p.offending),
+    "is out only because of the order's length": lambda p: any(o.programme_order_months for o in p.offending),
     "support and do": lambda p: any(i.work == "support_service" for i in p.package)
     and any(o.proposed is None for o in p.offending),
     # responsivity
@@ -358,7 +362,7 @@ def test_a_partner_violence_case_gets_the_partner_violence_programme_not_a_sexua
 def test_conditions_read_as_sentences_without_ids_or_doubled_words():
     p = propose(_court_form_dv(), default_catalog(), on=ON)
     body = p.text.split("\n\n")[0]
-    clause = body.split(", if ", 1)[1].split(". ", 1)[0]
+    clause = body.split(", subject to confirming ", 1)[1].split(". ", 1)[0]
     assert "the partner abused, or at risk, is a woman" in clause  # the field's own words, no path
     assert not re.search(r"\b(the|a) (the|a|they)\b", body, re.I)
     assert not re.search(r"\b(tsp|bbr|ihorizon|horizon),", clause)  # no raw ids, no enumerated combinations

@@ -81,14 +81,58 @@ def _weeks(n: int) -> str:
     return f"{_NUMBERS.get(n, str(n))} week{'s' if n != 1 else ''}"
 
 
+# a yes/no question's label is a statement; its negation, as a writer would put it
+_NEGATE = ((" is ", " is not "), (" was ", " was not "), (" can ", " cannot "), (" have been ", " have not been "),
+           (" has been ", " has not been "), (" brings ", " does not bring "), (" prevents ", " does not prevent "))
+
+
+def fact_words(a: Any) -> str:
+    """An answer that would confirm a conditional item as a fact in plain words, never the form's own
+    label: 'the person is male', 'their mental health does not prevent group work', 'they can read
+    simple sentences'."""
+    if a.field == "person.sex" and a.text in ("male", "female"):
+        return f"the person is {a.text}"
+    if a.text not in ("yes", "no") or "‘" not in (a.clause or "‘"):
+        return a.clause or f"the {a.label} is {a.text}"
+    label = a.label
+    if label.startswith("mental health"):
+        label = "their " + label
+    if label.split(" ", 1)[0] not in ("the", "a", "an", "they", "their", "still", "he", "she"):
+        noun = label
+        article = "an" if noun[0] in "aeiou" else "a"
+        return f"there is {article} {noun}" if a.text == "yes" else f"there is no {noun}"
+    if label.startswith("still "):
+        label = "they are " + label
+    if a.text == "yes":
+        return label
+    padded = f" {label} "
+    for yes, no in _NEGATE:
+        if yes in padded:
+            return padded.replace(yes, no, 1).strip()
+    return f"it is not so that {label}"
+
+
 def confirm_words(item: Any) -> str:
-    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item)."""
+    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item),
+    joined with 'or' when each alone would confirm it, else 'and'."""
     alone = [a for a in item.confirm_if if a.alone]
     if alone:
-        return " or ".join(a.clause or f"the {a.label} is {a.text}" for a in alone)
+        return " or ".join(fact_words(a) for a in alone)
     if item.confirm_if:
-        return " and ".join(a.clause or f"the {a.label} is {a.text}" for a in item.confirm_if)
+        return " and ".join(fact_words(a) for a in item.confirm_if)
     return "the missing assessments confirm it"
+
+
+def subject_to(item: Any) -> str:
+    """'subject to confirming that the person is male and that they can read simple sentences'."""
+    alone = [a for a in item.confirm_if if a.alone]
+    answers = alone or list(item.confirm_if)
+    if not answers:
+        return "subject to the missing assessments confirming it"
+    facts = [f"that {fact_words(a)}" for a in answers]
+    # each fact may hold its own "or" ("medium, high or very high"): several are kept apart with ";"
+    joined = facts[0] if len(facts) == 1 else "; ".join(facts[:-1]) + ("; or " if alone else "; and ") + facts[-1]
+    return "subject to confirming " + joined
 
 
 def _order_words(p: dict[str, Any]) -> str:
@@ -121,7 +165,7 @@ def proposal_text(p: dict[str, Any]) -> str:
         for r in reqs:
             text = _lower(r.text).rstrip(".")
             if r.conditional and r.intervention in conditional:
-                text += f", if {confirm_words(conditional[r.intervention])}"
+                text += f", {subject_to(conditional[r.intervention])}"
             parts.append(text)
         # a conditional clause ends with its own "or"/"and": keep the requirements apart
         what = "; and ".join(parts) if conditional else _join(parts)
@@ -153,8 +197,11 @@ def proposal_text(p: dict[str, Any]) -> str:
         met_by = [r for r in left_rar if r.why == "need_already_met"]
         if met_by:
             names = _join(sorted({i.name for i in items if i.intervention in {x for r in met_by for x in r.met_by}}))
-            out.append(f"No rehabilitation activity days are proposed: the needs that the activities on offer address are "
-                       f"already met by {names}.")
+            fb = p["if_not_confirmed"]
+            then = (f" If {names} {'is' if ' and ' not in names else 'are'} not confirmed, the alternative below would need "
+                    f"a rehabilitation activity requirement of up to {fb.rar_days} days." if fb is not None and fb.rar_days else "")
+            out.append(f"No rehabilitation activity days are proposed beside {names}: the needs that the activities on offer "
+                       f"address are already met by {'it' if ' and ' not in names else 'them'}.{then}")
         elif incomplete:
             if not nothing_assessed:
                 out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
@@ -199,11 +246,12 @@ def proposal_text(p: dict[str, Any]) -> str:
     fb = p["if_not_confirmed"]
     if fb is not None:
         names = _join([i.name for i in conditional.values()])
+        verb = "is" if len(conditional) == 1 else "are"
         if fb.package:
-            days = f" ({fb.rar_days} RAR days)" if fb.rar_days else ""
-            out.append(f"If the answers do not confirm {names}, I would propose instead {_join(list(fb.names))}{days}.")
+            days = f", under a rehabilitation activity requirement of up to {fb.rar_days} days" if fb.rar_days else ""
+            out.append(f"If {names} {verb} not confirmed, I would propose instead {_join(list(fb.names))}{days}.")
         else:
-            out.append(f"If the answers do not confirm {names}, nothing else in the catalog that the person can start and finish "
+            out.append(f"If {names} {verb} not confirmed, nothing else in the catalog that the person can start and finish "
                        "meets the needs it addresses.")
     for u in p["unmet_needs"]:
         if u.priority is None:
