@@ -152,3 +152,24 @@ def test_a_conditional_programme_is_proposed_subject_to_facts_in_plain_words():
     if "No rehabilitation activity days are proposed" in body:
         assert f"would need a rehabilitation activity requirement of up to {fb.rar_days} days" in body
     assert f"I would propose instead {fb.names[0]}" in body and f"up to {fb.rar_days} days" in body
+
+
+# ---- D: the assessments a bench needs are named, and asked first -------------------------------
+
+
+def test_missing_rosh_sara_and_age_are_named_for_the_court_and_asked_first():
+    from ratecard.case.coerce import coerce_case
+
+    case = coerce_case(_BLANK_SEX_DV.replace("rosh: medium, ", "").replace(", sara_partner: high", "")
+                       .replace("date_of_birth: 1990-05-05, ", ""))
+    p = propose(case, default_catalog(), on=ON)
+    first = [t.field for t in p.to_find_out[:3]]
+    assert set(first) == {"risk.rosh", "risk.sara_partner", "person.date_of_birth"}
+    assert all(t.for_the_court for t in p.to_find_out[:3]) and not any(t.for_the_court for t in p.to_find_out[3:])
+    body = _body(p).replace("\n", " ")
+    said = body.split("Before sentence the court should also have ", 1)[1].split(".", 1)[0]
+    for words in ("the risk of serious harm assessment (RoSH)", "a SARA assessment of the risk to a partner", "the person's date of birth"):
+        assert words in said
+    # a complete case is not told to find them
+    full = _p("dv-short-order-bold-moves-waiting-list")
+    assert not any(t.for_the_court for t in full.to_find_out) and "Before sentence the court" not in _body(full)

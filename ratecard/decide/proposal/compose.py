@@ -38,7 +38,7 @@ from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, ad
 from .paragraph import proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
                      Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
-from .risk import PROGRAMME_PATHWAYS, indicated
+from .risk import PROGRAMME_PATHWAYS, bench_needs, indicated
 
 TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
 
@@ -284,7 +284,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         not_proposed=tuple(rejected),
         responsivity=tuple(resp.summarise(obs, items, rejected, catalog, ineligible)),
         to_find_out=tuple(_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog,
-                                       resp.open_questions(obs, names, considered - ineligible))),
+                                       resp.open_questions(obs, names, considered - ineligible), bench_needs(case))),
         assumptions=tuple(assumptions),
         tier=tier,
         tier_check=_tier_check(tier, items, screened.derived.get("allocation"),
@@ -448,10 +448,14 @@ def _requirements(items: list[PackageItem], community: bool) -> list[Requirement
 
 
 def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list[UnmetNeed], not_assessed: list[str],
-                 rejected: list[NotProposed], catalog: Catalog, suits: dict[str, list[str]]) -> list[ToFindOut]:
-    """The questions to ask before sentence, each with what its answer would settle; the one that
-    would settle the most results of the screen first."""
+                 rejected: list[NotProposed], catalog: Catalog, suits: dict[str, list[str]],
+                 bench: list[tuple[str, str]] = []) -> list[ToFindOut]:
+    """The questions to ask before sentence, each with what its answer would settle: first the
+    assessments a bench needs whatever they change (RoSH, SARA for partner abuse, age), then the one
+    that would settle the most results of the screen."""
     why: dict[str, list[str]] = {}
+    for f, _ in bench:
+        why.setdefault(f, []).append("the court needs it before sentence")
     for i in items:
         for a in i.confirm_if:
             why.setdefault(a.field, []).append(f"confirms {i.name} if {a.clause}" if a.clause else f"confirms {i.name} if it is {a.text}")
@@ -475,9 +479,10 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
                 undecided.setdefault(f, []).append(catalog.interventions[r.intervention].name)
     settles = {m.field: m.settles or 0 for m in screened.missing}
     registry = catalog.rules.registry
-    order = sorted(why, key=lambda f: (-settles.get(f, 0), list(why).index(f)))
+    first = {f for f, _ in bench}
+    order = sorted(why, key=lambda f: (f not in first, -settles.get(f, 0), list(why).index(f)))
     return [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
-                 why=_why_words(why[f], undecided.get(f, []))) for f in order]
+                 why=_why_words(why[f], undecided.get(f, [])), for_the_court=f in first) for f in order]
 
 
 def _why_words(reasons: list[str], undecided: list[str]) -> str:

@@ -60,6 +60,12 @@ _SUITS = {
     "literacy": "it asks them to read simple sentences",
     "interpreter": "it cannot be delivered through an interpreter",
 }
+# the assessments a bench needs whatever they change (risk.bench_needs), as the paragraph names them
+_BENCH = {
+    "risk.rosh": "the risk of serious harm assessment (RoSH)",
+    "risk.sara_partner": "a SARA assessment of the risk to a partner",
+    "person.date_of_birth": "the person's date of birth",
+}
 _NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
 
 
@@ -273,6 +279,9 @@ def proposal_text(p: dict[str, Any]) -> str:
                 why += f" ({fields})" if u.why == "information_missing" else f"; still to find out: {fields}"
         label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
         out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
+    bench = [t for t in p["to_find_out"] if t.for_the_court and t.field in _BENCH]
+    if bench:
+        out.append("Before sentence the court should also have " + _join([_BENCH[t.field] for t in bench]) + ".")
     alloc = p["allocation"]
     if alloc == "nps":
         out.append("The case would be managed by the NPS.")

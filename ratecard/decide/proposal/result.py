@@ -170,6 +170,8 @@ class ToFindOut(MissingField):
     """A question to ask before sentence, and what its answer would settle."""
 
     why: str
+    # an assessment a bench needs before sentence whatever it changes here (RoSH, SARA, age)
+    for_the_court: bool = False
 
 
 class Option(_Out):
