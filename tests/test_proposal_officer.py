@@ -173,3 +173,23 @@ def test_missing_rosh_sara_and_age_are_named_for_the_court_and_asked_first():
     # a complete case is not told to find them
     full = _p("dv-short-order-bold-moves-waiting-list")
     assert not any(t.for_the_court for t in full.to_find_out) and "Before sentence the court" not in _body(full)
+
+
+# ---- G: RAR days and other requirements, as a writer proposes them -----------------------------
+
+
+def test_a_need_left_out_for_rar_days_says_how_many_days_would_allow_it():
+    p = _p("dv-short-order-bold-moves-waiting-list")
+    (alcohol,) = [u for u in p.unmet_needs if u.need == "alcohol_misuse"]
+    assert alcohol.why == "rar_cap"
+    body = _body(p).replace("\n", " ")
+    assert "leaves no room" not in body
+    extra = next(n.rar_days for n in p.not_proposed if n.intervention == "s2s_alcohol")
+    assert extra == 8 and p.rar_days == 13
+    assert f"a rehabilitation activity requirement of {p.rar_days + extra} days would allow it" in body
+
+
+def test_a_drug_rehabilitation_requirement_is_suggested_subject_to_assessment_and_consent():
+    body = _body(_p("drr-acquisitive-high-ogrs3")).replace("\n", " ")
+    assert "consider a drug rehabilitation requirement, subject to assessment and the person's consent" in body
+    assert "this proposal does not include one" not in body

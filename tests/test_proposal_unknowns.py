@@ -200,7 +200,7 @@ CLAIMS = {
         u.why == "partner_abuse_family_work" for u in p.unmet_needs),
     "needs an interpreter": lambda p: any(n.code == "interpreter" and n.proposed for n in p.responsivity),
     # a requirement outside the proposal is named only for provision the person is not ruled out of
-    "this proposal does not include one": lambda p: any(
+    "needs its own requirement: consider": lambda p: any(
         u.why == "other_requirement" and u.priority is not None for u in p.unmet_needs),
     "I cannot yet propose requirements": lambda p: not p.package and not p.needs and len(p.not_assessed) == 10,
     # said only when something could be proposed from the needs known
@@ -306,12 +306,12 @@ def test_a_requirement_outside_the_proposal_is_said_without_naming_the_tool():
     p = _p("drr-acquisitive-high-ogrs3")
     (drugs,) = [u for u in p.unmet_needs if u.need == "drug_misuse"]
     assert drugs.why == "other_requirement" and "s2s_drr_group" in drugs.interventions  # the JSON keeps ids
-    assert ("The need for drug misuse (linked to reoffending) is not met: the provision that addresses it would need "
-            "a drug rehabilitation requirement; this proposal does not include one.") in p.text
+    assert ("The need for drug misuse (linked to reoffending) is not met: the provision that addresses it needs its own "
+            "requirement: consider a drug rehabilitation requirement, subject to assessment and the person's consent.") in p.text
     out = _screen_text(p)
     assert "ratecard" not in out.lower().replace("ratecard propose", "")
-    assert ("Drug rehabilitation requirement (DRR) group programme (s2s_drr_group): Would need a drug rehabilitation "
-            "requirement; this proposal does not include one.") in out
+    assert ("Drug rehabilitation requirement (DRR) group programme (s2s_drr_group): Needs its own requirement: consider a "
+            "drug rehabilitation requirement, subject to assessment and the person's consent.") in out
     # field paths and need ids are for the JSON; people read words
     assert "history.victim_of_domestic_abuse" not in out and "they have been a victim of domestic abuse" in out
     assert "(lifestyle and associates, attitudes to offending)" in out and "attitude)" not in out

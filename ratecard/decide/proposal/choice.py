@@ -221,7 +221,7 @@ def left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list[
                  if met else f"The offending it works on is already treated by {names} in the package.")
                 + (" It would have been proposed only on condition that missing information confirms it." if c.conditional else ""))
         out.append(made(NotProposed, intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text,
-                                               also=(), missing=(), met_by=by, name=c.iv.name))
+                                               also=(), missing=(), met_by=by, name=c.iv.name, rar_days=c.rar_days))
     return out
 
 

@@ -216,7 +216,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                 intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
                 also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
                 text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
-                met_by=(), name=iv.name))
+                met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
             continue
         start = add(window[0], weeks(iv.status.waiting_weeks or 0)) or window[1]
         # ongoing services (no fixed length) count as finishing when the order ends

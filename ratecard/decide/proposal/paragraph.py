@@ -15,6 +15,7 @@ from typing import Any
 
 from ... import labels
 from ...labels import NEEDS as NEED_LABELS, need_words
+from .candidates import CONSENT
 from .risk import WORK_WORDS
 
 _PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
@@ -265,12 +266,20 @@ def proposal_text(p: dict[str, Any]) -> str:
         why = _WHY_WORDS[u.why]
         if u.why == "other_requirement":
             # a matter for the court and the report writer: the requirement this proposal leaves out
-            kinds = sorted({labels.requirement(r.requires) for r in p["not_proposed"]
-                            if r.why == "other_requirement" and u.need in r.needs})
+            kinds = sorted({r.requires for r in p["not_proposed"] if r.why == "other_requirement" and u.need in r.needs})
             if kinds:
-                req = " or ".join(kinds)
-                why = (f"the provision that addresses it would need {'an' if req[0] in 'aeiou' else 'a'} {req}; "
-                       "this proposal does not include one")
+                req = " or ".join(labels.requirement(k) for k in kinds)
+                consent = any(k in CONSENT for k in kinds)
+                why = (f"the provision that addresses it needs its own requirement: consider {'an' if req[0] in 'aeiou' else 'a'} "
+                       f"{req}" + (", subject to assessment and the person's consent" if consent else ""))
+        elif u.why == "rar_cap" and community and p["rar_cap"] is not None:
+            # the court sets the maximum: say how many days would let it in, not that "the maximum" forbids it
+            best = min((r for r in p["not_proposed"] if r.why == "rar_cap" and u.need in r.needs and r.rar_days),
+                       key=lambda r: r.rar_days, default=None)
+            if best is not None:
+                total = (p["rar_days"] or 0) + best.rar_days
+                why = (f"{best.name} would take {best.rar_days} more RAR days; a rehabilitation activity requirement of "
+                       f"{total} days would allow it")
         if u.missing:
             fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing if not m.startswith("sentence.length"))
             if fields:

@@ -127,6 +127,7 @@ class NotProposed(_Out):
     missing: tuple[str, ...] = ()
     met_by: tuple[str, ...] = ()  # need_already_met: the package items that meet its needs
     name: str = ""  # the catalog's name for it, for people (intervention is the id)
+    rar_days: int = 0  # the RAR days it would take (rar_cap: what the maximum would have to allow)
 
 
 class UnmetNeed(_Out):
