@@ -193,3 +193,23 @@ def test_a_drug_rehabilitation_requirement_is_suggested_subject_to_assessment_an
     body = _body(_p("drr-acquisitive-high-ogrs3")).replace("\n", " ")
     assert "consider a drug rehabilitation requirement, subject to assessment and the person's consent" in body
     assert "this proposal does not include one" not in body
+
+
+# ---- E and H: what the court must check is said as something to check -------------------------
+
+
+def test_someone_who_cannot_read_is_not_told_every_course_is_open_to_them_without_the_caveat():
+    p = _p("learning-disability-cannot-read-tsp-not-adapted")
+    body = _body(p).replace("\n", " ")
+    caveats = {n.intervention for n in p.responsivity if n.code in ("literacy_unknown", "learning_disability_unknown")}
+    assert caveats and caveats <= set(_ids(p))
+    assert "every one is open to them," not in body
+    assert "must be confirmed with the provider before sentence" in body
+
+
+def test_a_venue_the_catalog_assumes_is_something_to_check_not_within_reach():
+    p = _p("woman-corby-family-needs")
+    assert any(i.venue_to_be_confirmed for i in p.package)
+    body = _body(p).replace("\n", " ")
+    assert "as far as is known" not in body
+    assert "from their home must be checked before sentence" in body

@@ -161,7 +161,11 @@ CLAIMS = {
     "every one is open to them": lambda p: bool(p.package) and all(
         i.conditional or i.intervention not in {n.intervention for n in p.not_proposed} for i in p.package),
     "within reach of their home and": lambda p: not any(i.reachable_by_transport or i.venue_to_be_confirmed for i in p.package),
-    "to be confirmed)": lambda p: any(i.venue_to_be_confirmed for i in p.package),
+    "must be checked before sentence": lambda p: any(i.venue_to_be_confirmed for i in p.package),
+    "where the venue is known": lambda p: any(i.venue_to_be_confirmed for i in p.package)
+    and not all(i.venue_to_be_confirmed for i in p.package),
+    "must be confirmed with the provider before sentence": lambda p: any(n.code in ("literacy_unknown", "learning_disability_unknown")
+                                                     for n in p.responsivity),
     "by their own transport": lambda p: any(i.reachable_by_transport for i in p.package),
     "already met by": lambda p: any(n.why == "need_already_met" and n.requires == "rar" for n in p.not_proposed)
     and not [i for i in p.package if i.requirement == "rar"],

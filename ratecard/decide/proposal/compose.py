@@ -282,7 +282,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         not_assessed=tuple(not_assessed),
         unmet_needs=tuple(unmet),
         not_proposed=tuple(rejected),
-        responsivity=tuple(resp.summarise(obs, items, rejected, catalog, ineligible)),
+        responsivity=tuple(resp.summarise(obs, items, rejected, catalog, ineligible) + resp.unknown_fit(case, items, catalog)),
         to_find_out=tuple(_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog,
                                        resp.open_questions(obs, names, considered - ineligible), bench_needs(case))),
         assumptions=tuple(assumptions),

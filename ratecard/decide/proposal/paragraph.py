@@ -235,20 +235,28 @@ def proposal_text(p: dict[str, Any]) -> str:
         reach = "within reach of their home" + (" (by their own transport where it is not delivered nearby)"
                                                 if any(i.reachable_by_transport for i in items) else "")
         unconfirmed = [i.name for i in items if i.venue_to_be_confirmed]
+        check = ""
         if unconfirmed:
-            # the catalog's venue is an assumption: reach is not established, only not ruled out
-            venues = "venue of" if len(unconfirmed) == 1 else "venues of"
-            verb = "is" if len(unconfirmed) == 1 else "are"
-            reach = f"within reach of their home as far as is known (the {venues} {_join(unconfirmed)} {verb} to be confirmed)"
+            # the catalog's venue is an assumption: reach is not established, only not ruled out, so
+            # the court is told it must be checked, never that the work is within reach
+            reach = ("not known to be out of reach of their home" if len(unconfirmed) == len(items)
+                     else reach.replace("within reach of their home", "within reach of their home where the venue is known"))
+            one_venue = len(unconfirmed) == 1
+            check = (f" Where {_join(unconfirmed)} {'is' if one_venue else 'are'} delivered is not yet confirmed: whether they "
+                     f"can reach {'it' if one_venue else 'them'} from their home must be checked before sentence.")
         if one:
             sure = "it is open to them" + (" once confirmed" if conditional else "")
+            if any(n.proposed and n.code in ("literacy_unknown", "learning_disability_unknown") for n in p.get("responsivity", ())):
+                sure = "it is open to them on the criteria (whether they can take part is to be confirmed, below)"
             out.append(f"{sure[0].upper()}{sure[1:]}, {reach}, and able to {'start' if items[0].ongoing else 'finish'} "
-                       "in time before the order ends.")
+                       "in time before the order ends." + check)
         else:
             sure = "open to them" if not conditional else "open to them (once confirmed, for those proposed on condition)"
+            if any(n.proposed and n.code in ("literacy_unknown", "learning_disability_unknown") for n in p.get("responsivity", ())):
+                sure = "open to them on the criteria (whether they can take part is to be confirmed, below)"
             out.append("Together they address the person's needs in order of priority (needs linked to risk of harm first, "
                        f"then to reoffending), and every one is {sure}, {reach}, and able to finish (or, for an ongoing "
-                       "service, start) in time before the order ends.")
+                       "service, start) in time before the order ends." + check)
     out += _responsivity(p)
     fb = p["if_not_confirmed"]
     if fb is not None:
@@ -394,6 +402,13 @@ def _responsivity(p: dict[str, Any]) -> list[str]:
             reason += (f"; {next(i.name for i in p['package'] if i.intervention == alts[0])} is adapted and is proposed"
                        if alts else "; no adapted alternative is offered in this catalog")
         out.append(_upper(reason) + ".")
+    unsure = [n for n in p.get("responsivity", ()) if n.proposed and n.code in ("literacy_unknown", "learning_disability_unknown")]
+    if unsure:
+        names = list(dict.fromkeys(n.name for n in unsure))
+        what = _join(list(dict.fromkeys({"literacy_unknown": "they cannot read simple sentences",
+                                         "learning_disability_unknown": "they have a learning disability"}[n.code] for n in unsure)))
+        out.append(f"As {what}, and the provision does not say how it meets this, that they can take part in {_join(names)} "
+                   "must be confirmed with the provider before sentence.")
     if any(n.code == "interpreter" and n.proposed for n in p.get("responsivity", ())):
         out.append("The person needs an interpreter, who should be booked for every session.")
     held = [n for n in p.get("responsivity", ()) if not n.proposed and n.code == "partner_abuse_family_work"]
