@@ -479,7 +479,8 @@ def _age_warnings(dob: dt.date, age: dict[str, Any], on: dt.date) -> list[dict[s
             # a pre-sentence report, and an order, come after the conviction: under 18 on the earlier
             # of the two is under 18 when convicted
             head = f"Under 18 on {_WHEN[age['basis']]} ({when}), so under 18 when convicted (no conviction date is given)"
-        return [{"code": "under_18", "text": f"{head}: {_YOUTH}. They turn 18 on {turns}."}]
+        turned = "turned" if eighteen <= on else "turn"  # tense at the reference date
+        return [{"code": "under_18", "text": f"{head}: {_YOUTH}. They {turned} 18 on {turns}."}]
     out = []
     if on < eighteen:
         out.append({"code": "under_18", "text": f"Under 18 on the reference date ({on.strftime('%d/%m/%Y')}), though convicted "
