@@ -71,7 +71,7 @@ def test_an_eligible_accredited_programme_for_partner_abuse_outranks_non_accredi
     assert "bbr" in _ids(p) and "bold_moves_safer_relationships" not in _ids(p)
     assert "already met by Bold Moves anger management" not in " ".join(n.text for n in p.not_proposed)
     body = _body(p).replace("\n", " ")
-    assert "Building Better Relationships (BBR) is the domestic abuse perpetrator work proposed" in body
+    assert "Building Better Relationships (BBR) is the domestic abuse perpetrator work planned" in body
 
 
 def test_anger_management_is_never_the_work_on_partner_abuse_and_its_target_is_marked_assumed():
@@ -213,3 +213,37 @@ def test_a_venue_the_catalog_assumes_is_something_to_check_not_within_reach():
     body = _body(p).replace("\n", " ")
     assert "as far as is known" not in body
     assert "from their home must be checked before sentence" in body
+
+
+# ---- F: licence and post-sentence supervision: a sentence plan note, not a court proposal ------
+
+
+def test_a_licence_case_gets_a_sentence_plan_note_never_a_court_proposal():
+    p = _p("high-rosh-mappa-licence-nps")
+    body = _body(p).replace("\n", " ")
+    assert body.startswith("Sentence plan note for the licence (not a proposal to a court)")
+    assert "I propose" not in body and " proposed" not in body and "before sentence" not in body
+    assert "as a condition of the licence or supervision" not in body
+    # a DRR exists only on a community order: on licence the same provision is supervision work
+    drr = [i for i in p.package if i.catalog_requires == "drug_rehabilitation"]
+    assert drr and all(i.requirement == "supervision" for i in drr)
+    assert "planned as supervision work, not as a drug rehabilitation or alcohol treatment requirement" in body
+    from ratecard.present.proposal import proposal_view
+    from rich.console import Console
+
+    console = Console(width=100, record=True, file=open("/dev/null", "w"))
+    console.print(proposal_view(p, 100))
+    shown = console.export_text()
+    assert "Sentence plan note:" in shown and "Text for the report:" not in shown
+
+
+def test_a_programme_completed_before_and_planned_again_says_the_repeat_needs_agreement():
+    case = load_case(EXAMPLES / "high-rosh-mappa-licence-nps.yaml")
+    case = case.model_copy(update={"history": case.history.model_copy(update={"completed_programmes": ["bbr"]})})
+    p = propose(case, default_catalog(), on=ON)
+    (bbr,) = [i for i in p.package if i.intervention == "bbr"]
+    assert bbr.completed_before
+    assert ("recorded as having completed Building Better Relationships (BBR) before: repeating it needs the agreement "
+            "of the programme's treatment manager") in _body(p).replace("\n", " ")
+    # TSP, completed before and not planned, is not mentioned as a repeat
+    assert "recorded as having completed" not in _body(_p("high-rosh-mappa-licence-nps"))

@@ -130,7 +130,9 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
                           + (" (illustrative prices)" if p.prices_illustrative else "") + "\n"))
     for a in p.assumptions:
         parts.append(Text(f"Assumed: {shown(a, prose=True)}\n", style="italic"))
-    parts += [Text("Text for the report:", style="bold"), Text(shown_lines(p.text))]
+    # on licence or post-sentence supervision nothing goes to a court: the text is a sentence plan note
+    heading = "Text for the report:" if p.sentence_type not in ("licence", "post_sentence_supervision") else "Sentence plan note:"
+    parts += [Text(heading, style="bold"), Text(shown_lines(p.text))]
     return Group(*parts)
 
 

@@ -236,7 +236,8 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     chosen = best_package(cands, weights, cap, female)
     facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
     confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.conditional}
-    items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1])
+    completed = frozenset(case.history.completed_programmes or ())
+    items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1], completed)
     covered = 0
     for c in chosen:
         covered |= c.mask
@@ -250,7 +251,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     fallback = None
     if any(c.conditional for c in chosen):
         sure = best_package([c for c in cands if not c.conditional], weights, cap, female)
-        sure_items = _items(sure, needs, bit, catalog, community, {}, obs)
+        sure_items = _items(sure, needs, bit, catalog, community, {}, obs, None, completed)
         sure_covered = 0
         for c in sure:
             sure_covered |= c.mask
@@ -386,7 +387,7 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
 
 def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
            community: bool, confirm: dict[str, tuple[Answer, ...]], obs: dict[str, tuple[Any, ...]],
-           latest: dt.date | None = None) -> list[PackageItem]:
+           latest: dt.date | None = None, completed: frozenset[str] = frozenset()) -> list[PackageItem]:
     # offending behaviour work first (the programme first of all), then by the most important need
     # each meets; each item is credited with the needs no earlier item already meets
     def top(c: Candidate) -> int:
@@ -424,6 +425,7 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             work=w.kind if w is not None else None, treats=tuple(w.targets) if w is not None and w.treats_offending else (),
             treats_assumed=w is not None and w.treats_offending and w.basis.get("targets") == "assumption",
             alongside=perpetrator.iv.id if c.needs_perpetrator_work and perpetrator is not None else None, notes=resp.notes(obs.get(c.iv.id, ())),
+            catalog_requires=c.iv.requires, completed_before=c.iv.id in completed,
         ))
     return out
 

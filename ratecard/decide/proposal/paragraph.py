@@ -167,7 +167,20 @@ def proposal_text(p: dict[str, Any]) -> str:
         out.append("The person is " + child.text[0].lower() + child.text[1:].replace(
             UNDER_18_RESTART, " If the order will start on or after that day, this proposal should be made again with its start date."))
         return " ".join(out) + "\n\n" + _foot(p, items)  # nothing below applies to a child
-    if reqs:
+    if not community and reqs:
+        # a licence or post-sentence supervision: conditions are not the court's to set, so this is a
+        # note for the sentence plan, never "I propose"
+        kind = "licence" if p["sentence_type"] == "licence" else "post-sentence supervision"
+        programme = next((i for i in items if i.requirement == "accredited_programme"), None)
+        others = [i.name for i in items if i.requirement != "accredited_programme"]
+        plan = []
+        if programme is not None:
+            plan.append(f"{programme.name}, an accredited programme, which needs a {kind} condition if it is to be required"
+                        + (f" ({subject_to(programme)})" if programme.conditional else ""))
+        if others:
+            plan.append(f"as part of supervision, {_join(others)}")
+        out.append(f"Sentence plan note for the {kind} (not a proposal to a court): the work planned is " + "; and ".join(plan) + ".")
+    elif reqs:
         parts = []
         for r in reqs:
             text = _lower(r.text).rstrip(".")
@@ -198,8 +211,11 @@ def proposal_text(p: dict[str, Any]) -> str:
     left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
     if not community:
         out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision (it exists only "
-                   "on community orders and suspended sentence orders): activities are proposed as part of supervision, "
-                   "with no RAR days.")
+                   "on community orders and suspended sentence orders): activities are part of supervision, with no RAR days.")
+        court_only = [i.name for i in items if i.catalog_requires in ("drug_rehabilitation", "alcohol_treatment")]
+        if court_only:
+            out.append(f"{_join(court_only)} {'is' if len(court_only) == 1 else 'are'} planned as supervision work, not as a "
+                       "drug rehabilitation or alcohol treatment requirement, which only a court can make on a community order.")
     elif not rar_items:
         met_by = [r for r in left_rar if r.why == "need_already_met"]
         if met_by:
@@ -226,6 +242,9 @@ def proposal_text(p: dict[str, Any]) -> str:
         source = "" if item.provider_name in item.name else f", from {item.provider_name},"
         out.append(f"{item.name}{source} {what}{days}: {lead}it can start {wait}around "
                    f"{item.start:%-d %B %Y} and {end}.")
+        if item.completed_before:
+            out.append(f"The person is recorded as having completed {item.name} before: repeating it needs the agreement of "
+                       "the programme's treatment manager.")
         if item.alongside:
             beside = next((i.name for i in items if i.intervention == item.alongside), item.alongside)
             out.append(f"{item.name} works with the family, so it is proposed only alongside {beside}, and the safety "
@@ -297,7 +316,7 @@ def proposal_text(p: dict[str, Any]) -> str:
         label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
         out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
     bench = [t for t in p["to_find_out"] if t.for_the_court and t.field in _BENCH]
-    if bench:
+    if bench and community:
         out.append("Before sentence the court should also have " + _join([_BENCH[t.field] for t in bench]) + ".")
     alloc = p["allocation"]
     if alloc == "nps":
@@ -306,7 +325,20 @@ def proposal_text(p: dict[str, Any]) -> str:
         out.append("The case would be managed by the CRC.")
     else:
         out.append("Whether the NPS or the CRC would manage the case is not known yet.")
-    return " ".join(out) + "\n\n" + _foot(p, items)
+    body = " ".join(out)
+    if not community:
+        body = _as_plan(body, "the licence" if p["sentence_type"] == "licence" else "post-sentence supervision")
+    return body + "\n\n" + _foot(p, items)
+
+
+# On licence or post-sentence supervision nothing is proposed to a court: the sentence plan's words
+_PLAN_WORDS = ((" proposed", " planned"), ("this proposal", "this plan"), ("before sentence", "before referral"))
+
+
+def _as_plan(body: str, period: str) -> str:
+    for a, b in _PLAN_WORDS:
+        body = body.replace(a, b)
+    return body.replace("the order ends", f"{period} ends").replace("this order", period)
 
 
 def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:

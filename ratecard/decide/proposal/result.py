@@ -115,6 +115,10 @@ class PackageItem(_Out):
     # family or victim work for a perpetrator of partner abuse: the perpetrator work it goes beside
     alongside: str | None = None
     notes: tuple[str, ...] = ()  # responsivity to arrange (an interpreter)
+    # the requirement the catalog gives it (drug_rehabilitation for a DRR programme on licence, where
+    # `requirement` is supervision), and whether the case records it as completed before
+    catalog_requires: str = ""
+    completed_before: bool = False
 
 
 class NotProposed(_Out):
