@@ -247,3 +247,32 @@ def test_a_programme_completed_before_and_planned_again_says_the_repeat_needs_ag
             "of the programme's treatment manager") in _body(p).replace("\n", " ")
     # TSP, completed before and not planned, is not mentioned as a repeat
     assert "recorded as having completed" not in _body(_p("high-rosh-mappa-licence-nps"))
+
+
+# ---- I: a youth: no adult order, dates one way, no jargon --------------------------------------
+
+_YOUTH = """
+id: i-17-at-conviction
+person: {sex: male, date_of_birth: 1999-01-15, home_town: northampton, area: northamptonshire}
+offence: {category: acquisitive, intimate_partner_violence: false, sexual: false, conviction_date: 2016-12-20}
+risk: {rosh: low, ogrs3_2yr: 55}
+needs:
+  thinking_and_behaviour: {score: 6, linked_to_reoffending: true}
+sentence: {type: community_order, length_months: 12, start: 2017-02-20, rar_days: 10, requirements: [rar]}
+"""
+
+
+def test_a_youth_gets_no_adult_order_and_the_court_text_writes_dates_one_way():
+    import re
+
+    from ratecard.case.coerce import coerce_case
+
+    for p in (propose(coerce_case(_YOUTH), default_catalog(), on=ON), _p("age-17-just-under-adult")):
+        body = _body(p).replace("\n", " ")
+        assert not p.package and not p.requirements and not p.rar_days and p.rar_cap is None and not p.offending
+        assert "rehabilitation activity requirement of" not in body and "I propose" not in body
+        assert "reference date" not in body and not re.search(r"\d{2}/\d{2}/\d{4}", body)
+        assert "youth rehabilitation order" in body and "CRC" not in body and "NPS" not in body
+    body = _body(propose(coerce_case(_YOUTH), default_catalog(), on=ON)).replace("\n", " ")
+    assert body.startswith("The person was under 18 when convicted, on 20 December 2016")
+    assert "They turned 18 on 15 January 2017." in body

@@ -35,7 +35,7 @@ from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
-from .paragraph import proposal_text
+from .paragraph import is_youth, proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
                      Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
 from .risk import PROGRAMME_PATHWAYS, bench_needs, indicated
@@ -259,7 +259,11 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                             names=tuple(i.name for i in sure_items),
                             rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
                             unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
-    offending = _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
+    # a youth: no adult order, so no adult offending behaviour work to weigh and no RAR days
+    youth = any(is_youth(w) for w in screened.warnings)
+    offending = [] if youth else _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
+    if youth:
+        cap = None
     prices = [i.price for i in items]
     tier = screened.derived.get("tier")
     return dict(

@@ -11,6 +11,7 @@ checks each phrase against the result)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ... import labels
@@ -164,8 +165,8 @@ def proposal_text(p: dict[str, Any]) -> str:
         # every adult intervention is out of reach for a child: one reason, not one per need
         from ..screen import UNDER_18_RESTART
 
-        out.append("The person is " + child.text[0].lower() + child.text[1:].replace(
-            UNDER_18_RESTART, " If the order will start on or after that day, this proposal should be made again with its start date."))
+        out.append(youth_words(child.text.replace(
+            UNDER_18_RESTART, " If the order will start on or after that day, this proposal should be made again with its start date.")))
         return " ".join(out) + "\n\n" + _foot(p, items)  # nothing below applies to a child
     if not community and reqs:
         # a licence or post-sentence supervision: conditions are not the court's to set, so this is a
@@ -319,7 +320,9 @@ def proposal_text(p: dict[str, Any]) -> str:
     if bench and community:
         out.append("Before sentence the court should also have " + _join([_BENCH[t.field] for t in bench]) + ".")
     alloc = p["allocation"]
-    if alloc == "nps":
+    if child is not None and is_youth(child):
+        out.append("The youth offending team would supervise the order.")
+    elif alloc == "nps":
         out.append("The case would be managed by the NPS.")
     elif alloc == "crc":
         out.append("The case would be managed by the CRC.")
@@ -402,6 +405,38 @@ def _not_accredited(item: Any, pathway: bool = False) -> str:
     if getattr(item, "treats_assumed", False):
         parts.append("what offending it works on is assumed, as the provider's description does not say")
     return " (" + "; ".join(parts) + ")"
+
+
+_DMY = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
+_YOUTH_HEADS = (
+    (re.compile(r"^Under 18 when convicted \(([^)]*)\)"), r"The person was under 18 when convicted, on \1"),
+    (re.compile(r"^Under 18 on the reference date \(([^)]*)\), so under 18 when convicted \(no conviction date is given\)"),
+     r"The person is under 18 on the date of this report, \1, so was under 18 when convicted (the conviction date is not given)"),
+    (re.compile(r"^Under 18 on the order start \(([^)]*)\), so under 18 when convicted \(no conviction date is given\)"),
+     r"The person was under 18 when the order started, on \1, so was under 18 when convicted (the conviction date is not given)"),
+    (re.compile(r"^Under 18 on the reference date \(([^)]*)\), though convicted on ([^ ]+ [^ ]+ [^ ]+) as an adult"),
+     r"The person is under 18 on the date of this report, \1, but was convicted as an adult, on \2"),
+)
+
+
+def is_youth(warning: Any) -> bool:
+    """An under-18 warning that makes the sentence a youth rehabilitation order (not one convicted as an adult)."""
+    return warning.code == "under_18" and "youth rehabilitation order" in warning.text
+
+
+def youth_words(text: str) -> str:
+    """The screen's under-18 warning as a report writer puts it: dates written one way ('1 March
+    2017'), the past tense for the conviction, and no 'reference date'."""
+    text = _DMY.sub(lambda m: f"{int(m[1])} {_MONTHS[int(m[2]) - 1]} {m[3]}", text)
+    for pattern, words in _YOUTH_HEADS:
+        text, n = pattern.subn(words, text)
+        if n:
+            break
+    return text.replace("the reference date", "the date of this report")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+           "December")
 
 
 def _reason(text: str) -> str:
