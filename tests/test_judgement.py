@@ -243,7 +243,7 @@ def test_the_proposal_puts_a_repeat_on_condition_that_the_treatment_manager_agre
     (tsp,) = [i for i in p.package if i.intervention == "tsp"]
     assert tsp.conditional and [j.rule for j in tsp.to_agree] == ["tsp.repeat"] and tsp.confirm_if == ()
     text = " ".join(p.text.split())
-    assert ("if the treatment manager agrees that the person meets the published condition \u201cA repeat of the Thinking "
+    assert ("on condition that the treatment manager agrees that the person meets the published condition \u201cA repeat of the Thinking "
             "Skills Programme would help them; they have completed it before\u201d") in text
     assert "If it is not agreed for Thinking Skills Programme (TSP), rolling, I would propose instead" in text
     assert p.if_not_confirmed is not None and "tsp" not in p.if_not_confirmed.package
