@@ -308,7 +308,9 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
                                 f"no RAR on {now.sentence.type.replace('_', ' ')}; they are not counted."))  # type: ignore[union-attr]
     alternatives: list[Alternative] = []
     note = None
-    if reasons and not ended:  # on an order that has ended, nothing else can be done either
+    if ended:  # on an order that has ended, nothing else can be done either
+        note = "The order has ended: no other intervention can be started and finished on it either."
+    elif reasons:
         alternatives = _alternatives(now, iv, scr, ledger, catalog, family_contact(catalog) if escalation else frozenset())
         if not alternatives:
             if is_placement(iv) and now.sentence.type in CUSTODIAL_SUPERVISION:
