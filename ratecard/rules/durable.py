@@ -76,8 +76,14 @@ def _number(v: float) -> str:
     return format(Decimal(r), "f") if "e" in r or "E" in r else r
 
 
+# json.dumps makes a new encoder on every call; a fact is encoded about ten times a screen
+_encode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True) \
+    if getattr(json.encoder, "c_make_encoder", None) else None
+
+
 def _dumps(fact: dict[str, Any]) -> str:
-    s = json.dumps(fact)
+    s = "".join(_encode(fact, 0)) if _encode is not None else json.dumps(fact, separators=(",", ":"))
     # keys are short generated names and text values are identifiers, so "e-" or "e+" can only be a
     # number in exponent form
     if "e-" in s or "e+" in s:
