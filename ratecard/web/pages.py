@@ -23,6 +23,7 @@ from ..case.coerce import coerce_case
 from ..case.model import Case, parse_case
 from ..catalog.load import Catalog
 from ..decide.proposal import Proposal, propose
+from ..decide.proposal.paragraph import fact_words
 from ..decide.screen import Screen, screen
 from ..errors import CaseError, Problem
 from .body import for_the_api
@@ -46,6 +47,9 @@ def _long_date(d: dt.date | None) -> str:
 
 _env.filters["long_date"] = _long_date
 _env.filters["need"] = need
+# a condition on a proposed programme in the words the paragraph uses ("the person is male"),
+# never the form's own labels
+_env.filters["fact_words"] = fact_words
 _env.filters["value"] = lambda v, path="": value_label(path, v)
 
 

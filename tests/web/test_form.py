@@ -4,6 +4,7 @@ every example case can be entered on it (case -> form values -> case gives the c
 from __future__ import annotations
 
 import re
+import html
 import warnings
 from typing import Any
 
@@ -140,3 +141,18 @@ def test_the_result_page_names_fields_in_words_and_folds_long_lists(client: Test
     missing = r.text.split('id="missing"', 1)[1].split("</ul>", 1)[0]
     assert "(person.date_of_birth)" not in missing and 'data-field="person.date_of_birth"' in missing
     assert re.search(r"Decides \d+ results", missing)
+
+
+def test_a_programme_proposed_on_condition_reads_as_the_paragraph_does(client: TestClient) -> None:
+    # the sex is not recorded, so BBR stands on condition: the page says what must be confirmed in
+    # plain words, as the paragraph for the court does, never the form's own labels
+    case = (CASES / "dv-sex-not-recorded-bbr-on-condition.yaml").read_bytes()
+    # ... and whether mental health prevents group work is not known either (a yes/no question)
+    case = case.replace(b"mental_health_prevents_group_work: false, ", b"")
+    r = client.post("/upload", data={"on-day": "1", "on-month": "3", "on-year": "2017"},
+                    files={"case_file": ("dv.yaml", case, "application/yaml")})
+    assert r.status_code == 200
+    text = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(r.text)).split())
+    assert "the person is male" in text.lower()
+    assert "their mental health does not prevent group work" in text.lower()
+    assert "the answer to" not in text.lower()

@@ -35,7 +35,7 @@ from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
-from .paragraph import is_youth, proposal_text
+from .paragraph import fact_words, is_youth, proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
                      Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
 from .risk import PROGRAMME_PATHWAYS, bench_needs, indicated
@@ -471,7 +471,7 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
         why.setdefault(f, []).append("the court needs it before sentence")
     for i in items:
         for a in i.confirm_if:
-            why.setdefault(a.field, []).append(f"confirms {i.name} if {a.clause}" if a.clause else f"confirms {i.name} if it is {a.text}")
+            why.setdefault(a.field, []).append(f"confirms {i.name} if {fact_words(a)}")
     for u in unknown_needs:
         for f in u.missing:
             why.setdefault(f, []).append(f"whether there is a {labels.need_words(u.need)} need")
