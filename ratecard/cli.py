@@ -7,7 +7,7 @@ imports click and nothing else at the top; each command imports what it needs wh
 
 Exit status: 0 done; 1 an input error (a file that cannot be read or is not valid, an id the
 catalog does not have); 2 a usage error (an unknown option, a missing argument, an option value
-of the wrong form); `check --exit-code` adds 3 accept with warnings, 4 reject and 5 undetermined
+of the wrong form); `check --exit-code` adds 3 accept with warnings (or if agreed), 4 reject and 5 undetermined
 (information missing).
 """
 
@@ -162,7 +162,7 @@ def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console]
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog="Exit status: 0 done; 1 input error (a file that cannot be read or is not valid, an id the "
                     "catalog does not have); 2 usage error (unknown option, missing argument, a value of the wrong "
-                    "form). 'check --exit-code' adds 3 accept with warnings, 4 reject and 5 undetermined.")
+                    "form). 'check --exit-code' adds 3 accept with warnings (or if agreed), 4 reject and 5 undetermined.")
 @click.version_option(package_name="ratecard")
 def cli() -> None:
     """Screen people on probation against a catalog of interventions.
@@ -275,7 +275,7 @@ def list_(area: str | None, need: str | None, on: dt.date | None, as_json: bool,
 @click.option("--idle-weeks", type=click.IntRange(1, 52), default=4, show_default=True,
               help="Warn when no RAR activity has happened for longer than this.")
 @click.option("--exit-code", "exit_code", is_flag=True,
-              help="Exit 0 for accept, 3 for accept with warnings, 4 for reject, 5 for undetermined (information "
+              help="Exit 0 for accept, 3 for accept with warnings or accept if agreed, 4 for reject, 5 for undetermined (information "
                    "missing) (default: 0 whatever the verdict).")
 @_OUT
 @click.pass_context
@@ -296,7 +296,9 @@ def check(ctx: click.Context, case: Path, intervention: str, on: dt.date | None,
 
     _show(result, as_json, out, draw)
     if exit_code:
-        ctx.exit({"accept": 0, "accept_with_warnings": EXIT_WARNINGS, "undetermined": EXIT_UNDETERMINED,
+        # accept if agreed: go ahead only once a person agrees, so not 0: the warnings' status
+        ctx.exit({"accept": 0, "accept_with_warnings": EXIT_WARNINGS, "accept_if_agreed": EXIT_WARNINGS,
+                  "undetermined": EXIT_UNDETERMINED,
                   "reject": EXIT_REJECT}[result.verdict])
 
 

@@ -187,12 +187,14 @@ STATES: dict[str, str] = {
     "withdrawn": "withdrawn",
 }
 
-DECISIONS: dict[str, str] = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined"}
+DECISIONS: dict[str, str] = {"eligible": "eligible", "eligible_if_agreed": "eligible if agreed", "ineligible": "not eligible",
+                             "undetermined": "undetermined"}
 VERDICTS: dict[str, str] = {"accept": "ACCEPT", "accept_with_warnings": "ACCEPT WITH WARNINGS",
+                           "accept_if_agreed": "ACCEPT IF AGREED (a person's judgement to check)",
                            "undetermined": "UNDETERMINED (information missing)", "reject": "REJECT"}
 OUTCOMES: dict[str, str] = {
     "met": "met", "not_met": "not met", "excluded": "rules them out", "not_excluded": "does not rule them out",
-    "unknown": "not known yet",
+    "unknown": "not known yet", "to_check": "to check (a person decides)", "not_applicable": "does not apply",
 }
 PATHWAYS: dict[str, str] = {
     "high_intensity": "high intensity",

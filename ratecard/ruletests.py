@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 _TEST_KEYS = ("name", "reason", "date", "case", "expect")
 _EXPECT_KEYS = ("decisions", "availability", "derived", "case_warnings", "warnings", "referrals")
 _REFERRAL_KEYS = ("verdict", "reasons", "warnings", "rar_days_counted", "alternatives")
-DECISIONS = ("eligible", "ineligible", "undetermined")
-VERDICTS = ("accept", "accept_with_warnings", "undetermined", "reject")
+DECISIONS = ("eligible", "eligible_if_agreed", "ineligible", "undetermined")
+VERDICTS = ("accept", "accept_with_warnings", "accept_if_agreed", "undetermined", "reject")
 
 
 def _choices() -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -100,8 +100,10 @@ def rulesets(draw: st.DrawFn) -> RuleSet:
         rs = []
         for _ in range(draw(st.integers(0, 3))):
             kind = draw(st.sampled_from(["criterion", "exclusion"]))
-            if draw(st.integers(0, 5)) == 0:  # now and then a criterion only a person can decide
-                rs.append(Rule(f"r{k}", f"rule {k}", kind, None, f"i{iv}", judgement=True, source="a test"))
+            if draw(st.integers(0, 4)) == 0:  # now and then a criterion only a person can decide,
+                # half the time only when the case says it applies (applies_when)
+                applies = draw(conds(extra)) if draw(st.booleans()) else None
+                rs.append(Rule(f"r{k}", f"rule {k}", kind, None, f"i{iv}", judgement=True, source="a test", applies=applies))
             else:
                 rs.append(Rule(f"r{k}", f"rule {k}", kind, draw(conds(extra)), f"i{iv}"))
             k += 1

@@ -40,7 +40,7 @@ def _same_as_screen(cat: Any, cases: list[Case]) -> None:
     got = {line["case_id"]: line["results"] for line in map(json.loads, screen_many(cases, cat, on=ON).json_lines())}
     for c in cases:
         want = [{"intervention": r.intervention, "decision": r.decision, "rules": [x.rule for x in r.reasons],
-                 "missing": [m.field for m in r.missing]} for r in screen(c, cat, on=ON).results]
+                 "to_check": [j.rule for j in r.to_check], "missing": [m.field for m in r.missing]} for r in screen(c, cat, on=ON).results]
         assert got[c.id] == want, c.id
 
 

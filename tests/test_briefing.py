@@ -140,8 +140,12 @@ def test_every_eligibility_rule_has_its_own_sentence_and_its_screen_test_in_the_
     md = render_briefing(b, "md")
     html, _ = html_text(render_briefing(b, "html"))
     for e in b.open_entries:
+        lines = {x.id: x for x in e.criteria + e.exclusions}
         for r in cat.rules.rules[e.id]:
             precise = rule_precise(r, cat.rules.registry)
+            if r.judgement:  # its text is beside it: the screen test says who decides, and when
+                precise = lines[r.id].precise
+                assert f"eligible if {r.decider} agrees" in precise and (r.applies is None or "needed only if" in precise), r.id
             assert md_escape(r.text) in md and md_escape(precise) in md, r.id
             assert " ".join(r.text.split()) in html and precise in html, r.id
 

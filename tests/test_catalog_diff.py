@@ -12,7 +12,6 @@ from ratecard import load_catalog
 from ratecard.decide.briefing import build_briefing
 from ratecard.present.briefing import render_briefing
 from ratecard.catalog.diff import diff_catalogs
-from ratecard.rules.conditions import fields_of
 
 AREA = "northamptonshire"
 
@@ -95,7 +94,7 @@ def test_a_changed_definition_is_reported_against_every_intervention_that_relies
     d = diff_catalogs(old, new, area=AREA)
     users = sorted(
         i for i, iv in old.interventions.items()
-        if iv.area == AREA and any(term in fields_of(r.when) for r in old.rules.rules[i])
+        if iv.area == AREA and any(term in r.fields for r in old.rules.rules[i])
     )
     assert users
     assert [x.id for x in d.criteria] == users

@@ -105,7 +105,7 @@ def test_help_documents_exit_codes_dates_and_completion(capsys: pytest.CaptureFi
     flat = " ".join(out.split())
     assert code == 0
     assert "Exit status: 0 done; 1 input error" in flat and "2 usage error" in flat
-    assert "3 accept with warnings, 4 reject and 5 undetermined" in flat
+    assert "3 accept with warnings (or if agreed), 4 reject and 5 undetermined" in flat
     assert "DD/MM/YYYY" in flat and "_RATECARD_COMPLETE" in flat
     code, out, _ = call(["check", "--help"], capsys)
     assert "--exit-code" in out and "4 for reject, 5 for undetermined" in " ".join(out.split())

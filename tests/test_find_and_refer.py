@@ -109,9 +109,8 @@ def test_ratecard_test_runs_the_hand_written_programme_tests_over_it() -> None:
 
 
 def test_open_results_in_the_programme_tests_wait_only_on_a_persons_judgement() -> None:
-    """Where the hand-written tests expect `undetermined`, the case gives everything the rules read:
-    what is open is only what the published text leaves to a person (wave 2 will say "eligible if
-    the provider agrees")."""
+    """Where the hand-written tests expect `eligible_if_agreed`, the case gives everything the rules
+    read: what is open is only what the published text leaves to a person, and the result lists it."""
     cat = load_catalog(SHIPPED)
     tests = yaml.safe_load((SHIPPED / "rules" / "tests" / "programmes.yaml").read_text(encoding="utf-8"))["tests"]
     import datetime as dt
@@ -123,12 +122,14 @@ def test_open_results_in_the_programme_tests_wait_only_on_a_persons_judgement() 
         case = Case.model_validate_json(json.dumps({"id": "t", **t["case"]}, default=str))
         s = screen(case, cat, on=dt.date.fromisoformat(str(t["date"])))
         for iid, want in t["expect"].get("decisions", {}).items():
-            if want != "undetermined":
+            if want != "eligible_if_agreed":
                 continue
             r = s.result(iid)
             assert not r.missing, (t["name"], iid, [m.field for m in r.missing])
             judged = {x.id for x in cat.rules.rules[iid] if x.judgement}
-            assert {x.rule for x in r.reasons} <= judged and r.reasons, (t["name"], iid)
+            open_ = {x.rule for x in r.reasons if x.outcome in ("to_check", "unknown")}
+            assert open_ <= judged and open_ == {j.rule for j in r.to_check} and r.to_check, (t["name"], iid)
+            assert r.if_agreed and all(j.text in r.if_agreed for j in r.to_check), (t["name"], iid)
             checked += 1
     assert checked >= 8
 

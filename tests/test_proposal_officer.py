@@ -243,8 +243,9 @@ def test_a_programme_completed_before_and_planned_again_says_the_repeat_needs_ag
     p = propose(case, default_catalog(), on=ON)
     (bbr,) = [i for i in p.package if i.intervention == "bbr"]
     assert bbr.completed_before
-    assert ("recorded as having completed Building Better Relationships (BBR) before: repeating it needs the agreement "
-            "of the programme's treatment manager") in _body(p).replace("\n", " ")
+    # the catalog makes a repeat of BBR a judgement for the treatment manager (issue 22): said once, as the condition
+    assert ("on condition that the treatment manager agrees that the person meets the published condition \u201cA repeat of "
+            "Building Better Relationships") in " ".join(_body(p).split())
     # TSP, completed before and not planned, is not mentioned as a repeat
     assert "recorded as having completed" not in _body(_p("high-rosh-mappa-licence-nps"))
 

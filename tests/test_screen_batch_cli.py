@@ -33,7 +33,7 @@ def test_jsonl_in_jsonl_out_with_an_error_row_in_its_place(tmp_path: Path) -> No
     assert rows[5] == {"case_id": "broken", "row": 6, "errors": [rows[5]["errors"][0]]} and rows[5]["errors"][0]["field"] == "risk.rosh"
     assert SECRET not in out.read_text() and SECRET not in output
     first = rows[0]["results"][0]
-    assert set(first) == {"intervention", "decision", "rules", "missing"}
+    assert set(first) == {"intervention", "decision", "rules", "to_check", "missing"}
 
 
 def test_every_row_screened_exits_0_and_long_forms_have_a_row_per_case_and_intervention(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_every_row_screened_exits_0_and_long_forms_have_a_row_per_case_and_inter
     assert code == 0
     long = pl.read_parquet(tmp_path / "o.parquet")
     assert long.height == sum(len(x["results"]) for x in lines)
-    assert long.filter(pl.col("case_id") == lines[0]["case_id"]).select("intervention", "decision", "rules", "missing").to_dicts() == lines[0]["results"]
+    assert long.filter(pl.col("case_id") == lines[0]["case_id"]).select("intervention", "decision", "rules", "to_check", "missing").to_dicts() == lines[0]["results"]
     code, _ = run(str(src), "--out", str(tmp_path / "o.csv"))
     assert code == 0
     csv = pl.read_csv(tmp_path / "o.csv")

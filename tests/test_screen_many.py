@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from ratecard import CaseError, default_catalog, load_case, screen
 from ratecard.case.facts import case_facts
 from ratecard.case.model import Case
+from ratecard.decide.screen import decide
 from ratecard.decide.screen_many import computed_columns, screen_many
 from ratecard.rules.batch import BatchProgram
 from ratecard.rules.durable import Engine
@@ -33,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 def per_case(case: Case, on: dt.date = ON) -> list[dict[str, Any]]:
     s = screen(case, default_catalog(), on=on)
     return [{"intervention": r.intervention, "decision": r.decision, "rules": [x.rule for x in r.reasons],
-             "missing": [m.field for m in r.missing]} for r in s.results]
+             "to_check": [j.rule for j in r.to_check], "missing": [m.field for m in r.missing]} for r in s.results]
 
 
 def batch(cases: list[Case], on: dt.date = ON) -> dict[str, list[dict[str, Any]]]:
@@ -100,19 +101,14 @@ def test_generated_rule_sets_and_cases(rules: Any, cases: list[dict[str, Any]]) 
             assert (None if got is None else bool(got)) == outcome, rid
         for row in long.filter(pl.col("row") == i).iter_rows(named=True):
             rules_ = rules.rules[row["intervention"]]
-            passes = [r.passes(ev.outcomes[r.id]) for r in rules_]
-            whole = ev.eligibility.get(row["intervention"])
-            if False in passes:
-                want, deciding = "ineligible", [r.id for r, p in zip(rules_, passes) if p is False]
-            elif whole is False:
-                want, deciding = "ineligible", [r.id for r, p in zip(rules_, passes) if p is None]
-            elif None in passes and whole is not True:
-                want, deciding = "undetermined", [r.id for r, p in zip(rules_, passes) if p is None]
-            else:
-                want, deciding = "eligible", [r.id for r in rules_]
-            assert (str(row["decision"]), row["rules"]) == (want, deciding)
+            want, deciding_rules = decide(row["intervention"], rules_, ev)
+            deciding = [r.id for r in deciding_rules]
+            checks = [r.id for r in sorted(deciding_rules, key=lambda r: r.kind != "criterion")
+                      if r.judgement and ev.outcomes[r.id] is not False] if want in ("eligible_if_agreed", "undetermined") else []
+            assert (str(row["decision"]), row["rules"], row["to_check"]) == (want, deciding, checks)
             if want == "undetermined":
-                assert set(row["missing"]) == set().union(*(why.rule_missing(r) for r in deciding))
+                # what could rule the person in or out: a judgement's applies_when is said with it, not missing
+                assert set(row["missing"]) == set().union(*(why.rule_missing(r.id) for r in deciding_rules if not r.judgement))
             else:
                 assert row["missing"] == []
 

@@ -76,7 +76,7 @@ def test_spark_screens_20000_cases_as_screen_batch_does(tmp_path: Path, monkeypa
     got = pl.read_parquet(tmp_path / "out" / "*.parquet")
     keys = ["case_id", "intervention"]
     decided = got.filter(pl.col("errors").is_null()).drop("errors").sort(keys)
-    expected = want.long.select("case_id", "intervention", pl.col("decision").cast(pl.String), "rules", "missing").sort(keys)
+    expected = want.long.select("case_id", "intervention", pl.col("decision").cast(pl.String), "rules", "to_check", "missing").sort(keys)
     assert decided.height == 19_999 * len(default_catalog().interventions)
     assert decided.equals(expected)  # every decision, deciding rule and missing field
     assert [json.loads(e)["case_id"] for e in got["errors"].drop_nulls()] == ["bad-row"] == [e["case_id"] for e in want.errors]

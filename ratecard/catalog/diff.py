@@ -106,7 +106,7 @@ _NOT_DETAILS = {"id", "status"}
 
 
 def _rule_key(r: Rule) -> tuple[object, ...]:
-    return (r.kind, r.text, r.when, r.judgement)
+    return (r.kind, r.text, r.when, r.judgement, r.applies, r.by)
 
 
 def _wait(iv: Intervention) -> int:

@@ -8,6 +8,7 @@ screen runs (rules/wording.py), next to each rule's own sentence, so the two can
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +18,7 @@ from ..catalog.load import Catalog, Intervention
 from ..catalog.diff import CatalogDiff, diff_catalogs
 from ..rules.conditions import fields_of
 from ..errors import RatecardError
-from ..rules.wording import derived_precise, rule_precise
+from ..rules.wording import applies_phrase, derived_precise, rule_precise
 
 
 # how each rule's source is named to a sentencer
@@ -40,6 +41,9 @@ class RuleLine(_Out):
     text: str  # the rule author's sentence
     precise: str  # generated from the rule's condition tree
     basis: str | None = None  # in words: from the inspection report, from HMPPS criteria, assumption
+    # a criterion only a person can decide: the screen reads "eligible if <by> agrees"
+    judgement: bool = False
+    by: str | None = None  # who decides it (a judgement)
 
 
 class Term(_Out):
@@ -142,7 +146,9 @@ def _requirement(iv: Intervention) -> str:
     days = f"{iv.rar_days} RAR day{'s' if iv.rar_days != 1 else ''}{_mark(iv, 'rar_days')}" if iv.rar_days else None
     text = {
         "accredited_programme": "Accredited programme requirement",
-        "rar": f"Rehabilitation activity requirement (RAR): uses {days}",
+        # a catalog that gives no RAR days (HMPPS's national one) says so: never "uses None"
+        "rar": f"Rehabilitation activity requirement (RAR): uses {days}" if days else
+               "Rehabilitation activity requirement (RAR); RAR days not given in this catalog",
         "drug_rehabilitation": "Drug rehabilitation requirement (DRR)",
         "alcohol_treatment": "Alcohol treatment requirement (ATR)",
         "unpaid_work": "Unpaid work requirement",
@@ -171,7 +177,8 @@ _STATE_WORDS = {"open": "open", "waiting_list": "open with a waiting list", "sus
 def _status(iv: Intervention, on: dt.date) -> str:
     st = iv.status_on(on)
     if st.state == "open":
-        text = "Open: no waiting list"
+        # no waiting list is a fact only when the catalog gives one; otherwise the wait is unknown
+        text = "Open; waiting list not published in this catalog" if "waiting_weeks" in iv.not_given else "Open: no waiting list"
     elif st.state == "waiting_list":
         text = f"Open, with a waiting list of about {_n(st.waiting_weeks or 0, 'week')}{_mark(iv, 'waiting_weeks')}"
     else:
@@ -199,8 +206,9 @@ def _capacity(iv: Intervention) -> str | None:
 def _entry(iv: Intervention, cat: Catalog, on: dt.date) -> Entry:
     reg = cat.rules.registry
     rules = cat.rules.rules.get(iv.id, ())
-    lines = [RuleLine(id=r.id, kind=r.kind, text=r.text, precise=rule_precise(r, reg),
-                      basis=BASIS_LABELS[r.basis] if r.basis else None) for r in rules]
+    lines = [RuleLine(id=r.id, kind=r.kind, text=r.text, precise=_judged(r, reg) if r.judgement else rule_precise(r, reg),
+                      basis=BASIS_LABELS[r.basis] if r.basis else None, judgement=r.judgement,
+                      by=r.decider if r.judgement else None) for r in rules]
     provider = cat.providers.get(iv.provider)
     # a catalog without these (not_given) says so rather than inventing them (issue 22: worded fully later)
     mode = (MODE_LABELS[iv.delivery.mode] if iv.delivery.mode else "Not given in this catalog") + (", women only" if iv.delivery.women_only else "")
@@ -231,6 +239,13 @@ def _entry(iv: Intervention, cat: Catalog, on: dt.date) -> Entry:
         assumptions=[" ".join(a.split()) for a in iv.assumptions],
         source=iv.source,
     )
+
+
+def _judged(r: Any, reg: Any) -> str:
+    """A judgement in a briefing: who decides it, and when it needs deciding (its text is shown beside)."""
+    when = applies_phrase(r, reg)
+    what = "agrees that it is met" if r.kind == "criterion" else "finds that it does not rule the person out"
+    return (f"Not decided from case data: eligible if {r.decider} {what}" + (f"; needed only if {when}" if when else "") + ".")
 
 
 def _unavailable_on(iv: Intervention, on: dt.date) -> bool:

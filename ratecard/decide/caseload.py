@@ -55,6 +55,9 @@ class NeedRow(_Out):
     identified_pct: float
     unknown: int  # cases for which it cannot be decided whether the need is identified
     met: int
+    # met only if a person agrees (the provision that addresses it is eligible if agreed): never
+    # counted as met, nor as demand
+    if_agreed: int = 0
     undetermined_only: int
     none: int
 
@@ -68,6 +71,7 @@ class InterventionRow(_Out):
     eligible: int
     undetermined: int
     demand: int
+    eligible_if_agreed: int = 0  # eligible if a person agrees (a judgement): counted apart from demand
     capacity: int | None  # places a year; None: the catalog gives none
     capacity_note: str
     implied_wait_weeks: float | None  # 52 x demand / capacity: weeks to serve today's demand
@@ -236,8 +240,10 @@ def _needs_frame(frame: pl.DataFrame, derived: pl.DataFrame) -> pl.DataFrame:
     return got
 
 
-MEETS, MAYBE, NO = 2, 1, 0  # a case's state for an intervention, one UInt8 column per intervention
-_PROVISION = pl.Enum(["met", "undetermined_only", "none"])
+# a case's state for an intervention, one UInt8 column per intervention; AGREED: it would meet
+# the need if a person agrees (eligible if agreed), open, reachable and finishable
+MEETS, MAYBE, NO, AGREED = 2, 1, 0, 3
+_PROVISION = pl.Enum(["met", "if_agreed", "undetermined_only", "none"])
 
 
 def _admissible(frame: pl.DataFrame, wide: pl.DataFrame, bp: Any, ivs: dict[str, Intervention], catalog: Catalog,
@@ -278,11 +284,13 @@ def _admissible(frame: pl.DataFrame, wide: pl.DataFrame, bp: Any, ivs: dict[str,
             finish = pl.when(pl.col("#weeks_left").is_null()).then(None).otherwise(pl.lit(float(wait + (iv.weeks or 0))) <= pl.col("#weeks_left"))
         else:
             finish = pl.lit(True)
-        dec = pl.col(f"#d{i}")
-        meets = (dec == 0) & reach.fill_null(False) & finish.fill_null(False)
-        maybe = (dec <= 1) & reach.fill_null(True) & finish.fill_null(True)
-        cols.append(pl.when(meets).then(pl.lit(MEETS, pl.UInt8)).when(maybe).then(pl.lit(MAYBE, pl.UInt8))
-                    .otherwise(pl.lit(NO, pl.UInt8)).alias(k))
+        dec = pl.col(f"#d{i}")  # the batch back end's codes: 0 eligible, 1 undetermined, 3 eligible if agreed
+        sure = reach.fill_null(False) & finish.fill_null(False)
+        meets = (dec == 0) & sure
+        agreed = (dec == 3) & sure
+        maybe = ((dec <= 1) | (dec == 3)) & reach.fill_null(True) & finish.fill_null(True)
+        cols.append(pl.when(meets).then(pl.lit(MEETS, pl.UInt8)).when(agreed).then(pl.lit(AGREED, pl.UInt8))
+                    .when(maybe).then(pl.lit(MAYBE, pl.UInt8)).otherwise(pl.lit(NO, pl.UInt8)).alias(k))
     return people.select(ROW, *cols)
 
 
@@ -293,7 +301,7 @@ def _iv_needs(ivs: dict[str, Intervention]) -> pl.DataFrame:
 
 def _need_rows(needs: pl.DataFrame, states: pl.DataFrame, ivs: dict[str, Intervention], n: int) -> tuple[list[NeedRow], pl.DataFrame]:
     """Per need, the counts of the report's first table; and per case and need (long over the ten
-    needs, not over interventions): identified, and provision (met / undetermined_only / none)."""
+    needs, not over interventions): identified, and provision (met / if_agreed / undetermined_only / none)."""
     provision = []
     for s in needs.columns:
         if s == ROW:
@@ -301,7 +309,9 @@ def _need_rows(needs: pl.DataFrame, states: pl.DataFrame, ivs: dict[str, Interve
         mine = [k for k, iv in ivs.items() if s in iv.needs]
         meets = pl.any_horizontal([pl.col(k) == MEETS for k in mine]) if mine else pl.lit(False)
         maybe = pl.any_horizontal([pl.col(k) == MAYBE for k in mine]) if mine else pl.lit(False)
-        provision.append(pl.when(meets).then(pl.lit("met", _PROVISION)).when(maybe).then(pl.lit("undetermined_only", _PROVISION))
+        agreed = pl.any_horizontal([pl.col(k) == AGREED for k in mine]) if mine else pl.lit(False)
+        provision.append(pl.when(meets).then(pl.lit("met", _PROVISION)).when(agreed).then(pl.lit("if_agreed", _PROVISION))
+                         .when(maybe).then(pl.lit("undetermined_only", _PROVISION))
                          .otherwise(pl.lit("none", _PROVISION)).alias(s))
     prov = states.select(ROW, *provision)
     # a row per case and need (ten a case), with the need and provision as enums, not text
@@ -317,7 +327,8 @@ def _need_rows(needs: pl.DataFrame, states: pl.DataFrame, ivs: dict[str, Interve
         rows.append(NeedRow(need=s, label=NEED_LABELS[s], identified=ident.height,
                             identified_pct=round(100 * ident.height / n, 1) if n else 0.0,
                             unknown=p.filter(pl.col("identified").is_null()).height,
-                            met=counts.get("met", 0), undetermined_only=counts.get("undetermined_only", 0), none=counts.get("none", 0)))
+                            met=counts.get("met", 0), if_agreed=counts.get("if_agreed", 0),
+                            undetermined_only=counts.get("undetermined_only", 0), none=counts.get("none", 0)))
     return rows, per
 
 
@@ -325,7 +336,8 @@ def _intervention_rows(wide: pl.DataFrame, bp: Any, states: pl.DataFrame, needs:
                        on: dt.date) -> tuple[list[InterventionRow], float, list[str]]:
     decisions = wide.select(
         *(c for k in ivs for c in ((pl.col(bp.decision_col(k)) == 0).sum().alias(f"e:{k}"),
-                                   (pl.col(bp.decision_col(k)) == 1).sum().alias(f"u:{k}")))).row(0, named=True)
+                                   (pl.col(bp.decision_col(k)) == 1).sum().alias(f"u:{k}"),
+                                   (pl.col(bp.decision_col(k)) == 3).sum().alias(f"a:{k}")))).row(0, named=True)
     ident = {s: pl.col(f"#n:{s}").fill_null(False) for s in needs.columns if s != ROW}
     x = states.hstack(needs.select(pl.col(s).alias(f"#n:{s}") for s in ident))
     # demand: the cases for whom the intervention meets an identified need
@@ -362,7 +374,7 @@ def _intervention_rows(wide: pl.DataFrame, bp: Any, states: pl.DataFrame, needs:
             unknown.append(k)
         rows.append(InterventionRow(
             intervention=k, name=iv.name, provider=iv.provider, status=iv.status_on(on).state, needs=list(iv.needs),
-            eligible=decisions[f"e:{k}"], undetermined=decisions[f"u:{k}"], demand=d,
+            eligible=decisions[f"e:{k}"], undetermined=decisions[f"u:{k}"], demand=d, eligible_if_agreed=decisions[f"a:{k}"],
             capacity=cap, capacity_note=note,
             implied_wait_weeks=round(52 * d / cap, 1) if cap else None,
             price_per_person=price, places_costed=placed, cost=cost))

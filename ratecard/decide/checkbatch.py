@@ -376,7 +376,7 @@ def count_rows(path: str | Path) -> int:
 # ---- results as CSV, for people who open them in Excel -----------------------------------------
 
 CSV_COLUMNS = ("row", "line", "status", "case", "intervention", "verdict", "reasons", "warnings", "missing",
-               "alternatives", "errors")
+               "to_agree", "alternatives", "errors")
 
 
 def _cell(value: Any) -> str:
@@ -396,9 +396,10 @@ def csv_record(row: BatchRow, extra_columns: Sequence[str]) -> list[str]:
     cells: list[Any] = [row.row, row.line, row.status, row.case, row.intervention]
     if r is not None:
         cells += [r.verdict, " | ".join(f.text for f in r.reasons), " | ".join(f.text for f in r.warnings),
-                  "; ".join(m.field for m in r.missing), "; ".join(a.intervention for a in r.alternatives)]
+                  "; ".join(m.field for m in r.missing), " | ".join(f"{j.by}: {j.text}" for j in r.to_agree),
+                  "; ".join(a.intervention for a in r.alternatives)]
     else:
-        cells += ["", "", "", "", ""]
+        cells += ["", "", "", "", "", ""]
     cells.append(" | ".join(f"{e.field}: {e.message}" for e in row.errors))
     cells += [row.extra.get(c, "") for c in extra_columns if c not in CSV_COLUMNS]
     return [_cell(c) for c in cells]

@@ -1,11 +1,14 @@
-"""The referral check after sentence: accept, accept with warnings, undetermined or reject, with every reason.
+"""The referral check after sentence: accept, accept with warnings, accept if agreed, undetermined or
+reject, with every reason.
 
 Eligibility is the screen's; this adds what decides whether a referral can work on this order:
 the requirement the intervention needs, its status, time to finish, reach from home, earlier
 completions, placement suitability, RAR days left, and an escalation to the NPS after sentence.
 Information the case does not give makes the verdict undetermined (it names what is missing), never
 a rejection; nor does a figure the catalog marks illustrative: what rests on one is a warning to
-confirm with the provider. A rejection or an undetermined check lists the alternatives that meet the
+confirm with the provider. A criterion only a person can decide (a judgement: the provider's
+assessment, a treatment manager's agreement to a repeat) makes it "accept if agreed", listing what
+to agree and with whom. A rejection or an undetermined check lists the alternatives that meet the
 same need, do the same kind of work, and nothing known rules out.
 
 On a licence or post-sentence supervision there are no court requirements: a programme or other
@@ -29,9 +32,9 @@ from .ledger import DEFAULT_IDLE_WEEKS, RarLedger, rar_ledger
 from .allocation import allocate
 from .placement import is_placement, placement_findings
 from .responsivity import family_work, obstacles
-from .screen import AgeAt, InterventionResult, MissingField, Screen, screen
+from .screen import AgeAt, InterventionResult, Judgement, MissingField, Screen, screen
 
-Verdict = Literal["accept", "accept_with_warnings", "undetermined", "reject"]
+Verdict = Literal["accept", "accept_with_warnings", "accept_if_agreed", "undetermined", "reject"]
 # the reason code of information not given: alone, it makes the verdict undetermined, not reject
 MISSING = "information_missing"
 
@@ -79,8 +82,11 @@ class ReferralCheck(Out):
     intervention: str
     name: str
     verdict: Verdict
-    decision: str  # the screen's: eligible, ineligible or undetermined
+    decision: str  # the screen's: eligible, eligible_if_agreed, ineligible or undetermined
     reasons: list[Finding]
+    # what a person must agree before the referral can go ahead (the screen's to_check): with no
+    # reason against, the verdict is accept_if_agreed
+    to_agree: list[Judgement] = []
     warnings: list[Finding]
     missing: list[MissingField]
     alternatives: list[Alternative]
@@ -183,9 +189,10 @@ def _assess(case: Case, iv: Intervention, r: InterventionResult, ledger: RarLedg
         else:
             warnings.append(Finding(code=w.code, text=w.text))
 
-    if iv.id in (case.history.completed_programmes or ()):
+    if iv.id in (case.history.completed_programmes or ()) and not any(
+            "history.completed_programmes" in x.fields for x in catalog.rules.rules.get(iv.id, ())):
         # HMPPS has no once-only rule for most programmes (same_type_rule_guide null); where it has
-        # one (Horizon, iHorizon) the eligibility rules already say so
+        # one (Horizon, iHorizon), or the catalog makes a repeat a judgement (BBR, TSP), its rules say so
         warnings.append(Finding(code="completed_before", text=f"{iv.name} has been completed before: a repeat needs "
                                 "the treatment manager's agreement that it would help."))
     if is_placement(iv) and s.type not in CUSTODIAL_SUPERVISION:  # on licence the reason already rules it out
@@ -206,7 +213,7 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
     out: list[tuple[int, int, str, Alternative]] = []
     for r in scr.results:
         iv = catalog.interventions[r.intervention]
-        if iv.id == target.id or r.decision != "eligible" or iv.id in held:
+        if iv.id == target.id or r.decision not in ("eligible", "eligible_if_agreed") or iv.id in held:
             continue
         # a placement is replaced only by another placement, and a placement never replaces a course;
         # support never replaces work on offending
@@ -226,6 +233,8 @@ def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedg
         # what cannot be settled for the alternative either (the same missing information, usually)
         # is shown with it, first, rather than hiding an alternative nothing known rules out
         warnings = reasons + warnings
+        if r.if_agreed:
+            warnings.append(Finding(code="to_agree", text=r.if_agreed[0].upper() + r.if_agreed[1:]))
         alt = Alternative(intervention=iv.id, name=iv.name, provider=iv.provider, shared_needs=shared,
                           weeks_to_finish=_weeks(iv), warnings=[w.text for w in warnings])
         out.append((-len(shared), len(warnings), iv.id, alt))
@@ -249,11 +258,13 @@ def family_contact(catalog: Catalog) -> frozenset[str]:
     return frozenset(iid for iid, iv in catalog.interventions.items() if iv.work is not None and family_work(iv.work))
 
 
-def _verdict(reasons: list[Finding], warnings: list[Finding]) -> Verdict:
+def _verdict(reasons: list[Finding], warnings: list[Finding], to_agree: list[Judgement]) -> Verdict:
     if any(f.code != MISSING for f in reasons):
         return "reject"
     if reasons:
         return "undetermined"
+    if to_agree:
+        return "accept_if_agreed"
     return "accept_with_warnings" if warnings else "accept"
 
 
@@ -278,6 +289,13 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
     # a licence has no RAR, so nothing recorded on it is counted as RAR days
     ledger = None if now.sentence.type in CUSTODIAL_SUPERVISION else rar_ledger(now, on, catalog, idle_weeks)
     reasons, warnings, missing = _assess(now, iv, scr.result(intervention), ledger, catalog, on=on)
+    dates = order_dates(now, on)
+    ended = dates is not None and dates[1] < on
+    if ended and not any(f.code == "cannot_finish" for f in reasons):
+        # said even where the catalog gives no length to compare (HMPPS's national catalogue)
+        reasons.insert(0, Finding(code="order_ended", text=(
+            f"The order ended on {dates[1].strftime('%d/%m/%Y')}, before the reference date ({on.strftime('%d/%m/%Y')}): "  # type: ignore[index]
+            "nothing can be started and finished within it. Check the reference date.")))
     escalation = allocate(case, catalog, on=on).escalation if case.events else None
     if escalation is not None:
         warnings.append(Finding(code="escalation", text=escalation.reason))
@@ -290,7 +308,9 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
                                 f"no RAR on {now.sentence.type.replace('_', ' ')}; they are not counted."))  # type: ignore[union-attr]
     alternatives: list[Alternative] = []
     note = None
-    if reasons:
+    if ended:  # on an order that has ended, nothing else can be done either
+        note = "The order has ended: no other intervention can be started and finished on it either."
+    elif reasons:
         alternatives = _alternatives(now, iv, scr, ledger, catalog, family_contact(catalog) if escalation else frozenset())
         if not alternatives:
             if is_placement(iv) and now.sentence.type in CUSTODIAL_SUPERVISION:
@@ -300,8 +320,13 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
                         "so that it can consider a requirement other than unpaid work.")
             else:
                 needs = ", ".join(n.replace("_", " ") for n in iv.needs)
-                note = f"No other eligible intervention meeting the same need ({needs}) can be started and finished on this order."
-    verdict = _verdict(reasons, warnings)
+                # a catalog that names no need for it (HMPPS's national one, often): the same kind of work
+                what = f"meeting the same need ({needs})" if needs else "doing the same kind of work"
+                note = f"No other eligible intervention {what} can be started and finished on this order."
+    result = scr.result(intervention)
+    # judgements matter only while nothing else rules the referral out
+    to_agree = list(result.to_check) if not any(f.code != MISSING for f in reasons) else []
+    verdict = _verdict(reasons, warnings, to_agree)
     registry = catalog.rules.registry
     return ReferralCheck(
         catalog_version=catalog.version,
@@ -312,8 +337,9 @@ def check_referral(case: Case, intervention: str, catalog: Catalog | None = None
         intervention=iv.id,
         name=iv.name,
         verdict=verdict,
-        decision=scr.result(intervention).decision,
+        decision=result.decision,
         reasons=reasons,
+        to_agree=to_agree,
         warnings=warnings,
         missing=[MissingField(field=f, label=registry[f].label if f in registry else f) for f in missing],
         alternatives=alternatives,

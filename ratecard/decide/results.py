@@ -15,15 +15,22 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import core_schema
 
-Decision = Literal["eligible", "ineligible", "undetermined"]
+# eligible_if_agreed: every criterion case data can decide is met, and what is left is a judgement
+# only a person can make (a provider's assessment, a treatment manager's agreement): eligible if
+# they agree. Distinct from undetermined, where an answer missing from the case could still rule
+# the person out or in.
+Decision = Literal["eligible", "eligible_if_agreed", "ineligible", "undetermined"]
+DECISIONS: tuple[str, ...] = ("eligible", "eligible_if_agreed", "undetermined", "ineligible")  # reading order
 # whether a referral could be made on the date, whatever the eligibility: the status in force, and
 # whether the person can get there (another area, or a town out of reach with no outreach and no transport)
 Availability = Literal["open", "waiting_list", "suspended", "withdrawn", "not_reachable"]
 AVAILABLE: frozenset[str] = frozenset({"open", "waiting_list"})
-Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown"]
+# a judgement's outcome: to_check when it applies (a person decides), not_applicable when the case
+# says it does not (applies_when), unknown while the case leaves that open
+Outcome = Literal["met", "not_met", "excluded", "not_excluded", "unknown", "to_check", "not_applicable"]
 WarningCode = Literal[
     "withdrawn", "suspended", "cannot_finish", "order_length_unknown", "not_near_home", "other_area", "home_unknown",
-    "unknown_town", "closes", "venue_to_be_confirmed",
+    "unknown_town", "closes", "venue_to_be_confirmed", "length_not_given",
     # about the case as a whole
     "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
     "conviction_date_unknown", "need_identified_and_score_disagree", "catalog_dated",
@@ -113,6 +120,33 @@ class AgeAt(Result):
     basis: Literal["conviction", "order_start", "reference_date"]
 
 
+class Judgement(Result):
+    """A criterion or exclusion only a person can decide, still to check for this case: its
+    published text and source, who decides it, and whether it applies (None: the case does not
+    yet say; `applies_when` says when it does)."""
+
+    rule: str
+    kind: Literal["criterion", "exclusion"]
+    text: str
+    source: str
+    by: str  # who decides, e.g. "the provider", "the treatment manager"
+    applies: bool | None = True
+    applies_when: str | None = None  # in words; None: it always applies
+
+    @property
+    def ask(self) -> str:
+        """What the person deciding must agree, in words: for a criterion that it is met, for an
+        exclusion that it does not rule the person out."""
+        if self.kind == "criterion":
+            return f"{self.by} agrees that the person meets this: \u201c{self.quoted}\u201d"
+        return f"{self.by} finds that this does not rule the person out: \u201c{self.quoted}\u201d"
+
+    @property
+    def quoted(self) -> str:
+        """The text as quoted inside a sentence (its own full stop would double the sentence's)."""
+        return self.text.rstrip(".")
+
+
 class InterventionResult(Result):
     intervention: str
     name: str
@@ -124,16 +158,39 @@ class InterventionResult(Result):
     warnings: tuple[ScreenWarning, ...] = ()
     # decided although the case does not give these fields: every answer to them gives the same decision
     decided_without: tuple[MissingField, ...] = ()
+    # eligible_if_agreed or undetermined: the judgements a person must make, criteria first
+    to_check: tuple[Judgement, ...] = ()
+    # eligible_if_agreed: what eligibility waits on, in one sentence ("eligible if the provider
+    # agrees that ..."); None for any other decision
+    if_agreed: str | None = None
 
     @property
     def available(self) -> bool:
         return self.availability in AVAILABLE
 
 
+def agreed_text(to_check: tuple[Judgement, ...]) -> str:
+    """Eligible if every judgement goes the person's way, in one sentence: "eligible if the provider
+    agrees that the person meets this: "..."; and unless the provider finds that this rules the
+    person out: "..."". A judgement the case may not need (applies unknown) says when it is needed."""
+    def when(j: Judgement) -> str:
+        return f" (needed only if {j.applies_when}, which the case does not say)" if j.applies is None and j.applies_when else ""
+
+    crit = [j for j in to_check if j.kind == "criterion"]
+    excl = [j for j in to_check if j.kind == "exclusion"]
+    parts = []
+    if crit:
+        parts.append("eligible if " + "; and if ".join(j.ask + when(j) for j in crit))
+    if excl:
+        parts.append(("eligible unless " if not crit else "and unless ")
+                     + "; or unless ".join(f"{j.by} finds that this rules the person out: \u201c{j.quoted}\u201d{when(j)}" for j in excl))
+    return "; ".join(parts) + "."
+
 # the order people read a screen in: what can be used now first, then what they are eligible for
 # but cannot use now (said plainly, not hidden), then what is undecided, then what is ruled out
-_GROUP = {("eligible", True): 0, ("eligible", False): 1, ("undetermined", True): 2, ("undetermined", False): 2,
-          ("ineligible", True): 3, ("ineligible", False): 3}
+# eligible if a person agrees comes after eligible and before undetermined
+_GROUP = {("eligible", True): 0, ("eligible", False): 1, ("eligible_if_agreed", True): 2, ("eligible_if_agreed", False): 3,
+          ("undetermined", True): 4, ("undetermined", False): 4, ("ineligible", True): 5, ("ineligible", False): 5}
 
 
 class Screen(Result):
@@ -165,5 +222,6 @@ class Screen(Result):
         return [r.intervention for r in self.results if r.decision == decision]
 
     def in_reading_order(self) -> list[InterventionResult]:
-        """Eligible and available, eligible but unavailable, undetermined, ineligible; ids within each."""
+        """Eligible and available, eligible but unavailable, eligible if agreed (available first),
+        undetermined, ineligible; ids within each."""
         return sorted(self.results, key=lambda r: (_GROUP[(r.decision, r.available)], r.intervention))

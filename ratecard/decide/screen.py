@@ -25,12 +25,13 @@ from ..rules.explain import Explainer, order_fields
 from ..rules.fields import FieldType
 from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
-from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, MissingField, Outcome,
-                      Reason, Screen, ScreenWarning, WarningCode, built, frozen)
+from ..rules.wording import applies_phrase
+from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
+                      Outcome, Reason, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen)
 from .responsivity import screen_warnings
 
-__all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "MissingField", "Outcome", "Reason",
-           "Screen", "ScreenWarning", "WarningCode", "decide", "screen"]
+__all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
+           "Reason", "Screen", "ScreenWarning", "WarningCode", "agreed_text", "decide", "screen"]
 
 # the old name of ScreenWarning (it shadowed the builtin `Warning`); kept for code that imports it
 Warning = ScreenWarning  # noqa: A001
@@ -44,6 +45,8 @@ def _label(field: str, registry: dict[str, FieldType]) -> str:
 def _outcome(rule: Rule, value: bool | None) -> Outcome:
     if value is None:
         return "unknown"
+    if rule.judgement:  # its value is whether it applies
+        return "to_check" if value else "not_applicable"
     if rule.kind == "criterion":
         return "met" if value else "not_met"
     return "excluded" if value else "not_excluded"
@@ -58,11 +61,16 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
     passes = [r.passes(outcomes[r.id]) for r in rules]
     if False in passes:
         return "ineligible", [r for r, p in zip(rules, passes) if p is False]
+    # what case data leaves open; a judgement waits for a person instead (or, while the case does
+    # not say whether it applies, may): the person is eligible if they agree, whatever the answers
+    waiting = [p is None and not r.judgement for r, p in zip(rules, passes)]
     if whole is False:
         # no single rule fails for sure, but whatever the missing answers are one of these does
-        return "ineligible", [r for r, p in zip(rules, passes) if p is None]
-    if None in passes and whole is not True:
+        return "ineligible", [r for r, w in zip(rules, waiting) if w]
+    if any(waiting) and whole is not True:
         return "undetermined", [r for r, p in zip(rules, passes) if p is None]
+    if None in passes:
+        return "eligible_if_agreed", list(rules)
     return "eligible", list(rules)
 
 
@@ -78,6 +86,8 @@ class _Decided:
     decision: Decision
     deciding: tuple[Rule, ...]
     reasons: tuple[Reason, ...]
+    to_check: tuple[Judgement, ...]  # the judgements still open (eligible if agreed, or undetermined)
+    if_agreed: str | None  # eligible if agreed: what it waits on, in one sentence
     fields: dict[str, None]  # what the deciding rules read, in order
     cone: frozenset[str]  # every case or computed field they are worked out from
 
@@ -140,6 +150,12 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         if (wait + iv.weeks) * 7 > days_left:
             out.append({"code": "cannot_finish", "text": f"Cannot finish before it closes on {st.until}: "
                         + (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks} weeks to complete."})
+    if st.available and iv.weeks is None and "weeks" in iv.not_given:
+        # HMPPS's national catalogue gives no lengths or waits: nothing is invented, and nobody is
+        # left to think that fitting the order was checked
+        unpublished = "Length and waiting list" if "waiting_weeks" in iv.not_given else "Length"
+        out.append({"code": "length_not_given", "text": f"{unpublished} not given in this catalog: ask the provider whether "
+                    "it can start and finish before the order ends."})
     if st.available and (iv.weeks is not None or wait):
         if at.weeks_left is None:
             out.append({"code": "order_length_unknown", "text": "Order length not given: cannot check that it can finish in time."})
@@ -195,7 +211,8 @@ def screen(case: Case | dict[str, Any] | str, catalog: Catalog | None = None, *,
         d = parts.decided(iid, eligibility.get(iid), tuple(map(outcomes.__getitem__, rids)))
         decided.append((iid, d))
         if d.decision == "undetermined":
-            open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in d.deciding))
+            # what could rule the person in or out; whether a judgement applies is said with it
+            open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in d.deciding if not r.judgement))
     # one order for every list of missing fields: the field that could settle the most results that
     # could be used (not withdrawn or suspended on the date) first, then the most results
     if open_fields:
@@ -279,6 +296,10 @@ class _Parts:
         self._warnings: dict[tuple[str, str], ScreenWarning] = {}
         self.made: dict[tuple[Any, ...], InterventionResult] = {}
 
+    def judgement(self, r: Rule, applies: bool | None) -> Judgement:
+        return built(Judgement, rule=r.id, kind=r.kind, text=r.text, source=r.source or "", by=r.decider,
+                     applies=applies, applies_when=applies_phrase(r, self.registry))
+
     def reason(self, r: Rule, outcome: Outcome) -> Reason:
         got = self._reasons.get((r.id, outcome))
         if got is None:
@@ -300,9 +321,15 @@ class _Parts:
             fields: dict[str, None] = {}
             for r in deciding:
                 fields.update(dict.fromkeys(r.fields))
+            check = () if decision not in ("eligible_if_agreed", "undetermined") else tuple(
+                self.judgement(r, outcomes[r.id]) for r in sorted(deciding, key=lambda r: r.kind != "criterion")
+                if r.judgement and outcomes[r.id] is not False)
+            # a judgement whose applying is still open is no field "decided without": its answer
+            # would change what must be agreed (the result's to_check says when it applies)
             got = self._decided[key] = _Decided(
                 decision, tuple(deciding), tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in deciding),
-                fields, frozenset().union(*(self.cones[r.id] for r in deciding)))
+                check, agreed_text(check) if decision == "eligible_if_agreed" else None, fields, frozenset().union(*(self.cones[r.id] for r in deciding
+                                                   if not (r.judgement and outcomes[r.id] is None))))
         return got
 
     def places(self, at: _Whereabouts) -> dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]:
@@ -353,7 +380,8 @@ class _Parts:
         r = self.made[(d, id(place), gaps, without)] = built(
             InterventionResult, intervention=iid, name=iv.name, provider=iv.provider, decision=d.decision,
             availability=place[0], reasons=d.reasons, missing=tuple(map(self.missing, gaps)), warnings=place[1],
-            decided_without=tuple(map(self.missing, without)))
+            decided_without=tuple(map(self.missing, without)), to_check=d.to_check,
+            if_agreed=d.if_agreed)
         return r
 
     def status(self, iv: Intervention, on: dt.date) -> StatusOn:

@@ -27,9 +27,10 @@ from ..case.tables import ROW, CaseTable, dated_errors, from_frame, from_records
 
 _LOCK = threading.Lock()
 _PROGRAMS: dict[int, Any] = {}
-DECISIONS = pl.Enum(["eligible", "undetermined", "ineligible"])
+# the batch back end's codes in order (rules/batch.py _DECISIONS)
+DECISIONS = pl.Enum(["eligible", "undetermined", "ineligible", "eligible_if_agreed"])
 LONG_SCHEMA = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
-               "rules": pl.List(pl.String), "missing": pl.List(pl.String)}
+               "rules": pl.List(pl.String), "to_check": pl.List(pl.String), "missing": pl.List(pl.String)}
 
 
 # Up to this many cases, screen_many screens each case on its own (screen(), the durable path): the
@@ -44,9 +45,11 @@ class ScreenedTable:
     """Screened cases and the rows that could not be screened.
 
     - `long`: one row per case and intervention (row, case_id, intervention, decision, rules,
-      missing); cases in input order, interventions by id as `screen()` lists them;
+      to_check, missing); cases in input order, interventions by id as `screen()` lists them;
+      `to_check` holds the rule ids of the judgements still to check (eligible_if_agreed, or
+      undetermined with a judgement open);
     - `frame`: one row per case (row, case_id, results: a list of {intervention, decision,
-      rules, missing});
+      rules, to_check, missing});
     - `json_lines()`: each case as the JSON line `ratecard screen-batch` writes;
     - `cases`: per case, each derived fact's value (`=<id>`, null when undecided) and the
       case-wide `missing` list in the documented order;
@@ -103,7 +106,7 @@ class ScreenedTable:
     def frame(self) -> pl.DataFrame:
         return (self.long.group_by(ROW, maintain_order=True)
                 .agg(pl.col("case_id").first(),
-                     pl.struct(pl.col("intervention"), pl.col("decision").cast(pl.String), "rules", "missing").alias("results")))
+                     pl.struct(pl.col("intervention"), pl.col("decision").cast(pl.String), "rules", "to_check", "missing").alias("results")))
 
     def json_lines(self) -> pl.Series:
         """`{"case_id", "results": [...]}` per case, in input order, as text."""
@@ -126,8 +129,8 @@ class ScreenedTable:
             pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"))[:, 0].to_list()
         lines = []
         for head, results in zip(heads, self._small[start:start + size] if self._small else ()):
-            parts = [json.dumps({"intervention": r["intervention"], "decision": r["decision"], "rules": r["rules"]},
-                                separators=(",", ":"))[:-1] + ',"missing":[' + ",".join(f'"{m}"' for m in r["missing"]) + "]}"
+            parts = [json.dumps({"intervention": r["intervention"], "decision": r["decision"], "rules": r["rules"],
+                                 "to_check": r["to_check"]}, separators=(",", ":"))[:-1] + ',"missing":[' + ",".join(f'"{m}"' for m in r["missing"]) + "]}"
                      for r in results]
             lines.append(head + ',"results":[' + ",".join(parts) + "]}")
         return pl.Series("json", lines, dtype=pl.String)
@@ -232,7 +235,7 @@ def _screen_each(frame: pl.DataFrame, catalog: Catalog, on: dt.date) -> list[lis
     for row in frame.drop("age", "months_left").iter_rows(named=True):
         s = screen(Case.model_validate(_nest(row), strict=False), catalog, on=on)
         out.append([{"intervention": r.intervention, "decision": r.decision, "rules": [x.rule for x in r.reasons],
-                     "missing": [m.field for m in r.missing]} for r in s.results])
+                     "to_check": [j.rule for j in r.to_check], "missing": [m.field for m in r.missing]} for r in s.results])
     return out
 
 
@@ -304,7 +307,8 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
                 writer.write_table(table)
             else:
                 # the one CSV rule (ratecard/spreadsheet.py): a case id such as =HYPERLINK(...) stays text
-                flat = long.with_columns(pl.col("rules").list.join(";"), pl.col("missing").list.join(";"))
+                flat = long.with_columns(pl.col("rules").list.join(";"), pl.col("to_check").list.join(";"),
+                                         pl.col("missing").list.join(";"))
                 flat.with_columns(cell_expr(pl.col(c)).alias(c) for c, t in flat.schema.items() if t == pl.String) \
                     .write_csv(f, include_header=i == 0)
         if writer is not None:
@@ -319,14 +323,14 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
 # ---- Arrow batches in, Arrow batches out: the shape Spark's mapInArrow wants -----------------
 
 ARROW_OUT_FIELDS = (("case_id", "string"), ("intervention", "string"), ("decision", "string"),
-                    ("rules", "array<string>"), ("missing", "array<string>"), ("errors", "string"))
+                    ("rules", "array<string>"), ("to_check", "array<string>"), ("missing", "array<string>"), ("errors", "string"))
 SPARK_SCHEMA = ", ".join(f"{n} {t}" for n, t in ARROW_OUT_FIELDS)
 
 
 def screen_arrow_batches(batches: Iterable[Any], catalog: Catalog | str | None = None, *,
                          on: dt.date | None = None) -> Iterator[Any]:
     """Screen Arrow record batches of cases (nested as JSON reads, or flat with dotted columns),
-    yielding record batches in long form: case_id, intervention, decision, rules, missing, and
+    yielding record batches in long form: case_id, intervention, decision, rules, to_check, missing, and
     for an invalid case one row with `errors` (JSON text of its error row) and nulls elsewhere.
 
     Spark runs it unchanged over a DataFrame of cases, one partition at a time, with
@@ -339,15 +343,17 @@ def screen_arrow_batches(batches: Iterable[Any], catalog: Catalog | str | None =
 
     cat = load_catalog(catalog) if isinstance(catalog, str) else (catalog or default_catalog())
     schema = pa.schema([("case_id", pa.string()), ("intervention", pa.string()), ("decision", pa.string()),
-                        ("rules", pa.list_(pa.string())), ("missing", pa.list_(pa.string())), ("errors", pa.string())])
+                        ("rules", pa.list_(pa.string())), ("to_check", pa.list_(pa.string())), ("missing", pa.list_(pa.string())),
+                        ("errors", pa.string())])
     for batch in batches:
         table = pa.Table.from_batches([batch])
         result = screen_many(pl.from_arrow(table), cat, on=on)
-        long = result.long.select(pl.col("case_id"), "intervention", pl.col("decision").cast(pl.String), "rules", "missing",
+        long = result.long.select(pl.col("case_id"), "intervention", pl.col("decision").cast(pl.String), "rules", "to_check", "missing",
                                   pl.lit(None, dtype=pl.String).alias("errors"))
         if result.errors:
             long = pl.concat([long, pl.DataFrame({
                 "case_id": [e["case_id"] for e in result.errors], "intervention": [None] * len(result.errors),
-                "decision": [None] * len(result.errors), "rules": [None] * len(result.errors), "missing": [None] * len(result.errors),
+                "decision": [None] * len(result.errors), "rules": [None] * len(result.errors), "to_check": [None] * len(result.errors),
+                "missing": [None] * len(result.errors),
                 "errors": [json.dumps(e) for e in result.errors]}, schema=long.schema)])
         yield from long.to_arrow().cast(schema).to_batches()

@@ -778,7 +778,8 @@ def write(imported: Imported, out: Path) -> list[Path]:
         "edition": SNAPSHOT,
         "as_of": f"{SNAPSHOT}-01",
         "illustrative_note": ("No figure here is illustrative, and none is invented: HMPPS's catalogue gives no prices, RAR "
-                              "days, lengths, waiting times, places or venues, so each entry lists them in 'not_given'."),
+                              "days, lengths, waiting times, places or venues, so none is shown: where one would be, "
+                              "the entry says it is not given."),
         "areas": [{"id": AREA, "name": "England and Wales", "national": True}],
     }, "catalog")
     planned[cat_dir / "providers.yaml"] = _dump({"providers": [

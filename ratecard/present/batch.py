@@ -28,7 +28,8 @@ def summary(rows: Sequence[BatchRow] | Counter[str], bad: Sequence[int]) -> str:
     counts = rows if isinstance(rows, Counter) else Counter(r.result.verdict if r.result else "error" for r in rows)
     total = sum(counts.values())
     text = (f"{_plural(total, 'row')}: {counts['accept']} accept, {counts['accept_with_warnings']} accept with warnings, "
-            f"{counts['undetermined']} undetermined, {counts['reject']} reject, {_plural(counts['error'], 'error')}")
+            + (f"{counts['accept_if_agreed']} accept if agreed, " if counts['accept_if_agreed'] else "")
+            + f"{counts['undetermined']} undetermined, {counts['reject']} reject, {_plural(counts['error'], 'error')}")
     if bad:
         shown_rows = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
         text += f" ({'row' if len(bad) == 1 else 'rows'} {shown_rows}: see their 'errors', fix them and check those rows again)"

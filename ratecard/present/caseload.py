@@ -20,6 +20,7 @@ GAPS_SHOWN = 20  # the JSON carries every gap; the printed report the largest
 # colours with at least 3:1 contrast against white and each other's neighbours, plus patterns
 # are not needed because every bar is labelled with its number
 MET, MAYBE, NONE = "#00703c", "#b35c00", "#a51a1a"
+AGREED = "#1d70b8"  # met if a person agrees: apart from met, never counted as demand
 
 
 def _num(n: float | int | None) -> str:
@@ -35,23 +36,23 @@ def _money(x: float | None) -> str:
 
 
 def needs_chart(report: CaseloadReport) -> Markup:
-    """Horizontal stacked bars: per need, cases met / undetermined only / none."""
+    """Horizontal stacked bars: per need, cases met / met if agreed / undetermined only / none."""
     rows = report.needs
     top = max((r.identified for r in rows), default=0) or 1
     label_w, bar_w, row_h, head = 250, 390, 26, 30
     height = head + row_h * len(rows) + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="needs-chart-title" '
              f'viewBox="0 0 {label_w + bar_w + 50} {height}" width="100%" class="chart">',
-             '<title id="needs-chart-title">Cases with each need identified: provision that meets it, only undetermined provision, none</title>']
+             '<title id="needs-chart-title">Cases with each need identified: provision that meets it, provision that meets it if a person agrees, only undetermined provision, none</title>']
     x = label_w
-    for colour, name in ((MET, "met"), (MAYBE, "undetermined only"), (NONE, "no provision")):
+    for colour, name in ((MET, "met"), (AGREED, "met if agreed"), (MAYBE, "undetermined only"), (NONE, "no provision")):
         parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/><text x="{x + 16}" y="16" font-size="12">{name}</text>')
         x += 16 + 8 * len(name) + 14
     for i, r in enumerate(rows):
         y = head + i * row_h
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" font-size="12" text-anchor="end">{escape(r.label)}</text>')
         x = float(label_w)
-        for value, colour in ((r.met, MET), (r.undetermined_only, MAYBE), (r.none, NONE)):
+        for value, colour in ((r.met, MET), (r.if_agreed, AGREED), (r.undetermined_only, MAYBE), (r.none, NONE)):
             w = bar_w * value / top
             if w > 0:
                 parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}">'

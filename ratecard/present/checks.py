@@ -12,17 +12,24 @@ from rich.text import Text
 
 from ..decide.allocation import Allocation
 from ..decide.referral import MISSING, ReferralCheck
-from ..decide.screen import MissingField
+from ..decide.screen import Judgement, MissingField
 from .. import labels
 from .terminal import bullets, shown
 
-_STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "undetermined": "bold magenta", "reject": "bold red"}
+_STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "accept_if_agreed": "bold cyan",
+          "undetermined": "bold magenta", "reject": "bold red"}
 
 
 def _missing(missing: list[MissingField], explain: bool) -> str:
     if explain:
         return "; ".join(f"{shown(m.field)} ({shown(labels.field(m.field))})" for m in missing)
     return "; ".join(shown(labels.field(m.field)) for m in missing)
+
+
+def _agree(j: Judgement) -> str:
+    what = "agrees that the person meets this" if j.kind == "criterion" else "finds that this does not rule the person out"
+    when = f" (needed only if {j.applies_when}, which the case does not say)" if j.applies is None and j.applies_when else ""
+    return f"{j.by[0].upper()}{j.by[1:]} {what}: \u201c{j.text.rstrip('.')}\u201d{when}"
 
 
 def check_view(c: ReferralCheck, explain: bool = False) -> Group:
@@ -44,6 +51,15 @@ def check_view(c: ReferralCheck, explain: bool = False) -> Group:
         parts += [Text(title, style="bold"), bullets(list(zip(marks, reasons)))]
     if c.missing:
         parts.append(Text("\nInformation missing: " + _missing(c.missing, explain), style="yellow"))
+    if c.to_agree:
+        # what only a person can decide: agree it with them before referring
+        parts.append(Text("\nTo agree before referring:", style="bold"))
+        items = []
+        for j in c.to_agree:
+            t = Text(shown(_agree(j), prose=True))
+            t.append(f" ({shown(j.source, prose=True)}" + (f"; {shown(j.rule)}" if explain else "") + ")", style="dim")
+            items.append(("?", t))
+        parts.append(bullets(items, "cyan"))
     if c.warnings:
         parts += [Text("\nWarnings:", style="bold"), bullets([("!", f.text) for f in c.warnings], "yellow")]
     if c.rar is not None:

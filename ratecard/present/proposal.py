@@ -89,6 +89,8 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
     tier = "" if p.allocation == "nps" else f"tier: {shown(p.tier or 'not known')}; "
     if any(w.code == "under_18" for w in p.warnings):
         head.append("Allocation: the youth offending team (under 18)\n")  # no CRC, no tier, no adult pathway
+    elif not p.allocation_applies:  # no NPS and CRC in this catalog: nothing to allocate
+        head.append(f"Programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
     else:
         head.append(f"Allocation: {labels.value(p.allocation)}; {tier}"
                     f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")

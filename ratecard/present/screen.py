@@ -20,11 +20,11 @@ from ..decide.screen import InterventionResult, Screen
 from .. import labels
 from .terminal import WIDE, bullets, shown
 
-_STYLE = {"eligible": "bold green", "ineligible": "red", "undetermined": "yellow"}
+_STYLE = {"eligible": "bold green", "eligible_if_agreed": "bold cyan", "ineligible": "red", "undetermined": "yellow"}
 _AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "green"), "suspended": ("SUSPENDED", "bold red"),
                  "withdrawn": ("WITHDRAWN", "bold red"), "not_reachable": ("NOT REACHABLE", "bold red")}
-_ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
-_MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
+_ORDER = {"eligible": 0, "eligible_if_agreed": 1, "undetermined": 2, "ineligible": 3}
+_MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?", "to_check": "?", "not_applicable": "–"}
 # steps on the way, shown with --explain (the PNI's sexual-interest items matter only through the
 # pathway, which is shown; an approximated sex domain is shown when it is one)
 _HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_", "pni_risk_", "pni_sex_items", "pni_sexual", "pni_osp")
@@ -44,8 +44,21 @@ def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tupl
     elif r.decision == "eligible" and not explain:
         n = len(r.reasons)
         summary = Text(f"All {n} criteria met." if n > 1 else "Its one criterion is met.")
+    elif r.if_agreed:
+        # what the case can decide is met; what is left is for a person, in their words, each with
+        # where it is published
+        if len(r.to_check) == 1:
+            summary = Text(shown(r.if_agreed[0].upper() + r.if_agreed[1:-1], prose=True), style="cyan")
+            summary.append(f" ({shown(r.to_check[0].source, prose=True)}).", style="dim")
+        else:
+            summary = Text("Eligible if a person agrees to each of these (everything the case can decide is met):", style="cyan")
     reasons = []
-    for reason in r.reasons if r.decision != "eligible" or explain else []:
+    if r.if_agreed and len(r.to_check) > 1 and not explain:
+        for j in r.to_check:
+            t = Text(shown(_then(j), prose=True))
+            t.append(f" ({shown(j.source, prose=True)})", style="dim")
+            reasons.append(("?", t))
+    for reason in r.reasons if r.decision not in ("eligible", "eligible_if_agreed") or explain else []:
         t = Text(shown(reason.text, prose=True))
         if explain:
             vals = "; ".join(f"{shown(k)} = {shown(labels.value(v, k, missing='not given'))}" for k, v in ((f, values.get(f)) for f in reason.fields))
@@ -60,11 +73,21 @@ def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tupl
     if r.missing:
         words = (f"{shown(m.field)} ({shown(labels.field(m.field))})" if explain else shown(labels.field(m.field)) for m in r.missing)
         find_out = Text("To decide, find out: " + "; ".join(words), style="yellow")
+        if r.to_check:  # information missing and a judgement open: both to settle
+            find_out.append("\nThen, eligible only if " + "; and if ".join(
+                shown(_then(j), prose=True) for j in r.to_check), style="cyan")
     elif r.decided_without:
         # decided on an incomplete file: say so, and that the missing answers cannot change it
         words = "; ".join(shown(labels.field(m.field)) for m in r.decided_without)
         find_out = Text(f"Decided without {words}: every answer gives the same decision.", style="dim")
     return summary, reasons, find_out
+
+
+def _then(j: Any) -> str:
+    """One judgement to check: who must agree to what (and when it is needed, if the case does not say)."""
+    what = "agrees that the person meets this" if j.kind == "criterion" else "finds that this does not rule the person out"
+    when = f" (needed only if {j.applies_when}, which the case does not say)" if j.applies is None and j.applies_when else ""
+    return f"{j.by} {what}: \u201c{j.text.rstrip('.')}\u201d{when}"
 
 
 def _why(r: InterventionResult, explain: bool, values: dict[str, Any]) -> Text:
@@ -102,7 +125,8 @@ def _head(s: Screen, explain: bool) -> Text:
     unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.available)
     head.append(
         f"{counts['eligible'] - unusable} eligible and available, {unusable} eligible but not available now, "
-        f"{counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
+        + (f"{counts['eligible_if_agreed']} eligible if a person agrees, " if counts["eligible_if_agreed"] else "")
+        + f"{counts['undetermined']} undetermined, {counts['ineligible']} ineligible\n"
     )
     for w in s.warnings:
         head.append(f"Warning: {shown(w.text, prose=True)}\n", style="bold yellow")
@@ -120,8 +144,19 @@ def _name(r: InterventionResult) -> Text:
     return t
 
 
-def _availability(r: InterventionResult) -> Text:
-    return Text("\n".join(shown(w.text, prose=True) for w in r.warnings))
+def _availability(r: InterventionResult, explain: bool = False) -> Text:
+    return Text("\n".join(shown(w.text, prose=True) for w in (r.warnings if explain else _notes(r))))
+
+
+# about getting to it and finishing it in time: nothing to check for what the person is not eligible for
+_LOGISTICS = frozenset({"length_not_given", "venue_to_be_confirmed", "order_length_unknown"})
+
+
+def _notes(r: InterventionResult) -> tuple[Any, ...]:
+    """The warnings worth reading: for what the person is not eligible for, not where it runs or
+    whether its length is known (that changes nothing for them; a withdrawal is still said); all
+    of them with --explain."""
+    return tuple(w for w in r.warnings if w.code not in _LOGISTICS) if r.decision == "ineligible" else r.warnings
 
 
 def _table(results: list[InterventionResult], explain: bool, width: int, values: dict[str, Any]) -> Table:
@@ -137,7 +172,7 @@ def _table(results: list[InterventionResult], explain: bool, width: int, values:
     for r in results:
         word, style = _AVAILABILITY[r.availability]
         table.add_row(_name(r), Text(labels.DECISIONS[r.decision], style=_STYLE[r.decision]), Text(word, style=style),
-                      _why(r, explain, values), _availability(r))
+                      _why(r, explain, values), _availability(r, explain))
     return table
 
 
@@ -152,8 +187,9 @@ def _stacked(results: list[InterventionResult], explain: bool, values: dict[str,
         word, style = _AVAILABILITY[r.availability]
         available = Text("Availability: ").append(word, style=style)
         body: list[RenderableType] = [x for x in (available, summary, bullets(reasons, indent=0) if reasons else None, find_out) if x]
-        if r.warnings:
-            body.append(bullets([("!", w.text) for w in r.warnings], "yellow", indent=0))
+        notes = r.warnings if explain else _notes(r)
+        if notes:
+            body.append(bullets([("!", w.text) for w in notes], "yellow", indent=0))
         # the id on a line of its own, never wrapped (a terminal narrower than an id soft-wraps
         # it, and copying gives it back whole)
         blocks += [Text(""), head, Text(shown(r.intervention), style="dim", no_wrap=True, overflow="ignore"),
@@ -164,7 +200,7 @@ def _stacked(results: list[InterventionResult], explain: bool, values: dict[str,
 def screen_view(s: Screen, explain: bool = False, width: int = 120) -> Group:
     """The screen for a console `width` columns wide; `explain` adds rule ids, field names and
     every criterion an eligible person meets. Eligible and available first, then eligible but not
-    available now, then undetermined, then ineligible."""
+    available now, then eligible if a person agrees, then undetermined, then ineligible."""
     results = s.in_reading_order()
     body = _table(results, explain, width, s.values) if width >= WIDE else _stacked(results, explain, s.values)
     return Group(_head(s, explain), body)

@@ -141,8 +141,16 @@ class BatchProgram:
         return self.name("e", iid)
 
     def decision_col(self, iid: str) -> str:
-        """UInt8: 0 eligible, 1 undetermined, 2 ineligible."""
+        """UInt8: 0 eligible, 1 undetermined, 2 ineligible, 3 eligible if agreed (_DECISIONS)."""
         return self.name("d", iid)
+
+    def judgements(self, iid: str) -> list[Rule]:
+        return [r for r in self.rules.rules.get(iid, ()) if r.judgement]
+
+    def check_col(self, iid: str) -> str:
+        """UInt64 (interventions with judgements): bit j, the j-th judgement is still to check (it
+        applies or may, and the decision is eligible if agreed or undetermined)."""
+        return self.name("k", iid)
 
     def mask_cols(self, iid: str) -> list[str]:
         """UInt64 words of the deciding-rule mask: bit b of word w is rule w * MASK_BITS + b."""
@@ -410,12 +418,16 @@ class BatchProgram:
 
     def _passes(self, rule: Rule) -> Expr:
         o = pl.col(self.outcome_col(rule.id))
+        if rule.judgement:  # passed only when it does not apply; never failed by case data
+            return o == 0
         return (o == 1) if rule.kind == "criterion" else (o == 0)
 
     def _missing_of_rule(self, rule: Rule, memo: dict[tuple[str, str], Expr]) -> dict[str, Expr]:
         rp = self._rule_program(rule.id)
         unknown = pl.col(self.outcome_col(rule.id)).is_null()
-        out = {}
+        out: dict[str, Expr] = {}
+        if rule.judgement:  # whether it applies is said with it (to_check), never a missing field
+            return out
         for field in sorted(self._form_reach(rp.true) | self._form_reach(rp.false)):
             out[field] = unknown & (self._form_missing(rp.true, field, memo) | self._form_missing(rp.false, field, memo))
         return out
@@ -427,6 +439,8 @@ class BatchProgram:
         for iid in self.interventions:
             fs: set[str] = set()
             for r in self.rules.rules[iid]:
+                if r.judgement:
+                    continue
                 rp = self._rule_program(r.id)
                 fs |= self._form_reach(rp.true) | self._form_reach(rp.false)
             out[iid] = sorted(fs)
@@ -450,19 +464,34 @@ class BatchProgram:
         miss_cols: list[Expr] = []
         for iid in self.interventions:
             rules = self.rules.rules[iid]
+            # a judgement is never failed and never waits for case data: it applies, or may (pending)
             known = [pl.col(self.outcome_col(r.id)).is_not_null() for r in rules]
-            failed = [k & ~self._passes(r) for k, r in zip(known, rules)]
-            some_fail = _or(failed)
-            unknown = _or(~k for k in known)
+            failed_all = [k & ~self._passes(r) if not r.judgement else pl.lit(False) for k, r in zip(known, rules)]
+            pending_each = [(pl.col(self.outcome_col(r.id)) != 0).fill_null(True) if r.judgement else pl.lit(False) for r in rules]
+            agree = _or(e for e, r in zip(pending_each, rules) if r.judgement)
+            some_fail = _or(f for f, r in zip(failed_all, rules) if not r.judgement)
+            unknown = _or(~k for k, r in zip(known, rules) if not r.judgement)
             has_whole = iid in getattr(self.program, "eligibility", {})
             whole = pl.col(self.whole_col(iid)) if has_whole else pl.lit(None, pl.Int8)
             # ineligible: a rule fails for sure, or (whole eligibility false) one of the unknown ones does
             fails = some_fail | (whole == 0).fill_null(False)
             unknown = unknown & ~(whole == 1).fill_null(False)
-            failed = [pl.when(some_fail).then(f).otherwise(~k) for f, k in zip(failed, known)]
-            code = pl.when(fails).then(pl.lit(2, pl.UInt8)).when(unknown).then(pl.lit(1, pl.UInt8)).otherwise(pl.lit(0, pl.UInt8))
+            # failing on the whole: the decidable rules still open (a judgement never fails)
+            failed = [pl.when(some_fail).then(f).otherwise(~k if not r.judgement else pl.lit(False))
+                      for f, k, r in zip(failed_all, known, rules)]
+            code = (pl.when(fails).then(pl.lit(2, pl.UInt8)).when(unknown).then(pl.lit(1, pl.UInt8))
+                    .when(agree).then(pl.lit(3, pl.UInt8)).otherwise(pl.lit(0, pl.UInt8)))
             dec_cols.append(code.alias(self.decision_col(iid)))
-            deciding = [pl.when(fails).then(f).when(unknown).then(~k).otherwise(True) for f, k in zip(failed, known)]
+            # undetermined: the open rules, judgements that apply among them
+            deciding = [pl.when(fails).then(f).when(unknown).then(e if r.judgement else ~k)
+                        .otherwise(True) for f, k, e, r in zip(failed, known, pending_each, rules)]
+            judged = self.judgements(iid)
+            if judged:
+                assert len(judged) < 64, f"{iid}: more than 63 judgements"
+                waits = ~fails & (unknown | agree)
+                bits = [pl.when(waits & (pl.col(self.outcome_col(r.id)) != 0).fill_null(True)).then(pl.lit(1 << j, pl.UInt64))
+                        .otherwise(pl.lit(0, pl.UInt64)) for j, r in enumerate(sorted(judged, key=lambda r: r.kind != "criterion"))]
+                dec_cols.append(pl.sum_horizontal(bits).cast(pl.UInt64).alias(self.check_col(iid)))
             for w, name in enumerate(self.mask_cols(iid)):
                 bits = [pl.when(e).then(pl.lit(1 << i, pl.UInt64)).otherwise(pl.lit(0, pl.UInt64))
                         for i, e in enumerate(deciding[w * MASK_BITS:(w + 1) * MASK_BITS])]
@@ -490,23 +519,27 @@ class BatchProgram:
                    for f in self.all_fields]
         return frame.with_columns(counts) if counts else frame
 
-    _DECISIONS = ("eligible", "undetermined", "ineligible")
+    _DECISIONS = ("eligible", "undetermined", "ineligible", "eligible_if_agreed")
 
-    def _decision_keys(self, screened: pl.DataFrame, iid: str) -> tuple[pl.Series, dict[int, tuple[str, list[str]]]]:
-        """A key per case for intervention `iid` (its decision and deciding rules), and what each
-        key seen means. Few distinct keys occur, so lists are built once per key."""
+    def _decision_keys(self, screened: pl.DataFrame, iid: str) -> tuple[pl.Series, dict[int, tuple[str, list[str], list[str]]]]:
+        """A key per case for intervention `iid` (its decision, deciding rules and judgements to
+        check), and what each key seen means. Few distinct keys occur, so lists are built once per key."""
         ids = [r.id for r in self.rules.rules[iid]]
+        checks = [r.id for r in sorted(self.judgements(iid), key=lambda r: r.kind != "criterion")]
         d, masks = self.decision_col(iid), self.mask_cols(iid)
-        if len(masks) == 1:  # up to 62 rules: decision and mask in one number
+        if len(masks) == 1 and not checks:  # up to 62 rules: decision and mask in one number
             key = screened.select((pl.col(masks[0]).cast(pl.UInt64) * 4 + pl.col(d).cast(pl.UInt64)).alias("k"))["k"]
-            return key, {k: (self._DECISIONS[k & 3], [rid for b, rid in enumerate(ids) if (k >> 2) >> b & 1])
+            return key, {k: (self._DECISIONS[k & 3], [rid for b, rid in enumerate(ids) if (k >> 2) >> b & 1], [])
                          for k in key.unique().to_list()}
-        parts = screened.select(d, *masks)
+        cols = [d, *masks] + ([self.check_col(iid)] if checks else [])
+        parts = screened.select(cols)
         seen = parts.unique(maintain_order=True).with_row_index("§k")
-        key = parts.join(seen, on=[d, *masks], how="left", maintain_order="left")["§k"].cast(pl.UInt64)
+        key = parts.join(seen, on=cols, how="left", maintain_order="left")["§k"].cast(pl.UInt64)
         meaning = {}
         for k, dec, *words in seen.iter_rows():
-            meaning[k] = (self._DECISIONS[dec], [rid for j, rid in enumerate(ids) if words[j // MASK_BITS] >> (j % MASK_BITS) & 1])
+            check = words.pop() if checks else 0
+            meaning[k] = (self._DECISIONS[dec], [rid for j, rid in enumerate(ids) if words[j // MASK_BITS] >> (j % MASK_BITS) & 1],
+                          [rid for j, rid in enumerate(checks) if check >> j & 1])
         return key, meaning
 
     def missing_lists(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
@@ -538,8 +571,8 @@ class BatchProgram:
         prefixes = []
         for i, iid in enumerate(self.interventions):
             k, meaning = self._decision_keys(screened, iid)
-            head = {kk: json.dumps({"intervention": iid, "decision": d, "rules": r}, separators=(",", ":"))[:-1] + ',"missing":['
-                    for kk, (d, r) in meaning.items()}
+            head = {kk: json.dumps({"intervention": iid, "decision": d, "rules": r, "to_check": c}, separators=(",", ":"))[:-1]
+                    + ',"missing":[' for kk, (d, r, c) in meaning.items()}
             prefixes.append(k.replace_strict(list(head), list(head.values()), return_dtype=pl.String).alias(f"#p{i}"))
         wide = wide.hstack(prefixes)
         # one flat concatenation: nesting concat_str builds every intermediate string twice
@@ -555,7 +588,7 @@ class BatchProgram:
 
     def long_results(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
         """One row per case and intervention, in case then intervention order: `key`,
-        intervention, decision, rules, missing."""
+        intervention, decision, rules, to_check (the judgements still to check), missing."""
         decisions = pl.Enum(list(self._DECISIONS))
         missing = self.missing_lists(screened, key)
         k = len(self.interventions)
@@ -564,30 +597,33 @@ class BatchProgram:
         iv_of: list[int] = []
         dec_of: list[str] = []
         rules_of: list[list[str]] = []
+        checks_of: list[list[str]] = []
         codes = []
         for i, iid in enumerate(self.interventions):
             kk, meaning = self._decision_keys(screened, iid)
             local = {}
-            for x, (d, r) in meaning.items():
+            for x, (d, r, c) in meaning.items():
                 local[x] = len(iv_of)
                 iv_of.append(i)
                 dec_of.append(d)
                 rules_of.append(r)
+                checks_of.append(c)
             codes.append(kk.replace_strict(list(local), list(local.values()), return_dtype=pl.UInt32).alias(str(i)))
         if not codes or screened.height == 0:
             return pl.DataFrame(schema={key: pl.Int64, "intervention": pl.String, "decision": decisions,
-                                        "rules": pl.List(pl.String), "missing": pl.List(pl.String)})
+                                        "rules": pl.List(pl.String), "to_check": pl.List(pl.String), "missing": pl.List(pl.String)})
         code = pl.DataFrame(codes).select(pl.concat_list(pl.all()).alias("c")).explode("c")["c"]
         long = pl.DataFrame({
             key: screened[key].gather(pl.int_range(0, screened.height * k, dtype=pl.UInt32, eager=True) // k),
             "#iv": pl.Series(iv_of, dtype=pl.UInt16).gather(code),
             "decision": pl.Series(dec_of, dtype=decisions).gather(code),
             "rules": pl.Series(rules_of, dtype=pl.List(pl.String)).gather(code),
+            "to_check": pl.Series(checks_of, dtype=pl.List(pl.String)).gather(code),
         })
         long = long.join(missing, on=[key, "#iv"], how="left", maintain_order="left")
         names = pl.Series(self.interventions, dtype=pl.String)
         return long.select(pl.col(key), pl.col("#iv").replace_strict(list(range(k)), names, return_dtype=pl.String)
-                           .alias("intervention"), "decision", "rules",
+                           .alias("intervention"), "decision", "rules", "to_check",
                            pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
     def case_missing(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:

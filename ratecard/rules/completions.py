@@ -73,7 +73,7 @@ class Spread:
     derived: dict[str, frozenset[Any]]
     outcomes: dict[str, frozenset[bool]]
     # per intervention: whether every rule lets the person pass (None: every rule case data decides
-    # does, and a judgement is left for a person)
+    # does, and a judgement that applies is left for a person)
     eligible: dict[str, frozenset[bool | None]]
     completions: int
 
@@ -98,13 +98,14 @@ def spread(rules: RuleSet, facts: dict[str, Any], limit: int = 200_000) -> Sprea
         for d, v in der.items():
             derived[d].add(v)
         known = {**full, **der}
-        # a judgement is never decided by case data, whatever the completion
-        got = {r.id: None if r.when is None else eval_tree(r.when, known, given) for r in rules.all_rules()}
+        # a judgement is never decided by case data, whatever the completion: only whether it
+        # applies (always, without applies_when)
+        got = {r.id: True if r.condition is None else eval_tree(r.condition, known, given) for r in rules.all_rules()}
         for rid, o in got.items():
             outcomes[rid].add(o)
         for iid, rs in rules.rules.items():
             if not all(got[r.id] == (r.kind == "criterion") for r in rs if not r.judgement):
                 eligible[iid].add(False)
             else:
-                eligible[iid].add(None if any(r.judgement for r in rs) else True)
+                eligible[iid].add(None if any(got[r.id] for r in rs if r.judgement) else True)
     return Spread(*({k: frozenset(v) for k, v in x.items()} for x in (derived, outcomes, eligible)), completions=n)

@@ -169,8 +169,8 @@ class Engine:
             stages.append(st)
         final = _Stage()
         for r in program.rules.values():
-            if r.judgement:
-                continue  # no forms: a person decides it
+            if r.judgement and not r.inputs:
+                continue  # it always applies: planned below as decided, with no inputs to wait for
             final.forms.append((_Target("false", r.id), r.false, None, None))
             final.forms.append((_Target("true", r.id), r.true, group(r.inputs), True))
         for r in program.eligibility.values():
@@ -215,9 +215,9 @@ class Engine:
              for d in st.derived]
             for st in self._stages
         ]
-        # a judgement is planned as never decided: with no inputs it would otherwise read as "every
-        # input decided and nothing fired", which means the condition holds
-        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), None if r.judgement else frozenset(r.inputs))
+        # a judgement's outcome is whether it applies: without applies_when it has no inputs, so
+        # "every input decided and nothing fired" reads as it does for any rule, it holds
+        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), frozenset(r.inputs))
                            for rid, r in self.program.rules.items()]
         self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
 

@@ -132,8 +132,9 @@ class RuleProgram:
     inputs: tuple[str, ...]
     kind: str = "criterion"  # or "exclusion"; for an intervention's whole eligibility, "eligibility"
     members: tuple[tuple[str, str], ...] = ()  # eligibility: its rules as (id, kind)
-    # a person decides it (loader.Rule.judgement): no forms, no inputs, and its outcome is unknown
-    # in every back end, never "holds because every input is decided"
+    # a person decides it (loader.Rule.judgement): its forms are those of when it applies
+    # (applies_when; without one, `true` is the empty term that always holds), and a back end
+    # reports whether it applies, never whether it is met
     judgement: bool = False
 
 
@@ -686,15 +687,21 @@ def compile_program(rules: RuleSet) -> Program:
     strata = tuple(tuple(comp.derived(rules.derived[did]) for did in stratum) for stratum in rules.strata)
     progs: dict[str, RuleProgram] = {}
     for r in rules.all_rules():
-        if r.when is None:  # a judgement: no case data decides it
-            progs[r.id] = RuleProgram(r.id, (), (), (), r.kind, judgement=True)
+        if r.judgement:
+            # a person decides it; case data decides only whether it applies (always, without
+            # applies_when: the one empty term, which always holds)
+            if r.applies is None:
+                progs[r.id] = RuleProgram(r.id, ((),), (), (), r.kind, judgement=True)
+            else:
+                true, false = comp.forms(r.applies, r)
+                progs[r.id] = RuleProgram(r.id, true, false, r.fields, r.kind, judgement=True)
             continue
         true, false = comp.forms(r.when, r)
         progs[r.id] = RuleProgram(r.id, true, false, r.fields, r.kind)
     eligibility: dict[str, RuleProgram] = {}
     for iid in rules.rules:
-        # a judgement can never be failed from case data, so it adds nothing to "fails whatever the
-        # missing answers are"; the decidable rules alone give that
+        # a judgement can never be failed from case data (at most it applies), so it adds nothing to
+        # "fails whatever the missing answers are"; the decidable rules alone give that
         rs = rules.decidable(iid)
         if len(rs) < 2:
             continue  # one rule: its own forms decide
@@ -719,8 +726,8 @@ def _conds(rules: RuleSet) -> Iterable[Cond]:
         for _, c in d.cases:
             yield c
     for r in rules.all_rules():
-        if r.when is not None:
-            yield r.when
+        if r.condition is not None:
+            yield r.condition
 
 
 def relevant_pieces(rules: RuleSet) -> dict[str, list[tuple[Any, Any]]]:

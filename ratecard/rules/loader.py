@@ -53,7 +53,10 @@ class Rule:
     A *judgement* (`judgement: True`) is a criterion or exclusion that only a person can decide, such
     as a provider's assessment of mental health or a published guide with no fixed form: it has no
     condition (`when` is None), only its published text and its `source`. No case data can decide
-    it, so its outcome is always unknown and it never counts as met (docs/formats.md)."""
+    it: it never counts as met. It may have `applies`, a condition on the case (`applies_when`): then
+    it opens only when that holds, passes when it does not, and stays unknown while case data leaves
+    it open. A judgement's outcome in an Evaluation is whether it applies (True without `applies`),
+    so every back end evaluates it like any condition (docs/formats.md)."""
 
     id: str
     text: str
@@ -65,17 +68,36 @@ class Rule:
     basis: Basis | None = None
     judgement: bool = False
     source: str | None = None  # where the rule comes from: a document, a file and field
+    applies: Cond | None = None  # a judgement's applies_when: it opens only when this holds
+    by: str | None = None  # a judgement's decider, e.g. "the treatment manager" (None: the provider)
 
     @cached_property
     def fields(self) -> tuple[str, ...]:
-        """The fields the condition reads, in first-use order (none for a judgement)."""
-        return () if self.when is None else fields_of(self.when)
+        """The fields the condition reads, in first-use order (for a judgement, its applies_when's)."""
+        cond = self.applies if self.judgement else self.when
+        return () if cond is None else fields_of(cond)
+
+    @property
+    def condition(self) -> Cond | None:
+        """What the rule's outcome is the value of: `when`, or for a judgement `applies` (None: always)."""
+        return self.applies if self.judgement else self.when
 
     def passes(self, outcome: Tri) -> Tri:
-        """Whether the person passes this rule, given the value of its condition."""
-        if outcome is None or self.judgement:
+        """Whether the person passes this rule, given the value of its condition. A judgement that
+        does not apply is passed; one that applies waits for a person (None, as does an unknown)."""
+        if outcome is None:
             return None
+        if self.judgement:
+            return None if outcome else True
         return outcome if self.kind == "criterion" else not outcome
+
+    def to_check(self, outcome: Tri) -> bool:
+        """Whether this is a judgement that applies to the case: a person must check it."""
+        return self.judgement and outcome is True
+
+    @property
+    def decider(self) -> str:
+        return self.by or "the provider"
 
 
 @dataclass(frozen=True)
@@ -102,6 +124,8 @@ _JUDGEMENT_KEYS = {"id", "text", "judgement", "source"}
 # overwrite them (a fact named 'stage' made a 17-year-old eligible for 31 of 32 interventions).
 ENGINE_KEYS = frozenset({"kind", "stage", "sid"})
 _RULE_OPTIONAL = {"basis", "source"}
+# a judgement may say who decides it and when it applies (a condition tree, as any 'when')
+_JUDGEMENT_OPTIONAL = {"by", "applies_when"}
 
 
 def _basis(doc: Document, loc: tuple[Any, ...], raw: dict[str, Any], problems: list[Problem]) -> Any:
@@ -383,14 +407,17 @@ def load_rules(
                         continue
                     judged = "judgement" in r
                     required = _JUDGEMENT_KEYS if judged else _RULE_KEYS
-                    extra = set(map(str, r)) - required - _RULE_OPTIONAL
+                    extra = set(map(str, r)) - required - _RULE_OPTIONAL - (_JUDGEMENT_OPTIONAL if judged else set())
                     missing = required - set(r)
                     if extra or missing:
                         if judged and "when" in extra:
-                            what = "a judgement has no condition ('when'): a person decides it from its text"
+                            what = ("a judgement has no condition ('when'): a person decides it from its text; "
+                                    "'applies_when' says when it needs deciding at all")
+                        elif not judged and set(extra) & _JUDGEMENT_OPTIONAL:
+                            what = f"'{sorted(set(extra) & _JUDGEMENT_OPTIONAL)[0]}' is for a judgement (judgement: true)"
                         else:
                             what = f"unknown field '{sorted(extra)[0]}'" if extra else f"missing '{sorted(missing)[0]}'"
-                        shape = ("a judgement has id, text, judgement: true and source (and may have basis)" if judged
+                        shape = ("a judgement has id, text, judgement: true and source (and may have basis, by and applies_when)" if judged
                                  else "a rule has id, text and when (and may have basis and source)")
                         problems.append(_p(doc, rloc, f"{what}; {shape}"))
                         continue
@@ -414,8 +441,18 @@ def load_rules(
                             problems.append(_p(doc, rloc + ("judgement",), "write 'judgement: true' for a criterion only a person can decide, "
                                                                            "or give a condition in 'when' instead"))
                             continue
+                        by = r.get("by")
+                        if by is not None and (not isinstance(by, str) or not by.strip()):
+                            problems.append(_p(doc, rloc + ("by",), "'by' names who decides, e.g. 'the treatment manager'"))
+                            continue
+                        applies = None
+                        if "applies_when" in r:
+                            applies = parser.parse(r["applies_when"], rloc + ("applies_when",))
+                            if applies is None:
+                                continue
                         out.append(Rule(rid, text.strip(), kind, None, iid, doc.path, doc.line(rloc),  # type: ignore[arg-type]
-                                        _basis(doc, rloc, r, problems), judgement=True, source=source.strip()))
+                                        _basis(doc, rloc, r, problems), judgement=True, source=source.strip(),
+                                        applies=applies, by=by.strip() if by else None))
                         continue
                     cond = parser.parse(r["when"], rloc + ("when",))
                     if cond is not None:

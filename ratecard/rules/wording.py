@@ -124,17 +124,26 @@ def sentence(c: Cond, registry: dict[str, FieldType]) -> str:
 
 def rule_precise(rule: Rule, registry: dict[str, FieldType]) -> str:
     """What must hold (criterion) or what rules the person out (exclusion), worded from the tree."""
-    if rule.when is None:
-        return judgement_precise(rule)
+    if rule.judgement:
+        return judgement_precise(rule, registry)
     if rule.kind == "criterion":
         return sentence(rule.when, registry)
     return "Ruled out when " + phrase(rule.when, registry) + "."
 
 
-def judgement_precise(rule: Rule) -> str:
-    """A judgement has no condition to word: it says who decides, from what published text."""
+def judgement_precise(rule: Rule, registry: dict[str, FieldType] | None = None) -> str:
+    """A judgement has no condition to word: it says who decides, from what published text, and
+    when it needs deciding at all (its applies_when, worded from the tree)."""
     what = "must hold" if rule.kind == "criterion" else "rules the person out"
-    return f"Decided by a person, not by case data: whether this {what}, as published: {rule.text}"
+    out = f"Decided by a person ({rule.decider}), not by case data: whether this {what}, as published: {rule.text}"
+    if rule.applies is not None:
+        out += f" Only when {phrase(rule.applies, registry or {})}; otherwise it does not apply."
+    return out
+
+
+def applies_phrase(rule: Rule, registry: dict[str, FieldType]) -> str | None:
+    """When a judgement needs deciding, in words (None: always)."""
+    return None if rule.applies is None else phrase(rule.applies, registry)
 
 
 def derived_precise(d: Derived, registry: dict[str, FieldType]) -> str:

@@ -29,6 +29,7 @@ from ..errors import InputError, Problem, RatecardError, UnknownInterventionErro
 from ..inputs.yamlio import Document, pydantic_problems
 from . import api, pages
 from .body import for_the_api
+from .catalogs import CatalogChoices
 from .guard import LOOPBACK_NAMES, BodyTooLarge, Guard, app_path, too_large_text
 
 TOKEN_ENV = "RATECARD_API_TOKEN"
@@ -96,7 +97,7 @@ def create_app(catalog: Catalog | None = None, token: str | None = None,
     deps = [Depends(_bearer(token))] if token else []
     app.include_router(api.health_router())
     app.include_router(api.router(catalog, deps))
-    app.include_router(pages.router(catalog))
+    app.include_router(pages.router(catalog, CatalogChoices(catalog)))  # the served one, the shipped one, the national one
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(InputError)

@@ -125,8 +125,10 @@ class Health(_Out):
 
 class BatchDecision(_Out):
     intervention: str
-    decision: Literal["eligible", "undetermined", "ineligible"]
+    decision: Literal["eligible", "eligible_if_agreed", "undetermined", "ineligible"]
     rules: list[str] = Field(description="The rules that decide it (for undetermined: the rules still open).")
+    to_check: list[str] = Field(description="The judgements a person must still make (eligible_if_agreed, or undetermined "
+                                            "with one open): rule ids, criteria first.")
     missing: list[str] = Field(description="Case fields whose answers would settle it.")
 
 

@@ -27,6 +27,7 @@ from ..decide.proposal.paragraph import fact_words
 from ..decide.screen import Screen, screen
 from ..errors import CaseError, Problem
 from .body import for_the_api
+from .catalogs import CatalogChoices
 from .form import FormField, Submitted, all_fields, case_to_form, read_form, sections
 from .guard import MAX_BODY
 from .labels import need, value_label
@@ -125,9 +126,16 @@ def _summary(sub: Submitted, fields: dict[str, FormField]) -> list[tuple[str, st
     return out
 
 
-def router(catalog: Catalog) -> APIRouter:
+def router(catalog: Catalog, choices: CatalogChoices | None = None) -> APIRouter:
+    """The pages. The form is read with `catalog`'s fields (the case format is one for every
+    catalog); the screen and proposal use the catalog the form chose among `choices`."""
     r = APIRouter(include_in_schema=False)
     fields = {f.path: f for f in all_fields(catalog)}
+    offered = choices or CatalogChoices(catalog, [])
+
+    def chosen(raw: dict[str, Any]) -> Catalog:
+        key = raw.get("catalog")
+        return offered.get(key if isinstance(key, str) else None)
 
     def form_page(request: Request, values: dict[str, Any], sub: Submitted | None = None, status: int = 200,
                   upload_error: list[tuple[str, str]] | None = None) -> HTMLResponse:
@@ -135,7 +143,8 @@ def router(catalog: Catalog) -> APIRouter:
         summary = upload_error or _summary(sub, fields)
         return _render(request, "form.html.j2", status, title="Screen a case and propose a package",
                        sections=sections(catalog), values=values, errors=sub.errors, summary=summary,
-                       upload_error=upload_error, catalog=catalog, max_kib=MAX_BODY // 1024)
+                       upload_error=upload_error, catalog=catalog, max_kib=MAX_BODY // 1024,
+                       catalogs=offered.choices)
 
     @r.get("/", response_class=HTMLResponse)
     def start(request: Request) -> HTMLResponse:
@@ -155,11 +164,12 @@ def router(catalog: Catalog) -> APIRouter:
             case = coerce_case(data, "form")
             if sub.errors:
                 return form_page(request, raw, sub, 422)
-            scr, prop = await run_in_threadpool(_decide, case, catalog, on)
+            use = await run_in_threadpool(chosen, raw)
+            scr, prop = await run_in_threadpool(_decide, case, use, on)
         except CaseError as e:
             _errors_from(e, fields, sub)
             return form_page(request, raw, sub, 422)
-        return _result_page(request, case, scr, prop, raw)
+        return _result_page(request, case, scr, prop, raw, use)
 
     @r.post("/upload", response_class=HTMLResponse)
     async def upload(request: Request) -> HTMLResponse:
@@ -180,15 +190,20 @@ def router(catalog: Catalog) -> APIRouter:
             return form_page(request, raw, None, 422, upload_error=[("#case-file", f"{name} is not a UTF-8 text file; save it as YAML or JSON")])
         try:
             case = parse_case(text, name)
-            scr, prop = await run_in_threadpool(_decide, case, catalog, on)
+            use = await run_in_threadpool(chosen, raw)
+            scr, prop = await run_in_threadpool(_decide, case, use, on)
         except CaseError as e:
             return form_page(request, raw, None, 422, upload_error=[("#case-file", for_the_api(str(p))) for p in e.problems])
-        return _result_page(request, case, scr, prop, {**case_to_form(case, catalog), **_today_values(on)})
+        values = {**case_to_form(case, catalog), **_today_values(on)}
+        if isinstance(raw.get("catalog"), str):
+            values["catalog"] = raw["catalog"]  # "change the answers" keeps the catalog chosen
+        return _result_page(request, case, scr, prop, values, use)
 
-    def _result_page(request: Request, case: Case, scr: Screen, prop: Proposal, values: dict[str, Any]) -> HTMLResponse:
+    def _result_page(request: Request, case: Case, scr: Screen, prop: Proposal, values: dict[str, Any],
+                     use: Catalog) -> HTMLResponse:
         return _render(request, "result.html.j2", title="Screen and proposal", case=case, screen=scr, proposal=prop,
-                       groups=_groups(scr), to_find=_to_find(scr, prop), providers=catalog.providers,
-                       interventions=catalog.interventions, values=values, catalog=catalog, blocking=BLOCKING)
+                       groups=_groups(scr), to_find=_to_find(scr, prop), providers=use.providers,
+                       interventions=use.interventions, values=values, catalog=use, blocking=BLOCKING)
 
     return r
 
@@ -199,10 +214,12 @@ def _decide(case: Case, catalog: Catalog, on: dt.date) -> tuple[Screen, Proposal
 
 def _groups(scr: Screen) -> list[dict[str, Any]]:
     """The screen in the order a PSO reads it: what can be used now first."""
-    available, check, undetermined, ineligible = [], [], [], []
+    available, check, agreed, undetermined, ineligible = [], [], [], [], []
     for r in scr.results:
         if r.decision == "eligible":
             (check if any(w.code in BLOCKING for w in r.warnings) else available).append(r)
+        elif r.decision == "eligible_if_agreed":
+            agreed.append(r)
         elif r.decision == "undetermined":
             undetermined.append(r)
         else:
@@ -211,6 +228,8 @@ def _groups(scr: Screen) -> list[dict[str, Any]]:
         {"key": "available", "title": "Eligible and available", "results": available,
          "empty": "None: no intervention is both open to this person and available to them."},
         {"key": "check", "title": "Eligible, but not available to them now", "results": check, "empty": None},
+        {"key": "agreed", "title": "Eligible if a person agrees (the provider or treatment manager decides)", "results": agreed,
+         "empty": None},
         {"key": "undetermined", "title": "Not decided: information missing", "results": undetermined, "empty": None},
         {"key": "ineligible", "title": "Not eligible", "results": ineligible, "empty": None},
     ]

@@ -21,7 +21,8 @@ EVIDENCE_RANK = {"accredited": 3, "promising": 2, "emerging": 1, "unevaluated": 
 @dataclass(frozen=True, eq=False)  # candidates are told apart by identity, not field by field
 class Candidate:
     """An intervention the person can start and finish: eligible, open, reachable, in time, suited
-    to them; or a programme that only missing information keeps open (conditional)."""
+    to them; or a programme that only missing information keeps open, or anything a person's judgement
+    alone keeps open (conditional)."""
 
     iv: Intervention
     mask: int  # identified needs it meets, one bit per need in priority order
@@ -34,6 +35,9 @@ class Candidate:
     women_only: bool
     conditional: bool = False
     unknowns: int = 0  # conditional: how many case fields must be answered before it is confirmed
+    # conditional on a person's agreement (the screen's eligible_if_agreed): the judgements to agree
+    to_agree: tuple[Any, ...] = ()
+    waits_on_answers: bool = False  # conditional on answers the case does not give yet
     transport: bool = False  # reachable only because the case records transport
     venue_assumed: bool = False  # the catalog's towns for it are placeholders
     risk: int = 0  # the indicated kinds of offending it treats, one bit each (risk.TARGETS order)
@@ -65,8 +69,10 @@ def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female:
     """Smaller is better: the accredited programme on the most specific offending indicated
     (programme_rank); then the most kinds of indicated offending treated by offending behaviour work
     (on condition or not: a programme that only missing answers keep open comes before support);
-    then the most priority-weighted need met; then as few items proposed only on condition as
-    possible, and those resting on as few unanswered questions as possible; for women, most needs
+    then the most priority-weighted need met; then as few items proposed only on condition that
+    missing answers confirm them as possible, and those resting on as few unanswered questions as
+    possible (a person's agreement, eligible if agreed, is no gap in the file: every referral is
+    assessed by the provider, so it is not held against an item); for women, most needs
     met by women-only provision; then the weakest evidence base as strong as possible, then the best
     total evidence; then the shortest longest wait; then lowest price; then ids."""
     covered = women = risk = by_programme = 0
@@ -84,7 +90,7 @@ def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female:
         -programme_rank(by_programme),
         -_popcount(risk),
         -score,
-        sum(c.conditional for c in chosen),
+        sum(c.waits_on_answers for c in chosen),
         sum(c.unknowns for c in chosen),
         -_popcount(women) if female else 0,
         -min(ev, default=3),
@@ -219,7 +225,8 @@ def left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list[
             why, text = "need_already_met", (
                 (f"The need{'s' if len(met) > 1 else ''} it addresses ({words}) {'are' if len(met) > 1 else 'is'} already met by {names} in the package."
                  if met else f"The offending it works on is already treated by {names} in the package.")
-                + (" It would have been proposed only on condition that missing information confirms it." if c.conditional else ""))
+                + (" It would have been proposed only on condition that missing information confirms it." if c.waits_on_answers
+                   else " It would have been proposed only on condition that a person agrees to it." if c.conditional else ""))
         out.append(made(NotProposed, intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text,
                                                also=(), missing=(), met_by=by, name=c.iv.name, rar_days=c.rar_days))
     return out

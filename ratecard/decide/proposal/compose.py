@@ -209,7 +209,10 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
             found = resp.barriers(o, case) + found  # what does not suit the person comes first
         met = tuple(n.need for n in needs if mask >> bit[n.need] & 1)
         programme = iv.requires == "accredited_programme"
-        conditional = bool(found) and programme and all(b.about for b in found)
+        waits = bool(found) and programme and all(b.about for b in found)
+        # what only a person can decide keeps nothing out: it is proposed on condition that they agree
+        to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
+        conditional = waits or (not found and bool(to_agree))
         if found and not conditional:
             first, *more = found
             rejected.append(made(NotProposed, 
@@ -227,7 +230,8 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                                programme=programme, start=start, finish=finish, price=price,
                                evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only,
                                conditional=conditional,
-                               unknowns=len({m for b in found for m in b.fields}) if conditional else 0,
+                               unknowns=len({m for b in found for m in b.fields}) if waits else 0,
+                               to_agree=to_agree if conditional else (), waits_on_answers=waits,
                                transport="not_near_home" in codes, venue_assumed="venue_to_be_confirmed" in codes,
                                risk=risk, needs_perpetrator_work=resp.needs_perpetrator_work(o),
                                perpetrator_work="partner_abuse" in treats.targets.get(iv.id, ())))
@@ -235,7 +239,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     # 4. the package
     chosen = best_package(cands, weights, cap, female)
     facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
-    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.conditional}
+    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.waits_on_answers}
     completed = frozenset(case.history.completed_programmes or ())
     items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1], completed)
     covered = 0
@@ -293,8 +297,9 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         assumptions=tuple(assumptions),
         tier=tier,
         tier_check=_tier_check(tier, items, screened.derived.get("allocation"),
-                               any(w.code == "under_18" for w in screened.warnings)),
+                               any(w.code == "under_18" for w in screened.warnings), "tier" in catalog.rules.derived),
         allocation=screened.derived.get("allocation"),
+        allocation_applies="allocation" in catalog.rules.derived,
         pni_pathway=screened.derived.get("pni_pathway"),
         warnings=tuple(screened.warnings),
         pni_pathway_possible=tuple(sorted(pathways or ())),
@@ -371,7 +376,8 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
         pathway = ev.possible.get("pni_pathway", frozenset())
         if decision == "ineligible" or not pathway & PROGRAMME_PATHWAYS:
             return False
-        if decision == "eligible" and pathway <= PROGRAMME_PATHWAYS:
+        # eligible if a person agrees: confirmed as far as answers can confirm it (to_agree says the rest)
+        if decision in ("eligible", "eligible_if_agreed") and pathway <= PROGRAMME_PATHWAYS:
             return True
         return None
 
@@ -425,6 +431,7 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             start=start, finish=finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
             price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
             illustrative=tuple(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, ()),
+            to_agree=c.to_agree,
             reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,
             work=w.kind if w is not None else None, treats=tuple(w.targets) if w is not None and w.treats_offending else (),
             treats_assumed=w is not None and w.treats_offending and w.basis.get("targets") == "assumption",
@@ -525,7 +532,11 @@ def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str
                      interventions=tuple(sorted(r.intervention for r in about)))
 
 
-def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None, child: bool = False) -> TierCheck:
+def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None, child: bool = False,
+                tiers: bool = True) -> TierCheck:
+    if not tiers:
+        return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
+                         text="This catalog has no CRC tiers, so no minimum hours apply.")
     if child:
         return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Under 18: the youth offending team supervises, and CRC tiers do not apply.")

@@ -122,25 +122,56 @@ def fact_words(a: Any) -> str:
 
 def confirm_words(item: Any) -> str:
     """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item),
-    joined with 'or' when each alone would confirm it, else 'and'."""
+    joined with 'or' when each alone would confirm it, else 'and'; and what a person must agree:
+    'the treatment manager agrees that ...'."""
     alone = [a for a in item.confirm_if if a.alone]
     if alone:
-        return " or ".join(fact_words(a) for a in alone)
-    if item.confirm_if:
-        return " and ".join(fact_words(a) for a in item.confirm_if)
-    return "the missing assessments confirm it"
+        answers = " or ".join(fact_words(a) for a in alone)
+    elif item.confirm_if:
+        answers = " and ".join(fact_words(a) for a in item.confirm_if)
+    elif getattr(item, "to_agree", ()) and not _waits_on_answers(item):
+        return agree_words(item.to_agree)
+    else:
+        answers = "the missing assessments confirm it"
+    agree = getattr(item, "to_agree", ())
+    return answers + (f", and {agree_words(agree)}" if agree else "")
+
+
+def _waits_on_answers(item: Any) -> bool:
+    return bool(item.confirm_if) or not getattr(item, "to_agree", ())
+
+
+def agree_words(judgements: Any) -> str:
+    """What a person must agree, in words for a court: who, and the published condition, quoted.
+    'the provider agrees that the person meets the published conditions "..." and "..."', and
+    'the provider finds that "..." does not rule the person out'."""
+    parts = []
+    by_whom: dict[tuple[str, str], list[Any]] = {}
+    for j in judgements:
+        by_whom.setdefault((j.by, j.kind), []).append(j)
+    for (by, kind), js in by_whom.items():
+        quoted = _join([f"\u201c{j.text.rstrip('.')}\u201d" + (f" (needed only if {j.applies_when})" if j.applies is None and j.applies_when else "")
+                        for j in js])
+        if kind == "criterion":
+            parts.append(f"{by} agrees that the person meets the published condition{'s' if len(js) > 1 else ''} {quoted}")
+        else:
+            parts.append(f"{by} finds that {quoted} {'does' if len(js) == 1 else 'do'} not rule the person out")
+    return _join(parts)
 
 
 def subject_to(item: Any) -> str:
     """'subject to confirming that the person is male and that they can read simple sentences'."""
     alone = [a for a in item.confirm_if if a.alone]
     answers = alone or list(item.confirm_if)
+    agree = getattr(item, "to_agree", ())
     if not answers:
+        if agree:  # eligible if a person agrees: nothing to confirm from the case
+            return f"on condition that {agree_words(agree)}"
         return "subject to the missing assessments confirming it"
     facts = [f"that {fact_words(a)}" for a in answers]
     # each fact may hold its own "or" ("medium, high or very high"): several are kept apart with ";"
     joined = facts[0] if len(facts) == 1 else "; ".join(facts[:-1]) + ("; or " if alone else "; and ") + facts[-1]
-    return "subject to confirming " + joined
+    return "subject to confirming " + joined + (f", and on condition that {agree_words(agree)}" if agree else "")
 
 
 def _order_words(p: dict[str, Any]) -> str:
@@ -229,6 +260,10 @@ def proposal_text(p: dict[str, Any]) -> str:
         elif incomplete:
             if not nothing_assessed:
                 out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
+        elif any(r.requires == "rar" and r.why == "information_missing" for r in p["not_proposed"]):
+            # the activities are there, but what they take is not known: no claim that none fits
+            out.append("No rehabilitation activity days can be set yet: no activity that meets an identified need can be "
+                       "shown, on the information available, to start and finish before the order ends.")
         elif not left_rar:
             out.append("No rehabilitation activity requirement is warranted: no activity the person can start and finish "
                        "meets an identified need.")
@@ -239,11 +274,15 @@ def proposal_text(p: dict[str, Any]) -> str:
         wait = f"after a waiting list of about {_weeks(item.waiting_weeks)}, " if item.waiting_weeks else ""
         end = (f"continue until the order ends on {item.finish:%-d %B %Y} (an ongoing service with no fixed length)"
                if item.ongoing else f"finish by {item.finish:%-d %B %Y}")
-        lead = "if confirmed, " if item.conditional else ""
+        lead = ("if agreed, " if not _waits_on_answers(item) else "if confirmed, ") if item.conditional else ""
         source = "" if item.provider_name in item.name else f", from {item.provider_name},"
         out.append(f"{item.name}{source} {what}{days}: {lead}it can start {wait}around "
                    f"{item.start:%-d %B %Y} and {end}.")
-        if item.completed_before:
+        if item.to_agree and not any(r.conditional and r.intervention == item.intervention for r in reqs):
+            # said here unless the requirement it goes under says it already
+            out.append(f"It is proposed on condition that {agree_words(item.to_agree)}.")
+        elif item.completed_before and not item.to_agree:
+            # a catalog with no judgement for a repeat (one the screen would list to agree)
             out.append(f"The person is recorded as having completed {item.name} before: repeating it needs the agreement of "
                        "the programme's treatment manager.")
         if item.alongside:
@@ -281,12 +320,19 @@ def proposal_text(p: dict[str, Any]) -> str:
     fb = p["if_not_confirmed"]
     if fb is not None:
         names = _join([i.name for i in conditional.values()])
+        agreed = [i for i in conditional.values() if i.to_agree]
         verb = "is" if len(conditional) == 1 else "are"
+        if not agreed:
+            unless = f"If {names} {verb} not confirmed"
+        elif len(agreed) == len(conditional) and not any(_waits_on_answers(i) for i in agreed):
+            unless = f"If it is not agreed for {names}"
+        else:
+            unless = f"If {names} {verb} not confirmed and agreed"
         if fb.package:
             days = f", under a rehabilitation activity requirement of up to {fb.rar_days} days" if fb.rar_days else ""
-            out.append(f"If {names} {verb} not confirmed, I would propose instead {_join(list(fb.names))}{days}.")
+            out.append(f"{unless}, I would propose instead {_join(list(fb.names))}{days}.")
         else:
-            out.append(f"If {names} {verb} not confirmed, nothing else in the catalog that the person can start and finish "
+            out.append(f"{unless}, nothing else in the catalog that the person can start and finish "
                        "meets the needs it addresses.")
     for u in p["unmet_needs"]:
         if u.priority is None:
@@ -308,8 +354,18 @@ def proposal_text(p: dict[str, Any]) -> str:
                 total = (p["rar_days"] or 0) + best.rar_days
                 why = (f"{best.name} would take {best.rar_days} more RAR days; a rehabilitation activity requirement of "
                        f"{total} days would allow it")
-        if u.missing:
-            fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing if not m.startswith("sentence.length"))
+        # a length the catalog does not give is no question for the person: say which provision's
+        # length to ask the provider for
+        unlengthed = [m[:-len(".weeks")] for m in u.missing if m.endswith(".weeks") and m.count(".") == 1]
+        if unlengthed:
+            named = {r.intervention: r.name or r.intervention for r in p["not_proposed"]}
+            lengths = _join(sorted({named.get(i, i) for i in unlengthed}))
+            if u.why == "information_missing" and len(unlengthed) == len(u.missing):
+                why = (f"this catalog does not say how long {lengths} take{'s' if len(unlengthed) == 1 else ''}, so "
+                       "finishing before the order ends cannot be shown; ask the provider")
+        if u.missing and not (unlengthed and len(unlengthed) == len(u.missing)):
+            fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing
+                               if not m.startswith("sentence.length") and m[:-len(".weeks")] not in unlengthed)
             if fields:
                 # after "information is missing" the list says which; after another reason it is what is
                 # also still open, and must not read as a fact about the person
@@ -320,7 +376,9 @@ def proposal_text(p: dict[str, Any]) -> str:
     if bench and community:
         out.append("Before sentence the court should also have " + _join([_BENCH[t.field] for t in bench]) + ".")
     alloc = p["allocation"]
-    if child is not None and is_youth(child):
+    if not p.get("allocation_applies", True):
+        pass  # the catalog knows no NPS and CRC (HMPPS's national one): nothing to say
+    elif child is not None and is_youth(child):
         out.append("The youth offending team would supervise the order.")
     elif alloc == "nps":
         out.append("The case would be managed by the NPS.")

@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 from ...catalog.model import Target
-from ..screen import MissingField
+from ..screen import Judgement, MissingField
 from ..screen import Warning as CaseWarning
 from ..whatif import Answer
 
@@ -105,6 +105,8 @@ class PackageItem(_Out):
     # proposed on condition that missing information confirms it (eligibility or programme need)
     conditional: bool = False
     confirm_if: tuple[Answer, ...] = ()
+    # ... or on a person's agreement: the judgements to agree (published text, who decides)
+    to_agree: tuple[Judgement, ...] = ()
     reachable_by_transport: bool = False  # delivered away from home; the case records transport
     venue_to_be_confirmed: bool = False  # the catalog's venue is an assumption (where.assumed)
     # what it is (the catalog's work.kind; None when the catalog does not say) and the offending it treats
@@ -313,6 +315,9 @@ class Proposal(_Out):
     tier: str | None
     tier_check: TierCheck
     allocation: str | None
+    # whether the catalog's rules split cases between the NPS and the CRC (the 2017 arrangement;
+    # HMPPS's national catalogue has no such split): when not, no allocation or tier is spoken of
+    allocation_applies: bool = True
     pni_pathway: str | None
     # about the case as a whole, as the screen gives them (a child, a young adult, an unknown town)
     warnings: tuple[CaseWarning, ...] = ()
