@@ -9,6 +9,8 @@ Plain data and small functions only: importing this module costs nothing, so any
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 # The OASys need sections, as sentencers and court staff name them.
@@ -235,7 +237,14 @@ def field(path: str) -> str:
         return FIELDS[path]
     if path in DERIVED:
         return DERIVED[path]
+    total = _OASYS_TOTAL.fullmatch(path)
+    if total:  # a sum the HMPPS import makes of named OASys items: 'oasys_total_2_6_7_2' is 2.6 and 7.2
+        nums = total[1].split("_")
+        return "total of OASys items " + ", ".join(f"{a}.{b}" for a, b in zip(nums[::2], nums[1::2]))
     return path.rsplit(".", 1)[-1].replace("_", " ")
+
+
+_OASYS_TOTAL = re.compile(r"oasys_total_((?:\d+_\d+_)*\d+_\d+)")
 
 
 def requirement(kind: str) -> str:

@@ -61,3 +61,8 @@ def test_the_briefing_and_the_proposal_paragraph_use_the_table() -> None:
 
     assert briefing.NEED_LABELS is labels.NEEDS and briefing.KIND_LABELS is labels.KINDS
     assert need_words("relationships") == "family and relationships"
+
+
+def test_an_imported_oasys_total_reads_as_its_items() -> None:
+    # the HMPPS import names a sum of OASys items by the items; a screen says which items, not the id
+    assert labels.field("oasys_total_2_6_7_2_11_4") == "total of OASys items 2.6, 7.2, 11.4"
