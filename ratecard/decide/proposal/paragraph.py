@@ -424,7 +424,10 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
             limit = _limit(p)
             ends = f", ending on {w.longer_order_end:%-d %B %Y}," if w.longer_order_end is not None else ""
             done = f" by {w.longer_order_completes:%-d %B %Y}" if w.longer_order_completes is not None else ""
-            out.append(f"An order of {w.longer_order_months} months{ends} would let {name} be completed{done} ({limit}).")
+            # the legal limit is said once, after the longer of the two orders when both are named
+            both = w.programme_order_months is not None and w.programme_order_for != w.longer_order_for
+            out.append(f"An order of {w.longer_order_months} months{ends} would let {name} be completed{done}"
+                       + ("." if both else f" ({limit})."))
         if w.programme_order_for != w.longer_order_for:
             out += _programme_order(p, w)
         other = [i.name for i in items if i.treats and w.target not in i.treats]
