@@ -136,7 +136,7 @@ def test_allocate_says_why_a_category_1_case_is_nps_and_that_the_mappa_level_dis
 
 
 def test_a_briefing_since_a_date_reports_the_status_changes_of_the_period_with_their_dates() -> None:
-    b = build_briefing(CATALOG, "northamptonshire", on=ON, since=dt.date(2016, 6, 1))
+    b = build_briefing("northamptonshire", CATALOG, on=ON, since=dt.date(2016, 6, 1))
     assert b.changes is not None
     got = [(x.id, x.old_state, x.new_state, x.since) for x in b.changes.status]
     assert ("resolve", "open", "withdrawn", "2017-01-01") in got
@@ -145,12 +145,12 @@ def test_a_briefing_since_a_date_reports_the_status_changes_of_the_period_with_t
     md = render_briefing(b, "md")
     assert "## Changes since 2016-06-01" in md
     # nothing changed in a period with no dated change
-    quiet = build_briefing(CATALOG, "northamptonshire", on=ON, since=dt.date(2017, 2, 1))
+    quiet = build_briefing("northamptonshire", CATALOG, on=ON, since=dt.date(2017, 2, 1))
     assert quiet.changes is not None and quiet.changes.empty
 
 
 def test_every_assumption_in_the_catalog_is_printed_in_the_briefing() -> None:
-    b = build_briefing(CATALOG, "northamptonshire", on=ON)
+    b = build_briefing("northamptonshire", CATALOG, on=ON)
     md = render_briefing(b, "md").replace("\\", "")
     flat = " ".join(md.split())
     for iv in CATALOG.interventions.values():

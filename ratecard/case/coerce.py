@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..errors import CaseError, Problem
 from ..inputs.yamlio import Document
 from .model import Case, case_from_document, parse_case
+
+# what every entry point of the Python API accepts as one case: the three doors above
+CaseInput: TypeAlias = Case | Mapping[str, Any] | str
 
 ACCEPTED = "a ratecard Case, a dict of case fields (dates as ISO strings such as '1980-05-14') or a JSON/YAML string"
 

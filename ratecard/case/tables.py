@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -52,12 +52,12 @@ from ..inputs.numbers import parse_number
 from ..inputs.tablefiles import (ROW, JsonLines, TableError, first_char, json_array_lines, parsed_cells, read_csv_rows,
                                  read_parquet, table_bytes, table_format, unknown_names)
 from ..inputs.yamlio import parse_text
-from .coerce import coerce_case
+from .coerce import CaseInput, coerce_case
 from .consistency import Refusal
 from .facts import date_of_birth_problem
 from .model import NOT_A_MAPPING, Case, case_from_document
 
-__all__ = ["ROW", "CaseTable", "TableError", "read_cases", "from_records", "from_frame", "flat_case", "dated_errors"]
+__all__ = ["ROW", "CaseTable", "CasesInput", "TableError", "read_cases", "from_records", "from_frame", "flat_case", "dated_errors"]
 
 # what the readers may not exceed for a row to be judged by columns alone: rows beyond are judged
 # by the one-case path, whose limits (ratecard/inputs/limits.py) then apply
@@ -244,6 +244,11 @@ class CaseTable:
     @property
     def total(self) -> int:
         return self.frame.height + len(self.errors)
+
+
+# what screen_many and build_caseload accept: one case or many (each as screen() takes it), a
+# CaseTable, or a Polars frame (a pyarrow Table too, typed Any: pyarrow ships no type hints)
+CasesInput: TypeAlias = Iterable[CaseInput] | CaseInput | CaseTable | pl.DataFrame | pl.LazyFrame
 
 
 def flat_case(case: Case, row: int) -> dict[str, Any]:

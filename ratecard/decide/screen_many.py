@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -23,7 +23,8 @@ from typing import Any
 import polars as pl
 
 from ..catalog.load import Catalog
-from ..case.tables import ROW, CaseTable, dated_errors, from_frame, from_records
+from ..case.model import Case
+from ..case.tables import ROW, CaseTable, CasesInput, dated_errors, from_frame, from_records
 
 _LOCK = threading.Lock()
 _PROGRAMS: dict[int, Any] = {}
@@ -187,17 +188,19 @@ def computed_columns(on: dt.date) -> list[pl.Expr]:
             pl.when(pl.col("sentence.length_months").is_not_null()).then(months).cast(pl.Int64).alias("months_left")]
 
 
-def as_table(cases: Any) -> CaseTable:
+def as_table(cases: CasesInput) -> CaseTable:
     if isinstance(cases, CaseTable):
         return cases
     if isinstance(cases, pl.LazyFrame):
         return from_frame(cases.collect())
     if isinstance(cases, pl.DataFrame) or type(cases).__module__.startswith("pyarrow"):
         return from_frame(cases)
-    return from_records(cases if isinstance(cases, Iterable) and not isinstance(cases, dict) else [cases])
+    # one case (a Case iterates over its fields, a str over its letters, a mapping over its keys)
+    one = isinstance(cases, (Case, Mapping, str, bytes)) or not isinstance(cases, Iterable)
+    return from_records([cases] if one else cases)
 
 
-def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | None = None) -> ScreenedTable:
+def screen_many(cases: CasesInput, catalog: Catalog | None = None, *, on: dt.date | None = None) -> ScreenedTable:
     """Screen every case of a table against the catalog (default: the shipped one).
 
     `cases`: an iterable of case dicts (the case file format) or `Case` objects, a Polars

@@ -20,7 +20,7 @@ import weakref
 from typing import Any
 
 from ... import labels
-from ...case.coerce import coerce_case
+from ...case.coerce import CaseInput, coerce_case
 from ...case.facts import case_facts, order_dates
 from ...case.model import Case
 from ...catalog.load import Catalog
@@ -84,7 +84,7 @@ def package_price(iv: Intervention) -> tuple[float | None, str]:
     return round(p.amount * per, 2), f"{p.amount:.2f} {p.unit.replace('_', ' ')} x {per:g}"
 
 
-def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None, rar_days: int | None = None,
+def propose(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | None = None, rar_days: int | None = None,
             order_months: int | None = None, margin_weeks: int | None = None) -> Proposal:
     """Propose requirements, a package and RAR days for one case.
 
