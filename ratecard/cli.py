@@ -38,7 +38,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 
 
-class DateParam(click.ParamType):
+class DateParam(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
     """A date as court staff write it: 2017-03-01 or 01/03/2017 (day first, as in the UK)."""
 
     name = "date"
@@ -85,7 +85,7 @@ _EXPLAIN = click.option("--explain", is_flag=True, help="Also show rule ids and 
 _CASE = click.argument("case", type=click.Path(path_type=Path))
 
 
-def _catalog(path: Path | None) -> Catalog:
+def _catalog(path: str | Path | None) -> Catalog:
     from .catalog.cache import cached_catalog
 
     return cached_catalog(path)

@@ -355,7 +355,7 @@ def run_rule_test(test: RuleTest, catalog: Catalog) -> RuleTestResult:
             if not _same(got, e.value):
                 fail(e, f"{e.key}: expected {_words(e.value)}, got {_words(got)}")
         elif e.kind == "case_warnings":
-            codes = [w.code for w in s.warnings]
+            codes: list[str] = [w.code for w in s.warnings]
             if e.value not in codes:
                 fail(e, f"expected the case warning {e.value}; given: {', '.join(codes) or 'none'}")
         elif e.kind == "warnings":

@@ -27,6 +27,7 @@ what is expected, in the words `ratecard screen` uses.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import typing
 import types
@@ -157,7 +158,7 @@ def _layout(model: type[BaseModel], prefix: str = "") -> Layout:
                 leaves.append(Leaf(path, "list", TypeAdapter(item), item=_kind(item)))
         else:
             annotation = typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-            leaves.append(Leaf(path, _kind(info.annotation), TypeAdapter(annotation)))
+            leaves.append(Leaf(path, _kind(info.annotation), TypeAdapter(annotation)))  # type: ignore[arg-type]  # every field is annotated
     return Layout(tuple(leaves), tuple(refusals))
 
 
@@ -279,9 +280,8 @@ def _errors(problems: Iterable[Problem]) -> list[dict[str, str]]:
 
 
 def _given_id(data: Any) -> str | None:
-    if isinstance(data, Mapping) and isinstance(data.get("id"), str):
-        return data["id"]
-    return None
+    given = data.get("id") if isinstance(data, Mapping) else None
+    return given if isinstance(given, str) else None
 
 
 def judge_text(text: bytes | str, row: int) -> Judged:
@@ -576,7 +576,7 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
         exprs: list[pl.Expr] = []
         for c, t in frame.schema.items():
             if c in structs:
-                exprs += [pl.col(c).struct.field(f.name).alias(f"{c}.{f.name}") for f in t.fields]  # type: ignore[union-attr]
+                exprs += [pl.col(c).struct.field(f.name).alias(f"{c}.{f.name}") for f in t.fields]  # type: ignore[attr-defined]
             else:
                 exprs.append(pl.col(c))
         frame = frame.select(exprs)
@@ -721,8 +721,8 @@ def _from_json_lines(lines: JsonLines, judge: Callable[[int], Judged] | None = N
 
 def _normalise_records(s: pl.Series, target: pl.DataType) -> tuple[pl.Series, pl.Series]:
     inner = target.inner  # type: ignore[attr-defined]
-    if isinstance(s.dtype, pl.List) and isinstance(s.dtype.inner, pl.Struct):  # type: ignore[attr-defined]
-        have = {f.name for f in s.dtype.inner.fields}  # type: ignore[attr-defined]
+    if isinstance(s.dtype, pl.List) and isinstance(s.dtype.inner, pl.Struct):
+        have = {f.name for f in s.dtype.inner.fields}
         fields = [(pl.element().struct.field(f.name) if f.name in have else pl.lit(None, dtype=f.dtype)).cast(f.dtype).alias(f.name)
                   for f in inner.fields]
         try:
@@ -791,8 +791,7 @@ def read_csv(data: bytes, source: str) -> CaseTable:
             if leaf.kind == "flag":
                 parse: Callable[[str], Any] = _parse_flag
             else:
-                whole = leaf.kind == "int"
-                parse = lambda t, whole=whole: parse_number(t, whole=whole)  # noqa: E731
+                parse = functools.partial(parse_number, whole=leaf.kind == "int")
             parsed, bad, why = parsed_cells(s, parse, _raw_dtype(leaf))
             typed[name] = parsed
             fail(bad, name, why, s)

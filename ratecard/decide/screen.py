@@ -216,6 +216,7 @@ def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | Non
     person = screen_warnings(case, catalog)  # responsivity: cached per catalog and answers
     for iid, d in decided:
         read.update(d.fields)
+        without: tuple[str, ...]
         if d.decision == "undetermined":
             gaps, without = tuple(_ordered(open_fields[iid], rank)), ()
         else:

@@ -29,7 +29,7 @@ from ..case.tables import ROW, CaseTable, CasesInput, dated_errors, from_frame, 
 _LOCK = threading.Lock()
 _PROGRAMS: dict[int, Any] = {}
 DECISIONS = pl.Enum(["eligible", "undetermined", "ineligible"])
-LONG_SCHEMA = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
+LONG_SCHEMA: dict[str, Any] = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
                "rules": pl.List(pl.String), "missing": pl.List(pl.String)}
 
 
@@ -66,7 +66,8 @@ class ScreenedTable:
     @cached_property
     def _screened(self) -> pl.DataFrame:
         """The batch back end's columns for every case (worked out on first use on the small path)."""
-        return self._program.screen(self._input.lazy(), usable=self._usable).collect()
+        screened: pl.DataFrame = self._program.screen(self._input.lazy(), usable=self._usable).collect()
+        return screened
 
     @property
     def height(self) -> int:
@@ -85,9 +86,9 @@ class ScreenedTable:
             rows, ids = self._input[ROW].to_list(), self._input["id"].to_list()
             return pl.DataFrame([{ROW: r, "case_id": i, **res} for r, i, results in zip(rows, ids, self._small) for res in results],
                                 schema=LONG_SCHEMA)
-        long = self._program.long_results(self._screened, ROW)
-        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
-        return ids.join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+        answers: pl.DataFrame = self._program.long_results(self._screened, ROW)
+        keys = self._input.select(ROW, pl.col("id").alias("case_id"))
+        return keys.join(answers, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
 
     def long_chunks(self, size: int = 50_000) -> Iterator[pl.DataFrame]:
         """`long`, a chunk of cases at a time (at least one chunk, empty for no cases)."""

@@ -56,8 +56,8 @@ def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tupl
         find_out = Text("To decide, find out: " + "; ".join(words), style="yellow")
     elif r.decided_without:
         # decided on an incomplete file: say so, and that the missing answers cannot change it
-        words = "; ".join(shown(labels.field(m.field)) for m in r.decided_without)
-        find_out = Text(f"Decided without {words}: every answer gives the same decision.", style="dim")
+        fields = "; ".join(shown(labels.field(m.field)) for m in r.decided_without)
+        find_out = Text(f"Decided without {fields}: every answer gives the same decision.", style="dim")
     return summary, reasons, find_out
 
 

@@ -640,7 +640,7 @@ def compile_program(rules: RuleSet) -> Program:
         rs = rules.decidable(iid)
         if len(rs) < 2:
             continue  # one rule: its own forms decide
-        whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs))
+        whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs if r.when is not None))
         _, false = comp.forms(whole, rs[0])
         failing = [term for r in rs for term in (progs[r.id].false if r.kind == "criterion" else progs[r.id].true)]
         extra = tuple(term for term in false if not any(term_within(term, m) for m in failing))
@@ -715,9 +715,10 @@ def relevant_values(rules: RuleSet) -> dict[str, list[Any]]:
 
 def _inside(r: Any, integer: bool) -> float:
     """One number inside a piece (pieces never straddle a threshold, so any one stands for all)."""
-    if r.lo == r.hi:
-        return r.lo
-    lo, hi = r.lo, r.hi
+    lo: float = r.lo
+    hi: float = r.hi
+    if lo == hi:
+        return lo
     if integer:
         x = math.floor((lo + hi) / 2)
         for cand in (x, x + 1, x - 1, math.ceil(lo), math.floor(hi)):
