@@ -28,9 +28,10 @@ def test_the_readme_opens_with_the_install_and_run_command_then_the_test_command
     assert first.startswith("python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/ratecard screen examples/cases/")
     assert (ROOT / first.split("ratecard screen ")[1].split()[0]).is_file()
     assert second == 'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest'
-    # CI runs the same test command after installing the same extra
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert '.venv/bin/pip install -q -e ".[test]"' in ci and ".venv/bin/python -m pytest" in ci
+    # CI runs the same test command after installing the same extra (.ci/ is not in the sdist)
+    ci = ROOT / ".ci" / "run"
+    if ci.exists():
+        assert '.venv/bin/pip install -q -e ".[test]"' in ci.read_text() and ".venv/bin/python -m pytest" in ci.read_text()
     # nothing comes before them but the title and what the tool answers
     assert README.index("```sh") < 1500
 
