@@ -3,10 +3,13 @@ with the two commands a newcomer runs, its Python runs, and its links lead somew
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -57,3 +60,18 @@ def test_the_changelog_and_licence_are_there() -> None:
     assert licence.startswith("MIT License") and "Copyright (c) 2026 ratecard contributors" in licence
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert "## [Unreleased]" in changelog and "keepachangelog.com" in changelog
+
+
+def test_the_readme_curl_request_is_answered() -> None:
+    pytest.importorskip("fastapi", reason="the serve extras are not installed: pip install -e '.[test]'")
+    from ratecard import default_catalog
+    from ratecard.web.app import create_app
+
+    from .web.servers import post, thread_server
+
+    (curl,) = [block for block in re.findall(r"```sh\n(.*?)\n```", README, re.S) if block.startswith("curl ")]
+    path = re.search(r"http://127\.0\.0\.1:8000(/\S+)", curl)[1]  # type: ignore[index]
+    body = json.loads(re.search(r"-d '(.*)'", curl, re.S)[1])  # type: ignore[index]
+    with thread_server(create_app(default_catalog())) as base:
+        status, answer, _ = post(base, path, body)
+    assert status == 200 and answer["on"] == body["on"] and answer["results"]
