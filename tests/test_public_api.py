@@ -28,8 +28,14 @@ LEDGER = ROOT / "examples" / "cases" / "rar-20-days-little-time-left.yaml"
 def _three_doors(path: Path) -> tuple[Case, types.MappingProxyType[str, typing.Any], str]:
     text = path.read_text()
     data = json.loads(json.dumps(yaml.safe_load(text), default=str))
-    # a read-only mapping, not a dict: the signature says Mapping, so any mapping must do
-    return load_case(path), types.MappingProxyType(data), text
+    # read-only mappings and tuples, not dicts and lists: the signature says Mapping, so any must do
+    return load_case(path), _read_only(data), text
+
+
+def _read_only(data: typing.Any) -> typing.Any:
+    if isinstance(data, dict):
+        return types.MappingProxyType({k: _read_only(v) for k, v in data.items()})
+    return tuple(_read_only(v) for v in data) if isinstance(data, list) else data
 
 
 @pytest.mark.parametrize("call", [
