@@ -91,13 +91,35 @@ def _catalog(path: str | Path | None) -> Catalog:
     return cached_catalog(path)
 
 
+def _refuse_inputs(out: Path | None, catalog_path: Path | str | None, *files: Path | str | None) -> None:
+    """Refuse --out FILE naming one of the command's inputs: a file given, or a file of a catalog
+    it reads (--catalog DIR, or the shipped one)."""
+    if out is None or not out.exists():
+        return
+    from .catalog.load import default_catalog_path, source_files
+    from .present.terminal import refuse_overwriting
+
+    catalogs = [Path(c) for c in (catalog_path, *files) if c is not None and Path(c).is_dir()]
+    catalogs.append(default_catalog_path())
+    refuse_overwriting(out, [*(f for f in files if f is not None and not Path(f).is_dir()),
+                             *(p for c in catalogs for p in source_files(c))])
+
+
 def _on(value: dt.date | None) -> dt.date:
     return value or dt.date.today()
 
 
-def _emit_text(text: str, out: Path | None) -> None:
-    """JSON, Markdown or HTML: to standard output, or to --out FILE."""
+def _emit_text(text: str, out: Path | None, *, is_json: bool = False) -> None:
+    """JSON, Markdown or HTML: to standard output, or to --out FILE. On a terminal, characters that
+    could restyle the screen or reorder what it shows are escaped (in JSON as \\u escapes, so it
+    is the same JSON); into a pipe or a file the text is written as it is."""
     if out is None:
+        from .present.terminal import is_terminal
+
+        if is_terminal():
+            from .present.terminal import json_for_terminal, shown_lines
+
+            text = json_for_terminal(text) if is_json else shown_lines(text)
         click.echo(text, nl=not text.endswith("\n"))
         return
     from .present.terminal import shown, write_out
@@ -132,7 +154,7 @@ def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console]
     """A result as JSON (from its model) or as a terminal view; `draw` imports the view's module
     only when it is needed, so --json never loads rich."""
     if as_json:
-        _emit_text(result.model_dump_json(indent=2), out)
+        _emit_text(result.model_dump_json(indent=2), out, is_json=True)
     else:
         _emit_view(draw, out)
 
@@ -145,8 +167,8 @@ def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console]
 def cli() -> None:
     """Screen people on probation against a catalog of interventions.
 
-    Dates are YYYY-MM-DD or DD/MM/YYYY. Every command takes --out FILE. Shell completion: see the
-    README (eval "$(_RATECARD_COMPLETE=bash_source ratecard)").
+    Dates are YYYY-MM-DD or DD/MM/YYYY. Every command takes --out FILE. Shell completion: see
+    docs/cli.md (eval "$(_RATECARD_COMPLETE=bash_source ratecard)").
     """
 
 
@@ -159,6 +181,7 @@ def validate(path: Path | None, out: Path | None) -> None:
     from .present.terminal import shown
     from .ruletests import check_rule_tests
 
+    _refuse_inputs(out, path)
     cat = load_catalog(path)
     cat.engine  # compile too: a rule can be valid and still too big for durable_rules
     n_tests = check_rule_tests(cat)  # the rule tests must name real interventions and fields
@@ -210,6 +233,7 @@ def screen(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog
     from .case.model import load_case
     from .decide.screen import screen as run_screen
 
+    _refuse_inputs(out, catalog_path, case)
     result = run_screen(load_case(case), _catalog(catalog_path), on=_on(on))
 
     def draw(c: Console) -> None:
@@ -233,9 +257,10 @@ def list_(area: str | None, need: str | None, on: dt.date | None, as_json: bool,
     """List the interventions: id (as `check` takes it), name, needs and status on a date."""
     from .present.catalog import catalog_listing, listing_json, print_listing
 
+    _refuse_inputs(out, catalog_path)
     items = catalog_listing(_catalog(catalog_path), area=area, need=need, on=on)
     if as_json:
-        _emit_text(listing_json(items), out)
+        _emit_text(listing_json(items), out, is_json=True)
         return
     _emit_view(lambda c: print_listing(items, c), out)
 
@@ -261,6 +286,7 @@ def check(ctx: click.Context, case: Path, intervention: str, on: dt.date | None,
     from .case.model import load_case
     from .decide.referral import check_referral
 
+    _refuse_inputs(out, catalog_path, case)
     result = check_referral(load_case(case), intervention, _catalog(catalog_path), on=_on(on), idle_weeks=idle_weeks)
 
     def draw(c: Console) -> None:
@@ -281,6 +307,7 @@ def allocate(case: Path, on: dt.date | None, as_json: bool, explain: bool, catal
     from .case.model import load_case
     from .decide.allocation import allocate as run_allocate
 
+    _refuse_inputs(out, catalog_path, case)
     result = run_allocate(load_case(case), _catalog(catalog_path), on=_on(on))
 
     def draw(c: Console) -> None:
@@ -309,6 +336,7 @@ def check_batch(file: Path, on: dt.date | None, catalog_path: Path | None, fmt: 
     """
     from .present.batch import run_check_batch
 
+    _refuse_inputs(out, catalog_path, file)
     run_check_batch(file, _catalog(catalog_path), on=_on(on), fmt=fmt, allow_paths=allow_paths, out=out)
 
 
@@ -330,8 +358,10 @@ def screen_batch(cases: Path, on: dt.datetime | None, catalog_path: str | None, 
     from .decide.screen_many import output_format, screen_many, write_results
     from .errors import OutputError
     from .case.tables import read_cases
+    from .present.terminal import AtomicOut
 
     fmt = output_format(str(out))
+    _refuse_inputs(out, catalog_path, cases)
     cat = _catalog(catalog_path)
     # a progress display only for a person watching; never in a pipe or a log
     with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -340,11 +370,18 @@ def screen_batch(cases: Path, on: dt.datetime | None, catalog_path: str | None, 
         bar.update(task, advance=1, description=f"Screening {table.total:,} cases")
         result = screen_many(table, cat, on=_on(on))
         bar.update(task, advance=1, description="Writing results")
-        try:
-            side = write_results(result, out, fmt)
-        except OSError as e:
-            raise OutputError(f"{out}: cannot write the results ({e.strerror}); give another --out path") from None
+        side_file = Path(str(out) + ".errors.jsonl")
+        with AtomicOut(out) as written:
+            try:
+                side = write_results(result, written.path, fmt)
+            except OSError as e:
+                raise OutputError(f"{out}: cannot write the results ({e.strerror}); give another --out path") from None
+            if side:
+                written.also(side, side_file)
+        if not side:
+            side_file.unlink(missing_ok=True)  # an earlier run's error rows do not describe these results
         bar.update(task, advance=1)
+        side = str(side_file) if side else None
     bad = [e["row"] for e in result.errors]
     summary = f"{result.height:,} cases screened, {len(bad):,} row{'s' if len(bad) != 1 else ''} with errors; wrote {out}"
     if bad:
@@ -372,17 +409,11 @@ def caseload(cases: Path, on: dt.datetime | None, area: str | None, fmt: str, ou
     from .case.tables import read_cases
     from .present.caseload import render_caseload
 
+    _refuse_inputs(out, catalog_path, cases)
     table = read_cases(cases)
     report = build_caseload(table, _catalog(catalog_path), on=_on(on), area=area)
     text = report.model_dump_json(indent=2) + "\n" if fmt == "json" else render_caseload(report, fmt)  # type: ignore[arg-type]
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise OutputError(f"{out}: cannot write the report ({e.strerror}); give another --out path") from None
-        click.echo(f"Wrote {out}", err=True)
+    _emit_text(text, out, is_json=fmt == "json")
     if table.errors:
         click.echo(f"{len(table.errors):,} rows of {cases} could not be read and are not counted "
                    f"(first: row {table.errors[0]['row']}); run screen-batch on the file to see their errors", err=True)
@@ -405,8 +436,10 @@ def brief(area: str, town: str | None, on: dt.date | None, since: Path | None, f
     from .decide.briefing import build_briefing
     from .present.briefing import render_briefing
 
+    _refuse_inputs(out, catalog_path, since)
     b = build_briefing(_catalog(catalog_path), area, town=town, on=_on(on), since=load_catalog(since) if since else None)
-    _emit_text(b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt), out)  # type: ignore[arg-type]
+    _emit_text(b.model_dump_json(indent=2) + "\n" if fmt == "json" else render_briefing(b, fmt), out,  # type: ignore[arg-type]
+               is_json=fmt == "json")
 
 
 @cli.command()
@@ -424,6 +457,7 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
     from .case.model import load_case
     from .decide.proposal import propose as run_propose
 
+    _refuse_inputs(out, catalog_path, case)
     result = run_propose(load_case(case), _catalog(catalog_path), on=_on(on), rar_days=rar_days,
                          order_months=order_months, margin_weeks=margin_weeks)
 
@@ -437,20 +471,25 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. The default is this machine only; see the README before changing it.")
+              help="Address to listen on. The default is this machine only; see docs/http.md before changing it.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @_CATALOG
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes; each loads its own copy of the catalog.")
 @click.option("--root-path", default="", help="URL prefix when a reverse proxy serves it under a sub-path, e.g. /ratecard.")
-def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str) -> None:
-    """Serve the web page for court staff and the JSON API (needs the serve extra).
+@click.option("--allowed-host", "allowed_host", multiple=True, metavar="NAME",
+              help="Also answer requests addressed to NAME (repeatable), e.g. the name a reverse proxy passes on. "
+                   "By default only this machine's loopback names, and the --host address.")
+def serve(host: str, port: int, catalog_path: Path | None, workers: int, root_path: str,
+          allowed_host: tuple[str, ...]) -> None:
+    """Serve the web page for court staff and the JSON API (needs the serve extra: pip install 'ratecard[serve]').
 
-    Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on /v1.
+    Nothing is stored and no case data is logged. Set RATECARD_API_TOKEN to require a bearer token on
+    /v1 (the API only: the page's sign-in belongs to the court's reverse proxy; see docs/http.md).
     """
     from .web.serve import run
 
-    run(host=host, port=port, catalog=catalog_path, workers=workers, root_path=root_path)
+    run(host=host, port=port, catalog=catalog_path, workers=workers, root_path=root_path, extra_hosts=allowed_host)
 
 
 @cli.command()
@@ -461,7 +500,7 @@ def schema(out: Path | None) -> None:
 
     from .case.model import Case
 
-    _emit_text(json.dumps(Case.model_json_schema(), indent=2) + "\n", out)
+    _emit_text(json.dumps(Case.model_json_schema(), indent=2) + "\n", out, is_json=True)
 
 
 @cli.group("import")

@@ -135,6 +135,10 @@ DERIVED: dict[str, str] = {
     "pni_domain_relationships_known": "PNI relationships domain score so far",
     "pni_domain_self_management_known": "PNI self-management domain score so far",
     "pni_domain_sex_known": "PNI sex domain score so far",
+    "pni_sexual_known": "a sexual offence, now or before, on file",
+    "pni_sexual_now_known": "the current offence recorded as sexual",
+    "pni_sex_items_given": "all three OASys sexual items given (11.11, 11.12, 6.12)",
+    "pni_osp_high_known": "a high or very high OSP on file",
     "pni_need_score_known": "programme need score so far (PNI)",
     **{f"need_{s}": f"{n.lower()} need" for s, n in NEEDS.items()},
 }

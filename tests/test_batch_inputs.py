@@ -166,7 +166,7 @@ def test_duplicate_keys_in_a_string_case_of_the_batch_api_are_a_row_error() -> N
 
     from ratecard.web.app import create_app
 
-    client = TestClient(create_app(default_catalog()))
+    client = TestClient(create_app(default_catalog()), base_url="http://localhost")
     r = client.post("/v1/screen-batch", json={"cases": ['{"id": "d", "id": "e"}', GOOD], "on": "2017-03-01"})
     assert r.status_code == 200
     rows = r.json()["rows"]

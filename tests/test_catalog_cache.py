@@ -63,6 +63,38 @@ def test_any_change_to_a_catalog_or_rule_file_is_another_entry(cache_dir: Path, 
     assert len(list(cache_dir.glob("catalog-*.pickle"))) == 3
 
 
+def _adult_age(copy: CatalogCopy, age: int) -> None:
+    copy.rules_of("sova_mentoring", lambda r: r["criteria"][0]["when"].__setitem__("gte", age))
+
+
+def _sova_for_a_19_year_old(catalog: object) -> str:
+    case = {"id": "nineteen", "person": {"date_of_birth": "1998-01-01"}}
+    return screen(case, catalog, on=dt.date(2017, 3, 1)).result("sova_mentoring").decision  # type: ignore[arg-type]
+
+
+def test_an_edit_while_a_catalog_loads_never_stores_it_under_the_wrong_name(cache_dir: Path, copy: CatalogCopy,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # The key was read from the files, then the files were read again to load them: an edit in
+    # between stored the edited catalog under the unedited files' name (181 of 356 cold loads
+    # with a rule flipping between gte 18 and gte 21), and it was used from then on.
+    _adult_age(copy, 18)
+    real = cache_mod.load_catalog
+
+    def edited_meanwhile(*a: object, **k: object) -> object:
+        _adult_age(copy, 21)  # after the cache looked the files up, before they are parsed
+        return real(*a, **k)
+
+    monkeypatch.setattr(cache_mod, "load_catalog", edited_meanwhile)
+    assert _sova_for_a_19_year_old(cached_catalog(copy.root)) == "ineligible"  # what was parsed: gte 21
+    monkeypatch.setattr(cache_mod, "load_catalog", real)
+    _adult_age(copy, 18)
+    assert _sova_for_a_19_year_old(cached_catalog(copy.root)) == "eligible"
+    _no_loading(monkeypatch)  # both are in the cache now, each under its own files' name
+    assert _sova_for_a_19_year_old(cached_catalog(copy.root)) == "eligible"
+    _adult_age(copy, 21)
+    assert _sova_for_a_19_year_old(cached_catalog(copy.root)) == "ineligible"
+
+
 def test_a_damaged_or_foreign_cache_file_is_ignored(cache_dir: Path, copy: CatalogCopy) -> None:
     good = cached_catalog(copy.root)
     entry = cache_dir / f"catalog-{catalog_key(copy.root)}.pickle"

@@ -5,7 +5,9 @@ of what `ratecard screen` does apart from importing Python; the result only depe
 of the catalog and rule files and on ratecard's own code. So the loaded Catalog is pickled under
 the user's cache folder, in a file named by a hash of exactly those bytes (file names included),
 the folder, the Python and pydantic versions, and ratecard's source files (sizes and times). Any
-change to any of them is another key: a stale entry is never used. The compiled durable_rules
+change to any of them is another key: a stale entry is never used. A new entry is named by the
+bytes the loader parsed (load.recording_reader), not by a second reading of the files, so an edit
+made while a catalog loads cannot store it under the name of the edited files. The compiled durable_rules
 engine is kept as its plan (Engine.__getstate__): the rulesets themselves live in C extension state,
 so a process that reads the cache creates them again from their definitions, which is quick.
 
@@ -25,7 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .load import Catalog, _resolve, default_catalog_path, load_catalog
+from ..inputs.files import ParseError, read_bytes
+from .load import Catalog, default_catalog_path, load_catalog, recording_reader, source_files
 
 _KEEP = 8  # cache files kept; older ones are removed when a new one is written
 _SOURCE = Path(__file__).resolve().parents[1]  # the ratecard package
@@ -42,15 +45,11 @@ def cache_dir() -> Path | None:
     return Path(base) / "ratecard"
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-
-
-def catalog_key(root: Path) -> str:
-    """A hash of everything a loaded catalog depends on: its files' names and bytes, and the code."""
+def _code_and_place(root: Path) -> bytes:
+    """What a cached catalog depends on besides its files: Python, pydantic, durable_rules,
+    ratecard's own code, and the folder it was loaded from."""
     import pydantic
 
-    h = hashlib.sha256()
     # durable_rules too: the cached engine plan (packing, ruleset definitions) is made for its limits.
     # Its extension's file by size and time, as ratecard's own code below (importlib.metadata's
     # version lookup scans every installed distribution: 57 ms, on every command)
@@ -63,17 +62,28 @@ def catalog_key(root: Path) -> str:
         so = None
     engine_version = f"{spec.origin}:{so.st_size}:{so.st_mtime_ns}" if spec and so else "?"
     # the folder too: a loaded Catalog records where it came from
-    h.update(f"{sys.version}\0{pydantic.VERSION}\0{engine_version}\0{root.resolve()}\0".encode())
+    parts = [f"{sys.version}\0{pydantic.VERSION}\0{engine_version}\0{root.resolve()}\0"]
     # ratecard's own code by size and modification time (reading every source file would cost
     # more than the cache saves); the catalog and rules by their bytes
     for p in sorted(_SOURCE.glob("**/*.py")):
         st = p.stat()
-        h.update(f"src\0{p.relative_to(_SOURCE).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    for label, folder in zip(("catalog", "rules"), _resolve(root)):
-        for p in _files(folder):
-            h.update(f"{label}\0{p.relative_to(folder).as_posix()}\0".encode())
-            h.update(hashlib.sha256(p.read_bytes()).digest())
+        parts.append(f"src\0{p.relative_to(_SOURCE).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\0")
+    return "".join(parts).encode()
+
+
+def _key(root: Path, digests: dict[Path, bytes]) -> str:
+    """The name of a cache entry: the code, the folder, and each file read by path and SHA-256."""
+    h = hashlib.sha256(_code_and_place(root))
+    for path, digest in sorted((os.path.relpath(p, root), d) for p, d in digests.items()):
+        h.update(f"file\0{Path(path).as_posix()}\0".encode() + digest)
     return h.hexdigest()[:32]
+
+
+def catalog_key(root: Path) -> str:
+    """The cache key of the catalog at `root` as its files are now: the same files and bytes
+    load_catalog would read (load.source_files), and the code. Raises ParseError for a file that
+    cannot be read."""
+    return _key(root, {p: hashlib.sha256(read_bytes(p)).digest() for p in source_files(root) if p.exists()})
 
 
 def _own_and_private(st: os.stat_result) -> bool:
@@ -123,12 +133,14 @@ def cached_catalog(path: str | Path | None = None) -> Catalog:
         return load_catalog(path)  # no cache; or no folder, which load_catalog reports
     try:
         key = catalog_key(root)
-    except OSError:
+    except (OSError, ParseError):
         return load_catalog(path)  # an unreadable file: load_catalog names it
-    entry = folder / f"catalog-{key}.pickle"
-    cat = _read(entry)
+    cat = _read(folder / f"catalog-{key}.pickle")
     if cat is None:
-        cat = load_catalog(path)
+        # Stored under the key of the bytes actually parsed, never the key looked up: a file edited
+        # between the two reads would otherwise put one catalog under another's name for good
+        digests: dict[Path, bytes] = {}
+        cat = load_catalog(path, read=recording_reader(digests))
         cat.engine  # compiled once and kept with the catalog: the next command creates its rulesets only
-        _write(folder, entry, cat)
+        _write(folder, folder / f"catalog-{_key(root, digests)}.pickle", cat)
     return cat

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,8 +22,9 @@ from ..errors import CatalogError, Problem
 from .model import CatalogInfo, Provider, _M, intervention_warnings
 from .model import Intervention as Intervention  # re-exported: decide/ imports it with Catalog
 from ..rules.forms import FormTooBig, Program, compile_program
-from ..rules.loader import RuleSet, load_rules
-from ..inputs.yamlio import Document, ParseError, load_file, pydantic_problems
+from ..rules.loader import RuleSet, load_rules, rule_files
+from ..inputs.files import decode, read_bytes
+from ..inputs.yamlio import Document, ParseError, load_file, parse_text, pydantic_problems
 
 if TYPE_CHECKING:
     from ..rules.durable import Engine
@@ -107,6 +109,27 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and not p.is_dir())
 
 
+def source_files(root: Path) -> list[Path]:
+    """Every file load_catalog(root) reads, in a fixed order (what the catalog cache is keyed by)."""
+    cat_dir, rules_dir = _resolve(root)
+    idir = cat_dir / "interventions"
+    derived, rules = rule_files(rules_dir)
+    return [cat_dir / "catalog.yaml", cat_dir / "providers.yaml", *(_files(idir) if idir.is_dir() else []), *derived, *rules]
+
+
+def recording_reader(digests: dict[Path, bytes]) -> Callable[[Path], Document]:
+    """A file reader for load_catalog that records the SHA-256 of the very bytes it parses, by path:
+    what the cache names an entry by, so that a file edited while it is loaded can never store one
+    catalog under the name of another."""
+    def read(path: Path) -> Document:
+        raw = read_bytes(path)
+        digests[Path(path)] = hashlib.sha256(raw).digest()
+        name = str(path)
+        return parse_text(decode(raw, name), name, as_json=name.lower().endswith(".json"))
+
+    return read
+
+
 def _validate(model: type[_M], doc: Document, data: Any, loc: tuple[Any, ...], problems: list[Problem]) -> Any:
     try:
         return model.model_validate_json(json.dumps(_jsonable(data)))
@@ -115,12 +138,13 @@ def _validate(model: type[_M], doc: Document, data: Any, loc: tuple[Any, ...], p
         return None
 
 
-def load_catalog(path: str | Path | None = None) -> Catalog:
+def load_catalog(path: str | Path | None = None, *, read: Callable[[Path], Document] = load_file) -> Catalog:
     """Load and check a catalog folder (default: the catalog shipped with ratecard).
 
     `path` is a folder holding catalog.yaml, providers.yaml and interventions/, with the rules in
     `rules/` inside it or beside it; or a folder holding both `catalog/` and `rules/`.
-    Raises CatalogError listing every problem, each with file, line and field.
+    Raises CatalogError listing every problem, each with file, line and field. `read` reads and
+    parses each file (see recording_reader).
     """
     root = Path(path) if path is not None else default_catalog_path()
     if not root.is_dir():
@@ -130,7 +154,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     docs: dict[str, Document] = {}
     for name in ("catalog.yaml", "providers.yaml"):
         try:
-            docs[name] = load_file(cat_dir / name)
+            docs[name] = read(cat_dir / name)
         except ParseError as e:
             problems.extend(e.problems)
     inter_docs: list[Document] = []
@@ -139,7 +163,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         problems.append(Problem(str(idir), None, "", "folder not found; interventions live in catalog/interventions/*.yaml"))
     for p in _files(idir) if idir.is_dir() else []:
         try:
-            inter_docs.append(load_file(p))
+            inter_docs.append(read(p))
         except ParseError as e:
             problems.extend(e.problems)
 
@@ -199,7 +223,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             "person.area": (frozenset(a.id for a in info.areas), "an area in catalog.yaml"),
             "history.completed_programmes": (frozenset(interventions), "an intervention in the catalog"),
         }
-    rules, rule_problems = load_rules(rules_dir, defined_at if not problems else None, vocab)
+    rules, rule_problems = load_rules(rules_dir, defined_at if not problems else None, vocab, read)
     problems.extend(rule_problems)
     if problems or info is None or rules is None:
         raise CatalogError(problems)

@@ -76,12 +76,24 @@ def read_json(text: str, path: str, limits: Limits) -> tuple[Any, Callable[[], d
         raise ParseError([Problem(path, None, "", f"nested too deeply to read (more than {limits.max_depth} levels); check the brackets")]) from None
     except ValueError:  # an integer of more digits than Python converts
         raise ParseError([Problem(path, None, "", "a number has too many digits to be read; check the numbers")]) from None
+    if _within_limits_by_size(text, limits):
+        return data, index.lines
     try:
         _check(data, limits)
     except _Refused as r:
         loc = r.loc or ()
         raise ParseError([Problem(path, index.line_of(loc), where(loc, data), r.message)]) from None
     return data, index.lines
+
+
+def _within_limits_by_size(text: str, limits: Limits) -> bool:
+    """Whether the text is too short to pass any limit, so that _check need not walk it (a request
+    body is read on every request, and the walk cost more than parsing). Every value and field
+    name takes at least a character, a list of n items at least n, a text no more than it is
+    written with, and each level of nesting an opening bracket."""
+    n = len(text)
+    return (n <= limits.max_values and n <= limits.max_items and n <= limits.max_text
+            and text.count("{") + text.count("[") < limits.max_depth)
 
 
 def check_limits(data: Any, path: str, limits: Limits) -> None:

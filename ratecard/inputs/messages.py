@@ -80,6 +80,10 @@ def _real_loc(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> Loc:
     return tuple(out)
 
 
+# where the fields are listed when the message travels without the reader's machine (an error row)
+SCHEMA_ELSEWHERE = "`ratecard schema` (docs/formats.md describes them)"
+
+
 def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = (), echo: bool = True) -> str:
     t = e["type"]
     given = e.get("input")
@@ -91,7 +95,7 @@ def message(e: dict[str, Any], model: type[BaseModel] | None = None, loc: Loc = 
         known = _fields_at(model, loc[:-1]) if model is not None else []
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         # case data travels (HTTP answers, error rows): no path of this machine goes with it
-        where = formats_doc() if echo else "`ratecard schema` (docs/formats.md describes them)"
+        where = formats_doc() if echo else SCHEMA_ELSEWHERE
         hint = f"did you mean '{close[0]}'?" if close else f"check the spelling against the fields in {where}"
         return f"unknown field; {hint}"
     if t == "missing":

@@ -16,7 +16,7 @@ import click
 from ..catalog.load import Catalog
 from ..decide.checkbatch import BatchError, BatchRow, check_batch, csv_header, csv_record, read_batch
 from ..errors import OutputError
-from .terminal import open_out, shown
+from .terminal import AtomicOut, ForTerminal, is_terminal, refuse_overwriting, shown
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -43,13 +43,19 @@ def run_check_batch(file: Path, catalog: Catalog, *, on: dt.date, fmt: str | Non
     batch = read_batch(file)
     if not batch.rows:
         raise BatchError(f"{shown(file)}: no rows to check; give one (case, intervention) row a line")
+    # a case file the rows name is an input too: the results must not be written over it
+    refuse_overwriting(out, [file.parent / r["case"] for _, r in batch.rows if isinstance(r, dict) and isinstance(r.get("case"), str)])
     if fmt is None:
         fmt = "csv" if out is not None and out.suffix.lower() == ".csv" else "jsonl"
     if batch.extra_columns:
         click.echo(f"ratecard: note: the column{'s' if len(batch.extra_columns) > 1 else ''} "
                    f"{', '.join(shown(c) for c in batch.extra_columns)} {'are' if len(batch.extra_columns) > 1 else 'is'} "
                    "not used by the check; passed through to the results as given", err=True)
-    stream: IO[str] = open_out(out) if out is not None else sys.stdout
+    # --out is written whole or not at all (terminal.AtomicOut): interrupted, the previous results stay
+    target = AtomicOut(out) if out is not None else None
+    stream: IO[str] | ForTerminal = target.text() if target is not None else sys.stdout
+    if target is None and is_terminal():
+        stream = ForTerminal(sys.stdout, is_json=fmt == "jsonl")
     counts: Counter[str] = Counter()
     bad: list[int] = []
     try:
@@ -68,20 +74,15 @@ def run_check_batch(file: Path, catalog: Catalog, *, on: dt.date, fmt: str | Non
                 counts[row.result.verdict if row.result else "error"] += 1
                 if row.status == "error":
                     bad.append(row.row)
-        if out is not None:
-            stream.close()  # flushes: a full disk shows here
-    except OSError as e:
-        if isinstance(e, BrokenPipeError):
-            raise
-        raise OutputError(f"{shown(out or 'standard output')}: could not finish writing the results ({e.strerror}); "
-                          "give another --out path") from None
-    finally:
-        if out is not None and not stream.closed:
-            try:
-                stream.close()
-            except OSError:
-                pass  # already reported above
-    if out is not None:
+    except BaseException as e:
+        if target is not None:
+            target.discard()
+        if isinstance(e, OSError) and not isinstance(e, BrokenPipeError):
+            raise OutputError(f"{shown(out or 'standard output')}: could not finish writing the results ({e.strerror}); "
+                              "give another --out path") from None
+        raise
+    if target is not None:
+        target.commit()
         click.echo(f"Wrote {shown(out)}", err=True)
     click.echo(summary(counts, bad), err=True)
 

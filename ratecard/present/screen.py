@@ -25,7 +25,13 @@ _AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "gr
                  "withdrawn": ("WITHDRAWN", "bold red"), "not_reachable": ("NOT REACHABLE", "bold red")}
 _ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2}
 _MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?"}
-_HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_", "pni_risk_")  # steps on the way, shown with --explain
+# steps on the way, shown with --explain (the PNI's sexual-interest items matter only through the
+# pathway, which is shown; an approximated sex domain is shown when it is one)
+_HIDDEN_DERIVED = ("pni_domain", "pni_need_score", "need_", "pni_risk_", "pni_sex_items", "pni_sexual", "pni_osp")
+
+
+def _hidden(k: str, v: Any) -> bool:
+    return k.startswith(_HIDDEN_DERIVED) or (k == "pni_sex_domain_approximated" and v is not True)
 _FIRST = ("allocation", "tier", "pni_pathway", "pni_risk", "pni_need")
 _SUMS = ("pni_need_score",)  # derived facts whose open values are a range, not a list
 
@@ -74,7 +80,7 @@ def _head(s: Screen, explain: bool) -> Text:
     head.append(f"Catalog: {shown(s.catalog)}, version {s.catalog_version}\n")
     # what court staff ask first (who manages the case, the tier, the programme pathway), then the rest
     ordered = sorted(s.derived.items(), key=lambda kv: (_FIRST.index(kv[0]) if kv[0] in _FIRST else len(_FIRST), kv[0]))
-    shown_derived = {k: v for k, v in ordered if explain or not k.startswith(_HIDDEN_DERIVED)}
+    shown_derived = {k: v for k, v in ordered if explain or not _hidden(k, v)}
     if explain:
         facts = "; ".join(f"{shown(k)} = {shown(labels.value(v, k))}" for k, v in shown_derived.items())
     else:
@@ -82,7 +88,7 @@ def _head(s: Screen, explain: bool) -> Text:
     head.append(f"Worked out from the case: {facts or 'nothing yet (information missing)'}\n")
     # facts still open: the values the missing answers leave possible, and what would settle them
     for k, vals in s.derived_possible.items():
-        if not explain and k.startswith(_HIDDEN_DERIVED):
+        if not explain and _hidden(k, True):
             continue
         could = " or ".join(shown(labels.value(v, k)) for v in vals) if k not in _SUMS else f"from {vals[0]:g} to {vals[1]:g}"
         settle = "; ".join(shown(labels.field(f)) for f in s.derived_missing.get(k, [])[:4])

@@ -1,4 +1,5 @@
-"""What every terminal view shares: data shown safely, the console's width, and where output goes.
+"""What every terminal view shares: data shown safely, the console's width, and where output goes
+(--out files are written whole or not at all, and never over the command's own input).
 
 Data (case ids, catalog names, reasons) is never markup and never reaches the terminal raw: a
 name holding `[/]` would crash rich and `[bold red]` would restyle the screen, and a case id
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -76,30 +80,165 @@ def _columns() -> int | None:
     return int(raw) if raw.isdigit() and int(raw) >= 20 else None
 
 
-def open_out(path: Path) -> IO[str]:
-    """Open --out FILE for writing, or raise OutputError saying what to do."""
+def refuse_overwriting(out: Path | None, inputs: Iterable[Path | str | None]) -> None:
+    """Raise OutputError when --out FILE is one of the command's own input files (the case file,
+    the batch, a catalog file): written there, the results would destroy what they were made
+    from, and the next run would read them as input."""
     from ..errors import OutputError
 
-    if path.is_dir():
-        raise OutputError(f"{shown(path)}: is a folder; give a file name for --out")
-    if not path.parent.is_dir():
-        raise OutputError(f"{shown(path)}: the folder {shown(path.parent)} does not exist; create it or give another --out path")
+    if out is None or not out.exists():
+        return
+    for given in inputs:
+        if given is None:
+            continue
+        try:
+            same = os.path.samefile(out, given)
+        except (OSError, ValueError):  # an input that is gone, or a path holding a NUL byte
+            continue
+        if same:
+            raise OutputError(f"{shown(out)}: is the input file {shown(given)}; writing the results there would destroy "
+                              "it. Give another --out path")
+
+
+class AtomicOut:
+    """--out FILE, written in full or not at all: to a temporary file beside it, renamed over it
+    only when everything is written. Killed or failing half-way, the previous results are left
+    as they were (a hidden `.NAME.*.partial` file may stay behind after a kill). Use as a context
+    manager: leaving it normally commits, an exception discards. A device or pipe (/dev/null,
+    /dev/stdout) is written directly: there is nothing to rename over.
+
+    Binary writers write to `.path`; text writers use `.text()`."""
+
+    def __init__(self, path: Path):
+        from ..errors import OutputError
+
+        self.target = Path(os.path.realpath(path))  # through a symbolic link, as open() would write
+        if self.target.is_dir():
+            raise OutputError(f"{shown(path)}: is a folder; give a file name for --out")
+        if not self.target.parent.is_dir():
+            raise OutputError(f"{shown(path)}: the folder {shown(path.parent)} does not exist; create it or give another "
+                              "--out path")
+        self.shown = shown(path)
+        self._extra: list[tuple[Path, Path]] = []
+        self._stream: IO[str] | None = None
+        self.direct = self.target.exists() and not stat.S_ISREG(self.target.stat().st_mode)
+        if self.direct:
+            self.path = self.target
+            return
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".partial")
+        except OSError as e:
+            raise OutputError(f"{self.shown}: cannot write here ({e.strerror}); give another --out path") from None
+        os.close(fd)
+        self.path = Path(tmp)
+
+    def text(self) -> IO[str]:
+        """The file, open for UTF-8 text (newlines written as given)."""
+        from ..errors import OutputError
+
+        try:
+            self._stream = open(self.path, "w", encoding="utf-8", newline="")
+        except OSError as e:
+            self.discard()
+            raise OutputError(f"{self.shown}: cannot write here ({e.strerror}); give another --out path") from None
+        return self._stream
+
+    def also(self, written: Path | str, final: Path | str) -> None:
+        """Another file written beside it (screen-batch's error rows): moved into place with it."""
+        self._extra.append((Path(written), Path(final)))
+
+    def commit(self) -> None:
+        from ..errors import OutputError
+
+        try:
+            if self._stream is not None and not self._stream.closed:
+                self._stream.flush()
+                if not self.direct:  # a device cannot be synced (EINVAL)
+                    os.fsync(self._stream.fileno())
+                self._stream.close()  # a full disk shows here
+            if self.direct:
+                return
+            _sync(self.path)
+            os.chmod(self.path, _mode_for(self.target))
+            os.replace(self.path, self.target)
+            for written, final in self._extra:
+                os.replace(written, final)
+        except OSError as e:
+            self.discard()
+            raise OutputError(f"{self.shown}: could not finish writing ({e.strerror}); the file is as it was before. "
+                              "Give another --out path") from None
+
+    def discard(self) -> None:
+        if self._stream is not None and not self._stream.closed:
+            try:
+                self._stream.close()
+            except OSError:
+                pass
+        for p in ([] if self.direct else [self.path]) + [w for w, _ in self._extra]:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+    def __enter__(self) -> AtomicOut:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def _sync(path: Path) -> None:
+    # on disk before the rename: after a crash the name holds either the old file or the new one
+    fd = os.open(path, os.O_RDONLY)
     try:
-        return path.open("w", encoding="utf-8", newline="")
-    except OSError as e:
-        raise OutputError(f"{shown(path)}: cannot write here ({e.strerror}); give another --out path") from None
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _mode_for(target: Path) -> int:
+    """An existing file keeps its permissions; a new one gets what open() would have given it."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_out(path: Path, text: str) -> None:
-    """Write text to --out FILE; any failure (no folder, no permission, disk full) is an OutputError."""
+    """Write text to --out FILE, in full or not at all; any failure is an OutputError."""
     from ..errors import OutputError
 
-    f = open_out(path)
-    try:
-        with f:
-            f.write(text)
-    except OSError as e:
-        raise OutputError(f"{shown(path)}: could not finish writing ({e.strerror}); give another --out path") from None
+    with AtomicOut(path) as out:
+        try:
+            out.text().write(text)
+        except OSError as e:
+            raise OutputError(f"{shown(path)}: could not finish writing ({e.strerror}); give another --out path") from None
+
+
+def json_for_terminal(text: str) -> str:
+    """JSON for a person's terminal: control, line-separator and bidirectional characters inside
+    strings written as \\u escapes (the same JSON, and nothing that can restyle the screen or
+    reorder what is shown); the line breaks of the layout stay."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text)
+
+
+class ForTerminal:
+    """A text stream to a terminal that escapes what `write` is given: as JSON (json_for_terminal)
+    or as plain text (shown, keeping line ends)."""
+
+    def __init__(self, stream: IO[str], *, is_json: bool):
+        self.stream = stream
+        self.is_json = is_json
+
+    def write(self, text: str) -> int:
+        safe = json_for_terminal(text) if self.is_json else _CONTROL.sub(
+            lambda m: m.group() if m.group() in "\r\n" else _escape(m), text)
+        return self.stream.write(safe)
 
 
 def bullets(items: list[tuple[str, Any]], style: str = "", indent: int = 2) -> Any:

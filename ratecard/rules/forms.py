@@ -181,9 +181,19 @@ class FormTooBig(RatecardError):
         self.file, self.line, self.field = file, line, field
 
 
-# Limits on the size of one condition's forms. The shipped rules need a few dozen terms at most;
-# these stop a pathological rule (an `all` of many `any`s multiplies out) before it stalls loading.
+# Limits on one condition's forms. The shipped rules need a few dozen terms at most; these stop a
+# pathological rule before it stalls loading. Terms bound what the engines must match; work
+# bounds the compiling itself, which can grow much faster than the terms it keeps (13 two-term
+# clauses in a cycle once took 14 s and never passed 2,000 terms). A unit of work is one
+# comparison of two cubes (a subsumption test, a product, a consensus); the costliest shipped
+# condition (the PNI sex domain) takes about 21,000 and a unit costs about a microsecond, so the limit refuses a rule
+# within about half a second, before anything else is compiled (docs/engine.md).
 MAX_TERMS = 2000
+MAX_WORK = 150_000
+
+
+class _TooMuchWork(Exception):
+    """Internal: a condition passed MAX_TERMS or MAX_WORK; the compiler names the rule."""
 
 
 # ---- pieces: the values of one variable that a condition cannot tell apart --------------------
@@ -199,10 +209,17 @@ class _Pieces:
 
     kind: str  # "num" or "finite"
     pieces: list[Any]  # Range for numbers, values for finite variables
+    full: frozenset[int] = field(init=False)
+    # each value's own piece (see _key), so that an `in:` list of n values costs n look-ups, not n
+    # scans of n pieces
+    index: dict[tuple[type, Any], int] = field(init=False)
 
-    @property
-    def full(self) -> frozenset[int]:
-        return frozenset(range(len(self.pieces)))
+    def __post_init__(self) -> None:
+        self.full = frozenset(range(len(self.pieces)))
+        if self.kind == "num":  # the point pieces, one for each value a rule names
+            self.index = {_key("num", r.lo): i for i, r in enumerate(self.pieces) if r.lo is not None and r.lo == r.hi}
+        else:
+            self.index = {_key("finite", x): i for i, x in enumerate(self.pieces) if x is not OTHER}
 
 
 def _number_pieces(lo: float | None, hi: float | None, integer: bool, points: list[float] | None,
@@ -249,6 +266,13 @@ class _Space:
         self.universes = universes  # derived choice/flag/number-from-cases: the values they can take
         self.number_domains = number_domains  # derived sums: (lo, hi, integer)
         self.vars: dict[Var, _Pieces] = {}
+        self.work = 0  # units spent on this condition (see MAX_WORK)
+
+    def spend(self, units: int) -> None:
+        """Count work, and stop once the condition has cost more than MAX_WORK."""
+        self.work += units
+        if self.work > MAX_WORK:
+            raise _TooMuchWork()
 
     def prepare(self, conds: Iterable[Cond]) -> None:
         thresholds: dict[Var, set[float]] = {}
@@ -296,35 +320,56 @@ class _Space:
         return sorted(named, key=str) + [OTHER]
 
     def atom_set(self, atom: Cmp | Present, negate: bool) -> tuple[Var, frozenset[int]]:
+        v, small, complemented = self._atom(atom, negate)
+        return v, (self.vars[v].full - small) if complemented else small
+
+    def _atom(self, atom: Cmp | Present, negate: bool) -> tuple[Var, frozenset[int], bool]:
+        """The pieces an atom allows, as a set or as the complement of a set (`eq` and `ne` allow
+        one piece or all but one: kept small, so that a list of them costs its length)."""
         if isinstance(atom, Present):
             v: Var = (atom.field, "present", None)
             want = atom.present != negate
-            return v, frozenset({0 if want else 1})
+            return v, frozenset({0 if want else 1}), False
         if atom.op == "contains":
             v = (atom.field, "item", atom.value)
-            return v, frozenset({1 if negate else 0})
+            return v, frozenset({1 if negate else 0}), False
         v = (atom.field, "value", None)
         p = self.vars[v]
-        if p.kind == "num":
-            hit = {i for i, r in enumerate(p.pieces) if _cmp_range(r, atom.op, atom.value)}
-        else:
-            hit = {i for i, x in enumerate(p.pieces) if x is not OTHER and _cmp_value(x, atom.op, atom.value)}
-            if atom.op == "ne":  # "anything else" differs from the value named
-                hit |= {i for i, x in enumerate(p.pieces) if x is OTHER}
-        s = frozenset(hit)
-        return v, (p.full - s) if negate else s
+        if atom.op in ("eq", "ne"):
+            # the value's own piece; "ne" is every other ("anything else", OTHER, included)
+            # (a number every piece is cut at: no piece but its own point can equal it, and that
+            # point is absent only when no possible value is it)
+            at = p.index.get(_key(p.kind, atom.value))
+            small = frozenset() if at is None else frozenset((at,))
+            return v, small, (atom.op == "ne") != negate
+        if p.kind != "num":
+            raise ValueError(f"'{atom.op}' on a non-number")
+        s = frozenset(i for i, r in enumerate(p.pieces) if _cmp_range(r, atom.op, atom.value))
+        return v, s, negate
+
+    def same_var_set(self, parts: tuple[Cond, ...], negate: bool, conj: bool) -> tuple[Var, frozenset[int]] | None:
+        """For an `in:` or `not_in:` list (comparisons of one field, joined by any or all): the
+        one set of pieces they allow, in time linear in the list; None for any other shape."""
+        if len(parts) < 2 or not all(isinstance(p, Cmp) and p.op != "contains" for p in parts):
+            return None
+        field_ = parts[0].field  # type: ignore[union-attr]
+        if any(p.field != field_ for p in parts):  # type: ignore[union-attr]
+            return None
+        self.spend(len(parts))
+        atoms = [self._atom(p, negate) for p in parts]  # type: ignore[arg-type]
+        v = atoms[0][0]
+        full = self.vars[v].full
+        if all(c for _, _, c in atoms):
+            # complements: their union is the complement of the common part, and the reverse
+            smalls = [s for _, s, _ in atoms]
+            return v, full - (frozenset.intersection(*smalls) if not conj else frozenset.union(*smalls))
+        sets = [full - s if c else s for _, s, c in atoms]
+        return v, (frozenset.intersection(*sets) if conj else frozenset.union(*sets))
 
 
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
-
-
-def _cmp_value(x: Any, op: str, c: Any) -> bool:
-    if op == "eq":
-        return _same(x, c)
-    if op == "ne":
-        return not _same(x, c)
-    raise ValueError(f"'{op}' on a non-number")
+def _key(kind: str, value: Any) -> tuple[type, Any]:
+    # a number is found by its value (5 is 5.0); any other value by its type too (True is not 1)
+    return (float, float(value)) if kind == "num" else (type(value), value)
 
 
 def _cmp_range(r: Range, op: str, c: float) -> bool:
@@ -367,6 +412,7 @@ def _cube(d: dict[Var, frozenset[int]], space: _Space) -> Cube | None:
 
 
 def _and(a: list[Cube], b: list[Cube], space: _Space, limit: int) -> list[Cube]:
+    space.spend(len(a) * len(b))  # up front: the product is refused before it is built
     out: set[Cube] = set()
     for x in a:
         for y in b:
@@ -377,8 +423,8 @@ def _and(a: list[Cube], b: list[Cube], space: _Space, limit: int) -> list[Cube]:
             if c is not None:
                 out.add(c)
                 if len(out) > limit:
-                    raise FormTooBig("too many terms")
-    return _absorb(out)
+                    raise _TooMuchWork()
+    return _absorb(out, space)
 
 
 def _dnf(c: Cond, negate: bool, space: _Space, limit: int) -> list[Cube]:
@@ -389,6 +435,10 @@ def _dnf(c: Cond, negate: bool, space: _Space, limit: int) -> list[Cube]:
     if isinstance(c, Not):
         return _dnf(c.part, not negate, space, limit)
     conj = isinstance(c, All) != negate
+    one = space.same_var_set(c.parts, negate, conj)
+    if one is not None:
+        cube = _cube({one[0]: one[1]}, space)
+        return [] if cube is None else [cube]
     parts = [_dnf(p, negate, space, limit) for p in c.parts]
     if conj:
         acc: list[Cube] = [()]
@@ -402,7 +452,7 @@ def _dnf(c: Cond, negate: bool, space: _Space, limit: int) -> list[Cube]:
         out.update(p)
     joined = _join(out, space)
     if len(joined) > limit:
-        raise FormTooBig("too many terms")
+        raise _TooMuchWork()
     return joined
 
 
@@ -423,6 +473,7 @@ def _join(cubes: Iterable[Cube], space: _Space) -> list[Cube]:
     implicant of the same function, so the prime implicants found from here are the same."""
     current = set(cubes)
     while True:
+        space.spend(sum(len(c) for c in current))
         groups: dict[tuple[Cube, Var], frozenset[int]] = {}
         for c in current:
             for k, (v, s) in enumerate(c):
@@ -435,17 +486,18 @@ def _join(cubes: Iterable[Cube], space: _Space) -> list[Cube]:
             cube = _cube(d, space)
             if cube is not None:
                 joined.add(cube)
-        grown = _absorb(current | joined)
+        grown = _absorb(current | joined, space)
         if set(grown) == current:
             return grown
         current = set(grown)
 
 
-def _absorb(cubes: Iterable[Cube]) -> list[Cube]:
+def _absorb(cubes: Iterable[Cube], space: _Space) -> list[Cube]:
     # larger cubes (fewer restricted variables) first, so each cube is checked against the keepers
     order = sorted(set(cubes), key=lambda c: (len(c), -sum(len(s) for _, s in c)))
     kept: list[Cube] = []
     for c in order:
+        space.spend(len(kept))
         if not any(_within(c, k) for k in kept):
             kept.append(c)
     return kept
@@ -460,18 +512,20 @@ def blake(cubes: list[Cube], space: _Space, limit: int = MAX_TERMS) -> list[Cube
     while frontier:
         new: list[Cube] = []
         for a in frontier:
+            space.spend(len(primes))
             for b in primes:
                 if a is b:
                     continue
                 for c in _consensus(a, b, space):
+                    space.spend(len(primes) + len(new))
                     if not any(_within(c, p) for p in primes) and not any(_within(c, n) for n in new):
                         new = [n for n in new if not _within(n, c)]
                         new.append(c)
         if not new:
             break
-        primes = _absorb(primes + new)
+        primes = _absorb(primes + new, space)
         if len(primes) > limit:
-            raise FormTooBig("too many terms")
+            raise _TooMuchWork()
         kept = set(primes)
         frontier = [n for n in new if n in kept]
     return sorted(primes, key=lambda c: (len(c), str(c)))
@@ -546,14 +600,14 @@ class _Compiler:
         s.prepare(conds)
         return s
 
-    def forms(self, cond: Cond, r: Rule) -> tuple[Form, Form]:
+    def forms(self, cond: Cond, r: Rule, *, what: str = "this condition", true_too: bool = True) -> tuple[Form, Form]:
         space = self.space([cond])
         try:
-            true = blake(_dnf(cond, False, space, MAX_TERMS), space)
+            true = blake(_dnf(cond, False, space, MAX_TERMS), space) if true_too else []
             false = blake(_dnf(cond, True, space, MAX_TERMS), space)
-        except FormTooBig:
-            raise FormTooBig(f"this condition is too complex to decide exactly (more than {MAX_TERMS} terms once "
-                             "multiplied out); split it into simpler rules or a derived fact", r.file, r.line, r.id) from None
+        except _TooMuchWork:
+            raise FormTooBig(f"{what} is too complex to decide exactly: {_TOO_MUCH}; split it into simpler rules or "
+                             "a derived fact", r.file, r.line, r.id) from None
         return _form(true, space), _form(false, space)
 
     def derived(self, d: Derived) -> DerivedProgram:
@@ -587,13 +641,13 @@ class _Compiler:
                         break
                 if _same_value(d.otherwise, value):
                     reach.extend(prefix)
-                reach = _absorb(reach)
+                reach = _absorb(reach, space)
                 # used only when every input is decided, where any cover of the condition is exact
                 certain[value] = _form(reach, space)
                 impossible[value] = _form(blake(self._negate(reach, space), space), space)
-        except FormTooBig:
-            raise FormTooBig(f"this derived fact is too complex to decide exactly (more than {MAX_TERMS} terms once "
-                             "multiplied out); split it into simpler facts", d.file, d.line, d.id) from None
+        except _TooMuchWork:
+            raise FormTooBig(f"this derived fact is too complex to decide exactly: {_TOO_MUCH}; split it into simpler "
+                             "facts", d.file, d.line, d.id) from None
         self.universes[d.id] = universe
         return DerivedProgram(d.id, self.registry[d.id].kind, universe, impossible, certain, d.uses())
 
@@ -622,6 +676,10 @@ def _same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+_TOO_MUCH = (f"its exact forms would need more than {MAX_TERMS:,} terms, or more than {MAX_WORK:,} steps to work out "
+             "(docs/engine.md, 'How big a rule may be')")
+
+
 def compile_program(rules: RuleSet) -> Program:
     """The exact forms of every derived fact and rule, stratum by stratum."""
     comp = _Compiler(rules)
@@ -641,7 +699,8 @@ def compile_program(rules: RuleSet) -> Program:
         if len(rs) < 2:
             continue  # one rule: its own forms decide
         whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs if r.when is not None))
-        _, false = comp.forms(whole, rs[0])
+        # only the failing form is used; its first rule stands for where the rules are written
+        _, false = comp.forms(whole, rs[0], what=f"the rules of '{iid}' taken together", true_too=False)
         failing = [term for r in rs for term in (progs[r.id].false if r.kind == "criterion" else progs[r.id].true)]
         extra = tuple(term for term in false if not any(term_within(term, m) for m in failing))
         if extra:

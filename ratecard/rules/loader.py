@@ -6,6 +6,7 @@ the engine can chain forward one stratum at a time and a cycle is caught at load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -130,10 +131,10 @@ def _reserved(did: str, fields: dict[str, FieldType]) -> str | None:
     return None
 
 
-def derived_domain(raw: dict[str, Any], ft: FieldType, domains: dict[str, Domain], raw_derived: dict[str, Any],
-                   seen: frozenset[str] = frozenset()) -> Domain | None:
+def derived_domain(raw: dict[str, Any], ft: FieldType, domains: dict[str, Domain]) -> Domain | None:
     """The values a derived fact can take: its choices, true/false, the numbers its cases give,
-    or for a sum the range its terms add up to (None when that cannot be told)."""
+    or for a sum the range its terms add up to (None when that cannot be told, such as a term
+    whose own domain is not in `domains` yet: see _domains for the order)."""
     if ft.kind == "choice":
         return Domain(values=ft.values)
     if ft.kind == "flag":
@@ -146,8 +147,6 @@ def derived_domain(raw: dict[str, Any], ft: FieldType, domains: dict[str, Domain
         integer = True
         for t in terms:
             d = domains.get(t) if isinstance(t, str) else None
-            if d is None and isinstance(t, str) and t in raw_derived and t not in seen:
-                d = derived_domain(raw_derived[t], FieldType("number"), domains, raw_derived, seen | {raw.get("id", "")})
             if d is None:
                 return None
             if d.values is not None:
@@ -164,15 +163,52 @@ def derived_domain(raw: dict[str, Any], ft: FieldType, domains: dict[str, Domain
     return Domain(values=tuple(sorted(set(values))), integer=all(isinstance(v, int) for v in values))
 
 
+def _domains(domains: dict[str, Domain], raw_derived: dict[str, Any], registry: dict[str, FieldType]) -> dict[str, Domain]:
+    """Every derived fact's domain, a sum's terms before the sum (in a loop, not by recursion: a
+    chain of 2,000 sums must not end in a RecursionError). Facts in a cycle get none; the cycle
+    is reported by _stratify."""
+    def terms(did: str) -> list[str]:
+        t = raw_derived[did].get("sum")
+        return [x for x in t if isinstance(x, str) and x in raw_derived] if isinstance(t, list) else []
+
+    done: set[str] = set()
+    for start in raw_derived:
+        if start in done:
+            continue
+        stack = [(start, iter(terms(start)))]
+        on_stack = {start}
+        while stack:
+            did, it = stack[-1]
+            t = next(it, None)
+            if t is None:
+                stack.pop()
+                on_stack.discard(did)
+                done.add(did)
+                d = derived_domain(raw_derived[did], registry[did], domains)
+                if d is not None:
+                    domains[did] = d
+            elif t not in done and t not in on_stack:
+                stack.append((t, iter(terms(t))))
+                on_stack.add(t)
+    return domains
+
+
 def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and not p.is_dir())  # a pipe named *.yaml is reported, not skipped
 
 
-def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
+def rule_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The files load_rules reads: derived.yaml (when there is one), and rules/interventions/."""
+    derived_path = folder / "derived.yaml"
+    inter_dir = folder / "interventions"
+    return [derived_path] if derived_path.exists() else [], _yaml_files(inter_dir) if inter_dir.is_dir() else []
+
+
+def _load_docs(paths: list[Path], problems: list[Problem], read: Callable[[Path], Document]) -> list[Document]:
     docs = []
     for p in paths:
         try:
-            docs.append(load_file(p))
+            docs.append(read(p))
         except ParseError as e:
             problems.extend(e.problems)
     return docs
@@ -180,22 +216,22 @@ def _load_docs(paths: list[Path], problems: list[Problem]) -> list[Document]:
 
 def load_rules(
     folder: Path, intervention_ids: set[str] | dict[str, tuple[str, int | None]] | None,
-    vocab: dict[str, tuple[frozenset[str], str]] | None = None,
+    vocab: dict[str, tuple[frozenset[str], str]] | None = None, read: Callable[[Path], Document] = load_file,
 ) -> tuple[RuleSet | None, list[Problem]]:
     """Load rules/derived.yaml and rules/interventions/*.yaml. Returns the rules and every problem.
 
     `intervention_ids` may map each catalog id to the (file, line) that defines it, so that an
     intervention without rules is reported where the user wrote it. `vocab` gives, per field,
     the only values a rule may name (the catalog's towns, areas, intervention ids; see
-    ConditionParser)."""
+    ConditionParser). `read` reads and parses one file (the catalog cache records the bytes)."""
     problems: list[Problem] = []
-    derived_path = folder / "derived.yaml"
-    docs_d = _load_docs([derived_path] if derived_path.exists() else [], problems)
+    derived_files, inter_files = rule_files(folder)
+    docs_d = _load_docs(derived_files, problems, read)
     inter_dir = folder / "interventions"
     if not inter_dir.is_dir():
         problems.append(Problem(str(inter_dir), None, "", "folder not found; eligibility rules live in rules/interventions/*.yaml"))
     before = len(problems)
-    docs_i = _load_docs(_yaml_files(inter_dir) if inter_dir.is_dir() else [], problems)
+    docs_i = _load_docs(inter_files, problems, read)
     # an unreadable rule file hides its interventions' entries: do not also call them missing
     all_rule_files_read = len(problems) == before
 
@@ -241,11 +277,7 @@ def load_rules(
             heads.append((doc, i, raw))
             raw_derived[did] = raw
 
-    domains: dict[str, Domain] = field_domains(base)
-    for did, raw in raw_derived.items():
-        d = derived_domain(raw, registry[did], domains, raw_derived)
-        if d is not None:
-            domains[did] = d
+    domains = _domains(field_domains(base), raw_derived, registry)
     never_given = {f: f"{f.split('.')[1]} is an unscored section, so a case gives needs.{f.split('.')[1]}.identified, never a score"
                    for f in NEVER_GIVEN}
 
@@ -410,30 +442,43 @@ def _value_fits(ft: FieldType, v: Any) -> bool:
 
 
 def _stratify(derived: dict[str, Derived]) -> tuple[tuple[tuple[str, ...], ...], list[Problem]]:
+    """Each derived fact's stratum: 0 for one that reads only case fields, else one more than the
+    latest fact it reads. Depth-first with a stack of its own, not Python's: a chain of 2,000 facts
+    (or a cycle of 330) must be ordered or refused, not end in a RecursionError."""
     level: dict[str, int] = {}
-    problems: list[Problem] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(d: str, path: list[str]) -> int:
-        if state.get(d) == 2:
-            return level[d]
-        if state.get(d) == 1:
-            cyc = path[path.index(d):] + [d]
-            problems.append(Problem(derived[d].file, derived[d].line, d, "derived facts form a cycle: " + " -> ".join(cyc) + "; break it"))
-            return 0
-        state[d] = 1
-        deps = [u for u in derived[d].uses() if u in derived]
-        lv = 0 if not deps else 1 + max(visit(u, path + [d]) for u in deps)
-        state[d] = 2
-        level[d] = lv
-        return lv
-
-    for d in sorted(derived):
-        visit(d, [])
-    if problems:
-        return (), problems[:1]
+    deps = {d: [u for u in derived[d].uses() if u in derived] for d in derived}
+    for start in sorted(derived):
+        if start in level:
+            continue
+        path = [start]  # the facts being visited, each reading the next
+        on_path = {start}
+        todo = [iter(deps[start])]
+        while todo:
+            u = next(todo[-1], None)
+            if u is None:
+                d = path.pop()
+                on_path.discard(d)
+                todo.pop()
+                level[d] = 1 + max((level[x] for x in deps[d]), default=-1)
+            elif u in on_path:
+                cyc = path[path.index(u):] + [u]
+                return (), [Problem(derived[u].file, derived[u].line, u, f"derived facts form a cycle: {_chain(cyc)}; break it")]
+            elif u not in level:
+                path.append(u)
+                on_path.add(u)
+                todo.append(iter(deps[u]))
     n = 1 + max(level.values(), default=-1)
-    return tuple(tuple(sorted(d for d in derived if level[d] == k)) for k in range(n)), []
+    by_level: list[list[str]] = [[] for _ in range(n)]
+    for d in derived:
+        by_level[level[d]].append(d)
+    return tuple(tuple(sorted(ds)) for ds in by_level), []
+
+
+def _chain(ids: list[str], keep: int = 6) -> str:
+    """'a -> b -> c -> a', or for a long cycle its start and end around how many are left out."""
+    if len(ids) <= 2 * keep:
+        return " -> ".join(ids)
+    return f"{' -> '.join(ids[:keep])} -> ... ({len(ids) - 2 * keep} more) -> {' -> '.join(ids[-keep:])}"
 
 
 @dataclass(frozen=True)

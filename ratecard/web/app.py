@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,17 +28,19 @@ from ..decide.briefing import BriefingError
 from ..errors import InputError, Problem, RatecardError, UnknownInterventionError
 from ..inputs.yamlio import Document, pydantic_problems
 from . import api, pages
-from .guard import BodyTooLarge, Guard, app_path, too_large_text
+from .body import for_the_api
+from .guard import LOOPBACK_NAMES, BodyTooLarge, Guard, app_path, too_large_text
 
 TOKEN_ENV = "RATECARD_API_TOKEN"
 CATALOG_ENV = "RATECARD_CATALOG"
+HOSTS_ENV = "RATECARD_ALLOWED_HOSTS"
 STATIC = Path(str(resources.files("ratecard.web"))) / "static"
 
 
 def _err(status: int, error: str, detail: str, problems: list[Problem] | None = None,
-         headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"error": error, "detail": detail,
-            "problems": [{"field": p.field, "line": p.line, "message": p.message} for p in problems or []]}
+         headers: Mapping[str, str] | None = None) -> JSONResponse:
+    body = {"error": error, "detail": for_the_api(detail),
+            "problems": [{"field": p.field, "line": p.line, "message": for_the_api(p.message)} for p in problems or []]}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -69,12 +72,15 @@ def _bearer(token: str) -> Any:
     return require
 
 
-def create_app(catalog: Catalog | None = None, token: str | None = None) -> Any:
+def create_app(catalog: Catalog | None = None, token: str | None = None,
+               allowed_hosts: Iterable[str] | None = LOOPBACK_NAMES) -> Any:
     """The web page and JSON API for `catalog` (default: the shipped one).
 
-    With `token`, every /v1 route needs `Authorization: Bearer <token>`. Returns an ASGI app
-    (the FastAPI app inside the size limit, access log and headers of guard.Guard); the FastAPI
-    app itself is its `.app`.
+    With `token`, every /v1 route needs `Authorization: Bearer <token>`; the web page and /healthz
+    do not (its sign-in belongs to the court's reverse proxy: docs/http.md). `allowed_hosts`: the
+    names the Host header may give (default this machine's loopback names; None: any). Returns an
+    ASGI app (the FastAPI app inside guard.Guard: who is answered, the size limit, the access log
+    and headers); the FastAPI app itself is its `.app`.
     """
     catalog = catalog or default_catalog()
     catalog.engine  # compile now: the first request should not pay for it, and a bad rule fails at start
@@ -127,7 +133,7 @@ def create_app(catalog: Catalog | None = None, token: str | None = None) -> Any:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, e: StarletteHTTPException) -> Response:
-        codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+        codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 503: "busy"}
         if not _is_api(request) and e.status_code != 401:
             return await pages.error_page(request, str(e.detail), e.status_code)
         return _err(e.status_code, codes.get(e.status_code, "error"), str(e.detail), headers=e.headers)
@@ -138,8 +144,12 @@ def create_app(catalog: Catalog | None = None, token: str | None = None) -> Any:
         return _err(500, "server_error", "Something went wrong in ratecard; nothing was stored. Try again, and report it "
                     "if it happens again.")
 
+    @app.exception_handler(api.TooMuchWork)
+    async def too_much_work(request: Request, e: api.TooMuchWork) -> Response:
+        return _err(413, "too_large", str(e), e.problems)
+
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    return Guard(app)
+    return Guard(app, allowed_hosts=allowed_hosts)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -154,26 +164,40 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         if name in schemas and schemas[name] != schema:
             raise RuntimeError(f"OpenAPI: two different schemas are both named {name}; rename one of the models")
         schemas[name] = schema
-    error = schemas.get("ErrorOut")
+    # the most cases a batch request may hold, for the catalog being served
+    schemas["ScreenBatchRequest"]["properties"]["cases"]["maxItems"] = api.batch_limit(app.state.catalog)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for path in doc["paths"].values():
-        for op in path.values():
-            # every operation can be refused for size (the guard) and, with a token, for a missing token
-            op.setdefault("responses", {}).setdefault("413", {"description": "Request body over 1 MiB.",
-                                                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
-            if op.get("security") and error:
-                op["responses"].setdefault("401", {"description": "No valid bearer token.",
-                                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
+        for method, op in path.items():
+            # what the guard refuses before the app sees a request, and, with a token, a missing token
+            responses = op.setdefault("responses", {})
+            responses.setdefault("413", {"description": "Request body over 1 MiB.", "content": error})
+            responses.setdefault("400", {"description": "The Host header names another server (start ratecard with "
+                                                        "--allowed-host NAME to answer to NAME).", "content": error})
+            if method == "post":
+                responses.setdefault("403", {"description": "Sent by another site's page (Sec-Fetch-Site).", "content": error})
+                responses.setdefault("415", {"description": "The body is not sent as Content-Type: application/json.",
+                                             "content": error})
+            if op.get("security"):
+                responses.setdefault("401", {"description": "No valid bearer token.", "content": error})
     app.openapi_schema = doc
     return doc
 
 
 def app_from_env() -> Any:
     """The app as `ratecard serve` configures it: RATECARD_CATALOG (a folder; default the shipped
-    catalog) and RATECARD_API_TOKEN (optional). uvicorn calls this in each worker process."""
+    catalog), RATECARD_API_TOKEN (optional) and RATECARD_ALLOWED_HOSTS (comma-separated names the
+    Host header may give; default this machine's loopback names; `*` any). uvicorn calls this in
+    each worker process."""
     import gc
 
+    from .serve import quiet_records
+
+    quiet_records()
     path = os.environ.get(CATALOG_ENV)
-    app = create_app(load_catalog(path) if path else None, os.environ.get(TOKEN_ENV) or None)
+    hosts = os.environ.get(HOSTS_ENV)
+    app = create_app(load_catalog(path) if path else None, os.environ.get(TOKEN_ENV) or None,
+                     LOOPBACK_NAMES if hosts is None else (None if hosts == "*" else hosts.split(",")))
     # A worker keeps one catalog for its life. Frozen out of the cyclic collector's sight, it is no
     # longer walked by every full collection: on the generated 2,000-intervention catalog those
     # came every few screens and took about 300 ms each (screen p90 358 ms, 81 ms frozen).

@@ -7,7 +7,7 @@ served as they are: the API never keeps a copy of their schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,11 +62,22 @@ class AllocateRequest(_In):
 
 
 class ScreenBatchRequest(_In):
-    """Many cases to screen at once (`ratecard screen-batch`); a bad case is an error row, the
-    others are screened all the same."""
+    """Many cases to screen at once (`ratecard screen-batch`); a case that is not valid is an error
+    row in the answer, and the others are screened all the same. Limits are per request: the
+    number of cases (the schema's maxItems, from the catalog being served: see the operation's
+    description) and a body of at most 1 MiB."""
 
-    cases: list[Any] = Field(min_length=1, max_length=10_000, description=(
-        "Case objects, as in a case file (dates as ISO strings). The request body is at most 1 MiB."))
+    cases: list[Case] = Field(min_length=1, description=(
+        "Case objects, as in a case file (dates as ISO strings). One that is not a valid Case is answered "
+        "with an error row in its place, not refused with the request."))
+    on: dt.date | None = _ON
+
+
+class ScreenBatchBody(_In):
+    """ScreenBatchRequest as it is read: each case is checked by the batch itself, so that a bad
+    one becomes an error row (the OpenAPI document shows ScreenBatchRequest)."""
+
+    cases: list[Any] = Field(min_length=1)
     on: dt.date | None = _ON
 
 
@@ -112,12 +123,38 @@ class Health(_Out):
     status: str
 
 
+class BatchDecision(_Out):
+    intervention: str
+    decision: Literal["eligible", "undetermined", "ineligible"]
+    rules: list[str] = Field(description="The rules that decide it (for undetermined: the rules still open).")
+    missing: list[str] = Field(description="Case fields whose answers would settle it.")
+
+
+class ScreenedRow(_Out):
+    """A case screened: one decision per intervention."""
+
+    case_id: str
+    results: list[BatchDecision]
+
+
+class RowProblem(_Out):
+    field: str = Field(description="The case field at fault (risk.ogrs3_2yr), or 'row' for the case as a whole.")
+    message: str
+
+
+class ErrorRow(_Out):
+    """A case that could not be screened, in its place among the rows."""
+
+    case_id: str | None = Field(description="Its id, when it has one that can be read.")
+    row: int = Field(description="Its position in `cases`, from 1.")
+    errors: list[RowProblem]
+
+
 class ScreenBatchOut(_Out):
     catalog_version: str
     on: dt.date
     screened: int = Field(description="Cases screened.")
     errors: int = Field(description="Rows that could not be screened; each is an error row in `rows`.")
-    rows: list[dict[str, Any]] = Field(description=(
-        "One per case, in order, exactly the lines `ratecard screen-batch --out FILE.jsonl` writes: "
-        "{case_id, results: [{intervention, decision, rules, missing}]}, or for a case that is not valid "
-        "an error row {case_id, row, errors: [{field, message}]} (docs/batch.md)."))
+    rows: list[ScreenedRow | ErrorRow] = Field(description=(
+        "One per case, in order, exactly the lines `ratecard screen-batch --out FILE.jsonl` writes "
+        "(docs/batch.md)."))

@@ -23,8 +23,9 @@ from ..case.coerce import coerce_case
 from ..case.model import Case, parse_case
 from ..catalog.load import Catalog
 from ..decide.proposal import Proposal, propose
-from ..decide.screen import Screen, screen
+from ..decide.screen import InterventionResult, Screen, screen
 from ..errors import CaseError, Problem
+from .body import for_the_api
 from .form import FormField, Submitted, all_fields, case_to_form, read_form, sections
 from .guard import MAX_BODY
 from .labels import need, value_label
@@ -55,7 +56,7 @@ def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> H
 
 
 async def error_page(request: Request, message: str, status: int) -> Response:
-    return _render(request, "error.html.j2", status, title="Sorry, there is a problem", message=message)
+    return _render(request, "error.html.j2", status, title="Sorry, there is a problem", message=for_the_api(message))
 
 
 def _today_values(on: dt.date) -> dict[str, str]:
@@ -101,7 +102,8 @@ def _field_for(problem: Problem, fields: dict[str, FormField]) -> str:
 def _errors_from(e: CaseError, fields: dict[str, FormField], sub: Submitted) -> None:
     for p in e.problems:
         path = _field_for(p, fields)
-        sub.errors.setdefault(path or "id", with_label(fields[path].full_label if path in fields else "The case", p.message))
+        sub.errors.setdefault(path or "id", with_label(fields[path].full_label if path in fields else "The case",
+                                                       for_the_api(p.message)))
 
 
 def with_label(label: str, message: str) -> str:
@@ -176,7 +178,7 @@ def router(catalog: Catalog) -> APIRouter:
             case = parse_case(text, name)
             scr, prop = await run_in_threadpool(_decide, case, catalog, on)
         except CaseError as e:
-            return form_page(request, raw, None, 422, upload_error=[("#case-file", str(p)) for p in e.problems])
+            return form_page(request, raw, None, 422, upload_error=[("#case-file", for_the_api(str(p))) for p in e.problems])
         return _result_page(request, case, scr, prop, {**case_to_form(case, catalog), **_today_values(on)})
 
     def _result_page(request: Request, case: Case, scr: Screen, prop: Proposal, values: dict[str, Any]) -> HTMLResponse:
@@ -193,7 +195,10 @@ def _decide(case: Case, catalog: Catalog, on: dt.date) -> tuple[Screen, Proposal
 
 def _groups(scr: Screen) -> list[dict[str, Any]]:
     """The screen in the order a PSO reads it: what can be used now first."""
-    available, check, undetermined, ineligible = [], [], [], []
+    available: list[InterventionResult] = []
+    check: list[InterventionResult] = []
+    undetermined: list[InterventionResult] = []
+    ineligible: list[InterventionResult] = []
     for r in scr.results:
         if r.decision == "eligible":
             (check if any(w.code in BLOCKING for w in r.warnings) else available).append(r)

@@ -111,14 +111,22 @@ class Served:
 
 
 @contextlib.contextmanager
-def cli_server(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
-    """`ratecard serve ARGS` in a subprocess on a free port, stopped (SIGTERM) afterwards."""
+def cli_server(*args: str, env: dict[str, str] | None = None, files: int | None = None) -> Iterator[Served]:
+    """`ratecard serve ARGS` in a subprocess on a free port, stopped (SIGTERM) afterwards; with
+    `files`, the process may open only that many files (its soft and hard limit)."""
+    def limit() -> None:
+        if files is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
     port = free_port()
     with tempfile.TemporaryDirectory() as d:
         log_path = Path(d) / "serve.log"
         with log_path.open("wb") as log:
             proc = subprocess.Popen([sys.executable, "-m", "ratecard", "serve", "--port", str(port), *args],
-                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                    preexec_fn=limit)
         served = Served(f"http://127.0.0.1:{port}", proc, log_path)
         try:
             wait_until_up(port, proc=proc, log=served.log)

@@ -336,11 +336,11 @@ def test_connections_on_a_pre_bound_socket_get_tcp_nodelay(fixed: bool) -> None:
     import uvicorn
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    from ratecard.web.nodelay import NoDelayH11
+    from ratecard.web.protocol import GuardedH11
 
     seen: list[int] = []
 
-    class Recorder(NoDelayH11 if fixed else H11Protocol):  # type: ignore[misc, valid-type]
+    class Recorder(GuardedH11 if fixed else H11Protocol):  # type: ignore[misc, valid-type]
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             seen.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))

@@ -28,7 +28,8 @@ CATALOG = default_catalog()
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(CATALOG))
+    # addressed to this machine by name, as a browser on it would (the server answers no other name)
+    return TestClient(create_app(CATALOG), base_url="http://localhost")
 
 
 def test_a_blank_form_is_a_case_with_nothing_known() -> None:
