@@ -32,6 +32,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "catalog.model": ("Intervention",),
     "catalog.diff": ("CatalogDiff", "CriteriaChange", "DetailChange", "Named", "RuleChange", "StatusChange",
                      "TermChange", "WaitChange", "diff_catalogs"),
+    "extras": ("MissingExtra",),
     "errors": ("CaseError", "CatalogError", "InputError", "Problem", "RatecardError", "UnknownInterventionError"),
     "decide.results": ("AgeAt", "Availability", "Decision", "InterventionResult", "MissingField", "Outcome", "Reason",
                        "Screen", "ScreenWarning", "WarningCode"),
@@ -86,6 +87,7 @@ __all__ = [
     "GapRow",
     "InputError",
     "Intervention",
+    "MissingExtra",
     "InterventionResult",
     "InterventionRow",
     "MissingField",
@@ -177,6 +179,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .catalog.model import Intervention
     from .catalog.diff import (CatalogDiff, CriteriaChange, DetailChange, Named, RuleChange, StatusChange, TermChange, WaitChange,
                                diff_catalogs)
+    from .extras import MissingExtra
     from .errors import CaseError, CatalogError, InputError, Problem, RatecardError, UnknownInterventionError
     from .decide.results import (AgeAt, Availability, Decision, InterventionResult, MissingField, Outcome, Reason, Screen,
                                  ScreenWarning, WarningCode)
