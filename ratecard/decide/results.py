@@ -26,7 +26,7 @@ WarningCode = Literal[
     "unknown_town", "closes", "venue_to_be_confirmed",
     # about the case as a whole
     "unknown_area", "area_mismatch", "mappa_disagrees", "young_adult", "under_18", "order_ended",
-    "conviction_date_unknown", "need_identified_and_score_disagree",
+    "conviction_date_unknown", "need_identified_and_score_disagree", "catalog_dated",
     # responsivity (decide/responsivity.py): what in the person stands in the way, and family work
     # held for a perpetrator of partner abuse
     "responsivity", "partner_abuse_family_work",

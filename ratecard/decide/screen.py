@@ -409,6 +409,10 @@ def _did_you_mean(value: str, known: list[str]) -> str:
     return f"Did you mean {' or '.join(close)}? " if close else ""
 
 
+# a catalog older than this at the reference date is said to be dated
+CATALOG_DATED_DAYS = 366
+
+
 def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
                    age: dict[str, Any] | None = None, on: dt.date | None = None) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
@@ -418,6 +422,12 @@ def _case_warnings(case: Case, catalog: Catalog, derived: dict[str, Any],
         out.append({"code": "order_ended", "text": f"The order ended on {dates[1].strftime('%d/%m/%Y')}, before the "
                     f"reference date ({on.strftime('%d/%m/%Y')}): check the reference date. Nothing can start and finish "
                     "within an order that has ended."})
+    if on is not None and (on - catalog.info.as_of).days > CATALOG_DATED_DAYS:
+        # most often a reference date left at today with the 2017 catalog: its provision, waiting
+        # lists and criteria describe their own time, not the court's
+        out.append({"code": "catalog_dated", "text": f"The catalog describes provision as at {catalog.info.as_of:%B %Y}, more "
+                    f"than a year before the reference date ({on.strftime('%d/%m/%Y')}): check that the provision, waiting "
+                    "lists and criteria still hold, or use a current catalog."})
     dob = case.person.date_of_birth
     if age is not None and dob is not None and on is not None:
         out += _age_warnings(dob, age, on)
@@ -470,7 +480,8 @@ def _age_warnings(dob: dt.date, age: dict[str, Any], on: dt.date) -> list[dict[s
             # a pre-sentence report, and an order, come after the conviction: under 18 on the earlier
             # of the two is under 18 when convicted
             head = f"Under 18 on {_WHEN[age['basis']]} ({when}), so under 18 when convicted (no conviction date is given)"
-        return [{"code": "under_18", "text": f"{head}: {_YOUTH}. They turn 18 on {turns}."}]
+        turned = "turned" if eighteen <= on else "turn"  # tense at the reference date
+        return [{"code": "under_18", "text": f"{head}: {_YOUTH}. They {turned} 18 on {turns}."}]
     out = []
     if on < eighteen:
         out.append({"code": "under_18", "text": f"Under 18 on the reference date ({on.strftime('%d/%m/%Y')}), though convicted "
