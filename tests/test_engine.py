@@ -35,6 +35,36 @@ def test_a_case_is_not_affected_by_the_cases_before_it(rules, b, before):
     assert engine.evaluate(b) == alone
 
 
+@settings(max_examples=40, deadline=None)
+@given(rulesets(), st.lists(facts(), min_size=1, max_size=4))
+def test_the_same_case_again_and_after_a_failed_assert_gets_the_reference_answer(rules, cases):
+    """Each ruleset keeps one session from case to case (the fact retracted after its firings):
+    an identical fact asserted again must not be refused as already seen, and a failure half-way
+    through a case must leave nothing of it behind for the next."""
+    import ratecard.rules.durable as durable
+
+    program = compile_program(rules)
+    engine = Engine(program)
+    for f in cases + cases:
+        assert engine.evaluate(f) == evaluate(program, f)
+    saved = durable._dre.start_action_for_state
+
+    def broken(*a):  # the engine failing between the assert and its firings
+        raise RuntimeError("simulated engine failure")
+
+    durable._dre.start_action_for_state = broken
+    try:
+        for f in cases:
+            try:
+                engine.evaluate(f)
+            except RuntimeError:
+                pass
+    finally:
+        durable._dre.start_action_for_state = saved
+    for f in reversed(cases):
+        assert engine.evaluate(f) == evaluate(program, f)
+
+
 def test_threads_screening_different_cases_get_the_answers_a_single_thread_gets():
     from pathlib import Path
 

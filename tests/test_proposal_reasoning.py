@@ -44,7 +44,7 @@ def test_when_no_perpetrator_work_fits_the_paragraph_says_so_and_family_support_
     assert abuse.longer_order_months is not None and 9 < abuse.longer_order_months <= 24
     longer = _p("dv-sso-nine-months-no-perpetrator-work-fits", order_months=abuse.longer_order_months)
     assert abuse.longer_order_for in _ids(longer)
-    assert f"An order of {abuse.longer_order_months} months would let" in _body(p)
+    assert f"An order of {abuse.longer_order_months} months, ending on" in _body(p)
 
 
 def test_a_programme_open_only_for_want_of_an_answer_is_proposed_on_condition_ahead_of_support():

@@ -88,8 +88,9 @@ def test_a_programme_kept_open_only_by_sara_is_proposed_on_condition_with_the_an
     (answer,) = item.confirm_if
     assert answer.field == "risk.sara_partner" and answer.alone and answer.text == "medium, high or very high"
     assert p.if_not_confirmed is not None and "bbr" not in p.if_not_confirmed.package
-    assert "if the SARA level towards a partner is medium, high or very high" in p.text
-    assert p.to_find_out[0].field == "risk.sara_partner"
+    assert "subject to confirming that the SARA level towards a partner is medium, high or very high" in p.text
+    # the assessments a bench needs come first (RoSH and SARA both missing here)
+    assert "risk.sara_partner" in [t.field for t in p.to_find_out if t.for_the_court] and p.to_find_out[0].for_the_court
     # the answer given: the same case with SARA medium gets BBR outright, with SARA low not at all
     case = load_case(EXAMPLES / "no-risk-scores.yaml")
     for sara, expect in (("medium", True), ("low", False)):
@@ -160,15 +161,22 @@ CLAIMS = {
     "every one is open to them": lambda p: bool(p.package) and all(
         i.conditional or i.intervention not in {n.intervention for n in p.not_proposed} for i in p.package),
     "within reach of their home and": lambda p: not any(i.reachable_by_transport or i.venue_to_be_confirmed for i in p.package),
-    "to be confirmed)": lambda p: any(i.venue_to_be_confirmed for i in p.package),
+    "must be checked before sentence": lambda p: any(i.venue_to_be_confirmed for i in p.package),
+    "where the venue is known": lambda p: any(i.venue_to_be_confirmed for i in p.package)
+    and not all(i.venue_to_be_confirmed for i in p.package),
+    "must be confirmed with the provider before sentence": lambda p: any(n.code in ("literacy_unknown", "learning_disability_unknown")
+                                                     for n in p.responsivity),
     "by their own transport": lambda p: any(i.reachable_by_transport for i in p.package),
     "already met by": lambda p: any(n.why == "need_already_met" and n.requires == "rar" for n in p.not_proposed)
     and not [i for i in p.package if i.requirement == "rar"],
     "needs assessment is not complete": lambda p: bool(p.not_assessed or [u for u in p.unmet_needs if u.priority is None]),
-    "if the answers do not confirm": lambda p: p.if_not_confirmed is not None,
+    "not confirmed, i would propose instead": lambda p: p.if_not_confirmed is not None and bool(p.if_not_confirmed.package),
+    "subject to confirming that": lambda p: any(i.conditional for i in p.package),
     "if confirmed": lambda p: any(i.conditional for i in p.package),
     "no rehabilitation activity requirement on licence": lambda p: p.sentence_type in ("licence", "post_sentence_supervision"),
-    "rehabilitation activity requirement of up to": lambda p: bool(p.rar_days) and p.sentence_type not in ("licence", "post_sentence_supervision"),
+    "rehabilitation activity requirement of up to": lambda p: bool(p.rar_days or (p.if_not_confirmed and p.if_not_confirmed.rar_days))
+    and p.sentence_type not in ("licence", "post_sentence_supervision"),
+    "the alternative below would need": lambda p: bool(p.if_not_confirmed and p.if_not_confirmed.rar_days) and not p.rar_days,
     "is not met:": lambda p: any(u.priority is not None for u in p.unmet_needs),
     "the case would be managed by the NPS.": lambda p: p.allocation == "nps",
     "the case would be managed by the CRC.": lambda p: p.allocation == "crc",
@@ -180,7 +188,8 @@ CLAIMS = {
     "is the domestic abuse perpetrator work proposed": lambda p: any(
         o.target == "partner_abuse" and o.proposed in {i.intervention for i in p.package} for o in p.offending),
     "the shortest that lets this work start": lambda p: p.order_months_proposed and bool(p.package) and bool(p.requirements),
-    "months would let": lambda p: any(o.longer_order_months for o in p.offending),
+    "would let": lambda p: any(o.longer_order_months for o in p.offending),
+    "is out only because of the order's length": lambda p: any(o.programme_order_months for o in p.offending),
     "support and do": lambda p: any(i.work == "support_service" for i in p.package)
     and any(o.proposed is None for o in p.offending),
     # responsivity
@@ -195,7 +204,7 @@ CLAIMS = {
         u.why == "partner_abuse_family_work" for u in p.unmet_needs),
     "needs an interpreter": lambda p: any(n.code == "interpreter" and n.proposed for n in p.responsivity),
     # a requirement outside the proposal is named only for provision the person is not ruled out of
-    "this proposal does not include one": lambda p: any(
+    "needs its own requirement: consider": lambda p: any(
         u.why == "other_requirement" and u.priority is not None for u in p.unmet_needs),
     "I cannot yet propose requirements": lambda p: not p.package and not p.needs and len(p.not_assessed) == 10,
     # said only when something could be proposed from the needs known
@@ -301,12 +310,12 @@ def test_a_requirement_outside_the_proposal_is_said_without_naming_the_tool():
     p = _p("drr-acquisitive-high-ogrs3")
     (drugs,) = [u for u in p.unmet_needs if u.need == "drug_misuse"]
     assert drugs.why == "other_requirement" and "s2s_drr_group" in drugs.interventions  # the JSON keeps ids
-    assert ("The need for drug misuse (linked to reoffending) is not met: the provision that addresses it would need "
-            "a drug rehabilitation requirement; this proposal does not include one.") in p.text
+    assert ("The need for drug misuse (linked to reoffending) is not met: the provision that addresses it needs its own "
+            "requirement: consider a drug rehabilitation requirement, subject to assessment and the person's consent.") in p.text
     out = _screen_text(p)
     assert "ratecard" not in out.lower().replace("ratecard propose", "")
-    assert ("Drug rehabilitation requirement (DRR) group programme (s2s_drr_group): Would need a drug rehabilitation "
-            "requirement; this proposal does not include one.") in out
+    assert ("Drug rehabilitation requirement (DRR) group programme (s2s_drr_group): Needs its own requirement: consider a "
+            "drug rehabilitation requirement, subject to assessment and the person's consent.") in out
     # field paths and need ids are for the JSON; people read words
     assert "history.victim_of_domestic_abuse" not in out and "they have been a victim of domestic abuse" in out
     assert "(lifestyle and associates, attitudes to offending)" in out and "attitude)" not in out
@@ -358,7 +367,7 @@ def test_a_partner_violence_case_gets_the_partner_violence_programme_not_a_sexua
 def test_conditions_read_as_sentences_without_ids_or_doubled_words():
     p = propose(_court_form_dv(), default_catalog(), on=ON)
     body = p.text.split("\n\n")[0]
-    clause = body.split(", if ", 1)[1].split(". ", 1)[0]
+    clause = body.split(", subject to confirming ", 1)[1].split(". ", 1)[0]
     assert "the partner abused, or at risk, is a woman" in clause  # the field's own words, no path
     assert not re.search(r"\b(the|a) (the|a|they)\b", body, re.I)
     assert not re.search(r"\b(tsp|bbr|ihorizon|horizon),", clause)  # no raw ids, no enumerated combinations

@@ -153,6 +153,6 @@ def test_propose_on_licence_agrees_with_check_on_unpaid_work_and_drug_work() -> 
         verdict = check_referral(case, iid, default_catalog(), on=ON).verdict
         if iid in [i.intervention for i in p.package]:
             assert verdict != "reject", (iid, "proposed, but the check rejects it")
-    assert "this proposal does not include one" not in p.text
+    assert "needs its own requirement" not in p.text
     drug = [i for i in p.package if default_catalog().interventions[i.intervention].requires == "drug_rehabilitation"]
     assert all(i.requirement == "supervision" for i in drug)

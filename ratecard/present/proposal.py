@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..decide.proposal import NotProposed, PackageItem, Proposal
-from ..decide.proposal.paragraph import confirm_words
+from ..decide.proposal.paragraph import confirm_words, is_youth
 from ..decide.proposal.risk import WORK_WORDS
 from .. import labels
 from ..labels import need_words
@@ -81,7 +81,10 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
     order = (f"{p.order_months} months, ending {p.order_end}" + (" (proposed: the case gives no length)" if p.order_months_proposed else "")
              if p.order_months else "length not given")
     cap = f"{p.rar_cap}" if p.rar_cap is not None else "none set"
-    head.append(f"Order: {order}; RAR cap: {cap}; margin {p.margin_weeks} weeks\n")
+    if any(is_youth(w) for w in p.warnings):
+        head.append("Order: a youth rehabilitation order, for the youth offending team (no adult order, no RAR)\n")
+    else:
+        head.append(f"Order: {order}; RAR cap: {cap}; margin {p.margin_weeks} weeks\n")
     # a CRC tier is for cases the CRC manages: none is shown for an NPS case
     tier = "" if p.allocation == "nps" else f"tier: {shown(p.tier or 'not known')}; "
     if any(w.code == "under_18" for w in p.warnings):
@@ -130,7 +133,9 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
                           + (" (illustrative prices)" if p.prices_illustrative else "") + "\n"))
     for a in p.assumptions:
         parts.append(Text(f"Assumed: {shown(a, prose=True)}\n", style="italic"))
-    parts += [Text("Text for the report:", style="bold"), Text(shown_lines(p.text))]
+    # on licence or post-sentence supervision nothing goes to a court: the text is a sentence plan note
+    heading = "Text for the report:" if p.sentence_type not in ("licence", "post_sentence_supervision") else "Sentence plan note:"
+    parts += [Text(heading, style="bold"), Text(shown_lines(p.text))]
     return Group(*parts)
 
 

@@ -62,6 +62,7 @@ MAX_PENDING_MATCHES = 56
 MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
 MIN_RULES_ALONE = 2  # a gated group with fewer rules than this shares a ruleset with the other small ones
 _names = itertools.count()
+_SID = "ratecard"  # the one session of each ruleset: evaluations are serialised by the engine's lock
 
 
 class EngineError(RatecardError):
@@ -75,8 +76,14 @@ def _number(v: float) -> str:
     return format(Decimal(r), "f") if "e" in r or "E" in r else r
 
 
+# json.dumps makes a new encoder on every call; a fact is encoded about ten times a screen
+_encode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True) \
+    if getattr(json.encoder, "c_make_encoder", None) else None
+
+
 def _dumps(fact: dict[str, Any]) -> str:
-    s = json.dumps(fact)
+    s = "".join(_encode(fact, 0)) if _encode is not None else json.dumps(fact, separators=(",", ":"))
     # keys are short generated names and text values are identifiers, so "e-" or "e+" can only be a
     # number in exponent form
     if "e-" in s or "e+" in s:
@@ -183,7 +190,6 @@ class Engine:
         self._plan()
         self._finalizer = weakref.finalize(self, _delete_rulesets, [r.handle for rs in self._rulesets for r in rs])
         self._lock = threading.Lock()
-        self._sids = itertools.count()
 
     def _plan(self) -> None:
         """Work out once what evaluating a case needs, so that the per-case path is lookups only."""
@@ -355,7 +361,7 @@ class Engine:
     # keeps a compiled engine this way: creating the default catalog's 25 rulesets takes about
     # 25 ms, working out what goes in them about ten times that.
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_sids", "_closed")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_closed")}
         state["_rulesets"] = [[dataclasses.replace(r, handle=None) for r in stage] for stage in self._rulesets]
         return state
 
@@ -381,7 +387,6 @@ class Engine:
         self._rulesets = rulesets
         self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
         self._lock = threading.Lock()
-        self._sids = itertools.count()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -410,7 +415,7 @@ class Engine:
         undec = {f for f in self._case_inputs if f not in facts}
         fired: set[int] = set()
         with self._lock:
-            sid = f"c{next(self._sids)}"
+            sid = _SID  # one session a ruleset, reused case after case (see _fire)
             for s, st in enumerate(self._stages):
                 for d in st.sums:
                     lo = hi = 0.0
@@ -459,44 +464,48 @@ class Engine:
     def _fact(self, rs: _Ruleset, k: Knowledge, undec: set[str], stage: int, sid: str) -> dict[str, Any]:
         """The properties one ruleset reads, for one case."""
         fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid}
-        facts = k.facts
-        for name, prefix, a, b in rs.encoder:
-            if prefix == "v":
-                v = facts.get(a)
-                if v is not None:
-                    fact[name] = v
-            elif prefix == "m":
-                P = k.possible.get(a)
-                if P is not None:
-                    # one derived fact's values all have one type, so True and 1 never meet here
-                    fact[name] = b in P
-            elif prefix == "u":
-                fact[name] = not self._groupsets[a].isdisjoint(undec)
-            elif prefix == "t":
-                v = facts.get(a)
-                if v is not None:
-                    fact[name] = b in v
-            elif prefix == "g":
-                fact[name] = a in facts
-            elif prefix in ("lo", "hi"):
-                bounds = k.bounds.get(a)
-                if bounds is not None:
-                    fact[name] = float(bounds[0] if prefix == "lo" else bounds[1])
-            elif prefix == "x":
-                lit = self._flags[name]
-                if lit.field in facts or lit.field in k.possible or lit.field in k.bounds:
-                    fact[name] = k.holds(lit)
+        facts, possible = k.facts, k.possible
+        # the encoder split by kind of property once (_Ruleset.split): the per-case loop is lookups only
+        values, members, gates, items, given, bounds, flags = rs.split or rs.split_encoder()
+        for name, a in values:
+            v = facts.get(a)
+            if v is not None:
+                fact[name] = v
+        for name, a, b in members:
+            P = possible.get(a)
+            if P is not None:
+                # one derived fact's values all have one type, so True and 1 never meet here
+                fact[name] = b in P
+        groupsets = self._groupsets
+        for name, a in gates:
+            fact[name] = not groupsets[a].isdisjoint(undec)
+        for name, a, b in items:
+            v = facts.get(a)
+            if v is not None:
+                fact[name] = b in v
+        for name, a in given:
+            fact[name] = a in facts
+        for name, a, i in bounds:
+            got = k.bounds.get(a)
+            if got is not None:
+                fact[name] = float(got[i])
+        for name in flags:
+            lit = self._flags[name]
+            if lit.field in facts or lit.field in possible or lit.field in k.bounds:
+                fact[name] = k.holds(lit)
         return fact
 
     def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
         handle = rs.handle
         assert handle is not None  # a ruleset without a handle is skipped before it is asserted
+        text = _dumps(fact)
         try:
-            result = _dre.assert_fact(handle, _dumps(fact))
+            result = _dre.assert_fact(handle, text)
         except Exception as e:
             _forget(handle, sid)
             raise RuntimeError(f"durable_rules refused a case fact ({e})") from None
         out: list[int] = []
+        done = False
         try:
             if result[0] != 0:
                 # the catch-all rule matches every fact, so this is a bug, not the user's input
@@ -509,10 +518,16 @@ class Engine:
                 # the message is {"<rule name>": {...}}; names are short ASCII identifiers
                 out.extend(fires[msg[2 : msg.index('"', 2)]])
                 msg = _dre.complete_and_start_action(handle, state)
+            # The session stays for the next case, empty again: making a session costs durable_rules
+            # a state node per rule of the ruleset (about half of a screen's instructions when each
+            # assert had a session of its own); retracting the one fact costs a fraction of that.
+            _dre.retract_fact(handle, text)
+            done = True
         finally:
-            # a session is always deleted: a ruleset holds at most 1024, and one left behind by
-            # each failure would end every later screen with MemoryError
-            _forget(handle, sid)
+            if not done:
+                # after any failure the session is deleted, so nothing of this case stays in it (a
+                # ruleset holds at most 1024 sessions; this one is made again by the next assert)
+                _forget(handle, sid)
         return out
 
 
@@ -528,6 +543,22 @@ class _Ruleset:
     definition: str | None = None  # the JSON given to create_ruleset, to make it again in another process
     # what some rule of it needs of a fact to match, short of its comparisons (see _needs); None: always asserted
     needs: tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None = None
+    # the encoder by kind of property: values, members, gates, items, given, bounds, flags
+    split: tuple[tuple[Any, ...], ...] | None = None
+
+    def split_encoder(self) -> tuple[tuple[Any, ...], ...]:
+        by: dict[str, list[Any]] = {p: [] for p in ("v", "m", "u", "t", "g", "b", "x")}
+        for name, prefix, a, b in self.encoder:
+            if prefix in ("v", "u", "g"):
+                by[prefix].append((name, a))
+            elif prefix in ("m", "t"):
+                by[prefix].append((name, a, b))
+            elif prefix in ("lo", "hi"):
+                by["b"].append((name, a, 0 if prefix == "lo" else 1))
+            else:
+                by["x"].append(name)
+        self.split = tuple(tuple(by[p]) for p in ("v", "m", "u", "t", "g", "b", "x"))
+        return self.split
 
     def may_fire(self, fact: dict[str, Any]) -> bool:
         """False only when no rule but the catch-all can match the fact: then the assert would fire
@@ -571,6 +602,9 @@ def _forget(handle: int, sid: str) -> None:
 def _delete_rulesets(handles: list[int | None]) -> None:
     for h in handles:
         if h is not None:
+            # the ruleset's one session first: delete_ruleset leaves it allocated (about 6 MiB for
+            # the default catalog's rulesets, tests/test_reload_memory.py)
+            _forget(h, _SID)
             try:
                 _dre.delete_ruleset(h)
             except Exception:

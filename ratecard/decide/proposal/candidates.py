@@ -16,6 +16,8 @@ from .risk import PROGRAMME_PATHWAYS
 # needs no requirement at all. Drug rehabilitation, alcohol treatment and unpaid work are
 # separate requirements with their own assessments, outside what ratecard proposes.
 IN_SCOPE = frozenset({"accredited_programme", "rar", "none"})
+# requirements the person must consent to, after an assessment (Criminal Justice Act 2003 ss.207, 209, 212)
+CONSENT = frozenset({"drug_rehabilitation", "alcohol_treatment", "mental_health_treatment"})
 
 
 @functools.lru_cache(maxsize=4096)  # a screen's reasons are shared between cases: worded once
@@ -40,7 +42,8 @@ def other_requirement_text(requires: str) -> str:
     """Why provision under a requirement outside the proposal (drug rehabilitation, unpaid work...)
     is not in it: a matter for the court and the report writer, said without naming the tool."""
     req = labels.requirement(requires)
-    return f"Would need {'an' if req[0] in 'aeiou' else 'a'} {req}; this proposal does not include one."
+    consent = ", subject to assessment and the person's consent" if requires in CONSENT else ""
+    return f"Needs its own requirement: consider {'an' if req[0] in 'aeiou' else 'a'} {req}{consent}."
 
 
 def pathways_words(pathways: frozenset[str]) -> str:

@@ -53,23 +53,35 @@ def package_score(chosen: tuple[Candidate, ...], weights: tuple[int, ...]) -> in
     return sum(w for i, w in enumerate(weights) if covered >> i & 1)
 
 
+def programme_rank(by_programme: int) -> int:
+    """How well the accredited programme is spent: the offending it treats, the most specific first
+    (risk.TARGETS order, one bit each, bit 0 the most specific). An accredited programme for partner
+    abuse outranks any package that leaves partner abuse to non-accredited work, whatever else that
+    package treats: an order names one programme, and it goes where the risk is."""
+    return sum(1 << (7 - i) for i in range(8) if by_programme >> i & 1)
+
+
 def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female: bool) -> tuple[Any, ...]:
-    """Smaller is better: the most kinds of indicated offending treated by offending behaviour work
+    """Smaller is better: the accredited programme on the most specific offending indicated
+    (programme_rank); then the most kinds of indicated offending treated by offending behaviour work
     (on condition or not: a programme that only missing answers keep open comes before support);
     then the most priority-weighted need met; then as few items proposed only on condition as
     possible, and those resting on as few unanswered questions as possible; for women, most needs
     met by women-only provision; then the weakest evidence base as strong as possible, then the best
     total evidence; then the shortest longest wait; then lowest price; then ids."""
-    covered = women = risk = 0
+    covered = women = risk = by_programme = 0
     for c in chosen:
         covered |= c.mask
         risk |= c.risk
+        if c.programme:
+            by_programme |= c.risk
         if c.women_only:
             women |= c.mask
     score = sum(w for i, w in enumerate(weights) if covered >> i & 1)
     ev = [c.evidence for c in chosen]
     price = sum(c.price if c.price is not None else 1e9 for c in chosen)
     return (
+        -programme_rank(by_programme),
         -_popcount(risk),
         -score,
         sum(c.conditional for c in chosen),
@@ -119,9 +131,11 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
     n = len(order)
     suffix = [0] * (n + 1)
     rsuffix = [0] * (n + 1)
+    psuffix = [0] * (n + 1)  # the offending the programmes still to come treat, together (a bound)
     for i in range(n - 1, -1, -1):
         suffix[i] = suffix[i + 1] | order[i].mask
         rsuffix[i] = rsuffix[i + 1] | order[i].risk
+        psuffix[i] = psuffix[i + 1] | (order[i].risk if order[i].programme else 0)
 
     scores: dict[int, int] = {}
 
@@ -132,12 +146,17 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
 
     best: list[Any] = [None, ()]
 
-    def visit(i: int, chosen: tuple[Candidate, ...], covered: int, risk: int, days: int, prog: bool) -> None:
+    def visit(i: int, chosen: tuple[Candidate, ...], covered: int, risk: int, days: int, prog: bool, prisk: int = 0) -> None:
         if best[0] is not None:
-            # cut a branch whose best possible (offending treated, need met) is below the best found
-            reach = (risk | rsuffix[i]).bit_count()
-            if reach < -best[0][0] or (reach == -best[0][0] and score_of(covered | suffix[i]) < -best[0][1]):
+            # cut a branch whose best possible (programme's offending, offending treated, need met)
+            # is below the best found
+            rank = programme_rank(prisk if prog else psuffix[i])
+            if rank < -best[0][0]:
                 return
+            if rank == -best[0][0]:
+                reach = (risk | rsuffix[i]).bit_count()
+                if reach < -best[0][1] or (reach == -best[0][1] and score_of(covered | suffix[i]) < -best[0][2]):
+                    return
         if i == n:
             if admissible(chosen, cap):
                 key = package_key(chosen, weights, female)
@@ -146,8 +165,9 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
             return
         c = order[i]
         if (c.mask & ~covered or c.risk & ~risk) and (cap is None or days + c.rar_days <= cap) and not (prog and c.programme):
-            visit(i + 1, chosen + (c,), covered | c.mask, risk | c.risk, days + c.rar_days, prog or c.programme)
-        visit(i + 1, chosen, covered, risk, days, prog)
+            visit(i + 1, chosen + (c,), covered | c.mask, risk | c.risk, days + c.rar_days, prog or c.programme,
+                  c.risk if c.programme else prisk)
+        visit(i + 1, chosen, covered, risk, days, prog, prisk)
 
     visit(0, (), 0, 0, 0, False)
     found: tuple[Candidate, ...] = best[1]
@@ -202,7 +222,7 @@ def left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list[
                  if met else f"The offending it works on is already treated by {names} in the package.")
                 + (" It would have been proposed only on condition that missing information confirms it." if c.conditional else ""))
         out.append(made(NotProposed, intervention=c.iv.id, requires=c.iv.requires, needs=met, why=why, text=text,
-                                               also=(), missing=(), met_by=by, name=c.iv.name))
+                                               also=(), missing=(), met_by=by, name=c.iv.name, rar_days=c.rar_days))
     return out
 
 

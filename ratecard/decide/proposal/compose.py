@@ -35,11 +35,11 @@ from .candidates import barriers
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
-                    lengths_to_try, longer_order, months_to_fit, weeks, with_length)
-from .paragraph import proposal_text
+                    lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
+from .paragraph import is_youth, proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
                      Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
-from .risk import PROGRAMME_PATHWAYS, indicated
+from .risk import PROGRAMME_PATHWAYS, bench_needs, indicated
 
 TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
 
@@ -127,9 +127,9 @@ def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, m
     if not full["package"]:
         # nothing fits even the longest order: no length to propose, and no need is unmet for want of one
         return {**full, "order_months": None, "order_end": None, "order_months_proposed": False}
-    start = max(case.sentence.start or on, on)
+    # months count from the order's own start, which may be before the reference date
     last = max((i.start if i.ongoing else i.finish) for i in full["package"])
-    need = max(months_to_fit(start, last, margin), legal_min(stype))
+    need = max(months_to_fit(case.sentence.start or on, last, margin), legal_min(stype))
     want = {(i.intervention, i.conditional) for i in full["package"]}
     chosen = full
     for months in lengths_to_try(catalog, need, longest):
@@ -219,7 +219,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                 intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
                 also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
                 text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
-                met_by=(), name=iv.name))
+                met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
             continue
         start = add(window[0], weeks(iv.status.waiting_weeks or 0)) or window[1]
         # ongoing services (no fixed length) count as finishing when the order ends
@@ -239,7 +239,8 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     chosen = best_package(cands, weights, cap, female)
     facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
     confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.conditional}
-    items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1])
+    completed = frozenset(case.history.completed_programmes or ())
+    items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1], completed)
     covered = 0
     for c in chosen:
         covered |= c.mask
@@ -253,7 +254,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     fallback = None
     if any(c.conditional for c in chosen):
         sure = best_package([c for c in cands if not c.conditional], weights, cap, female)
-        sure_items = _items(sure, needs, bit, catalog, community, {}, obs)
+        sure_items = _items(sure, needs, bit, catalog, community, {}, obs, None, completed)
         sure_covered = 0
         for c in sure:
             sure_covered |= c.mask
@@ -261,7 +262,11 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                             names=tuple(i.name for i in sure_items),
                             rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
                             unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
-    offending = _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
+    # a youth: no adult order, so no adult offending behaviour work to weigh and no RAR days
+    youth = any(is_youth(w) for w in screened.warnings)
+    offending = [] if youth else _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
+    if youth:
+        cap = None
     prices = [i.price for i in items]
     tier = screened.derived.get("tier")
     return dict(
@@ -285,9 +290,9 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         not_assessed=tuple(not_assessed),
         unmet_needs=tuple(unmet),
         not_proposed=tuple(rejected),
-        responsivity=tuple(resp.summarise(obs, items, rejected, catalog, ineligible)),
+        responsivity=tuple(resp.summarise(obs, items, rejected, catalog, ineligible) + resp.unknown_fit(case, items, catalog)),
         to_find_out=tuple(_to_find_out(screened, items, unknown_needs, not_assessed, rejected, catalog,
-                                       resp.open_questions(obs, names, considered - ineligible))),
+                                       resp.open_questions(obs, names, considered - ineligible), bench_needs(case))),
         assumptions=tuple(assumptions),
         tier=tier,
         tier_check=_tier_check(tier, items, screened.derived.get("allocation"),
@@ -330,19 +335,33 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
                 continue  # for the other sex: no option for this person, and nothing to say about it
             if r is not None:
                 options.append(made(Option, intervention=iid, name=iv.name, why=r.why, text=r.text))
-        longer = longer_for = None
-        if not treating and community and case.sentence.length_months is not None:
+        longer = longer_for = programme = programme_for = None
+        by_programme = any(i.requirement == "accredited_programme" for i in treating)
+        if (not treating or not by_programme) and community and case.sentence.length_months is not None:
             for opt in options:
                 # only when every rule that rules the person out is about the order's length
                 reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
                 if opt.why in ("order_too_short", "waiting_list_too_long") or (opt.why == "no_eligible_provision" and reads_length):
-                    months = longer_order(case, catalog, on, catalog.interventions[opt.intervention], margin, case.sentence.length_months)
-                    if months is not None and (longer is None or months < longer):
+                    iv = catalog.interventions[opt.intervention]
+                    months = longer_order(case, catalog, on, iv, margin, case.sentence.length_months)
+                    if months is None:
+                        continue
+                    if not treating and (longer is None or months < longer):
                         longer, longer_for = months, opt.intervention
+                    # an accredited programme that only the order's length keeps out: the bench should
+                    # know how long an order would let it in, even beside other work for the same offending
+                    if iv.requires == "accredited_programme" and (programme is None or months < programme):
+                        programme, programme_for = months, opt.intervention
         first = treating[0] if treating else None
+        ends = completes = None
+        if longer is not None and longer_for is not None:
+            ends, completes = order_end(case, on, longer), completion(case, on, catalog.interventions[longer_for])
         out.append(made(OffendingWork, target=t, because=because, proposed=first.intervention if first else None,
                         proposed_name=first.name if first else None, conditional=bool(first and first.conditional),
-                        options=tuple(options), longer_order_months=longer, longer_order_for=longer_for))
+                        options=tuple(options), longer_order_months=longer, longer_order_for=longer_for,
+                        longer_order_end=ends, longer_order_completes=completes,
+                        programme_order_months=programme, programme_order_for=programme_for,
+                        programme_order_end=order_end(case, on, programme) if programme is not None else None))
     return out
 
 
@@ -375,7 +394,7 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
 
 def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
            community: bool, confirm: dict[str, tuple[Answer, ...]], obs: dict[str, tuple[Any, ...]],
-           latest: dt.date | None = None) -> list[PackageItem]:
+           latest: dt.date | None = None, completed: frozenset[str] = frozenset()) -> list[PackageItem]:
     # offending behaviour work first (the programme first of all), then by the most important need
     # each meets; each item is credited with the needs no earlier item already meets
     def top(c: Candidate) -> int:
@@ -411,7 +430,9 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             illustrative=tuple(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, ()),
             reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,
             work=w.kind if w is not None else None, treats=tuple(w.targets) if w is not None and w.treats_offending else (),
+            treats_assumed=w is not None and w.treats_offending and w.basis.get("targets") == "assumption",
             alongside=perpetrator.iv.id if c.needs_perpetrator_work and perpetrator is not None else None, notes=resp.notes(obs.get(c.iv.id, ())),
+            catalog_requires=c.iv.requires, completed_before=c.iv.id in completed,
         ))
     return out
 
@@ -436,10 +457,14 @@ def _requirements(items: list[PackageItem], community: bool) -> list[Requirement
 
 
 def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list[UnmetNeed], not_assessed: list[str],
-                 rejected: list[NotProposed], catalog: Catalog, suits: dict[str, list[str]]) -> list[ToFindOut]:
-    """The questions to ask before sentence, each with what its answer would settle; the one that
-    would settle the most results of the screen first."""
+                 rejected: list[NotProposed], catalog: Catalog, suits: dict[str, list[str]],
+                 bench: list[tuple[str, str]] = []) -> list[ToFindOut]:
+    """The questions to ask before sentence, each with what its answer would settle: first the
+    assessments a bench needs whatever they change (RoSH, SARA for partner abuse, age), then the one
+    that would settle the most results of the screen."""
     why: dict[str, list[str]] = {}
+    for f, _ in bench:
+        why.setdefault(f, []).append("the court needs it before sentence")
     for i in items:
         for a in i.confirm_if:
             why.setdefault(a.field, []).append(f"confirms {i.name} if {a.clause}" if a.clause else f"confirms {i.name} if it is {a.text}")
@@ -463,9 +488,10 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
                 undecided.setdefault(f, []).append(catalog.interventions[r.intervention].name)
     settles = {m.field: m.settles or 0 for m in screened.missing}
     registry = catalog.rules.registry
-    order = sorted(why, key=lambda f: (-settles.get(f, 0), list(why).index(f)))
+    first = {f for f, _ in bench}
+    order = sorted(why, key=lambda f: (f not in first, -settles.get(f, 0), list(why).index(f)))
     return [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
-                 why=_why_words(why[f], undecided.get(f, []))) for f in order]
+                 why=_why_words(why[f], undecided.get(f, [])), for_the_court=f in first) for f in order]
 
 
 def _why_words(reasons: list[str], undecided: list[str]) -> str:

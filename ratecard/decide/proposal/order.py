@@ -126,18 +126,31 @@ def with_length(case: Case, months: int) -> Case:
     return case.model_copy(update={"sentence": case.sentence.model_copy(update={"length_months": months})})
 
 
+def completion(case: Case, on: dt.date, iv: Intervention) -> dt.date | None:
+    """The day `iv` would finish (or, ongoing, start) if referred now: the work starts no earlier than
+    the reference date, then waits its list and runs its weeks."""
+    start = max(case.sentence.start or on, on)
+    return add(start, weeks((iv.status_on(on).waiting_weeks or 0) + (iv.weeks or 0)))
+
+
+def order_end(case: Case, on: dt.date, months: int) -> dt.date:
+    """The day an order of `months` ends, counted from the order's own start (or the reference date)."""
+    return add_months(case.sentence.start or on, months)
+
+
 def longer_order(case: Case, catalog: Catalog, on: dt.date, iv: Intervention, margin: int, current: int | None) -> int | None:
     """The shortest order, longer than `current` and within the legal maximum, for which `iv` is not
     ruled out by its rules and can finish (or start, if ongoing) with the margin; None if no lawful
     length lets it. Evaluates the rules once for each length worth trying (a few at most)."""
     stype = case.sentence.type
-    start = max(case.sentence.start or on, on)
-    wait = iv.status_on(on).waiting_weeks or 0
-    last = add(start, weeks(wait + (iv.weeks or 0)))
+    # the work starts no earlier than the reference date, but the order's months count from the
+    # order's own start: an order that began months ago needs those months too
+    begin = case.sentence.start or on
+    last = completion(case, on, iv)
     if last is None:
         return None
-    need = max(months_to_fit(start, last, margin), legal_min(stype), (current or 0) + 1)
-    elapsed = 0 if case.sentence.start is None or case.sentence.start >= on else max(0, (on - case.sentence.start).days // 30)
+    need = max(months_to_fit(begin, last, margin), legal_min(stype), (current or 0) + 1)
+    elapsed = 0 if case.sentence.start is None or case.sentence.start >= on else whole_months(case.sentence.start, on)
     rules = catalog.rules.rules.get(iv.id, ())
     if need > legal_max(stype):
         return None
@@ -151,7 +164,6 @@ def longer_order(case: Case, catalog: Catalog, on: dt.date, iv: Intervention, ma
     # person out, so only they are evaluated again at each length, by the reference evaluator (the
     # engine's yardstick), on the sentence facts they read.
     sentence_only = all(cones.get(r.id, frozenset(r.fields)) <= _SENTENCE for r in reading)
-    begin = case.sentence.start or on
     base: dict[str, Any] = {} if sentence_only else case_facts(case, on)
     if sentence_only:
         if case.sentence.type is not None:

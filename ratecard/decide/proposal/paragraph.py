@@ -11,10 +11,12 @@ checks each phrase against the result)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ... import labels
 from ...labels import NEEDS as NEED_LABELS, need_words
+from .candidates import CONSENT
 from .risk import WORK_WORDS
 
 _PRIORITY_WORDS = {"harm": "linked to risk of harm", "reoffending": "linked to reoffending", "other": "identified"}
@@ -60,6 +62,12 @@ _SUITS = {
     "literacy": "it asks them to read simple sentences",
     "interpreter": "it cannot be delivered through an interpreter",
 }
+# the assessments a bench needs whatever they change (risk.bench_needs), as the paragraph names them
+_BENCH = {
+    "risk.rosh": "the risk of serious harm assessment (RoSH)",
+    "risk.sara_partner": "a SARA assessment of the risk to a partner",
+    "person.date_of_birth": "the person's date of birth",
+}
 _NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
 
 
@@ -81,14 +89,58 @@ def _weeks(n: int) -> str:
     return f"{_NUMBERS.get(n, str(n))} week{'s' if n != 1 else ''}"
 
 
+# a yes/no question's label is a statement; its negation, as a writer would put it
+_NEGATE = ((" is ", " is not "), (" was ", " was not "), (" can ", " cannot "), (" have been ", " have not been "),
+           (" has been ", " has not been "), (" brings ", " does not bring "), (" prevents ", " does not prevent "))
+
+
+def fact_words(a: Any) -> str:
+    """An answer that would confirm a conditional item as a fact in plain words, never the form's own
+    label: 'the person is male', 'their mental health does not prevent group work', 'they can read
+    simple sentences'."""
+    if a.field == "person.sex" and a.text in ("male", "female"):
+        return f"the person is {a.text}"
+    if a.text not in ("yes", "no") or "‘" not in (a.clause or "‘"):
+        return a.clause or f"the {a.label} is {a.text}"
+    label: str = a.label
+    if label.startswith("mental health"):
+        label = "their " + label
+    if label.split(" ", 1)[0] not in ("the", "a", "an", "they", "their", "still", "he", "she"):
+        noun = label
+        article = "an" if noun[0] in "aeiou" else "a"
+        return f"there is {article} {noun}" if a.text == "yes" else f"there is no {noun}"
+    if label.startswith("still "):
+        label = "they are " + label
+    if a.text == "yes":
+        return label
+    padded = f" {label} "
+    for yes, no in _NEGATE:
+        if yes in padded:
+            return padded.replace(yes, no, 1).strip()
+    return f"it is not so that {label}"
+
+
 def confirm_words(item: Any) -> str:
-    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item)."""
+    """'the SARA level towards a partner is medium or high' (answers that confirm a conditional item),
+    joined with 'or' when each alone would confirm it, else 'and'."""
     alone = [a for a in item.confirm_if if a.alone]
     if alone:
-        return " or ".join(a.clause or f"the {a.label} is {a.text}" for a in alone)
+        return " or ".join(fact_words(a) for a in alone)
     if item.confirm_if:
-        return " and ".join(a.clause or f"the {a.label} is {a.text}" for a in item.confirm_if)
+        return " and ".join(fact_words(a) for a in item.confirm_if)
     return "the missing assessments confirm it"
+
+
+def subject_to(item: Any) -> str:
+    """'subject to confirming that the person is male and that they can read simple sentences'."""
+    alone = [a for a in item.confirm_if if a.alone]
+    answers = alone or list(item.confirm_if)
+    if not answers:
+        return "subject to the missing assessments confirming it"
+    facts = [f"that {fact_words(a)}" for a in answers]
+    # each fact may hold its own "or" ("medium, high or very high"): several are kept apart with ";"
+    joined = facts[0] if len(facts) == 1 else "; ".join(facts[:-1]) + ("; or " if alone else "; and ") + facts[-1]
+    return "subject to confirming " + joined
 
 
 def _order_words(p: dict[str, Any]) -> str:
@@ -113,15 +165,28 @@ def proposal_text(p: dict[str, Any]) -> str:
         # every adult intervention is out of reach for a child: one reason, not one per need
         from ..screen import UNDER_18_RESTART
 
-        out.append("The person is " + child.text[0].lower() + child.text[1:].replace(
-            UNDER_18_RESTART, " If the order will start on or after that day, this proposal should be made again with its start date."))
+        out.append(youth_words(child.text.replace(
+            UNDER_18_RESTART, " If the order will start on or after that day, this proposal should be made again with its start date.")))
         return " ".join(out) + "\n\n" + _foot(p, items)  # nothing below applies to a child
-    if reqs:
+    if not community and reqs:
+        # a licence or post-sentence supervision: conditions are not the court's to set, so this is a
+        # note for the sentence plan, never "I propose"
+        kind = "licence" if p["sentence_type"] == "licence" else "post-sentence supervision"
+        programme = next((i for i in items if i.requirement == "accredited_programme"), None)
+        others = [i.name for i in items if i.requirement != "accredited_programme"]
+        plan = []
+        if programme is not None:
+            plan.append(f"{programme.name}, an accredited programme, which needs a {kind} condition if it is to be required"
+                        + (f" ({subject_to(programme)})" if programme.conditional else ""))
+        if others:
+            plan.append(f"as part of supervision, {_join(others)}")
+        out.append(f"Sentence plan note for the {kind} (not a proposal to a court): the work planned is " + "; and ".join(plan) + ".")
+    elif reqs:
         parts = []
         for r in reqs:
             text = _lower(r.text).rstrip(".")
             if r.conditional and r.intervention in conditional:
-                text += f", if {confirm_words(conditional[r.intervention])}"
+                text += f", {subject_to(conditional[r.intervention])}"
             parts.append(text)
         # a conditional clause ends with its own "or"/"and": keep the requirements apart
         what = "; and ".join(parts) if conditional else _join(parts)
@@ -147,14 +212,20 @@ def proposal_text(p: dict[str, Any]) -> str:
     left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
     if not community:
         out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision (it exists only "
-                   "on community orders and suspended sentence orders): activities are proposed as part of supervision, "
-                   "with no RAR days.")
+                   "on community orders and suspended sentence orders): activities are part of supervision, with no RAR days.")
+        court_only = [i.name for i in items if i.catalog_requires in ("drug_rehabilitation", "alcohol_treatment")]
+        if court_only:
+            out.append(f"{_join(court_only)} {'is' if len(court_only) == 1 else 'are'} planned as supervision work, not as a "
+                       "drug rehabilitation or alcohol treatment requirement, which only a court can make on a community order.")
     elif not rar_items:
         met_by = [r for r in left_rar if r.why == "need_already_met"]
         if met_by:
             names = _join(sorted({i.name for i in items if i.intervention in {x for r in met_by for x in r.met_by}}))
-            out.append(f"No rehabilitation activity days are proposed: the needs that the activities on offer address are "
-                       f"already met by {names}.")
+            fb = p["if_not_confirmed"]
+            then = (f" If {names} {'is' if ' and ' not in names else 'are'} not confirmed, the alternative below would need "
+                    f"a rehabilitation activity requirement of up to {fb.rar_days} days." if fb is not None and fb.rar_days else "")
+            out.append(f"No rehabilitation activity days are proposed beside {names}: the needs that the activities on offer "
+                       f"address are already met by {'it' if ' and ' not in names else 'them'}.{then}")
         elif incomplete:
             if not nothing_assessed:
                 out.append("No rehabilitation activity days can be set for the needs not yet assessed.")
@@ -172,6 +243,9 @@ def proposal_text(p: dict[str, Any]) -> str:
         source = "" if item.provider_name in item.name else f", from {item.provider_name},"
         out.append(f"{item.name}{source} {what}{days}: {lead}it can start {wait}around "
                    f"{item.start:%-d %B %Y} and {end}.")
+        if item.completed_before:
+            out.append(f"The person is recorded as having completed {item.name} before: repeating it needs the agreement of "
+                       "the programme's treatment manager.")
         if item.alongside:
             beside = next((i.name for i in items if i.intervention == item.alongside), item.alongside)
             out.append(f"{item.name} works with the family, so it is proposed only alongside {beside}, and the safety "
@@ -181,29 +255,38 @@ def proposal_text(p: dict[str, Any]) -> str:
         reach = "within reach of their home" + (" (by their own transport where it is not delivered nearby)"
                                                 if any(i.reachable_by_transport for i in items) else "")
         unconfirmed = [i.name for i in items if i.venue_to_be_confirmed]
+        check = ""
         if unconfirmed:
-            # the catalog's venue is an assumption: reach is not established, only not ruled out
-            venues = "venue of" if len(unconfirmed) == 1 else "venues of"
-            verb = "is" if len(unconfirmed) == 1 else "are"
-            reach = f"within reach of their home as far as is known (the {venues} {_join(unconfirmed)} {verb} to be confirmed)"
+            # the catalog's venue is an assumption: reach is not established, only not ruled out, so
+            # the court is told it must be checked, never that the work is within reach
+            reach = ("not known to be out of reach of their home" if len(unconfirmed) == len(items)
+                     else reach.replace("within reach of their home", "within reach of their home where the venue is known"))
+            one_venue = len(unconfirmed) == 1
+            check = (f" Where {_join(unconfirmed)} {'is' if one_venue else 'are'} delivered is not yet confirmed: whether they "
+                     f"can reach {'it' if one_venue else 'them'} from their home must be checked before sentence.")
         if one:
             sure = "it is open to them" + (" once confirmed" if conditional else "")
+            if any(n.proposed and n.code in ("literacy_unknown", "learning_disability_unknown") for n in p.get("responsivity", ())):
+                sure = "it is open to them on the criteria (whether they can take part is to be confirmed, below)"
             out.append(f"{sure[0].upper()}{sure[1:]}, {reach}, and able to {'start' if items[0].ongoing else 'finish'} "
-                       "in time before the order ends.")
+                       "in time before the order ends." + check)
         else:
             sure = "open to them" if not conditional else "open to them (once confirmed, for those proposed on condition)"
+            if any(n.proposed and n.code in ("literacy_unknown", "learning_disability_unknown") for n in p.get("responsivity", ())):
+                sure = "open to them on the criteria (whether they can take part is to be confirmed, below)"
             out.append("Together they address the person's needs in order of priority (needs linked to risk of harm first, "
                        f"then to reoffending), and every one is {sure}, {reach}, and able to finish (or, for an ongoing "
-                       "service, start) in time before the order ends.")
+                       "service, start) in time before the order ends." + check)
     out += _responsivity(p)
     fb = p["if_not_confirmed"]
     if fb is not None:
         names = _join([i.name for i in conditional.values()])
+        verb = "is" if len(conditional) == 1 else "are"
         if fb.package:
-            days = f" ({fb.rar_days} RAR days)" if fb.rar_days else ""
-            out.append(f"If the answers do not confirm {names}, I would propose instead {_join(list(fb.names))}{days}.")
+            days = f", under a rehabilitation activity requirement of up to {fb.rar_days} days" if fb.rar_days else ""
+            out.append(f"If {names} {verb} not confirmed, I would propose instead {_join(list(fb.names))}{days}.")
         else:
-            out.append(f"If the answers do not confirm {names}, nothing else in the catalog that the person can start and finish "
+            out.append(f"If {names} {verb} not confirmed, nothing else in the catalog that the person can start and finish "
                        "meets the needs it addresses.")
     for u in p["unmet_needs"]:
         if u.priority is None:
@@ -211,12 +294,20 @@ def proposal_text(p: dict[str, Any]) -> str:
         why = _WHY_WORDS[u.why]
         if u.why == "other_requirement":
             # a matter for the court and the report writer: the requirement this proposal leaves out
-            kinds = sorted({labels.requirement(r.requires) for r in p["not_proposed"]
-                            if r.why == "other_requirement" and u.need in r.needs})
+            kinds = sorted({r.requires for r in p["not_proposed"] if r.why == "other_requirement" and u.need in r.needs})
             if kinds:
-                req = " or ".join(kinds)
-                why = (f"the provision that addresses it would need {'an' if req[0] in 'aeiou' else 'a'} {req}; "
-                       "this proposal does not include one")
+                req = " or ".join(labels.requirement(k) for k in kinds)
+                consent = any(k in CONSENT for k in kinds)
+                why = (f"the provision that addresses it needs its own requirement: consider {'an' if req[0] in 'aeiou' else 'a'} "
+                       f"{req}" + (", subject to assessment and the person's consent" if consent else ""))
+        elif u.why == "rar_cap" and community and p["rar_cap"] is not None:
+            # the court sets the maximum: say how many days would let it in, not that "the maximum" forbids it
+            best = min((r for r in p["not_proposed"] if r.why == "rar_cap" and u.need in r.needs and r.rar_days),
+                       key=lambda r: r.rar_days, default=None)
+            if best is not None:
+                total = (p["rar_days"] or 0) + best.rar_days
+                why = (f"{best.name} would take {best.rar_days} more RAR days; a rehabilitation activity requirement of "
+                       f"{total} days would allow it")
         if u.missing:
             fields = ", ".join(asked.get(m) or labels.field(m) for m in u.missing if not m.startswith("sentence.length"))
             if fields:
@@ -225,14 +316,32 @@ def proposal_text(p: dict[str, Any]) -> str:
                 why += f" ({fields})" if u.why == "information_missing" else f"; still to find out: {fields}"
         label = f" ({_PRIORITY_WORDS[u.priority]})" if u.priority != "other" else ""
         out.append(f"The need for {need_words(u.need)}{label} is not met: {why}.")
+    bench = [t for t in p["to_find_out"] if t.for_the_court and t.field in _BENCH]
+    if bench and community:
+        out.append("Before sentence the court should also have " + _join([_BENCH[t.field] for t in bench]) + ".")
     alloc = p["allocation"]
-    if alloc == "nps":
+    if child is not None and is_youth(child):
+        out.append("The youth offending team would supervise the order.")
+    elif alloc == "nps":
         out.append("The case would be managed by the NPS.")
     elif alloc == "crc":
         out.append("The case would be managed by the CRC.")
     else:
         out.append("Whether the NPS or the CRC would manage the case is not known yet.")
-    return " ".join(out) + "\n\n" + _foot(p, items)
+    body = " ".join(out)
+    if not community:
+        body = _as_plan(body, "the licence" if p["sentence_type"] == "licence" else "post-sentence supervision")
+    return body + "\n\n" + _foot(p, items)
+
+
+# On licence or post-sentence supervision nothing is proposed to a court: the sentence plan's words
+_PLAN_WORDS = ((" proposed", " planned"), ("this proposal", "this plan"), ("before sentence", "before referral"))
+
+
+def _as_plan(body: str, period: str) -> str:
+    for a, b in _PLAN_WORDS:
+        body = body.replace(a, b)
+    return body.replace("the order ends", f"{period} ends").replace("this order", period)
 
 
 def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
@@ -242,8 +351,10 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
         work = WORK_WORDS[w.target]
         because = _join(list(w.because))
         if w.proposed is not None:
-            name = next(i.name for i in items if i.intervention == w.proposed)
-            out.append(f"As {because}, {name} is the {work} proposed" + (" (on condition, as above)." if w.conditional else "."))
+            item = next(i for i in items if i.intervention == w.proposed)
+            out.append(f"As {because}, {item.name} is the {work} proposed" + _not_accredited(item, any("PNI" in b for b in w.because))
+                       + (" (on condition, as above)." if w.conditional else "."))
+            out += _programme_order(p, w)
             continue
         sentence = f"No {work} fits this order, although {because}"
         reasons = [f"{o.name} {_WHY_NOT[o.why]}" + (f" ({_reason(o.text)})" if o.why == "no_eligible_provision" else "")
@@ -252,10 +363,12 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
         out.append(sentence)
         if w.longer_order_months is not None:
             name = next((o.name for o in w.options if o.intervention == w.longer_order_for), w.longer_order_for)
-            limit = ("a suspended sentence order can run for up to two years" if p["sentence_type"] == "suspended_sentence_order"
-                     else "a community order can last up to three years" if p["sentence_type"] == "community_order"
-                     else "within the legal maximum")
-            out.append(f"An order of {w.longer_order_months} months would let {name} be completed ({limit}).")
+            limit = _limit(p)
+            ends = f", ending on {w.longer_order_end:%-d %B %Y}," if w.longer_order_end is not None else ""
+            done = f" by {w.longer_order_completes:%-d %B %Y}" if w.longer_order_completes is not None else ""
+            out.append(f"An order of {w.longer_order_months} months{ends} would let {name} be completed{done} ({limit}).")
+        if w.programme_order_for != w.longer_order_for:
+            out += _programme_order(p, w)
         other = [i.name for i in items if i.treats and w.target not in i.treats]
         if other:
             out.append(f"{_join(other)} {'is' if len(other) == 1 else 'are'} not {work}.")
@@ -264,6 +377,66 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
             verb = "is support and does" if len(support) == 1 else "are support and do"
             out.append(f"{_join(support)} {verb} not address the offending itself.")
     return out
+
+
+def _limit(p: dict[str, Any]) -> str:
+    return ("a suspended sentence order can run for up to two years" if p["sentence_type"] == "suspended_sentence_order"
+            else "a community order can last up to three years" if p["sentence_type"] == "community_order"
+            else "within the legal maximum")
+
+
+def _programme_order(p: dict[str, Any], w: Any) -> list[str]:
+    """How long an order would let in the accredited programme that only the order's length keeps out."""
+    if w.programme_order_months is None:
+        return []
+    name = next((o.name for o in w.options if o.intervention == w.programme_order_for), w.programme_order_for)
+    ends = f", ending on {w.programme_order_end:%-d %B %Y}," if w.programme_order_end is not None else ""
+    return [f"{name}, the accredited programme for this, is out only because of the order's length: an order of "
+            f"{w.programme_order_months} months{ends} would allow it ({_limit(p)})."]
+
+
+def _not_accredited(item: Any, pathway: bool = False) -> str:
+    """Offending behaviour work that is not an accredited programme says so (and, where the pathway
+    indicates a programme, that it does not stand in for one), and says when what it works on is
+    the catalog's assumption rather than the provider's word."""
+    if item.requirement == "accredited_programme" or item.work == "accredited_programme":
+        return ""
+    parts = ["it is not an accredited programme" + (" and does not stand in for the one the pathway indicates" if pathway else "")]
+    if getattr(item, "treats_assumed", False):
+        parts.append("what offending it works on is assumed, as the provider's description does not say")
+    return " (" + "; ".join(parts) + ")"
+
+
+_DMY = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
+_YOUTH_HEADS = (
+    (re.compile(r"^Under 18 when convicted \(([^)]*)\)"), r"The person was under 18 when convicted, on \1"),
+    (re.compile(r"^Under 18 on the reference date \(([^)]*)\), so under 18 when convicted \(no conviction date is given\)"),
+     r"The person is under 18 on the date of this report, \1, so was under 18 when convicted (the conviction date is not given)"),
+    (re.compile(r"^Under 18 on the order start \(([^)]*)\), so under 18 when convicted \(no conviction date is given\)"),
+     r"The person was under 18 when the order started, on \1, so was under 18 when convicted (the conviction date is not given)"),
+    (re.compile(r"^Under 18 on the reference date \(([^)]*)\), though convicted on ([^ ]+ [^ ]+ [^ ]+) as an adult"),
+     r"The person is under 18 on the date of this report, \1, but was convicted as an adult, on \2"),
+)
+
+
+def is_youth(warning: Any) -> bool:
+    """An under-18 warning that makes the sentence a youth rehabilitation order (not one convicted as an adult)."""
+    return warning.code == "under_18" and "youth rehabilitation order" in warning.text
+
+
+def youth_words(text: str) -> str:
+    """The screen's under-18 warning as a report writer puts it: dates written one way ('1 March
+    2017'), the past tense for the conviction, and no 'reference date'."""
+    text = _DMY.sub(lambda m: f"{int(m[1])} {_MONTHS[int(m[2]) - 1]} {m[3]}", text)
+    for pattern, words in _YOUTH_HEADS:
+        text, n = pattern.subn(words, text)
+        if n:
+            break
+    return text.replace("the reference date", "the date of this report")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+           "December")
 
 
 def _reason(text: str) -> str:
@@ -296,6 +469,13 @@ def _responsivity(p: dict[str, Any]) -> list[str]:
             reason += (f"; {next(i.name for i in p['package'] if i.intervention == alts[0])} is adapted and is proposed"
                        if alts else "; no adapted alternative is offered in this catalog")
         out.append(_upper(reason) + ".")
+    unsure = [n for n in p.get("responsivity", ()) if n.proposed and n.code in ("literacy_unknown", "learning_disability_unknown")]
+    if unsure:
+        unsure_names = list(dict.fromkeys(n.name for n in unsure))
+        what = _join(list(dict.fromkeys({"literacy_unknown": "they cannot read simple sentences",
+                                         "learning_disability_unknown": "they have a learning disability"}[n.code] for n in unsure)))
+        out.append(f"As {what}, and the provision does not say how it meets this, that they can take part in {_join(unsure_names)} "
+                   "must be confirmed with the provider before sentence.")
     if any(n.code == "interpreter" and n.proposed for n in p.get("responsivity", ())):
         out.append("The person needs an interpreter, who should be booked for every session.")
     held = [n for n in p.get("responsivity", ()) if not n.proposed and n.code == "partner_abuse_family_work"]

@@ -79,3 +79,24 @@ def summarise(obs: dict[str, tuple[Obstacle, ...]], package: list[PackageItem], 
                 out.append(made(ResponsivityNote, intervention=r.intervention, name=r.name, code=o.code,
                                                             text=o.text, proposed=False, alternative=alt))
     return out
+
+
+def unknown_fit(case: Case, items: list[PackageItem], catalog: Catalog) -> list[ResponsivityNote]:
+    """Items in the package whose fit the catalog cannot vouch for: someone who cannot read simple
+    sentences, or who has a learning disability, and work whose reading or adaptation the catalog
+    does not give. Not a reason to leave it out; a caveat the court must hear."""
+    r = case.responsivity
+    out = []
+    for item in items:
+        w = catalog.interventions[item.intervention].work
+        if w is None:
+            continue
+        if r.reads_simple_sentences is False and w.literacy is None:
+            out.append(made(ResponsivityNote, intervention=item.intervention, name=item.name, code="literacy_unknown",
+                            text="They cannot read simple sentences, and the catalog does not say how much reading it "
+                                 "asks: the provider should confirm they can take part.", proposed=True, alternative=None))
+        if r.learning_disability is True and w.learning_disability is None:
+            out.append(made(ResponsivityNote, intervention=item.intervention, name=item.name, code="learning_disability_unknown",
+                            text="They have a learning disability, and the catalog does not say whether it is adapted: "
+                                 "the provider should confirm they can take part.", proposed=True, alternative=None))
+    return out

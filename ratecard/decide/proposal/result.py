@@ -110,9 +110,15 @@ class PackageItem(_Out):
     # what it is (the catalog's work.kind; None when the catalog does not say) and the offending it treats
     work: str | None = None
     treats: tuple[Target, ...] = ()
+    # the offending it treats is the catalog's assumption (work.basis.targets), not its source's word
+    treats_assumed: bool = False
     # family or victim work for a perpetrator of partner abuse: the perpetrator work it goes beside
     alongside: str | None = None
     notes: tuple[str, ...] = ()  # responsivity to arrange (an interpreter)
+    # the requirement the catalog gives it (drug_rehabilitation for a DRR programme on licence, where
+    # `requirement` is supervision), and whether the case records it as completed before
+    catalog_requires: str = ""
+    completed_before: bool = False
 
 
 class NotProposed(_Out):
@@ -125,6 +131,7 @@ class NotProposed(_Out):
     missing: tuple[str, ...] = ()
     met_by: tuple[str, ...] = ()  # need_already_met: the package items that meet its needs
     name: str = ""  # the catalog's name for it, for people (intervention is the id)
+    rar_days: int = 0  # the RAR days it would take (rar_cap: what the maximum would have to allow)
 
 
 class UnmetNeed(_Out):
@@ -168,6 +175,8 @@ class ToFindOut(MissingField):
     """A question to ask before sentence, and what its answer would settle."""
 
     why: str
+    # an assessment a bench needs before sentence whatever it changes here (RoSH, SARA, age)
+    for_the_court: bool = False
 
 
 class Option(_Out):
@@ -191,6 +200,14 @@ class OffendingWork(_Worded):
     # the shortest order (months, within the legal maximum) that would let `longer_order_for` fit
     longer_order_months: int | None = None
     longer_order_for: str | None = None
+    # the day that longer order would end, and the day `longer_order_for` would finish in it
+    longer_order_end: dt.date | None = None
+    longer_order_completes: dt.date | None = None
+    # the shortest order that would let an accredited programme for it in (when only the order's
+    # length keeps one out and none is proposed), even where other work is proposed for it
+    programme_order_months: int | None = None
+    programme_order_for: str | None = None
+    programme_order_end: dt.date | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -199,15 +216,26 @@ class OffendingWork(_Worded):
         from .risk import WORK_WORDS
 
         work = WORK_WORDS[self.target]
-        if self.proposed is not None:
-            return f"{work[:1].upper()}{work[1:]}: {self.proposed_name}" + (" (on condition)." if self.conditional else ".")
         options = self.options
+        if self.proposed is not None:
+            text = f"{work[:1].upper()}{work[1:]}: {self.proposed_name}" + (" (on condition)." if self.conditional else ".")
+            return text + self._programme_note()
         text = f"No {work} fits: " + ("; ".join(f"{o.name}: {o.text.rstrip('.')}" for o in options) + "." if options
                                        else "the catalog has none.")
         if self.longer_order_months is not None:
             name = next((o.name for o in options if o.intervention == self.longer_order_for), self.longer_order_for)
-            text += f" An order of {self.longer_order_months} months would let {name} fit."
+            end = f", ending {self.longer_order_end}," if self.longer_order_end is not None else ""
+            text += f" An order of {self.longer_order_months} months{end} would let {name} fit."
+        if self.programme_order_for != self.longer_order_for:
+            text += self._programme_note()
         return text
+
+    def _programme_note(self) -> str:
+        if self.programme_order_months is None:
+            return ""
+        name = next((o.name for o in self.options if o.intervention == self.programme_order_for), self.programme_order_for)
+        end = f", ending {self.programme_order_end}," if self.programme_order_end is not None else ""
+        return f" An order of {self.programme_order_months} months{end} would let {name}, an accredited programme, in."
 
 
 class ResponsivityNote(_Out):

@@ -65,3 +65,18 @@ def indicated(case: Case, screened: Screen) -> dict[Target, tuple[str, ...]]:
     if general:
         out["general_offending"] = tuple(general)
     return {t: out[t] for t in TARGETS if t in out}
+
+
+def bench_needs(case: Case) -> list[tuple[str, str]]:
+    """(field, what it is, in words) for the assessments a bench needs before sentence that the case
+    does not give, whatever they would change in the proposal: the risk of serious harm, a SARA
+    where the offence or history is partner abuse, and the person's age."""
+    out: list[tuple[str, str]] = []
+    if case.risk.rosh is None:
+        out.append(("risk.rosh", "the risk of serious harm assessment (RoSH)"))
+    if case.risk.sara_partner is None and (case.offence.intimate_partner_violence is True
+                                           or case.history.intimate_partner_violence is True):
+        out.append(("risk.sara_partner", "a SARA assessment of the risk to a partner, as the offending involves a partner"))
+    if case.person.date_of_birth is None:
+        out.append(("person.date_of_birth", "the person's date of birth (their age decides which court and which orders apply)"))
+    return out
