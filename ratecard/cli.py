@@ -38,7 +38,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 
 
-class DateParam(click.ParamType):
+class DateParam(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
     """A date as court staff write it: 2017-03-01 or 01/03/2017 (day first, as in the UK)."""
 
     name = "date"
@@ -85,7 +85,7 @@ _EXPLAIN = click.option("--explain", is_flag=True, help="Also show rule ids and 
 _CASE = click.argument("case", type=click.Path(path_type=Path))
 
 
-def _catalog(path: Path | None) -> Catalog:
+def _catalog(path: str | Path | None) -> Catalog:
     from .catalog.cache import cached_catalog
 
     return cached_catalog(path)
@@ -167,8 +167,8 @@ def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console]
 def cli() -> None:
     """Screen people on probation against a catalog of interventions.
 
-    Dates are YYYY-MM-DD or DD/MM/YYYY. Every command takes --out FILE. Shell completion: see the
-    README (eval "$(_RATECARD_COMPLETE=bash_source ratecard)").
+    Dates are YYYY-MM-DD or DD/MM/YYYY. Every command takes --out FILE. Shell completion: see
+    docs/cli.md (eval "$(_RATECARD_COMPLETE=bash_source ratecard)").
     """
 
 
@@ -473,7 +473,7 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. The default is this machine only; see the README before changing it.")
+              help="Address to listen on. The default is this machine only; see docs/http.md before changing it.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @_CATALOG
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),

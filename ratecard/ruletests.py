@@ -15,11 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .case.model import Case, _jsonable
 from .docs import formats_doc
@@ -46,16 +45,19 @@ def _choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return typing.get_args(Availability), codes
 
 
-@dataclass(frozen=True)
-class Expectation:
+class _Out(BaseModel):
+    # results like every other ratecard result: frozen pydantic models with model_dump()
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expectation(_Out):
     kind: str  # one of _EXPECT_KEYS
     key: str  # an intervention id, a field, or "" for case warnings
     value: Any
     line: int | None
 
 
-@dataclass(frozen=True)
-class RuleTest:
+class RuleTest(_Out):
     file: str
     line: int | None
     name: str
@@ -69,8 +71,7 @@ class RuleTest:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(_Out):
     file: str
     line: int | None
     test: str
@@ -80,8 +81,7 @@ class Failure:
         return f"{self.file}:{self.line or ''}: {self.test}: {self.message}"
 
 
-@dataclass(frozen=True)
-class RuleTestResult:
+class RuleTestResult(_Out):
     test: RuleTest
     failures: tuple[Failure, ...]
 
@@ -174,8 +174,8 @@ class _Reader:
         expectations = self.expect(raw.get("expect"), loc + ("expect",)) if "expect" in raw else []
         if len(self.problems) > before or case is None:
             return None
-        return RuleTest(self.doc.path, self.doc.line(loc), str(name).strip(), " ".join(str(reason).split()), on, case,
-                        tuple(expectations))
+        return RuleTest(file=self.doc.path, line=self.doc.line(loc), name=str(name).strip(), reason=" ".join(str(reason).split()),
+                        on=on, case=case, expectations=tuple(expectations))
 
     def case(self, raw: Any, loc: Loc, index: int) -> Case | None:
         if not isinstance(raw, dict):
@@ -204,7 +204,7 @@ class _Reader:
                     continue
                 for j, code in enumerate(body):
                     if self.choice(code, self.codes, kloc + (j,), "a warning code"):
-                        out.append(Expectation(kind, "", code, self.doc.line(kloc + (j,))))
+                        out.append(Expectation(kind=kind, key="", value=code, line=self.doc.line(kloc + (j,))))
                 continue
             items = self.mapping(body, kloc, "intervention ids" if kind != "derived" else "fields")
             for key, value in (items or {}).items():
@@ -212,7 +212,7 @@ class _Reader:
                 line = self.doc.line(iloc)
                 if kind == "derived":
                     if self.derived(key, value, iloc):
-                        out.append(Expectation(kind, key, value, line))
+                        out.append(Expectation(kind=kind, key=key, value=value, line=line))
                     continue
                 if not self.intervention(key, iloc):
                     continue
@@ -223,7 +223,8 @@ class _Reader:
                     else self.referral(value, iloc)
                 )
                 if ok:
-                    out.append(Expectation(kind, key, value if kind != "referrals" else self.referral_form(value), line))
+                    out.append(Expectation(kind=kind, key=key, line=line,
+                                           value=value if kind != "referrals" else self.referral_form(value)))
         return out
 
     def derived(self, field: Any, value: Any, loc: Loc) -> bool:
@@ -335,7 +336,7 @@ def run_rule_test(test: RuleTest, catalog: Catalog) -> RuleTestResult:
     fails: list[Failure] = []
 
     def fail(e: Expectation, msg: str) -> None:
-        fails.append(Failure(test.file, e.line or test.line, test.name, msg))
+        fails.append(Failure(file=test.file, line=e.line or test.line, test=test.name, message=msg))
 
     for e in test.expectations:
         if e.kind == "decisions":
@@ -354,7 +355,7 @@ def run_rule_test(test: RuleTest, catalog: Catalog) -> RuleTestResult:
             if not _same(got, e.value):
                 fail(e, f"{e.key}: expected {_words(e.value)}, got {_words(got)}")
         elif e.kind == "case_warnings":
-            codes = [w.code for w in s.warnings]
+            codes: list[str] = [w.code for w in s.warnings]
             if e.value not in codes:
                 fail(e, f"expected the case warning {e.value}; given: {', '.join(codes) or 'none'}")
         elif e.kind == "warnings":
@@ -380,7 +381,7 @@ def run_rule_test(test: RuleTest, catalog: Catalog) -> RuleTestResult:
                             f"offered: {', '.join(offered) or 'none'}")
             if "rar_days_counted" in exp and (c.rar is not None) != exp["rar_days_counted"]:
                 fail(e, f"referral to {e.key}: expected RAR days {'' if exp['rar_days_counted'] else 'not '}to be counted")
-    return RuleTestResult(test, tuple(fails))
+    return RuleTestResult(test=test, failures=tuple(fails))
 
 
 def run_rule_tests(path: Path | str | None = None, catalog: Catalog | None = None) -> list[RuleTestResult]:

@@ -266,5 +266,5 @@ def test_the_committed_example_briefings_match_the_shipped_catalog(cat: Catalog)
     for fmt in ("md", "html"):
         committed = (REPO / "examples" / "briefing" / f"northamptonshire.{fmt}").read_text(encoding="utf-8")
         assert committed == render_briefing(b, fmt), (  # type: ignore[arg-type]
-            f"examples/briefing/northamptonshire.{fmt} is out of date; regenerate it with the command in the README"
+            f"examples/briefing/northamptonshire.{fmt} is out of date; regenerate it with the command in docs/cli.md"
         )

@@ -159,4 +159,4 @@ def test_the_committed_example_report_is_what_the_command_gives_today() -> None:
     assert report.cases == 8142
     for fmt in ("md", "html"):
         assert render_caseload(report, fmt) == (REPO / "examples" / "caseload" / f"report.{fmt}").read_text(), (
-            f"regenerate examples/caseload/report.{fmt} (README: 'A whole caseload')")
+            f"regenerate examples/caseload/report.{fmt} (docs/cli.md: 'A whole caseload')")

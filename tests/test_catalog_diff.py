@@ -72,8 +72,8 @@ def test_each_kind_of_change_is_listed_once_and_nothing_else_is(tmp_path: Path) 
     assert (rc.rule, rc.change) == (with_threshold.id, "changed")
     assert rc.old_precise is not None and "18 or more" in rc.old_precise
     assert rc.new_precise is not None and "21 or more" in rc.new_precise
-    assert [(x.id, x.fields) for x in d.details] == [(detail_id, ["content"])]
-    assert d.terms == []
+    assert [(x.id, x.fields) for x in d.details] == [(detail_id, ("content",))]
+    assert d.terms == ()
 
     md = render_briefing(build_briefing(new, AREA, on=dt.date(2017, 3, 1), since=old), "md")
     changes = md.split("## Changes since edition", 1)[1].split("\n## ", 1)[0]
@@ -98,7 +98,7 @@ def test_a_changed_definition_is_reported_against_every_intervention_that_relies
     )
     assert users
     assert [x.id for x in d.criteria] == users
-    assert all(x.rules == [] and x.terms == [term] for x in d.criteria)
+    assert all(x.rules == () and x.terms == (term,) for x in d.criteria)
     assert [(t.id, t.change) for t in d.terms] == [(term, "changed")]
     assert d.terms[0].new_precise is not None and "5 or more" in d.terms[0].new_precise
     assert not (d.added or d.removed or d.status or d.waiting or d.details)

@@ -224,7 +224,7 @@ def test_a_hostile_case_id_never_reaches_a_real_terminal_raw(tmp_path: Path) -> 
 def test_a_briefing_printed_to_a_terminal_carries_no_control_characters(hostile_catalog, fmt: str) -> None:  # type: ignore[no-untyped-def]
     from ratecard import build_briefing, render_briefing
 
-    text = render_briefing(build_briefing(hostile_catalog, "northamptonshire", on=ON), fmt)  # type: ignore[arg-type]
+    text = render_briefing(build_briefing("northamptonshire", hostile_catalog, on=ON), fmt)  # type: ignore[arg-type]
     assert "\x1b" not in text
     assert text.count("\\x1b") >= 2  # the catalog name and the status reason, escaped
     if fmt == "html":

@@ -89,7 +89,7 @@ def test_alternatives_are_always_eligible_and_finishable(case: Case, iv: str) ->
             assert a.shared_needs and set(a.shared_needs) <= set(target.needs) & set(alt.needs)
         assert check_referral(case, a.intervention, CATALOG, on=ON).verdict != "reject"
     if c.verdict not in ("reject", "undetermined"):
-        assert c.alternatives == [] and c.alternatives_note is None
+        assert c.alternatives == () and c.alternatives_note is None
     elif not c.alternatives and not (target.kind == "unpaid_work_placement" and "not_on_licence" in {f.code for f in c.reasons}):
         # (unpaid work on licence: the reason says no placement can be part of it, and there is no court to tell)
         assert c.alternatives_note, "a rejection with no alternative must say so plainly"

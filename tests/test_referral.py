@@ -157,7 +157,7 @@ def test_group_placement_for_someone_at_risk_in_groups_is_unsuitable_with_no_inv
         assert c.verdict == "reject"
         # the placement's own eligibility rule says why, with its id
         assert [x.rule for x in c.reasons if x.code == "ineligible"] == [f"{pid}.at_risk_in_group"]
-        assert c.alternatives == []
+        assert c.alternatives == ()
         assert c.alternatives_note and "no suitable unpaid work placement" in c.alternatives_note.lower()
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..errors import CaseError, Problem
 from ..inputs.yamlio import Document
 from .model import Case, case_from_document, parse_case
+
+# what every entry point of the Python API accepts as one case: the three doors above
+CaseInput: TypeAlias = Case | Mapping[str, Any] | str
 
 ACCEPTED = "a ratecard Case, a dict of case fields (dates as ISO strings such as '1980-05-14') or a JSON/YAML string"
 
@@ -37,7 +40,7 @@ def coerce_case(case: Any, source: str = "<case>", stand_in: str | None = None) 
             raise CaseError([Problem(source, None, where, f"{type(value).__name__} is not a case value; use text, numbers, "
                                      "true/false, dates, lists and mappings")])
         # dates may be date objects or ISO strings: case_from_document validates through JSON
-        return case_from_document(Document(source, dict(case), {}), stand_in)
+        return case_from_document(Document(source, _plain(case), {}), stand_in)
     if isinstance(case, str):
         if _looks_like_file_name(case):
             raise TypeError(f"case must be {ACCEPTED}; {case!r} looks like a file name: read it with ratecard.load_case(path)")
@@ -66,6 +69,15 @@ def _not_json(data: Any, at: tuple[str, ...]) -> tuple[str, Any] | None:
         if found is not None:
             return found
     return None
+
+
+def _plain(data: Any) -> Any:
+    """Any mapping as a dict and any tuple as a list, all the way down: what JSON would read back."""
+    if isinstance(data, Mapping):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    return data
 
 
 def _looks_like_file_name(text: str) -> bool:

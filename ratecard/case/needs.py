@@ -33,10 +33,10 @@ def identified(case: Case, section: str) -> bool | None:
     if need is None:
         return None
     if need.identified is not None:
-        return need.identified
+        return bool(need.identified)
     if need.score is None or section not in THRESHOLDS:
         return None
-    return need.score >= THRESHOLDS[section]
+    return bool(need.score >= THRESHOLDS[section])
 
 
 def disagreements(case: Case) -> list[dict[str, str]]:

@@ -27,6 +27,7 @@ what is expected, in the words `ratecard screen` uses.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import typing
 import types
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -52,12 +53,12 @@ from ..inputs.numbers import parse_number
 from ..inputs.tablefiles import (ROW, JsonLines, TableError, first_char, json_array_lines, parsed_cells, read_csv_rows,
                                  read_parquet, table_bytes, table_format, unknown_names)
 from ..inputs.yamlio import parse_text
-from .coerce import coerce_case
+from .coerce import CaseInput, coerce_case
 from .consistency import Refusal
 from .facts import date_of_birth_problem
 from .model import NOT_A_MAPPING, Case, case_from_document
 
-__all__ = ["ROW", "CaseTable", "TableError", "read_cases", "from_records", "from_frame", "flat_case", "dated_errors"]
+__all__ = ["ROW", "CaseTable", "CasesInput", "TableError", "read_cases", "from_records", "from_frame", "flat_case", "dated_errors"]
 
 # what the readers may not exceed for a row to be judged by columns alone: rows beyond are judged
 # by the one-case path, whose limits (ratecard/inputs/limits.py) then apply
@@ -157,7 +158,7 @@ def _layout(model: type[BaseModel], prefix: str = "") -> Layout:
                 leaves.append(Leaf(path, "list", TypeAdapter(item), item=_kind(item)))
         else:
             annotation = typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-            leaves.append(Leaf(path, _kind(info.annotation), TypeAdapter(annotation)))
+            leaves.append(Leaf(path, _kind(info.annotation), TypeAdapter(annotation)))  # type: ignore[arg-type]  # every field is annotated
     return Layout(tuple(leaves), tuple(refusals))
 
 
@@ -246,6 +247,11 @@ class CaseTable:
         return self.frame.height + len(self.errors)
 
 
+# what screen_many and build_caseload accept: one case or many (each as screen() takes it), a
+# CaseTable, or a Polars frame (a pyarrow Table too, typed Any: pyarrow ships no type hints)
+CasesInput: TypeAlias = Iterable[CaseInput] | CaseInput | CaseTable | pl.DataFrame | pl.LazyFrame
+
+
 def flat_case(case: Case, row: int) -> dict[str, Any]:
     """A valid case as its row of the validated frame."""
     out: dict[str, Any] = {ROW: row}
@@ -274,9 +280,8 @@ def _errors(problems: Iterable[Problem]) -> list[dict[str, str]]:
 
 
 def _given_id(data: Any) -> str | None:
-    if isinstance(data, Mapping) and isinstance(data.get("id"), str):
-        return data["id"]
-    return None
+    given = data.get("id") if isinstance(data, Mapping) else None
+    return given if isinstance(given, str) else None
 
 
 def judge_text(text: bytes | str, row: int) -> Judged:
@@ -571,7 +576,7 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
         exprs: list[pl.Expr] = []
         for c, t in frame.schema.items():
             if c in structs:
-                exprs += [pl.col(c).struct.field(f.name).alias(f"{c}.{f.name}") for f in t.fields]  # type: ignore[union-attr]
+                exprs += [pl.col(c).struct.field(f.name).alias(f"{c}.{f.name}") for f in t.fields]  # type: ignore[attr-defined]
             else:
                 exprs.append(pl.col(c))
         frame = frame.select(exprs)
@@ -716,8 +721,8 @@ def _from_json_lines(lines: JsonLines, judge: Callable[[int], Judged] | None = N
 
 def _normalise_records(s: pl.Series, target: pl.DataType) -> tuple[pl.Series, pl.Series]:
     inner = target.inner  # type: ignore[attr-defined]
-    if isinstance(s.dtype, pl.List) and isinstance(s.dtype.inner, pl.Struct):  # type: ignore[attr-defined]
-        have = {f.name for f in s.dtype.inner.fields}  # type: ignore[attr-defined]
+    if isinstance(s.dtype, pl.List) and isinstance(s.dtype.inner, pl.Struct):
+        have = {f.name for f in s.dtype.inner.fields}
         fields = [(pl.element().struct.field(f.name) if f.name in have else pl.lit(None, dtype=f.dtype)).cast(f.dtype).alias(f.name)
                   for f in inner.fields]
         try:
@@ -786,8 +791,7 @@ def read_csv(data: bytes, source: str) -> CaseTable:
             if leaf.kind == "flag":
                 parse: Callable[[str], Any] = _parse_flag
             else:
-                whole = leaf.kind == "int"
-                parse = lambda t, whole=whole: parse_number(t, whole=whole)  # noqa: E731
+                parse = functools.partial(parse_number, whole=leaf.kind == "int")
             parsed, bad, why = parsed_cells(s, parse, _raw_dtype(leaf))
             typed[name] = parsed
             fail(bad, name, why, s)

@@ -61,15 +61,15 @@ class RuleChange(_Out):
 class CriteriaChange(_Out):
     id: str
     name: str
-    rules: list[RuleChange]
+    rules: tuple[RuleChange, ...]
     # derived facts the rules rely on whose definition changed (the rules themselves may not)
-    terms: list[str] = []
+    terms: tuple[str, ...] = ()
 
 
 class DetailChange(_Out):
     id: str
     name: str
-    fields: list[str]
+    fields: tuple[str, ...]
 
 
 class TermChange(_Out):
@@ -88,13 +88,13 @@ class CatalogDiff(_Out):
     # the period compared, when statuses were taken on dates (None: as each catalog declares them)
     old_on: dt.date | None = None
     new_on: dt.date | None = None
-    added: list[Named] = []
-    removed: list[Named] = []
-    status: list[StatusChange] = []
-    waiting: list[WaitChange] = []
-    criteria: list[CriteriaChange] = []
-    details: list[DetailChange] = []
-    terms: list[TermChange] = []
+    added: tuple[Named, ...] = ()
+    removed: tuple[Named, ...] = ()
+    status: tuple[StatusChange, ...] = ()
+    waiting: tuple[WaitChange, ...] = ()
+    criteria: tuple[CriteriaChange, ...] = ()
+    details: tuple[DetailChange, ...] = ()
+    terms: tuple[TermChange, ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -19,7 +19,8 @@ from pydantic import ValidationError
 
 from ..case.model import _jsonable
 from ..errors import CatalogError, Problem
-from .model import CatalogInfo, Intervention, Provider, _M, intervention_warnings
+from .model import CatalogInfo, Provider, _M, intervention_warnings
+from .model import Intervention as Intervention  # re-exported: decide/ imports it with Catalog
 from ..rules.forms import FormTooBig, Program, compile_program
 from ..rules.loader import RuleSet, load_rules, rule_files
 from ..inputs.files import decode, read_bytes

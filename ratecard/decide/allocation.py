@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..case.model import Case, Event
-from ..case.coerce import coerce_case
+from ..case.coerce import CaseInput, coerce_case
 from ..catalog.load import Catalog
 from ..case.events import apply_event, events_until
 from .findings import Out
@@ -39,9 +39,9 @@ class Allocation(Out):
     tier: str | None
     tier_note: str | None
     escalation: Escalation | None
-    warnings: list[str] = []  # where the case contradicts itself (a MAPPA category 1 case at level 0)
-    history: list[TierChange]
-    missing: list[MissingField]
+    warnings: tuple[str, ...] = ()  # where the case contradicts itself (a MAPPA category 1 case at level 0)
+    history: tuple[TierChange, ...]
+    missing: tuple[MissingField, ...]
 
 
 def _why(case: Case, allocation: str | None, category_1: bool = False) -> str:
@@ -71,7 +71,7 @@ def _event_text(e: Event) -> str:
     return head + (": " + ", ".join(changes) if changes else "")
 
 
-def allocate(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Allocation:
+def allocate(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Allocation:
     """Allocation, tier and any escalation of `case` on `on` (default today)."""
     case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog

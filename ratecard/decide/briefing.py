@@ -59,7 +59,7 @@ class Entry(_Out):
     provider: str
     kind: str
     content: str
-    needs: list[str]
+    needs: tuple[str, ...]
     requirement: str
     rar_days: int | None
     sessions: int | None
@@ -74,17 +74,17 @@ class Entry(_Out):
     status: str  # in words, with waiting time or dates and reason
     capacity: str | None  # places a year, in words
     venue_assumed: bool
-    criteria: list[RuleLine]
-    exclusions: list[RuleLine]
-    illustrative: list[str]
-    assumptions: list[str]
+    criteria: tuple[RuleLine, ...]
+    exclusions: tuple[RuleLine, ...]
+    illustrative: tuple[str, ...]
+    assumptions: tuple[str, ...]
     source: str | None
 
 
 class NeedGroup(_Out):
     need: str
     label: str
-    entries: list[Entry]
+    entries: tuple[Entry, ...]
 
 
 class Briefing(_Out):
@@ -99,20 +99,20 @@ class Briefing(_Out):
     town: str | None
     town_name: str | None
     illustrative_note: str | None
-    needs: list[NeedGroup]
-    unavailable: list[Entry]
-    terms: list[Term]
+    needs: tuple[NeedGroup, ...]
+    unavailable: tuple[Entry, ...]
+    terms: tuple[Term, ...]
     changes: CatalogDiff | None = None
     # how many listed entries rest on an assumption (an assumed venue, a rule or fact marked so)
     assumed_entries: int = 0
 
     @property
-    def open_entries(self) -> list[Entry]:
+    def open_entries(self) -> tuple[Entry, ...]:
         seen: dict[str, Entry] = {}
         for g in self.needs:
             for e in g.entries:
                 seen.setdefault(e.id, e)
-        return list(seen.values())
+        return tuple(seen.values())
 
 
 def place_name(identifier: str) -> str:

@@ -29,9 +29,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ..case.model import NEED_SECTIONS
 from ..labels import NEEDS as NEED_LABELS
-from ..catalog.load import Catalog, Intervention
+from ..catalog.load import Catalog
+from ..catalog.model import Intervention
 from ..errors import RatecardError
-from ..case.tables import ROW
+from ..case.tables import ROW, CasesInput
 from ..rules.fields import base_registry
 from .screen_many import ScreenedTable, computed_columns, screen_many
 
@@ -67,7 +68,7 @@ class InterventionRow(_Out):
     name: str
     provider: str
     status: str
-    needs: list[str]
+    needs: tuple[str, ...]
     eligible: int
     undetermined: int
     demand: int
@@ -114,17 +115,17 @@ class CaseloadReport(_Out):
     cases: int
     other_area_cases: int  # cases in the file that live in another area, left out of an area's report
     error_rows: int
-    needs: list[NeedRow]
-    interventions: list[InterventionRow]
-    gaps: list[GapRow]
-    missing_information: list[MissingRow]
+    needs: tuple[NeedRow, ...]
+    interventions: tuple[InterventionRow, ...]
+    gaps: tuple[GapRow, ...]
+    missing_information: tuple[MissingRow, ...]
     cost_total: float
-    cost_unknown: list[str]  # interventions meeting demand whose price per person is not known
+    cost_unknown: tuple[str, ...]  # interventions meeting demand whose price per person is not known
     capacity_note: str
-    sufficiency: list[SufficiencyRow] | None
+    sufficiency: tuple[SufficiencyRow, ...] | None
     sufficiency_cases: int
     illustrative_note: str | None
-    definitions: list[str]
+    definitions: tuple[str, ...]
 
 
 DEFINITIONS = [
@@ -162,7 +163,7 @@ def _price(iv: Intervention) -> float | None:
     return package_price(iv)[0]
 
 
-def build_caseload(cases: Any, catalog: Catalog | None = None, *, on: dt.date | None = None,
+def build_caseload(cases: CasesInput | ScreenedTable, catalog: Catalog | None = None, *, on: dt.date | None = None,
                    area: str | None = None) -> CaseloadReport:
     """The needs assessment of the cases (a file's CaseTable, case records or a table, as
     screen_many takes them), for one area of the catalog (default: every area)."""

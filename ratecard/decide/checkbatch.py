@@ -33,6 +33,7 @@ from ..inputs.sheets import csv_records, decode_sheet
 from ..inputs.limits import Limits
 from ..inputs.yamlio import Document, parse_text
 from .findings import Out
+from .results import FrozenDict
 from .referral import ReferralCheck, check_referral
 
 Format = Literal["jsonl", "csv"]
@@ -55,8 +56,8 @@ class BatchRow(Out):
     case: str | None  # the case file, or the id of an inline case
     intervention: str | None
     result: ReferralCheck | None
-    errors: list[RowError]
-    extra: dict[str, str] = {}  # a CSV batch's columns besides case and intervention, as given
+    errors: tuple[RowError, ...]
+    extra: FrozenDict = FrozenDict()  # a CSV batch's columns besides case and intervention, as given
 
 
 class BatchError(RatecardError):

@@ -19,9 +19,9 @@ class RarLedger(Out):
     days_left: int | None
     last_activity: dt.date | None
     weeks_left: float | None  # on the order, from the reference date
-    flagged: list[Finding]  # entries that do not count as RAR days
-    warnings: list[Finding]
-    missing: list[str]  # case fields needed to check the pace
+    flagged: tuple[Finding, ...]  # entries that do not count as RAR days
+    warnings: tuple[Finding, ...]
+    missing: tuple[str, ...]  # case fields needed to check the pace
 
 
 def _weeks(a: dt.date, b: dt.date) -> float:

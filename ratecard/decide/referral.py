@@ -23,7 +23,7 @@ from typing import Literal
 
 from ..case.facts import order_dates
 from ..case.model import CUSTODIAL_SUPERVISION, Case
-from ..case.coerce import coerce_case
+from ..case.coerce import CaseInput, coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..errors import UnknownInterventionError
 from ..case.events import case_on
@@ -68,9 +68,9 @@ class Alternative(Out):
     intervention: str
     name: str
     provider: str
-    shared_needs: list[str]
+    shared_needs: tuple[str, ...]
     weeks_to_finish: int | None  # waiting list plus duration, when the catalog gives them
-    warnings: list[str]
+    warnings: tuple[str, ...]
 
 
 class ReferralCheck(Out):
@@ -83,13 +83,13 @@ class ReferralCheck(Out):
     name: str
     verdict: Verdict
     decision: str  # the screen's: eligible, eligible_if_agreed, ineligible or undetermined
-    reasons: list[Finding]
+    reasons: tuple[Finding, ...]
     # what a person must agree before the referral can go ahead (the screen's to_check): with no
     # reason against, the verdict is accept_if_agreed
-    to_agree: list[Judgement] = []
-    warnings: list[Finding]
-    missing: list[MissingField]
-    alternatives: list[Alternative]
+    to_agree: tuple[Judgement, ...] = ()
+    warnings: tuple[Finding, ...]
+    missing: tuple[MissingField, ...]
+    alternatives: tuple[Alternative, ...]
     alternatives_note: str | None
     rar: RarLedger | None
 
@@ -268,7 +268,7 @@ def _verdict(reasons: list[Finding], warnings: list[Finding], to_agree: list[Jud
     return "accept_with_warnings" if warnings else "accept"
 
 
-def check_referral(case: Case, intervention: str, catalog: Catalog | None = None, *, on: dt.date | None = None,
+def check_referral(case: CaseInput, intervention: str, catalog: Catalog | None = None, *, on: dt.date | None = None,
                    idle_weeks: int = DEFAULT_IDLE_WEEKS) -> ReferralCheck:
     """Check a referral of `case` to `intervention` on the reference date `on` (default today).
 

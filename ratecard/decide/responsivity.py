@@ -129,7 +129,7 @@ def screen_warnings(case: Case, catalog: Catalog) -> dict[str, tuple[ScreenWarni
     if got is None:
         got = per[p] = {}
         for iid, obs in obstacles(case, catalog).items():
-            ws = tuple(ScreenWarning(code=WARNING_CODE.get(o.code, "responsivity"), text=o.text) for o in obs if o.blocks is not None)  # type: ignore[arg-type]
+            ws = tuple(ScreenWarning(code=WARNING_CODE.get(o.code, "responsivity"), text=o.text) for o in obs if o.blocks is not None)
             if ws:
                 got[iid] = ws
     return got

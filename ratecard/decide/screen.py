@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..case.model import Case
-from ..case.coerce import coerce_case
+from ..case.coerce import CaseInput, coerce_case
 from ..catalog.load import Catalog, Intervention
 from ..catalog.model import StatusOn
 from ..case.facts import age_date, case_facts, order_dates
@@ -188,7 +188,7 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
     return availability, out
 
 
-def screen(case: Case | dict[str, Any] | str, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
+def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
     """Screen one case against every intervention in the catalog (default: the shipped one).
 
     `on` is the reference date for ages and time left on the order (default: today); the result
@@ -233,6 +233,7 @@ def screen(case: Case | dict[str, Any] | str, catalog: Catalog | None = None, *,
     person = screen_warnings(case, catalog)  # responsivity: cached per catalog and answers
     for iid, d in decided:
         read.update(d.fields)
+        without: tuple[str, ...]
         if d.decision == "undetermined":
             gaps, without = tuple(_ordered(open_fields[iid], rank)), ()
         else:

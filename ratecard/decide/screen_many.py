@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -23,14 +23,15 @@ from typing import Any
 import polars as pl
 
 from ..catalog.load import Catalog
-from ..case.tables import ROW, CaseTable, dated_errors, from_frame, from_records
+from ..case.model import Case
+from ..case.tables import ROW, CaseTable, CasesInput, dated_errors, from_frame, from_records
 
 _LOCK = threading.Lock()
 _PROGRAMS: dict[int, Any] = {}
 # the batch back end's codes in order (rules/batch.py _DECISIONS)
 DECISIONS = pl.Enum(["eligible", "undetermined", "ineligible", "eligible_if_agreed"])
-LONG_SCHEMA = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
-               "rules": pl.List(pl.String), "to_check": pl.List(pl.String), "missing": pl.List(pl.String)}
+LONG_SCHEMA: dict[str, Any] = {ROW: pl.Int64, "case_id": pl.String, "intervention": pl.String, "decision": DECISIONS,
+                               "rules": pl.List(pl.String), "to_check": pl.List(pl.String), "missing": pl.List(pl.String)}
 
 
 # Up to this many cases, screen_many screens each case on its own (screen(), the durable path): the
@@ -68,7 +69,8 @@ class ScreenedTable:
     @cached_property
     def _screened(self) -> pl.DataFrame:
         """The batch back end's columns for every case (worked out on first use on the small path)."""
-        return self._program.screen(self._input.lazy(), usable=self._usable).collect()
+        screened: pl.DataFrame = self._program.screen(self._input.lazy(), usable=self._usable).collect()
+        return screened
 
     @property
     def height(self) -> int:
@@ -87,9 +89,9 @@ class ScreenedTable:
             rows, ids = self._input[ROW].to_list(), self._input["id"].to_list()
             return pl.DataFrame([{ROW: r, "case_id": i, **res} for r, i, results in zip(rows, ids, self._small) for res in results],
                                 schema=LONG_SCHEMA)
-        long = self._program.long_results(self._screened, ROW)
-        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
-        return ids.join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+        answers: pl.DataFrame = self._program.long_results(self._screened, ROW)
+        keys = self._input.select(ROW, pl.col("id").alias("case_id"))
+        return keys.join(answers, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
 
     def long_chunks(self, size: int = 50_000) -> Iterator[pl.DataFrame]:
         """`long`, a chunk of cases at a time (at least one chunk, empty for no cases)."""
@@ -190,17 +192,19 @@ def computed_columns(on: dt.date) -> list[pl.Expr]:
             pl.when(pl.col("sentence.length_months").is_not_null()).then(months).cast(pl.Int64).alias("months_left")]
 
 
-def as_table(cases: Any) -> CaseTable:
+def as_table(cases: CasesInput) -> CaseTable:
     if isinstance(cases, CaseTable):
         return cases
     if isinstance(cases, pl.LazyFrame):
         return from_frame(cases.collect())
     if isinstance(cases, pl.DataFrame) or type(cases).__module__.startswith("pyarrow"):
         return from_frame(cases)
-    return from_records(cases if isinstance(cases, Iterable) and not isinstance(cases, dict) else [cases])
+    # one case (a Case iterates over its fields, a str over its letters, a mapping over its keys)
+    one = isinstance(cases, (Case, Mapping, str, bytes)) or not isinstance(cases, Iterable)
+    return from_records([cases] if one else cases)
 
 
-def screen_many(cases: Any, catalog: Catalog | None = None, *, on: dt.date | None = None) -> ScreenedTable:
+def screen_many(cases: CasesInput, catalog: Catalog | None = None, *, on: dt.date | None = None) -> ScreenedTable:
     """Screen every case of a table against the catalog (default: the shipped one).
 
     `cases`: an iterable of case dicts (the case file format) or `Case` objects, a Polars

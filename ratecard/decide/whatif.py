@@ -95,7 +95,9 @@ def _list_words(answers: list[Any], every: list[Any], catalog: Catalog) -> str:
     never = items - set().union(*chosen)
     if not (must or never) or chosen != {frozenset(p) for p in every if must <= set(p) and not never & set(p)}:
         return ""
-    name = lambda i: catalog.interventions[i].name if i in catalog.interventions else str(i).replace("_", " ")  # noqa: E731
+    def name(i: str) -> str:
+        return catalog.interventions[i].name if i in catalog.interventions else str(i).replace("_", " ")
+
     parts = []
     if must:
         parts.append("include " + " and ".join(name(i) for i in sorted(must)))

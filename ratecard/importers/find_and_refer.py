@@ -332,7 +332,8 @@ class _File:
         m, w = "personal_eligibility.males", "personal_eligibility.females"
         males, females = self.leaves[m][0] if self.leaves[m] else None, self.leaves[w][0] if self.leaves[w] else None
         if males is True and females is True:
-            self.free(m), self.free(w)
+            self.free(m)
+            self.free(w)
         elif (males, females) in ((True, False), (False, True)):
             sex = "male" if males else "female"
             self.rule([m, w], "for men" if males else "for women", {"field": "person.sex", "eq": sex})

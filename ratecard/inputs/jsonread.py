@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # C or Python, not in typeshed
 from typing import Any, Callable
 
 from ..errors import Problem
@@ -233,7 +233,7 @@ class _LazyIndex:
                         continue
                     return p + 1
             if c == '"':
-                return scanstring(text, p + 1)[1]
+                return int(scanstring(text, p + 1)[1])
             m = _NUMBER.match(text, p) or _LITERAL.match(text, p)
             if not m:
                 raise _Stop

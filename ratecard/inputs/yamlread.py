@@ -191,12 +191,12 @@ def _compose(parser: Any, path: str, limits: Limits, lines: dict[Loc, int], stac
             if not isinstance(value, str):
                 shown = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
                 raise _Refused(f"a field name must be text, not {shown}; put it in quotes if it is a name", line, top.loc)
-            if value in top.seen:  # type: ignore[operator]
-                raise _Refused(f"duplicate key '{value}' (first given on line {top.seen[value]}); keep one of them", line, top.loc + (value,))  # type: ignore[index]
+            if value in top.seen:
+                raise _Refused(f"duplicate key '{value}' (first given on line {top.seen[value]}); keep one of them", line, top.loc + (value,))
             top.count += 1
             if top.count > max_items:
                 raise _Refused(f"a mapping here has more than {max_items} fields, the most an input file may hold in one mapping", line, top.loc)
-            top.seen[value] = line  # type: ignore[index]
+            top.seen[value] = line
             top.key = value
             lines[top.loc + (value,)] = line
             return

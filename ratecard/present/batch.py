@@ -7,9 +7,9 @@ import csv
 import datetime as dt
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -17,6 +17,9 @@ from ..catalog.load import Catalog
 from ..decide.checkbatch import BatchError, BatchRow, check_batch, csv_header, csv_record, read_batch
 from ..errors import OutputError
 from .terminal import AtomicOut, ForTerminal, is_terminal, refuse_overwriting, shown
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -90,20 +93,20 @@ class _progress:
 
     def __init__(self, total: int):
         self.total = total
-        self.bar = None
+        self.bar: Progress | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[int], None] | None:
         if not sys.stderr.isatty():
             return None
         from rich.progress import Progress
 
         from .terminal import console
 
-        self.bar = Progress(console=console(stderr=True), transient=True)
-        self.bar.__enter__()
-        task = self.bar.add_task("Checking referrals", total=self.total)
-        return lambda i: self.bar.update(task, completed=i)  # type: ignore[union-attr]
+        bar = self.bar = Progress(console=console(stderr=True), transient=True)
+        bar.__enter__()
+        task = bar.add_task("Checking referrals", total=self.total)
+        return lambda i: bar.update(task, completed=i)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
-            self.bar.__exit__(*exc)  # type: ignore[arg-type]
+            self.bar.__exit__(None, None, None)

@@ -44,7 +44,7 @@ def needs_chart(report: CaseloadReport) -> Markup:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="needs-chart-title" '
              f'viewBox="0 0 {label_w + bar_w + 50} {height}" width="100%" class="chart">',
              '<title id="needs-chart-title">Cases with each need identified: provision that meets it, provision that meets it if a person agrees, only undetermined provision, none</title>']
-    x = label_w
+    x: float = label_w
     for colour, name in ((MET, "met"), (AGREED, "met if agreed"), (MAYBE, "undetermined only"), (NONE, "no provision")):
         parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/><text x="{x + 16}" y="16" font-size="12">{name}</text>')
         x += 16 + 8 * len(name) + 14

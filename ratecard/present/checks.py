@@ -6,6 +6,8 @@ Plain words; rule ids and field paths only with `explain`. Every piece of data g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
@@ -20,7 +22,7 @@ _STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "accept
           "undetermined": "bold magenta", "reject": "bold red"}
 
 
-def _missing(missing: list[MissingField], explain: bool) -> str:
+def _missing(missing: Sequence[MissingField], explain: bool) -> str:
     if explain:
         return "; ".join(f"{shown(m.field)} ({shown(labels.field(m.field))})" for m in missing)
     return "; ".join(shown(labels.field(m.field)) for m in missing)

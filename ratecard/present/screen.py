@@ -78,8 +78,8 @@ def _parts(r: InterventionResult, explain: bool, values: dict[str, Any]) -> tupl
                 shown(_then(j), prose=True) for j in r.to_check), style="cyan")
     elif r.decided_without:
         # decided on an incomplete file: say so, and that the missing answers cannot change it
-        words = "; ".join(shown(labels.field(m.field)) for m in r.decided_without)
-        find_out = Text(f"Decided without {words}: every answer gives the same decision.", style="dim")
+        fields = "; ".join(shown(labels.field(m.field)) for m in r.decided_without)
+        find_out = Text(f"Decided without {fields}: every answer gives the same decision.", style="dim")
     return summary, reasons, find_out
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from .conditions import All, Any_, Cmp, Cond, Present
 from .forms import relevant_values
 from .loader import RuleSet
 
-_OPS = {
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: type(a) is type(b) and a == b,
     "ne": lambda a, b: not (type(a) is type(b) and a == b),
     "lt": lambda a, b: a < b,
@@ -71,7 +72,7 @@ class Spread:
     """What the completions of one case give: each derived fact's values, each rule's outcomes."""
 
     derived: dict[str, frozenset[Any]]
-    outcomes: dict[str, frozenset[bool]]
+    outcomes: dict[str, frozenset[bool | None]]  # None: a judgement, never decided by case data
     # per intervention: whether every rule lets the person pass (None: every rule case data decides
     # does, and a judgement that applies is left for a person)
     eligible: dict[str, frozenset[bool | None]]
@@ -89,7 +90,7 @@ def spread(rules: RuleSet, facts: dict[str, Any], limit: int = 200_000) -> Sprea
         raise ValueError(f"{n} completions: too many to enumerate")
     given = frozenset(facts)
     derived: dict[str, set[Any]] = {d: set() for d in rules.derived}
-    outcomes: dict[str, set[bool]] = {r.id: set() for r in rules.all_rules()}
+    outcomes: dict[str, set[bool | None]] = {r.id: set() for r in rules.all_rules()}
     eligible: dict[str, set[bool | None]] = {iid: set() for iid in rules.rules}
     for combo in itertools.product(*(values[f] for f in missing)):
         full = dict(facts)
@@ -108,4 +109,5 @@ def spread(rules: RuleSet, facts: dict[str, Any], limit: int = 200_000) -> Sprea
                 eligible[iid].add(False)
             else:
                 eligible[iid].add(None if any(got[r.id] for r in rs if r.judgement) else True)
-    return Spread(*({k: frozenset(v) for k, v in x.items()} for x in (derived, outcomes, eligible)), completions=n)
+    return Spread(derived={k: frozenset(v) for k, v in derived.items()}, outcomes={k: frozenset(v) for k, v in outcomes.items()},
+                  eligible={k: frozenset(v) for k, v in eligible.items()}, completions=n)

@@ -53,7 +53,7 @@ class Domain:
             return False
         above = v > self.lo if self.lo_open else v >= self.lo
         below = v < self.hi if self.hi_open else v <= self.hi
-        return above and below
+        return bool(above and below)
 
     def describe(self) -> str:
         if self.values is not None:
@@ -177,7 +177,7 @@ def holds(c: Cond, v: Any) -> bool:
             return same if c.op == "eq" else not same
         if not (_is_number(v) and _is_number(x)):
             return False
-        return {"lt": v < x, "lte": v <= x, "gt": v > x, "gte": v >= x}[c.op]
+        return bool({"lt": v < x, "lte": v <= x, "gt": v > x, "gte": v >= x}[c.op])
     if isinstance(c, All):
         return all(holds(p, v) for p in c.parts)
     if isinstance(c, Any_):

@@ -319,13 +319,13 @@ class Engine:
             else:
                 gated.setdefault((group_of[gate[0]], gate[1]), []).append(sig)
         small: list[tuple[int, bool]] = []
-        for g, sigs in sorted(gated.items()):
+        for gk, sigs in sorted(gated.items()):
             if len(sigs) >= MIN_RULES_ALONE:
-                buckets[(g,)] = sigs
+                buckets[(gk,)] = sigs
             else:
-                small.append(g)
+                small.append(gk)
         if small:
-            buckets[tuple(small)] = [sig for g in small for sig in gated[g]]
+            buckets[tuple(small)] = [sig for gk in small for sig in gated[gk]]
         chunks: list[tuple[tuple[tuple[int, bool], ...], list[str]]] = []
         for groups, sigs in buckets.items():
             chunks.extend((groups, chunk) for chunk in _pack(sigs, conds))
@@ -446,12 +446,12 @@ class Engine:
                         undec.add(did)
         # `fired` is now the eligibility stage's
         outcomes: dict[str, Tri] = {}
-        for rid, false_id, true_id, inputs in self._rule_plan:
-            if inputs is None:
+        for rid, false_id, true_id, reads in self._rule_plan:
+            if reads is None:
                 outcomes[rid] = None
             elif false_id in fired:
                 outcomes[rid] = False
-            elif true_id in fired or inputs.isdisjoint(undec):
+            elif true_id in fired or reads.isdisjoint(undec):
                 outcomes[rid] = True
             else:
                 outcomes[rid] = None
@@ -497,6 +497,7 @@ class Engine:
 
     def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
         handle = rs.handle
+        assert handle is not None  # a ruleset without a handle is skipped before it is asserted
         text = _dumps(fact)
         try:
             result = _dre.assert_fact(handle, text)

@@ -696,6 +696,7 @@ def compile_program(rules: RuleSet) -> Program:
                 true, false = comp.forms(r.applies, r)
                 progs[r.id] = RuleProgram(r.id, true, false, r.fields, r.kind, judgement=True)
             continue
+        assert r.when is not None  # the loader gives every rule but a judgement its condition
         true, false = comp.forms(r.when, r)
         progs[r.id] = RuleProgram(r.id, true, false, r.fields, r.kind)
     eligibility: dict[str, RuleProgram] = {}
@@ -705,7 +706,7 @@ def compile_program(rules: RuleSet) -> Program:
         rs = rules.decidable(iid)
         if len(rs) < 2:
             continue  # one rule: its own forms decide
-        whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs))
+        whole = All(tuple(r.when if r.kind == "criterion" else Not(r.when) for r in rs if r.when is not None))
         # only the failing form is used; its first rule stands for where the rules are written
         _, false = comp.forms(whole, rs[0], what=f"the rules of '{iid}' taken together", true_too=False)
         failing = [term for r in rs for term in (progs[r.id].false if r.kind == "criterion" else progs[r.id].true)]
@@ -781,9 +782,10 @@ def relevant_values(rules: RuleSet) -> dict[str, list[Any]]:
 
 def _inside(r: Any, integer: bool) -> float:
     """One number inside a piece (pieces never straddle a threshold, so any one stands for all)."""
-    if r.lo == r.hi:
-        return r.lo
-    lo, hi = r.lo, r.hi
+    lo: float = r.lo
+    hi: float = r.hi
+    if lo == hi:
+        return lo
     if integer:
         x = math.floor((lo + hi) / 2)
         for cand in (x, x + 1, x - 1, math.ceil(lo), math.floor(hi)):

@@ -270,7 +270,7 @@ def load_rules(
             problems.append(_p(doc, (), "a derived-facts file holds one key, 'derived', with a list of facts"))
             continue
         for i, raw in enumerate(data["derived"]):
-            loc = ("derived", i)
+            loc: tuple[Any, ...] = ("derived", i)
             if not isinstance(raw, dict):
                 problems.append(_p(doc, loc, "each derived fact is a mapping with id, text and cases or sum"))
                 continue
@@ -379,7 +379,7 @@ def load_rules(
             continue
         parser = parser_for(doc)
         for iid, body in data["interventions"].items():
-            loc: tuple[Any, ...] = ("interventions", iid)
+            loc = ("interventions", iid)
             if not isinstance(iid, str):
                 problems.append(_p(doc, loc, "intervention ids are text"))
                 continue
@@ -451,7 +451,7 @@ def load_rules(
                             if applies is None:
                                 continue
                         out.append(Rule(rid, text.strip(), kind, None, iid, doc.path, doc.line(rloc),  # type: ignore[arg-type]
-                                        _basis(doc, rloc, r, problems), judgement=True, source=source.strip(),
+                                        _basis(doc, rloc, r, problems), judgement=True, source=(source or "").strip(),
                                         applies=applies, by=by.strip() if by else None))
                         continue
                     cond = parser.parse(r["when"], rloc + ("when",))

@@ -126,6 +126,7 @@ def rule_precise(rule: Rule, registry: dict[str, FieldType]) -> str:
     """What must hold (criterion) or what rules the person out (exclusion), worded from the tree."""
     if rule.judgement:
         return judgement_precise(rule, registry)
+    assert rule.when is not None  # the loader gives every rule but a judgement its condition
     if rule.kind == "criterion":
         return sentence(rule.when, registry)
     return "Ruled out when " + phrase(rule.when, registry) + "."

@@ -65,7 +65,7 @@ def _error(description: str) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description}
 
 
-BAD_INPUT = {422: _error("The request is not valid: every problem with its field path and the CLI's message."),
+BAD_INPUT: dict[int | str, dict[str, Any]] = {422: _error("The request is not valid: every problem with its field path and the CLI's message."),
              413: _error("The request body is larger than 1 MiB.")}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ STATIC = Path(str(resources.files("ratecard.web"))) / "static"
 
 
 def _err(status: int, error: str, detail: str, problems: list[Problem] | None = None,
-         headers: dict[str, str] | None = None) -> JSONResponse:
+         headers: Mapping[str, str] | None = None) -> JSONResponse:
     body = {"error": error, "detail": for_the_api(detail),
             "problems": [{"field": p.field, "line": p.line, "message": for_the_api(p.message)} for p in problems or []]}
     return JSONResponse(body, status_code=status, headers=headers)

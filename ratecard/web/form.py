@@ -71,7 +71,8 @@ class Submitted:
 
 def _unwrap(prop: dict[str, Any]) -> dict[str, Any]:
     # "x | None" comes out of pydantic as anyOf [x, null]
-    for alt in prop.get("anyOf", [prop]):
+    alts: list[dict[str, Any]] = prop.get("anyOf", [prop])
+    for alt in alts:
         if alt.get("type") != "null":
             return alt
     return prop

@@ -22,15 +22,15 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any, Awaitable, Callable
 
 log = logging.getLogger("ratecard.web")
 
 MAX_BODY = 1024 * 1024  # 1 MiB: a case is a few kilobytes; anything near this is a mistake or an attack
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
+Scope = MutableMapping[str, Any]  # as starlette types them, so FastAPI's app is an ASGIApp
+Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -51,7 +51,8 @@ _NO_STORE = (b"cache-control", b"no-store")
 def app_path(scope: Scope) -> str:
     """The path within the app: behind a proxy at a sub-path (--root-path /ratecard), the server
     hands over /ratecard/v1/screen; the app's own routes start after the prefix."""
-    path, root = scope.get("path", ""), scope.get("root_path", "")
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
     return path[len(root):] if root and path.startswith(root) else path
 
 

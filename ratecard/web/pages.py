@@ -24,7 +24,7 @@ from ..case.model import Case, parse_case
 from ..catalog.load import Catalog
 from ..decide.proposal import Proposal, propose
 from ..decide.proposal.paragraph import fact_words
-from ..decide.screen import Screen, screen
+from ..decide.screen import InterventionResult, Screen, screen
 from ..errors import CaseError, Problem
 from .body import for_the_api
 from .catalogs import CatalogChoices
@@ -214,7 +214,11 @@ def _decide(case: Case, catalog: Catalog, on: dt.date) -> tuple[Screen, Proposal
 
 def _groups(scr: Screen) -> list[dict[str, Any]]:
     """The screen in the order a PSO reads it: what can be used now first."""
-    available, check, agreed, undetermined, ineligible = [], [], [], [], []
+    available: list[InterventionResult] = []
+    check: list[InterventionResult] = []
+    agreed: list[InterventionResult] = []
+    undetermined: list[InterventionResult] = []
+    ineligible: list[InterventionResult] = []
     for r in scr.results:
         if r.decision == "eligible":
             (check if any(w.code in BLOCKING for w in r.warnings) else available).append(r)

@@ -75,7 +75,7 @@ class GuardedH11(H11Protocol):
     # its descriptor a turn later), up to a few accept batches in a burst.
     max_connections = max(16, min(MAX_CONNECTIONS, (_FILES - 64) // 3 if _FILES > 0 else MAX_CONNECTIONS))
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -70,7 +70,7 @@ def quiet_records() -> None:
     """Log records without the caller's file and line, or the thread, process and multiprocessing
     names: no format here shows them, and working them out was most of the cost of the access line
     written each request (the knobs the logging documentation gives for this, under Optimization)."""
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

@@ -15,7 +15,8 @@ an order length not given is proposed, never reported as a need unmet.
 from .choice import EVIDENCE_RANK, Candidate, admissible, best_package, package_key, package_score
 from .compose import TIER_MINIMUM_HOURS, package_price, propose
 from .candidates import other_requirement_text
-from .need import THRESHOLDS, assess_needs
+from ...case.needs import THRESHOLDS
+from .need import assess_needs
 from .order import COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS
 from .result import (Choice, Fallback, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem, Proposal,
                      RequirementProposal, ResponsivityNote, TierCheck, ToFindOut, UnmetNeed, Why)

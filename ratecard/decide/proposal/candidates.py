@@ -73,7 +73,7 @@ def barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] |
     codes = {w.code: w.text for w in r.warnings}
     for code in ("withdrawn", "suspended"):
         if code in codes:
-            out.append(Barrier(code, codes[code]))  # type: ignore[arg-type]
+            out.append(Barrier(code, codes[code]))
     if iv.weeks is None and iv.requires != "none":
         out.append(Barrier("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.",
                            (f"{iv.id}.weeks",)))

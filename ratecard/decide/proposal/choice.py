@@ -176,7 +176,8 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
         visit(i + 1, chosen, covered, risk, days, prog, prisk)
 
     visit(0, (), 0, 0, 0, False)
-    return best[1]
+    found: tuple[Candidate, ...] = best[1]
+    return found
 
 
 def join_names(names: list[str], conj: str = "and") -> str:

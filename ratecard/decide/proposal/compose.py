@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 from ... import labels
-from ...case.coerce import coerce_case
+from ...case.coerce import CaseInput, coerce_case
 from ...case.facts import case_facts, order_dates
 from ...case.model import Case
 from ...catalog.load import Catalog
-from ...catalog.model import Intervention
+from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
 from ..screen import Screen, decide, screen
@@ -76,6 +77,8 @@ _WHY_ORDER: tuple[Why, ...] = (
 def package_price(iv: Intervention) -> tuple[float | None, str]:
     """The rate-card price for one person completing it, and how it was worked out."""
     p = iv.price
+    if p is None:  # a catalog that gives no prices (HMPPS's national catalogue)
+        return None, "no price in the catalog"
     per = {"per_participant": None, "per_session": iv.sessions, "per_hour": iv.hours, "per_day": iv.rar_days}[p.unit]
     if p.unit == "per_participant":
         return round(p.amount, 2), "per participant"
@@ -84,7 +87,7 @@ def package_price(iv: Intervention) -> tuple[float | None, str]:
     return round(p.amount * per, 2), f"{p.amount:.2f} {p.unit.replace('_', ' ')} x {per:g}"
 
 
-def propose(case: Case, catalog: Catalog | None = None, *, on: dt.date | None = None, rar_days: int | None = None,
+def propose(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | None = None, rar_days: int | None = None,
             order_months: int | None = None, margin_weeks: int | None = None) -> Proposal:
     """Propose requirements, a package and RAR days for one case.
 
@@ -228,7 +231,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         codes = {x.code for x in r.warnings}
         cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" and community else 0,
                                programme=programme, start=start, finish=finish, price=price,
-                               evidence=EVIDENCE_RANK[iv.evidence.level], women_only=iv.delivery.women_only,
+                               evidence=EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0, women_only=iv.delivery.women_only,
                                conditional=conditional,
                                unknowns=len({m for b in found for m in b.fields}) if waits else 0,
                                to_agree=to_agree if conditional else (), waits_on_answers=waits,
@@ -313,7 +316,7 @@ def _named(catalog: Catalog) -> str:
     return f"{info.court_name or info.name} as at {info.as_of:%B %Y}"
 
 
-def _offending(targets: dict[str, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed], screened: Screen,
+def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed], screened: Screen,
                case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
     """Risk, answered: for each kind of offending behaviour work indicated, what treats it, or why
     nothing does and how long an order would let it."""
@@ -429,7 +432,7 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
             provider_name=catalog.providers[c.iv.provider].name, requirement=requirement,
             need=met[0] if met else None, also_meets=tuple(met[1:]), rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
             start=start, finish=finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
-            price_basis=basis, evidence=c.iv.evidence.level, women_only=c.women_only, ongoing=c.iv.weeks is None,
+            price_basis=basis, evidence=c.iv.evidence.level if c.iv.evidence else "not given", women_only=c.women_only, ongoing=c.iv.weeks is None,
             illustrative=tuple(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, ()),
             to_agree=c.to_agree,
             reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,

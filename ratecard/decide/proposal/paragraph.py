@@ -102,7 +102,7 @@ def fact_words(a: Any) -> str:
         return f"the person is {a.text}"
     if a.text not in ("yes", "no") or "‘" not in (a.clause or "‘"):
         return a.clause or f"the {a.label} is {a.text}"
-    label = a.label
+    label: str = a.label
     if label.startswith("mental health"):
         label = "their " + label
     if label.split(" ", 1)[0] not in ("the", "a", "an", "they", "their", "still", "he", "she"):
@@ -567,10 +567,10 @@ def _responsivity(p: dict[str, Any]) -> list[str]:
         out.append(_upper(reason) + ".")
     unsure = [n for n in p.get("responsivity", ()) if n.proposed and n.code in ("literacy_unknown", "learning_disability_unknown")]
     if unsure:
-        names = list(dict.fromkeys(n.name for n in unsure))
+        unsure_names = list(dict.fromkeys(n.name for n in unsure))
         what = _join(list(dict.fromkeys({"literacy_unknown": "they cannot read simple sentences",
                                          "learning_disability_unknown": "they have a learning disability"}[n.code] for n in unsure)))
-        out.append(f"As {what}, and the provision does not say how it meets this, that they can take part in {_join(names)} "
+        out.append(f"As {what}, and the provision does not say how it meets this, that they can take part in {_join(unsure_names)} "
                    "must be confirmed with the provider before sentence.")
     if any(n.code == "interpreter" and n.proposed for n in p.get("responsivity", ())):
         out.append("The person needs an interpreter, who should be booked for every session.")
