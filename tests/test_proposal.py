@@ -499,6 +499,10 @@ def test_an_ongoing_service_counts_as_finishing_with_the_order_but_a_requirement
     assert not rar.package
     (unmet,) = rar.unmet_needs
     assert unmet.why == "information_missing" and unmet.missing == ("a4.weeks",)
+    # the length is the catalog's to give, not the case's: asked of the provider, naming the provision
+    (ask,) = [q for q in rar.to_find_out if "a4" in q.field or q.field.startswith("catalog.")]
+    assert ask.field == "catalog.weeks" and ask.label.startswith("how long it takes (")
+    assert ask.label.endswith("ask the provider)") and ask.why == rar.not_proposed[0].name
     # an ongoing service must still be able to start before the margin
     late = propose(case, _world({"a4": {"needs": ["attitude"], "weeks": None, "requires": "none", "rar_days": None,
                                         "status": BASE.interventions["a4"].status.model_copy(

@@ -96,6 +96,32 @@ FORMATS = {"group": "group", "one-to-one": "one_to_one", "group and one-to-one":
            "group one-to-one": "mixed"}
 SETTINGS = {"COMMUNITY": "community", "CUSTODY": "custody"}
 
+# The work each intervention type is (work.kind, HMPPS's own type): structured interventions and
+# toolkits are exercises on offending delivered by probation; commissioned rehabilitative services
+# meet needs and treat no offending.
+WORK_KINDS = {"AcP": "accredited_programme", "SI": "offending_behaviour", "Toolkits": "offending_behaviour",
+              "CRS": "support_service"}
+# The offending a published eligible offence type names (work.targets, our reading: basis
+# assumption). A type not listed here is offending in general.
+OFFENCE_TARGETS = {
+    "ipv": ("partner_abuse",), "domestic abuse": ("partner_abuse",),
+    "sexual": ("sexual_contact",), "community: sexual": ("sexual_contact",), "internet sexual": ("sexual_internet",),
+    "general violence": ("general_violence",), "violence (non dv) [males only]": ("general_violence",),
+}
+# Where no offence type is published, the risk measures the file names say which offending the
+# programme is for (Building Choices names SARA, OVP, OSP and OGRS; New Me Strengths one of them).
+MEASURE_TARGETS = {
+    "sara_partner_score_guide": ("partner_abuse",), "sara_other_score_guide": ("partner_abuse",),
+    "ovp_guide": ("general_violence",), "osp_score_guide": ("sexual_contact", "sexual_internet"),
+    "osp_dc_icc_combination_guide": ("sexual_contact", "sexual_internet"),
+    "ogrs_score_guide": ("general_offending",), "rsr_guide": ("general_offending",),
+}
+TARGET_ORDER = ("partner_abuse", "sexual_contact", "sexual_internet", "general_violence", "general_offending", "substance")
+SUBSTANCE_NEEDS = frozenset({"Drug Misuse", "Alcohol Misuse"})
+# special_educational_needs.learning_disability_catered_for, in the fixed words it is published in
+LEARNING_DISABILITY = {"yes": "adapted", "no": "not_adapted", "yes, but reviewed case by case": "case_by_case",
+                       "assessed case by case": "case_by_case"}
+
 Disposition = str  # "rule", "judgement", "no restriction", "description"
 DISPOSITIONS = ("rule", "judgement", "no restriction", "description")
 
@@ -602,6 +628,7 @@ class _File:
             entry["evidence"] = {"level": "accredited", "summary": "Listed by HMPPS as an accredited programme (type AcP); the catalogue gives no evaluation summary."}
         else:
             not_given.append("evidence")
+        entry["work"] = self.work(int_type)
         entry["content"] = self.content(cat)
         assumptions = [
             "Listed for referral in HMPPS's published catalogue (snapshot of June 2026); whether it runs near the person, "
@@ -616,6 +643,37 @@ class _File:
         entry["not_given"] = [f for f in ("price", "rar_days", "sessions", "hours", "weeks", "waiting_weeks", "capacity",
                                           "evidence", "delivery", "needs") if f in not_given]
         return entry
+
+    def work(self, int_type: str) -> dict[str, Any]:
+        """What the work is (HMPPS's type) and the offending it works on (our reading of the published
+        offence types, or failing those the risk measures named): see docs/find-and-refer.md."""
+        kind = WORK_KINDS[int_type]
+        work: dict[str, Any] = {"kind": kind, "targets": []}
+        basis: dict[str, str] = {"kind": "hmpps", "targets": "hmpps"}
+        if kind != "support_service":
+            types = [" ".join(str(e.get("offence_type_id")).lower().split())
+                     for e in self.data.get("eligibility_offence") or [] if has_value(e.get("offence_type_id"))]
+            found: set[str] = set()
+            if types:
+                for t in types:
+                    found.update(OFFENCE_TARGETS.get(t, ("general_offending",)))
+            else:
+                risk = self.data.get("risk_consideration") or {}
+                for k, targets in MEASURE_TARGETS.items():
+                    if has_value(risk.get(k)):
+                        found.update(targets)
+                if not found:
+                    found.add("general_offending")
+            if SUBSTANCE_NEEDS & set(self.data.get("criminogenic_needs") or []):
+                found.add("substance")
+            work["targets"] = [t for t in TARGET_ORDER if t in found]
+            basis["targets"] = "assumption"
+        ld = self.one("special_educational_needs.learning_disability_catered_for")
+        if ld is not None and (read := LEARNING_DISABILITY.get(" ".join(str(ld).lower().split()))) is not None:
+            work["learning_disability"] = read
+            basis["learning_disability"] = "hmpps"
+        work["basis"] = basis
+        return work
 
     def content(self, cat: dict[str, Any]) -> str:
         parts = [" ".join(str(cat.get("short_description") or "").split())]

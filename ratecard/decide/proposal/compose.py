@@ -487,18 +487,36 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
         for f in screened.derived_missing.get(fact, []):
             why.setdefault(f, []).append(words)
     undecided: dict[str, list[str]] = {}  # field -> interventions its answer could let in
+    unpublished: dict[str, list[str]] = {}  # a catalog figure not given -> the interventions it holds back
     for r in rejected:
         # only where the missing answer is all that stands in the way (not for withdrawn provision)
         if r.why == "information_missing" and all(a == "information_missing" for a in r.also):
             for f in r.missing:
+                iid, _, figure = f.rpartition(".")
+                if iid in catalog.interventions and figure in CATALOG_FIGURES:
+                    # not the case's to answer: a question for the provider, one line per figure
+                    unpublished.setdefault(figure, []).append(catalog.interventions[iid].name)
+                    continue
                 why.setdefault(f, [])
                 undecided.setdefault(f, []).append(catalog.interventions[r.intervention].name)
     settles = {m.field: m.settles or 0 for m in screened.missing}
     registry = catalog.rules.registry
     first = {f for f, _ in bench}
     order = sorted(why, key=lambda f: (f not in first, -settles.get(f, 0), list(why).index(f)))
-    return [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
+    asks = [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
                  why=_why_words(why[f], undecided.get(f, [])), for_the_court=f in first) for f in order]
+    for figure, names in unpublished.items():
+        names = sorted(set(names))
+        published = all(figure in iv.not_given for iv in catalog.interventions.values() if iv.name in names)
+        asks.append(made(ToFindOut, field=f"catalog.{figure}", label=(
+            f"{CATALOG_FIGURES[figure]} ({'not published in this catalog' if published else 'not in this catalog'}; "
+            "ask the provider)"), settles=None, why=", ".join(names), for_the_court=False))
+    return asks
+
+
+# A figure the catalog may leave out that holds a proposal back, in the words a question for the
+# provider asks about it (the case cannot answer it).
+CATALOG_FIGURES = {"weeks": "how long it takes"}
 
 
 def _why_words(reasons: list[str], undecided: list[str]) -> str:

@@ -405,6 +405,7 @@ def _as_plan(body: str, period: str) -> str:
 def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
     """Risk: the offending behaviour work the case calls for, said first; plainly when none fits."""
     out = []
+    asked = {t.field: t.label for t in p["to_find_out"]}
     for w in p.get("offending", ()):
         work = WORK_WORDS[w.target]
         because = _join(list(w.because))
@@ -414,11 +415,7 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
                        + (" (on condition, as above)." if w.conditional else "."))
             out += _programme_order(p, w)
             continue
-        sentence = f"No {work} fits this order, although {because}"
-        reasons = [f"{o.name} {_WHY_NOT[o.why]}" + (f" ({_reason(o.text)})" if o.why == "no_eligible_provision" else "")
-                   for o in w.options]
-        sentence += (": " + _join(reasons) + "." if reasons else ": none is offered in this catalog.")
-        out.append(sentence)
+        out += _none_fits(w, work, because, p, asked)
         if w.longer_order_months is not None:
             name = next((o.name for o in w.options if o.intervention == w.longer_order_for), w.longer_order_for)
             limit = _limit(p)
@@ -498,6 +495,44 @@ def youth_words(text: str) -> str:
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
            "December")
+
+
+def _none_fits(w: Any, work: str, because: str, p: dict[str, Any], asked: dict[str, str]) -> list[str]:
+    """No work for an indicated kind of offending is in the package: whether any could still fit and
+    what would settle it (a case fact to find out, or a length to ask the provider for), then what is
+    not open to the person and why."""
+    missing = {r.intervention: r.missing for r in p["not_proposed"]}
+    open_question, other, unlengthed = [], [], []
+    for o in w.options:
+        if o.why != "information_missing":
+            other.append(f"{o.name} {_WHY_NOT[o.why]}" + (f" ({_reason(o.text)})" if o.why == "no_eligible_provision" else ""))
+            continue
+        gaps = missing.get(o.intervention, ())
+        length = f"{o.intervention}.weeks" in gaps
+        facts = _join([asked.get(m) or labels.field(m) for m in gaps if m != f"{o.intervention}.weeks"])
+        if facts:
+            open_question.append(f"{o.name} cannot be confirmed without {facts}"
+                                 + ("; its length is not published in this catalog either (ask the provider)" if length else ""))
+        elif length:
+            unlengthed.append(o.name)
+        else:
+            open_question.append(f"{o.name} {_WHY_NOT[o.why]}")
+    if unlengthed:
+        many = len(unlengthed) > 1
+        open_question.insert(0, f"nothing in the case rules out {_join(unlengthed)}, but this catalog does not say how long "
+                             f"{'they take' if many else 'it takes'}, so finishing before the order ends cannot be shown; "
+                             "ask the provider")
+    if not w.options:
+        return [f"No {work} fits this order, although {because}: none is offered in this catalog."]
+    out = []
+    if open_question:
+        # undecided is not "none fits": say what would settle it
+        out.append(f"No {work} can be shown to fit this order yet, although {because}: " + "; ".join(open_question) + ".")
+        if other:
+            out.append(f"Other {work} in this catalog does not fit: " + "; ".join(other) + ".")
+    else:
+        out.append(f"No {work} fits this order, although {because}: " + _join(other) + ".")
+    return out
 
 
 def _reason(text: str) -> str:
