@@ -4,6 +4,8 @@ not for the case."""
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from pathlib import Path
 
@@ -60,6 +62,8 @@ def test_the_partner_abuse_example_names_perpetrator_work_and_says_what_would_se
     assert "ask the provider" in undecided
     assert "Building Better Relationships cannot be confirmed without OASys" in text
     assert "Becoming New Me Plus: intimate partner violence offence is not open to the person (in custody)" in text
+    # a published criterion that starts with an acronym keeps it ('OVP', 'SARA'), never 'oVP'
+    assert not re.search(r"\b[a-z][A-Z]{2,}", text), re.findall(r"\b[a-z][A-Z]{2,}\w*", text)
 
 
 def test_an_unpublished_length_is_one_question_for_the_provider_not_a_case_field(

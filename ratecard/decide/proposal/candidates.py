@@ -30,6 +30,8 @@ def _as_reason(r: Reason) -> str:
         return "it is f" + text[1:]
     if text.startswith("Not for "):
         return "it is n" + text[1:]
+    if len(text) > 1 and (text[1].isupper() or text[1].isdigit()):
+        return text  # an acronym ('SARA', 'OVP') keeps its capitals
     return text[0].lower() + text[1:]
 
 

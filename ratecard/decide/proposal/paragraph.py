@@ -78,7 +78,10 @@ def _join(parts: list[str], conj: str = "and") -> str:
 
 
 def _lower(s: str) -> str:
-    return s[0].lower() + s[1:] if s else s
+    """The first letter in lower case, unless it starts an acronym ('SARA', 'OVP', 'OGRS3')."""
+    if not s or (len(s) > 1 and (s[1].isupper() or s[1].isdigit())):
+        return s
+    return s[0].lower() + s[1:]
 
 
 def _upper(s: str) -> str:
