@@ -237,6 +237,9 @@ def field(path: str) -> str:
         return FIELDS[path]
     if path in DERIVED:
         return DERIVED[path]
+    if path.endswith(".weeks") and path.count(".") == 1:
+        # an intervention's length the catalog does not publish (catalog.weeks: any of them)
+        return "how long it takes (not published in this catalog; ask the provider)"
     total = _OASYS_TOTAL.fullmatch(path)
     if total:  # a sum the HMPPS import makes of named OASys items: 'oasys_total_2_6_7_2' is 2.6 and 7.2
         nums = total[1].split("_")

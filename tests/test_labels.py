@@ -66,3 +66,9 @@ def test_the_briefing_and_the_proposal_paragraph_use_the_table() -> None:
 def test_an_imported_oasys_total_reads_as_its_items() -> None:
     # the HMPPS import names a sum of OASys items by the items; a screen says which items, not the id
     assert labels.field("oasys_total_2_6_7_2_11_4") == "total of OASys items 2.6, 7.2, 11.4"
+
+
+def test_a_length_the_catalog_does_not_publish_reads_as_a_question_for_the_provider() -> None:
+    # the web page lists what is still to find out by field; a catalog figure is not a case field
+    assert labels.field("catalog.weeks") == labels.field("bbr.weeks")
+    assert "ask the provider" in labels.field("catalog.weeks")
