@@ -4,9 +4,8 @@ not for the case."""
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +81,18 @@ def test_an_unpublished_length_is_one_question_for_the_provider_not_a_case_field
     (length,) = [a for a in asks if a.startswith("how long it takes")]
     assert length.startswith("how long it takes (not published in this catalog; ask the provider): ")
     assert "Building Choices: moderate intensity" in length and "Community Led Initiatives (CLI) - peer support" in length
+
+
+def test_bbr_custody_clause_is_checked_only_for_custody(catalog) -> None:  # type: ignore[no-untyped-def]
+    # HMPPS's BBR offence text has a clause for prison; in the community nobody needs to agree it
+    from ratecard import screen
+
+    case = load_case(CASE)
+
+    def custody_checks(c):  # type: ignore[no-untyped-def]
+        bbr = next(r for r in screen(c, catalog, on=ON).results if r.intervention == "building_better_relationships_acp")
+        return [j for j in bbr.to_check if "(Custody)" in j.text and j.applies is not False]
+
+    assert custody_checks(case) == []
+    inside = case.model_copy(update={"sentence": case.sentence.model_copy(update={"setting": "custody"})})
+    assert custody_checks(inside)

@@ -270,11 +270,14 @@ class _File:
         for f in fields:
             self.mark(f, "rule")
 
-    def judgement(self, fields: list[str], words: str, *, exclusion: bool = False) -> None:
+    def judgement(self, fields: list[str], words: str, *, exclusion: bool = False,
+                  applies: dict[str, Any] | None = None) -> None:
         label = FIELD_WORDS.get(fields[0]) or FIELD_WORDS.get(fields[0].split("[]")[0]) or FIELD_WORDS.get(fields[0].split(".")[0], "")
         words = " ".join(words.split())  # the source's words, its line breaks aside
         text = f"{label}: {words}" if label else words
         body = {"id": self._id(fields[0]), "text": text, "judgement": True, "basis": "hmpps", "source": self._source(fields)}
+        if applies is not None:
+            body["applies_when"] = applies
         (self.out.exclusions if exclusion else self.out.criteria).append(body)
         for f in fields:
             self.mark(f, "judgement")
@@ -382,7 +385,8 @@ class _File:
             if bbr is not None:
                 read, custody = bbr
                 self.rule(used, "for " + read.text, read.when, published=text)
-                self.judgement([tf], custody)
+                # the custody clause is BBR's offence criterion in prison: a community case never needs it
+                self.judgement([tf], custody, applies={"field": "setting", "eq": "custody"})
             else:
                 self.rule(used, f"for someone convicted of {words}" + (", now or before" if widen else ""), g._any(parts),
                           published=text if action else None)
