@@ -168,6 +168,17 @@ class InterventionResult(Result):
     def available(self) -> bool:
         return self.availability in AVAILABLE
 
+    @property
+    def usable_now(self) -> bool:
+        """Open on the date and nothing in its warnings stands in the way (it can finish in time,
+        it is within reach, it suits the person): what the terminal and the web page both count
+        as available to them now."""
+        return self.available and not any(w.code in UNUSABLE for w in self.warnings)
+
+
+# warnings that make an intervention the person is eligible for unusable now, until settled
+UNUSABLE: frozenset[str] = frozenset({"withdrawn", "suspended", "cannot_finish", "not_near_home", "other_area", "responsivity"})
+
 
 def agreed_text(to_check: tuple[Judgement, ...]) -> str:
     """Eligible if every judgement goes the person's way, in one sentence: "eligible if the provider
@@ -224,4 +235,4 @@ class Screen(Result):
     def in_reading_order(self) -> list[InterventionResult]:
         """Eligible and available, eligible but unavailable, eligible if agreed (available first),
         undetermined, ineligible; ids within each."""
-        return sorted(self.results, key=lambda r: (_GROUP[(r.decision, r.available)], r.intervention))
+        return sorted(self.results, key=lambda r: (_GROUP[(r.decision, r.usable_now)], r.intervention))

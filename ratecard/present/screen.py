@@ -122,7 +122,7 @@ def _head(s: Screen, explain: bool) -> Text:
                 "reference_date": "on the reference date (no conviction date given)"}[s.age.basis]
         head.append(f"Age {s.age.years} {when}, {s.age.on}\n")
     counts = {d: sum(1 for r in s.results if r.decision == d) for d in _ORDER}
-    unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.available)
+    unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.usable_now)
     head.append(
         f"{counts['eligible'] - unusable} eligible and available, {unusable} eligible but not available now, "
         + (f"{counts['eligible_if_agreed']} eligible if a person agrees, " if counts["eligible_if_agreed"] else "")

@@ -25,6 +25,7 @@ from ..catalog.load import Catalog
 from ..decide.proposal import Proposal, propose
 from ..decide.proposal.paragraph import fact_words
 from ..decide.screen import InterventionResult, Screen, screen
+from ..decide.results import UNUSABLE
 from ..errors import CaseError, Problem
 from .body import for_the_api
 from .catalogs import CatalogChoices
@@ -38,7 +39,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 
 # Warnings that make an eligible intervention unavailable to this person now; the others say only
 # that availability could not be checked (order length or home town not known).
-BLOCKING = frozenset({"withdrawn", "suspended", "cannot_finish", "not_near_home", "other_area", "responsivity"})
+BLOCKING = UNUSABLE  # the warnings shown as what stands in the way (decide/results.py)
 
 
 def _long_date(d: dt.date | None) -> str:
@@ -221,7 +222,7 @@ def _groups(scr: Screen) -> list[dict[str, Any]]:
     ineligible: list[InterventionResult] = []
     for r in scr.results:
         if r.decision == "eligible":
-            (check if any(w.code in BLOCKING for w in r.warnings) else available).append(r)
+            (available if r.usable_now else check).append(r)
         elif r.decision == "eligible_if_agreed":
             agreed.append(r)
         elif r.decision == "undetermined":

@@ -156,3 +156,18 @@ def test_a_programme_proposed_on_condition_reads_as_the_paragraph_does(client: T
     assert "the person is male" in text.lower()
     assert "their mental health does not prevent group work" in text.lower()
     assert "the answer to" not in text.lower()
+
+
+@pytest.mark.parametrize("name", ["dv-short-order-bold-moves-waiting-list", "woman-corby-family-needs", "veteran-ptsd-no-group-work"])
+def test_the_page_and_the_terminal_count_what_is_available_alike(name: str) -> None:
+    # one classification for both: an officer comparing the two never sees 11 on one and 10 on the other
+    import datetime as dt
+
+    from ratecard import screen
+    from ratecard.present.screen import _head
+    from ratecard.web.pages import _groups
+
+    s = screen(load_case(CASES / f"{name}.yaml"), CATALOG, on=dt.date(2017, 3, 1))
+    groups = {g["key"]: len(g["results"]) for g in _groups(s)}
+    text = " ".join(_head(s, False).plain.split())
+    assert f"{groups['available']} eligible and available, {groups['check']} eligible but not available now" in text
