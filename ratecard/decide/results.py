@@ -176,8 +176,10 @@ class InterventionResult(Result):
         return self.available and not any(w.code in UNUSABLE for w in self.warnings)
 
 
-# warnings that make an intervention the person is eligible for unusable now, until settled
-UNUSABLE: frozenset[str] = frozenset({"withdrawn", "suspended", "cannot_finish", "not_near_home", "other_area", "responsivity"})
+# warnings that make an intervention the person is eligible for unusable now, until settled (a
+# venue out of reach is already its availability, not_reachable: not_near_home with transport
+# recorded, or fares paid, is a note)
+UNUSABLE: frozenset[str] = frozenset({"withdrawn", "suspended", "cannot_finish", "other_area", "responsivity"})
 
 
 def agreed_text(to_check: tuple[Judgement, ...]) -> str:
