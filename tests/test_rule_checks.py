@@ -14,7 +14,7 @@ from ratecard import load_catalog
 from ratecard.case.model import Case
 from ratecard.errors import CatalogError, Problem
 from ratecard.rules.fields import CASE_FIELDS
-from tests.catalog_copy import CatalogCopy
+from tests.catalog_copy import REPO, CatalogCopy
 
 RULE_FILE = ("rules", "interventions", "sova.yaml")
 ORIGINAL = "{field: age, gte: 18}"
@@ -260,3 +260,12 @@ def test_yaml_written_by_pyyaml_is_read_the_same(cat: CatalogCopy) -> None:
     # catalog_copy rewrites files with yaml.safe_dump (YAML 1.1 style, quoting what 1.1 would misread)
     cat.intervention("bbr", lambda e: e.update(content="yes: 010 at 1:30"))
     assert load_catalog(cat.root).interventions["bbr"].content == "yes: 010 at 1:30"
+
+
+def test_an_intervention_without_work_among_described_ones_is_warned_with_file_and_line(cat: CatalogCopy) -> None:
+    # the proposal reasons risk first from 'work'; one left out would be weighed by its needs alone
+    cat.intervention("sova_mentoring", lambda d: d.pop("work"))
+    loaded = load_catalog(cat.root)
+    (w,) = [w for w in loaded.warnings if w.field == "sova_mentoring.work"]
+    assert w.file.endswith(".yaml") and w.line is not None and "no 'work' entry" in w.message
+    assert not [w for w in load_catalog(REPO).warnings if w.field.endswith(".work")]

@@ -215,6 +215,16 @@ def load_catalog(path: str | Path | None = None, *, read: Callable[[Path], Docum
                     for j, t in enumerate(iv.where.towns):
                         if t not in areas[iv.area].towns:
                             problems.append(doc.problem(loc + ("where", "towns", j), f"'{t}' is not a town of {iv.area}; towns: {', '.join(areas[iv.area].towns)}"))
+    described = [iid for iid, iv in interventions.items() if iv.work is not None]
+    if described and len(described) < len(interventions):
+        # the proposal reasons risk first from 'work': an intervention without it is weighed by its
+        # needs alone, so support could stand beside offending behaviour work unnoticed
+        for iid, iv in interventions.items():
+            if iv.work is None:
+                path, line = defined_at[iid]
+                warnings.append(Problem(path, line, f"{iid}.work", "no 'work' entry (what kind of work it is and which "
+                                        "offending it targets), though other interventions have one: the proposal can "
+                                        "weigh it only by its needs; add 'work' (docs/formats.md)"))
     vocab = None
     if not problems and info is not None:
         # the only values a rule can usefully name: anything else is a typo that never matches
