@@ -28,7 +28,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Pytho
 
 from ratecard import CaseError, coerce_case, default_catalog  # noqa: E402
 from ratecard.web.app import create_app  # noqa: E402
-from ratecard.web.pages import BLOCKING  # noqa: E402
+from ratecard.decide.results import AVAILABLE, UNUSABLE  # noqa: E402
 
 from ..catalog_copy import REPO  # noqa: E402
 from .servers import CASES, ON, case_dict, cli_json, thread_server  # noqa: E402
@@ -175,7 +175,7 @@ def test_the_form_gives_the_cli_screen_and_proposal(page: Any, base: str, shots:
     assert got["decisions"] == {r["intervention"]: r["decision"] for r in scr["results"]}
     assert got["firstTable"] == "screen-available", "eligible and available comes first"
     assert got["available"] == [r["intervention"] for r in scr["results"] if r["decision"] == "eligible"
-                                and not any(w["code"] in BLOCKING for w in r["warnings"])]
+                                and r["availability"] in AVAILABLE and not any(w["code"] in UNUSABLE for w in r["warnings"])]
     assert got["package"] == [i["intervention"] for i in prop["package"]]
     assert got["requirements"] == [r["requirement"] for r in prop["requirements"]]
     assert got["unmet"] == [u["need"] for u in prop["unmet_needs"]]
