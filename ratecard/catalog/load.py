@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import weakref
 from collections.abc import Callable
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, wraps
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -268,3 +269,22 @@ def _close(name: str, known: Any) -> str:
 def default_catalog() -> Catalog:
     """The catalog shipped with ratecard, loaded once per process."""
     return load_catalog()
+
+
+_T = TypeVar("_T")
+
+
+def per_catalog(make: Callable[[Catalog], _T]) -> Callable[[Catalog], _T]:
+    """`make(catalog)` worked out once per loaded catalog and dropped with it: the catalog is held
+    weakly, so a catalog reloaded or let go does not keep the tables made from it alive (what it
+    makes must not refer back to the catalog, or the weak key never dies)."""
+    store: weakref.WeakKeyDictionary[Catalog, _T] = weakref.WeakKeyDictionary()
+
+    @wraps(make)
+    def get(catalog: Catalog) -> _T:
+        got = store.get(catalog)
+        if got is None:
+            got = store[catalog] = make(catalog)
+        return got
+
+    return get

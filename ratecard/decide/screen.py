@@ -10,14 +10,13 @@ import dataclasses
 import datetime as dt
 import functools
 import math
-import weakref
 import difflib
 from dataclasses import dataclass
 from typing import Any
 
 from ..case.model import Case
 from ..case.coerce import CaseInput, coerce_case
-from ..catalog.load import Catalog, Intervention
+from ..catalog.load import Catalog, Intervention, per_catalog
 from ..catalog.model import StatusOn
 from ..case.facts import age_date, case_facts, order_dates
 from ..case.needs import disagreements as need_disagreements
@@ -281,7 +280,7 @@ class _Parts:
     is bounded: a service screening for years starts a cache again when it grows past its bound."""
 
     def __init__(self, catalog: Catalog):
-        # never the catalog itself: _PARTS holds these weakly keyed by it, and a reference back
+        # never the catalog itself: per_catalog holds these weakly keyed by it, and a reference back
         # would keep every dropped catalog (and its durable_rules rulesets) alive
         self.interventions = catalog.interventions
         self.registry = catalog.rules.registry
@@ -403,14 +402,7 @@ class _Parts:
         return got
 
 
-_PARTS: weakref.WeakKeyDictionary[Catalog, _Parts] = weakref.WeakKeyDictionary()
-
-
-def _parts(catalog: Catalog) -> _Parts:
-    got = _PARTS.get(catalog)
-    if got is None:
-        got = _PARTS[catalog] = _Parts(catalog)
-    return got
+_parts = per_catalog(_Parts)
 
 
 def _undecided(ev: Evaluation) -> dict[str, tuple[Any, ...]]:

@@ -12,13 +12,12 @@ field is named with the answers that keep the result possible.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..catalog.load import Catalog
+from ..catalog.load import Catalog, per_catalog
 from ..rules.fields import COMPUTED
 from ..rules.forms import OTHER, Range, relevant_pieces
 from ..rules.forms import Program
@@ -159,32 +158,22 @@ class _Trial:
         return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
 
 
-_READERS: weakref.WeakKeyDictionary[Catalog, dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]]] = \
-    weakref.WeakKeyDictionary()
-
-
+@per_catalog
 def _readers(catalog: Catalog) -> dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]]:
     """For each case field: the derived facts (in strata order), rules and whole eligibilities that
     read it, directly or through derived facts."""
-    got = _READERS.get(catalog)
-    if got is None:
-        program = catalog.program
-        cones = program.cones
-        fields = {f for cone in cones.values() for f in cone}
-        got = {}
-        for f in fields:
-            derived = tuple(d for stratum in program.strata for d in stratum if f in cones[d.id])
-            rules = tuple(r for r in program.rules.values() if f in cones[r.id])
-            whole = tuple(e for e in program.eligibility.values() if any(f in cones[rid] for rid, _ in e.members))
-            got[f] = (derived, rules, whole)
-        _READERS[catalog] = got
+    program = catalog.program
+    cones = program.cones
+    fields = {f for cone in cones.values() for f in cone}
+    got = {}
+    for f in fields:
+        derived = tuple(d for stratum in program.strata for d in stratum if f in cones[d.id])
+        rules = tuple(r for r in program.rules.values() if f in cones[r.id])
+        whole = tuple(e for e in program.eligibility.values() if any(f in cones[rid] for rid, _ in e.members))
+        got[f] = (derived, rules, whole)
     return got
 
 
-_CACHE: weakref.WeakKeyDictionary[Catalog, dict[str, list[tuple[Any, Any]]]] = weakref.WeakKeyDictionary()
-
-
+@per_catalog
 def _pieces(catalog: Catalog) -> dict[str, list[tuple[Any, Any]]]:
-    if catalog not in _CACHE:
-        _CACHE[catalog] = relevant_pieces(catalog.rules)
-    return _CACHE[catalog]
+    return relevant_pieces(catalog.rules)

@@ -149,6 +149,13 @@ def _leaves(data: dict[str, Any], file: str, problems: list[Problem]) -> dict[st
     """Every known field of one file with its values (a field inside a list: one value per entry).
     An unknown field, or a known one of the wrong shape, is a problem."""
     out: dict[str, list[Any]] = {f: [] for f in FIELDS}
+
+    def take(path: str, v: Any) -> None:
+        if path not in out:
+            problems.append(Problem(file, None, path, _unknown(path)))
+        else:
+            out[path].append(v)
+
     for key, value in data.items():
         if key in _LISTS:
             if value is None:
@@ -158,11 +165,7 @@ def _leaves(data: dict[str, Any], file: str, problems: list[Problem]) -> dict[st
                 continue
             for entry in value:
                 for k, v in entry.items():
-                    path = f"{key}[].{k}"
-                    if path not in out:
-                        problems.append(Problem(file, None, path, _unknown(path)))
-                    else:
-                        out[path].append(v)
+                    take(f"{key}[].{k}", v)
         elif key in _OBJECTS and key not in FIELDS:
             if value is None:
                 continue
@@ -170,11 +173,7 @@ def _leaves(data: dict[str, Any], file: str, problems: list[Problem]) -> dict[st
                 problems.append(Problem(file, None, key, "expected an object or null"))
                 continue
             for k, v in value.items():
-                path = f"{key}.{k}"
-                if path not in out:
-                    problems.append(Problem(file, None, path, _unknown(path)))
-                else:
-                    out[path].append(v)
+                take(f"{key}.{k}", v)
         elif key in out:
             out[key].append(value)
         else:

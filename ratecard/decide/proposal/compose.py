@@ -16,7 +16,6 @@ activities are proposed as supervision work, with no RAR days.
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +23,7 @@ from ... import labels
 from ...case.coerce import CaseInput, coerce_case
 from ...case.facts import case_facts, order_dates
 from ...case.model import Case
-from ...catalog.load import Catalog
+from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
@@ -58,14 +57,7 @@ class _Treats:
                 self.by_target.setdefault(t, []).append(iid)
 
 
-_TREATS: weakref.WeakKeyDictionary[Catalog, _Treats] = weakref.WeakKeyDictionary()
-
-
-def _treats(catalog: Catalog) -> _Treats:
-    got = _TREATS.get(catalog)
-    if got is None:
-        got = _TREATS[catalog] = _Treats(catalog)
-    return got
+_treats = per_catalog(_Treats)
 # When several interventions could have met a need, the need's reason is the one closest to working.
 _WHY_ORDER: tuple[Why, ...] = (
     "rar_cap", "one_programme_only", "need_already_met", "partner_abuse_family_work", "waiting_list_too_long",

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from ...case.facts import add_months, case_facts, whole_months
 from ...case.model import Case
-from ...catalog.load import Catalog
+from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention
 from ...rules.forms import Range, relevant_pieces
 from ...rules.reference import Knowledge, derive, outcome
@@ -96,22 +95,17 @@ def legal_min(sentence_type: str | None) -> int:
     return LEGAL_MIN.get(sentence_type, 1)
 
 
-_STEPS: weakref.WeakKeyDictionary[Catalog, tuple[int, ...]] = weakref.WeakKeyDictionary()
-
-
+@per_catalog
 def rule_steps(catalog: Catalog) -> tuple[int, ...]:
     """The order lengths (months) at which some rule changes its answer: the thresholds the rules
     name on the order's length or the months left on it."""
-    got = _STEPS.get(catalog)
-    if got is None:
-        pieces = relevant_pieces(catalog.rules)
-        steps: set[int] = set()
-        for f in LENGTH_FIELDS:
-            for piece, _ in pieces.get(f, ()):
-                if isinstance(piece, Range) and piece.lo is not None:
-                    steps.add(math.floor(piece.lo) + (0 if piece.lo_closed and piece.lo == int(piece.lo) else 1))
-        got = _STEPS[catalog] = tuple(sorted(steps))
-    return got
+    pieces = relevant_pieces(catalog.rules)
+    steps: set[int] = set()
+    for f in LENGTH_FIELDS:
+        for piece, _ in pieces.get(f, ()):
+            if isinstance(piece, Range) and piece.lo is not None:
+                steps.add(math.floor(piece.lo) + (0 if piece.lo_closed and piece.lo == int(piece.lo) else 1))
+    return tuple(sorted(steps))
 
 
 def lengths_to_try(catalog: Catalog, at_least: int, at_most: int, elapsed: int = 0) -> list[int]:

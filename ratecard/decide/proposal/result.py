@@ -46,6 +46,13 @@ class _Out(BaseModel):
 M = TypeVar("M", bound=BaseModel)
 
 
+def _without(data: Any, key: str) -> Any:
+    """Input data without a field the model works out itself (JSON read back carries it)."""
+    if isinstance(data, dict) and key in data:
+        return {k: v for k, v in data.items() if k != key}
+    return data
+
+
 class _Worded(_Out):
     """A part whose `text` is worded from its fields when read: JSON carries it, and JSON read back
     (with the text) validates, the text being worded again."""
@@ -53,9 +60,7 @@ class _Worded(_Out):
     @model_validator(mode="before")
     @classmethod
     def _worded_again(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "text" in data:
-            return {k: v for k, v in data.items() if k != "text"}
-        return data
+        return _without(data, "text")
 _set = object.__setattr__
 
 
@@ -332,9 +337,7 @@ class Proposal(_Out):
     @classmethod
     def _choices_worked_out(cls, data: Any) -> Any:
         # `choices` is worked out from the rest when read; JSON read back carries it
-        if isinstance(data, dict) and "choices" in data:
-            return {k: v for k, v in data.items() if k != "choices"}
-        return data
+        return _without(data, "choices")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
