@@ -228,9 +228,26 @@ class Engine:
         ]
         # with every input decided and nothing fired, a rule is false; a judgement's outcome is
         # whether it applies, and one without applies_when has no inputs and no engine rule: it holds
-        self._rule_plan = [(rid, tid(_Target("false", rid)), tid(_Target("true", rid)), frozenset(r.inputs),
-                            r.judgement and not r.inputs)
-                           for rid, r in self.program.rules.items()]
+        self._rule_default = {rid: r.judgement and not r.inputs for rid, r in self.program.rules.items()}
+        readers: dict[str, list[str]] = {}
+        for rid, r in self.program.rules.items():
+            for f in dict.fromkeys(r.inputs):
+                readers.setdefault(f, []).append(rid)
+        self._readers = {f: tuple(rids) for f, rids in readers.items()}  # a rule is unknown while one is undecided
+        answers: dict[int, list[tuple[str, bool]]] = {}
+        for rid in self.program.rules:
+            for kind, value in (("true", True), ("false", False)):
+                if tid(_Target(kind, rid)) >= 0:
+                    answers.setdefault(tid(_Target(kind, rid)), []).append((rid, value))
+        self._answers = {t: tuple(a) for t, a in answers.items()}
+        # each stage's properties, worked out once a case for all its rulesets (see _stage_fact)
+        self._stage_encoders = []
+        for stage in self._rulesets:
+            entries: dict[str, tuple[str, str, Any, Any]] = {}
+            for rs in stage:
+                rs.order = tuple(e[0] for e in rs.encoder)
+                entries.update((e[0], e) for e in rs.encoder)
+            self._stage_encoders.append(_split_encoder(entries.values()))
         self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
 
     # ---- compiling ----
@@ -361,8 +378,14 @@ class Engine:
                 raise EngineError(f"durable_rules could not compile the rules ({e}); a condition is too complex "
                                   "once expanded: split it into simpler rules or a derived fact") from None
             keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
+            by_gate: dict[str, set[str]] = {}
+            for sig in chunk:
+                gate = _gate(conds[sig])
+                by_gate.setdefault(gate[0] if gate else "", set()).update(_keys_of(conds[sig]))
             out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None,  # groups: the gates
-                                definition=text, needs=_needs([conds[sig] for sig in chunk])))
+                                definition=text, needs=_needs([conds[sig] for sig in chunk]),
+                                gated=tuple(sorted((u, frozenset(ks)) for u, ks in by_gate.items()))
+                                if len(groups) > 1 and "" not in by_gate else ()))
         if not out:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
@@ -375,7 +398,7 @@ class Engine:
     # 25 ms, working out what goes in them about ten times that.
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_closed")}
-        state["_rulesets"] = [[dataclasses.replace(r, handle=None, memo={}) for r in stage] for stage in self._rulesets]
+        state["_rulesets"] = [[dataclasses.replace(r, handle=None, memo={}, orders={}) for r in stage] for stage in self._rulesets]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -392,7 +415,7 @@ class Engine:
                     if r.definition is not None:
                         handle = _dre.create_ruleset(f"ratecard_{next(_names)}_s{s}c{c}", r.definition)
                         handles.append(handle)
-                    mine.append(dataclasses.replace(r, handle=handle, memo={}))
+                    mine.append(dataclasses.replace(r, handle=handle, memo={}, orders={}))
                 rulesets.append(mine)
         except BaseException:
             _delete_rulesets(handles)
@@ -439,51 +462,66 @@ class Engine:
                     if lo != hi:
                         undec.add(d.id)
                 fired = set()
+                props = self._stage_fact(s, k, undec)
                 for rs in self._rulesets[s]:
                     if rs.handle is None:
                         continue
                     if rs.gates is not None and not any(self._groupsets[g].isdisjoint(undec) != when for g, when in rs.gates):
                         continue  # every rule in it waits for a gate that is shut for this case
-                    fact = self._fact(rs, k, undec, s, sid)
-                    if rs.may_fire(fact):
-                        fired.update(self._fire(rs, fact, sid))
+                    # What a ruleset fires depends on its fact alone (its session is empty before and
+                    # after each), so the engine's answer to a fact it has seen is reused: the small
+                    # rulesets read a few flags and see the same few facts case after case. A
+                    # property's values have one type (the case model's, or a derived fact's), so
+                    # equal values are the same fact.
+                    order = rs.order
+                    if rs.gated:
+                        # rules waiting for several gates: only those whose gate is open can match,
+                        # so only what they read is sent (the facts are smaller and repeat more)
+                        is_open = tuple([props.get(u) is True for u, _ in rs.gated])
+                        order = rs.orders.get(is_open)
+                        if order is None:
+                            order = rs.open_order(is_open)
+                        values = tuple(map(props.get, order))
+                        seen = (order, values)
+                    else:
+                        seen = values = tuple(map(props.get, order))
+                    got = rs.memo.get(seen)
+                    if got is None:
+                        got = self._answer(rs, order, values, seen, s, sid)
+                    if got:
+                        fired.update(got)
                 for did, binary, inputs, values in self._derived_plan[s]:
                     if binary or not inputs.isdisjoint(undec):
-                        P = frozenset(v for v, _, imp in values if imp not in fired)
+                        P = frozenset([v for v, _, imp in values if imp not in fired])
                     else:
-                        P = frozenset(v for v, cert, _ in values if cert in fired)
+                        P = frozenset([v for v, cert, _ in values if cert in fired])
                     if not P:
                         raise RuntimeError(f"durable_rules left no value possible for '{did}'")
                     k.possible[did] = P
                     if len(P) > 1:
                         undec.add(did)
-        # `fired` is now the eligibility stage's
-        outcomes: dict[str, Tri] = {}
-        for rid, false_id, true_id, reads, holds in self._rule_plan:
-            if true_id in fired:
-                outcomes[rid] = True
-            elif false_id in fired:
-                outcomes[rid] = False
-            elif reads.isdisjoint(undec):
-                outcomes[rid] = holds
-            else:
+        # `fired` is now the eligibility stage's: a rule's form that fired decides it (its true and
+        # false forms never hold together); otherwise it is unknown while an input is undecided
+        outcomes: dict[str, Tri] = dict(self._rule_default)
+        readers, answers = self._readers, self._answers
+        for f in undec:
+            for rid in readers.get(f, ()):
                 outcomes[rid] = None
+        for t in fired:
+            for rid, value in answers.get(t, ()):
+                outcomes[rid] = value
         eligibility: dict[str, Tri] = {
             iid: False if fails(self.program.eligibility[iid], outcomes) or f in fired else None
             for iid, f in self._eligibility_plan
         }
         return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
 
-    def _fact(self, rs: _Ruleset, k: Knowledge, undec: set[str], stage: int, sid: str) -> dict[str, Any]:
-        """The properties one ruleset reads, for one case."""
-        fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid}
+    def _stage_fact(self, stage: int, k: Knowledge, undec: set[str]) -> dict[str, Any]:
+        """The properties the rulesets of one stage read, for one case (absent when missing)."""
         facts, possible = k.facts, k.possible
-        # the encoder split by kind of property once (_Ruleset.split): the per-case loop is lookups only
-        values, members, gates, items, given, bounds, flags = rs.split or rs.split_encoder()
-        for name, a in values:
-            v = facts.get(a)
-            if v is not None:
-                fact[name] = v
+        # the encoder split by kind of property once (_split_encoder): the per-case loop is lookups only
+        values, members, gates, items, given, bounds, flags = self._stage_encoders[stage]
+        fact: dict[str, Any] = dict(zip(values[0], map(facts.get, values[1])))  # None: missing
         for name, a, b in members:
             P = possible.get(a)
             if P is not None:
@@ -508,18 +546,22 @@ class Engine:
                 fact[name] = k.holds(lit)
         return fact
 
-    def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> tuple[int, ...]:
+    def _answer(self, rs: _Ruleset, order: tuple[str, ...], values: tuple[Any, ...], seen: tuple[Any, ...],
+                stage: int, sid: str) -> tuple[int, ...]:
+        """What the ruleset fires for a fact it has not seen (the values of the properties in
+        `order`, None when absent), remembered under `seen`."""
+        fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid,
+                                **{name: v for name, v in zip(order, values) if v is not None}}
+        got = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
+        memo = rs.memo
+        if len(memo) >= MEMO_FACTS:
+            memo.clear()
+        memo[seen] = got
+        return got
+
+    def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
         handle = rs.handle
         assert handle is not None  # a ruleset without a handle is skipped before it is asserted
-        # What a ruleset fires depends on the fact alone (its session is empty before and after
-        # each), so the engine's answer to a fact it has seen is reused: the small rulesets read a
-        # few flags and see the same few facts case after case. A property's values have one type
-        # (the case model's, or a derived fact's), so equal items are the same fact.
-        memo = rs.memo
-        seen = tuple(fact.items())
-        got = memo.get(seen)
-        if got is not None:
-            return got
         text = _dumps(fact)
         try:
             result = _dre.assert_fact(handle, text)
@@ -550,10 +592,7 @@ class Engine:
                 # after any failure the session is deleted, so nothing of this case stays in it (a
                 # ruleset holds at most 1024 sessions; this one is made again by the next assert)
                 _forget(handle, sid)
-        if len(memo) >= MEMO_FACTS:
-            memo.clear()
-        got = memo[seen] = tuple(out)
-        return got
+        return out
 
 
 @dataclass
@@ -568,24 +607,21 @@ class _Ruleset:
     definition: str | None = None  # the JSON given to create_ruleset, to make it again in another process
     # what some rule of it needs of a fact to match, short of its comparisons (see _needs); None: always asserted
     needs: tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None = None
-    # the encoder by kind of property: values, members, gates, items, given, bounds, flags
-    split: tuple[tuple[Any, ...], ...] | None = None
-    # fact (as sent) -> target ids it fired; per engine (never pickled or shared), used under its lock
-    memo: dict[tuple[tuple[str, Any], ...], tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    order: tuple[str, ...] = ()  # the properties it reads, in the order of its remembered facts
+    # rules waiting for several gates: each gate's flag and the properties its rules read
+    gated: tuple[tuple[str, frozenset[str]], ...] = ()
+    orders: dict[tuple[bool, ...], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # its facts' property values (in `order`, None when absent) -> target ids they fired; per engine
+    # (never pickled or shared), used under its lock
+    memo: dict[tuple[Any, ...], tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
 
-    def split_encoder(self) -> tuple[tuple[Any, ...], ...]:
-        by: dict[str, list[Any]] = {p: [] for p in ("v", "m", "u", "t", "g", "b", "x")}
-        for name, prefix, a, b in self.encoder:
-            if prefix in ("v", "u", "g"):
-                by[prefix].append((name, a))
-            elif prefix in ("m", "t"):
-                by[prefix].append((name, a, b))
-            elif prefix in ("lo", "hi"):
-                by["b"].append((name, a, 0 if prefix == "lo" else 1))
-            else:
-                by["x"].append(name)
-        self.split = tuple(tuple(by[p]) for p in ("v", "m", "u", "t", "g", "b", "x"))
-        return self.split
+    def open_order(self, is_open: tuple[bool, ...]) -> tuple[str, ...]:
+        """The properties read by the rules whose gates are open (each gate's flag included)."""
+        if len(self.orders) >= MEMO_FACTS:
+            self.orders.clear()
+        wanted = set().union(*(ks for (_, ks), o in zip(self.gated, is_open) if o))
+        got = self.orders[is_open] = tuple(name for name in self.order if name in wanted)
+        return got
 
     def may_fire(self, fact: dict[str, Any]) -> bool:
         """False only when no rule but the catch-all can match the fact: then the assert would fire
@@ -597,6 +633,22 @@ class _Ruleset:
             if keys >= present and all(fact[k] == v for k, v in equal):
                 return True
         return False
+
+
+def _split_encoder(encoder: Iterable[tuple[str, str, Any, Any]]) -> tuple[tuple[Any, ...], ...]:
+    """Properties by kind: values, members, gates, items, given, bounds, flags."""
+    by: dict[str, list[Any]] = {p: [] for p in ("v", "m", "u", "t", "g", "b", "x")}
+    for name, prefix, a, b in encoder:
+        if prefix in ("v", "u", "g"):
+            by[prefix].append((name, a))
+        elif prefix in ("m", "t"):
+            by[prefix].append((name, a, b))
+        elif prefix in ("lo", "hi"):
+            by["b"].append((name, a, 0 if prefix == "lo" else 1))
+        else:
+            by["x"].append(name)
+    values = (tuple(name for name, _ in by["v"]), tuple(a for _, a in by["v"]))
+    return (values, *(tuple(by[p]) for p in ("m", "u", "t", "g", "b", "x")))
 
 
 # A ruleset whose rules have more distinct needs than this is always asserted: checking them would
