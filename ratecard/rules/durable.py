@@ -33,6 +33,7 @@ and every call is made under one lock per engine.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import json
@@ -242,12 +243,21 @@ class Engine:
         self._answers = {t: tuple(a) for t, a in answers.items()}
         # each stage's properties, worked out once a case for all its rulesets (see _stage_fact)
         self._stage_encoders = []
+        # A number's answer from the rules depends only on where it lies among the numbers they
+        # compare it with: firings are remembered under that piece, not the value itself.
+        self._stage_cuts: list[tuple[tuple[str, tuple[float, ...]], ...]] = []
         for stage in self._rulesets:
             entries: dict[str, tuple[str, str, Any, Any]] = {}
+            named: dict[str, set[Any]] = {}
             for rs in stage:
                 rs.order = tuple(e[0] for e in rs.encoder)
                 entries.update((e[0], e) for e in rs.encoder)
+                if rs.definition is not None:
+                    _constants(json.loads(rs.definition), named)
             self._stage_encoders.append(_split_encoder(entries.values()))
+            self._stage_cuts.append(tuple(
+                (name, tuple(sorted(cs))) for name, cs in sorted(named.items())
+                if name in entries and all(type(c) in (int, float) for c in cs)))
         self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
 
     # ---- compiling ----
@@ -463,6 +473,15 @@ class Engine:
                         undec.add(d.id)
                 fired = set()
                 props = self._stage_fact(s, k, undec)
+                cut = self._stage_cuts[s]
+                pieces = props
+                if cut:
+                    pieces = props.copy()
+                    for name, cuts in cut:
+                        v = props.get(name)
+                        if type(v) is float or type(v) is int:
+                            i = bisect.bisect_left(cuts, v)
+                            pieces[name] = (i, i < len(cuts) and cuts[i] == v)
                 for rs in self._rulesets[s]:
                     if rs.handle is None:
                         continue
@@ -481,13 +500,12 @@ class Engine:
                         order = rs.orders.get(is_open)
                         if order is None:
                             order = rs.open_order(is_open)
-                        values = tuple(map(props.get, order))
-                        seen = (order, values)
+                        seen = (order, tuple(map(pieces.get, order)))
                     else:
-                        seen = values = tuple(map(props.get, order))
+                        seen = tuple(map(pieces.get, order))
                     got = rs.memo.get(seen)
                     if got is None:
-                        got = self._answer(rs, order, values, seen, s, sid)
+                        got = self._answer(rs, order, tuple(map(props.get, order)), seen, s, sid)
                     if got:
                         fired.update(got)
                 for did, binary, inputs, values in self._derived_plan[s]:
@@ -633,6 +651,19 @@ class _Ruleset:
             if keys >= present and all(fact[k] == v for k, v in equal):
                 return True
         return False
+
+
+def _constants(x: Any, out: dict[str, set[Any]]) -> None:
+    """Every constant each property is compared with in a ruleset's definition."""
+    if isinstance(x, list):
+        for p in x:
+            _constants(p, out)
+    elif isinstance(x, dict):
+        for k, v in x.items():
+            if k.startswith("$") or isinstance(v, (dict, list)):
+                _constants(v, out)
+            else:
+                out.setdefault(k, set()).add(v)
 
 
 def _split_encoder(encoder: Iterable[tuple[str, str, Any, Any]]) -> tuple[tuple[Any, ...], ...]:
