@@ -241,6 +241,12 @@ class Engine:
                 if tid(_Target(kind, rid)) >= 0:
                     answers.setdefault(tid(_Target(kind, rid)), []).append((rid, value))
         self._answers = {t: tuple(a) for t, a in answers.items()}
+        self._live = [[rs for rs in stage if rs.handle is not None] for stage in self._rulesets]
+        for rs in (r for stage in self._rulesets for r in stage):
+            # the gates' flags, sent with the stage's properties ('some input undecided': the
+            # gated rulesets wait for it to be true)
+            assert rs.gates is None or all(when for _, when in rs.gates)
+            rs.gate_on = None if rs.gates is None else tuple(self._keys.names[("u", g)] for g, _ in sorted(rs.gates))
         # each stage's properties, worked out once a case for all its rulesets (see _stage_fact)
         self._stage_encoders = []
         # A number's answer from the rules depends only on where it lies among the numbers they
@@ -407,7 +413,7 @@ class Engine:
     # keeps a compiled engine this way: creating the default catalog's 25 rulesets takes about
     # 25 ms, working out what goes in them about ten times that.
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_closed")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_closed", "_live")}
         state["_rulesets"] = [[dataclasses.replace(r, handle=None, memo={}, orders={}) for r in stage] for stage in self._rulesets]
         return state
 
@@ -431,6 +437,7 @@ class Engine:
             _delete_rulesets(handles)
             raise
         self._rulesets = rulesets
+        self._live = [[rs for rs in stage if rs.handle is not None] for stage in rulesets]
         self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
         self._lock = threading.Lock()
 
@@ -458,7 +465,7 @@ class Engine:
             raise RuntimeError("this engine was closed: load the catalog again (Catalog.engine) to evaluate")
         k = Knowledge(dict(facts))
         # fields (case fields and derived facts) that are not decided yet
-        undec = {f for f in self._case_inputs if f not in facts}
+        undec = set(self._case_inputs.difference(facts))
         fired: set[int] = set()
         with self._lock:
             sid = _SID  # one session a ruleset, reused case after case (see _fire)
@@ -482,10 +489,8 @@ class Engine:
                         if type(v) is float or type(v) is int:
                             i = bisect.bisect_left(cuts, v)
                             pieces[name] = (i, i < len(cuts) and cuts[i] == v)
-                for rs in self._rulesets[s]:
-                    if rs.handle is None:
-                        continue
-                    if rs.gates is not None and not any(self._groupsets[g].isdisjoint(undec) != when for g, when in rs.gates):
+                for rs in self._live[s]:
+                    if rs.gate_on is not None and True not in map(props.get, rs.gate_on):
                         continue  # every rule in it waits for a gate that is shut for this case
                     # What a ruleset fires depends on its fact alone (its session is empty before and
                     # after each), so the engine's answer to a fact it has seen is reused: the small
@@ -626,6 +631,7 @@ class _Ruleset:
     # what some rule of it needs of a fact to match, short of its comparisons (see _needs); None: always asserted
     needs: tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None = None
     order: tuple[str, ...] = ()  # the properties it reads, in the order of its remembered facts
+    gate_on: tuple[str, ...] | None = None  # the flags of its gates: asserted when one is true
     # rules waiting for several gates: each gate's flag and the properties its rules read
     gated: tuple[tuple[str, frozenset[str]], ...] = ()
     orders: dict[tuple[bool, ...], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
