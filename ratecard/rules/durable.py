@@ -223,7 +223,9 @@ class Engine:
         self._case_inputs = frozenset(f for g in self._groups for f in g if f not in self._derived_ids)
         self._derived_plan = [
             [(d.id, len(d.universe) <= 2, frozenset(d.inputs),
-              tuple((v, tid(_Target("certain", d.id, v)), tid(_Target("impossible", d.id, v))) for v in d.universe))
+              tuple((v, tid(_Target("certain", d.id, v)), tid(_Target("impossible", d.id, v))) for v in d.universe),
+              # by which of (at most) two values is still possible: neither, the first, the second, both
+              (frozenset(), frozenset(d.universe[:1]), frozenset(d.universe[1:2]), frozenset(d.universe[:2])))
              for d in st.derived]
             for st in self._stages
         ]
@@ -513,8 +515,11 @@ class Engine:
                         got = self._answer(rs, order, tuple(map(props.get, order)), seen, s, sid)
                     if got:
                         fired.update(got)
-                for did, binary, inputs, values in self._derived_plan[s]:
-                    if binary or not inputs.isdisjoint(undec):
+                for did, binary, inputs, values, sets in self._derived_plan[s]:
+                    if binary:
+                        # the two values' sets made once: which of them is not ruled out
+                        P = sets[(values[0][2] not in fired) + 2 * (len(values) > 1 and values[1][2] not in fired)]
+                    elif not inputs.isdisjoint(undec):
                         P = frozenset([v for v, _, imp in values if imp not in fired])
                     else:
                         P = frozenset([v for v, cert, _ in values if cert in fired])
