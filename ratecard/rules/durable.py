@@ -221,7 +221,9 @@ class Engine:
 
         self._groupsets = [frozenset(g) for g in self._groups]
         self._case_inputs = frozenset(f for g in self._groups for f in g if f not in self._derived_ids)
-        self._derived_plan = [
+        # per stage: (id, two values at most, inputs, (value, certain id, impossible id), possible sets)
+        self._derived_plan: list[list[tuple[str, bool, frozenset[str], tuple[tuple[Any, int, int], ...],
+                                            tuple[frozenset[Any], ...]]]] = [
             [(d.id, len(d.universe) <= 2, frozenset(d.inputs),
               tuple((v, tid(_Target("certain", d.id, v)), tid(_Target("impossible", d.id, v))) for v in d.universe),
               # by which of (at most) two values is still possible: neither, the first, the second, both
@@ -500,13 +502,12 @@ class Engine:
                     # property's values have one type (the case model's, or a derived fact's), so
                     # equal values are the same fact.
                     order = rs.order
+                    seen: tuple[Any, ...]
                     if rs.gated:
                         # rules waiting for several gates: only those whose gate is open can match,
                         # so only what they read is sent (the facts are smaller and repeat more)
                         is_open = tuple([props.get(u) is True for u, _ in rs.gated])
-                        order = rs.orders.get(is_open)
-                        if order is None:
-                            order = rs.open_order(is_open)
+                        order = rs.orders.get(is_open) or rs.open_order(is_open)
                         seen = (order, tuple(map(pieces.get, order)))
                     else:
                         seen = tuple(map(pieces.get, order))
