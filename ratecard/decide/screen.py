@@ -334,6 +334,7 @@ class _Parts:
         self._getters: list[tuple[str, Callable[[dict[str, Tri]], Any], bool]] = [(iid, operator.itemgetter(*rids) if rids else _none, len(rids) == 1)
                          for iid in self.ids for rids in [tuple(r.id for r in self.rules.get(iid, ()))]]
         self._decided: dict[tuple[Any, ...], _Decided] = {}
+        self._same: dict[tuple[Any, ...], _Decided] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
         self._missing: dict[str, MissingField] = {}
         self._status: dict[tuple[str, dt.date], tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]] = {}
@@ -364,28 +365,39 @@ class _Parts:
 
     def decided(self, key: tuple[Any, ...], values: tuple[bool | None, ...]) -> _Decided:
         """An intervention's decision from its rules' values: the same values give the same decision,
-        reasons and fields read in every case, so each combination is worked out once."""
+        reasons and fields read in every case, so each combination is worked out once. Many
+        combinations differ only in rules that decide nothing (a course someone fails by its area
+        fails them whatever its other rules say): those share one _Decided, found by the decision
+        and the deciding rules' values."""
         iid, whole = key[0], key[1]
         got = self._decided.get(key)
         if got is None:
             if len(self._decided) > 200_000:
                 self._decided.clear()
+                self._same.clear()
             rules = self.rules.get(iid, ())
             outcomes = {r.id: v for r, v in zip(rules, values)}
             decision, deciding = _decide(rules, outcomes, whole)
-            fields: dict[str, None] = {}
-            for r in deciding:
-                fields.update(dict.fromkeys(r.fields))
-            check = () if decision not in ("eligible_if_agreed", "undetermined") else tuple(
-                self.judgement(r, outcomes[r.id]) for r in sorted(deciding, key=lambda r: r.kind != "criterion")
-                if r.judgement and outcomes[r.id] is not False)
-            # a judgement whose applying is still open is no field "decided without": its answer
-            # would change what must be agreed (the result's to_check says when it applies)
-            got = self._decided[key] = _Decided(
-                decision, tuple(deciding), tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in deciding),
-                check, agreed_text(check) if decision == "eligible_if_agreed" else None, fields, frozenset().union(*(self.cones[r.id] for r in deciding
-                                                   if not (r.judgement and outcomes[r.id] is None))))
+            same = (iid, decision, tuple((r.id, outcomes[r.id]) for r in deciding))
+            got = self._same.get(same)
+            if got is None:
+                got = self._same[same] = self._new_decided(decision, deciding, outcomes)
+            self._decided[key] = got
         return got
+
+    def _new_decided(self, decision: Decision, deciding: list[Rule], outcomes: dict[str, Tri]) -> _Decided:
+        fields: dict[str, None] = {}
+        for r in deciding:
+            fields.update(dict.fromkeys(r.fields))
+        check = () if decision not in ("eligible_if_agreed", "undetermined") else tuple(
+            self.judgement(r, outcomes[r.id]) for r in sorted(deciding, key=lambda r: r.kind != "criterion")
+            if r.judgement and outcomes[r.id] is not False)
+        # a judgement whose applying is still open is no field "decided without": its answer
+        # would change what must be agreed (the result's to_check says when it applies)
+        return _Decided(
+            decision, tuple(deciding), tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in deciding),
+            check, agreed_text(check) if decision == "eligible_if_agreed" else None, fields,
+            frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None))))
 
     def place(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...]]:
         """An intervention's availability and warnings for one date and whereabouts (_availability),
