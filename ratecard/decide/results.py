@@ -82,9 +82,13 @@ M = TypeVar("M", bound=BaseModel)
 
 def built(cls: type[M], **values: Any) -> M:
     """An instance from trusted values, every field given (model_construct without its loop)."""
+    return _instance(cls, values, set(values))
+
+
+def _instance(cls: type[M], values: dict[str, Any], fields_set: set[str] | frozenset[str]) -> M:
     m = cls.__new__(cls)
     object.__setattr__(m, "__dict__", values)
-    object.__setattr__(m, "__pydantic_fields_set__", set(values))
+    object.__setattr__(m, "__pydantic_fields_set__", fields_set)
     object.__setattr__(m, "__pydantic_extra__", None)
     object.__setattr__(m, "__pydantic_private__", None)
     return m
@@ -175,6 +179,15 @@ class InterventionResult(Result):
         it is within reach, it suits the person): what the terminal and the web page both count
         as available to them now."""
         return self.available and not any(w.code in UNUSABLE for w in self.warnings)
+
+
+_RESULT_FIELDS = frozenset(InterventionResult.model_fields)
+
+
+def result_of(**values: Any) -> InterventionResult:
+    """built(InterventionResult, ...) for a screen's thousands of results: every field given, so
+    they all share one (immutable) set of the fields set."""
+    return _instance(InterventionResult, values, _RESULT_FIELDS)
 
 
 # warnings that make an intervention the person is eligible for unusable now, until settled (a
@@ -292,11 +305,6 @@ class Results(Sequence[InterventionResult]):
         return self
 
 
-def _as_tuple(value: Any, handler: core_schema.SerializerFunctionWrapHandler) -> Any:
-    # a Results serialises as the tuple it stands for: the same JSON and model_dump, byte for byte
-    return handler(tuple(value) if isinstance(value, Results) else value)
-
-
 class Screen(Result):
     catalog_version: str
     catalog: str
@@ -315,7 +323,10 @@ class Screen(Result):
     missing: tuple[MissingField, ...]
     warnings: tuple[ScreenWarning, ...]  # about the case as a whole
     # a Results when made by screen() (each result made when first read), a tuple when validated
-    results: Annotated[tuple[InterventionResult, ...], WrapSerializer(_as_tuple)]
+    # it serialises as the tuple it stands for: the same JSON and model_dump, byte for byte (a lambda:
+    # with no return type, the JSON schema stays the tuple's)
+    results: Annotated[tuple[InterventionResult, ...],
+                       WrapSerializer(lambda v, handler: handler(tuple(v) if isinstance(v, Results) else v))]
 
     def result(self, intervention: str) -> InterventionResult:
         if isinstance(self.results, Results):

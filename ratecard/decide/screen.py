@@ -6,6 +6,7 @@ answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import difflib
@@ -27,7 +28,7 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from ..rules.wording import applies_phrase
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
-                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen)
+                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_of)
 from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
@@ -288,28 +289,34 @@ class _Making:
     rank: dict[str, int]  # the screen's order of missing fields
     open_fields: dict[int, frozenset[str]]  # undetermined results (by position): the fields that could settle them
     person: dict[str, tuple[ScreenWarning, ...]]  # responsivity: what in this person stands in the way
+    # a set of fields as the screen lists them (in its order, as MissingFields): many results of
+    # one screen name the same set (every result whose rules read the same fields)
+    listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
 
     def __call__(self, i: int) -> InterventionResult:
         parts, d = self.parts, self.decided[i]
-        iid = parts.ids[i]
-        gaps: frozenset[str] = frozenset()
-        without: frozenset[str] = frozenset()
+        iid, name, provider = parts.heads[i]
+        missing: tuple[MissingField, ...] = ()
+        without: tuple[MissingField, ...] = ()
         if d.decision == "undetermined":
-            gaps = self.open_fields[i]
+            missing = self.fields(self.open_fields[i])
         else:
-            without = self.why.absent(d.cone)
+            without = self.fields(self.why.absent(d.cone))
         availability, warnings = parts.place(iid, self.at)
         extra = self.person.get(iid)
         if extra:
             warnings = warnings + extra
-        iv = parts.interventions[iid]
-        missing = parts.missing
-        return built(
-            InterventionResult, intervention=iid, name=iv.name, provider=iv.provider, decision=d.decision,
-            availability=availability, reasons=d.reasons,
-            missing=tuple(map(missing, _ordered(gaps, self.rank))) if gaps else (), warnings=warnings,
-            decided_without=tuple(map(missing, _ordered(without, self.rank))) if without else (),
-            to_check=d.to_check, if_agreed=d.if_agreed)
+        return result_of(intervention=iid, name=name, provider=provider, decision=d.decision, availability=availability,
+                         reasons=d.reasons, missing=missing, warnings=warnings, decided_without=without,
+                         to_check=d.to_check, if_agreed=d.if_agreed)
+
+    def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
+        if not fs:
+            return ()
+        got = self.listed.get(fs)
+        if got is None:
+            got = self.listed[fs] = tuple(map(self.parts.missing, _ordered(fs, self.rank)))
+        return got
 
 
 def _none(outcomes: dict[str, Tri]) -> tuple[()]:
@@ -329,6 +336,7 @@ class _Parts:
         self.cones = catalog.program.cones
         self.title = f"{catalog.info.name} ({catalog.info.edition})"
         self.ids = tuple(sorted(catalog.interventions))
+        self.heads = [(iid, catalog.interventions[iid].name, catalog.interventions[iid].provider) for iid in self.ids]
         # each intervention's rules' values read from the engine's outcomes at once (itemgetter of
         # one id gives the value itself, of several a tuple: the cache keys take either)
         self._getters: list[tuple[str, Callable[[dict[str, Tri]], Any], bool]] = [(iid, operator.itemgetter(*rids) if rids else _none, len(rids) == 1)
