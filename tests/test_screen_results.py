@@ -94,3 +94,25 @@ def test_cached_availability_is_the_uncached_definition(which: str, data: st.Dat
             availability, warnings = parts.place(iid, at)
             want, texts = _availability(iv, at)
             assert (availability, [(w.code, w.text) for w in warnings]) == (want, [(w["code"], w["text"]) for w in texts]), iid
+
+
+def test_results_read_by_several_threads_at_once_are_the_same() -> None:
+    import threading
+
+    cat = default_catalog()
+    case = _cases(5)[4]
+    whole = tuple(screen(case, cat, on=ON).results)
+    for _ in range(20):
+        s = screen(case, cat, on=ON)
+        got: list[object] = []
+
+        def read(backwards: bool) -> None:
+            got.append(tuple(s.results[i] for i in (reversed(range(len(whole))) if backwards else range(len(whole))))[::-1 if backwards else 1])
+            got.append(tuple(s.results))
+
+        threads = [threading.Thread(target=read, args=(b,)) for b in (False, True, False)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert got == [whole] * 6

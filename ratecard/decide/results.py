@@ -250,9 +250,11 @@ class Results(Sequence[InterventionResult]):
         got = self._made[i]
         if got is None:
             make = self._make
-            if make is None:  # a slot left empty although every result was made: never happens
-                raise RuntimeError("screen result missing")
-            got = self._made[i] = make(i if i >= 0 else i + len(self._made))
+            if make is None:  # another thread made them all meanwhile (every slot, then dropped make)
+                got = self._made[i]
+                assert got is not None
+            else:
+                got = self._made[i] = make(i if i >= 0 else i + len(self._made))
         return got
 
     def __iter__(self) -> Iterator[InterventionResult]:
@@ -262,7 +264,8 @@ class Results(Sequence[InterventionResult]):
 
     def _all(self) -> None:
         made, make = self._made, self._make
-        assert make is not None
+        if make is None:  # another thread has made them all
+            return
         for i, got in enumerate(made):
             if got is None:
                 made[i] = make(i)
