@@ -80,17 +80,19 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
 UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class _Decided:
     """One intervention's decision for one combination of its rules' values."""
 
     decision: Decision
     deciding: tuple[Rule, ...]
-    reasons: tuple[Reason, ...]
-    to_check: tuple[Judgement, ...]  # the judgements still open (eligible if agreed, or undetermined)
-    if_agreed: str | None  # eligible if agreed: what it waits on, in one sentence
+    values: tuple[Tri, ...]  # the deciding rules' values
     fields: dict[str, None]  # what the deciding rules read, in order
     cone: frozenset[str]  # every case or computed field they are worked out from
+    # what a result says of it, made when a result is first read (_Parts.said): its reasons, the
+    # judgements still open (eligible if agreed, or undetermined), and for eligible if agreed what
+    # it waits on, in one sentence
+    said: tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -306,9 +308,10 @@ class _Making:
         extra = self.person.get(iid)
         if extra:
             warnings = warnings + extra
+        reasons, to_check, if_agreed = d.said or parts.said(d)
         return result_of(intervention=iid, name=name, provider=provider, decision=d.decision, availability=availability,
-                         reasons=d.reasons, missing=missing, warnings=warnings, decided_without=without,
-                         to_check=d.to_check, if_agreed=d.if_agreed)
+                         reasons=reasons, missing=missing, warnings=warnings, decided_without=without,
+                         to_check=to_check, if_agreed=if_agreed)
 
     def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
         if not fs:
@@ -397,15 +400,20 @@ class _Parts:
         fields: dict[str, None] = {}
         for r in deciding:
             fields.update(dict.fromkeys(r.fields))
-        check = () if decision not in ("eligible_if_agreed", "undetermined") else tuple(
-            self.judgement(r, outcomes[r.id]) for r in sorted(deciding, key=lambda r: r.kind != "criterion")
-            if r.judgement and outcomes[r.id] is not False)
         # a judgement whose applying is still open is no field "decided without": its answer
         # would change what must be agreed (the result's to_check says when it applies)
-        return _Decided(
-            decision, tuple(deciding), tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in deciding),
-            check, agreed_text(check) if decision == "eligible_if_agreed" else None, fields,
-            frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None))))
+        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), fields,
+                        frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None))))
+
+    def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
+        """What a result says of a decision: made when a result with it is first read, then kept."""
+        outcomes = {r.id: v for r, v in zip(d.deciding, d.values)}
+        check = () if d.decision not in ("eligible_if_agreed", "undetermined") else tuple(
+            self.judgement(r, outcomes[r.id]) for r in sorted(d.deciding, key=lambda r: r.kind != "criterion")
+            if r.judgement and outcomes[r.id] is not False)
+        d.said = (tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in d.deciding), check,
+                  agreed_text(check) if d.decision == "eligible_if_agreed" else None)
+        return d.said
 
     def place(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...]]:
         """An intervention's availability and warnings for one date and whereabouts (_availability),
