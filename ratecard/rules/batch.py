@@ -555,36 +555,80 @@ class BatchProgram:
         return (pl.concat(parts).sort([key, "#iv", "#u", "#n", "field"], descending=[False, False, True, True, False])
                 .group_by([key, "#iv"], maintain_order=True).agg(pl.col("field").alias("missing")).collect())
 
-    def json_lines(self, screened: pl.DataFrame, key: str = "row") -> pl.Series:
+    def json_lines(self, screened: pl.DataFrame, key: str = "row", end: str = "") -> pl.Series:
         """Each case as one JSON line {"case_id", "results": [{intervention, decision, rules,
-        missing}]}, built from text pieces: the few distinct (decision, rules) pieces of each
-        intervention are written once, and only the missing lists differ from case to case."""
+        to_check, missing}]} (followed by `end`), built from text pieces: each intervention's
+        result is one of a few distinct pieces (its decision, deciding rules, judgements to check,
+        and its missing fields in their order), each written once and gathered per case."""
+        flat: list[Expr] = [pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}")]
+        k = len(self.interventions)
+        screened = screened.with_columns(self._ranks())
+        pieces = [self._json_pieces(screened, iid, ',"results":[' if i == 0 else ",", "]}" + end if i == k - 1 else "")
+                  for i, iid in enumerate(self.interventions)]
+        if not pieces:
+            flat.append(pl.lit(',"results":[]}' + end))
+        # one flat concatenation: nesting concat_str builds every intermediate string twice
+        return screened.select(pl.col("id")).hstack(pieces).select(pl.concat_str(flat + [pl.col(p.name) for p in pieces])
+                                                                       .alias("json"))["json"]
+
+    def _rank_col(self, field: str) -> str:
+        return self.name("o", field)
+
+    def _ranks(self) -> list[Expr]:
+        """Per field, a number that is larger the earlier the field comes in a case's missing
+        lists: in more undetermined decisions of usable interventions, then of all, then by name."""
+        fields = self.all_fields
+        bits = max(len(self.interventions), len(fields)).bit_length()
+        return [((pl.col(self.count_col(f, usable=True)).cast(pl.Int64) * (1 << 2 * bits))
+                 + pl.col(self.count_col(f)).cast(pl.Int64) * (1 << bits) + (len(fields) - i)).alias(self._rank_col(f))
+                for i, f in enumerate(fields)]
+
+    def _json_pieces(self, screened: pl.DataFrame, iid: str, before: str, after: str) -> pl.Series:
+        """The text of intervention `iid`'s result for every case, `before` and `after` it. A case's
+        piece is fixed by its decision, the rule masks, the judgements to check, which fields are
+        missing and, for each two of those, which comes first (by the counts that order a case's
+        missing fields: in more undetermined decisions of usable interventions, then of all, then
+        by name); the distinct combinations are few, and each is written once."""
         import json
 
-        missing = self.missing_lists(screened, key)
-        wide = screened.select(key, "id")
-        if missing.height:
-            text = missing.select(key, "#iv", pl.col("missing").list.eval(pl.format('"{}"', pl.element()))
-                                  .list.join(",").alias("m"))
-            pivot = text.pivot(on="#iv", index=key, values="m")
-            wide = wide.join(pivot, on=key, how="left", maintain_order="left")
-        prefixes = []
-        for i, iid in enumerate(self.interventions):
-            k, meaning = self._decision_keys(screened, iid)
-            head = {kk: json.dumps({"intervention": iid, "decision": d, "rules": r, "to_check": c}, separators=(",", ":"))[:-1]
-                    + ',"missing":[' for kk, (d, r, c) in meaning.items()}
-            prefixes.append(k.replace_strict(list(head), list(head.values()), return_dtype=pl.String).alias(f"#p{i}"))
-        wide = wide.hstack(prefixes)
-        # one flat concatenation: nesting concat_str builds every intermediate string twice
-        flat: list[Expr] = [pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"),
-                            pl.lit(',"results":[')]
-        for i in range(len(self.interventions)):
-            if i:
-                flat.append(pl.lit(","))
-            flat += [pl.col(f"#p{i}"), pl.col(str(i)).fill_null("") if str(i) in wide.columns else pl.lit(""), pl.lit("]}")]
-        flat.append(pl.lit("]}"))
-        out = wide.select(pl.concat_str(flat).alias("json"))
-        return out["json"]
+        ids = [r.id for r in self.rules.rules[iid]]
+        checks = [r.id for r in sorted(self.judgements(iid), key=lambda r: r.kind != "criterion")]
+        fields = self.fields_of[iid]
+        cols = [pl.col(self.decision_col(iid)), *map(pl.col, self.mask_cols(iid))]
+        if checks:
+            cols.append(pl.col(self.check_col(iid)))
+        q = [pl.col(self.field_missing_col(iid, f)) for f in fields]
+        rank = [pl.col(self._rank_col(f)) for f in fields]
+        # bit (a, b), a before b by name: both missing, and b comes first
+        pairs = [q[a] & q[b] & (rank[b] > rank[a]) for a in range(len(fields)) for b in range(a + 1, len(fields))]
+        words = [q[w:w + 63] for w in range(0, len(q), 63)] + [pairs[w:w + 63] for w in range(0, len(pairs), 63)]
+        cols += [pl.sum_horizontal([e.cast(pl.UInt64) * pl.lit(1 << j, pl.UInt64) for j, e in enumerate(word)])
+                 for word in words]
+        names = [f"§j{j}" for j in range(len(cols))]
+        parts = screened.select([c.alias(nm) for c, nm in zip(cols, names)])
+        seen = parts.unique(maintain_order=True)
+        code = parts.join(seen.with_row_index("§code"), on=names, how="left", maintain_order="left")["§code"]
+        nq = -(-len(q) // 63)
+        texts = []
+        for dec, *rest in seen.iter_rows():
+            masks = rest[:len(self.mask_cols(iid))]
+            rest = rest[len(masks):]
+            check = rest.pop(0) if checks else 0
+            qbits = sum(w << (63 * i) for i, w in enumerate(rest[:nq]))
+            pbits = sum(w << (63 * i) for i, w in enumerate(rest[nq:]))
+            missing = [j for j in range(len(fields)) if qbits >> j & 1]
+            pair = {}
+            for a in range(len(fields)):
+                for b in range(a + 1, len(fields)):
+                    pair[a, b] = pbits >> len(pair) & 1
+            # a field's place: how many of the other missing fields come before it
+            place = {j: sum(1 for x in missing if x != j and (pair[x, j] == 0 if x < j else pair[j, x] == 1)) for j in missing}
+            head = json.dumps({"intervention": iid, "decision": self._DECISIONS[dec],
+                               "rules": [rid for j, rid in enumerate(ids) if masks[j // MASK_BITS] >> (j % MASK_BITS) & 1],
+                               "to_check": [rid for j, rid in enumerate(checks) if check >> j & 1]}, separators=(",", ":"))
+            texts.append(before + head[:-1] + ',"missing":[' + ",".join(f'"{fields[j]}"' for j in sorted(missing, key=place.__getitem__))
+                         + "]}" + after)
+        return pl.Series(texts, dtype=pl.String).gather(code).alias(f"§t{iid}")
 
     def long_results(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
         """One row per case and intervention, in case then intervention order: `key`,
