@@ -42,8 +42,8 @@ SMALL_BATCH = 100
 # Writing a large table: cases screened at once (each screen has a fixed cost, about 0.15 s here,
 # for planning thousands of expressions) and cases whose JSON text is built at once (about 4.6 KB
 # a case for the default catalog): together they bound the memory a national caseload takes.
-SCREEN_ROWS = 65_536
-JSON_ROWS = 16_384
+SCREEN_ROWS = 49_152
+JSON_ROWS = 8_192
 
 
 @dataclass
@@ -94,9 +94,14 @@ class ScreenedTable:
             rows, ids = self._input[ROW].to_list(), self._input["id"].to_list()
             return pl.DataFrame([{ROW: r, "case_id": i, **res} for r, i, results in zip(rows, ids, self._small) for res in results],
                                 schema=LONG_SCHEMA)
-        answers: pl.DataFrame = self._program.long_results(self._screened, ROW)
-        keys = self._input.select(ROW, pl.col("id").alias("case_id"))
-        return keys.join(answers, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+        return self._long_of(self._screened)
+
+    def _long_of(self, screened: pl.DataFrame) -> pl.DataFrame:
+        long: pl.DataFrame = self._program.long_results(screened, ROW)
+        # a row per case and intervention, in case order: each case's id repeated
+        k = max(len(self._program.interventions), 1)
+        case_id = screened["id"].gather(pl.int_range(0, long.height, dtype=pl.UInt32, eager=True) // k)
+        return long.with_columns(case_id.alias("case_id")).select(list(LONG_SCHEMA))
 
     def screened_chunks(self, size: int = SCREEN_ROWS) -> Iterator[pl.DataFrame]:
         """The batch back end's columns, `size` cases at a time: screened a chunk at a time unless
@@ -113,14 +118,9 @@ class ScreenedTable:
         if self._input.height == 0 or self._small is not None or "long" in self.__dict__:
             yield self.long
             return
-        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
-        start = 0
         for screened in self.screened_chunks(max(size, SCREEN_ROWS)):
             for sub in range(0, screened.height, size):
-                part = screened.slice(sub, size)
-                long = self._program.long_results(part, ROW)
-                yield ids.slice(start, part.height).join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
-                start += part.height
+                yield self._long_of(screened.slice(sub, size))
 
     @cached_property
     def frame(self) -> pl.DataFrame:
@@ -143,8 +143,7 @@ class ScreenedTable:
                 yield self._small_lines(start, size, end)
             return
         for screened in self.screened_chunks(max(size, SCREEN_ROWS)):
-            for start in range(0, screened.height, size):
-                yield self._program.json_lines(screened.slice(start, size), ROW, end)
+            yield from self._program.json_line_chunks(screened, size, end)
 
     def _small_lines(self, start: int, size: int, end: str = "") -> pl.Series:
         # the case id encoded as the batch path encodes it (Polars' JSON), the rest as its pieces are

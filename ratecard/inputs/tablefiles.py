@@ -44,7 +44,7 @@ class TableError(RatecardError):
 
 # JSON Lines are read this much at a time (then cut at the last line end): Arrow's reader and the
 # column checks work on a block, and the whole file is never in memory at once
-BLOCK_BYTES = 32 * 1024 * 1024
+BLOCK_BYTES = 64 * 1024 * 1024
 
 
 def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
