@@ -103,9 +103,11 @@ class ScreenedTable:
         case_id = screened["id"].gather(pl.int_range(0, long.height, dtype=pl.UInt32, eager=True) // k)
         return long.with_columns(case_id.alias("case_id")).select(list(LONG_SCHEMA))
 
-    def screened_chunks(self, size: int = SCREEN_ROWS) -> Iterator[pl.DataFrame]:
+    def screened_chunks(self, size: int | None = None) -> Iterator[pl.DataFrame]:
         """The batch back end's columns, `size` cases at a time: screened a chunk at a time unless
-        they are already worked out, so that writing a national caseload never holds them all."""
+        they are already worked out, so that writing a national caseload never holds them all
+        (default SCREEN_ROWS)."""
+        size = size or SCREEN_ROWS
         if "_screened" in self.__dict__ or self._input.height <= size:
             for start in range(0, self._input.height, size):
                 yield self._screened.slice(start, size)
@@ -132,9 +134,10 @@ class ScreenedTable:
         """`{"case_id", "results": [...]}` per case, in input order, as text."""
         return pl.concat(list(self.json_chunks(max(self.height, 1))))
 
-    def json_chunks(self, size: int = JSON_ROWS, end: str = "") -> Iterator[pl.Series]:
-        """The JSON lines (each followed by `end`) a chunk of cases at a time (a million cases'
-        lines need not be in memory at once)."""
+    def json_chunks(self, size: int | None = None, end: str = "") -> Iterator[pl.Series]:
+        """The JSON lines (each followed by `end`) a chunk of cases at a time (default JSON_ROWS:
+        a million cases' lines need not be in memory at once)."""
+        size = size or JSON_ROWS
         if self._input.height == 0:
             yield pl.Series("json", [], dtype=pl.String)
             return
@@ -298,18 +301,18 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
         errors = result.errors
         e = at = 0
         with open(out, "wb") as f:
-            for part in result.json_chunks(end="\n"):
+            for part in result.json_chunks():
                 part_rows = rows.slice(at, len(part))
                 at += len(part)
                 # error rows in their place, between the lines of the screened rows around them
                 done = 0
                 while e < len(errors) and len(part_rows) and errors[e]["row"] <= part_rows[-1]:
                     before = part_rows.search_sorted(errors[e]["row"])
-                    _write_text(f, part.slice(done, before - done))
+                    _write_lines(f, part.slice(done, before - done))
                     done = before
                     f.write(json.dumps(errors[e]).encode() + b"\n")
                     e += 1
-                _write_text(f, part.slice(done))
+                _write_lines(f, part.slice(done))
             for err in errors[e:]:
                 f.write(json.dumps(err).encode() + b"\n")
         return None
@@ -342,17 +345,11 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
     return None
 
 
-def _write_text(f: Any, text: pl.Series) -> None:
-    """The strings of `text` one after the other, written from Arrow's buffer: a gigabyte of JSON
-    never passes through Python strings."""
-    import pyarrow as pa
-
-    if len(text) == 0:
-        return
-    arr = text.to_arrow()
-    _, offsets, data = arr.buffers()
-    at = memoryview(offsets).cast("q" if arr.type == pa.large_string() else "i")
-    f.write(memoryview(data)[at[arr.offset]:at[arr.offset + len(arr)]])
+def _write_lines(f: Any, lines: pl.Series) -> None:
+    """Each string of `lines` as a line: the lines are JSON text already, written as they are by
+    Polars (a gigabyte of JSON never passes through Python strings)."""
+    if len(lines):
+        pl.DataFrame({"json": lines}).write_csv(f, include_header=False, quote_style="never")
 
 
 # ---- Arrow batches in, Arrow batches out: the shape Spark's mapInArrow wants -----------------

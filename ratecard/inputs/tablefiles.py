@@ -44,7 +44,7 @@ class TableError(RatecardError):
 
 # JSON Lines are read this much at a time (then cut at the last line end): Arrow's reader and the
 # column checks work on a block, and the whole file is never in memory at once
-BLOCK_BYTES = 64 * 1024 * 1024
+BLOCK_BYTES = 96 * 1024 * 1024
 
 
 def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
@@ -57,7 +57,7 @@ def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
         for chunk in read_blocks(path, TABLE_LIMITS, size):
             cut = chunk.rfind(b"\n") + 1
             if cut and (text or first_char(chunk, cut)):
-                yield b"".join([*pending, chunk[:cut]]) if pending or cut < len(chunk) else chunk
+                yield b"".join([*pending, memoryview(chunk)[:cut]]) if pending or cut < len(chunk) else chunk
                 text = True
                 pending = [chunk[cut:]] if cut < len(chunk) else []
             else:
