@@ -611,7 +611,7 @@ class BatchProgram:
             qbits = sum(w << (63 * i) for i, w in enumerate(rest[:nq]))
             pbits = sum(w << (63 * i) for i, w in enumerate(rest[nq:]))
             missing = [j for j in range(len(fields)) if qbits >> j & 1]
-            pair = {}
+            pair: dict[tuple[int, int], int] = {}
             for a in range(len(fields)):
                 for b in range(a + 1, len(fields)):
                     pair[a, b] = pbits >> len(pair) & 1
