@@ -134,21 +134,21 @@ class ScreenedTable:
         """`{"case_id", "results": [...]}` per case, in input order, as text."""
         return pl.concat(list(self.json_chunks(max(self.height, 1))))
 
-    def json_chunks(self, size: int | None = None, end: str = "") -> Iterator[pl.Series]:
-        """The JSON lines (each followed by `end`) a chunk of cases at a time (default JSON_ROWS:
-        a million cases' lines need not be in memory at once)."""
+    def json_chunks(self, size: int | None = None) -> Iterator[pl.Series]:
+        """The JSON lines a chunk of cases at a time (default JSON_ROWS: a million cases' lines
+        need not be in memory at once)."""
         size = size or JSON_ROWS
         if self._input.height == 0:
             yield pl.Series("json", [], dtype=pl.String)
             return
         if self._small is not None:
             for start in range(0, self._input.height, size):
-                yield self._small_lines(start, size, end)
+                yield self._small_lines(start, size)
             return
         for screened in self.screened_chunks(max(size, SCREEN_ROWS)):
-            yield from self._program.json_line_chunks(screened, size, end)
+            yield from self._program.json_line_chunks(screened, size)
 
-    def _small_lines(self, start: int, size: int, end: str = "") -> pl.Series:
+    def _small_lines(self, start: int, size: int) -> pl.Series:
         # the case id encoded as the batch path encodes it (Polars' JSON), the rest as its pieces are
         heads = self._input.slice(start, size).select(
             pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"))[:, 0].to_list()
@@ -157,7 +157,7 @@ class ScreenedTable:
             parts = [json.dumps({"intervention": r["intervention"], "decision": r["decision"], "rules": r["rules"],
                                  "to_check": r["to_check"]}, separators=(",", ":"))[:-1] + ',"missing":[' + ",".join(f'"{m}"' for m in r["missing"]) + "]}"
                      for r in results]
-            lines.append(head + ',"results":[' + ",".join(parts) + "]}" + end)
+            lines.append(head + ',"results":[' + ",".join(parts) + "]}")
         return pl.Series("json", lines, dtype=pl.String)
 
     @cached_property

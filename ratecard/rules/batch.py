@@ -521,12 +521,12 @@ class BatchProgram:
 
     _DECISIONS = ("eligible", "undetermined", "ineligible", "eligible_if_agreed")
 
-    def json_lines(self, screened: pl.DataFrame, key: str = "row", end: str = "") -> pl.Series:
+    def json_lines(self, screened: pl.DataFrame, key: str = "row") -> pl.Series:
         """Each case as one JSON line {"case_id", "results": [{intervention, decision, rules,
-        to_check, missing}]} (followed by `end`)."""
-        return pl.concat(list(self.json_line_chunks(screened, max(screened.height, 1), end)))
+        to_check, missing}]}."""
+        return pl.concat(list(self.json_line_chunks(screened, max(screened.height, 1))))
 
-    def json_line_chunks(self, screened: pl.DataFrame, size: int, end: str = "") -> Iterator[pl.Series]:
+    def json_line_chunks(self, screened: pl.DataFrame, size: int) -> Iterator[pl.Series]:
         """`json_lines`, `size` cases at a time, built from text pieces: each intervention's
         result is one of a few distinct pieces (its decision, deciding rules, judgements to check,
         and its missing fields in their order), each written once and gathered per case."""
@@ -539,12 +539,12 @@ class BatchProgram:
         codes, results = self.result_codes(screened)
         pieces = []
         for i, iid in enumerate(self.interventions):
-            before, after = ',"results":[' if i == 0 else ",", "]}" + end if i == k - 1 else ""
+            before, after = ',"results":[' if i == 0 else ",", "]}" if i == k - 1 else ""
             texts = [before + json.dumps({"intervention": iid, "decision": d, "rules": r, "to_check": c}, separators=(",", ":"))[:-1]
                      + ',"missing":[' + ",".join(f'"{m}"' for m in missing) + "]}" + after for d, r, c, missing in results[i]]
             pieces.append((codes[:, i], pl.Series(texts, dtype=pl.String)))
         heads = screened.select(pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"))
-        tail = [] if pieces else [pl.lit(',"results":[]}' + end)]
+        tail = [] if pieces else [pl.lit(',"results":[]}')]
         for start in range(0, screened.height, size):
             part = heads.slice(start, size).hstack([text.gather(code.slice(start, size)).alias(f"§t{i}")
                                                      for i, (code, text) in enumerate(pieces)])
