@@ -45,8 +45,18 @@ def test_the_same_case_again_and_after_a_failed_assert_gets_the_reference_answer
 
     program = compile_program(rules)
     engine = Engine(program)
-    for f in cases + cases:
+
+    def forget_firings():  # firings remembered for a fact would spare the engine the assert tested here
+        for stage in engine._rulesets:
+            for rs in stage:
+                rs.memo.clear()
+
+    for f in cases:
         assert engine.evaluate(f) == evaluate(program, f)
+    forget_firings()
+    for f in cases:
+        assert engine.evaluate(f) == evaluate(program, f)
+    forget_firings()
     saved = durable._dre.start_action_for_state
 
     def broken(*a):  # the engine failing between the assert and its firings
@@ -63,6 +73,24 @@ def test_the_same_case_again_and_after_a_failed_assert_gets_the_reference_answer
         durable._dre.start_action_for_state = saved
     for f in reversed(cases):
         assert engine.evaluate(f) == evaluate(program, f)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rulesets(), st.lists(facts(), min_size=2, max_size=8))
+def test_firings_remembered_for_a_fact_give_the_reference_answer_when_the_memory_is_full(rules, cases):
+    """A ruleset remembers what each fact fired and starts again when full: answers from memory, from
+    the engine, and after the memory was emptied agree with the reference."""
+    import ratecard.rules.durable as durable
+
+    program = compile_program(rules)
+    engine = Engine(program)
+    saved = durable.MEMO_FACTS
+    durable.MEMO_FACTS = 2
+    try:
+        for f in cases + cases[::-1] + cases:
+            assert engine.evaluate(f) == evaluate(program, f)
+    finally:
+        durable.MEMO_FACTS = saved
 
 
 def test_threads_screening_different_cases_get_the_answers_a_single_thread_gets():

@@ -82,12 +82,29 @@ def _flatten(prefix: str, data: Any, out: Facts) -> None:
     for k, v in data.__dict__.items():
         if v is None or (not prefix and k in _SKIP):
             continue
-        if isinstance(v, BaseModel):
-            _flatten(f"{prefix}{k}.", v, out)
-        elif isinstance(v, list):
-            out[prefix + k] = tuple(v)
-        elif not isinstance(v, dt.date):  # rules cannot use dates; age and months_left stand in for them
+        t = type(v)
+        kind = _KIND.get(t)
+        if kind is None:
+            kind = _KIND[t] = _kind(t)
+        if kind is _VALUE:
             out[prefix + k] = v
+        elif kind is _MODEL:
+            _flatten(f"{prefix}{k}.", v, out)
+        elif kind is _LIST:
+            out[prefix + k] = tuple(v)
+        # a date: rules cannot use dates; age and months_left stand in for them
+
+
+_VALUE, _MODEL, _LIST, _DATE = "value", "model", "list", "date"
+_KIND: dict[type, str] = {}  # what each type of value in a case is, worked out once per type
+
+
+def _kind(t: type) -> str:
+    if issubclass(t, BaseModel):
+        return _MODEL
+    if issubclass(t, list):
+        return _LIST
+    return _DATE if issubclass(t, dt.date) else _VALUE
 
 
 # the case's id and its after-sentence records are not facts the rules read
