@@ -8,21 +8,25 @@ to agree with): only the derived facts and rules that read the field, directly o
 derived facts, are worked out again; everything else is the case's own evaluation. A field whose
 answer alone can confirm the result is named with those answers; when no single answer can, each
 field is named with the answers that keep the result possible.
+
+A caller that says what its test reads (`Reads`: some rules, whole eligibilities and derived
+facts) has only those worked out, with the derived facts they are worked out from: a programme's
+confirmation reads its own few rules and the PNI pathway, not the other ninety rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ..catalog.load import Catalog, per_catalog
 from ..rules.fields import COMPUTED
-from ..rules.forms import OTHER, Range, relevant_pieces
-from ..rules.forms import Program
-from ..rules.loader import Evaluation
-from ..rules.reference import Knowledge, decided_values, evaluate, fails, outcome, term_bounds
+from ..rules.forms import OTHER, Program, Range, RuleProgram, relevant_pieces
+from ..rules.loader import Evaluation, Tri
+from ..rules.reference import Knowledge, decided_values, derive_into, fails, outcome
 from ..rules.wording import answers_phrase, label
 
 
@@ -39,14 +43,25 @@ class Answer(BaseModel):
     clause: str = ""
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What a test of an evaluation looks at: rules' outcomes, interventions' whole eligibility and
+    derived facts. The evaluation it is given holds these (and what they are worked out from) only."""
+
+    rules: tuple[str, ...] = ()
+    eligibility: tuple[str, ...] = ()
+    derived: tuple[str, ...] = ()
+
+
 def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str],
-                       confirmed: Callable[[Evaluation], bool | None]) -> list[Answer]:
+                       confirmed: Callable[[Evaluation], bool | None], reads: Reads | None = None) -> list[Answer]:
     """For each missing field, the answers under which `confirmed` (True: confirmed, False: ruled
-    out, None: still open) holds."""
+    out, None: still open) holds. With `reads`, `confirmed` is given an evaluation of those only
+    (default: of the whole program)."""
     pieces = _pieces(catalog)
     registry = catalog.rules.registry
     found: list[tuple[str, list[Any], bool]] = []
-    trial = _Trial(catalog, facts)
+    trial = _Trial(catalog, facts, _focus(catalog, reads))
     for f in fields:
         if f in COMPUTED or f not in pieces or f in facts:
             continue
@@ -121,57 +136,83 @@ def _adjacent(a: Range, b: Range) -> bool:
     return a.hi == b.lo and (a.hi_closed != b.lo_closed)
 
 
-class _Trial:
-    """The case's evaluation from the forms, and the same with one more field answered."""
+class _Focus:
+    """The part of the compiled program a test reads, in evaluation order, and for each case field
+    the part of that which reads the field, directly or through derived facts."""
 
-    def __init__(self, catalog: Catalog, facts: dict[str, Any]):
-        self.catalog = catalog
-        self.program = catalog.program
-        self.facts = facts
-        self._base: Evaluation | None = None
+    def __init__(self, program: Program, reads: Reads | None):
+        cones = program.cones
+        if reads is None:
+            derived = [d for stratum in program.strata for d in stratum]
+            rules = list(program.rules.values())
+            whole = list(program.eligibility.values())
+        else:
+            whole = [program.eligibility[i] for i in reads.eligibility if i in program.eligibility]
+            wanted = set(reads.rules) | {rid for e in whole for rid, _ in e.members}
+            rules = [r for rid, r in program.rules.items() if rid in wanted]
+            # the derived facts read, and those they are worked out from (a fact reads only earlier strata)
+            need = set(reads.derived) | {x for r in rules for x in r.inputs} | {lit.field for e in whole for t in e.false for lit in t}
+            derived = []
+            for stratum in reversed(program.strata):
+                for d in reversed(stratum):
+                    if d.id in need:
+                        derived.append(d)
+                        need.update(d.inputs)
+            derived.reverse()
+        self.derived, self.rules, self.whole = tuple(derived), tuple(rules), tuple(whole)
+        self.readers: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]] = {}
+        for f in {f for cone in cones.values() for f in cone}:
+            self.readers[f] = (tuple(d for d in derived if f in cones[d.id]), tuple(r for r in rules if f in cones[r.id]),
+                               tuple(e for e in whole if any(f in cones[rid] for rid, _ in e.members)))
 
-    @property
-    def base(self) -> Evaluation:
-        if self._base is None:
-            self._base = evaluate(self.program, self.facts)
-        return self._base
 
-    def with_value(self, f: str, value: Any) -> Evaluation:
-        program, base = self.program, self.base
-        derived, rules, whole = _readers(self.catalog).get(f, ((), (), ()))
-        k = Knowledge({**self.facts, f: value}, dict(base.possible), dict(base.bounds))
-        for d in derived:  # in strata order: each sees the ones before it
-            if d.sum:
-                lo = hi = 0.0
-                for t in d.sum:
-                    tlo, thi = term_bounds(t, k, program.registry)
-                    lo, hi = lo + tlo, hi + thi
-                k.bounds[d.id] = (lo, hi)
-            else:
-                k.possible[d.id] = frozenset(v for v in d.universe if not k.form(d.impossible[v]))
-        outcomes = dict(base.outcomes)
-        for r in rules:
-            outcomes[r.id] = outcome(r, k)
-        eligibility = dict(base.eligibility)
-        for e in whole:
-            eligibility[e.id] = False if fails(e, outcomes) or k.form(e.false) else None
-        return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
+def _focus(catalog: Catalog, reads: Reads | None) -> _Focus:
+    made = _foci(catalog)
+    got = made.get(reads)
+    if got is None:
+        got = made[reads] = _Focus(catalog.program, reads)
+    return got
 
 
 @per_catalog
-def _readers(catalog: Catalog) -> dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]]:
-    """For each case field: the derived facts (in strata order), rules and whole eligibilities that
-    read it, directly or through derived facts."""
-    program = catalog.program
-    cones = program.cones
-    fields = {f for cone in cones.values() for f in cone}
-    got = {}
-    for f in fields:
-        derived = tuple(d for stratum in program.strata for d in stratum if f in cones[d.id])
-        rules = tuple(r for r in program.rules.values() if f in cones[r.id])
-        whole = tuple(e for e in program.eligibility.values() if any(f in cones[rid] for rid, _ in e.members))
-        got[f] = (derived, rules, whole)
-    return got
+def _foci(catalog: Catalog) -> dict[Reads | None, _Focus]:
+    return {}  # a few entries: one per programme a proposal can put on condition, and the whole program
+
+
+class _Trial:
+    """The case's evaluation from the forms (of the focus), and the same with one more field answered."""
+
+    def __init__(self, catalog: Catalog, facts: dict[str, Any], focus: _Focus):
+        self.program = catalog.program
+        self.focus = focus
+        self.facts = facts
+        self._base: tuple[Knowledge, dict[str, Tri], dict[str, Tri]] | None = None
+
+    @property
+    def base(self) -> tuple[Knowledge, dict[str, Tri], dict[str, Tri]]:
+        if self._base is None:
+            k = Knowledge(self.facts)
+            derive_into(k, self.focus.derived, self.program.registry)
+            outcomes = {r.id: outcome(r, k) for r in self.focus.rules}
+            self._base = k, outcomes, {e.id: _whole(e, outcomes, k) for e in self.focus.whole}
+        return self._base
+
+    def with_value(self, f: str, value: Any) -> Evaluation:
+        base, base_outcomes, base_whole = self.base
+        derived, rules, whole = self.focus.readers.get(f, ((), (), ()))
+        k = Knowledge({**self.facts, f: value}, dict(base.possible), dict(base.bounds))
+        derive_into(k, derived, self.program.registry)
+        outcomes = dict(base_outcomes)
+        for r in rules:
+            outcomes[r.id] = outcome(r, k)
+        eligibility = dict(base_whole)
+        for e in whole:
+            eligibility[e.id] = _whole(e, outcomes, k)
+        return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
+
+
+def _whole(e: RuleProgram, outcomes: dict[str, Tri], k: Knowledge) -> Tri:
+    return False if fails(e, outcomes) or k.form(e.false) else None
 
 
 @per_catalog

@@ -28,7 +28,7 @@ from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
 from ..screen import Screen, decide, screen
-from ..whatif import Answer, confirming_answers
+from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
 from .candidates import barriers
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
@@ -376,6 +376,7 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
             return True
         return None
 
+    reads = Reads(rules=tuple(r.id for r in rules), eligibility=(iid,), derived=("pni_pathway",))
     eligibility = list(dict.fromkeys(m.field for m in screened.result(iid).missing))
     pathway_only = [f for f in dict.fromkeys(pathway_fields) if f not in eligibility]
     if eligibility and pathway_only:
@@ -383,11 +384,11 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
         # never confirm the programme; and when an eligibility answer alone confirms it, only such
         # answers are named. So the pathway's fields are tried only when none does: the same answers
         # as trying every field at once, with a fraction of the evaluations.
-        first = confirming_answers(catalog, facts, eligibility, confirmed)
+        first = confirming_answers(catalog, facts, eligibility, confirmed, reads)
         if any(a.alone for a in first):
             return first
-        return first + confirming_answers(catalog, facts, pathway_only, confirmed)
-    return confirming_answers(catalog, facts, eligibility + pathway_only, confirmed)
+        return first + confirming_answers(catalog, facts, pathway_only, confirmed, reads)
+    return confirming_answers(catalog, facts, eligibility + pathway_only, confirmed, reads)
 
 
 def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
