@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..catalog.load import Catalog, per_catalog
 from ..rules.fields import COMPUTED
-from ..rules.forms import OTHER, Program, Range, RuleProgram, relevant_pieces
+from ..rules.forms import OTHER, DerivedProgram, Form, Program, Range, RuleProgram, relevant_pieces
 from ..rules.loader import Evaluation, Tri
 from ..rules.reference import Knowledge, decided_values, derive_into, fails, outcome
 from ..rules.wording import answers_phrase, label
@@ -160,10 +160,17 @@ class _Focus:
                         need.update(d.inputs)
             derived.reverse()
         self.derived, self.rules, self.whole = tuple(derived), tuple(rules), tuple(whole)
+        # what each of them reads: its value is worked out once per combination of these (_Trial)
+        self.inputs: dict[str, tuple[str, ...]] = {d.id: _read(d.sum, *d.impossible.values()) for d in derived}
+        self.inputs.update({r.id: _read((), r.true, r.false) for r in rules})
         self.readers: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]] = {}
         for f in {f for cone in cones.values() for f in cone}:
             self.readers[f] = (tuple(d for d in derived if f in cones[d.id]), tuple(r for r in rules if f in cones[r.id]),
                                tuple(e for e in whole if any(f in cones[rid] for rid, _ in e.members)))
+
+
+def _read(terms: tuple[str, ...], *forms: Form) -> tuple[str, ...]:
+    return tuple(sorted({*terms, *(lit.field for form in forms for term in form for lit in term)}))
 
 
 def _focus(catalog: Catalog, reads: Reads | None) -> _Focus:
@@ -179,6 +186,17 @@ def _foci(catalog: Catalog) -> dict[Reads | None, _Focus]:
     return {}  # a few entries: one per programme a proposal can put on condition, and the whole program
 
 
+@per_catalog
+def _values(catalog: Catalog) -> dict[tuple[Any, ...], Any]:
+    """Derived facts' possible values (or bounds) and rules' outcomes by what they read: the same
+    few combinations recur between answers tried and between cases (bounded: started again when full)."""
+    return {}
+
+
+_NOT_GIVEN = object()
+_MAX_VALUES = 1 << 16
+
+
 class _Trial:
     """The case's evaluation from the forms (of the focus), and the same with one more field answered."""
 
@@ -186,14 +204,15 @@ class _Trial:
         self.program = catalog.program
         self.focus = focus
         self.facts = facts
+        self.values = _values(catalog)
         self._base: tuple[Knowledge, dict[str, Tri], dict[str, Tri]] | None = None
 
     @property
     def base(self) -> tuple[Knowledge, dict[str, Tri], dict[str, Tri]]:
         if self._base is None:
             k = Knowledge(self.facts)
-            derive_into(k, self.focus.derived, self.program.registry)
-            outcomes = {r.id: outcome(r, k) for r in self.focus.rules}
+            self._derive(k, self.focus.derived)
+            outcomes = {r.id: self._outcome(r, k) for r in self.focus.rules}
             self._base = k, outcomes, {e.id: _whole(e, outcomes, k) for e in self.focus.whole}
         return self._base
 
@@ -201,14 +220,44 @@ class _Trial:
         base, base_outcomes, base_whole = self.base
         derived, rules, whole = self.focus.readers.get(f, ((), (), ()))
         k = Knowledge({**self.facts, f: value}, dict(base.possible), dict(base.bounds))
-        derive_into(k, derived, self.program.registry)
+        self._derive(k, derived)
         outcomes = dict(base_outcomes)
         for r in rules:
-            outcomes[r.id] = outcome(r, k)
+            outcomes[r.id] = self._outcome(r, k)
         eligibility = dict(base_whole)
         for e in whole:
             eligibility[e.id] = _whole(e, outcomes, k)
         return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
+
+    def _key(self, kind: str, xid: str, k: Knowledge) -> tuple[Any, ...]:
+        # a field is a derived fact (possible values or bounds) or a case field (a value or not given)
+        possible, bounds, facts = k.possible, k.bounds, k.facts
+        return (kind, xid, *(possible[x] if x in possible else bounds[x] if x in bounds else facts.get(x, _NOT_GIVEN)
+                       for x in self.focus.inputs[xid]))
+
+    def _derive(self, k: Knowledge, derived: tuple[DerivedProgram, ...]) -> None:
+        values = self.values
+        for d in derived:  # in strata order: each sees the ones before it
+            key = self._key("derived", d.id, k)
+            got = values.get(key)
+            if got is None:
+                derive_into(k, (d,), self.program.registry)
+                got = k.bounds[d.id] if d.sum else k.possible[d.id]
+                if len(values) >= _MAX_VALUES:
+                    values.clear()
+                values[key] = got
+            elif d.sum:
+                k.bounds[d.id] = got
+            else:
+                k.possible[d.id] = got
+
+    def _outcome(self, r: RuleProgram, k: Knowledge) -> Tri:
+        key = self._key("rule", r.id, k)
+        if key in self.values:
+            got: Tri = self.values[key]
+            return got
+        got = self.values[key] = outcome(r, k)
+        return got
 
 
 def _whole(e: RuleProgram, outcomes: dict[str, Tri], k: Knowledge) -> Tri:

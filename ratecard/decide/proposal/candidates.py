@@ -36,8 +36,20 @@ def _as_reason(r: Reason) -> str:
 
 
 def ineligible_text(r: InterventionResult) -> str:
-    parts = list(dict.fromkeys(_as_reason(x) for x in r.reasons))
-    return "Not eligible: " + "; ".join(parts) + "."
+    # the screen shares one tuple of reasons between the results of a combination of rule values:
+    # worded once per tuple (held beside its words, so its id is never another's)
+    reasons = r.reasons
+    got = _WORDED.get(id(reasons))
+    if got is not None and got[0] is reasons:
+        return got[1]
+    text = "Not eligible: " + "; ".join(dict.fromkeys(_as_reason(x) for x in reasons)) + "."
+    if len(_WORDED) >= 4096:
+        _WORDED.clear()
+    _WORDED[id(reasons)] = (reasons, text)
+    return text
+
+
+_WORDED: dict[int, tuple[tuple[Reason, ...], str]] = {}
 
 
 def other_requirement_text(requires: str) -> str:

@@ -30,7 +30,7 @@ from ..responsivity import obstacles as person_obstacles
 from ..screen import Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import barriers
+from .candidates import barriers, ineligible_text
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
@@ -44,7 +44,7 @@ TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
 
 
 class _Treats:
-    """What each intervention of a catalog treats, worked out once per catalog."""
+    """What each intervention of a catalog treats, and what the proposal reads of it, worked out once per catalog."""
 
     def __init__(self, catalog: Catalog):
         self.described = any(iv.work is not None for iv in catalog.interventions.values())
@@ -55,6 +55,21 @@ class _Treats:
         for iid in sorted(self.targets):
             for t in self.targets[iid]:
                 self.by_target.setdefault(t, []).append(iid)
+        self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
+
+
+class _Known:
+    """What a proposal reads of one intervention whatever the case (the catalog's own figures)."""
+
+    __slots__ = ("iv", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work")
+
+    def __init__(self, iv: Intervention, targets: tuple[str, ...]):
+        self.iv, self.targets = iv, targets
+        self.programme = iv.requires == "accredited_programme"
+        self.rar_days = (iv.rar_days or 0) if iv.requires == "rar" else 0  # on a community sentence
+        self.price = package_price(iv)[0]
+        self.evidence = EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0
+        self.perpetrator_work = "partner_abuse" in targets
 
 
 _treats = per_catalog(_Treats)
@@ -178,58 +193,8 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     obs = person_obstacles(case, catalog)
 
     # 3. what can start and finish, and suits the person
-    cands: list[Candidate] = []
-    rejected: list[NotProposed] = []
-    considered: set[str] = set()
-    ineligible: set[str] = set()
-    for r in screened.results:
-        iv = catalog.interventions[r.intervention]
-        mask = 0
-        for s in iv.needs:
-            if s in bit:
-                mask |= 1 << bit[s]
-        risk = 0
-        if targets:
-            for t in treats.targets.get(iv.id, ()):
-                if t in tbit:
-                    risk |= 1 << tbit[t]
-        if not mask and not risk:
-            continue
-        considered.add(iv.id)
-        found = barriers(r, iv, pathways, pathway_fields, window, margin, transport, community)
-        o = obs.get(iv.id, ())
-        if r.decision == "ineligible":
-            ineligible.add(iv.id)
-        elif not found or found[0].why not in ("other_requirement", "not_on_licence"):
-            found = resp.barriers(o, case) + found  # what does not suit the person comes first
-        met = tuple(n.need for n in needs if mask >> bit[n.need] & 1)
-        programme = iv.requires == "accredited_programme"
-        waits = bool(found) and programme and all(b.about for b in found)
-        # what only a person can decide keeps nothing out: it is proposed on condition that they agree
-        to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
-        conditional = waits or (not found and bool(to_agree))
-        if found and not conditional:
-            first, *more = found
-            rejected.append(made(NotProposed, 
-                intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
-                also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
-                text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
-                met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
-            continue
-        start = add(window[0], weeks(iv.status.waiting_weeks or 0)) or window[1]
-        # ongoing services (no fixed length) count as finishing when the order ends
-        finish = window[1] if iv.weeks is None else (add(start, weeks(iv.weeks)) or window[1])
-        price, _ = package_price(iv)
-        codes = {x.code for x in r.warnings}
-        cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" and community else 0,
-                               programme=programme, start=start, finish=finish, price=price,
-                               evidence=EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0, women_only=iv.delivery.women_only,
-                               conditional=conditional,
-                               unknowns=len({m for b in found for m in b.fields}) if waits else 0,
-                               to_agree=to_agree if conditional else (), waits_on_answers=waits,
-                               transport="not_near_home" in codes, venue_assumed="venue_to_be_confirmed" in codes,
-                               risk=risk, needs_perpetrator_work=resp.needs_perpetrator_work(o),
-                               perpetrator_work="partner_abuse" in treats.targets.get(iv.id, ())))
+    cands, rejected, considered, ineligible = _sort_out(
+        screened, treats, needs, bit, tbit, obs, case, pathways, pathway_fields, window, margin, transport, community)
 
     # 4. the package
     chosen = best_package(cands, weights, cap, female)
@@ -360,6 +325,82 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
                         programme_order_months=programme, programme_order_for=programme_for,
                         programme_order_end=order_end(case, on, programme) if programme is not None else None))
     return out
+
+
+def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit: dict[str, int], tbit: dict[str, int],
+              obs: dict[str, tuple[Any, ...]], case: Case, pathways: frozenset[str] | None, pathway_fields: list[str],
+              window: tuple[dt.date, dt.date], margin: int, transport: bool,
+              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str]]:
+    """Each intervention that meets an identified need or treats indicated offending, as a candidate
+    for the package or left out with its reasons; and which were considered, and which of those
+    the person is not eligible for."""
+    cands: list[Candidate] = []
+    rejected: list[NotProposed] = []
+    considered: set[str] = set()
+    ineligible: set[str] = set()
+    met_by_mask: dict[int, tuple[str, ...]] = {}
+
+    def met_of(mask: int) -> tuple[str, ...]:
+        got = met_by_mask.get(mask)
+        if got is None:
+            got = met_by_mask[mask] = tuple(n.need for i, n in enumerate(needs) if mask >> i & 1)
+        return got
+
+    known = treats.known
+    for r in screened.results:
+        k = known[r.intervention]
+        iv = k.iv
+        mask = 0
+        for s in iv.needs:
+            b = bit.get(s)
+            if b is not None:
+                mask |= 1 << b
+        risk = 0
+        for t in k.targets if tbit else ():
+            b = tbit.get(t)
+            if b is not None:
+                risk |= 1 << b
+        if not mask and not risk:
+            continue
+        considered.add(iv.id)
+        if r.decision == "ineligible":
+            # not eligible: that alone is said, whatever else would keep it out
+            ineligible.add(iv.id)
+            rejected.append(made(NotProposed, intervention=iv.id, requires=iv.requires, needs=met_of(mask),
+                                 why="no_eligible_provision", also=(), text=ineligible_text(r), missing=(), met_by=(),
+                                 name=iv.name, rar_days=iv.rar_days or 0))
+            continue
+        found = barriers(r, iv, pathways, pathway_fields, window, margin, transport, community)
+        o = obs.get(iv.id, ())
+        if not found or found[0].why not in ("other_requirement", "not_on_licence"):
+            found = resp.barriers(o, case) + found  # what does not suit the person comes first
+        programme = k.programme
+        waits = bool(found) and programme and all(b.about for b in found)
+        # what only a person can decide keeps nothing out: it is proposed on condition that they agree
+        to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
+        conditional = waits or (not found and bool(to_agree))
+        if found and not conditional:
+            first, *more = found
+            rejected.append(made(NotProposed,
+                intervention=iv.id, requires=iv.requires, needs=met_of(mask), why=first.why,
+                also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
+                text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
+                met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
+            continue
+        start = add(window[0], weeks(iv.status.waiting_weeks or 0)) or window[1]
+        # ongoing services (no fixed length) count as finishing when the order ends
+        finish = window[1] if iv.weeks is None else (add(start, weeks(iv.weeks)) or window[1])
+        codes = {x.code for x in r.warnings}
+        cands.append(Candidate(iv=iv, mask=mask, rar_days=k.rar_days if community else 0,
+                               programme=programme, start=start, finish=finish, price=k.price,
+                               evidence=k.evidence, women_only=iv.delivery.women_only,
+                               conditional=conditional,
+                               unknowns=len({m for b in found for m in b.fields}) if waits else 0,
+                               to_agree=to_agree if conditional else (), waits_on_answers=waits,
+                               transport="not_near_home" in codes, venue_assumed="venue_to_be_confirmed" in codes,
+                               risk=risk, needs_perpetrator_work=resp.needs_perpetrator_work(o),
+                               perpetrator_work=k.perpetrator_work))
+    return cands, rejected, considered, ineligible
 
 
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
