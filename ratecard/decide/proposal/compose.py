@@ -121,7 +121,9 @@ def propose(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | No
         d = _analyse(case, catalog, on, rar_days, margin)
     else:
         d = _shortest(case, catalog, on, rar_days, margin)
-    return Proposal(**d, text=proposal_text(d))
+    # every part is built from checked values (made): the whole is too, its fields in their order
+    values = {"order_months_proposed": False, **d, "text": proposal_text(d)}
+    return made(Proposal, **{f: values[f] for f in Proposal.model_fields})
 
 
 def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, margin: int) -> dict[str, Any]:
@@ -219,10 +221,10 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         sure_covered = 0
         for c in sure:
             sure_covered |= c.mask
-        fallback = Fallback(requirements=tuple(_requirements(sure_items, community)), package=tuple(i.intervention for i in sure_items),
-                            names=tuple(i.name for i in sure_items),
-                            rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
-                            unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
+        fallback = made(Fallback, requirements=tuple(_requirements(sure_items, community)), package=tuple(i.intervention for i in sure_items),
+                        names=tuple(i.name for i in sure_items),
+                        rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
+                        unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
     # a youth: no adult order, so no adult offending behaviour work to weigh and no RAR days
     youth = any(is_youth(w) for w in screened.warnings)
     offending = [] if youth else _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
@@ -263,7 +265,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         pni_pathway=screened.derived.get("pni_pathway"),
         warnings=tuple(screened.warnings),
         pni_pathway_possible=tuple(sorted(pathways or ())),
-        total_price=round(sum(p for p in prices if p is not None), 2) if None not in prices else None,
+        total_price=round(float(sum(p for p in prices if p is not None)), 2) if None not in prices else None,
         prices_illustrative=any("price" in i.illustrative for i in items),
     )
 
@@ -483,15 +485,15 @@ def _requirements(items: list[PackageItem], community: bool) -> list[Requirement
     programme = next((i for i in items if i.requirement == "accredited_programme"), None)
     if programme is not None:
         how = "An accredited programme requirement" if community else "An accredited programme as a condition of the licence or supervision"
-        reqs.append(RequirementProposal(requirement="accredited_programme", intervention=programme.intervention,
-                                        conditional=programme.conditional, text=f"{how}: {programme.name}."))
+        reqs.append(made(RequirementProposal, requirement="accredited_programme", intervention=programme.intervention,
+                         days=None, conditional=programme.conditional, text=f"{how}: {programme.name}."))
     rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
     if rar_total:
-        reqs.append(RequirementProposal(requirement="rar", days=rar_total,
-                                        text=f"A rehabilitation activity requirement of up to {rar_total} days, for the activities below."))
+        reqs.append(made(RequirementProposal, requirement="rar", intervention=None, days=rar_total, conditional=False,
+                         text=f"A rehabilitation activity requirement of up to {rar_total} days, for the activities below."))
     supervision = [i for i in items if i.requirement == "supervision"]
     if supervision:
-        reqs.append(RequirementProposal(requirement="supervision", text=(
+        reqs.append(made(RequirementProposal, requirement="supervision", intervention=None, days=None, conditional=False, text=(
             "Activities as part of supervision on licence or post-sentence supervision: "
             + join_names([i.name for i in supervision]) + ".")))
     return reqs
@@ -572,8 +574,8 @@ def _some(names: list[str], sep: str) -> str:
 def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
     about = [r for r in rejected if need.need in r.needs]
     if not about:
-        return UnmetNeed(need=need.need, priority=need.priority, why="no_eligible_provision",
-                         text="Nothing in the catalog addresses this need.")
+        return made(UnmetNeed, need=need.need, priority=need.priority, why="no_eligible_provision",
+                    text="Nothing in the catalog addresses this need.", missing=(), interventions=())
     best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
     if best.why == "no_eligible_provision":
         named = [names.get(r.intervention, r.intervention) for r in about]
@@ -583,32 +585,32 @@ def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str
     else:
         text = f"{names.get(best.intervention, best.intervention)}: {best.text}"
     missing = tuple(sorted({m for r in about if r.why == "information_missing" for m in r.missing}))
-    return UnmetNeed(need=need.need, priority=need.priority, why=best.why, text=text, missing=missing,
-                     interventions=tuple(sorted(r.intervention for r in about)))
+    return made(UnmetNeed, need=need.need, priority=need.priority, why=best.why, text=text, missing=missing,
+                interventions=tuple(sorted(r.intervention for r in about)))
 
 
 def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None, child: bool = False,
                 tiers: bool = True) -> TierCheck:
     if not tiers:
-        return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="This catalog has no CRC tiers, so no minimum hours apply.")
     if child:
-        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Under 18: the youth offending team supervises, and CRC tiers do not apply.")
     if allocation == "nps":
         # CRC tiers and their minimum hours are for cases the CRC manages
-        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Managed by the NPS: CRC tiers and their minimum hours do not apply.")
     if tier is None:
-        return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Tier unknown: what settles it is under what is still to find out.")
     minimum = TIER_MINIMUM_HOURS.get(tier)
     hours = [i.hours for i in items]
-    total = sum(h for h in hours if h is not None) if None not in hours else None
+    total = float(sum(h for h in hours if h is not None)) if None not in hours else None
     if minimum is None or total is None:
-        return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=None,
+        return made(TierCheck, tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=None,
                          text=f"Tier {tier}: the package hours are not all known, so the minimum cannot be checked.")
     ok = total >= minimum
-    return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=ok,
+    return made(TierCheck, tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=ok,
                      text=f"Tier {tier} needs at least {minimum} hours; the package gives {total:g}"
                           + ("." if ok else ", so supervision contact must make up the rest."))
