@@ -160,6 +160,8 @@ class _Focus:
                         need.update(d.inputs)
             derived.reverse()
         self.derived, self.rules, self.whole = tuple(derived), tuple(rules), tuple(whole)
+        # the derived facts whose decided values the evaluation gives (what the test reads)
+        self.shown: frozenset[str] | None = None if reads is None else frozenset(reads.derived)
         # what each of them reads: its value is worked out once per combination of these (_Trial)
         self.inputs: dict[str, tuple[str, ...]] = {d.id: _read(d.sum, *d.impossible.values()) for d in derived}
         self.inputs.update({r.id: _read((), r.true, r.false) for r in rules})
@@ -227,6 +229,10 @@ class _Trial:
         eligibility = dict(base_whole)
         for e in whole:
             eligibility[e.id] = _whole(e, outcomes, k)
+        shown = self.focus.shown
+        if shown is not None:
+            k = Knowledge(k.facts, {d: k.possible[d] for d in shown if d in k.possible},
+                          {d: k.bounds[d] for d in shown if d in k.bounds})
         return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
 
     def _key(self, kind: str, xid: str, k: Knowledge) -> tuple[Any, ...]:

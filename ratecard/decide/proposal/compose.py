@@ -56,6 +56,7 @@ class _Treats:
             for t in self.targets[iid]:
                 self.by_target.setdefault(t, []).append(iid)
         self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
+        self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
 
 
 class _Known:
@@ -121,9 +122,8 @@ def propose(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | No
         d = _analyse(case, catalog, on, rar_days, margin)
     else:
         d = _shortest(case, catalog, on, rar_days, margin)
-    # every part is built from checked values (made): the whole is too, its fields in their order
-    values = {"order_months_proposed": False, **d, "text": proposal_text(d)}
-    return made(Proposal, **{f: values[f] for f in Proposal.model_fields})
+    # every part is built from checked values (made): the whole is too (d holds its fields in their order)
+    return made(Proposal, **d, text=proposal_text(d))
 
 
 def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, margin: int) -> dict[str, Any]:
@@ -210,7 +210,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     rejected += left_out(cands, chosen, needs, bit, cap)
     rejected.sort(key=lambda x: x.intervention)
 
-    names = {iid: iv.name for iid, iv in catalog.interventions.items()}
+    names = treats.names
     unmet = [_unmet(n, rejected, names) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
     reqs = _requirements(items, community)
     rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
@@ -240,6 +240,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         case_id=case.id,
         sentence_type=stype,
         order_months=case.sentence.length_months,
+        order_months_proposed=False,
         order_end=dates[1],
         margin_weeks=margin,
         rar_cap=cap,
