@@ -27,13 +27,13 @@ from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
-from ..screen import Screen, decide, screen
+from ..screen import InterventionResult, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import barriers, ineligible_text
+from .candidates import standing
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
-from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
+from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
 from .paragraph import fact_words, is_youth, proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
@@ -57,12 +57,13 @@ class _Treats:
                 self.by_target.setdefault(t, []).append(iid)
         self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
         self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
+        self.verdicts: dict[tuple[Any, ...], _Verdict] = {}  # shared between cases (_sort_out), bounded
 
 
 class _Known:
     """What a proposal reads of one intervention whatever the case (the catalog's own figures)."""
 
-    __slots__ = ("iv", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work")
+    __slots__ = ("iv", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work", "wait", "length", "wait_and_length")
 
     def __init__(self, iv: Intervention, targets: tuple[str, ...]):
         self.iv, self.targets = iv, targets
@@ -71,6 +72,11 @@ class _Known:
         self.price = package_price(iv)[0]
         self.evidence = EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0
         self.perpetrator_work = "partner_abuse" in targets
+        # its waiting list and length as time, for the order's window
+        wait = iv.status.waiting_weeks or 0
+        self.wait = weeks(wait)
+        self.length = None if iv.weeks is None else weeks(iv.weeks)
+        self.wait_and_length = self.wait if iv.weeks is None else weeks(wait + iv.weeks)
 
 
 _treats = per_catalog(_Treats)
@@ -336,7 +342,8 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
               community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str]]:
     """Each intervention that meets an identified need or treats indicated offending, as a candidate
     for the package or left out with its reasons; and which were considered, and which of those
-    the person is not eligible for."""
+    the person is not eligible for. What keeps each out apart from the order's dates is a _Verdict,
+    shared between cases; only whether it can finish in time is worked out for each."""
     cands: list[Candidate] = []
     rejected: list[NotProposed] = []
     considered: set[str] = set()
@@ -350,6 +357,11 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         return got
 
     known = treats.known
+    verdicts = _verdicts(treats)
+    no_sara = case.risk.sara_partner is None
+    fields = tuple(pathway_fields)
+    begin, end = window
+    latest = add(end, -weeks(margin)) or end
     for r in screened.results:
         k = known[r.intervention]
         iv = k.iv
@@ -369,41 +381,92 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         if r.decision == "ineligible":
             # not eligible: that alone is said, whatever else would keep it out
             ineligible.add(iv.id)
-            rejected.append(made(NotProposed, intervention=iv.id, requires=iv.requires, needs=met_of(mask),
-                                 why="no_eligible_provision", also=(), text=ineligible_text(r), missing=(), met_by=(),
-                                 name=iv.name, rar_days=iv.rar_days or 0))
-            continue
-        found = barriers(r, iv, pathways, pathway_fields, window, margin, transport, community)
         o = obs.get(iv.id, ())
-        if not found or found[0].why not in ("other_requirement", "not_on_licence"):
-            found = resp.barriers(o, case) + found  # what does not suit the person comes first
         programme = k.programme
-        waits = bool(found) and programme and all(b.about for b in found)
-        # what only a person can decide keeps nothing out: it is proposed on condition that they agree
-        to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
-        conditional = waits or (not found and bool(to_agree))
-        if found and not conditional:
-            first, *more = found
-            rejected.append(made(NotProposed,
-                intervention=iv.id, requires=iv.requires, needs=met_of(mask), why=first.why,
-                also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
-                text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
-                met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
+        key = (id(r), id(o), no_sara, pathways if programme else None, fields if programme else None, transport, community)
+        v = verdicts.get(key)
+        if v is None or v.r is not r or v.o is not o:
+            if len(verdicts) >= _MAX_VERDICTS:
+                verdicts.clear()
+            v = verdicts[key] = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
+        late: list[Barrier] = []
+        if v.standing.timed:
+            ends = add(begin, k.wait if iv.weeks is None else k.wait_and_length)
+            if ends is None or ends > latest:
+                late = timing(iv, window, margin, iv.status.waiting_weeks or 0)
+        settled = _Settled([*v.resp, *v.standing.before, *late, *v.standing.after], r, programme) if late else v.settled
+        if settled.left_out is not None:
+            rejected.append(settled.not_proposed(k, met_of(mask)))
             continue
-        start = add(window[0], weeks(iv.status.waiting_weeks or 0)) or window[1]
+        start = add(begin, k.wait) or end
         # ongoing services (no fixed length) count as finishing when the order ends
-        finish = window[1] if iv.weeks is None else (add(start, weeks(iv.weeks)) or window[1])
-        codes = {x.code for x in r.warnings}
+        finish = end if k.length is None else (add(start, k.length) or end)
         cands.append(Candidate(iv=iv, mask=mask, rar_days=k.rar_days if community else 0,
                                programme=programme, start=start, finish=finish, price=k.price,
                                evidence=k.evidence, women_only=iv.delivery.women_only,
-                               conditional=conditional,
-                               unknowns=len({m for b in found for m in b.fields}) if waits else 0,
-                               to_agree=to_agree if conditional else (), waits_on_answers=waits,
-                               transport="not_near_home" in codes, venue_assumed="venue_to_be_confirmed" in codes,
-                               risk=risk, needs_perpetrator_work=resp.needs_perpetrator_work(o),
+                               conditional=settled.conditional, unknowns=settled.unknowns,
+                               to_agree=settled.to_agree if settled.conditional else (), waits_on_answers=settled.waits,
+                               transport=v.transport, venue_assumed=v.venue_assumed,
+                               risk=risk, needs_perpetrator_work=v.needs_perpetrator_work,
                                perpetrator_work=k.perpetrator_work))
     return cands, rejected, considered, ineligible
+
+
+class _Settled:
+    """What the barriers found make of an intervention: a candidate (on condition or not), or left
+    out with the first reason, the others, the words and the fields missing."""
+
+    __slots__ = ("waits", "to_agree", "conditional", "unknowns", "left_out", "_made")
+
+    def __init__(self, found: list[Barrier], r: InterventionResult, programme: bool):
+        self.waits = bool(found) and programme and all(b.about for b in found)
+        # what only a person can decide keeps nothing out: it is proposed on condition that they agree
+        self.to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
+        self.conditional = self.waits or (not found and bool(self.to_agree))
+        self.unknowns = len({m for b in found for m in b.fields}) if self.waits else 0
+        self.left_out: tuple[Why, tuple[Why, ...], str, tuple[str, ...]] | None = None
+        if found and not self.conditional:
+            first, *more = found
+            self.left_out = (first.why, tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
+                             " ".join(b.text for b in found), tuple(sorted({m for b in found for m in b.fields})))
+        self._made: dict[tuple[str, ...], NotProposed] = {}
+
+    def not_proposed(self, k: _Known, met: tuple[str, ...]) -> NotProposed:
+        got = self._made.get(met)
+        if got is None:
+            assert self.left_out is not None
+            why, also, text, missing = self.left_out
+            iv = k.iv
+            got = self._made[met] = made(NotProposed, intervention=iv.id, requires=iv.requires, needs=met, why=why, also=also,
+                                         text=text, missing=missing, met_by=(), name=iv.name, rar_days=iv.rar_days or 0)
+        return got
+
+
+class _Verdict:
+    """One screen result in a proposal, for one combination of what else it depends on but the
+    order's dates (the person's obstacles, the PNI pathway for a programme, transport, the kind of
+    sentence): the barriers around the place of the timing, and what they make of it when the
+    timing finds nothing. The screen shares its results between cases, and so are these."""
+
+    __slots__ = ("r", "o", "standing", "resp", "settled", "transport", "venue_assumed", "needs_perpetrator_work")
+
+    def __init__(self, r: InterventionResult, o: tuple[Any, ...], k: _Known, case: Case, pathways: frozenset[str] | None,
+                 pathway_fields: list[str], transport: bool, community: bool):
+        self.r, self.o = r, o  # held while the verdict is: its key holds their ids
+        self.standing = standing(r, k.iv, pathways, pathway_fields, transport, community)
+        # what does not suit the person comes first, unless nothing about the person matters
+        self.resp = () if self.standing.final else tuple(resp.barriers(o, case))
+        self.settled = _Settled([*self.resp, *self.standing.before, *self.standing.after], r, k.programme)
+        codes = {x.code for x in r.warnings}
+        self.transport, self.venue_assumed = "not_near_home" in codes, "venue_to_be_confirmed" in codes
+        self.needs_perpetrator_work = resp.needs_perpetrator_work(o)
+
+
+_MAX_VERDICTS = 1 << 14
+
+
+def _verdicts(treats: _Treats) -> dict[tuple[Any, ...], _Verdict]:
+    return treats.verdicts
 
 
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
