@@ -18,7 +18,9 @@ from .result import Choice, NeedAssessed, NotProposed, PackageItem, Why, made
 EVIDENCE_RANK = {"accredited": 3, "promising": 2, "emerging": 1, "unevaluated": 0}
 
 
-@dataclass(frozen=True, eq=False)  # candidates are told apart by identity, not field by field
+# candidates are told apart by identity, not field by field; never changed once made (not frozen
+# only because a frozen dataclass sets each of its twenty fields through object.__setattr__)
+@dataclass(eq=False, slots=True)
 class Candidate:
     """An intervention the person can start and finish: eligible, open, reachable, in time, suited
     to them; or a programme that only missing information keeps open, or anything a person's judgement

@@ -63,10 +63,12 @@ class _Treats:
 class _Known:
     """What a proposal reads of one intervention whatever the case (the catalog's own figures)."""
 
-    __slots__ = ("iv", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work", "wait", "length", "wait_and_length")
+    __slots__ = ("iv", "id", "needs", "women_only", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work",
+                 "wait", "length", "wait_and_length")
 
     def __init__(self, iv: Intervention, targets: tuple[str, ...]):
         self.iv, self.targets = iv, targets
+        self.id, self.needs, self.women_only = iv.id, tuple(iv.needs), iv.delivery.women_only
         self.programme = iv.requires == "accredited_programme"
         self.rar_days = (iv.rar_days or 0) if iv.requires == "rar" else 0  # on a community sentence
         self.price = package_price(iv)[0]
@@ -358,15 +360,15 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
 
     known = treats.known
     verdicts = _verdicts(treats)
-    no_sara = case.risk.sara_partner is None
-    fields = tuple(pathway_fields)
+    # what a verdict depends on besides the result and the person's obstacles (the PNI pathway: programmes only)
+    context = (case.risk.sara_partner is None, transport, community)
+    programme_context = (*context, pathways, tuple(pathway_fields))
     begin, end = window
     latest = add(end, -weeks(margin)) or end
     for r in screened.results:
         k = known[r.intervention]
-        iv = k.iv
         mask = 0
-        for s in iv.needs:
+        for s in k.needs:
             b = bit.get(s)
             if b is not None:
                 mask |= 1 << b
@@ -377,23 +379,24 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
                 risk |= 1 << b
         if not mask and not risk:
             continue
-        considered.add(iv.id)
+        iid = k.id
+        considered.add(iid)
         if r.decision == "ineligible":
             # not eligible: that alone is said, whatever else would keep it out
-            ineligible.add(iv.id)
-        o = obs.get(iv.id, ())
+            ineligible.add(iid)
+        o = obs.get(iid, ())
         programme = k.programme
-        key = (id(r), id(o), no_sara, pathways if programme else None, fields if programme else None, transport, community)
-        v = verdicts.get(key)
+        v = verdicts.get((id(r), id(o), programme_context if programme else context))
         if v is None or v.r is not r or v.o is not o:
             if len(verdicts) >= _MAX_VERDICTS:
                 verdicts.clear()
-            v = verdicts[key] = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
+            v = verdicts[(id(r), id(o), programme_context if programme else context)] = _Verdict(
+                r, o, k, case, pathways, pathway_fields, transport, community)
         late: list[Barrier] = []
         if v.standing.timed:
-            ends = add(begin, k.wait if iv.weeks is None else k.wait_and_length)
+            ends = add(begin, k.wait_and_length)
             if ends is None or ends > latest:
-                late = timing(iv, window, margin, iv.status.waiting_weeks or 0)
+                late = timing(k.iv, window, margin, k.iv.status.waiting_weeks or 0)
         settled = _Settled([*v.resp, *v.standing.before, *late, *v.standing.after], r, programme) if late else v.settled
         if settled.left_out is not None:
             rejected.append(settled.not_proposed(k, met_of(mask)))
@@ -401,9 +404,9 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         start = add(begin, k.wait) or end
         # ongoing services (no fixed length) count as finishing when the order ends
         finish = end if k.length is None else (add(start, k.length) or end)
-        cands.append(Candidate(iv=iv, mask=mask, rar_days=k.rar_days if community else 0,
+        cands.append(Candidate(iv=k.iv, mask=mask, rar_days=k.rar_days if community else 0,
                                programme=programme, start=start, finish=finish, price=k.price,
-                               evidence=k.evidence, women_only=iv.delivery.women_only,
+                               evidence=k.evidence, women_only=k.women_only,
                                conditional=settled.conditional, unknowns=settled.unknowns,
                                to_agree=settled.to_agree if settled.conditional else (), waits_on_answers=settled.waits,
                                transport=v.transport, venue_assumed=v.venue_assumed,
