@@ -58,17 +58,21 @@ class _Treats:
         self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
         self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
         self.verdicts: dict[tuple[Any, ...], _Verdict] = {}  # shared between cases (_sort_out), bounded
+        self.meeting: dict[str, list[str]] = {}  # need -> the interventions that meet it
+        for iid, iv in catalog.interventions.items():
+            for need in dict.fromkeys(iv.needs):
+                self.meeting.setdefault(need, []).append(iid)
 
 
 class _Known:
     """What a proposal reads of one intervention whatever the case (the catalog's own figures)."""
 
-    __slots__ = ("iv", "id", "needs", "women_only", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work",
+    __slots__ = ("iv", "women_only", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work",
                  "wait", "length", "wait_and_length")
 
     def __init__(self, iv: Intervention, targets: tuple[str, ...]):
         self.iv, self.targets = iv, targets
-        self.id, self.needs, self.women_only = iv.id, tuple(iv.needs), iv.delivery.women_only
+        self.women_only = iv.delivery.women_only
         self.programme = iv.requires == "accredited_programme"
         self.rar_days = (iv.rar_days or 0) if iv.requires == "rar" else 0  # on a community sentence
         self.price = package_price(iv)[0]
@@ -338,7 +342,7 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
     return out
 
 
-def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit: dict[str, int], tbit: dict[str, int],
+def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit: dict[str, int], tbit: dict[Target, int],
               obs: dict[str, tuple[Any, ...]], case: Case, pathways: frozenset[str] | None, pathway_fields: list[str],
               window: tuple[dt.date, dt.date], margin: int, transport: bool,
               community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str]]:
@@ -359,27 +363,27 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         return got
 
     known = treats.known
-    verdicts = _verdicts(treats)
+    verdicts = treats.verdicts
     # what a verdict depends on besides the result and the person's obstacles (the PNI pathway: programmes only)
     context = (case.risk.sara_partner is None, transport, community)
     programme_context = (*context, pathways, tuple(pathway_fields))
     begin, end = window
     latest = add(end, -weeks(margin)) or end
+    # the identified needs each intervention meets and the indicated offending it treats, one bit each
+    masks: dict[str, int] = {}
+    for need, i in bit.items():
+        for iid in treats.meeting.get(need, ()):
+            masks[iid] = masks.get(iid, 0) | 1 << i
+    risks: dict[str, int] = {}
+    for t, i in tbit.items():
+        for iid in treats.by_target.get(t, ()):
+            risks[iid] = risks.get(iid, 0) | 1 << i
     for r in screened.results:
-        k = known[r.intervention]
-        mask = 0
-        for s in k.needs:
-            b = bit.get(s)
-            if b is not None:
-                mask |= 1 << b
-        risk = 0
-        for t in k.targets if tbit else ():
-            b = tbit.get(t)
-            if b is not None:
-                risk |= 1 << b
+        iid = r.intervention
+        mask, risk = masks.get(iid, 0), risks.get(iid, 0)
         if not mask and not risk:
             continue
-        iid = k.id
+        k = known[iid]
         considered.add(iid)
         if r.decision == "ineligible":
             # not eligible: that alone is said, whatever else would keep it out
@@ -466,10 +470,6 @@ class _Verdict:
 
 
 _MAX_VERDICTS = 1 << 14
-
-
-def _verdicts(treats: _Treats) -> dict[tuple[Any, ...], _Verdict]:
-    return treats.verdicts
 
 
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
