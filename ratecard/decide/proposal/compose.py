@@ -30,7 +30,7 @@ from ..responsivity import obstacles as person_obstacles
 from ..screen import InterventionResult, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import standing
+from .candidates import ineligible_text, standing
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
@@ -388,6 +388,11 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         if r.decision == "ineligible":
             # not eligible: that alone is said, whatever else would keep it out
             ineligible.add(iid)
+            iv = known[iid].iv
+            rejected.append(made(NotProposed, intervention=iid, requires=iv.requires, needs=met_of(mask),
+                                 why="no_eligible_provision", also=(), text=ineligible_text(r), missing=(), met_by=(),
+                                 name=iv.name, rar_days=iv.rar_days or 0))
+            continue
         o = obs.get(iid, ())
         programme = k.programme
         v = verdicts.get((id(r), id(o), programme_context if programme else context))
