@@ -6,6 +6,12 @@ to `python -c pass` measured in the same run, next to the targets of issue 12 (s
 --help at most 0.15 s). Asserts nothing: machines here are shared and noisy.
 
     python benchmarks/bench_cli.py [--runs 15]
+    python benchmarks/bench_cli.py --instructions [--baseline COMMIT]
+
+--instructions counts CPU instructions instead (valgrind's callgrind, which hardly moves with load)
+for each command writing plain text to a file, as a PSO's `ratecard screen case.yaml > screen.txt`
+does, in this tree and, with --baseline, in that commit (checked out in a temporary worktree),
+each command run once first so that the catalog cache and the bytecode are warm.
 
 The catalog cache is warmed first (as after any earlier use); "screen, no catalog cache" shows
 the cost without it (RATECARD_NO_CACHE=1). "libraries only" imports click, pydantic (and builds one
@@ -18,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import resource
 import statistics
 import subprocess
@@ -53,10 +61,59 @@ def measure(argv: list[str], runs: int, env: dict[str, str]) -> tuple[float, flo
     return statistics.median(walls), min(walls), statistics.median(cpus)
 
 
+def _counted(tree: Path, argv: list[str], env: dict[str, str]) -> int:
+    # run from the tree itself: `python -m` puts the working folder before PYTHONPATH
+    env = {**env, "PYTHONPATH": str(tree)}
+    subprocess.run(argv, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)  # warm
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], env=env, cwd=tree,
+                       capture_output=True, text=True)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    if r.returncode != 0 or m is None:
+        raise SystemExit(f"callgrind run failed in {tree}: {r.stderr[-2000:]}")
+    return int(m.group(1))
+
+
+def instructions(baseline: str | None) -> None:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed: apt-get install valgrind")
+    out = Path(tempfile.mkdtemp(prefix="ratecard-bench-out-")) / "out.txt"
+    env = {**os.environ, "RATECARD_CACHE_DIR": tempfile.mkdtemp(prefix="ratecard-bench-cache-"), "COLUMNS": "100"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    cmd = [sys.executable, "-m", "ratecard"]
+    rows = [("python -c pass", [sys.executable, "-c", "pass"]),
+            ("--help", [*cmd, "--help"]),
+            *((f"{c} > file", [*cmd, c, CASE, *extra, "--on", "2017-03-01", "--out", str(out)])
+              for c, extra in (("screen", []), ("propose", []), ("check", ["bbr"]), ("allocate", []))),
+            ("screen --json > file", [*cmd, "screen", CASE, "--on", "2017-03-01", "--json", "--out", str(out)])]
+    trees = {"now": ROOT}
+    holder = None
+    if baseline:
+        holder = tempfile.TemporaryDirectory()
+        trees["before"] = Path(holder.name) / "baseline"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(trees["before"]), baseline], cwd=ROOT, check=True)
+    try:
+        counts = {name: {t: _counted(tree, argv, env) for t, tree in trees.items()} for name, argv in rows}
+    finally:
+        if holder is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(trees["before"])], cwd=ROOT, check=False)
+            holder.cleanup()
+    print(f"million instructions a command" + (f", baseline {baseline}:" if baseline else ":"))
+    for name, c in counts.items():
+        line = f"  {name:<22} now {c['now'] / 1e6:8.0f}"
+        if "before" in c:
+            line += f"   before {c['before'] / 1e6:8.0f}   ratio {c['now'] / c['before']:.2f}x"
+        print(line)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--instructions", action="store_true", help="count instructions (callgrind) instead of timing")
+    ap.add_argument("--baseline", help="with --instructions: a commit to compare with")
     args = ap.parse_args()
+    if args.instructions:
+        instructions(args.baseline)
+        return
     cache = tempfile.mkdtemp(prefix="ratecard-bench-cache-")
     env = {**os.environ, "RATECARD_CACHE_DIR": cache, "COLUMNS": "100", "PYTHONPATH": str(ROOT)}
     # As installed: `pip install` byte-compiles the package, so a user's command never compiles

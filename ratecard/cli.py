@@ -25,7 +25,7 @@ import click
 from .labels import NEEDS  # plain data, costs nothing to import
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from .present.layout import Renderable
 
     from .catalog.load import Catalog
 
@@ -128,19 +128,18 @@ def _emit_text(text: str, out: Path | None, *, is_json: bool = False) -> None:
     click.echo(f"Wrote {shown(out)}", err=True)
 
 
-def _emit_view(draw: Callable[[Console], None], out: Path | None) -> None:
-    """A terminal view: in colour at the terminal's width; into a pipe or to --out FILE as plain
-    text (no colour codes, no padding at line ends)."""
-    import io
-
-    from .present.terminal import console, is_terminal
+def _emit_view(view: Callable[[int], Renderable], out: Path | None) -> None:
+    """A terminal view, `view(width)`: in colour at the terminal's width (rich); into a pipe or to
+    --out FILE as plain text laid out without rich (present/layout.py), at COLUMNS or 100 columns."""
+    from .present.layout import plain
+    from .present.terminal import FILE_WIDTH, columns, console, is_terminal
 
     if out is None and is_terminal():
-        draw(console())
+        c = console()
+        c.print(view(c.width))
         return
-    buf = io.StringIO()
-    draw(console(buf))
-    _emit_text("\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n", out)
+    width = columns() or FILE_WIDTH
+    _emit_text(plain(view(width), width), out)
 
 
 def _case_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -150,13 +149,13 @@ def _case_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _show(result: Any, as_json: bool, out: Path | None, draw: Callable[[Console], None]) -> None:
-    """A result as JSON (from its model) or as a terminal view; `draw` imports the view's module
-    only when it is needed, so --json never loads rich."""
+def _show(result: Any, as_json: bool, out: Path | None, view: Callable[[int], Renderable]) -> None:
+    """A result as JSON (from its model) or as a terminal view; `view` imports the view's module
+    only when it is needed, so --json never loads the views."""
     if as_json:
         _emit_text(result.model_dump_json(indent=2), out, is_json=True)
     else:
-        _emit_view(draw, out)
+        _emit_view(view, out)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -236,12 +235,12 @@ def screen(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog
     _refuse_inputs(out, catalog_path, case)
     result = run_screen(load_case(case), _catalog(catalog_path), on=_on(on))
 
-    def draw(c: Console) -> None:
-        from .present.screen import print_screen
+    def view(width: int) -> Renderable:
+        from .present.screen import screen_view
 
-        print_screen(result, c, explain=explain)
+        return screen_view(result, explain, width)
 
-    _show(result, as_json, out, draw)
+    _show(result, as_json, out, view)
 
 
 @cli.command("list")
@@ -255,14 +254,14 @@ def screen(case: Path, on: dt.date | None, as_json: bool, explain: bool, catalog
 def list_(area: str | None, need: str | None, on: dt.date | None, as_json: bool, catalog_path: Path | None,
           out: Path | None) -> None:
     """List the interventions: id (as `check` takes it), name, needs and status on a date."""
-    from .present.catalog import catalog_listing, listing_json, print_listing
+    from .present.catalog import catalog_listing, listing_json, listing_view
 
     _refuse_inputs(out, catalog_path)
     items = catalog_listing(_catalog(catalog_path), area=area, need=need, on=on)
     if as_json:
         _emit_text(listing_json(items), out, is_json=True)
         return
-    _emit_view(lambda c: print_listing(items, c), out)
+    _emit_view(lambda width: listing_view(items, width), out)
 
 
 @cli.command()
@@ -289,12 +288,12 @@ def check(ctx: click.Context, case: Path, intervention: str, on: dt.date | None,
     _refuse_inputs(out, catalog_path, case)
     result = check_referral(load_case(case), intervention, _catalog(catalog_path), on=_on(on), idle_weeks=idle_weeks)
 
-    def draw(c: Console) -> None:
-        from .present.checks import print_check
+    def view(width: int) -> Renderable:
+        from .present.checks import check_view
 
-        print_check(result, c, explain=explain)
+        return check_view(result, explain)
 
-    _show(result, as_json, out, draw)
+    _show(result, as_json, out, view)
     if exit_code:
         # accept if agreed: go ahead only once a person agrees, so not 0: the warnings' status
         ctx.exit({"accept": 0, "accept_with_warnings": EXIT_WARNINGS, "accept_if_agreed": EXIT_WARNINGS,
@@ -312,12 +311,12 @@ def allocate(case: Path, on: dt.date | None, as_json: bool, explain: bool, catal
     _refuse_inputs(out, catalog_path, case)
     result = run_allocate(load_case(case), _catalog(catalog_path), on=_on(on))
 
-    def draw(c: Console) -> None:
-        from .present.checks import print_allocation
+    def view(width: int) -> Renderable:
+        from .present.checks import allocation_text
 
-        print_allocation(result, c, explain=explain)
+        return allocation_text(result, explain)
 
-    _show(result, as_json, out, draw)
+    _show(result, as_json, out, view)
 
 
 @cli.command("check-batch")
@@ -463,12 +462,12 @@ def propose(case: Path, on: dt.date | None, rar_days: int | None, order_months: 
     result = run_propose(load_case(case), _catalog(catalog_path), on=_on(on), rar_days=rar_days,
                          order_months=order_months, margin_weeks=margin_weeks)
 
-    def draw(c: Console) -> None:
-        from .present.proposal import print_proposal
+    def view(width: int) -> Renderable:
+        from .present.proposal import proposal_view
 
-        print_proposal(result, c)
+        return proposal_view(result, width)
 
-    _show(result, as_json, out, draw)
+    _show(result, as_json, out, view)
 
 
 @cli.command()

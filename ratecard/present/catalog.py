@@ -5,21 +5,21 @@ A table from WIDE columns, each intervention stacked below that; ids are never b
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as dt
 
 import json
 from dataclasses import asdict, dataclass
 
-from rich import box
-from rich.console import Console, Group, RenderableType
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
-
 from ..catalog.load import Catalog
 from ..errors import RatecardError
 from .. import labels
+from .layout import Group, Padding, Table, Renderable, Text, box
 from .terminal import WIDE, shown
+
+if TYPE_CHECKING:  # rich is imported only to print at a terminal (layout.py)
+    from rich.console import Console
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _needs(i: Listed) -> str:
     return ", ".join(labels.need_words(n) for n in i.needs)
 
 
-def listing_view(items: list[Listed], width: int) -> RenderableType:
+def listing_view(items: list[Listed], width: int) -> Renderable:
     if not items:
         return Text("No interventions match.")
     if width >= WIDE:
@@ -78,7 +78,7 @@ def listing_view(items: list[Listed], width: int) -> RenderableType:
         for i in items:
             table.add_row(Text(shown(i.id)), Text(shown(i.name, prose=True)), Text(_needs(i)), Text(_status(i)))
         return table
-    blocks: list[RenderableType] = []
+    blocks: list[Renderable] = []
     for i in items:
         body = Group(Text(f"{shown(i.name, prose=True)} ({_status(i)})"), Text(_needs(i), style="dim"))
         blocks += [Text(shown(i.id), style="bold", no_wrap=True, overflow="ignore"), Padding(body, (0, 0, 0, 2), expand=False)]

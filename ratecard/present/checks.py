@@ -1,22 +1,23 @@
 """Terminal renderings of referral checks and allocations. JSON comes straight from the models.
 
 Plain words; rule ids and field paths only with `explain`. Every piece of data goes through
-`shown()` into Text objects (never markup), and rich wraps the text to the console's width.
+`shown()` into Text objects (never markup), wrapped to the console's width (present/layout.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from rich.console import Console, Group, RenderableType
-from rich.padding import Padding
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..decide.allocation import Allocation
 from ..decide.referral import MISSING, ReferralCheck
 from ..decide.screen import Judgement, MissingField
 from .. import labels
+from .layout import Group, Padding, Renderable, Text
 from .terminal import bullets, shown
+
+if TYPE_CHECKING:  # rich is imported only to print at a terminal (layout.py)
+    from rich.console import Console
 
 _STYLE = {"accept": "bold green", "accept_with_warnings": "bold yellow", "accept_if_agreed": "bold cyan",
           "undetermined": "bold magenta", "reject": "bold red"}
@@ -39,7 +40,7 @@ def check_view(c: ReferralCheck, explain: bool = False) -> Group:
     head.append(f"Referral of case {shown(c.case_id)} to {shown(c.name, prose=True)} ({shown(c.intervention)}) on {c.on}: ", style="bold")
     head.append(labels.VERDICTS[c.verdict], style=_STYLE[c.verdict])
     head.append(f"\nCatalog: {shown(c.catalog)}, version {c.catalog_version}; screen: {labels.DECISIONS.get(c.decision, c.decision)}", style="dim")
-    parts: list[RenderableType] = [head]
+    parts: list[Renderable] = [head]
     if c.reasons:
         reasons = []
         for f in c.reasons:

@@ -7,18 +7,18 @@ The table fits the console: from WIDE columns a table, below that each item stac
 
 from __future__ import annotations
 
-from rich import box
-from rich.console import Console, Group, RenderableType
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..decide.proposal import NotProposed, PackageItem, Proposal
 from ..decide.proposal.paragraph import confirm_words, is_youth
 from ..decide.proposal.risk import WORK_WORDS
 from .. import labels
 from ..labels import need_words
+from .layout import Group, Padding, Table, Renderable, Text, box
 from .terminal import WIDE, bullets, shown, shown_lines
+
+if TYPE_CHECKING:  # rich is imported only to print at a terminal (layout.py)
+    from rich.console import Console
 
 
 def _name(i: PackageItem) -> str:
@@ -52,7 +52,7 @@ def _left_out(n: NotProposed) -> Text:
     return head.append(": " + shown(n.text, prose=True), style="")
 
 
-def _package(p: Proposal, width: int) -> RenderableType:
+def _package(p: Proposal, width: int) -> Renderable:
     if width >= WIDE:
         table = Table(box=box.SIMPLE_HEAVY, title="Package")
         id_width = max((len(shown(i.intervention)) for i in p.package), default=10)
@@ -62,7 +62,7 @@ def _package(p: Proposal, width: int) -> RenderableType:
         for i in p.package:
             table.add_row(*_item_cells(i, p.sentence_type))
         return table
-    out: list[RenderableType] = [Text("Package", style="bold")]
+    out: list[Renderable] = [Text("Package", style="bold")]
     for i in p.package:
         name, needs, req, days, start, finish, price = _item_cells(i, p.sentence_type)
         days = "none" if days == "-" else days
@@ -96,7 +96,7 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
                     f"programme pathway (PNI): {labels.value(p.pni_pathway)}\n")
     for w in p.warnings:
         head.append(f"Warning: {shown(w.text, prose=True)}\n", style="yellow")
-    parts: list[RenderableType] = [head]
+    parts: list[Renderable] = [head]
     if p.offending:
         parts += [Text("Risk: offending behaviour work", style="bold"),
                   bullets([("-", Text(shown(_offending_line(w), prose=True))) for w in p.offending], indent=0), Text("")]
@@ -113,14 +113,19 @@ def proposal_view(p: Proposal, width: int = 120) -> Group:
         fb = p.if_not_confirmed
         parts.append(Text("If not confirmed: " + (", ".join(shown(n, prose=True) for n in fb.names) or "nothing else can be proposed")
                           + (f" ({fb.rar_days} RAR days)" if fb.rar_days else "") + "\n"))
-    if p.unmet_needs:
-        unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs", expand=width < WIDE)
+    if p.unmet_needs and width >= WIDE:
+        unmet = Table(box=box.SIMPLE_HEAVY, title="Unmet needs")
         unmet.add_column("Need")
         unmet.add_column("Why")
         unmet.add_column("Detail")
         for u in p.unmet_needs:
             unmet.add_row(need_words(u.need), u.why.replace("_", " "), Text(shown(u.text, prose=True)))
         parts.append(unmet)
+    elif p.unmet_needs:
+        parts += [Text("Unmet needs", style="bold"),
+                  bullets([("-", Text(f"{need_words(u.need)[:1].upper()}{need_words(u.need)[1:]} ({u.why.replace('_', ' ')}): ",
+                                      style="bold").append(shown(u.text, prose=True), style=""))
+                           for u in p.unmet_needs], indent=0), Text("")]
     if p.not_proposed:
         parts += [Text("Not proposed", style="bold"),
                   bullets([("-", _left_out(n)) for n in p.not_proposed], indent=0), Text("")]

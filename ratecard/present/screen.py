@@ -8,17 +8,15 @@ id is never broken across lines (a PSO copies it into `ratecard check`).
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich import box
-from rich.console import Console, Group, RenderableType
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from ..decide.screen import InterventionResult, Screen
 from .. import labels
+from .layout import Group, Padding, Table, Renderable, Text, box
 from .terminal import WIDE, bullets, shown
+
+if TYPE_CHECKING:  # rich is imported only to print at a terminal (layout.py)
+    from rich.console import Console
 
 _STYLE = {"eligible": "bold green", "eligible_if_agreed": "bold cyan", "ineligible": "red", "undetermined": "yellow"}
 _AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "green"), "suspended": ("SUSPENDED", "bold red"),
@@ -177,7 +175,7 @@ def _table(results: list[InterventionResult], explain: bool, width: int, values:
 
 
 def _stacked(results: list[InterventionResult], explain: bool, values: dict[str, Any]) -> Group:
-    blocks: list[RenderableType] = []
+    blocks: list[Renderable] = []
     for r in results:
         head = Text()
         head.append(labels.DECISIONS[r.decision].upper(), style=_STYLE[r.decision])
@@ -186,7 +184,7 @@ def _stacked(results: list[InterventionResult], explain: bool, values: dict[str,
         summary, reasons, find_out = _parts(r, explain, values)
         word, style = _AVAILABILITY[r.availability]
         available = Text("Availability: ").append(word, style=style)
-        body: list[RenderableType] = [x for x in (available, summary, bullets(reasons, indent=0) if reasons else None, find_out) if x]
+        body: list[Renderable] = [x for x in (available, summary, bullets(reasons, indent=0) if reasons else None, find_out) if x]
         notes = r.warnings if explain else _notes(r)
         if notes:
             body.append(bullets([("!", w.text) for w in notes], "yellow", indent=0))

@@ -4,8 +4,8 @@
 Data (case ids, catalog names, reasons) is never markup and never reaches the terminal raw: a
 name holding `[/]` would crash rich and `[bold red]` would restyle the screen, and a case id
 holding an escape sequence could retitle the window or clear the screen. So views build
-`rich.text.Text` objects (which never parse markup) from `shown()` strings (which make control
-characters visible as `\\x1b`, `\\u202e`, ...).
+`layout.Text` objects (never markup, at a terminal rich's Text) from `shown()` strings (which
+make control characters visible as `\\x1b`, `\\u202e`, ...).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from .layout import Padding
 
 # C0 and C1 controls and DEL; line and paragraph separators; the bidirectional overrides and
 # isolates that can make text display in another order than it reads ("Trojan Source").
@@ -59,7 +61,7 @@ def console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
     from rich.console import Console
 
     if file is not None or not (stderr or is_terminal()):
-        width = _columns() or FILE_WIDTH
+        width = columns() or FILE_WIDTH
         return Console(file=file, width=width, color_system=None, force_terminal=False, highlight=False,
                        emoji=False, stderr=stderr, soft_wrap=False)
     return Console(stderr=stderr, highlight=False, emoji=False)
@@ -75,7 +77,7 @@ def is_terminal() -> bool:
         return False
 
 
-def _columns() -> int | None:
+def columns() -> int | None:
     raw = os.environ.get("COLUMNS", "")
     return int(raw) if raw.isdigit() and int(raw) >= 20 else None
 
@@ -241,12 +243,10 @@ class ForTerminal:
         return self.stream.write(safe)
 
 
-def bullets(items: list[tuple[str, Any]], style: str = "", indent: int = 2) -> Any:
+def bullets(items: list[tuple[str, Any]], style: str = "", indent: int = 2) -> Padding:
     """A list whose wrapped lines hang under their text, not under the mark: (mark, item) pairs,
     each item a Text or a string (shown as text)."""
-    from rich.padding import Padding
-    from rich.table import Table
-    from rich.text import Text
+    from .layout import Padding, Table, Text
 
     grid = Table.grid(padding=(0, 1, 0, 0))
     grid.add_column(no_wrap=True)

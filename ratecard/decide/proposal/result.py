@@ -40,7 +40,9 @@ ItemRequirement = Literal["accredited_programme", "rar", "supervision", "none"]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a proposal makes its parts with made(), never validating them; their validators
+    # are built only when JSON is read back into a Proposal
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 M = TypeVar("M", bound=BaseModel)
