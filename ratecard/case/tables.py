@@ -31,7 +31,8 @@ import functools
 import json
 import typing
 import types
-from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +52,7 @@ from ..errors import InputError, Problem
 from ..inputs.files import ParseError, decode
 from ..inputs.numbers import parse_number
 from ..inputs.tablefiles import (ROW, JsonLines, TableError, first_char, json_array_lines, parsed_cells, read_csv_rows,
-                                 read_parquet, table_bytes, table_format, unknown_names)
+                                 BLOCK_BYTES, read_parquet, table_blocks, table_format, unknown_names)
 from ..inputs.yamlio import parse_text
 from .coerce import CaseInput, coerce_case
 from .consistency import Refusal
@@ -336,14 +337,30 @@ class _Check:
             pl.any_horizontal(pl.all().fill_null(False)).alias("bad"))["bad"]
 
 
+# Within one read of a file in blocks, each value a field's type has judged, by (type, value): the
+# blocks of a national caseload repeat most values (dates), and each is validated once
+_JUDGED: ContextVar[dict[int, dict[tuple[type, Any], tuple[bool, Any]]] | None] = ContextVar("_JUDGED", default=None)
+
+
 def _validated_values(values: list[Any], adapter: TypeAdapter[Any]) -> tuple[dict[Any, Any], list[Any]]:
     """(value -> the model's value, for the values that pass; the values that do not)."""
+    judged = _JUDGED.get()
+    memo = judged.setdefault(id(adapter), {}) if judged is not None else {}
     good: dict[Any, Any] = {}
     bad: list[Any] = []
     for v in values:
-        try:
-            good[v] = adapter.validate_python(v, strict=True)
-        except (ValidationError, ValueError, TypeError):
+        key = (type(v), v)
+        got = memo.get(key)
+        if got is None:
+            try:
+                got = (True, adapter.validate_python(v, strict=True))
+            except (ValidationError, ValueError, TypeError):
+                got = (False, None)
+            if judged is not None:
+                memo[key] = got
+        if got[0]:
+            good[v] = got[1]
+        else:
             bad.append(v)
     return good, bad
 
@@ -669,13 +686,14 @@ def from_frame(table: Any, source: str = "<table>") -> CaseTable:
 
 
 def _from_json_lines(lines: JsonLines, judge: Callable[[int], Judged] | None = None,
-                     alone: Iterable[int] = ()) -> CaseTable:
+                     alone: Iterable[int] = (), base: int = 0) -> CaseTable:
     """Rows as JSON Lines; `judge` judges a row alone (default: its line, as a .json case file),
-    and the rows in `alone` are judged so whatever their line holds."""
+    and the rows in `alone` are judged so whatever their line holds. `base`: the rows before
+    these (a block of a larger file), so that rows are numbered, and named, in the whole file."""
     expected = arrow_schema()
     tables, loose = lines.read(expected)
-    judge = judge or (lambda row: judge_text(lines.line(row), row))
-    suspects: set[int] = set(loose) | set(alone)
+    judge = judge or (lambda row: judge_text(lines.line(row - base), row))
+    suspects: set[int] = {r + base for r in loose} | set(alone)
     frames: list[pl.DataFrame] = []
     unknown: set[str] = set()
     for first, table in tables:
@@ -686,10 +704,10 @@ def _from_json_lines(lines: JsonLines, judge: Callable[[int], Judged] | None = N
         try:
             frame = pl.from_arrow(table)
         except Exception:  # whatever Arrow built that Polars cannot hold: each row judged alone
-            suspects |= set(range(first, first + table.num_rows))
+            suspects |= set(range(base + first, base + first + table.num_rows))
             continue
         assert isinstance(frame, pl.DataFrame)
-        frames.append(frame.with_columns(pl.Series(ROW, range(first, first + frame.height), dtype=pl.Int64)))
+        frames.append(frame.with_columns(pl.Series(ROW, range(base + first, base + first + frame.height), dtype=pl.Int64)))
     if not frames:
         frame = pl.DataFrame({ROW: []}, schema={ROW: pl.Int64})
     else:
@@ -699,10 +717,10 @@ def _from_json_lines(lines: JsonLines, judge: Callable[[int], Judged] | None = N
         # a row that gives an unknown key, even as null, is refused by the model: find each one in
         # the text (a key written with \u escapes is found by looking at every such row)
         written = {f'"{k}"'.encode("utf-8", "surrogatepass") for k in unknown} | {json.dumps(k).encode() for k in unknown}
-        suspects |= lines.rows_with([*written, b"\\u", b"\\/"])
+        suspects |= {base + r for r in lines.rows_with([*written, b"\\u", b"\\/"])}
         for c in [c for c in frame.columns if c != ROW and c not in lay]:
             suspects |= set(frame.filter(frame[c].is_not_null())[ROW].to_list())
-    suspects |= lines.rows_longer_than(_ROW_BYTES)
+    suspects |= {base + r for r in lines.rows_longer_than(_ROW_BYTES)}
     keep = [ROW] + [c for c in frame.columns if c in lay]
     frame = frame.select(keep)
     casts = []
@@ -896,18 +914,46 @@ def read_cases(path: str | Path) -> CaseTable:
     .txt: dotted column names, lists separated by ';') or Parquet (.parquet). A pipe, a device or a
     file too large is refused before it is read."""
     path = Path(path)
-    data = table_bytes(path)
     source = str(path)
-    fmt = table_format(path, data)
+    # JSON Lines a block of lines at a time: the national caseload's 454 MiB are never in memory
+    # at once (each row's verdict is its own, so blocks give what the whole file gives)
+    blocks = table_blocks(path, BLOCK_BYTES)
+    first = next(blocks, b"")
+    fmt = table_format(path, first)
+    if fmt == "jsonl":
+        if not first_char(first):
+            raise TableError(f"{source}: no cases in the file; give one JSON case object a line")
+        head = [first]
+        del first  # each block is let go once read
+        parts: list[CaseTable] = []
+        rows = 0
+        token = _JUDGED.set({})
+        try:
+            for block in _chained(head, blocks):
+                part = _from_json_lines(JsonLines(block, first=not parts), base=rows)
+                rows += part.total
+                parts.append(part)
+        finally:
+            _JUDGED.reset(token)
+        return _joined(parts)
+    data = b"".join([first, *blocks])
+    del first
     if fmt == "parquet":
         return from_frame(read_parquet(data, source), source=source)
     if fmt == "json":
         return _from_json_lines(JsonLines(json_array_lines(data, source)))
-    if fmt == "jsonl":
-        if not first_char(data):
-            raise TableError(f"{source}: no cases in the file; give one JSON case object a line")
-        return _from_json_lines(JsonLines(data))
     return read_csv(data, source)
+
+
+def _chained(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield head.pop()
+    yield from rest
+
+
+def _joined(parts: list[CaseTable]) -> CaseTable:
+    if len(parts) == 1:
+        return parts[0]
+    return CaseTable(pl.concat([p.frame for p in parts]), [e for p in parts for e in p.errors])
 
 
 # ---- on a reference date -----------------------------------------------------------------------

@@ -10,9 +10,10 @@ shared between results and between screens (a reason is the same for every case 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Annotated, Any, Literal, TypeVar, overload
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WrapSerializer
 from pydantic_core import core_schema
 
 # eligible_if_agreed: every criterion case data can decide is met, and what is left is a judgement
@@ -81,9 +82,13 @@ M = TypeVar("M", bound=BaseModel)
 
 def built(cls: type[M], **values: Any) -> M:
     """An instance from trusted values, every field given (model_construct without its loop)."""
+    return _instance(cls, values, set(values))
+
+
+def _instance(cls: type[M], values: dict[str, Any], fields_set: set[str] | frozenset[str]) -> M:
     m = cls.__new__(cls)
     object.__setattr__(m, "__dict__", values)
-    object.__setattr__(m, "__pydantic_fields_set__", set(values))
+    object.__setattr__(m, "__pydantic_fields_set__", fields_set)
     object.__setattr__(m, "__pydantic_extra__", None)
     object.__setattr__(m, "__pydantic_private__", None)
     return m
@@ -176,6 +181,15 @@ class InterventionResult(Result):
         return self.available and not any(w.code in UNUSABLE for w in self.warnings)
 
 
+_RESULT_FIELDS = frozenset(InterventionResult.model_fields)
+
+
+def result_of(**values: Any) -> InterventionResult:
+    """built(InterventionResult, ...) for a screen's thousands of results: every field given, so
+    they all share one (immutable) set of the fields set."""
+    return _instance(InterventionResult, values, _RESULT_FIELDS)
+
+
 # warnings that make an intervention the person is eligible for unusable now, until settled (a
 # venue out of reach is already its availability, not_reachable: not_near_home with transport
 # recorded, or fares paid, is a note)
@@ -206,6 +220,94 @@ _GROUP = {("eligible", True): 0, ("eligible", False): 1, ("eligible_if_agreed", 
           ("undetermined", True): 4, ("undetermined", False): 4, ("ineligible", True): 5, ("ineligible", False): 5}
 
 
+class Results(Sequence[InterventionResult]):
+    """A screen's results, each made when it is first read: an immutable sequence that reads,
+    compares, hashes, pickles and serialises as the tuple of the same results would.
+
+    A 2,000-intervention catalog gives 2,000 results a case, and a caller often reads a few of
+    them (one intervention, the eligible ones) or none (a count of decisions from a batch): each
+    is made by `make(i)` from what the screen worked out for the case, once, on first reading."""
+
+    __slots__ = ("ids", "_made", "_make", "_index")
+
+    def __init__(self, ids: Sequence[str], make: Callable[[int], InterventionResult]):
+        self.ids = ids  # the interventions' ids, in the results' order
+        self._made: list[InterventionResult | None] = [None] * len(ids)
+        self._make: Callable[[int], InterventionResult] | None = make
+        self._index: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, i: int) -> InterventionResult: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[InterventionResult, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> InterventionResult | tuple[InterventionResult, ...]:
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        got = self._made[i]
+        if got is None:
+            make = self._make
+            if make is None:  # another thread made them all meanwhile (every slot, then dropped make)
+                got = self._made[i]
+                assert got is not None
+            else:
+                got = self._made[i] = make(i if i >= 0 else i + len(self._made))
+        return got
+
+    def __iter__(self) -> Iterator[InterventionResult]:
+        if self._make is not None:
+            self._all()
+        return iter(self._made)  # type: ignore[arg-type]
+
+    def _all(self) -> None:
+        made, make = self._made, self._make
+        if make is None:  # another thread has made them all
+            return
+        for i, got in enumerate(made):
+            if got is None:
+                made[i] = make(i)
+        self._make = None  # everything is made: what making needed (the case's explanations) can go
+
+    def by_id(self, intervention: str) -> InterventionResult:
+        """The result for one intervention, made alone (KeyError if the catalog has none)."""
+        if self._index is None:
+            self._index = {iid: i for i, iid in enumerate(self.ids)}
+        return self[self._index[intervention]]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Results, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other: tuple[InterventionResult, ...]) -> tuple[InterventionResult, ...]:
+        return tuple(self) + tuple(other)
+
+    def __radd__(self, other: tuple[InterventionResult, ...]) -> tuple[InterventionResult, ...]:
+        return tuple(other) + tuple(self)
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self) -> Any:
+        return (tuple, (tuple(self),))  # unpickled as the plain tuple: the making state stays here
+
+    def __copy__(self) -> Results:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Results:
+        return self
+
+
 class Screen(Result):
     catalog_version: str
     catalog: str
@@ -223,9 +325,15 @@ class Screen(Result):
     derived_missing: FrozenDict = FrozenDict()
     missing: tuple[MissingField, ...]
     warnings: tuple[ScreenWarning, ...]  # about the case as a whole
-    results: tuple[InterventionResult, ...]
+    # a Results when made by screen() (each result made when first read), a tuple when validated
+    # it serialises as the tuple it stands for: the same JSON and model_dump, byte for byte (a lambda:
+    # with no return type, the JSON schema stays the tuple's)
+    results: Annotated[tuple[InterventionResult, ...],
+                       WrapSerializer(lambda v, handler: handler(tuple(v) if isinstance(v, Results) else v))]
 
     def result(self, intervention: str) -> InterventionResult:
+        if isinstance(self.results, Results):
+            return self.results.by_id(intervention)
         for r in self.results:
             if r.intervention == intervention:
                 return r

@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import math
 import difflib
+import itertools
+import operator
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from ..case.model import Case
@@ -26,7 +28,7 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from ..rules.wording import applies_phrase
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
-                      Outcome, Reason, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen)
+                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_of)
 from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
@@ -78,17 +80,19 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
 UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class _Decided:
     """One intervention's decision for one combination of its rules' values."""
 
     decision: Decision
     deciding: tuple[Rule, ...]
-    reasons: tuple[Reason, ...]
-    to_check: tuple[Judgement, ...]  # the judgements still open (eligible if agreed, or undetermined)
-    if_agreed: str | None  # eligible if agreed: what it waits on, in one sentence
+    values: tuple[Tri, ...]  # the deciding rules' values
     fields: dict[str, None]  # what the deciding rules read, in order
     cone: frozenset[str]  # every case or computed field they are worked out from
+    # what a result says of it, made when a result is first read (_Parts.said): its reasons, the
+    # judgements still open (eligible if agreed, or undetermined), and for eligible if agreed what
+    # it waits on, in one sentence
+    said: tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,10 +134,23 @@ def _towns_text(towns: tuple[str, ...]) -> str:
 
 def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None) -> tuple[Availability, list[dict[str, str]]]:
     """Whether a referral could be made on the date, and the warnings that explain it or that do not
-    change eligibility but decide whether a referral can work. `st`: the status on the date, if known."""
-    out: list[dict[str, str]] = []
+    change eligibility but decide whether a referral can work. `st`: the status on the date, if known.
+
+    Three parts, each resting on a few facts of the case (a screen caches each by those, _Parts.place):
+    the status on the date, whether the order leaves enough weeks, and whether it can be reached."""
     st = st or iv.status_on(at.on)
-    availability: Availability = st.state
+    out, need, course = _status_part(iv, st, at.on)
+    late = _finish_part(need, course, at.weeks_left)
+    if late is not None:
+        out.append(late)
+    reachable, far = _reach_part(iv, at.town, at.home_area, at.has_transport)
+    return ("not_reachable" if st.available and not reachable else st.state), out + far
+
+
+def _status_part(iv: Intervention, st: StatusOn, on: dt.date) -> tuple[list[dict[str, str]], float | None, str]:
+    """The warnings of the status on the date, and for a course whose fit to the order is checked,
+    the weeks it needs (waiting list and length) and those weeks in words; else None and ""."""
+    out: list[dict[str, str]] = []
     if st.state == "withdrawn":
         out.append({"code": "withdrawn", "text": f"Withdrawn since {st.since}: {st.reason}"})
     elif st.state == "suspended":
@@ -145,7 +162,7 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
     wait = st.waiting_weeks or 0
     if st.available and st.until is not None and st.then is not None and iv.weeks is not None:
         # a course that closes before the person could finish it is no better than one that outlasts the order
-        days_left = (st.until - at.on).days + 1
+        days_left = (st.until - on).days + 1
         if (wait + iv.weeks) * 7 > days_left:
             out.append({"code": "cannot_finish", "text": f"Cannot finish before it closes on {st.until}: "
                         + (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks} weeks to complete."})
@@ -156,12 +173,28 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         out.append({"code": "length_not_given", "text": f"{unpublished} not given in this catalog: ask the provider whether "
                     "it can start and finish before the order ends."})
     if st.available and (iv.weeks is not None or wait):
-        if at.weeks_left is None:
-            out.append({"code": "order_length_unknown", "text": "Order length not given: cannot check that it can finish in time."})
-        elif wait + (iv.weeks or 0) > at.weeks_left:
-            parts = (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks or 0} weeks to complete"
-            out.append({"code": "cannot_finish", "text": f"Cannot finish before the order ends: {parts}, with {_weeks_text(at.weeks_left)} left on the order."})
-    town, home_area = at.town, at.home_area
+        return out, wait + (iv.weeks or 0), (f"a waiting list of {wait} weeks plus " if wait else "") + f"{iv.weeks or 0} weeks to complete"
+    return out, None, ""
+
+
+_LENGTH_UNKNOWN = {"code": "order_length_unknown", "text": "Order length not given: cannot check that it can finish in time."}
+
+
+def _finish_part(need: float | None, course: str, weeks_left: float | None) -> dict[str, str] | None:
+    """The warning, if any, that the course (`need` weeks, `course` in words) may not fit the order."""
+    if need is None:
+        return None
+    if weeks_left is None:
+        return _LENGTH_UNKNOWN
+    if need > weeks_left:
+        return {"code": "cannot_finish", "text": f"Cannot finish before the order ends: {course}, with {_weeks_text(weeks_left)} left on the order."}
+    return None
+
+
+def _reach_part(iv: Intervention, town: str | None, home_area: str | None,
+                has_transport: bool | None) -> tuple[bool, list[dict[str, str]]]:
+    """Whether the person can get there from home, and the warnings that say why or what to check."""
+    out: list[dict[str, str]] = []
     reachable = True
     if home_area is not None and home_area != iv.area:
         reachable = False
@@ -177,14 +210,12 @@ def _availability(iv: Intervention, at: _Whereabouts, st: StatusOn | None = None
         if not iv.where.outreach:
             out.append({"code": "home_unknown", "text": "Home town not given or not recognised: cannot check that it can be reached."})
     elif town not in iv.where.towns and not iv.where.outreach:
-        by = " The case records transport to get there." if at.has_transport is True else ""
+        by = " The case records transport to get there." if has_transport is True else ""
         if iv.where.fares_paid:  # reachable by public transport whatever the person has
             by = " Public transport fares are paid, so it can be reached by public transport."
-        reachable = at.has_transport is True or iv.where.fares_paid
+        reachable = has_transport is True or iv.where.fares_paid
         out.append({"code": "not_near_home", "text": f"Delivered in {_towns(iv.where.towns)} only, not in {_towns([town])}, and no outreach.{by}"})
-    if st.available and not reachable:
-        availability = "not_reachable"
-    return availability, out
+    return reachable, out
 
 
 def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | None = None) -> Screen:
@@ -203,50 +234,21 @@ def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | Non
     why = Explainer(catalog.program, Knowledge(facts, ev.possible, ev.bounds))
     at = _Whereabouts.of(case, on, catalog)
     parts = _parts(catalog)
-    outcomes, eligibility = ev.outcomes, ev.eligibility
-    decided: list[tuple[str, _Decided]] = []
-    open_fields: dict[str, frozenset[str]] = {}
-    for iid, rids in parts.rule_ids:
-        d = parts.decided(iid, eligibility.get(iid), tuple(map(outcomes.__getitem__, rids)))
-        decided.append((iid, d))
-        if d.decision == "undetermined":
-            # what could rule the person in or out; whether a judgement applies is said with it
-            open_fields[iid] = frozenset().union(*(why.rule_missing(r.id) for r in d.deciding if not r.judgement))
+    decided = parts.decide_all(ev.outcomes, ev.eligibility)
+    # what could rule the person in or out of each undetermined result; whether a judgement
+    # applies is said with it
+    open_fields = {i: frozenset().union(*(why.rule_missing(r.id) for r in d.deciding if not r.judgement))
+                   for i, d in enumerate(decided) if d.decision == "undetermined"}
     # one order for every list of missing fields: the field that could settle the most results that
     # could be used (not withdrawn or suspended on the date) first, then the most results
     if open_fields:
-        usable = [fs for iid, fs in open_fields.items() if parts.status(catalog.interventions[iid], on).available]
+        usable = [fs for i, fs in open_fields.items() if parts.status(parts.ids[i], on).available]
         order = order_fields(list(open_fields.values()), usable)
     else:
         order = []
     rank = {f: i for i, f in enumerate(order)}
-
-    # Results are built from parts shared between cases: each intervention's decision and reasons
-    # once per combination of its rules' values, its availability and warnings once per date and
-    # whereabouts, and the whole result once per combination of those and the missing fields. A
-    # screen therefore mostly looks up results made for earlier cases (docs/engine.md).
-    places = parts.places(at)
-    made = parts.made
-    results = []
-    read: dict[str, None] = {}
-    person = screen_warnings(case, catalog)  # responsivity: cached per catalog and answers
-    for iid, d in decided:
-        read.update(d.fields)
-        without: tuple[str, ...]
-        if d.decision == "undetermined":
-            gaps, without = tuple(_ordered(open_fields[iid], rank)), ()
-        else:
-            absent = why.absent(d.cone)
-            gaps, without = (), tuple(_ordered(absent, rank)) if absent else ()
-        place = places[iid]
-        r = made.get((d, id(place), gaps, without))
-        if r is None:
-            r = parts.result(iid, d, place, gaps, without)
-        extra = person.get(iid)
-        if extra:
-            # what in this person stands in the way: rare, so such results are not shared
-            r = built(InterventionResult, **{**r.__dict__, "warnings": r.warnings + extra})
-        results.append(r)
+    # what the deciding rules read, in the results' order
+    read = dict.fromkeys(itertools.chain.from_iterable([d.fields for d in decided]))
     undecided = _undecided(ev)
     age = _age(case, facts, on)
     known = ev.derived
@@ -265,7 +267,10 @@ def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | Non
                             settles=sum(f in fs for fs in open_fields.values())) for f in order),
         warnings=tuple(built(ScreenWarning, code=w["code"], text=w["text"])
                        for w in _case_warnings(case, catalog, known, age, on)),
-        results=tuple(results),
+        # each result is made when it is first read (a large catalog's screen is mostly not read
+        # whole), from the parts worked out above and the pieces shared between cases
+        results=Results(parts.ids, _Making(parts, decided, at, why, rank, open_fields,
+                                           screen_warnings(case, catalog))),
     )
 
 
@@ -273,6 +278,52 @@ def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     if len(fs) == 1:
         return list(fs)
     return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
+
+
+@dataclass(frozen=True, slots=True)
+class _Making:
+    """What one screen needs to make its results when they are read."""
+
+    parts: _Parts
+    decided: list[_Decided]  # in the order of parts.ids
+    at: _Whereabouts
+    why: Explainer
+    rank: dict[str, int]  # the screen's order of missing fields
+    open_fields: dict[int, frozenset[str]]  # undetermined results (by position): the fields that could settle them
+    person: dict[str, tuple[ScreenWarning, ...]]  # responsivity: what in this person stands in the way
+    # a set of fields as the screen lists them (in its order, as MissingFields): many results of
+    # one screen name the same set (every result whose rules read the same fields)
+    listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
+
+    def __call__(self, i: int) -> InterventionResult:
+        parts, d = self.parts, self.decided[i]
+        iid, name, provider = parts.heads[i]
+        missing: tuple[MissingField, ...] = ()
+        without: tuple[MissingField, ...] = ()
+        if d.decision == "undetermined":
+            missing = self.fields(self.open_fields[i])
+        else:
+            without = self.fields(self.why.absent(d.cone))
+        availability, warnings = parts.place(iid, self.at)
+        extra = self.person.get(iid)
+        if extra:
+            warnings = warnings + extra
+        reasons, to_check, if_agreed = d.said or parts.said(d)
+        return result_of(intervention=iid, name=name, provider=provider, decision=d.decision, availability=availability,
+                         reasons=reasons, missing=missing, warnings=warnings, decided_without=without,
+                         to_check=to_check, if_agreed=if_agreed)
+
+    def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
+        if not fs:
+            return ()
+        got = self.listed.get(fs)
+        if got is None:
+            got = self.listed[fs] = tuple(map(self.parts.missing, _ordered(fs, self.rank)))
+        return got
+
+
+def _none(outcomes: dict[str, Tri]) -> tuple[()]:
+    return ()
 
 
 class _Parts:
@@ -287,14 +338,19 @@ class _Parts:
         self.rules = catalog.rules.rules
         self.cones = catalog.program.cones
         self.title = f"{catalog.info.name} ({catalog.info.edition})"
-        self.rule_ids = [(iid, tuple(r.id for r in self.rules.get(iid, ()))) for iid in sorted(catalog.interventions)]
+        self.ids = tuple(sorted(catalog.interventions))
+        self.heads = [(iid, catalog.interventions[iid].name, catalog.interventions[iid].provider) for iid in self.ids]
+        # each intervention's rules' values read from the engine's outcomes at once (itemgetter of
+        # one id gives the value itself, of several a tuple: the cache keys take either)
+        self._getters: list[tuple[str, Callable[[dict[str, Tri]], Any], bool]] = [(iid, operator.itemgetter(*rids) if rids else _none, len(rids) == 1)
+                         for iid in self.ids for rids in [tuple(r.id for r in self.rules.get(iid, ()))]]
         self._decided: dict[tuple[Any, ...], _Decided] = {}
+        self._same: dict[tuple[Any, ...], _Decided] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
         self._missing: dict[str, MissingField] = {}
-        self._status: dict[tuple[str, dt.date], StatusOn] = {}
-        self._places: dict[_Whereabouts, dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]] = {}
+        self._status: dict[tuple[str, dt.date], tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]] = {}
+        self._reach: dict[tuple[Any, ...], tuple[bool, tuple[ScreenWarning, ...]]] = {}
         self._warnings: dict[tuple[str, str], ScreenWarning] = {}
-        self.made: dict[tuple[Any, ...], InterventionResult] = {}
 
     def judgement(self, r: Rule, applies: bool | None) -> Judgement:
         return built(Judgement, rule=r.id, kind=r.kind, text=r.text, source=r.source or "", by=r.decider,
@@ -306,61 +362,98 @@ class _Parts:
             got = self._reasons[(r.id, outcome)] = built(Reason, rule=r.id, text=r.text, outcome=outcome, fields=r.fields)
         return got
 
-    def decided(self, iid: str, whole: bool | None, values: tuple[bool | None, ...]) -> _Decided:
+    def decide_all(self, outcomes: dict[str, Tri], eligibility: dict[str, Tri]) -> list[_Decided]:
+        """Every intervention's decision (in the order of `ids`) from the engine's values of the rules."""
+        whole = eligibility.get
+        keys = [(iid, whole(iid), values(outcomes)) for iid, values, _ in self._getters]
+        got = list(map(self._decided.get, keys))
+        if None in got:
+            for i, d in enumerate(got):
+                if d is None:
+                    values: Any = keys[i][2]
+                    got[i] = self.decided(keys[i], (values,) if self._getters[i][2] else tuple(values))
+        return got  # type: ignore[return-value]
+
+    def decided(self, key: tuple[Any, ...], values: tuple[bool | None, ...]) -> _Decided:
         """An intervention's decision from its rules' values: the same values give the same decision,
-        reasons and fields read in every case, so each combination is worked out once."""
-        key = (iid, whole, values)
+        reasons and fields read in every case, so each combination is worked out once. Many
+        combinations differ only in rules that decide nothing (a course someone fails by its area
+        fails them whatever its other rules say): those share one _Decided, found by the decision
+        and the deciding rules' values."""
+        iid, whole = key[0], key[1]
         got = self._decided.get(key)
         if got is None:
             if len(self._decided) > 200_000:
                 self._decided.clear()
-                self.made.clear()  # its keys hold _Decided objects
+                self._same.clear()
             rules = self.rules.get(iid, ())
             outcomes = {r.id: v for r, v in zip(rules, values)}
             decision, deciding = _decide(rules, outcomes, whole)
-            fields: dict[str, None] = {}
-            for r in deciding:
-                fields.update(dict.fromkeys(r.fields))
-            check = () if decision not in ("eligible_if_agreed", "undetermined") else tuple(
-                self.judgement(r, outcomes[r.id]) for r in sorted(deciding, key=lambda r: r.kind != "criterion")
-                if r.judgement and outcomes[r.id] is not False)
-            # a judgement whose applying is still open is no field "decided without": its answer
-            # would change what must be agreed (the result's to_check says when it applies)
-            got = self._decided[key] = _Decided(
-                decision, tuple(deciding), tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in deciding),
-                check, agreed_text(check) if decision == "eligible_if_agreed" else None, fields, frozenset().union(*(self.cones[r.id] for r in deciding
-                                                   if not (r.judgement and outcomes[r.id] is None))))
+            same = (iid, decision, tuple((r.id, outcomes[r.id]) for r in deciding))
+            got = self._same.get(same)
+            if got is None:
+                got = self._same[same] = self._new_decided(decision, deciding, outcomes)
+            self._decided[key] = got
         return got
 
-    def places(self, at: _Whereabouts) -> dict[str, tuple[Availability, tuple[ScreenWarning, ...]]]:
-        """Every intervention's availability and warnings for one date and whereabouts.
+    def _new_decided(self, decision: Decision, deciding: list[Rule], outcomes: dict[str, Tri]) -> _Decided:
+        fields: dict[str, None] = {}
+        for r in deciding:
+            fields.update(dict.fromkeys(r.fields))
+        # a judgement whose applying is still open is no field "decided without": its answer
+        # would change what must be agreed (the result's to_check says when it applies)
+        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), fields,
+                        frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None))))
 
-        The order's length matters to availability only through "cannot finish before the order
-        ends": for a course that fits, the answer is the one for an order of any length, so those
-        are shared by every case with the same date, town, area and transport (asked with an
-        endless order), and only the courses that do not fit are worked out for this order."""
-        got = self._places.get(at)
-        if got is not None:
-            return got
-        # bounded by what they hold: a 2,000-intervention catalog keeps 2,000 places a whereabouts
-        if len(self._places) > max(16, 100_000 // max(1, len(self.interventions))):
-            self._places.clear()
-            self.made.clear()  # its keys hold these
-        endless = dataclasses.replace(at, weeks_left=math.inf) if at.weeks_left is not None else at
-        shared = self._places.setdefault(endless, {})
-        got = {}
-        for iid, iv in self.interventions.items():
-            st = self.status(iv, at.on)
-            fits = at.weeks_left is not None and (st.waiting_weeks or 0) + (iv.weeks or 0) <= at.weeks_left
-            place = shared.get(iid) if fits or at.weeks_left is None else None
-            if place is None:
-                availability, warnings = _availability(iv, endless if fits else at, st)
-                place = (availability, tuple(self.warning(w["code"], w["text"]) for w in warnings))
-                if fits or at.weeks_left is None:
-                    shared[iid] = place
-            got[iid] = place
-        if at is not endless:
-            self._places[at] = got
+    def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
+        """What a result says of a decision: made when a result with it is first read, then kept."""
+        outcomes = {r.id: v for r, v in zip(d.deciding, d.values)}
+        check = () if d.decision not in ("eligible_if_agreed", "undetermined") else tuple(
+            self.judgement(r, outcomes[r.id]) for r in sorted(d.deciding, key=lambda r: r.kind != "criterion")
+            if r.judgement and outcomes[r.id] is not False)
+        d.said = (tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in d.deciding), check,
+                  agreed_text(check) if d.decision == "eligible_if_agreed" else None)
+        return d.said
+
+    def place(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...]]:
+        """An intervention's availability and warnings for one date and whereabouts (_availability),
+        from parts cached by the few facts each rests on: the status part by date, the reach part
+        by town, area and transport (and for every intervention outside the person's area by the
+        two areas alone), and the fit to the order by whether it fits (only a course that does not
+        fit says by how much)."""
+        st, warnings, need, course = self.status_part(iid, at.on)
+        if need is not None:
+            late = _finish_part(need, course, at.weeks_left)
+            if late is not None:
+                warnings = warnings + (self.warning(late["code"], late["text"]),)
+        reachable, far = self.reach_part(self.interventions[iid], at)
+        return ("not_reachable" if st.available and not reachable else st.state), warnings + far if far else warnings
+
+    def status_part(self, iid: str, on: dt.date) -> tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]:
+        got = self._status.get((iid, on))
+        if got is None:
+            if len(self._status) > 100_000:  # a service screening every day for years: start again
+                self._status.clear()
+            iv = self.interventions[iid]
+            st = iv.status_on(on)
+            out, need, course = _status_part(iv, st, on)
+            got = self._status[(iid, on)] = (st, tuple(self.warning(w["code"], w["text"]) for w in out), need, course)
+        return got
+
+    def status(self, iid: str, on: dt.date) -> StatusOn:
+        return self.status_part(iid, on)[0]
+
+    def reach_part(self, iv: Intervention, at: _Whereabouts) -> tuple[bool, tuple[ScreenWarning, ...]]:
+        # outside the person's area, only the two areas matter (_reach_part's first branch); inside
+        # it, or with no area known, the town and transport (home_area follows from the town)
+        home = at.home_area
+        key: tuple[Any, ...] = (iv.area, home) if home is not None and home != iv.area else (iv.id, at.town, at.has_transport)
+        got = self._reach.get(key)
+        if got is None:
+            if len(self._reach) > 200_000:
+                self._reach.clear()
+            reachable, out = _reach_part(iv, at.town, home, at.has_transport)
+            got = self._reach[key] = (reachable, tuple(self.warning(w["code"], w["text"]) for w in out))
         return got
 
     def warning(self, code: str, text: str) -> ScreenWarning:
@@ -369,27 +462,6 @@ class _Parts:
             if len(self._warnings) > 100_000:
                 self._warnings.clear()
             got = self._warnings[(code, text)] = built(ScreenWarning, code=code, text=text)
-        return got
-
-    def result(self, iid: str, d: _Decided, place: tuple[Availability, tuple[ScreenWarning, ...]],
-               gaps: tuple[str, ...], without: tuple[str, ...]) -> InterventionResult:
-        if len(self.made) > 50_000:
-            self.made.clear()
-        iv = self.interventions[iid]
-        # keyed by identity: `d` and `place` are the cached objects themselves (their caches clear this one)
-        r = self.made[(d, id(place), gaps, without)] = built(
-            InterventionResult, intervention=iid, name=iv.name, provider=iv.provider, decision=d.decision,
-            availability=place[0], reasons=d.reasons, missing=tuple(map(self.missing, gaps)), warnings=place[1],
-            decided_without=tuple(map(self.missing, without)), to_check=d.to_check,
-            if_agreed=d.if_agreed)
-        return r
-
-    def status(self, iv: Intervention, on: dt.date) -> StatusOn:
-        got = self._status.get((iv.id, on))
-        if got is None:
-            if len(self._status) > 100_000:  # a service screening every day for years: start again
-                self._status.clear()
-            got = self._status[(iv.id, on)] = iv.status_on(on)
         return got
 
     def label(self, f: str) -> str:

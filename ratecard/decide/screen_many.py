@@ -39,6 +39,11 @@ LONG_SCHEMA: dict[str, Any] = {ROW: pl.Int64, "case_id": pl.String, "interventio
 # here), and one case costs about 2 ms, so below this the one-case path answers sooner. Both give
 # the same answers (tests/test_screen_many.py checks it on both sides of the line).
 SMALL_BATCH = 100
+# Writing a large table: cases screened at once (each screen has a fixed cost, about 0.15 s here,
+# for planning thousands of expressions) and cases whose JSON text is built at once (about 4.6 KB
+# a case for the default catalog): together they bound the memory a national caseload takes.
+SCREEN_ROWS = 49_152
+JSON_ROWS = 8_192
 
 
 @dataclass
@@ -89,20 +94,35 @@ class ScreenedTable:
             rows, ids = self._input[ROW].to_list(), self._input["id"].to_list()
             return pl.DataFrame([{ROW: r, "case_id": i, **res} for r, i, results in zip(rows, ids, self._small) for res in results],
                                 schema=LONG_SCHEMA)
-        answers: pl.DataFrame = self._program.long_results(self._screened, ROW)
-        keys = self._input.select(ROW, pl.col("id").alias("case_id"))
-        return keys.join(answers, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+        return self._long_of(self._screened)
+
+    def _long_of(self, screened: pl.DataFrame) -> pl.DataFrame:
+        long: pl.DataFrame = self._program.long_results(screened, ROW)
+        # a row per case and intervention, in case order: each case's id repeated
+        k = max(len(self._program.interventions), 1)
+        case_id = screened["id"].gather(pl.int_range(0, long.height, dtype=pl.UInt32, eager=True) // k)
+        return long.with_columns(case_id.alias("case_id")).select(list(LONG_SCHEMA))
+
+    def screened_chunks(self, size: int | None = None) -> Iterator[pl.DataFrame]:
+        """The batch back end's columns, `size` cases at a time: screened a chunk at a time unless
+        they are already worked out, so that writing a national caseload never holds them all
+        (default SCREEN_ROWS)."""
+        size = size or SCREEN_ROWS
+        if "_screened" in self.__dict__ or self._input.height <= size:
+            for start in range(0, self._input.height, size):
+                yield self._screened.slice(start, size)
+            return
+        for start in range(0, self._input.height, size):
+            yield self._program.screen(self._input.slice(start, size).lazy(), usable=self._usable).collect()
 
     def long_chunks(self, size: int = 50_000) -> Iterator[pl.DataFrame]:
         """`long`, a chunk of cases at a time (at least one chunk, empty for no cases)."""
         if self._input.height == 0 or self._small is not None or "long" in self.__dict__:
             yield self.long
             return
-        ids = self._input.select(ROW, pl.col("id").alias("case_id"))
-        for start in range(0, self._input.height, size):
-            part = self._screened.slice(start, size)
-            long = self._program.long_results(part, ROW)
-            yield ids.slice(start, size).join(long, on=ROW, how="left", maintain_order="left").select(list(LONG_SCHEMA))
+        for screened in self.screened_chunks(max(size, SCREEN_ROWS)):
+            for sub in range(0, screened.height, size):
+                yield self._long_of(screened.slice(sub, size))
 
     @cached_property
     def frame(self) -> pl.DataFrame:
@@ -114,16 +134,19 @@ class ScreenedTable:
         """`{"case_id", "results": [...]}` per case, in input order, as text."""
         return pl.concat(list(self.json_chunks(max(self.height, 1))))
 
-    def json_chunks(self, size: int = 50_000) -> Iterator[pl.Series]:
-        """The JSON lines a chunk of cases at a time (a million cases' lines need not be in memory at once)."""
+    def json_chunks(self, size: int | None = None) -> Iterator[pl.Series]:
+        """The JSON lines a chunk of cases at a time (default JSON_ROWS: a million cases' lines
+        need not be in memory at once)."""
+        size = size or JSON_ROWS
         if self._input.height == 0:
             yield pl.Series("json", [], dtype=pl.String)
             return
-        for start in range(0, self._input.height, size):
-            if self._small is not None:
+        if self._small is not None:
+            for start in range(0, self._input.height, size):
                 yield self._small_lines(start, size)
-            else:
-                yield self._program.json_lines(self._screened.slice(start, size), ROW)
+            return
+        for screened in self.screened_chunks(max(size, SCREEN_ROWS)):
+            yield from self._program.json_line_chunks(screened, size)
 
     def _small_lines(self, start: int, size: int) -> pl.Series:
         # the case id encoded as the batch path encodes it (Polars' JSON), the rest as its pieces are
@@ -274,24 +297,22 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
     from pathlib import Path
 
     if fmt == "jsonl":
-        rows = iter(result.input_frame[ROW].to_list())
-        errors = list(result.errors)
-        e = 0
+        rows = result.input_frame[ROW]
+        errors = result.errors
+        e = at = 0
         with open(out, "wb") as f:
-            for part in result.json_chunks(chunk):
-                if len(part) == 0:
-                    continue
-                part_rows = [next(rows) for _ in range(len(part))]
-                if e < len(errors) and errors[e]["row"] <= part_rows[-1]:
-                    for r, text in zip(part_rows, part.to_list()):
-                        while e < len(errors) and errors[e]["row"] < r:
-                            f.write(json.dumps(errors[e]).encode() + b"\n")
-                            e += 1
-                        f.write(text.encode() + b"\n")
-                else:
-                    # the lines are JSON text already: written as they are, from Polars, without
-                    # passing a gigabyte of text through Python strings
-                    pl.DataFrame({"json": part}).write_csv(f, include_header=False, quote_style="never")
+            for part in result.json_chunks():
+                part_rows = rows.slice(at, len(part))
+                at += len(part)
+                # error rows in their place, between the lines of the screened rows around them
+                done = 0
+                while e < len(errors) and len(part_rows) and errors[e]["row"] <= part_rows[-1]:
+                    before = part_rows.search_sorted(errors[e]["row"])
+                    _write_lines(f, part.slice(done, before - done))
+                    done = before
+                    f.write(json.dumps(errors[e]).encode() + b"\n")
+                    e += 1
+                _write_lines(f, part.slice(done))
             for err in errors[e:]:
                 f.write(json.dumps(err).encode() + b"\n")
         return None
@@ -322,6 +343,13 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
         side.write_text("".join(json.dumps(e) + "\n" for e in result.errors), encoding="utf-8")
         return str(side)
     return None
+
+
+def _write_lines(f: Any, lines: pl.Series) -> None:
+    """Each string of `lines` as a line: the lines are JSON text already, written as they are by
+    Polars (a gigabyte of JSON never passes through Python strings)."""
+    if len(lines):
+        pl.DataFrame({"json": lines}).write_csv(f, include_header=False, quote_style="never")
 
 
 # ---- Arrow batches in, Arrow batches out: the shape Spark's mapInArrow wants -----------------

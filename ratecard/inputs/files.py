@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import Problem
@@ -29,6 +30,14 @@ def _fail(path: str, message: str) -> ParseError:
 
 def read_bytes(path: Path | str, limits: Limits = DEFAULT) -> bytes:
     """The file's bytes; ParseError when it is missing, not a regular file, or too large."""
+    # one read of the size fstat gives: a single block, joined without a copy
+    return b"".join(read_blocks(path, limits))
+
+
+def read_blocks(path: Path | str, limits: Limits = DEFAULT, size: int | None = None) -> Iterator[bytes]:
+    """The file's bytes in blocks of up to `size` bytes (None: the whole file in one read, when
+    fstat gives its size), checked as read_bytes checks them (ParseError), so that a table of
+    hundreds of MiB need not be in memory at once."""
     name = str(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -48,29 +57,19 @@ def read_bytes(path: Path | str, limits: Limits = DEFAULT) -> bytes:
         too_big = f"is larger than {limits.describe_bytes()}, the most one input file may hold; split it into several files"
         if st.st_size > limits.max_bytes:
             raise _fail(name, too_big)
-        # one read of the size fstat gives (a table file may be hundreds of MiB: chunks joined
-        # would be copied once more); files under /proc report a size of 0, and a file may grow
-        # while it is read: the rest comes in chunks, never more than the limit
-        first = os.read(fd, st.st_size + 1) if st.st_size else b""
-        chunks: list[bytes] = [first]
-        total = len(first)
-        if total > limits.max_bytes:
-            raise _fail(name, too_big)
-        if st.st_size and total <= st.st_size:
-            rest = os.read(fd, 1)
-            if not rest:
-                return first
-            chunks.append(rest)
-            total += 1
+        # files under /proc report a size of 0, and a file may grow while it is read: never more
+        # than the limit
+        total = 0
+        step = size or (st.st_size + 1 if st.st_size else 1 << 20)
         while True:
-            chunk = os.read(fd, min(1 << 20, limits.max_bytes + 1 - total))
+            chunk = os.read(fd, min(step, limits.max_bytes + 1 - total))
             if not chunk:
-                break
-            chunks.append(chunk)
+                return
             total += len(chunk)
             if total > limits.max_bytes:
                 raise _fail(name, too_big)
-        return b"".join(chunks)
+            yield chunk
+            step = size or 1 << 20
     except OSError as e:
         raise _fail(name, f"cannot be read: {e.strerror or e}") from None
     finally:

@@ -17,7 +17,7 @@ import io
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from ..errors import RatecardError
-from .files import ParseError, read_bytes
+from .files import ParseError, read_blocks, read_bytes
 from .sheets import csv_records, decode_sheet
 from .limits import Limits
 
@@ -40,6 +40,33 @@ TABLE_LIMITS = Limits(max_bytes=4 * 1024 ** 3)
 
 class TableError(RatecardError):
     """The file as a whole cannot be read as a table of cases."""
+
+
+# JSON Lines are read this much at a time (then cut at the last line end): Arrow's reader and the
+# column checks work on a block, and the whole file is never in memory at once
+BLOCK_BYTES = 96 * 1024 * 1024
+
+
+def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """The bytes of a table file in blocks of whole lines (each but the last ends in \\n; a line
+    longer than `size` makes a longer block), checked as `table_bytes` checks the file. The first
+    block holds the file's first character that is not white space, if it has one."""
+    pending: list[bytes] = []  # read, and not yet in a block: no line end in them, or only white space
+    text = False  # a character that is not white space is in a block given, or pending
+    try:
+        for chunk in read_blocks(path, TABLE_LIMITS, size):
+            cut = chunk.rfind(b"\n") + 1
+            if cut and (text or first_char(chunk, cut)):
+                yield b"".join([*pending, memoryview(chunk)[:cut]]) if pending or cut < len(chunk) else chunk
+                text = True
+                pending = [chunk[cut:]] if cut < len(chunk) else []
+            else:
+                text = text or bool(first_char(chunk))
+                pending.append(chunk)
+    except ParseError as e:
+        raise TableError(str(e.problems[0])) from None
+    if pending:
+        yield b"".join(pending)
 
 
 def table_bytes(path: str | Path) -> bytes:
@@ -68,10 +95,10 @@ def table_format(path: str | Path, data: bytes) -> str:
 _TEXT = re.compile(rb"[^ \t\r\n]")
 
 
-def first_char(data: bytes) -> bytes:
+def first_char(data: bytes, end: int | None = None) -> bytes:
     """The first byte that is not white space (after a byte-order mark), or b"" (without copying
-    the data, which may be hundreds of MiB)."""
-    m = _TEXT.search(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0)
+    the data, which may be hundreds of MiB); `end`: look no further than this offset."""
+    m = _TEXT.search(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0, len(data) if end is None else end)
     return data[m.start():m.start() + 1] if m else b""
 
 
@@ -93,8 +120,9 @@ class JsonLines:
     few rows it cannot read (or reads differently from a JSON parser: two objects on one line) kept
     as text, for the caller to judge one by one."""
 
-    def __init__(self, data: bytes):
-        self.data = data.removeprefix(b"\xef\xbb\xbf")
+    def __init__(self, data: bytes, first: bool = True):
+        # a byte-order mark is the file's, before its first line (`first`: this block starts the file)
+        self.data = data.removeprefix(b"\xef\xbb\xbf") if first else data
         self._starts: list[int] | None = None  # where each row's line starts
         self._count: int | None = None
 

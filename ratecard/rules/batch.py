@@ -19,7 +19,7 @@ derived fact stands for that fact's own missing fields. These are boolean column
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -521,110 +521,133 @@ class BatchProgram:
 
     _DECISIONS = ("eligible", "undetermined", "ineligible", "eligible_if_agreed")
 
-    def _decision_keys(self, screened: pl.DataFrame, iid: str) -> tuple[pl.Series, dict[int, tuple[str, list[str], list[str]]]]:
-        """A key per case for intervention `iid` (its decision, deciding rules and judgements to
-        check), and what each key seen means. Few distinct keys occur, so lists are built once per key."""
-        ids = [r.id for r in self.rules.rules[iid]]
-        checks = [r.id for r in sorted(self.judgements(iid), key=lambda r: r.kind != "criterion")]
-        d, masks = self.decision_col(iid), self.mask_cols(iid)
-        if len(masks) == 1 and not checks:  # up to 62 rules: decision and mask in one number
-            key = screened.select((pl.col(masks[0]).cast(pl.UInt64) * 4 + pl.col(d).cast(pl.UInt64)).alias("k"))["k"]
-            return key, {k: (self._DECISIONS[k & 3], [rid for b, rid in enumerate(ids) if (k >> 2) >> b & 1], [])
-                         for k in key.unique().to_list()}
-        cols = [d, *masks] + ([self.check_col(iid)] if checks else [])
-        parts = screened.select(cols)
-        seen = parts.unique(maintain_order=True).with_row_index("§k")
-        key = parts.join(seen, on=cols, how="left", maintain_order="left")["§k"].cast(pl.UInt64)
-        meaning = {}
-        for k, dec, *words in seen.iter_rows():
-            check = words.pop() if checks else 0
-            meaning[k] = (self._DECISIONS[dec], [rid for j, rid in enumerate(ids) if words[j // MASK_BITS] >> (j % MASK_BITS) & 1],
-                          [rid for j, rid in enumerate(checks) if check >> j & 1])
-        return key, meaning
-
-    def missing_lists(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
-        """(key, #iv, missing): the missing fields of each undetermined decision, in order."""
-        parts = []
-        for i, iid in enumerate(self.interventions):
-            for f in self.fields_of[iid]:
-                parts.append(screened.lazy().filter(pl.col(self.field_missing_col(iid, f))).select(
-                    pl.col(key), pl.lit(i, pl.UInt16).alias("#iv"), pl.lit(f).alias("field"),
-                    pl.col(self.count_col(f, usable=True)).alias("#u"), pl.col(self.count_col(f)).alias("#n")))
-        if not parts:
-            return pl.DataFrame(schema={key: pl.Int64, "#iv": pl.UInt16, "missing": pl.List(pl.String)})
-        return (pl.concat(parts).sort([key, "#iv", "#u", "#n", "field"], descending=[False, False, True, True, False])
-                .group_by([key, "#iv"], maintain_order=True).agg(pl.col("field").alias("missing")).collect())
-
     def json_lines(self, screened: pl.DataFrame, key: str = "row") -> pl.Series:
         """Each case as one JSON line {"case_id", "results": [{intervention, decision, rules,
-        missing}]}, built from text pieces: the few distinct (decision, rules) pieces of each
-        intervention are written once, and only the missing lists differ from case to case."""
+        to_check, missing}]}."""
+        return pl.concat(list(self.json_line_chunks(screened, max(screened.height, 1))))
+
+    def json_line_chunks(self, screened: pl.DataFrame, size: int) -> Iterator[pl.Series]:
+        """`json_lines`, `size` cases at a time, built from text pieces: each intervention's
+        result is one of a few distinct pieces (its decision, deciding rules, judgements to check,
+        and its missing fields in their order), each written once and gathered per case."""
+        if screened.height == 0:
+            yield pl.Series("json", [], dtype=pl.String)
+            return
         import json
 
-        missing = self.missing_lists(screened, key)
-        wide = screened.select(key, "id")
-        if missing.height:
-            text = missing.select(key, "#iv", pl.col("missing").list.eval(pl.format('"{}"', pl.element()))
-                                  .list.join(",").alias("m"))
-            pivot = text.pivot(on="#iv", index=key, values="m")
-            wide = wide.join(pivot, on=key, how="left", maintain_order="left")
-        prefixes = []
+        k = len(self.interventions)
+        codes, results = self.result_codes(screened)
+        pieces = []
         for i, iid in enumerate(self.interventions):
-            k, meaning = self._decision_keys(screened, iid)
-            head = {kk: json.dumps({"intervention": iid, "decision": d, "rules": r, "to_check": c}, separators=(",", ":"))[:-1]
-                    + ',"missing":[' for kk, (d, r, c) in meaning.items()}
-            prefixes.append(k.replace_strict(list(head), list(head.values()), return_dtype=pl.String).alias(f"#p{i}"))
-        wide = wide.hstack(prefixes)
-        # one flat concatenation: nesting concat_str builds every intermediate string twice
-        flat: list[Expr] = [pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"),
-                            pl.lit(',"results":[')]
-        for i in range(len(self.interventions)):
-            if i:
-                flat.append(pl.lit(","))
-            flat += [pl.col(f"#p{i}"), pl.col(str(i)).fill_null("") if str(i) in wide.columns else pl.lit(""), pl.lit("]}")]
-        flat.append(pl.lit("]}"))
-        out = wide.select(pl.concat_str(flat).alias("json"))
-        return out["json"]
+            before, after = ',"results":[' if i == 0 else ",", "]}" if i == k - 1 else ""
+            texts = [before + json.dumps({"intervention": iid, "decision": d, "rules": r, "to_check": c}, separators=(",", ":"))[:-1]
+                     + ',"missing":[' + ",".join(f'"{m}"' for m in missing) + "]}" + after for d, r, c, missing in results[i]]
+            pieces.append((codes[:, i], pl.Series(texts, dtype=pl.String)))
+        heads = screened.select(pl.struct(pl.col("id").alias("case_id")).struct.json_encode().str.strip_suffix("}"))
+        tail = [] if pieces else [pl.lit(',"results":[]}')]
+        for start in range(0, screened.height, size):
+            part = heads.slice(start, size).hstack([text.gather(code.slice(start, size)).alias(f"§t{i}")
+                                                     for i, (code, text) in enumerate(pieces)])
+            # one flat concatenation: nesting concat_str builds every intermediate string twice
+            yield part.select(pl.concat_str([*map(pl.col, part.columns), *tail]).alias("json"))["json"]
+
+    def _rank_col(self, field: str) -> str:
+        return self.name("o", field)
+
+    def _ranks(self) -> list[Expr]:
+        """Per field, a number that is larger the earlier the field comes in a case's missing
+        lists: in more undetermined decisions of usable interventions, then of all, then by name."""
+        fields = self.all_fields
+        bits = max(len(self.interventions), len(fields)).bit_length()
+        return [((pl.col(self.count_col(f, usable=True)).cast(pl.Int64) * (1 << 2 * bits))
+                 + pl.col(self.count_col(f)).cast(pl.Int64) * (1 << bits) + (len(fields) - i)).alias(self._rank_col(f))
+                for i, f in enumerate(fields)]
+
+    def result_codes(self, screened: pl.DataFrame) -> tuple[pl.DataFrame, list[list[tuple[str, list[str], list[str], list[str]]]]]:
+        """Each case's result for each intervention as a code: (a UInt32 column per intervention,
+        in order, of codes from 0; per intervention, the (decision, rules, to_check, missing) of
+        each code). The codes are the distinct keys (`_json_key`) of the cases, few per intervention."""
+        screened = screened.with_columns(self._ranks())
+        k = len(self.interventions)
+        # per intervention, each case's key (a struct) and its code (the key's rank)
+        keys = screened.select([self._json_key(iid).alias(f"§s{i}") for i, iid in enumerate(self.interventions)])
+        keys = keys.with_columns([(pl.col(f"§s{i}").rank("dense") - 1).alias(f"§c{i}") for i in range(k)])
+        results = []
+        for i, iid in enumerate(self.interventions):
+            seen = keys.select(f"§s{i}", f"§c{i}").filter(pl.col(f"§c{i}").is_first_distinct()).sort(f"§c{i}")
+            results.append(self._results_of(iid, seen[f"§s{i}"].struct.unnest().rows()))
+        return keys.select([f"§c{i}" for i in range(k)]), results
+
+    def _json_key(self, iid: str) -> Expr:
+        """What fixes the text of intervention `iid`'s result for a case: its decision, the rule
+        masks, the judgements to check, which fields are missing and, for each two of those, which
+        comes first (by the counts that order a case's missing fields: in more undetermined
+        decisions of usable interventions, then of all, then by name). The distinct keys are few,
+        and each is written once."""
+        fields = self.fields_of[iid]
+        cols = [pl.col(self.decision_col(iid)), *map(pl.col, self.mask_cols(iid))]
+        if self.judgements(iid):
+            cols.append(pl.col(self.check_col(iid)))
+        q = [pl.col(self.field_missing_col(iid, f)) for f in fields]
+        rank = [pl.col(self._rank_col(f)) for f in fields]
+        # bit (a, b), a before b by name: both missing, and b comes first
+        pairs = [q[a] & q[b] & (rank[b] > rank[a]) for a in range(len(fields)) for b in range(a + 1, len(fields))]
+        words = [q[w:w + 63] for w in range(0, len(q), 63)] + [pairs[w:w + 63] for w in range(0, len(pairs), 63)]
+        cols += [pl.sum_horizontal([e.cast(pl.UInt64) * pl.lit(1 << j, pl.UInt64) for j, e in enumerate(word)])
+                 for word in words]
+        return pl.struct([c.alias(f"§j{j}") for j, c in enumerate(cols)])
+
+    def _results_of(self, iid: str, keys: list[tuple[Any, ...]]) -> list[tuple[str, list[str], list[str], list[str]]]:
+        """Intervention `iid`'s result for each key (`_json_key`): decision, rules, to_check, missing."""
+        ids = [r.id for r in self.rules.rules[iid]]
+        checks = [r.id for r in sorted(self.judgements(iid), key=lambda r: r.kind != "criterion")]
+        fields = self.fields_of[iid]
+        nq = -(-len(fields) // 63)  # words of missing flags, then words of pair bits
+        out = []
+        for dec, *rest in keys:
+            masks = rest[:len(self.mask_cols(iid))]
+            rest = rest[len(masks):]
+            check = rest.pop(0) if checks else 0
+            qbits = sum(w << (63 * i) for i, w in enumerate(rest[:nq]))
+            pbits = sum(w << (63 * i) for i, w in enumerate(rest[nq:]))
+            missing = [j for j in range(len(fields)) if qbits >> j & 1]
+            pair: dict[tuple[int, int], int] = {}
+            for a in range(len(fields)):
+                for b in range(a + 1, len(fields)):
+                    pair[a, b] = pbits >> len(pair) & 1
+            # a field's place: how many of the other missing fields come before it
+            place = {j: sum(1 for x in missing if x != j and (pair[x, j] == 0 if x < j else pair[j, x] == 1)) for j in missing}
+            out.append((self._DECISIONS[dec], [rid for j, rid in enumerate(ids) if masks[j // MASK_BITS] >> (j % MASK_BITS) & 1],
+                        [rid for j, rid in enumerate(checks) if check >> j & 1], [fields[j] for j in sorted(missing, key=place.__getitem__)]))
+        return out
 
     def long_results(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
         """One row per case and intervention, in case then intervention order: `key`,
         intervention, decision, rules, to_check (the judgements still to check), missing."""
         decisions = pl.Enum(list(self._DECISIONS))
-        missing = self.missing_lists(screened, key)
         k = len(self.interventions)
-        # each (intervention, decision, deciding rules) seen gets a code; the long table is the
-        # codes in case-major order, and its text and lists are gathered once from the small table
-        iv_of: list[int] = []
-        dec_of: list[str] = []
-        rules_of: list[list[str]] = []
-        checks_of: list[list[str]] = []
-        codes = []
-        for i, iid in enumerate(self.interventions):
-            kk, meaning = self._decision_keys(screened, iid)
-            local = {}
-            for x, (d, r, c) in meaning.items():
-                local[x] = len(iv_of)
-                iv_of.append(i)
-                dec_of.append(d)
-                rules_of.append(r)
-                checks_of.append(c)
-            codes.append(kk.replace_strict(list(local), list(local.values()), return_dtype=pl.UInt32).alias(str(i)))
-        if not codes or screened.height == 0:
+        if k == 0 or screened.height == 0:
             return pl.DataFrame(schema={key: pl.Int64, "intervention": pl.String, "decision": decisions,
                                         "rules": pl.List(pl.String), "to_check": pl.List(pl.String), "missing": pl.List(pl.String)})
-        code = pl.DataFrame(codes).select(pl.concat_list(pl.all()).alias("c")).explode("c")["c"]
-        long = pl.DataFrame({
-            key: screened[key].gather(pl.int_range(0, screened.height * k, dtype=pl.UInt32, eager=True) // k),
-            "#iv": pl.Series(iv_of, dtype=pl.UInt16).gather(code),
-            "decision": pl.Series(dec_of, dtype=decisions).gather(code),
-            "rules": pl.Series(rules_of, dtype=pl.List(pl.String)).gather(code),
-            "to_check": pl.Series(checks_of, dtype=pl.List(pl.String)).gather(code),
+        # each case's result for each intervention is a code (result_codes); the long table is the
+        # codes in case-major order, and its text and lists are gathered once from the small table
+        codes, results = self.result_codes(screened)
+        offsets = [0]
+        for r in results:
+            offsets.append(offsets[-1] + len(r))
+        every = [(i, *r) for i, rs in enumerate(results) for r in rs]
+        n = screened.height
+        at = pl.int_range(0, n * k, dtype=pl.UInt32, eager=True)
+        # the codes intervention by intervention, read case by case
+        code = pl.concat([codes[c] + offsets[i] for i, c in enumerate(codes.columns)]).gather(at % k * n + at // k)
+        return pl.DataFrame({
+            key: screened[key].gather(at // k),
+            "intervention": pl.Series([self.interventions[e[0]] for e in every], dtype=pl.String).gather(code),
+            "decision": pl.Series([e[1] for e in every], dtype=decisions).gather(code),
+            "rules": pl.Series([e[2] for e in every], dtype=pl.List(pl.String)).gather(code),
+            "to_check": pl.Series([e[3] for e in every], dtype=pl.List(pl.String)).gather(code),
+            "missing": pl.Series([e[4] for e in every], dtype=pl.List(pl.String)).gather(code),
         })
-        long = long.join(missing, on=[key, "#iv"], how="left", maintain_order="left")
-        names = pl.Series(self.interventions, dtype=pl.String)
-        return long.select(pl.col(key), pl.col("#iv").replace_strict(list(range(k)), names, return_dtype=pl.String)
-                           .alias("intervention"), "decision", "rules", "to_check",
-                           pl.col("missing").fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
     def case_missing(self, screened: pl.DataFrame, key: str = "row") -> pl.DataFrame:
         """Every missing field of each case, in the documented order: `key`, missing."""
