@@ -57,7 +57,6 @@ class _Treats:
                 self.by_target.setdefault(t, []).append(iid)
         self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
         self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
-        self.verdicts: dict[tuple[Any, ...], _Verdict] = {}  # shared between cases (_sort_out), bounded
         self.meeting: dict[str, list[str]] = {}  # need -> the interventions that meet it
         for iid, iv in catalog.interventions.items():
             for need in dict.fromkeys(iv.needs):
@@ -348,8 +347,8 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
               community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str]]:
     """Each intervention that meets an identified need or treats indicated offending, as a candidate
     for the package or left out with its reasons; and which were considered, and which of those
-    the person is not eligible for. What keeps each out apart from the order's dates is a _Verdict,
-    shared between cases; only whether it can finish in time is worked out for each."""
+    the person is not eligible for. What keeps each out apart from the order's dates is its
+    _Verdict; whether it can finish in time is checked against the order's window."""
     cands: list[Candidate] = []
     rejected: list[NotProposed] = []
     considered: set[str] = set()
@@ -363,10 +362,6 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         return got
 
     known = treats.known
-    verdicts = treats.verdicts
-    # what a verdict depends on besides the result and the person's obstacles (the PNI pathway: programmes only)
-    context = (case.risk.sara_partner is None, transport, community)
-    programme_context = (*context, pathways, tuple(pathway_fields))
     begin, end = window
     latest = add(end, -weeks(margin)) or end
     # the identified needs each intervention meets and the indicated offending it treats, one bit each
@@ -395,12 +390,7 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
             continue
         o = obs.get(iid, ())
         programme = k.programme
-        v = verdicts.get((id(r), id(o), programme_context if programme else context))
-        if v is None or v.r is not r or v.o is not o:
-            if len(verdicts) >= _MAX_VERDICTS:
-                verdicts.clear()
-            v = verdicts[(id(r), id(o), programme_context if programme else context)] = _Verdict(
-                r, o, k, case, pathways, pathway_fields, transport, community)
+        v = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
         late: list[Barrier] = []
         if v.standing.timed:
             ends = add(begin, k.wait_and_length)
@@ -455,16 +445,14 @@ class _Settled:
 
 
 class _Verdict:
-    """One screen result in a proposal, for one combination of what else it depends on but the
-    order's dates (the person's obstacles, the PNI pathway for a programme, transport, the kind of
-    sentence): the barriers around the place of the timing, and what they make of it when the
-    timing finds nothing. The screen shares its results between cases, and so are these."""
+    """One screen result in a proposal, apart from the order's dates: the barriers around the place
+    of the timing, and what they make of it when the timing finds nothing. (Shared between cases
+    while the screen shared its results; since results are made for each case, made for each.)"""
 
-    __slots__ = ("r", "o", "standing", "resp", "settled", "transport", "venue_assumed", "needs_perpetrator_work")
+    __slots__ = ("standing", "resp", "settled", "transport", "venue_assumed", "needs_perpetrator_work")
 
     def __init__(self, r: InterventionResult, o: tuple[Any, ...], k: _Known, case: Case, pathways: frozenset[str] | None,
                  pathway_fields: list[str], transport: bool, community: bool):
-        self.r, self.o = r, o  # held while the verdict is: its key holds their ids
         self.standing = standing(r, k.iv, pathways, pathway_fields, transport, community)
         # what does not suit the person comes first, unless nothing about the person matters
         self.resp = () if self.standing.final else tuple(resp.barriers(o, case))
@@ -473,8 +461,6 @@ class _Verdict:
         self.transport, self.venue_assumed = "not_near_home" in codes, "venue_to_be_confirmed" in codes
         self.needs_perpetrator_work = resp.needs_perpetrator_work(o)
 
-
-_MAX_VERDICTS = 1 << 14
 
 
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
