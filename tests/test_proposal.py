@@ -183,7 +183,7 @@ def test_same_input_same_proposal(cat: Catalog, case: Case, cap: int | None) -> 
 
 @st.composite
 def candidate_sets(draw: st.DrawFn) -> tuple[list[Candidate], tuple[int, ...]]:
-    n_needs = draw(st.integers(1, 5))
+    n_needs = draw(st.integers(1, 4))  # few needs and kinds of offending: ties, so the tie-breaks count
     weights = tuple(draw(st.lists(st.sampled_from([20, 21, 1000, 1003, 100_000]), min_size=n_needs, max_size=n_needs)))
     out = []
     for k in range(draw(st.integers(0, 9))):
@@ -191,10 +191,16 @@ def candidate_sets(draw: st.DrawFn) -> tuple[list[Candidate], tuple[int, ...]]:
         iv = BASE.interventions["p0" if prog else "a0"].model_copy(update={
             "id": f"c{k}", "status": BASE.interventions["a0"].status.model_copy(
                 update={"state": "waiting_list", "waiting_weeks": draw(st.integers(0, 3))} if draw(st.booleans()) else {})})
+        waits = draw(st.booleans())
         out.append(Candidate(
-            iv=iv, mask=draw(st.integers(1, 2**n_needs - 1)), rar_days=0 if prog else draw(st.integers(0, 10)),
+            iv=iv, mask=draw(st.integers(0 if prog else 1, 2**n_needs - 1)), rar_days=0 if prog else draw(st.integers(0, 10)),
             programme=prog, start=ON, finish=ON, price=float(draw(st.integers(0, 3))),
             evidence=draw(st.integers(0, 3)), women_only=draw(st.booleans()),
+            # what the search weighs besides need: offending treated (a programme may treat only
+            # that), items waiting on answers and how many, and family work beside perpetrator work
+            risk=draw(st.integers(1 if prog else 0, 2**3 - 1)), conditional=waits, waits_on_answers=waits,
+            unknowns=draw(st.integers(1, 3)) if waits else 0,
+            needs_perpetrator_work=draw(st.booleans()), perpetrator_work=draw(st.booleans()),
         ))
     return out, weights
 

@@ -240,3 +240,34 @@ def test_confirming_a_programme_in_two_stages_names_the_same_answers_as_trying_e
 
         every = list(dict.fromkeys([m.field for m in scr.result(iid).missing] + list(pathway)))
         assert compose._confirm_if(cat, facts, scr, iid, pathway) == confirming_answers(cat, facts, every, confirmed)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases)
+def test_the_pruned_search_gives_the_exhaustive_optimum_on_the_candidates_of_generated_cases(case: Case):
+    """The branch and bound (choice.best_package) against every admissible subset, on the candidates
+    a real proposal builds (with offending treated, conditions and perpetrator work), for the package
+    and for the fallback if a conditional item is not confirmed."""
+    import itertools
+    from unittest import mock
+
+    from ratecard.decide.proposal import admissible, compose, package_key
+    from ratecard.decide.proposal.choice import best_package
+
+    searches = []
+
+    def recorded(cands, weights, cap, female):  # type: ignore[no-untyped-def]
+        chosen = best_package(cands, weights, cap, female)
+        searches.append((cands, weights, cap, female, chosen))
+        return chosen
+
+    with mock.patch.object(compose, "best_package", recorded):
+        propose(case, default_catalog(), on=ON)
+    for cands, weights, cap, female, chosen in searches:
+        if len(cands) > 12:
+            continue  # 4,096 subsets at most: a few seconds in all
+        subsets = (c for k in range(len(cands) + 1) for c in itertools.combinations(cands, k))
+        best = min(package_key(c, weights, female) for c in subsets if admissible(c, cap))
+        assert admissible(chosen, cap)
+        assert package_key(chosen, weights, female) == best
+        assert [c.iv.id for c in chosen] == sorted(c.iv.id for c in chosen)

@@ -8,21 +8,25 @@ to agree with): only the derived facts and rules that read the field, directly o
 derived facts, are worked out again; everything else is the case's own evaluation. A field whose
 answer alone can confirm the result is named with those answers; when no single answer can, each
 field is named with the answers that keep the result possible.
+
+A caller that says what its test reads (`Reads`: some rules, whole eligibilities and derived
+facts) has only those worked out, with the derived facts they are worked out from: a programme's
+confirmation reads its own few rules and the PNI pathway, not the other ninety rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ..catalog.load import Catalog, per_catalog
 from ..rules.fields import COMPUTED
-from ..rules.forms import OTHER, Range, relevant_pieces
-from ..rules.forms import Program
-from ..rules.loader import Evaluation
-from ..rules.reference import Knowledge, decided_values, evaluate, fails, outcome, term_bounds
+from ..rules.forms import OTHER, DerivedProgram, Form, Program, Range, RuleProgram, relevant_pieces
+from ..rules.loader import Evaluation, Tri
+from ..rules.reference import Knowledge, decided_values, derive_into, fails, outcome
 from ..rules.wording import answers_phrase, label
 
 
@@ -39,14 +43,25 @@ class Answer(BaseModel):
     clause: str = ""
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What a test of an evaluation looks at: rules' outcomes, interventions' whole eligibility and
+    derived facts. The evaluation it is given holds these (and what they are worked out from) only."""
+
+    rules: tuple[str, ...] = ()
+    eligibility: tuple[str, ...] = ()
+    derived: tuple[str, ...] = ()
+
+
 def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str],
-                       confirmed: Callable[[Evaluation], bool | None]) -> list[Answer]:
+                       confirmed: Callable[[Evaluation], bool | None], reads: Reads | None = None) -> list[Answer]:
     """For each missing field, the answers under which `confirmed` (True: confirmed, False: ruled
-    out, None: still open) holds."""
+    out, None: still open) holds. With `reads`, `confirmed` is given an evaluation of those only
+    (default: of the whole program)."""
     pieces = _pieces(catalog)
     registry = catalog.rules.registry
     found: list[tuple[str, list[Any], bool]] = []
-    trial = _Trial(catalog, facts)
+    trial = _Trial(catalog, facts, _focus(catalog, reads))
     for f in fields:
         if f in COMPUTED or f not in pieces or f in facts:
             continue
@@ -121,57 +136,138 @@ def _adjacent(a: Range, b: Range) -> bool:
     return a.hi == b.lo and (a.hi_closed != b.lo_closed)
 
 
-class _Trial:
-    """The case's evaluation from the forms, and the same with one more field answered."""
+class _Focus:
+    """The part of the compiled program a test reads, in evaluation order, and for each case field
+    the part of that which reads the field, directly or through derived facts."""
 
-    def __init__(self, catalog: Catalog, facts: dict[str, Any]):
-        self.catalog = catalog
-        self.program = catalog.program
-        self.facts = facts
-        self._base: Evaluation | None = None
+    def __init__(self, program: Program, reads: Reads | None):
+        cones = program.cones
+        if reads is None:
+            derived = [d for stratum in program.strata for d in stratum]
+            rules = list(program.rules.values())
+            whole = list(program.eligibility.values())
+        else:
+            whole = [program.eligibility[i] for i in reads.eligibility if i in program.eligibility]
+            wanted = set(reads.rules) | {rid for e in whole for rid, _ in e.members}
+            rules = [r for rid, r in program.rules.items() if rid in wanted]
+            # the derived facts read, and those they are worked out from (a fact reads only earlier strata)
+            need = set(reads.derived) | {x for r in rules for x in r.inputs} | {lit.field for e in whole for t in e.false for lit in t}
+            derived = []
+            for stratum in reversed(program.strata):
+                for d in reversed(stratum):
+                    if d.id in need:
+                        derived.append(d)
+                        need.update(d.inputs)
+            derived.reverse()
+        self.derived, self.rules, self.whole = tuple(derived), tuple(rules), tuple(whole)
+        # the derived facts whose decided values the evaluation gives (what the test reads)
+        self.shown: frozenset[str] | None = None if reads is None else frozenset(reads.derived)
+        # what each of them reads: its value is worked out once per combination of these (_Trial)
+        self.inputs: dict[str, tuple[str, ...]] = {d.id: _read(d.sum, *d.impossible.values()) for d in derived}
+        self.inputs.update({r.id: _read((), r.true, r.false) for r in rules})
+        self.readers: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]] = {}
+        for f in {f for cone in cones.values() for f in cone}:
+            self.readers[f] = (tuple(d for d in derived if f in cones[d.id]), tuple(r for r in rules if f in cones[r.id]),
+                               tuple(e for e in whole if any(f in cones[rid] for rid, _ in e.members)))
 
-    @property
-    def base(self) -> Evaluation:
-        if self._base is None:
-            self._base = evaluate(self.program, self.facts)
-        return self._base
 
-    def with_value(self, f: str, value: Any) -> Evaluation:
-        program, base = self.program, self.base
-        derived, rules, whole = _readers(self.catalog).get(f, ((), (), ()))
-        k = Knowledge({**self.facts, f: value}, dict(base.possible), dict(base.bounds))
-        for d in derived:  # in strata order: each sees the ones before it
-            if d.sum:
-                lo = hi = 0.0
-                for t in d.sum:
-                    tlo, thi = term_bounds(t, k, program.registry)
-                    lo, hi = lo + tlo, hi + thi
-                k.bounds[d.id] = (lo, hi)
-            else:
-                k.possible[d.id] = frozenset(v for v in d.universe if not k.form(d.impossible[v]))
-        outcomes = dict(base.outcomes)
-        for r in rules:
-            outcomes[r.id] = outcome(r, k)
-        eligibility = dict(base.eligibility)
-        for e in whole:
-            eligibility[e.id] = False if fails(e, outcomes) or k.form(e.false) else None
-        return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
+def _read(terms: tuple[str, ...], *forms: Form) -> tuple[str, ...]:
+    return tuple(sorted({*terms, *(lit.field for form in forms for term in form for lit in term)}))
+
+
+def _focus(catalog: Catalog, reads: Reads | None) -> _Focus:
+    made = _foci(catalog)
+    got = made.get(reads)
+    if got is None:
+        got = made[reads] = _Focus(catalog.program, reads)
+    return got
 
 
 @per_catalog
-def _readers(catalog: Catalog) -> dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]]:
-    """For each case field: the derived facts (in strata order), rules and whole eligibilities that
-    read it, directly or through derived facts."""
-    program = catalog.program
-    cones = program.cones
-    fields = {f for cone in cones.values() for f in cone}
-    got = {}
-    for f in fields:
-        derived = tuple(d for stratum in program.strata for d in stratum if f in cones[d.id])
-        rules = tuple(r for r in program.rules.values() if f in cones[r.id])
-        whole = tuple(e for e in program.eligibility.values() if any(f in cones[rid] for rid, _ in e.members))
-        got[f] = (derived, rules, whole)
-    return got
+def _foci(catalog: Catalog) -> dict[Reads | None, _Focus]:
+    return {}  # a few entries: one per programme a proposal can put on condition, and the whole program
+
+
+@per_catalog
+def _values(catalog: Catalog) -> dict[tuple[Any, ...], Any]:
+    """Derived facts' possible values (or bounds) and rules' outcomes by what they read: the same
+    few combinations recur between answers tried and between cases (bounded: started again when full)."""
+    return {}
+
+
+_NOT_GIVEN = object()
+_MAX_VALUES = 1 << 16
+
+
+class _Trial:
+    """The case's evaluation from the forms (of the focus), and the same with one more field answered."""
+
+    def __init__(self, catalog: Catalog, facts: dict[str, Any], focus: _Focus):
+        self.program = catalog.program
+        self.focus = focus
+        self.facts = facts
+        self.values = _values(catalog)
+        self._base: tuple[Knowledge, dict[str, Tri], dict[str, Tri]] | None = None
+
+    @property
+    def base(self) -> tuple[Knowledge, dict[str, Tri], dict[str, Tri]]:
+        if self._base is None:
+            k = Knowledge(self.facts)
+            self._derive(k, self.focus.derived)
+            outcomes = {r.id: self._outcome(r, k) for r in self.focus.rules}
+            self._base = k, outcomes, {e.id: _whole(e, outcomes, k) for e in self.focus.whole}
+        return self._base
+
+    def with_value(self, f: str, value: Any) -> Evaluation:
+        base, base_outcomes, base_whole = self.base
+        derived, rules, whole = self.focus.readers.get(f, ((), (), ()))
+        k = Knowledge({**self.facts, f: value}, dict(base.possible), dict(base.bounds))
+        self._derive(k, derived)
+        outcomes = dict(base_outcomes)
+        for r in rules:
+            outcomes[r.id] = self._outcome(r, k)
+        eligibility = dict(base_whole)
+        for e in whole:
+            eligibility[e.id] = _whole(e, outcomes, k)
+        shown = self.focus.shown
+        if shown is not None:
+            k = Knowledge(k.facts, {d: k.possible[d] for d in shown if d in k.possible},
+                          {d: k.bounds[d] for d in shown if d in k.bounds})
+        return Evaluation(decided_values(k), outcomes, k.possible, k.bounds, eligibility)
+
+    def _key(self, kind: str, xid: str, k: Knowledge) -> tuple[Any, ...]:
+        # a field is a derived fact (possible values or bounds) or a case field (a value or not given)
+        possible, bounds, facts = k.possible, k.bounds, k.facts
+        return (kind, xid, *(possible[x] if x in possible else bounds[x] if x in bounds else facts.get(x, _NOT_GIVEN)
+                       for x in self.focus.inputs[xid]))
+
+    def _derive(self, k: Knowledge, derived: tuple[DerivedProgram, ...]) -> None:
+        values = self.values
+        for d in derived:  # in strata order: each sees the ones before it
+            key = self._key("derived", d.id, k)
+            got = values.get(key)
+            if got is None:
+                derive_into(k, (d,), self.program.registry)
+                got = k.bounds[d.id] if d.sum else k.possible[d.id]
+                if len(values) >= _MAX_VALUES:
+                    values.clear()
+                values[key] = got
+            elif d.sum:
+                k.bounds[d.id] = got
+            else:
+                k.possible[d.id] = got
+
+    def _outcome(self, r: RuleProgram, k: Knowledge) -> Tri:
+        key = self._key("rule", r.id, k)
+        if key in self.values:
+            got: Tri = self.values[key]
+            return got
+        got = self.values[key] = outcome(r, k)
+        return got
+
+
+def _whole(e: RuleProgram, outcomes: dict[str, Tri], k: Knowledge) -> Tri:
+    return False if fails(e, outcomes) or k.form(e.false) else None
 
 
 @per_catalog

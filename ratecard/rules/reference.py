@@ -8,10 +8,11 @@ explanations (explain.py) use the same class.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .forms import Form, Lit, Program, RuleProgram
+from .forms import DerivedProgram, Form, Lit, Program, RuleProgram
 from .loader import Evaluation, Tri
 
 
@@ -77,18 +78,21 @@ class Knowledge:
 def derive(program: Program, facts: dict[str, Any]) -> Knowledge:
     """What is known of every derived fact, stratum by stratum."""
     k = Knowledge(dict(facts))
-    registry = program.registry
-    for stratum in program.strata:
-        for d in stratum:
-            if d.sum:
-                lo = hi = 0.0
-                for t in d.sum:
-                    tlo, thi = term_bounds(t, k, registry)
-                    lo, hi = lo + tlo, hi + thi
-                k.bounds[d.id] = (lo, hi)
-            else:
-                k.possible[d.id] = frozenset(v for v in d.universe if not k.form(d.impossible[v]))
+    derive_into(k, (d for stratum in program.strata for d in stratum), program.registry)
     return k
+
+
+def derive_into(k: Knowledge, derived: Iterable[DerivedProgram], registry: dict[str, Any]) -> None:
+    """Work out these derived facts into `k`, in strata order (each sees the ones before it)."""
+    for d in derived:
+        if d.sum:
+            lo = hi = 0.0
+            for t in d.sum:
+                tlo, thi = term_bounds(t, k, registry)
+                lo, hi = lo + tlo, hi + thi
+            k.bounds[d.id] = (lo, hi)
+        else:
+            k.possible[d.id] = frozenset(v for v in d.universe if not k.form(d.impossible[v]))
 
 
 def term_bounds(t: str, k: Knowledge, registry: dict[str, Any]) -> tuple[float, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
 
 from ... import labels
 from ...catalog.model import Intervention
@@ -36,8 +37,20 @@ def _as_reason(r: Reason) -> str:
 
 
 def ineligible_text(r: InterventionResult) -> str:
-    parts = list(dict.fromkeys(_as_reason(x) for x in r.reasons))
-    return "Not eligible: " + "; ".join(parts) + "."
+    # the screen shares one tuple of reasons between the results of a combination of rule values:
+    # worded once per tuple (held beside its words, so its id is never another's)
+    reasons = r.reasons
+    got = _WORDED.get(id(reasons))
+    if got is not None and got[0] is reasons:
+        return got[1]
+    text = "Not eligible: " + "; ".join(dict.fromkeys(_as_reason(x) for x in reasons)) + "."
+    if len(_WORDED) >= 4096:
+        _WORDED.clear()
+    _WORDED[id(reasons)] = (reasons, text)
+    return text
+
+
+_WORDED: dict[int, tuple[tuple[Reason, ...], str]] = {}
 
 
 def other_requirement_text(requires: str) -> str:
@@ -57,15 +70,35 @@ def barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] |
              window: tuple[dt.date, dt.date], margin: int, transport: bool, community: bool) -> list[Barrier]:
     """Everything that keeps an intervention out of the package, the most fundamental first; empty
     when it can go in."""
+    found = standing(r, iv, pathways, pathway_fields, transport, community)
+    if found.timed:
+        return [*found.before, *timing(iv, window, margin, iv.status.waiting_weeks or 0), *found.after]
+    return [*found.before, *found.after]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What keeps an intervention out whatever the order's dates: the barriers before and after the
+    place of the timing (whether it can finish in time), and whether that is checked at all."""
+
+    before: tuple[Barrier, ...]
+    after: tuple[Barrier, ...] = ()
+    timed: bool = False  # the order's window decides whether it can start or finish in time (order.timing)
+    final: bool = False  # it is kept out before anything about the person matters (not eligible, another requirement)
+
+
+def standing(r: InterventionResult, iv: Intervention, pathways: frozenset[str] | None, pathway_fields: list[str],
+             transport: bool, community: bool) -> Standing:
+    """The barriers that do not depend on the order's dates, around the place of the timing."""
     # ineligibility first: a requirement outside the proposal matters only for someone eligible
     if r.decision == "ineligible":
-        return [Barrier("no_eligible_provision", ineligible_text(r))]
+        return Standing((Barrier("no_eligible_provision", ineligible_text(r)),), final=True)
     if iv.requires not in IN_SCOPE:
         if community:
-            return [Barrier("other_requirement", other_requirement_text(iv.requires))]
+            return Standing((Barrier("other_requirement", other_requirement_text(iv.requires)),), final=True)
         if iv.requires == "unpaid_work":
-            return [Barrier("not_on_licence", "Unpaid work is a requirement of a community or suspended sentence order; "
-                            "it cannot be part of a licence or post-sentence supervision.")]
+            return Standing((Barrier("not_on_licence", "Unpaid work is a requirement of a community or suspended sentence order; "
+                                     "it cannot be part of a licence or post-sentence supervision."),), final=True)
         # on licence, drug and alcohol work are licence conditions, as `check` treats them
     out: list[Barrier] = []
     if r.decision == "undetermined":
@@ -76,11 +109,11 @@ def barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] |
     for code in ("withdrawn", "suspended"):
         if code in codes:
             out.append(Barrier(code, codes[code]))
-    if iv.weeks is None and iv.requires != "none":
+    timed = not (iv.weeks is None and iv.requires != "none")
+    if not timed:
         out.append(Barrier("information_missing", "The catalog does not say how many weeks it takes, so finishing in time cannot be checked.",
                            (f"{iv.id}.weeks",)))
-    else:
-        out += timing(iv, window, margin, iv.status.waiting_weeks or 0)
+    before, out = tuple(out), []
     if "other_area" in codes:
         out.append(Barrier("not_reachable", codes["other_area"]))
     if "not_near_home" in codes and not transport:
@@ -97,4 +130,4 @@ def barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] |
             out.append(Barrier("information_missing", f"Whether a programme is indicated depends on information not yet given: the PNI pathway could be "
                                                       f"{pathways_words(pathways)}. Needed: {', '.join(labels.field(f) for f in fields) or 'the missing assessments'}.",
                                fields, "indication"))
-    return out
+    return Standing(before, tuple(out), timed)

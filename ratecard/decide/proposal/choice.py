@@ -18,7 +18,9 @@ from .result import Choice, NeedAssessed, NotProposed, PackageItem, Why, made
 EVIDENCE_RANK = {"accredited": 3, "promising": 2, "emerging": 1, "unevaluated": 0}
 
 
-@dataclass(frozen=True, eq=False)  # candidates are told apart by identity, not field by field
+# candidates are told apart by identity, not field by field; never changed once made (not frozen
+# only because a frozen dataclass sets each of its twenty fields through object.__setattr__)
+@dataclass(eq=False, slots=True)
 class Candidate:
     """An intervention the person can start and finish: eligible, open, reachable, in time, suited
     to them; or a programme that only missing information keeps open, or anything a person's judgement
@@ -63,6 +65,9 @@ def programme_rank(by_programme: int) -> int:
     abuse outranks any package that leaves partner abuse to non-accredited work, whatever else that
     package treats: an order names one programme, and it goes where the risk is."""
     return sum(1 << (7 - i) for i in range(8) if by_programme >> i & 1)
+
+
+_RANK = tuple(map(programme_rank, range(256)))  # programme_rank of every 8-bit mask, for the search
 
 
 def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female: bool) -> tuple[Any, ...]:
@@ -127,57 +132,83 @@ def admissible(chosen: tuple[Candidate, ...], cap: int | None) -> bool:
 
 
 def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | None, female: bool) -> tuple[Candidate, ...]:
-    """The admissible package with the smallest package_key, by branch and bound.
+    """The admissible package with the smallest package_key (members in id order), by branch and bound.
 
-    Including a candidate that meets no new need and treats no new offending can never be
-    admissible (it would be redundant in every superset), and a branch whose best possible
-    (offending treated, need met) is below the best found is cut.
+    Packages grow one candidate at a time, the likeliest to be best first (programmes for the most
+    specific offending, then what treats the most offending, then the most need met), so that a
+    good package is found early and cuts the rest. A branch is cut as soon as it cannot be
+    admissible: a candidate that meets no new need and treats no new offending is never added, nor
+    one that would leave a member already chosen with nothing of its own (redundant in every
+    superset too). It is also cut when the best its completions could reach is worse than the best
+    package found, judged on the leading part of package_key whose bounds are cheap: each component
+    at its most favourable for every completion (the programme's offending, offending treated, need
+    met and women-only need met grow at most as far as the candidates still to come allow; items on
+    condition, unanswered questions and the weakest evidence base only get worse). A completion's
+    key is then never smaller than the bound, component by component, so never lexicographically;
+    and as candidates come in a fixed order, no later candidate's bound is better, so the loop stops
+    there. The whole key (with its exact mean of evidence) is worked out only to break a tie.
     """
-    order = sorted(cands, key=lambda c: c.iv.id)
+    order = sorted(cands, key=lambda c: (not c.programme, -_RANK[c.risk & 0xFF], -c.risk.bit_count(), -c.mask.bit_count(), c.iv.id))
     n = len(order)
     suffix = [0] * (n + 1)
     rsuffix = [0] * (n + 1)
-    psuffix = [0] * (n + 1)  # the offending the programmes still to come treat, together (a bound)
+    psuffix = [0] * (n + 1)
+    wsuffix = [0] * (n + 1)
+    pwsuffix = [False] * (n + 1)
     for i in range(n - 1, -1, -1):
-        suffix[i] = suffix[i + 1] | order[i].mask
-        rsuffix[i] = rsuffix[i + 1] | order[i].risk
-        psuffix[i] = psuffix[i + 1] | (order[i].risk if order[i].programme else 0)
+        c = order[i]
+        suffix[i] = suffix[i + 1] | c.mask
+        rsuffix[i] = rsuffix[i + 1] | c.risk
+        psuffix[i] = psuffix[i + 1] | (c.risk if c.programme else 0)
+        wsuffix[i] = wsuffix[i + 1] | (c.mask if c.women_only and female else 0)
+        pwsuffix[i] = pwsuffix[i + 1] or c.perpetrator_work
 
     scores: dict[int, int] = {}
 
     def score_of(mask: int) -> int:
-        if mask not in scores:
-            scores[mask] = sum(w for i, w in enumerate(weights) if mask >> i & 1)
-        return scores[mask]
+        s = scores.get(mask)
+        if s is None:
+            s = scores[mask] = sum(w for i, w in enumerate(weights) if mask >> i & 1)
+        return s
 
-    best: list[Any] = [None, ()]
+    # the best package found: the leading part of its key, its whole key once a tie needs it, itself
+    best: list[Any] = [None, None, ()]
 
-    def visit(i: int, chosen: tuple[Candidate, ...], covered: int, risk: int, days: int, prog: bool, prisk: int = 0) -> None:
-        if best[0] is not None:
-            # cut a branch whose best possible (programme's offending, offending treated, need met)
-            # is below the best found
-            rank = programme_rank(prisk if prog else psuffix[i])
-            if rank < -best[0][0]:
+    def grow(j: int, chosen: tuple[Candidate, ...], own: tuple[tuple[int, int], ...], covered: int, risk: int, days: int,
+             prog: bool, prisk: int, women: int, waits: int, unknowns: int, weakest: int, needs_pw: bool, has_pw: bool) -> None:
+        # `own`: what each member meets and treats that no other member does
+        if not needs_pw or has_pw:
+            head = (-_RANK[prisk & 0xFF], -risk.bit_count(), -score_of(covered), waits, unknowns, -women.bit_count(), -weakest)
+            if best[0] is None or head < best[0]:
+                best[0], best[1], best[2] = head, None, chosen
+            elif head == best[0]:
+                if best[1] is None:
+                    best[1] = package_key(best[2], weights, female)
+                k = package_key(chosen, weights, female)
+                if k < best[1]:
+                    best[1], best[2] = k, chosen
+        top = best[0]
+        for i in range(j, n):
+            if needs_pw and not has_pw and not pwsuffix[i]:
                 return
-            if rank == -best[0][0]:
-                reach = (risk | rsuffix[i]).bit_count()
-                if reach < -best[0][1] or (reach == -best[0][1] and score_of(covered | suffix[i]) < -best[0][2]):
+            if top is not None:
+                bound = (-_RANK[(prisk if prog else psuffix[i]) & 0xFF], -(risk | rsuffix[i]).bit_count(),
+                         -score_of(covered | suffix[i]), waits, unknowns, -(women | wsuffix[i]).bit_count(), -weakest)
+                if bound > top:
                     return
-        if i == n:
-            if admissible(chosen, cap):
-                key = package_key(chosen, weights, female)
-                if best[0] is None or key < best[0]:
-                    best[0], best[1] = key, chosen
-            return
-        c = order[i]
-        if (c.mask & ~covered or c.risk & ~risk) and (cap is None or days + c.rar_days <= cap) and not (prog and c.programme):
-            visit(i + 1, chosen + (c,), covered | c.mask, risk | c.risk, days + c.rar_days, prog or c.programme,
-                  c.risk if c.programme else prisk)
-        visit(i + 1, chosen, covered, risk, days, prog, prisk)
+            c = order[i]
+            new_mask, new_risk = c.mask & ~covered, c.risk & ~risk
+            if (new_mask or new_risk) and (cap is None or days + c.rar_days <= cap) and not (prog and c.programme):
+                kept = tuple((m & ~c.mask, r & ~c.risk) for m, r in own)
+                if all(m or r for m, r in kept):  # every member keeps something of its own
+                    grow(i + 1, chosen + (c,), kept + ((new_mask, new_risk),), covered | c.mask, risk | c.risk,
+                         days + c.rar_days, prog or c.programme, c.risk if c.programme else prisk,
+                         women | c.mask if c.women_only and female else women, waits + c.waits_on_answers, unknowns + c.unknowns,
+                         min(weakest, c.evidence), needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
+                    top = best[0]
 
-    visit(0, (), 0, 0, 0, False)
-    found: tuple[Candidate, ...] = best[1]
-    return found
+    grow(0, (), (), 0, 0, 0, False, 0, 0, 0, 0, 3, False, False)
+    return tuple(sorted(best[2], key=lambda c: c.iv.id))
 
 
 def join_names(names: list[str], conj: str = "and") -> str:

@@ -27,13 +27,13 @@ from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
-from ..screen import Screen, decide, screen
-from ..whatif import Answer, confirming_answers
+from ..screen import InterventionResult, Screen, decide, screen
+from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import barriers
+from .candidates import ineligible_text, standing
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
-from .order import (COMMUNITY_SENTENCES, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
+from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
 from .paragraph import fact_words, is_youth, proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
@@ -44,7 +44,7 @@ TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
 
 
 class _Treats:
-    """What each intervention of a catalog treats, worked out once per catalog."""
+    """What each intervention of a catalog treats, and what the proposal reads of it, worked out once per catalog."""
 
     def __init__(self, catalog: Catalog):
         self.described = any(iv.work is not None for iv in catalog.interventions.values())
@@ -55,6 +55,33 @@ class _Treats:
         for iid in sorted(self.targets):
             for t in self.targets[iid]:
                 self.by_target.setdefault(t, []).append(iid)
+        self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
+        self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
+        self.meeting: dict[str, list[str]] = {}  # need -> the interventions that meet it
+        for iid, iv in catalog.interventions.items():
+            for need in dict.fromkeys(iv.needs):
+                self.meeting.setdefault(need, []).append(iid)
+
+
+class _Known:
+    """What a proposal reads of one intervention whatever the case (the catalog's own figures)."""
+
+    __slots__ = ("iv", "women_only", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work",
+                 "wait", "length", "wait_and_length")
+
+    def __init__(self, iv: Intervention, targets: tuple[str, ...]):
+        self.iv, self.targets = iv, targets
+        self.women_only = iv.delivery.women_only
+        self.programme = iv.requires == "accredited_programme"
+        self.rar_days = (iv.rar_days or 0) if iv.requires == "rar" else 0  # on a community sentence
+        self.price = package_price(iv)[0]
+        self.evidence = EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0
+        self.perpetrator_work = "partner_abuse" in targets
+        # its waiting list and length as time, for the order's window
+        wait = iv.status.waiting_weeks or 0
+        self.wait = weeks(wait)
+        self.length = None if iv.weeks is None else weeks(iv.weeks)
+        self.wait_and_length = self.wait if iv.weeks is None else weeks(wait + iv.weeks)
 
 
 _treats = per_catalog(_Treats)
@@ -106,7 +133,8 @@ def propose(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | No
         d = _analyse(case, catalog, on, rar_days, margin)
     else:
         d = _shortest(case, catalog, on, rar_days, margin)
-    return Proposal(**d, text=proposal_text(d))
+    # every part is built from checked values (made): the whole is too (d holds its fields in their order)
+    return made(Proposal, **d, text=proposal_text(d))
 
 
 def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, margin: int) -> dict[str, Any]:
@@ -178,58 +206,8 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     obs = person_obstacles(case, catalog)
 
     # 3. what can start and finish, and suits the person
-    cands: list[Candidate] = []
-    rejected: list[NotProposed] = []
-    considered: set[str] = set()
-    ineligible: set[str] = set()
-    for r in screened.results:
-        iv = catalog.interventions[r.intervention]
-        mask = 0
-        for s in iv.needs:
-            if s in bit:
-                mask |= 1 << bit[s]
-        risk = 0
-        if targets:
-            for t in treats.targets.get(iv.id, ()):
-                if t in tbit:
-                    risk |= 1 << tbit[t]
-        if not mask and not risk:
-            continue
-        considered.add(iv.id)
-        found = barriers(r, iv, pathways, pathway_fields, window, margin, transport, community)
-        o = obs.get(iv.id, ())
-        if r.decision == "ineligible":
-            ineligible.add(iv.id)
-        elif not found or found[0].why not in ("other_requirement", "not_on_licence"):
-            found = resp.barriers(o, case) + found  # what does not suit the person comes first
-        met = tuple(n.need for n in needs if mask >> bit[n.need] & 1)
-        programme = iv.requires == "accredited_programme"
-        waits = bool(found) and programme and all(b.about for b in found)
-        # what only a person can decide keeps nothing out: it is proposed on condition that they agree
-        to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
-        conditional = waits or (not found and bool(to_agree))
-        if found and not conditional:
-            first, *more = found
-            rejected.append(made(NotProposed, 
-                intervention=iv.id, requires=iv.requires, needs=met, why=first.why,
-                also=tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
-                text=" ".join(b.text for b in found), missing=tuple(sorted({m for b in found for m in b.fields})),
-                met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
-            continue
-        start = add(window[0], weeks(iv.status.waiting_weeks or 0)) or window[1]
-        # ongoing services (no fixed length) count as finishing when the order ends
-        finish = window[1] if iv.weeks is None else (add(start, weeks(iv.weeks)) or window[1])
-        price, _ = package_price(iv)
-        codes = {x.code for x in r.warnings}
-        cands.append(Candidate(iv=iv, mask=mask, rar_days=(iv.rar_days or 0) if iv.requires == "rar" and community else 0,
-                               programme=programme, start=start, finish=finish, price=price,
-                               evidence=EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0, women_only=iv.delivery.women_only,
-                               conditional=conditional,
-                               unknowns=len({m for b in found for m in b.fields}) if waits else 0,
-                               to_agree=to_agree if conditional else (), waits_on_answers=waits,
-                               transport="not_near_home" in codes, venue_assumed="venue_to_be_confirmed" in codes,
-                               risk=risk, needs_perpetrator_work=resp.needs_perpetrator_work(o),
-                               perpetrator_work="partner_abuse" in treats.targets.get(iv.id, ())))
+    cands, rejected, considered, ineligible = _sort_out(
+        screened, treats, needs, bit, tbit, obs, case, pathways, pathway_fields, window, margin, transport, community)
 
     # 4. the package
     chosen = best_package(cands, weights, cap, female)
@@ -243,7 +221,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     rejected += left_out(cands, chosen, needs, bit, cap)
     rejected.sort(key=lambda x: x.intervention)
 
-    names = {iid: iv.name for iid, iv in catalog.interventions.items()}
+    names = treats.names
     unmet = [_unmet(n, rejected, names) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
     reqs = _requirements(items, community)
     rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
@@ -254,10 +232,10 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         sure_covered = 0
         for c in sure:
             sure_covered |= c.mask
-        fallback = Fallback(requirements=tuple(_requirements(sure_items, community)), package=tuple(i.intervention for i in sure_items),
-                            names=tuple(i.name for i in sure_items),
-                            rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
-                            unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
+        fallback = made(Fallback, requirements=tuple(_requirements(sure_items, community)), package=tuple(i.intervention for i in sure_items),
+                        names=tuple(i.name for i in sure_items),
+                        rar_days=sum(i.rar_days for i in sure_items if i.requirement == "rar") or None,
+                        unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
     # a youth: no adult order, so no adult offending behaviour work to weigh and no RAR days
     youth = any(is_youth(w) for w in screened.warnings)
     offending = [] if youth else _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
@@ -273,6 +251,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         case_id=case.id,
         sentence_type=stype,
         order_months=case.sentence.length_months,
+        order_months_proposed=False,
         order_end=dates[1],
         margin_weeks=margin,
         rar_cap=cap,
@@ -298,7 +277,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
         pni_pathway=screened.derived.get("pni_pathway"),
         warnings=tuple(screened.warnings),
         pni_pathway_possible=tuple(sorted(pathways or ())),
-        total_price=round(sum(p for p in prices if p is not None), 2) if None not in prices else None,
+        total_price=round(float(sum(p for p in prices if p is not None)), 2) if None not in prices else None,
         prices_illustrative=any("price" in i.illustrative for i in items),
     )
 
@@ -362,6 +341,128 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
     return out
 
 
+def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit: dict[str, int], tbit: dict[Target, int],
+              obs: dict[str, tuple[Any, ...]], case: Case, pathways: frozenset[str] | None, pathway_fields: list[str],
+              window: tuple[dt.date, dt.date], margin: int, transport: bool,
+              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str]]:
+    """Each intervention that meets an identified need or treats indicated offending, as a candidate
+    for the package or left out with its reasons; and which were considered, and which of those
+    the person is not eligible for. What keeps each out apart from the order's dates is its
+    _Verdict; whether it can finish in time is checked against the order's window."""
+    cands: list[Candidate] = []
+    rejected: list[NotProposed] = []
+    considered: set[str] = set()
+    ineligible: set[str] = set()
+    met_by_mask: dict[int, tuple[str, ...]] = {}
+
+    def met_of(mask: int) -> tuple[str, ...]:
+        got = met_by_mask.get(mask)
+        if got is None:
+            got = met_by_mask[mask] = tuple(n.need for i, n in enumerate(needs) if mask >> i & 1)
+        return got
+
+    known = treats.known
+    begin, end = window
+    latest = add(end, -weeks(margin)) or end
+    # the identified needs each intervention meets and the indicated offending it treats, one bit each
+    masks: dict[str, int] = {}
+    for need, i in bit.items():
+        for iid in treats.meeting.get(need, ()):
+            masks[iid] = masks.get(iid, 0) | 1 << i
+    risks: dict[str, int] = {}
+    for t, i in tbit.items():
+        for iid in treats.by_target.get(t, ()):
+            risks[iid] = risks.get(iid, 0) | 1 << i
+    for r in screened.results:
+        iid = r.intervention
+        mask, risk = masks.get(iid, 0), risks.get(iid, 0)
+        if not mask and not risk:
+            continue
+        k = known[iid]
+        considered.add(iid)
+        if r.decision == "ineligible":
+            # not eligible: that alone is said, whatever else would keep it out
+            ineligible.add(iid)
+            iv = known[iid].iv
+            rejected.append(made(NotProposed, intervention=iid, requires=iv.requires, needs=met_of(mask),
+                                 why="no_eligible_provision", also=(), text=ineligible_text(r), missing=(), met_by=(),
+                                 name=iv.name, rar_days=iv.rar_days or 0))
+            continue
+        o = obs.get(iid, ())
+        programme = k.programme
+        v = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
+        late: list[Barrier] = []
+        if v.standing.timed:
+            ends = add(begin, k.wait_and_length)
+            if ends is None or ends > latest:
+                late = timing(k.iv, window, margin, k.iv.status.waiting_weeks or 0)
+        settled = _Settled([*v.resp, *v.standing.before, *late, *v.standing.after], r, programme) if late else v.settled
+        if settled.left_out is not None:
+            rejected.append(settled.not_proposed(k, met_of(mask)))
+            continue
+        start = add(begin, k.wait) or end
+        # ongoing services (no fixed length) count as finishing when the order ends
+        finish = end if k.length is None else (add(start, k.length) or end)
+        cands.append(Candidate(iv=k.iv, mask=mask, rar_days=k.rar_days if community else 0,
+                               programme=programme, start=start, finish=finish, price=k.price,
+                               evidence=k.evidence, women_only=k.women_only,
+                               conditional=settled.conditional, unknowns=settled.unknowns,
+                               to_agree=settled.to_agree if settled.conditional else (), waits_on_answers=settled.waits,
+                               transport=v.transport, venue_assumed=v.venue_assumed,
+                               risk=risk, needs_perpetrator_work=v.needs_perpetrator_work,
+                               perpetrator_work=k.perpetrator_work))
+    return cands, rejected, considered, ineligible
+
+
+class _Settled:
+    """What the barriers found make of an intervention: a candidate (on condition or not), or left
+    out with the first reason, the others, the words and the fields missing."""
+
+    __slots__ = ("waits", "to_agree", "conditional", "unknowns", "left_out", "_made")
+
+    def __init__(self, found: list[Barrier], r: InterventionResult, programme: bool):
+        self.waits = bool(found) and programme and all(b.about for b in found)
+        # what only a person can decide keeps nothing out: it is proposed on condition that they agree
+        self.to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
+        self.conditional = self.waits or (not found and bool(self.to_agree))
+        self.unknowns = len({m for b in found for m in b.fields}) if self.waits else 0
+        self.left_out: tuple[Why, tuple[Why, ...], str, tuple[str, ...]] | None = None
+        if found and not self.conditional:
+            first, *more = found
+            self.left_out = (first.why, tuple(dict.fromkeys(b.why for b in more if b.why != first.why)),
+                             " ".join(b.text for b in found), tuple(sorted({m for b in found for m in b.fields})))
+        self._made: dict[tuple[str, ...], NotProposed] = {}
+
+    def not_proposed(self, k: _Known, met: tuple[str, ...]) -> NotProposed:
+        got = self._made.get(met)
+        if got is None:
+            assert self.left_out is not None
+            why, also, text, missing = self.left_out
+            iv = k.iv
+            got = self._made[met] = made(NotProposed, intervention=iv.id, requires=iv.requires, needs=met, why=why, also=also,
+                                         text=text, missing=missing, met_by=(), name=iv.name, rar_days=iv.rar_days or 0)
+        return got
+
+
+class _Verdict:
+    """One screen result in a proposal, apart from the order's dates: the barriers around the place
+    of the timing, and what they make of it when the timing finds nothing. (Shared between cases
+    while the screen shared its results; since results are made for each case, made for each.)"""
+
+    __slots__ = ("standing", "resp", "settled", "transport", "venue_assumed", "needs_perpetrator_work")
+
+    def __init__(self, r: InterventionResult, o: tuple[Any, ...], k: _Known, case: Case, pathways: frozenset[str] | None,
+                 pathway_fields: list[str], transport: bool, community: bool):
+        self.standing = standing(r, k.iv, pathways, pathway_fields, transport, community)
+        # what does not suit the person comes first, unless nothing about the person matters
+        self.resp = () if self.standing.final else tuple(resp.barriers(o, case))
+        self.settled = _Settled([*self.resp, *self.standing.before, *self.standing.after], r, k.programme)
+        codes = {x.code for x in r.warnings}
+        self.transport, self.venue_assumed = "not_near_home" in codes, "venue_to_be_confirmed" in codes
+        self.needs_perpetrator_work = resp.needs_perpetrator_work(o)
+
+
+
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
     """The answers that would confirm a conditional programme: eligible, and indicated."""
     rules = catalog.rules.rules.get(iid, ())
@@ -376,6 +477,7 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
             return True
         return None
 
+    reads = Reads(rules=tuple(r.id for r in rules), eligibility=(iid,), derived=("pni_pathway",))
     eligibility = list(dict.fromkeys(m.field for m in screened.result(iid).missing))
     pathway_only = [f for f in dict.fromkeys(pathway_fields) if f not in eligibility]
     if eligibility and pathway_only:
@@ -383,11 +485,11 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
         # never confirm the programme; and when an eligibility answer alone confirms it, only such
         # answers are named. So the pathway's fields are tried only when none does: the same answers
         # as trying every field at once, with a fraction of the evaluations.
-        first = confirming_answers(catalog, facts, eligibility, confirmed)
+        first = confirming_answers(catalog, facts, eligibility, confirmed, reads)
         if any(a.alone for a in first):
             return first
-        return first + confirming_answers(catalog, facts, pathway_only, confirmed)
-    return confirming_answers(catalog, facts, eligibility + pathway_only, confirmed)
+        return first + confirming_answers(catalog, facts, pathway_only, confirmed, reads)
+    return confirming_answers(catalog, facts, eligibility + pathway_only, confirmed, reads)
 
 
 def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
@@ -441,15 +543,15 @@ def _requirements(items: list[PackageItem], community: bool) -> list[Requirement
     programme = next((i for i in items if i.requirement == "accredited_programme"), None)
     if programme is not None:
         how = "An accredited programme requirement" if community else "An accredited programme as a condition of the licence or supervision"
-        reqs.append(RequirementProposal(requirement="accredited_programme", intervention=programme.intervention,
-                                        conditional=programme.conditional, text=f"{how}: {programme.name}."))
+        reqs.append(made(RequirementProposal, requirement="accredited_programme", intervention=programme.intervention,
+                         days=None, conditional=programme.conditional, text=f"{how}: {programme.name}."))
     rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
     if rar_total:
-        reqs.append(RequirementProposal(requirement="rar", days=rar_total,
-                                        text=f"A rehabilitation activity requirement of up to {rar_total} days, for the activities below."))
+        reqs.append(made(RequirementProposal, requirement="rar", intervention=None, days=rar_total, conditional=False,
+                         text=f"A rehabilitation activity requirement of up to {rar_total} days, for the activities below."))
     supervision = [i for i in items if i.requirement == "supervision"]
     if supervision:
-        reqs.append(RequirementProposal(requirement="supervision", text=(
+        reqs.append(made(RequirementProposal, requirement="supervision", intervention=None, days=None, conditional=False, text=(
             "Activities as part of supervision on licence or post-sentence supervision: "
             + join_names([i.name for i in supervision]) + ".")))
     return reqs
@@ -530,8 +632,8 @@ def _some(names: list[str], sep: str) -> str:
 def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
     about = [r for r in rejected if need.need in r.needs]
     if not about:
-        return UnmetNeed(need=need.need, priority=need.priority, why="no_eligible_provision",
-                         text="Nothing in the catalog addresses this need.")
+        return made(UnmetNeed, need=need.need, priority=need.priority, why="no_eligible_provision",
+                    text="Nothing in the catalog addresses this need.", missing=(), interventions=())
     best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
     if best.why == "no_eligible_provision":
         named = [names.get(r.intervention, r.intervention) for r in about]
@@ -541,32 +643,32 @@ def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str
     else:
         text = f"{names.get(best.intervention, best.intervention)}: {best.text}"
     missing = tuple(sorted({m for r in about if r.why == "information_missing" for m in r.missing}))
-    return UnmetNeed(need=need.need, priority=need.priority, why=best.why, text=text, missing=missing,
-                     interventions=tuple(sorted(r.intervention for r in about)))
+    return made(UnmetNeed, need=need.need, priority=need.priority, why=best.why, text=text, missing=missing,
+                interventions=tuple(sorted(r.intervention for r in about)))
 
 
 def _tier_check(tier: str | None, items: list[PackageItem], allocation: str | None = None, child: bool = False,
                 tiers: bool = True) -> TierCheck:
     if not tiers:
-        return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="This catalog has no CRC tiers, so no minimum hours apply.")
     if child:
-        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Under 18: the youth offending team supervises, and CRC tiers do not apply.")
     if allocation == "nps":
         # CRC tiers and their minimum hours are for cases the CRC manages
-        return TierCheck(tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=tier, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Managed by the NPS: CRC tiers and their minimum hours do not apply.")
     if tier is None:
-        return TierCheck(tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
+        return made(TierCheck, tier=None, minimum_hours=None, package_hours=None, meets_minimum=None,
                          text="Tier unknown: what settles it is under what is still to find out.")
     minimum = TIER_MINIMUM_HOURS.get(tier)
     hours = [i.hours for i in items]
-    total = sum(h for h in hours if h is not None) if None not in hours else None
+    total = float(sum(h for h in hours if h is not None)) if None not in hours else None
     if minimum is None or total is None:
-        return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=None,
+        return made(TierCheck, tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=None,
                          text=f"Tier {tier}: the package hours are not all known, so the minimum cannot be checked.")
     ok = total >= minimum
-    return TierCheck(tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=ok,
+    return made(TierCheck, tier=tier, minimum_hours=minimum, package_hours=total, meets_minimum=ok,
                      text=f"Tier {tier} needs at least {minimum} hours; the package gives {total:g}"
                           + ("." if ok else ", so supervision contact must make up the rest."))

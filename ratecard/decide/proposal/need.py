@@ -29,7 +29,7 @@ def _need_state(case: Case, screened: Screen, defined: bool, section: str) -> tu
     """(identified, fields missing). Identification is the rules' `need_<section>` fact. A catalog
     whose rules do not define it falls back to the case's `identified` flag, then to the standard
     section threshold."""
-    key = f"need_{section}"
+    key = _FACT[section]
     if defined:
         if key in screened.derived:
             return bool(screened.derived[key]), []
@@ -48,12 +48,13 @@ def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[N
     unknown: list[UnmetNeed] = []
     not_assessed: list[str] = []
     derived = catalog.rules.derived
+    sections = case.needs.__dict__
     for section in NEED_SECTIONS:
-        need = getattr(case.needs, section)
+        need = sections[section]
         if need is None:
             not_assessed.append(section)
             continue
-        identified, missing = _need_state(case, screened, f"need_{section}" in derived, section)
+        identified, missing = _need_state(case, screened, _FACT[section] in derived, section)
         if identified is None:
             unknown.append(made(UnmetNeed, 
                 need=section, priority=None, why="information_missing", missing=tuple(missing), interventions=(),
@@ -67,5 +68,9 @@ def assess_needs(case: Case, screened: Screen, catalog: Catalog) -> tuple[list[N
             over = max(need.score - THRESHOLDS[section], 0)
         found.append(made(NeedAssessed, need=section, priority=priority, score=need.score, over_threshold=over,
                                                   weight=_BASE[priority] + min(over or 0, 12)))
-    found.sort(key=lambda n: (-n.weight, NEED_SECTIONS.index(n.need)))
+    found.sort(key=lambda n: (-n.weight, _ORDER[n.need]))
     return found, unknown, not_assessed
+
+
+_FACT = {s: f"need_{s}" for s in NEED_SECTIONS}  # the rules' derived fact that identifies each need
+_ORDER = {s: i for i, s in enumerate(NEED_SECTIONS)}
