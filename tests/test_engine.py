@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 
@@ -91,6 +92,34 @@ def test_firings_remembered_for_a_fact_give_the_reference_answer_when_the_memory
             assert engine.evaluate(f) == evaluate(program, f)
     finally:
         durable.MEMO_FACTS = saved
+
+
+def test_with_the_memory_off_every_fact_of_every_case_reaches_durable_rules(monkeypatch):
+    """MEMO_FACTS = 0 (docs/engine.md): screening the same case again asserts to durable_rules
+    as often as the first time, and gives the same answer."""
+    from pathlib import Path
+
+    import ratecard.rules.durable as durable
+    from ratecard import load_case, screen
+    from ratecard.catalog.load import load_catalog
+
+    monkeypatch.setattr(durable, "MEMO_FACTS", 0)
+    catalog = load_catalog()  # its own engine: nothing remembered from other tests
+    case = load_case(Path(__file__).resolve().parent.parent / "examples" / "cases" / "woman-corby-family-needs.yaml")
+    asserted = []
+    real = durable._dre.assert_fact
+
+    def counting(handle, text):  # type: ignore[no-untyped-def]
+        asserted.append(text)
+        return real(handle, text)
+
+    monkeypatch.setattr(durable._dre, "assert_fact", counting)
+    on = dt.date(2017, 3, 1)
+    first = screen(case, catalog, on=on).model_dump_json()
+    once = len(asserted)
+    assert once > 0
+    assert screen(case, catalog, on=on).model_dump_json() == first
+    assert len(asserted) == 2 * once
 
 
 def test_threads_screening_different_cases_get_the_answers_a_single_thread_gets():

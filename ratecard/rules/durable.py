@@ -62,8 +62,12 @@ MAX_RULES_PER_RULESET = 400
 # corrupts the heap (see _AlphaTrie), so rulesets are packed to stay below it with a margin
 MAX_PENDING_MATCHES = 56
 MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
-# facts whose firings a ruleset remembers (a few hundred KiB at most for the largest)
+# facts whose firings a ruleset remembers (a few hundred KiB at most for the largest). 0 turns the
+# memory off: every fact of every case is then asserted to durable_rules (about 1.6x the
+# instructions of a screen on the default catalog; docs/engine.md, "Remembered firings")
 MEMO_FACTS = 1024
+# property orders kept for combinations of open gates (static: a few per ruleset)
+ORDERS = 1024
 # The rules that always wait in a stage are split into rulesets reading at most this many properties
 # (rules sharing a property stay together): each firing costs a copy of the fact, and a ruleset that
 # reads a few flags sees the same few facts case after case (see _Ruleset.memo). Measured with
@@ -582,10 +586,11 @@ class Engine:
         fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid,
                                 **{name: v for name, v in zip(order, values) if v is not None}}
         got = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
-        memo = rs.memo
-        if len(memo) >= MEMO_FACTS:
-            memo.clear()
-        memo[seen] = got
+        if MEMO_FACTS > 0:
+            memo = rs.memo
+            if len(memo) >= MEMO_FACTS:
+                memo.clear()
+            memo[seen] = got
         return got
 
     def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
@@ -647,7 +652,7 @@ class _Ruleset:
 
     def open_order(self, is_open: tuple[bool, ...]) -> tuple[str, ...]:
         """The properties read by the rules whose gates are open (each gate's flag included)."""
-        if len(self.orders) >= MEMO_FACTS:
+        if len(self.orders) >= ORDERS:
             self.orders.clear()
         wanted = set().union(*(ks for (_, ks), o in zip(self.gated, is_open) if o))
         got = self.orders[is_open] = tuple(name for name in self.order if name in wanted)
