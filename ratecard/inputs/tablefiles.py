@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from ..errors import RatecardError
-from .files import ParseError, read_blocks, read_bytes
+from .files import ParseError, read_blocks
 from .sheets import csv_records, decode_sheet
 from .limits import Limits
 
@@ -49,19 +49,21 @@ BLOCK_BYTES = 96 * 1024 * 1024
 
 def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
     """The bytes of a table file in blocks of whole lines (each but the last ends in \\n; a line
-    longer than `size` makes a longer block), checked as `table_bytes` checks the file. The first
-    block holds the file's first character that is not white space, if it has one."""
+    longer than `size` makes a longer block); TableError for a missing file, a pipe, a device or a file
+    too large. The first block holds the file's first character that is not white space, if it has one."""
     pending: list[bytes] = []  # read, and not yet in a block: no line end in them, or only white space
     text = False  # a character that is not white space is in a block given, or pending
     try:
         for chunk in read_blocks(path, TABLE_LIMITS, size):
             cut = chunk.rfind(b"\n") + 1
-            if cut and (text or first_char(chunk, cut)):
+            # until text is found, look at everything read so far: a byte-order mark can be split
+            # between two reads, and its first byte alone is no text
+            if cut and (text or _has_text(b"".join([*pending, chunk[:cut]]))):
                 yield b"".join([*pending, memoryview(chunk)[:cut]]) if pending or cut < len(chunk) else chunk
                 text = True
                 pending = [chunk[cut:]] if cut < len(chunk) else []
             else:
-                text = text or bool(first_char(chunk))
+                text = text or _has_text(b"".join([*pending, chunk]))
                 pending.append(chunk)
     except ParseError as e:
         raise TableError(str(e.problems[0])) from None
@@ -69,12 +71,10 @@ def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-def table_bytes(path: str | Path) -> bytes:
-    """The bytes of a table file; TableError for a missing file, a pipe, a device or a file too large."""
-    try:
-        return read_bytes(path, TABLE_LIMITS)
-    except ParseError as e:
-        raise TableError(str(e.problems[0])) from None
+def _has_text(start: bytes) -> bool:
+    """Whether the start of a file holds a character that is not white space (a byte-order mark,
+    or the first bytes of one, is none)."""
+    return not _BOM.startswith(start) and bool(first_char(start))
 
 
 def table_format(path: str | Path, data: bytes) -> str:
@@ -93,12 +93,13 @@ def table_format(path: str | Path, data: bytes) -> str:
 
 
 _TEXT = re.compile(rb"[^ \t\r\n]")
+_BOM = b"\xef\xbb\xbf"
 
 
-def first_char(data: bytes, end: int | None = None) -> bytes:
+def first_char(data: bytes) -> bytes:
     """The first byte that is not white space (after a byte-order mark), or b"" (without copying
-    the data, which may be hundreds of MiB); `end`: look no further than this offset."""
-    m = _TEXT.search(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0, len(data) if end is None else end)
+    the data, which may be hundreds of MiB)."""
+    m = _TEXT.search(data, len(_BOM) if data.startswith(_BOM) else 0)
     return data[m.start():m.start() + 1] if m else b""
 
 
