@@ -90,3 +90,29 @@ def test_json_lines_and_long_form_written_in_chunks_are_what_one_chunk_gives(tmp
     # error rows in their place: one line per row of the input, in order
     written = [json.loads(x) for x in one.decode().splitlines()]
     assert len(written) == len(rows) + 1 and "errors" in written[-1]
+
+
+@SETTINGS
+@given(lines=st.lists(st.text(st.sampled_from("ab {}\r\t"), max_size=30), max_size=30), block=st.integers(1, 40),
+       keep=st.booleans(), lead=st.sampled_from(["", "\n\n  ", "\ufeff", "\ufeff\n "]))
+def test_blocks_read_into_one_buffer_are_the_file_whether_kept_or_let_go(tmp_path_factory: Any, lines: list[str], block: int,
+                                                                        keep: bool, lead: str) -> None:
+    # the block reader reads each block into the memory of the last one once the caller has let go
+    # of it: a caller that keeps every block must still find each as it was read
+    from ratecard.inputs.tablefiles import table_blocks
+
+    data = (lead + "\n".join(lines)).encode()
+    path = tmp_path_factory.mktemp("k") / "t.jsonl"
+    path.write_bytes(data)
+    if keep:
+        got = list(table_blocks(path, block))
+        parts = [bytes(b) for b in got]
+    else:
+        parts = []
+        for b in table_blocks(path, block):
+            parts.append(bytes(b))
+            del b
+    assert b"".join(parts) == data
+    assert all(p.endswith(b"\n") for p in parts[:-1]) and all(parts)
+    if data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n"):  # the first block holds the first character that is not white space
+        assert parts[0].removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n")
