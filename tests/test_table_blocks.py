@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -72,6 +73,10 @@ def _screen(path: Path, out: Path, monkeypatch: pytest.MonkeyPatch, screen_rows:
         result = screen_many(read_cases(path), default_catalog(), on=ON)
         write_results(result, out, "jsonl")
         long = pl.concat(list(result.long_chunks(json_rows)))
+        # the Parquet writer's input, gathered in Arrow: the same rows, the decisions as text
+        arrow = pl.from_arrow(pa.concat_tables(list(result.arrow_chunks(json_rows))))
+        assert isinstance(arrow, pl.DataFrame)
+        assert arrow.equals(long.with_columns(pl.col("decision").cast(pl.String)))
     return out.read_bytes(), long, result
 
 
