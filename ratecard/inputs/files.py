@@ -95,8 +95,14 @@ def open_regular(path: Path | str, limits: Limits = DEFAULT) -> tuple[int, int]:
 def read_into(fd: int, path: Path | str, limits: Limits, total: int, buffer: memoryview) -> int:
     """Read from `fd` into `buffer` (as much as one read gives, 0 at the end of the file); `total`:
     the bytes read before, so that no more than the limit is ever read (ParseError)."""
+    into = buffer[:max(0, min(len(buffer), limits.max_bytes + 1 - total))]
     try:
-        n = os.readv(fd, [buffer[:max(0, min(len(buffer), limits.max_bytes + 1 - total))]])
+        if hasattr(os, "readv"):
+            n = os.readv(fd, [into])
+        else:  # Windows: no readv, a read and a copy
+            data = os.read(fd, len(into))
+            n = len(data)
+            into[:n] = data
     except OSError as e:
         raise _fail(str(path), f"cannot be read: {e.strerror or e}") from None
     if total + n > limits.max_bytes:
