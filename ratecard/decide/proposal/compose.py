@@ -27,10 +27,11 @@ from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
-from ..screen import InterventionResult, Screen, decide, screen
+from ..results import Results
+from ..screen import InterventionResult, Said, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import ineligible_text, standing
+from .candidates import ResultRead, ineligible_text, standing
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
@@ -58,6 +59,10 @@ class _Treats:
         self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
         self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
         self.meeting: dict[str, list[str]] = {}  # need -> the interventions that meet it
+        # _Verdicts shared between cases: by what the screen says of an intervention (its decision,
+        # judgements, missing fields, status and reach warnings), the person's obstacles to it and
+        # what of the case a verdict reads (_sort_out); bounded
+        self.verdicts: dict[tuple[Any, ...], _Verdict] = {}
         for iid, iv in catalog.interventions.items():
             for need in dict.fromkeys(iv.needs):
                 self.meeting.setdefault(need, []).append(iid)
@@ -206,13 +211,14 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     obs = person_obstacles(case, catalog)
 
     # 3. what can start and finish, and suits the person
-    cands, rejected, considered, ineligible = _sort_out(
+    cands, rejected, considered, ineligible, said = _sort_out(
         screened, treats, needs, bit, tbit, obs, case, pathways, pathway_fields, window, margin, transport, community)
 
     # 4. the package
     chosen = best_package(cands, weights, cap, female)
     facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
-    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.waits_on_answers}
+    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields, said[c.iv.id]))
+               for c in chosen if c.waits_on_answers}
     completed = frozenset(case.history.completed_programmes or ())
     items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1], completed)
     covered = 0
@@ -238,7 +244,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                         unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
     # a youth: no adult order, so no adult offending behaviour work to weigh and no RAR days
     youth = any(is_youth(w) for w in screened.warnings)
-    offending = [] if youth else _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
+    offending = [] if youth else _offending(targets, items, rejected, said, case, catalog, on, margin, community)
     if youth:
         cap = None
     prices = [i.price for i in items]
@@ -287,15 +293,15 @@ def _named(catalog: Catalog) -> str:
     return f"{info.court_name or info.name} as at {info.as_of:%B %Y}"
 
 
-def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed], screened: Screen,
-               case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
+def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed],
+               results: dict[str, ResultRead], case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
     """Risk, answered: for each kind of offending behaviour work indicated, what treats it, or why
-    nothing does and how long an order would let it."""
+    nothing does and how long an order would let it. `results`: what the screen says of each
+    intervention considered (all that treat indicated offending)."""
     out: list[OffendingWork] = []
     if not targets:
         return out
     left = {r.intervention: r for r in rejected}
-    results = {r.intervention: r for r in screened.results}
     by_target = _treats(catalog).by_target
     in_package = {i.intervention for i in items}
     for t, because in targets.items():
@@ -344,11 +350,13 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
 def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit: dict[str, int], tbit: dict[Target, int],
               obs: dict[str, tuple[Any, ...]], case: Case, pathways: frozenset[str] | None, pathway_fields: list[str],
               window: tuple[dt.date, dt.date], margin: int, transport: bool,
-              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str]]:
+              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str], dict[str, ResultRead]]:
     """Each intervention that meets an identified need or treats indicated offending, as a candidate
-    for the package or left out with its reasons; and which were considered, and which of those
-    the person is not eligible for. What keeps each out apart from the order's dates is its
-    _Verdict; whether it can finish in time is checked against the order's window."""
+    for the package or left out with its reasons; which were considered, which of those the person
+    is not eligible for, and what the screen says of each considered (read without making its
+    result where the screen can: a proposal needs no decided_without). What keeps each out apart
+    from the order's dates is its _Verdict; whether it can finish in time is checked against the
+    order's window."""
     cands: list[Candidate] = []
     rejected: list[NotProposed] = []
     considered: set[str] = set()
@@ -362,6 +370,11 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         return got
 
     known = treats.known
+    verdicts = treats.verdicts
+    if len(verdicts) > 100_000:
+        verdicts.clear()
+    # all a verdict reads of the case besides the screen's result and the person's obstacles
+    reads = (pathways, tuple(pathway_fields), transport, community, case.risk.sara_partner is None)
     begin, end = window
     latest = add(end, -weeks(margin)) or end
     # the identified needs each intervention meets and the indicated offending it treats, one bit each
@@ -373,11 +386,14 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
     for t, i in tbit.items():
         for iid in treats.by_target.get(t, ()):
             risks[iid] = risks.get(iid, 0) | 1 << i
-    for r in screened.results:
-        iid = r.intervention
+    said: dict[str, ResultRead] = {}
+    results = screened.results
+    read = results.said if isinstance(results, Results) else results.__getitem__
+    for i, iid in enumerate(results.ids if isinstance(results, Results) else [r.intervention for r in results]):
         mask, risk = masks.get(iid, 0), risks.get(iid, 0)
         if not mask and not risk:
             continue
+        r = said[iid] = read(i)
         k = known[iid]
         considered.add(iid)
         if r.decision == "ineligible":
@@ -390,7 +406,15 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
             continue
         o = obs.get(iid, ())
         programme = k.programme
-        v = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
+        if isinstance(r, Said):
+            # the parts of what the screen says that a verdict reads (not the fit to the order, nor
+            # the person's warnings: `o` stands for those)
+            key = (iid, r.decision, r.to_check, r.missing, r.placed, r.far, o, reads)
+            v = verdicts.get(key)
+            if v is None:
+                v = verdicts[key] = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
+        else:  # a result made already, or held as a tuple
+            v = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
         late: list[Barrier] = []
         if v.standing.timed:
             ends = add(begin, k.wait_and_length)
@@ -411,7 +435,7 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
                                transport=v.transport, venue_assumed=v.venue_assumed,
                                risk=risk, needs_perpetrator_work=v.needs_perpetrator_work,
                                perpetrator_work=k.perpetrator_work))
-    return cands, rejected, considered, ineligible
+    return cands, rejected, considered, ineligible, said
 
 
 class _Settled:
@@ -420,7 +444,7 @@ class _Settled:
 
     __slots__ = ("waits", "to_agree", "conditional", "unknowns", "left_out", "_made")
 
-    def __init__(self, found: list[Barrier], r: InterventionResult, programme: bool):
+    def __init__(self, found: list[Barrier], r: ResultRead, programme: bool):
         self.waits = bool(found) and programme and all(b.about for b in found)
         # what only a person can decide keeps nothing out: it is proposed on condition that they agree
         self.to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
@@ -446,12 +470,12 @@ class _Settled:
 
 class _Verdict:
     """One screen result in a proposal, apart from the order's dates: the barriers around the place
-    of the timing, and what they make of it when the timing finds nothing. (Shared between cases
-    while the screen shared its results; since results are made for each case, made for each.)"""
+    of the timing, and what they make of it when the timing finds nothing. Shared between cases
+    with the same key (_sort_out): it reads of the case only what that key holds."""
 
     __slots__ = ("standing", "resp", "settled", "transport", "venue_assumed", "needs_perpetrator_work")
 
-    def __init__(self, r: InterventionResult, o: tuple[Any, ...], k: _Known, case: Case, pathways: frozenset[str] | None,
+    def __init__(self, r: ResultRead, o: tuple[Any, ...], k: _Known, case: Case, pathways: frozenset[str] | None,
                  pathway_fields: list[str], transport: bool, community: bool):
         self.standing = standing(r, k.iv, pathways, pathway_fields, transport, community)
         # what does not suit the person comes first, unless nothing about the person matters
@@ -463,8 +487,11 @@ class _Verdict:
 
 
 
-def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
-    """The answers that would confirm a conditional programme: eligible, and indicated."""
+def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str],
+                said: ResultRead | None = None) -> list[Answer]:
+    """The answers that would confirm a conditional programme: eligible, and indicated. `said`: what
+    the screen says of it, when already read (else its result)."""
+    r = said if said is not None else screened.result(iid)
     rules = catalog.rules.rules.get(iid, ())
 
     def confirmed(ev: Evaluation) -> bool | None:
@@ -478,7 +505,7 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
         return None
 
     reads = Reads(rules=tuple(r.id for r in rules), eligibility=(iid,), derived=("pni_pathway",))
-    eligibility = list(dict.fromkeys(m.field for m in screened.result(iid).missing))
+    eligibility = list(dict.fromkeys(m.field for m in r.missing))
     pathway_only = [f for f in dict.fromkeys(pathway_fields) if f not in eligibility]
     if eligibility and pathway_only:
         # While eligibility still waits on its own fields, an answer about the pathway alone can
