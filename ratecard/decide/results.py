@@ -287,6 +287,16 @@ class Results(Sequence[InterventionResult]):
             return said(i) if said is not None else self[i]
         return got
 
+    def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
+        """Result i's decision and reasons, without making it (or the result's own, once made)."""
+        got = self._made[i]
+        if got is None:
+            decision = getattr(self._make, "decision", None)
+            if decision is not None:
+                return decision(i)  # type: ignore[no-any-return]
+            got = self[i]
+        return got.decision, got.reasons
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Results, tuple)):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other))

@@ -322,6 +322,11 @@ class _Making:
         return Said(iid, d.decision, reasons, self.fields(self.open_fields[i]) if d.decision == "undetermined" else (),
                     to_check, availability, placed, late, far, self.person.get(iid, ()))
 
+    def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
+        """Result i's decision and reasons alone (Results.decision)."""
+        d = self.decided[i]
+        return d.decision, (d.said or self.parts.said(d))[0]
+
     def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
         if not fs:
             return ()

@@ -39,9 +39,13 @@ def _as_reason(r: Reason) -> str:
 
 
 def ineligible_text(r: ResultRead) -> str:
-    # the screen shares one tuple of reasons between the results of a combination of rule values:
-    # worded once per tuple (held beside its words, so its id is never another's)
-    reasons = r.reasons
+    return reasons_text(r.reasons)
+
+
+def reasons_text(reasons: tuple[Reason, ...]) -> str:
+    """Why the person is not eligible, in words. The screen shares one tuple of reasons between the
+    results of a combination of rule values: worded once per tuple (held beside its words, so its
+    id is never another's)."""
     got = _WORDED.get(id(reasons))
     if got is not None and got[0] is reasons:
         return got[1]

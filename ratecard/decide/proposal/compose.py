@@ -28,10 +28,10 @@ from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
 from ..results import Results
-from ..screen import InterventionResult, Said, Screen, decide, screen
+from ..screen import InterventionResult, Reason, Said, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import ResultRead, ineligible_text, standing
+from .candidates import ResultRead, reasons_text, standing
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
@@ -63,6 +63,10 @@ class _Treats:
         # judgements, missing fields, status and reach warnings), the person's obstacles to it and
         # what of the case a verdict reads (_sort_out); bounded
         self.verdicts: dict[tuple[Any, ...], _Verdict] = {}
+        # the left-out record of an intervention the person is not eligible for: by its id, its
+        # reasons (the screen's shared tuple, held here so that its id stays its own) and the needs
+        # it meets; bounded
+        self.ruled_out: dict[tuple[str, int, tuple[str, ...]], tuple[tuple[Reason, ...], NotProposed]] = {}
         for iid, iv in catalog.interventions.items():
             for need in dict.fromkeys(iv.needs):
                 self.meeting.setdefault(need, []).append(iid)
@@ -211,7 +215,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     obs = person_obstacles(case, catalog)
 
     # 3. what can start and finish, and suits the person
-    cands, rejected, considered, ineligible, said = _sort_out(
+    cands, rejected, considered, ineligible, said, reasons = _sort_out(
         screened, treats, needs, bit, tbit, obs, case, pathways, pathway_fields, window, margin, transport, community)
 
     # 4. the package
@@ -244,7 +248,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                         unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
     # a youth: no adult order, so no adult offending behaviour work to weigh and no RAR days
     youth = any(is_youth(w) for w in screened.warnings)
-    offending = [] if youth else _offending(targets, items, rejected, said, case, catalog, on, margin, community)
+    offending = [] if youth else _offending(targets, items, rejected, reasons, case, catalog, on, margin, community)
     if youth:
         cap = None
     prices = [i.price for i in items]
@@ -294,9 +298,9 @@ def _named(catalog: Catalog) -> str:
 
 
 def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed],
-               results: dict[str, ResultRead], case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
+               reasons_of: dict[str, tuple[Reason, ...]], case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
     """Risk, answered: for each kind of offending behaviour work indicated, what treats it, or why
-    nothing does and how long an order would let it. `results`: what the screen says of each
+    nothing does and how long an order would let it. `reasons_of`: the screen's reasons for each
     intervention considered (all that treat indicated offending)."""
     out: list[OffendingWork] = []
     if not targets:
@@ -312,7 +316,7 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
             if iid in in_package:
                 continue
             r = left.get(iid)
-            reasons = results[iid].reasons
+            reasons = reasons_of[iid]
             if r is not None and r.why == "no_eligible_provision" and all(x.fields == ("person.sex",) for x in reasons):
                 continue  # for the other sex: no option for this person, and nothing to say about it
             if r is not None:
@@ -322,7 +326,7 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
         if (not treating or not by_programme) and community and case.sentence.length_months is not None:
             for opt in options:
                 # only when every rule that rules the person out is about the order's length
-                reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
+                reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in reasons_of[opt.intervention])
                 if opt.why in ("order_too_short", "waiting_list_too_long") or (opt.why == "no_eligible_provision" and reads_length):
                     iv = catalog.interventions[opt.intervention]
                     months = longer_order(case, catalog, on, iv, margin, case.sentence.length_months)
@@ -350,11 +354,13 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
 def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit: dict[str, int], tbit: dict[Target, int],
               obs: dict[str, tuple[Any, ...]], case: Case, pathways: frozenset[str] | None, pathway_fields: list[str],
               window: tuple[dt.date, dt.date], margin: int, transport: bool,
-              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str], dict[str, ResultRead]]:
+              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str], dict[str, ResultRead],
+                                   dict[str, tuple[Reason, ...]]]:
     """Each intervention that meets an identified need or treats indicated offending, as a candidate
     for the package or left out with its reasons; which were considered, which of those the person
-    is not eligible for, and what the screen says of each considered (read without making its
-    result where the screen can: a proposal needs no decided_without). What keeps each out apart
+    is not eligible for, what the screen says of each considered the person is not ruled out of
+    (read without making its result where the screen can: a proposal needs no decided_without),
+    and the reasons for the decision of each considered. What keeps each out apart
     from the order's dates is its _Verdict; whether it can finish in time is checked against the
     order's window."""
     cands: list[Candidate] = []
@@ -387,23 +393,34 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         for iid in treats.by_target.get(t, ()):
             risks[iid] = risks.get(iid, 0) | 1 << i
     said: dict[str, ResultRead] = {}
+    reasons: dict[str, tuple[Reason, ...]] = {}
+    ruled_out = treats.ruled_out
+    if len(ruled_out) > 100_000:
+        ruled_out.clear()
     results = screened.results
-    read = results.said if isinstance(results, Results) else results.__getitem__
     for i, iid in enumerate(results.ids if isinstance(results, Results) else [r.intervention for r in results]):
         mask, risk = masks.get(iid, 0), risks.get(iid, 0)
         if not mask and not risk:
             continue
-        r = said[iid] = read(i)
         k = known[iid]
         considered.add(iid)
-        if r.decision == "ineligible":
-            # not eligible: that alone is said, whatever else would keep it out
+        # the decision first: of a result the person is not eligible for only its reasons are read
+        decision, reasons[iid] = results.decision(i) if isinstance(results, Results) else (results[i].decision, results[i].reasons)
+        if decision == "ineligible":
+            # not eligible: that alone is said, whatever else would keep it out (the same words for
+            # the same reasons and needs met, which the screen shares between cases)
+            met = met_of(mask)
+            why = reasons[iid]
+            got = ruled_out.get((iid, id(why), met))
+            if got is None or got[0] is not why:
+                iv = k.iv
+                got = ruled_out[(iid, id(why), met)] = (why, made(
+                    NotProposed, intervention=iid, requires=iv.requires, needs=met, why="no_eligible_provision", also=(),
+                    text=reasons_text(why), missing=(), met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
+            rejected.append(got[1])
             ineligible.add(iid)
-            iv = known[iid].iv
-            rejected.append(made(NotProposed, intervention=iid, requires=iv.requires, needs=met_of(mask),
-                                 why="no_eligible_provision", also=(), text=ineligible_text(r), missing=(), met_by=(),
-                                 name=iv.name, rar_days=iv.rar_days or 0))
             continue
+        r = said[iid] = results.said(i) if isinstance(results, Results) else results[i]
         o = obs.get(iid, ())
         programme = k.programme
         if isinstance(r, Said):
@@ -435,7 +452,7 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
                                transport=v.transport, venue_assumed=v.venue_assumed,
                                risk=risk, needs_perpetrator_work=v.needs_perpetrator_work,
                                perpetrator_work=k.perpetrator_work))
-    return cands, rejected, considered, ineligible, said
+    return cands, rejected, considered, ineligible, said, reasons
 
 
 class _Settled:
