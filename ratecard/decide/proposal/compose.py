@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from itertools import compress
 from typing import Any
 
 from ... import labels
@@ -369,10 +370,13 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
     ineligible: set[str] = set()
     met_by_mask: dict[int, tuple[str, ...]] = {}
 
+    names = tuple(bit)  # the needs in bit order
+    powers = tuple(1 << i for i in range(len(names)))
+
     def met_of(mask: int) -> tuple[str, ...]:
         got = met_by_mask.get(mask)
-        if got is None:
-            got = met_by_mask[mask] = tuple(n.need for i, n in enumerate(needs) if mask >> i & 1)
+        if got is None:  # the names of the mask's bits (compress and map loop in C)
+            got = met_by_mask[mask] = tuple(compress(names, map(mask.__and__, powers)))
         return got
 
     known = treats.known
@@ -386,12 +390,14 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
     # the identified needs each intervention meets and the indicated offending it treats, one bit each
     masks: dict[str, int] = {}
     for need, i in bit.items():
+        b = 1 << i
         for iid in treats.meeting.get(need, ()):
-            masks[iid] = masks.get(iid, 0) | 1 << i
+            masks[iid] = masks.get(iid, 0) | b
     risks: dict[str, int] = {}
     for t, i in tbit.items():
+        b = 1 << i
         for iid in treats.by_target.get(t, ()):
-            risks[iid] = risks.get(iid, 0) | 1 << i
+            risks[iid] = risks.get(iid, 0) | b
     said: dict[str, ResultRead] = {}
     reasons: dict[str, tuple[Reason, ...]] = {}
     ruled_out = treats.ruled_out
