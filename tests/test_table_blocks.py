@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -72,6 +73,10 @@ def _screen(path: Path, out: Path, monkeypatch: pytest.MonkeyPatch, screen_rows:
         result = screen_many(read_cases(path), default_catalog(), on=ON)
         write_results(result, out, "jsonl")
         long = pl.concat(list(result.long_chunks(json_rows)))
+        # the Parquet writer's input, gathered in Arrow: the same rows, the decisions as text
+        arrow = pl.from_arrow(pa.concat_tables(list(result.arrow_chunks(json_rows))))
+        assert isinstance(arrow, pl.DataFrame)
+        assert arrow.equals(long.with_columns(pl.col("decision").cast(pl.String)))
     return out.read_bytes(), long, result
 
 
@@ -90,3 +95,29 @@ def test_json_lines_and_long_form_written_in_chunks_are_what_one_chunk_gives(tmp
     # error rows in their place: one line per row of the input, in order
     written = [json.loads(x) for x in one.decode().splitlines()]
     assert len(written) == len(rows) + 1 and "errors" in written[-1]
+
+
+@SETTINGS
+@given(lines=st.lists(st.text(st.sampled_from("ab {}\r\t"), max_size=30), max_size=30), block=st.integers(1, 40),
+       keep=st.booleans(), lead=st.sampled_from(["", "\n\n  ", "\ufeff", "\ufeff\n "]))
+def test_blocks_read_into_one_buffer_are_the_file_whether_kept_or_let_go(tmp_path_factory: Any, lines: list[str], block: int,
+                                                                        keep: bool, lead: str) -> None:
+    # the block reader reads each block into the memory of the last one once the caller has let go
+    # of it: a caller that keeps every block must still find each as it was read
+    from ratecard.inputs.tablefiles import table_blocks
+
+    data = (lead + "\n".join(lines)).encode()
+    path = tmp_path_factory.mktemp("k") / "t.jsonl"
+    path.write_bytes(data)
+    if keep:
+        got = list(table_blocks(path, block))
+        parts = [bytes(b) for b in got]
+    else:
+        parts = []
+        for b in table_blocks(path, block):
+            parts.append(bytes(b))
+            del b
+    assert b"".join(parts) == data
+    assert all(p.endswith(b"\n") for p in parts[:-1]) and all(parts)
+    if data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n"):  # the first block holds the first character that is not white space
+        assert parts[0].removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n")

@@ -124,6 +124,17 @@ class ScreenedTable:
             for sub in range(0, screened.height, size):
                 yield self._long_of(screened.slice(sub, size))
 
+    def arrow_chunks(self, size: int = 50_000) -> Iterator[Any]:
+        """`long` as Arrow tables (decisions as text), a chunk of cases at a time: what the Parquet
+        writer takes, gathered in Arrow (rules/batch.py long_arrow)."""
+        if self._input.height == 0 or self._small is not None or "long" in self.__dict__ or not self._program.interventions:
+            for long in self.long_chunks(size):
+                yield long.with_columns(pl.col("decision").cast(pl.String)).to_arrow()
+            return
+        for screened in self.screened_chunks(max(size, SCREEN_ROWS)):
+            for sub in range(0, screened.height, size):
+                yield self._program.long_arrow(screened.slice(sub, size), ROW)
+
     @cached_property
     def frame(self) -> pl.DataFrame:
         return (self.long.group_by(ROW, maintain_order=True)
@@ -321,19 +332,20 @@ def write_results(result: ScreenedTable, out: Any, fmt: str, chunk: int = 50_000
 
     writer = None
     with open(out, "wb") as f:
-        for i, long in enumerate(result.long_chunks(chunk)):
-            long = long.with_columns(pl.col("decision").cast(pl.String))
-            if fmt == "parquet":
-                import pyarrow.parquet as pq
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
 
-                table = long.to_arrow()
+            from ..inputs.tablefiles import arrow_pool
+
+            for table in result.arrow_chunks(chunk):
                 if writer is None:
-                    writer = pq.ParquetWriter(f, table.schema)
+                    writer = pq.ParquetWriter(f, table.schema, memory_pool=arrow_pool())
                 writer.write_table(table)
-            else:
+        else:
+            for i, long in enumerate(result.long_chunks(chunk)):
                 # the one CSV rule (ratecard/spreadsheet.py): a case id such as =HYPERLINK(...) stays text
-                flat = long.with_columns(pl.col("rules").list.join(";"), pl.col("to_check").list.join(";"),
-                                         pl.col("missing").list.join(";"))
+                flat = long.with_columns(pl.col("decision").cast(pl.String), pl.col("rules").list.join(";"),
+                                         pl.col("to_check").list.join(";"), pl.col("missing").list.join(";"))
                 flat.with_columns(cell_expr(pl.col(c)).alias(c) for c, t in flat.schema.items() if t == pl.String) \
                     .write_csv(f, include_header=i == 0)
         if writer is not None:

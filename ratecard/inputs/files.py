@@ -39,6 +39,36 @@ def read_blocks(path: Path | str, limits: Limits = DEFAULT, size: int | None = N
     fstat gives its size), checked as read_bytes checks them (ParseError), so that a table of
     hundreds of MiB need not be in memory at once."""
     name = str(path)
+    fd, st_size = open_regular(path, limits)
+    try:
+        # files under /proc report a size of 0, and a file may grow while it is read: never more
+        # than the limit
+        total = 0
+        step = size or (st_size + 1 if st_size else 1 << 20)
+        while True:
+            chunk = os.read(fd, min(step, limits.max_bytes + 1 - total))
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > limits.max_bytes:
+                raise _too_big(name, limits)
+            yield chunk
+            step = size or 1 << 20
+    except OSError as e:
+        raise _fail(name, f"cannot be read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+
+
+def _too_big(name: str, limits: Limits) -> ParseError:
+    return _fail(name, f"is larger than {limits.describe_bytes()}, the most one input file may hold; split it into several files")
+
+
+def open_regular(path: Path | str, limits: Limits = DEFAULT) -> tuple[int, int]:
+    """An open descriptor of the file and the size fstat gives it; ParseError when it is missing,
+    not a regular file, or larger than the limit (the caller closes the descriptor, and stops
+    reading at the limit: a file may grow while it is read)."""
+    name = str(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -54,26 +84,30 @@ def read_blocks(path: Path | str, limits: Limits = DEFAULT, size: int | None = N
             raise _fail(name, "is a directory; give a file")
         if not stat.S_ISREG(st.st_mode):
             raise _fail(name, "is not a regular file (it is a pipe, device or socket); save what it holds to a file and give that")
-        too_big = f"is larger than {limits.describe_bytes()}, the most one input file may hold; split it into several files"
         if st.st_size > limits.max_bytes:
-            raise _fail(name, too_big)
-        # files under /proc report a size of 0, and a file may grow while it is read: never more
-        # than the limit
-        total = 0
-        step = size or (st.st_size + 1 if st.st_size else 1 << 20)
-        while True:
-            chunk = os.read(fd, min(step, limits.max_bytes + 1 - total))
-            if not chunk:
-                return
-            total += len(chunk)
-            if total > limits.max_bytes:
-                raise _fail(name, too_big)
-            yield chunk
-            step = size or 1 << 20
-    except OSError as e:
-        raise _fail(name, f"cannot be read: {e.strerror or e}") from None
-    finally:
+            raise _too_big(name, limits)
+    except BaseException:
         os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def read_into(fd: int, path: Path | str, limits: Limits, total: int, buffer: memoryview) -> int:
+    """Read from `fd` into `buffer` (as much as one read gives, 0 at the end of the file); `total`:
+    the bytes read before, so that no more than the limit is ever read (ParseError)."""
+    into = buffer[:max(0, min(len(buffer), limits.max_bytes + 1 - total))]
+    try:
+        if hasattr(os, "readv"):
+            n = os.readv(fd, [into])
+        else:  # Windows: no readv, a read and a copy
+            data = os.read(fd, len(into))
+            n = len(data)
+            into[:n] = data
+    except OSError as e:
+        raise _fail(str(path), f"cannot be read: {e.strerror or e}") from None
+    if total + n > limits.max_bytes:
+        raise _too_big(str(path), limits)
+    return n
 
 
 def decode(raw: bytes, path: str) -> str:

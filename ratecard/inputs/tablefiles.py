@@ -15,7 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from ..errors import RatecardError
-from .files import ParseError, read_blocks
+from .files import ParseError, open_regular, read_into
 from .sheets import csv_records, decode_sheet
 from .limits import Limits
 
@@ -42,42 +44,87 @@ class TableError(RatecardError):
     """The file as a whole cannot be read as a table of cases."""
 
 
+def arrow_pool() -> pa.MemoryPool:
+    """The memory pool for Arrow's large work (reading JSON, gathering the long table, writing
+    Parquet): jemalloc where pyarrow has it. Arrow's default (mimalloc) hands freed memory back to
+    the system within milliseconds, so each chunk of a national caseload faulted in fresh pages (huge
+    ones, zeroed, where transparent huge pages are on): 1.4 s more system time writing 100,000
+    cases as Parquet on the development machines; jemalloc keeps them for the next chunk."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without it
+        return pa.default_memory_pool()
+
+
 # JSON Lines are read this much at a time (then cut at the last line end): Arrow's reader and the
 # column checks work on a block, and the whole file is never in memory at once
 BLOCK_BYTES = 96 * 1024 * 1024
 
 
-def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[memoryview]:
     """The bytes of a table file in blocks of whole lines (each but the last ends in \\n; a line
     longer than `size` makes a longer block); TableError for a missing file, a pipe, a device or a file
-    too large. The first block holds the file's first character that is not white space, if it has one."""
-    pending: list[bytes] = []  # read, and not yet in a block: no line end in them, or only white space
-    text = False  # a character that is not white space is in a block given, or pending
+    too large. The first block holds the file's first character that is not white space, if it has one.
+
+    Each block is a view of the start of one buffer (`view.obj`), read into again for the next block once the caller has let
+    go of the view (a caller that keeps a block gets the next in a new buffer): reading a file of
+    hundreds of MiB a block at a time then costs one block's memory, and no fresh memory per block."""
     try:
-        for chunk in read_blocks(path, TABLE_LIMITS, size):
-            cut = chunk.rfind(b"\n") + 1
-            # until text is found, look at everything read so far: a byte-order mark can be split
-            # between two reads, and its first byte alone is no text
-            if cut and (text or _has_text(b"".join([*pending, chunk[:cut]]))):
-                yield b"".join([*pending, memoryview(chunk)[:cut]]) if pending or cut < len(chunk) else chunk
-                text = True
-                pending = [chunk[cut:]] if cut < len(chunk) else []
-            else:
-                text = text or _has_text(b"".join([*pending, chunk]))
-                pending.append(chunk)
+        fd, _ = open_regular(path, TABLE_LIMITS)
     except ParseError as e:
         raise TableError(str(e.problems[0])) from None
-    if pending:
-        yield b"".join(pending)
+    try:
+        buf = bytearray(max(size, 1))
+        have = 0  # bytes in the buffer not yet given (the end of a line, carried to the next block)
+        total = 0  # bytes read
+        given = False  # a block with a character that is not white space has been given
+        while True:
+            if have == len(buf):  # a line as long as the buffer, or white space only so far: a larger one
+                buf = buf + bytearray(len(buf))
+            n = _read(fd, path, total, memoryview(buf)[have:])
+            total += n
+            have += n
+            if n:
+                if have < len(buf):
+                    continue  # a read may give less than asked: fill the buffer
+                cut = buf.rfind(b"\n", 0, have) + 1
+                # until text is given, look at everything read so far: a byte-order mark can be
+                # split between two reads, and its first byte alone is no text
+                if cut == 0 or not (given or _has_text(memoryview(buf)[:cut])):
+                    continue
+            else:
+                cut = have
+                if cut == 0:
+                    return
+            yield memoryview(buf)[:cut]
+            if not n:
+                return
+            given = True
+            # the block's view is let go of by now unless the caller kept it (refcount: this frame's
+            # name and getrefcount's argument); a kept block is never written over
+            if sys.getrefcount(buf) > 2:
+                buf = bytearray(buf[cut:have]) + bytearray(len(buf) - (have - cut))
+            else:
+                buf[:have - cut] = buf[cut:have]
+            have -= cut
+    finally:
+        os.close(fd)
 
 
-def _has_text(start: bytes) -> bool:
+def _read(fd: int, path: str | Path, total: int, into: memoryview) -> int:
+    try:
+        return read_into(fd, path, TABLE_LIMITS, total, into)
+    except ParseError as e:
+        raise TableError(str(e.problems[0])) from None
+
+
+def _has_text(start: memoryview) -> bool:
     """Whether the start of a file holds a character that is not white space (a byte-order mark,
     or the first bytes of one, is none)."""
-    return not _BOM.startswith(start) and bool(first_char(start))
+    return not (len(start) <= len(_BOM) and _BOM.startswith(bytes(start))) and bool(first_char(start))
 
 
-def table_format(path: str | Path, data: bytes) -> str:
+def table_format(path: str | Path, data: bytes | memoryview) -> str:
     """jsonl, json (an array), csv or parquet: by the file's suffix, then by its first character."""
     suffix = Path(path).suffix.lower()
     if suffix in (".parquet", ".pq") or data[:4] == b"PAR1":
@@ -96,11 +143,11 @@ _TEXT = re.compile(rb"[^ \t\r\n]")
 _BOM = b"\xef\xbb\xbf"
 
 
-def first_char(data: bytes) -> bytes:
+def first_char(data: bytes | memoryview) -> bytes:
     """The first byte that is not white space (after a byte-order mark), or b"" (without copying
     the data, which may be hundreds of MiB)."""
-    m = _TEXT.search(data, len(_BOM) if data.startswith(_BOM) else 0)
-    return data[m.start():m.start() + 1] if m else b""
+    m = _TEXT.search(data, len(_BOM) if bytes(data[:len(_BOM)]) == _BOM else 0)
+    return bytes(data[m.start():m.start() + 1]) if m else b""
 
 
 def read_parquet(data: bytes, source: str) -> pl.DataFrame:
@@ -121,9 +168,13 @@ class JsonLines:
     few rows it cannot read (or reads differently from a JSON parser: two objects on one line) kept
     as text, for the caller to judge one by one."""
 
-    def __init__(self, data: bytes, first: bool = True):
+    def __init__(self, data: bytes | bytearray, first: bool = True, end: int | None = None):
+        # `end`: the rows are in data[:end] (a block of a file is the start of the reader's buffer,
+        # table_blocks, searched in place and never copied whole)
+        self.data = data
+        self.end = len(data) if end is None else end
         # a byte-order mark is the file's, before its first line (`first`: this block starts the file)
-        self.data = data.removeprefix(b"\xef\xbb\xbf") if first else data
+        self.begin = len(_BOM) if first and data[:len(_BOM)] == _BOM else 0
         self._starts: list[int] | None = None  # where each row's line starts
         self._count: int | None = None
 
@@ -138,22 +189,22 @@ class JsonLines:
     def _lines(self) -> int:
         """The number of lines, blank ones included, counted without splitting 454 MiB into lines
         when every line ends in \\n or \\r\\n; else the rows (lines that are not blank)."""
-        d = self.data
-        if d.find(b"\r") != -1 and d.count(b"\r") != d.count(b"\r\n"):
+        d, b, e = self.data, self.begin, self.end
+        if d.find(b"\r", b, e) != -1 and d.count(b"\r", b, e) != d.count(b"\r\n", b, e):
             return self.count()
-        return d.count(b"\n") + (0 if d.endswith(b"\n") else 1)
+        return d.count(b"\n", b, e) + (0 if d.endswith(b"\n", b, e) else 1)
 
     def starts(self) -> list[int]:
         """The offset of each row's line (lines that are blank or spaces are not rows)."""
         if self._starts is None:
-            d = self.data
+            d, end = self.data, self.end
             out: list[int] = []
-            at = 0
-            for m in _LINE_END.finditer(d):
+            at = self.begin
+            for m in _LINE_END.finditer(d, at, end):
                 if d[at:m.start()].strip():
                     out.append(at)
                 at = m.end()
-            if d[at:].strip():
+            if d[at:end].strip():
                 out.append(at)
             self._starts = out
         return self._starts
@@ -161,8 +212,8 @@ class JsonLines:
     def line(self, row: int) -> bytes:
         """The text of a row (1-based), without its line end."""
         start = self.starts()[row - 1]
-        m = _LINE_END.search(self.data, start)
-        return self.data[start:m.start() if m else len(self.data)]
+        m = _LINE_END.search(self.data, start, self.end)
+        return bytes(self.data[start:m.start() if m else self.end])
 
     def row_at(self, offset: int) -> int:
         """The row whose line holds the byte at `offset`."""
@@ -172,27 +223,27 @@ class JsonLines:
         """Rows whose line contains any of the byte strings (found with a plain search)."""
         found: set[int] = set()
         for needle in needles:
-            at = self.data.find(needle)
+            at = self.data.find(needle, self.begin, self.end)
             while at != -1:
                 found.add(self.row_at(at))
-                at = self.data.find(needle, at + 1)
+                at = self.data.find(needle, at + 1, self.end)
         return found
 
     def rows_longer_than(self, limit: int) -> set[int]:
         """Rows whose line is longer than `limit` bytes, found in steps of `limit` (a few hundred
         searches for a file of hundreds of MiB, rather than one per line)."""
-        d = self.data
+        d, end = self.data, self.end
         found: set[int] = set()
-        at = 0  # always the start of a line
-        while len(d) - at > limit:
+        at = self.begin  # always the start of a line
+        while end - at > limit:
             last = max(d.rfind(b"\n", at, at + limit + 1), d.rfind(b"\r", at, at + limit + 1))
             if last != -1:  # every line starting before it ends within the limit
                 at = last + 1
                 continue
-            m = _LINE_END.search(d, at + limit + 1)
-            if d[at:m.start() if m else len(d)].strip():
+            m = _LINE_END.search(d, at + limit + 1, end)
+            if d[at:m.start() if m else end].strip():
                 found.add(self.row_at(at))
-            at = m.end() if m else len(d)
+            at = m.end() if m else end
         return found
 
     # -- reading
@@ -206,13 +257,13 @@ class JsonLines:
         # One object a line, checked without splitting the buffer into lines: with no line holding
         # the end of one object and the start of another, each row takes at least one line, so as
         # many rows as lines means one line each (and none blank: Arrow skips blank lines).
-        whole = self._arrow(self.data, schema, None)
+        whole = self._arrow(memoryview(self.data)[self.begin:self.end], schema, None)
         if whole is not None and (whole.num_rows == self._lines() or whole.num_rows == self.count()):
             return ([(1, whole)] if whole.num_rows else []), []
         tables: list[tuple[int, pa.Table]] = []
         loose: list[int] = []
         starts = self.starts()
-        ends = starts[1:] + [len(self.data)]
+        ends = starts[1:] + [self.end]
 
         def block(first: int, last: int) -> None:  # rows first..last, 1-based, inclusive
             n = last - first + 1
@@ -233,10 +284,11 @@ class JsonLines:
         return tables, loose
 
     @staticmethod
-    def _arrow(data: bytes, schema: pa.Schema, rows: int | None) -> pa.Table | None:
+    def _arrow(data: bytes | bytearray | memoryview, schema: pa.Schema, rows: int | None) -> pa.Table | None:
         try:
             table = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(block_size=1 << 24),
-                                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"))
+                                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
+                                 memory_pool=arrow_pool())
         except Exception:  # a line Arrow refuses (its messages name no line we can use)
             return None
         # two objects on one line are two rows to Arrow and an error to every JSON parser; an object
