@@ -64,8 +64,12 @@ def _check(rules: RuleSet, ev: Evaluation, sp: Spread, complete_for: set[str] | 
     for iid, seen_e in sp.eligible.items():
         d = _decision(rules, iid, ev)
         if d == "eligible_if_agreed":
-            # a completion where no judgement applies is eligible outright; none is ineligible
-            assert None in seen_e and False not in seen_e, (iid, "eligible if agreed, but a completion disagrees", seen_e)
+            # sound: no completion is ineligible; complete: some completion waits on a judgement
+            # (one whose applies_when reads a derived fact may be left open though no completion
+            # applies it: the evaluator is exact only with respect to each condition's direct inputs)
+            assert False not in seen_e, (iid, "eligible if agreed, but a completion is ineligible", seen_e)
+            if wanted(iid):
+                assert None in seen_e, (iid, "eligible if agreed, but no completion waits on a judgement", seen_e)
         elif d != "undetermined":
             assert seen_e == _ONE[d], (iid, "decided, but a completion disagrees", d, seen_e)
         elif wanted(iid):
