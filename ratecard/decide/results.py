@@ -341,6 +341,23 @@ class Results(Sequence[InterventionResult]):
         return self
 
 
+# the JSON of results, by the result's id and the indent, as a screen's JSON holds them (indented
+# two levels in): the entry holds the result, so its id names no other object while it is kept
+_JSON: dict[tuple[int, int | None], tuple[InterventionResult, str]] = {}
+JSON_BOUND = 20_000
+
+
+def _json_of(r: InterventionResult, indent: int | None) -> str:
+    key = (id(r), indent)
+    got = _JSON.get(key)
+    if got is None or got[0] is not r:
+        if len(_JSON) > JSON_BOUND:
+            _JSON.clear()
+        text = r.model_dump_json(indent=indent)
+        got = _JSON[key] = (r, text.replace("\n", "\n" + " " * (2 * indent)) if indent else text)
+    return got[1]
+
+
 class Screen(Result):
     catalog_version: str
     catalog: str
@@ -363,6 +380,21 @@ class Screen(Result):
     # with no return type, the JSON schema stays the tuple's)
     results: Annotated[tuple[InterventionResult, ...],
                        WrapSerializer(lambda v, handler: handler(tuple(v) if isinstance(v, Results) else v))]
+
+    def model_dump_json(self, *, indent: int | None = None, **kwargs: Any) -> str:
+        """pydantic's JSON, byte for byte. A screen() result's results are written from the JSON of
+        each, kept for results that recur (most are shared between cases and screens, and writing
+        them again is most of what dumping a screen costs); anything but `indent` goes to pydantic."""
+        results = self.results
+        if kwargs or (indent is not None and indent <= 0) or not isinstance(results, Results) or not results:
+            return super().model_dump_json(indent=indent, **kwargs)
+        # the screen without its results ends with them, empty: "results":[]} or "results": []\n}
+        head = self.model_copy(update={"results": ()}).model_dump_json(indent=indent)
+        items = [_json_of(r, indent) for r in results]
+        if not indent:
+            return head[:-len("[]}")] + "[" + ",".join(items) + "]}"
+        pad = " " * indent
+        return head[:-len("[]\n}")] + "[\n" + pad * 2 + (",\n" + pad * 2).join(items) + "\n" + pad + "]\n}"
 
     def result(self, intervention: str) -> InterventionResult:
         if isinstance(self.results, Results):

@@ -325,9 +325,8 @@ class _Making:
             if d.decision == "undetermined":
                 lst = self.fields(open_fields[i])
             else:
-                lst = without.get(d.cone)
-                if lst is None:
-                    lst = decided_without(d.cone)
+                known = without.get(d.cone)
+                lst = decided_without(d.cone) if known is None else known
             status = dated[i]
             need = status[2]
             # how the course fits the order (_finish_part): one that does not fit says by how much
