@@ -7,7 +7,11 @@ firings drained from them (counted on the same cases), each fact retracted; CPU 
 same run, on cases the process has not screened before. It measures what ratecard adds around the
 engine. Target: at most 2x.
 
-    python benchmarks/bench_screen.py [--cases 100000] [--latency 2000]   (--cases 0: the speed check only)
+    python benchmarks/bench_screen.py [--cases 100000] [--latency 2000] [--no-memo]   (--cases 0: the speed check only)
+
+`--no-memo` sets `ratecard.rules.durable.MEMO_FACTS = 0`: every fact of every case is asserted to
+durable_rules, nothing answered from remembered firings (docs/engine.md), for the reading of "the
+engine decides each case" in which even a fact seen before must reach it.
 """
 
 from __future__ import annotations
@@ -162,7 +166,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--latency", type=int, default=2000, help="cases timed one by one for median and p99")
+    ap.add_argument("--no-memo", action="store_true", help="remembered firings off: every fact asserted to durable_rules")
     args = ap.parse_args()
+    if args.no_memo:
+        from ratecard.rules import durable
+
+        durable.MEMO_FACTS = 0
+        print("remembered firings off (MEMO_FACTS = 0): every fact asserted to durable_rules")
     cat = default_catalog()
     rnd = random.Random(2017)
     sample = [generated_case(rnd, i) for i in range(args.latency)]
@@ -204,7 +214,10 @@ def main() -> None:
         screen(s, cat, on=ON)
     screen_cpu = (time.process_time() - c) / len(sample)
     first = cat.engine._rulesets[0][0] if cat.engine._rulesets and cat.engine._rulesets[0] else None
-    remembered = hasattr(first, "memo")
+    import ratecard.rules.durable as durable
+
+    # with remembered firings off, what reaches durable_rules is what each case calls for
+    remembered = hasattr(first, "memo") and durable.MEMO_FACTS > 0
     asserts, fired = engine_traffic(lambda c: screen(c, cat, on=ON), fresh, cat.engine if remembered else None)
     host_cpu = bare_host(n_rules, asserts, fired, len(sample))
     fresh_cpu = bare_host(n_rules, asserts, fired, len(sample), reuse=False)
