@@ -310,6 +310,26 @@ class Results(Sequence[InterventionResult]):
             self._index = {iid: i for i, iid in enumerate(self.ids)}
         return self[self._index[intervention]]
 
+    def said(self, i: int) -> Any:
+        """What result i says (decision, reasons, missing, to_check, availability, warnings): the result
+        itself once made, else what the screen can say of it without making it (screen.Said: no
+        decided_without), for a reader of many results that keeps none of them (a proposal)."""
+        got = self._made[i]
+        if got is None:
+            said = getattr(self._make, "said", None)
+            return said(i) if said is not None else self[i]
+        return got
+
+    def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
+        """Result i's decision and reasons, without making it (or the result's own, once made)."""
+        got = self._made[i]
+        if got is None:
+            decision = getattr(self._make, "decision", None)
+            if decision is not None:
+                return decision(i)  # type: ignore[no-any-return]
+            got = self[i]
+        return got.decision, got.reasons
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Results, tuple)):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other))

@@ -14,7 +14,7 @@ import itertools
 import operator
 from dataclasses import dataclass
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..case.model import Case
 from ..case.coerce import CaseInput, coerce_case
@@ -376,6 +376,20 @@ class _Making:
         got = self.without[cone] = self.fields(self.why.absent(cone))
         return got
 
+    def said(self, i: int) -> Said:
+        """What result i says of its decision and availability, without making the result (Results.said)."""
+        parts, d = self.parts, self.decided[i]
+        iid = parts.ids[i]
+        availability, placed, late, far = parts.placed(iid, self.at)
+        reasons, to_check, _ = d.said or parts.said(d)
+        return Said(iid, d.decision, reasons, self.fields(self.open_fields[i]) if d.decision == "undetermined" else (),
+                    to_check, availability, placed, late, far, self.person.get(iid, ()))
+
+    def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
+        """Result i's decision and reasons alone (Results.decision)."""
+        d = self.decided[i]
+        return d.decision, (d.said or self.parts.said(d))[0]
+
     def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
         if not fs:
             return ()
@@ -383,6 +397,31 @@ class _Making:
         if got is None:
             got = self.listed[fs] = self.parts.listed(tuple(_ordered(fs, self.rank)))
         return got
+
+
+class Said(NamedTuple):
+    """What one result says, read without making it (Results.said): its decision, reasons, missing
+    fields, judgements and availability, and its warnings in their parts; the fields decided without
+    are not worked out. For a reader of many results that needs no InterventionResult (a proposal).
+    The warning parts are shared between cases: `placed` by intervention and date (the status),
+    `far` by where the person lives (reach), `extra` by what in the person stands in the way; `late`
+    (whether it fits the order) is the case's own."""
+
+    intervention: str
+    decision: Decision
+    reasons: tuple[Reason, ...]
+    missing: tuple[MissingField, ...]
+    to_check: tuple[Judgement, ...]
+    availability: Availability
+    placed: tuple[ScreenWarning, ...]
+    late: tuple[ScreenWarning, ...]
+    far: tuple[ScreenWarning, ...]
+    extra: tuple[ScreenWarning, ...]
+
+    @property
+    def warnings(self) -> tuple[ScreenWarning, ...]:
+        """The result's warnings, as InterventionResult.warnings gives them."""
+        return self.placed + self.late + self.far + self.extra
 
 
 def _none(outcomes: dict[str, Tri]) -> tuple[()]:
@@ -490,13 +529,24 @@ class _Parts:
         by town, area and transport (and for every intervention outside the person's area by the
         two areas alone), and the fit to the order by whether it fits (only a course that does not
         fit says by how much)."""
+        availability, warnings, late, far = self.placed(iid, at)
+        if late:
+            warnings = warnings + late
+        return availability, warnings + far if far else warnings
+
+    def placed(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...], tuple[ScreenWarning, ...],
+                                                          tuple[ScreenWarning, ...]]:
+        """place() in its three parts: the availability, and the warnings of the status on the date
+        (shared per intervention and date), of the fit to the order (none or one) and of the reach
+        (shared per reach): the warnings are the three in that order."""
         st, warnings, need, course = self.status_part(iid, at.on)
+        late: tuple[ScreenWarning, ...] = ()
         if need is not None:
-            late = _finish_part(need, course, at.weeks_left)
-            if late is not None:
-                warnings = warnings + (self.warning(late["code"], late["text"]),)
+            found = _finish_part(need, course, at.weeks_left)
+            if found is not None:
+                late = (self.warning(found["code"], found["text"]),)
         reachable, far = self.reach_part(self.interventions[iid], at)
-        return ("not_reachable" if st.available and not reachable else st.state), warnings + far if far else warnings
+        return ("not_reachable" if st.available and not reachable else st.state), warnings, late, far
 
     def status_part(self, iid: str, on: dt.date) -> tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]:
         got = self._status.get((iid, on))

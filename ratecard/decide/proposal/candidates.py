@@ -9,13 +9,15 @@ from dataclasses import dataclass
 
 from ... import labels
 from ...catalog.model import Intervention
-from ..screen import InterventionResult, Reason
+from ..screen import InterventionResult, Reason, Said
 from .order import Barrier, timing
 from .risk import PROGRAMME_PATHWAYS
 
 # Requirements a package can use: the programme requirement, the RAR, and free provision that
 # needs no requirement at all. Drug rehabilitation, alcohol treatment and unpaid work are
 # separate requirements with their own assessments, outside what ratecard proposes.
+# a screen's result as the proposal reads it: made, or what the screen says of it without making it
+ResultRead = InterventionResult | Said
 IN_SCOPE = frozenset({"accredited_programme", "rar", "none"})
 # requirements the person must consent to, after an assessment (Criminal Justice Act 2003 ss.207, 209, 212)
 CONSENT = frozenset({"drug_rehabilitation", "alcohol_treatment", "mental_health_treatment"})
@@ -36,10 +38,14 @@ def _as_reason(r: Reason) -> str:
     return text[0].lower() + text[1:]
 
 
-def ineligible_text(r: InterventionResult) -> str:
-    # the screen shares one tuple of reasons between the results of a combination of rule values:
-    # worded once per tuple (held beside its words, so its id is never another's)
-    reasons = r.reasons
+def ineligible_text(r: ResultRead) -> str:
+    return reasons_text(r.reasons)
+
+
+def reasons_text(reasons: tuple[Reason, ...]) -> str:
+    """Why the person is not eligible, in words. The screen shares one tuple of reasons between the
+    results of a combination of rule values: worded once per tuple (held beside its words, so its
+    id is never another's)."""
     got = _WORDED.get(id(reasons))
     if got is not None and got[0] is reasons:
         return got[1]
@@ -66,7 +72,7 @@ def pathways_words(pathways: frozenset[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def barriers(r: InterventionResult, iv: Intervention, pathways: frozenset[str] | None, pathway_fields: list[str],
+def barriers(r: ResultRead, iv: Intervention, pathways: frozenset[str] | None, pathway_fields: list[str],
              window: tuple[dt.date, dt.date], margin: int, transport: bool, community: bool) -> list[Barrier]:
     """Everything that keeps an intervention out of the package, the most fundamental first; empty
     when it can go in."""
@@ -87,7 +93,7 @@ class Standing:
     final: bool = False  # it is kept out before anything about the person matters (not eligible, another requirement)
 
 
-def standing(r: InterventionResult, iv: Intervention, pathways: frozenset[str] | None, pathway_fields: list[str],
+def standing(r: ResultRead, iv: Intervention, pathways: frozenset[str] | None, pathway_fields: list[str],
              transport: bool, community: bool) -> Standing:
     """The barriers that do not depend on the order's dates, around the place of the timing."""
     # ineligibility first: a requirement outside the proposal matters only for someone eligible

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import compress
 from typing import Any
 
 from ...catalog.model import Intervention
@@ -164,11 +165,12 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
         pwsuffix[i] = pwsuffix[i + 1] or c.perpetrator_work
 
     scores: dict[int, int] = {}
+    powers = tuple(1 << i for i in range(len(weights)))
 
     def score_of(mask: int) -> int:
         s = scores.get(mask)
-        if s is None:
-            s = scores[mask] = sum(w for i, w in enumerate(weights) if mask >> i & 1)
+        if s is None:  # the weights of the mask's bits (compress and map loop in C)
+            s = scores[mask] = sum(compress(weights, map(mask.__and__, powers)))
         return s
 
     # the best package found: the leading part of its key, its whole key once a tie needs it, itself
@@ -191,21 +193,22 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
         for i in range(j, n):
             if needs_pw and not has_pw and not pwsuffix[i]:
                 return
+            c = order[i]
+            new_mask, new_risk = c.mask & ~covered, c.risk & ~risk
+            if not (new_mask or new_risk) or (cap is not None and days + c.rar_days > cap) or (prog and c.programme):
+                continue  # never added here: the bound is checked at the next candidate that can be (no better)
             if top is not None:
                 bound = (-_RANK[(prisk if prog else psuffix[i]) & 0xFF], -(risk | rsuffix[i]).bit_count(),
                          -score_of(covered | suffix[i]), waits, unknowns, -(women | wsuffix[i]).bit_count(), -weakest)
                 if bound > top:
                     return
-            c = order[i]
-            new_mask, new_risk = c.mask & ~covered, c.risk & ~risk
-            if (new_mask or new_risk) and (cap is None or days + c.rar_days <= cap) and not (prog and c.programme):
-                kept = tuple((m & ~c.mask, r & ~c.risk) for m, r in own)
-                if all(m or r for m, r in kept):  # every member keeps something of its own
-                    grow(i + 1, chosen + (c,), kept + ((new_mask, new_risk),), covered | c.mask, risk | c.risk,
-                         days + c.rar_days, prog or c.programme, c.risk if c.programme else prisk,
-                         women | c.mask if c.women_only and female else women, waits + c.waits_on_answers, unknowns + c.unknowns,
-                         min(weakest, c.evidence), needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
-                    top = best[0]
+            kept = tuple((m & ~c.mask, r & ~c.risk) for m, r in own)
+            if all(m or r for m, r in kept):  # every member keeps something of its own
+                grow(i + 1, chosen + (c,), kept + ((new_mask, new_risk),), covered | c.mask, risk | c.risk,
+                     days + c.rar_days, prog or c.programme, c.risk if c.programme else prisk,
+                     women | c.mask if c.women_only and female else women, waits + c.waits_on_answers, unknowns + c.unknowns,
+                     min(weakest, c.evidence), needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
+                top = best[0]
 
     grow(0, (), (), 0, 0, 0, False, 0, 0, 0, 0, 3, False, False)
     return tuple(sorted(best[2], key=lambda c: c.iv.id))

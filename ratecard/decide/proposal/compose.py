@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from itertools import compress
 from typing import Any
 
 from ... import labels
@@ -27,10 +28,11 @@ from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
-from ..screen import InterventionResult, Screen, decide, screen
+from ..results import Results
+from ..screen import InterventionResult, Reason, Said, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import ineligible_text, standing
+from .candidates import ResultRead, reasons_text, standing
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
@@ -58,6 +60,14 @@ class _Treats:
         self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
         self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
         self.meeting: dict[str, list[str]] = {}  # need -> the interventions that meet it
+        # _Verdicts shared between cases: by what the screen says of an intervention (its decision,
+        # judgements, missing fields, status and reach warnings), the person's obstacles to it and
+        # what of the case a verdict reads (_sort_out); bounded
+        self.verdicts: dict[tuple[Any, ...], _Verdict] = {}
+        # the left-out record of an intervention the person is not eligible for: by its id, its
+        # reasons (the screen's shared tuple, held here so that its id stays its own) and the needs
+        # it meets; bounded
+        self.ruled_out: dict[tuple[str, int, tuple[str, ...]], tuple[tuple[Reason, ...], NotProposed]] = {}
         for iid, iv in catalog.interventions.items():
             for need in dict.fromkeys(iv.needs):
                 self.meeting.setdefault(need, []).append(iid)
@@ -206,13 +216,14 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     obs = person_obstacles(case, catalog)
 
     # 3. what can start and finish, and suits the person
-    cands, rejected, considered, ineligible = _sort_out(
+    cands, rejected, considered, ineligible, said, reasons = _sort_out(
         screened, treats, needs, bit, tbit, obs, case, pathways, pathway_fields, window, margin, transport, community)
 
     # 4. the package
     chosen = best_package(cands, weights, cap, female)
     facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
-    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields)) for c in chosen if c.waits_on_answers}
+    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields, said[c.iv.id]))
+               for c in chosen if c.waits_on_answers}
     completed = frozenset(case.history.completed_programmes or ())
     items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1], completed)
     covered = 0
@@ -238,7 +249,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
                         unmet_needs=tuple(n.need for n in needs if not sure_covered >> bit[n.need] & 1))
     # a youth: no adult order, so no adult offending behaviour work to weigh and no RAR days
     youth = any(is_youth(w) for w in screened.warnings)
-    offending = [] if youth else _offending(targets, items, rejected, screened, case, catalog, on, margin, community)
+    offending = [] if youth else _offending(targets, items, rejected, reasons, case, catalog, on, margin, community)
     if youth:
         cap = None
     prices = [i.price for i in items]
@@ -287,15 +298,15 @@ def _named(catalog: Catalog) -> str:
     return f"{info.court_name or info.name} as at {info.as_of:%B %Y}"
 
 
-def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed], screened: Screen,
-               case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
+def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed],
+               reasons_of: dict[str, tuple[Reason, ...]], case: Case, catalog: Catalog, on: dt.date, margin: int, community: bool) -> list[OffendingWork]:
     """Risk, answered: for each kind of offending behaviour work indicated, what treats it, or why
-    nothing does and how long an order would let it."""
+    nothing does and how long an order would let it. `reasons_of`: the screen's reasons for each
+    intervention considered (all that treat indicated offending)."""
     out: list[OffendingWork] = []
     if not targets:
         return out
     left = {r.intervention: r for r in rejected}
-    results = {r.intervention: r for r in screened.results}
     by_target = _treats(catalog).by_target
     in_package = {i.intervention for i in items}
     for t, because in targets.items():
@@ -306,7 +317,7 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
             if iid in in_package:
                 continue
             r = left.get(iid)
-            reasons = results[iid].reasons
+            reasons = reasons_of[iid]
             if r is not None and r.why == "no_eligible_provision" and all(x.fields == ("person.sex",) for x in reasons):
                 continue  # for the other sex: no option for this person, and nothing to say about it
             if r is not None:
@@ -316,7 +327,7 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
         if (not treating or not by_programme) and community and case.sentence.length_months is not None:
             for opt in options:
                 # only when every rule that rules the person out is about the order's length
-                reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in results[opt.intervention].reasons)
+                reads_length = all(set(x.fields) & set(LENGTH_FIELDS) for x in reasons_of[opt.intervention])
                 if opt.why in ("order_too_short", "waiting_list_too_long") or (opt.why == "no_eligible_provision" and reads_length):
                     iv = catalog.interventions[opt.intervention]
                     months = longer_order(case, catalog, on, iv, margin, case.sentence.length_months)
@@ -344,53 +355,89 @@ def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageIte
 def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit: dict[str, int], tbit: dict[Target, int],
               obs: dict[str, tuple[Any, ...]], case: Case, pathways: frozenset[str] | None, pathway_fields: list[str],
               window: tuple[dt.date, dt.date], margin: int, transport: bool,
-              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str]]:
+              community: bool) -> tuple[list[Candidate], list[NotProposed], set[str], set[str], dict[str, ResultRead],
+                                   dict[str, tuple[Reason, ...]]]:
     """Each intervention that meets an identified need or treats indicated offending, as a candidate
-    for the package or left out with its reasons; and which were considered, and which of those
-    the person is not eligible for. What keeps each out apart from the order's dates is its
-    _Verdict; whether it can finish in time is checked against the order's window."""
+    for the package or left out with its reasons; which were considered, which of those the person
+    is not eligible for, what the screen says of each considered the person is not ruled out of
+    (read without making its result where the screen can: a proposal needs no decided_without),
+    and the reasons for the decision of each considered. What keeps each out apart
+    from the order's dates is its _Verdict; whether it can finish in time is checked against the
+    order's window."""
     cands: list[Candidate] = []
     rejected: list[NotProposed] = []
     considered: set[str] = set()
     ineligible: set[str] = set()
     met_by_mask: dict[int, tuple[str, ...]] = {}
 
+    names = tuple(bit)  # the needs in bit order
+    powers = tuple(1 << i for i in range(len(names)))
+
     def met_of(mask: int) -> tuple[str, ...]:
         got = met_by_mask.get(mask)
-        if got is None:
-            got = met_by_mask[mask] = tuple(n.need for i, n in enumerate(needs) if mask >> i & 1)
+        if got is None:  # the names of the mask's bits (compress and map loop in C)
+            got = met_by_mask[mask] = tuple(compress(names, map(mask.__and__, powers)))
         return got
 
     known = treats.known
+    verdicts = treats.verdicts
+    if len(verdicts) > 100_000:
+        verdicts.clear()
+    # all a verdict reads of the case besides the screen's result and the person's obstacles
+    reads = (pathways, tuple(pathway_fields), transport, community, case.risk.sara_partner is None)
     begin, end = window
     latest = add(end, -weeks(margin)) or end
     # the identified needs each intervention meets and the indicated offending it treats, one bit each
     masks: dict[str, int] = {}
     for need, i in bit.items():
+        b = 1 << i
         for iid in treats.meeting.get(need, ()):
-            masks[iid] = masks.get(iid, 0) | 1 << i
+            masks[iid] = masks.get(iid, 0) | b
     risks: dict[str, int] = {}
     for t, i in tbit.items():
+        b = 1 << i
         for iid in treats.by_target.get(t, ()):
-            risks[iid] = risks.get(iid, 0) | 1 << i
-    for r in screened.results:
-        iid = r.intervention
+            risks[iid] = risks.get(iid, 0) | b
+    said: dict[str, ResultRead] = {}
+    reasons: dict[str, tuple[Reason, ...]] = {}
+    ruled_out = treats.ruled_out
+    if len(ruled_out) > 100_000:
+        ruled_out.clear()
+    results = screened.results
+    for i, iid in enumerate(results.ids if isinstance(results, Results) else [r.intervention for r in results]):
         mask, risk = masks.get(iid, 0), risks.get(iid, 0)
         if not mask and not risk:
             continue
         k = known[iid]
         considered.add(iid)
-        if r.decision == "ineligible":
-            # not eligible: that alone is said, whatever else would keep it out
+        # the decision first: of a result the person is not eligible for only its reasons are read
+        decision, reasons[iid] = results.decision(i) if isinstance(results, Results) else (results[i].decision, results[i].reasons)
+        if decision == "ineligible":
+            # not eligible: that alone is said, whatever else would keep it out (the same words for
+            # the same reasons and needs met, which the screen shares between cases)
+            met = met_of(mask)
+            why = reasons[iid]
+            got = ruled_out.get((iid, id(why), met))
+            if got is None or got[0] is not why:
+                iv = k.iv
+                got = ruled_out[(iid, id(why), met)] = (why, made(
+                    NotProposed, intervention=iid, requires=iv.requires, needs=met, why="no_eligible_provision", also=(),
+                    text=reasons_text(why), missing=(), met_by=(), name=iv.name, rar_days=iv.rar_days or 0))
+            rejected.append(got[1])
             ineligible.add(iid)
-            iv = known[iid].iv
-            rejected.append(made(NotProposed, intervention=iid, requires=iv.requires, needs=met_of(mask),
-                                 why="no_eligible_provision", also=(), text=ineligible_text(r), missing=(), met_by=(),
-                                 name=iv.name, rar_days=iv.rar_days or 0))
             continue
+        r = said[iid] = results.said(i) if isinstance(results, Results) else results[i]
         o = obs.get(iid, ())
         programme = k.programme
-        v = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
+        if isinstance(r, Said):
+            # the parts of what the screen says that a verdict reads (not the fit to the order, nor
+            # the person's warnings: `o` stands for those)
+            key = (iid, r.decision, r.to_check, r.missing, r.placed, r.far, o, reads)
+            v = verdicts.get(key)
+            if v is None:
+                v = verdicts[key] = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
+        else:  # a result made already, or held as a tuple
+            v = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
         late: list[Barrier] = []
         if v.standing.timed:
             ends = add(begin, k.wait_and_length)
@@ -411,7 +458,7 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
                                transport=v.transport, venue_assumed=v.venue_assumed,
                                risk=risk, needs_perpetrator_work=v.needs_perpetrator_work,
                                perpetrator_work=k.perpetrator_work))
-    return cands, rejected, considered, ineligible
+    return cands, rejected, considered, ineligible, said, reasons
 
 
 class _Settled:
@@ -420,7 +467,7 @@ class _Settled:
 
     __slots__ = ("waits", "to_agree", "conditional", "unknowns", "left_out", "_made")
 
-    def __init__(self, found: list[Barrier], r: InterventionResult, programme: bool):
+    def __init__(self, found: list[Barrier], r: ResultRead, programme: bool):
         self.waits = bool(found) and programme and all(b.about for b in found)
         # what only a person can decide keeps nothing out: it is proposed on condition that they agree
         self.to_agree = tuple(r.to_check) if r.decision in ("eligible_if_agreed", "undetermined") else ()
@@ -446,12 +493,12 @@ class _Settled:
 
 class _Verdict:
     """One screen result in a proposal, apart from the order's dates: the barriers around the place
-    of the timing, and what they make of it when the timing finds nothing. (Shared between cases
-    while the screen shared its results; since results are made for each case, made for each.)"""
+    of the timing, and what they make of it when the timing finds nothing. Shared between cases
+    with the same key (_sort_out): it reads of the case only what that key holds."""
 
     __slots__ = ("standing", "resp", "settled", "transport", "venue_assumed", "needs_perpetrator_work")
 
-    def __init__(self, r: InterventionResult, o: tuple[Any, ...], k: _Known, case: Case, pathways: frozenset[str] | None,
+    def __init__(self, r: ResultRead, o: tuple[Any, ...], k: _Known, case: Case, pathways: frozenset[str] | None,
                  pathway_fields: list[str], transport: bool, community: bool):
         self.standing = standing(r, k.iv, pathways, pathway_fields, transport, community)
         # what does not suit the person comes first, unless nothing about the person matters
@@ -463,8 +510,11 @@ class _Verdict:
 
 
 
-def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str]) -> list[Answer]:
-    """The answers that would confirm a conditional programme: eligible, and indicated."""
+def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str],
+                said: ResultRead | None = None) -> list[Answer]:
+    """The answers that would confirm a conditional programme: eligible, and indicated. `said`: what
+    the screen says of it, when already read (else its result)."""
+    r = said if said is not None else screened.result(iid)
     rules = catalog.rules.rules.get(iid, ())
 
     def confirmed(ev: Evaluation) -> bool | None:
@@ -478,7 +528,7 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
         return None
 
     reads = Reads(rules=tuple(r.id for r in rules), eligibility=(iid,), derived=("pni_pathway",))
-    eligibility = list(dict.fromkeys(m.field for m in screened.result(iid).missing))
+    eligibility = list(dict.fromkeys(m.field for m in r.missing))
     pathway_only = [f for f in dict.fromkeys(pathway_fields) if f not in eligibility]
     if eligibility and pathway_only:
         # While eligibility still waits on its own fields, an answer about the pathway alone can

@@ -1,0 +1,72 @@
+"""What a proposal reads of its screen without making the screen's results (Results.said,
+Results.decision), and what it shares between cases (compose._Treats: verdicts and left-out
+records): each must say what the made result, or the proposal worked out afresh, says."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+
+from ratecard import default_catalog, load_catalog, propose, screen
+from ratecard.case.model import Case
+from ratecard.decide.proposal import compose
+from ratecard.decide.results import Results
+
+from .cases import cases
+from .test_proposal_unknowns import EXAMPLES, ON
+
+HMPPS = load_catalog(EXAMPLES.parent / "catalogs" / "hmpps-find-and-refer")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases)
+def test_a_result_read_without_making_it_says_what_the_made_result_says(case: Case):
+    for cat in (default_catalog(), HMPPS):
+        results = screen(case, cat, on=ON).results
+        assert isinstance(results, Results)
+        said = [results.said(i) for i in range(len(results))]
+        decided = [results.decision(i) for i in range(len(results))]
+        made = list(results)  # made after: reading them said and decided made none
+        for s, d, r in zip(said, decided, made):
+            assert (s.intervention, s.decision, s.reasons, s.missing, s.to_check, s.availability, s.warnings) == (
+                r.intervention, r.decision, r.reasons, r.missing, r.to_check, r.availability, r.warnings)
+            assert d == (r.decision, r.reasons)
+        # once made, the result itself is what is read
+        assert results.said(0) is made[0] and results.decision(0) == (made[0].decision, made[0].reasons)
+
+
+TOWNS = ("northampton", "kettering", "corby", "daventry", "nowhere")
+
+
+def _variants(case: Case) -> list[Case]:
+    """The case from several homes, with and without transport: what the screen says of each
+    intervention's reach differs between them, and the rest of the case does not."""
+    return [case.model_copy(update={"id": f"{case.id}-{town}-{transport}",
+                                    "person": case.person.model_copy(update={"home_town": town}),
+                                    "responsivity": case.responsivity.model_copy(update={"has_transport": transport})})
+            for town in TOWNS for transport in (True, None)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases)
+def test_a_proposal_from_what_other_cases_left_is_the_one_worked_out_afresh(case: Case):
+    """The verdicts and left-out records kept between cases are keyed by all they read: a proposal
+    made with what the case's variants left (other homes, transport) is, byte for byte, the one
+    made with nothing kept."""
+    for cat in (default_catalog(), HMPPS):
+        for on in (ON, dt.date(2018, 6, 1)):
+            variants = _variants(case)
+            warm = [propose(v, cat, on=on) for v in variants]
+            treats = compose._treats(cat)
+            kept = dict(treats.verdicts), dict(treats.ruled_out)
+            try:
+                for v, w in zip(variants, warm):
+                    treats.verdicts.clear()
+                    treats.ruled_out.clear()
+                    fresh = propose(v, cat, on=on)
+                    assert w.model_dump_json() == fresh.model_dump_json()
+                    assert w.text == fresh.text
+            finally:
+                treats.verdicts.update(kept[0])
+                treats.ruled_out.update(kept[1])
