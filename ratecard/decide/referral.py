@@ -211,9 +211,9 @@ def _weeks(iv: Intervention) -> int | None:
 def _alternatives(case: Case, target: Intervention, scr: Screen, ledger: RarLedger | None,
                   catalog: Catalog, held: frozenset[str] = frozenset()) -> list[Alternative]:
     out: list[tuple[int, int, str, Alternative]] = []
-    for r in scr.results:
+    for r in scr.with_decision("eligible", "eligible_if_agreed"):
         iv = catalog.interventions[r.intervention]
-        if iv.id == target.id or r.decision not in ("eligible", "eligible_if_agreed") or iv.id in held:
+        if iv.id == target.id or iv.id in held:
             continue
         # a placement is replaced only by another placement, and a placement never replaces a course;
         # support never replaces work on offending

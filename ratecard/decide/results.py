@@ -85,12 +85,19 @@ def built(cls: type[M], **values: Any) -> M:
     return _instance(cls, values, set(values))
 
 
+# BaseModel's slots, set through their descriptors: a screen reading a large catalog makes thousands
+# of results, and this is a third of the cost of object.__setattr__ by name
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def _instance(cls: type[M], values: dict[str, Any], fields_set: set[str] | frozenset[str]) -> M:
     m = cls.__new__(cls)
     object.__setattr__(m, "__dict__", values)
-    object.__setattr__(m, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
+    _SET_FIELDS_SET(m, fields_set)
+    _SET_EXTRA(m, None)
+    _SET_PRIVATE(m, None)
     return m
 
 
@@ -190,6 +197,11 @@ def result_of(**values: Any) -> InterventionResult:
     return _instance(InterventionResult, values, _RESULT_FIELDS)
 
 
+def result_from(values: dict[str, Any]) -> InterventionResult:
+    """result_of from a dict of every field, which the result keeps (the caller must not change it)."""
+    return _instance(InterventionResult, values, _RESULT_FIELDS)
+
+
 # warnings that make an intervention the person is eligible for unusable now, until settled (a
 # venue out of reach is already its availability, not_reachable: not_near_home with transport
 # recorded, or fares paid, is a note)
@@ -228,13 +240,29 @@ class Results(Sequence[InterventionResult]):
     them (one intervention, the eligible ones) or none (a count of decisions from a batch): each
     is made by `make(i)` from what the screen worked out for the case, once, on first reading."""
 
-    __slots__ = ("ids", "_made", "_make", "_index")
+    __slots__ = ("ids", "_made", "_make", "_index", "_decisions", "_many")
 
-    def __init__(self, ids: Sequence[str], make: Callable[[int], InterventionResult]):
+    def __init__(self, ids: Sequence[str], make: Callable[[int], InterventionResult],
+                 decisions: Callable[[], Sequence[Decision]] | None = None,
+                 many: Callable[[list[int]], list[InterventionResult]] | None = None):
         self.ids = ids  # the interventions' ids, in the results' order
         self._made: list[InterventionResult | None] = [None] * len(ids)
         self._make: Callable[[int], InterventionResult] | None = make
         self._index: dict[str, int] | None = None
+        # each result's decision without making it, worked out when first asked for (None: read
+        # from the results)
+        self._decisions: Sequence[Decision] | Callable[[], Sequence[Decision]] | None = decisions
+        self._many = many  # makes the results at several positions in one go (else make, one by one)
+
+    def decisions(self) -> Sequence[Decision]:
+        """Each result's decision, in the results' order, without making the results: what a count
+        of decisions, or a choice of which results to read, needs."""
+        got = self._decisions
+        if got is None:
+            got = self._decisions = tuple(r.decision for r in self)
+        elif callable(got):
+            got = self._decisions = tuple(got())
+        return got
 
     def __len__(self) -> int:
         return len(self._made)
@@ -266,10 +294,15 @@ class Results(Sequence[InterventionResult]):
         made, make = self._made, self._make
         if make is None:  # another thread has made them all
             return
-        for i, got in enumerate(made):
-            if got is None:
+        todo = [i for i, got in enumerate(made) if got is None]
+        if self._many is not None:
+            for i, got in zip(todo, self._many(todo)):
+                if made[i] is None:  # another thread may have made it meanwhile: the first stays
+                    made[i] = got
+        else:
+            for i in todo:
                 made[i] = make(i)
-        self._make = None  # everything is made: what making needed (the case's explanations) can go
+        self._make = self._many = None  # everything is made: what making needed (the case's explanations) can go
 
     def by_id(self, intervention: str) -> InterventionResult:
         """The result for one intervention, made alone (KeyError if the catalog has none)."""
@@ -328,6 +361,23 @@ class Results(Sequence[InterventionResult]):
         return self
 
 
+# the JSON of results, by the result's id and the indent, as a screen's JSON holds them (indented
+# two levels in): the entry holds the result, so its id names no other object while it is kept
+_JSON: dict[tuple[int, int | None], tuple[InterventionResult, str]] = {}
+JSON_BOUND = 20_000
+
+
+def _json_of(r: InterventionResult, indent: int | None) -> str:
+    key = (id(r), indent)
+    got = _JSON.get(key)
+    if got is None or got[0] is not r:
+        if len(_JSON) > JSON_BOUND:
+            _JSON.clear()
+        text = r.model_dump_json(indent=indent)
+        got = _JSON[key] = (r, text.replace("\n", "\n" + " " * (2 * indent)) if indent else text)
+    return got[1]
+
+
 class Screen(Result):
     catalog_version: str
     catalog: str
@@ -351,6 +401,21 @@ class Screen(Result):
     results: Annotated[tuple[InterventionResult, ...],
                        WrapSerializer(lambda v, handler: handler(tuple(v) if isinstance(v, Results) else v))]
 
+    def model_dump_json(self, *, indent: int | None = None, **kwargs: Any) -> str:
+        """pydantic's JSON, byte for byte. A screen() result's results are written from the JSON of
+        each, kept for results that recur (most are shared between cases and screens, and writing
+        them again is most of what dumping a screen costs); anything but `indent` goes to pydantic."""
+        results = self.results
+        if kwargs or (indent is not None and indent <= 0) or not isinstance(results, Results) or not results:
+            return super().model_dump_json(indent=indent, **kwargs)
+        # the screen without its results ends with them, empty: "results":[]} or "results": []\n}
+        head = self.model_copy(update={"results": ()}).model_dump_json(indent=indent)
+        items = [_json_of(r, indent) for r in results]
+        if not indent:
+            return head[:-len("[]}")] + "[" + ",".join(items) + "]}"
+        pad = " " * indent
+        return head[:-len("[]\n}")] + "[\n" + pad * 2 + (",\n" + pad * 2).join(items) + "\n" + pad + "]\n}"
+
     def result(self, intervention: str) -> InterventionResult:
         if isinstance(self.results, Results):
             return self.results.by_id(intervention)
@@ -359,8 +424,29 @@ class Screen(Result):
                 return r
         raise KeyError(intervention)
 
+    def decisions(self) -> Sequence[Decision]:
+        """Each result's decision, in the results' order; a screen() made the results when read,
+        and these are known without making any."""
+        if isinstance(self.results, Results):
+            return self.results.decisions()
+        return tuple(r.decision for r in self.results)
+
+    def counts(self) -> dict[Decision, int]:
+        """How many results have each decision (every decision, in reading order), without making
+        the results."""
+        out: dict[str, int] = dict.fromkeys(DECISIONS, 0)
+        for d in self.decisions():
+            out[d] += 1
+        return out  # type: ignore[return-value]
+
+    def with_decision(self, *decisions: Decision) -> list[InterventionResult]:
+        """The results with one of these decisions, in the results' order; only those are made."""
+        want = set(decisions)
+        return [self.results[i] for i, d in enumerate(self.decisions()) if d in want]
+
     def by_decision(self, decision: Decision) -> list[str]:
-        return [r.intervention for r in self.results if r.decision == decision]
+        ids = self.results.ids if isinstance(self.results, Results) else [r.intervention for r in self.results]
+        return [iid for iid, d in zip(ids, self.decisions()) if d == decision]
 
     def in_reading_order(self) -> list[InterventionResult]:
         """Eligible and available, eligible but unavailable, eligible if agreed (available first),

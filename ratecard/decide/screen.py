@@ -13,7 +13,7 @@ import difflib
 import itertools
 import operator
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from ..case.model import Case
@@ -28,7 +28,7 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from ..rules.wording import applies_phrase
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
-                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_of)
+                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_from)
 from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
@@ -269,8 +269,8 @@ def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | Non
                        for w in _case_warnings(case, catalog, known, age, on)),
         # each result is made when it is first read (a large catalog's screen is mostly not read
         # whole), from the parts worked out above and the pieces shared between cases
-        results=Results(parts.ids, _Making(parts, decided, at, why, rank, open_fields,
-                                           screen_warnings(case, catalog))),
+        results=Results(parts.ids, making := _Making(parts, decided, at, why, rank, open_fields,
+                                                     screen_warnings(case, catalog)), making.decisions, making.many),
     )
 
 
@@ -278,6 +278,11 @@ def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     if len(fs) == 1:
         return list(fs)
     return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
+
+
+# results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
+# 2,000-intervention catalog's screen makes 2,000, the default catalog's under 100)
+MADE_BOUND = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,24 +299,82 @@ class _Making:
     # a set of fields as the screen lists them (in its order, as MissingFields): many results of
     # one screen name the same set (every result whose rules read the same fields)
     listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
+    # the fields a decided result was decided without, by the fields its deciding rules rest on
+    without: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
 
     def __call__(self, i: int) -> InterventionResult:
-        parts, d = self.parts, self.decided[i]
+        return self.many((i,))[0]
+
+    def many(self, indices: Iterable[int]) -> list[InterventionResult]:
+        """The results for the interventions at `indices`. The same result recurs across cases (and
+        screens): it is found by what it is made from, most of it already shared (the decision, the
+        fields listed, the person's warnings) and the few facts availability rests on (the date,
+        whether the course fits the order, where the person lives: _Parts.place), so a result that
+        recurs is one shared, immutable object, made once. One loop for many results: reading a
+        large catalog's screen whole is most of what a caller that shows it pays."""
+        parts, at, decided = self.parts, self.at, self.decided
+        on, wl, home = at.on, at.weeks_left, at.home_area
+        inside = f"{at.town}\0{at.has_transport}"  # a string: its hash is worked out once
+        dated, areas, ids = parts.dated(on), parts.areas, parts.ids
+        made = parts.made
+        get, person, open_fields = made.get, self.person.get, self.open_fields
+        without, decided_without = self.without, self.decided_without
+        out = []
+        for i in indices:
+            d = decided[i]
+            if d.decision == "undetermined":
+                lst = self.fields(open_fields[i])
+            else:
+                known = without.get(d.cone)
+                lst = decided_without(d.cone) if known is None else known
+            status = dated[i]
+            need = status[2]
+            # how the course fits the order (_finish_part): one that does not fit says by how much
+            fit = None if need is None else "unknown" if wl is None else wl if need > wl else None
+            # where the person lives (_Parts.reach_part's key, less the intervention)
+            where = home if home is not None and home != areas[i] else inside
+            extra = person(ids[i])
+            # the list of fields by its id: one tuple for the same fields (_Parts.listed), and the
+            # result holds it, so no other object can take its id while the result is kept
+            key = (i, d, on, fit, where, extra, id(lst))
+            got = get(key)
+            if got is None:
+                if len(made) > MADE_BOUND:
+                    made.clear()
+                got = made[key] = self.make(i, d, status, fit, lst, extra)
+            out.append(got)
+        return out
+
+    def make(self, i: int, d: _Decided, status: tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str],
+             fit: Any, lst: tuple[MissingField, ...], extra: tuple[ScreenWarning, ...] | None) -> InterventionResult:
+        """A result as _Parts.place and the decision's parts give it (`fit`: None when the course
+        fits the order or its fit is not checked)."""
+        parts = self.parts
         iid, name, provider = parts.heads[i]
-        missing: tuple[MissingField, ...] = ()
-        without: tuple[MissingField, ...] = ()
-        if d.decision == "undetermined":
-            missing = self.fields(self.open_fields[i])
-        else:
-            without = self.fields(self.why.absent(d.cone))
-        availability, warnings = parts.place(iid, self.at)
-        extra = self.person.get(iid)
+        st, warnings, need, course = status
+        if fit is not None:
+            late = _finish_part(need, course, self.at.weeks_left)
+            assert late is not None
+            warnings = warnings + (parts.warning(late["code"], late["text"]),)
+        reachable, far = parts.reach_part(parts.interventions[iid], self.at)
+        if far:
+            warnings = warnings + far
         if extra:
             warnings = warnings + extra
         reasons, to_check, if_agreed = d.said or parts.said(d)
-        return result_of(intervention=iid, name=name, provider=provider, decision=d.decision, availability=availability,
-                         reasons=reasons, missing=missing, warnings=warnings, decided_without=without,
-                         to_check=to_check, if_agreed=if_agreed)
+        undetermined = d.decision == "undetermined"
+        return result_from({"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
+                            "availability": "not_reachable" if st.available and not reachable else st.state,
+                            "reasons": reasons, "missing": lst if undetermined else (), "warnings": warnings,
+                            "decided_without": () if undetermined else lst, "to_check": to_check,
+                            "if_agreed": if_agreed})
+
+    def decisions(self) -> list[Decision]:
+        return [d.decision for d in self.decided]
+
+    def decided_without(self, cone: frozenset[str]) -> tuple[MissingField, ...]:
+        got = self.without[cone] = self.fields(self.why.absent(cone))
+        return got
 
     def said(self, i: int) -> Said:
         """What result i says of its decision and availability, without making the result (Results.said)."""
@@ -332,7 +395,7 @@ class _Making:
             return ()
         got = self.listed.get(fs)
         if got is None:
-            got = self.listed[fs] = tuple(map(self.parts.missing, _ordered(fs, self.rank)))
+            got = self.listed[fs] = self.parts.listed(tuple(_ordered(fs, self.rank)))
         return got
 
 
@@ -390,6 +453,12 @@ class _Parts:
         self._status: dict[tuple[str, dt.date], tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]] = {}
         self._reach: dict[tuple[Any, ...], tuple[bool, tuple[ScreenWarning, ...]]] = {}
         self._warnings: dict[tuple[str, str], ScreenWarning] = {}
+        self.areas = [catalog.interventions[iid].area for iid in self.ids]
+        # every result made, by what it is made from (_Making.many); and every list of fields a
+        # result names, one tuple for each
+        self.made: dict[tuple[Any, ...], InterventionResult] = {}
+        self._listed: dict[tuple[str, ...], tuple[MissingField, ...]] = {}
+        self._dated: dict[dt.date, list[tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]]] = {}
 
     def judgement(self, r: Rule, applies: bool | None) -> Judgement:
         return built(Judgement, rule=r.id, kind=r.kind, text=r.text, source=r.source or "", by=r.decider,
@@ -490,6 +559,15 @@ class _Parts:
             got = self._status[(iid, on)] = (st, tuple(self.warning(w["code"], w["text"]) for w in out), need, course)
         return got
 
+    def dated(self, on: dt.date) -> list[tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]]:
+        """Every intervention's status part on a date (status_part), in the order of ids."""
+        got = self._dated.get(on)
+        if got is None:
+            if len(self._dated) > 100:
+                self._dated.clear()
+            got = self._dated[on] = [self.status_part(iid, on) for iid in self.ids]
+        return got
+
     def status(self, iid: str, on: dt.date) -> StatusOn:
         return self.status_part(iid, on)[0]
 
@@ -512,6 +590,15 @@ class _Parts:
             if len(self._warnings) > 100_000:
                 self._warnings.clear()
             got = self._warnings[(code, text)] = built(ScreenWarning, code=code, text=text)
+        return got
+
+    def listed(self, fields: tuple[str, ...]) -> tuple[MissingField, ...]:
+        """Fields as a result lists them: the same tuple for the same fields in every screen."""
+        got = self._listed.get(fields)
+        if got is None:
+            if len(self._listed) > 100_000:
+                self._listed.clear()
+            got = self._listed[fields] = tuple(map(self.missing, fields))
         return got
 
     def label(self, f: str) -> str:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # rich is imported only to print at a terminal (layout.py)
 _STYLE = {"eligible": "bold green", "eligible_if_agreed": "bold cyan", "ineligible": "red", "undetermined": "yellow"}
 _AVAILABILITY = {"open": ("open", "green"), "waiting_list": ("waiting list", "green"), "suspended": ("SUSPENDED", "bold red"),
                  "withdrawn": ("WITHDRAWN", "bold red"), "not_reachable": ("NOT REACHABLE", "bold red")}
-_ORDER = {"eligible": 0, "eligible_if_agreed": 1, "undetermined": 2, "ineligible": 3}
 _MARK = {"met": "✓", "not_met": "✗", "excluded": "✗", "not_excluded": "✓", "unknown": "?", "to_check": "?", "not_applicable": "–"}
 # steps on the way, shown with --explain (the PNI's sexual-interest items matter only through the
 # pathway, which is shown; an approximated sex domain is shown when it is one)
@@ -119,8 +118,8 @@ def _head(s: Screen, explain: bool) -> Text:
         when = {"conviction": "when convicted", "order_start": "at the order start (no conviction date given)",
                 "reference_date": "on the reference date (no conviction date given)"}[s.age.basis]
         head.append(f"Age {s.age.years} {when}, {s.age.on}\n")
-    counts = {d: sum(1 for r in s.results if r.decision == d) for d in _ORDER}
-    unusable = sum(1 for r in s.results if r.decision == "eligible" and not r.usable_now)
+    counts = s.counts()
+    unusable = sum(1 for r in s.with_decision("eligible") if not r.usable_now)
     head.append(
         f"{counts['eligible'] - unusable} eligible and available, {unusable} eligible but not available now, "
         + (f"{counts['eligible_if_agreed']} eligible if a person agrees, " if counts["eligible_if_agreed"] else "")

@@ -252,7 +252,7 @@ def _to_find(scr: Screen, prop: Proposal) -> list[dict[str, Any]]:
         item(q.field, q.label)["why"].append(q.why)
     for m in scr.missing:
         item(m.field, m.label)
-    for r in scr.results:
+    for r in scr.with_decision("undetermined"):  # only an undetermined result lists fields missing
         for m in r.missing:
             item(m.field, m.label)["interventions"].append(r.name)
     for u in prop.unmet_needs:

@@ -1,0 +1,150 @@
+"""A screen's results recur across cases and screens, so each catalog keeps the results it has made
+(decide.screen._Parts.made) and the JSON of each (decide.results._JSON), and a screen that is read
+whole or dumped uses them. What a caller reads must be what a screen with no cache makes: the same
+results whatever was screened before, in any order of reading, when the cache fills and starts
+again, from several threads at once; the same JSON, byte for byte, as pydantic writes; and the
+decisions, counted without making the results, the results' own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+import ratecard.decide.results as results_mod
+import ratecard.decide.screen as screen_mod
+from ratecard import default_catalog, screen
+from ratecard.catalog.load import load_catalog
+from ratecard.decide.results import DECISIONS, Results
+from ratecard.decide.screen import _parts, _Whereabouts
+from ratecard.decide.responsivity import screen_warnings
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench_screen import generated_case  # noqa: E402
+
+_CATALOGS = {"default": default_catalog, "hmpps": lambda: load_catalog(REPO / "examples/catalogs/hmpps-find-and-refer")}
+DATES = [dt.date(2017, 3, 1), dt.date(2016, 11, 20), dt.date(2018, 6, 30)]
+
+
+def _case(seed: int):  # type: ignore[no-untyped-def]
+    return generated_case(random.Random(seed), seed)
+
+
+def _fresh(cat, case, on):  # type: ignore[no-untyped-def]
+    """The results a screen makes with every cache of made results emptied first."""
+    parts = _parts(cat)
+    parts.made.clear()
+    parts._listed.clear()
+    results_mod._JSON.clear()
+    return tuple(screen(case, cat, on=on).results)
+
+
+@pytest.mark.parametrize("which", sorted(_CATALOGS))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seeds=st.lists(st.integers(0, 10_000), min_size=1, max_size=5),
+       bound=st.sampled_from([0, 3, 40, screen_mod.MADE_BOUND]))
+def test_results_read_from_the_cache_are_those_made_afresh(which: str, data: st.DataObject, seeds: list[int],
+                                                           bound: int) -> None:
+    cat = _CATALOGS[which]()
+    parts = _parts(cat)
+    saved = screen_mod.MADE_BOUND
+    screen_mod.MADE_BOUND = bound  # a small bound: the cache fills and starts again while screening
+    try:
+        read = []
+        for seed in seeds:  # each case screened after the others, on one of a few dates
+            case, on = _case(seed), data.draw(st.sampled_from(DATES))
+            s = screen(case, cat, on=on)
+            order = data.draw(st.permutations(range(len(s.results))))
+            by_position = {i: s.results[i] for i in order[: len(order) // 2]}  # half one by one, in any order
+            whole = tuple(s.results)
+            assert all(whole[i] is r for i, r in by_position.items())
+            read.append((case, on, s, whole))
+        for case, on, s, whole in read:
+            at = _Whereabouts.of(case, on, cat)
+            person = screen_warnings(case, cat)
+            for r in whole:  # availability and warnings as the (tested) uncached parts give them
+                availability, warnings = parts.place(r.intervention, at)
+                assert (r.availability, r.warnings) == (availability, warnings + person.get(r.intervention, ()))
+            assert s.decisions() == tuple(r.decision for r in whole)
+            fresh = _fresh(cat, case, on)
+            assert whole == fresh
+            assert [r.model_dump_json() for r in whole] == [r.model_dump_json() for r in fresh]
+    finally:
+        screen_mod.MADE_BOUND = saved
+
+
+@pytest.mark.parametrize("which", sorted(_CATALOGS))
+@settings(max_examples=15, deadline=None)
+@given(seeds=st.lists(st.integers(0, 10_000), min_size=1, max_size=4), indent=st.sampled_from([None, 2, 4]),
+       read_first=st.booleans())
+def test_a_screen_dumps_as_pydantic_writes_it(which: str, seeds: list[int], indent: int | None, read_first: bool) -> None:
+    """The JSON written from each result's kept JSON is pydantic's own, byte for byte, whether the
+    results were read before, and however often the same results were dumped by other screens."""
+    cat = _CATALOGS[which]()
+    for seed in seeds + seeds:  # the second time round, every result's JSON is kept
+        s = screen(_case(seed), cat, on=DATES[0])
+        if read_first:
+            tuple(s.results)
+        assert s.model_dump_json(indent=indent) == BaseModel.model_dump_json(s, indent=indent)
+    # anything else than indent is pydantic's own call
+    assert s.model_dump_json(exclude={"values"}) == BaseModel.model_dump_json(s, exclude={"values"})
+    assert s.model_dump_json(indent=0) == BaseModel.model_dump_json(s, indent=0)
+
+
+def test_a_recurring_result_is_one_shared_object() -> None:
+    cat = default_catalog()
+    case = _case(7)
+    first, again = screen(case, cat, on=DATES[0]).results, screen(case, cat, on=DATES[0]).results
+    assert all(a is b for a, b in zip(first, again))
+    with pytest.raises((TypeError, ValueError)):
+        first[0].decision = "eligible"  # type: ignore[misc]  # frozen: safe to share
+
+
+def test_decisions_are_counted_without_making_the_results() -> None:
+    cat = default_catalog()
+    for seed in range(6):
+        s = screen(_case(seed), cat, on=DATES[0])
+        assert isinstance(s.results, Results)
+        counts, eligible = s.counts(), s.by_decision("eligible")
+        assert s.results._made == [None] * len(s.results)  # nothing made yet
+        whole = tuple(s.results)
+        assert counts == {d: sum(r.decision == d for r in whole) for d in DECISIONS}
+        assert eligible == [r.intervention for r in whole if r.decision == "eligible"]
+        assert s.with_decision("undetermined", "ineligible") == [r for r in whole if r.decision in ("undetermined", "ineligible")]
+        eager = s.model_copy(update={"results": whole})  # a validated screen holds a tuple: the same answers
+        assert (eager.counts(), eager.by_decision("eligible"), eager.decisions()) == (counts, eligible, s.decisions())
+
+
+def test_screens_read_by_several_threads_at_once_are_those_read_alone() -> None:
+    cat = default_catalog()
+    cases = [_case(seed) for seed in range(30, 42)]
+    alone = {c.id: _fresh(cat, c, DATES[0]) for c in cases}
+    got: dict[str, list[tuple[object, str]]] = {c.id: [] for c in cases}
+    saved = screen_mod.MADE_BOUND
+    screen_mod.MADE_BOUND = 50  # threads clear the shared cache under each other
+
+    def work(order: list) -> None:  # type: ignore[type-arg]
+        for c in order:
+            s = screen(c, cat, on=DATES[0])
+            read = tuple(s.results[i] for i in reversed(range(len(s.results))))[::-1]
+            got[c.id].append((read, s.model_dump_json()))  # one append: threads append to the same list
+
+    try:
+        threads = [threading.Thread(target=work, args=(random.Random(k).sample(cases, len(cases)),)) for k in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        screen_mod.MADE_BOUND = saved
+    for c in cases:
+        want = screen(c, cat, on=DATES[0])
+        assert got[c.id] == [(alone[c.id], BaseModel.model_dump_json(want))] * 3
