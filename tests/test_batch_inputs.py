@@ -289,6 +289,12 @@ def test_every_accepted_row_gets_the_decisions_screen_gives_and_nothing_is_a_tra
     except RatecardError:
         return  # a file refused as a whole (a Parquet column whose types vary), with a message
     got = {r[ROW]: r for r in table.frame.to_dicts()}
+    if fmt.startswith("csv"):
+        # a row whose every cell is empty is a row of separators only (',,,', as Excel leaves them
+        # at the end): skipped, documented, and the rows after it numbered without it
+        blank = [all(_cell(v, False) == "" for v in _flat(r).values()) for r in rows]
+        mutated = {n for n, (i, _) in enumerate(((i, r) for i, r in enumerate(rows, 1) if not blank[i - 1]), 1) if i in mutated}
+        rows = [r for r, b in zip(rows, blank) if not b]
     assert len(got) + len(table.errors) == len(rows)  # no row lost
     for i, r in enumerate(rows, start=1):
         if i not in mutated and i in got and fmt not in ("parquet",):
