@@ -5,11 +5,15 @@
    deleted its rulesets, each compile kept about 1.84 MB for good.
 2. Kept results: --keep screen() results of generated cases held in a list; RSS before and after,
    and JSON bytes per result.
-3. Where the size comes from: the Screen JSON by field, and the objects one Screen holds in memory
+3. A service's caches (--serve N): N generated cases, each new to the process, screened, dumped as
+   JSON and proposed, as the HTTP API does, on the default catalog and then the HMPPS one; RSS
+   after each fifth, and the size of each bounded cache (the results made, their JSON, the
+   decisions, the proposal's verdicts): RSS must level off once the caches reach their bounds.
+4. Where the size comes from: the Screen JSON by field, and the objects one Screen holds in memory
    (pydantic models, their dicts and field sets, strings, lists) by field, with what compact forms
    of the same result would weigh.
 
-    python benchmarks/bench_memory.py [--reloads 2000] [--every 200] [--keep 10000] [--skip-reloads]
+    python benchmarks/bench_memory.py [--reloads 2000] [--every 200] [--keep 10000] [--skip-reloads] [--serve 0]
 """
 
 from __future__ import annotations
@@ -257,17 +261,49 @@ def kept_results(n: int) -> None:
     del kept, probe
 
 
+def serving(n: int) -> None:
+    """RSS and cache sizes over n new cases screened, dumped and proposed, per catalog."""
+    from ratecard import default_catalog, propose, screen
+    from ratecard.catalog.load import load_catalog
+    import ratecard.decide.results as results
+    import ratecard.decide.screen as screen_mod
+
+    on = dt.date(2017, 3, 1)
+    for name, cat in (("default", default_catalog()),
+                      ("hmpps", load_catalog(Path(__file__).resolve().parents[1] / "examples/catalogs/hmpps-find-and-refer"))):
+        rnd = random.Random(11)
+        marks = []
+        t = time.process_time()
+        for i in range(n):
+            c = generated_case(rnd, i)
+            s = screen(c, cat, on=on)
+            s.model_dump_json()
+            propose(c, cat, on=on)
+            if (i + 1) % max(n // 5, 1) == 0:
+                marks.append(f"{rss_mib():.0f}")
+        parts = screen_mod._parts(cat)
+        sizes = {k: len(getattr(parts, k, {})) for k in ("made", "_decided", "_reach", "_listed")}
+        sizes["json"] = len(getattr(results, "_JSON", {}))
+        print(f"serving {n} new cases on the {name} catalog (screen, JSON, propose): "
+              f"{(time.process_time() - t) / n * 1e3:.2f} ms CPU a case; RSS after each fifth "
+              + ", ".join(marks) + " MiB; cache sizes " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reloads", type=int, default=2000)
     ap.add_argument("--every", type=int, default=200)
     ap.add_argument("--keep", type=int, default=10_000)
     ap.add_argument("--skip-reloads", action="store_true")
+    ap.add_argument("--serve", type=int, default=0, help="cases screened, dumped and proposed as a service would (0: skip)")
     args = ap.parse_args()
     print(f"pid {os.getpid()}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.skip_reloads:
         reloads(args.reloads, args.every)  # first: its RSS is then the reloads' own
     gc.collect()
+    if args.serve:
+        serving(args.serve)
+        gc.collect()
     kept_results(args.keep)
 
 
