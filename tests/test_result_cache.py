@@ -121,6 +121,10 @@ def test_decisions_are_counted_without_making_the_results() -> None:
         assert s.with_decision("undetermined", "ineligible") == [r for r in whole if r.decision in ("undetermined", "ineligible")]
         eager = s.model_copy(update={"results": whole})  # a validated screen holds a tuple: the same answers
         assert (eager.counts(), eager.by_decision("eligible"), eager.decisions()) == (counts, eligible, s.decisions())
+        # a misspelt decision would find nothing: it is refused, with the decisions there are
+        for bad in (lambda: s.with_decision("eligble"), lambda: eager.by_decision("Eligible")):  # type: ignore[arg-type]
+            with pytest.raises(ValueError, match="not a decision.*eligible_if_agreed"):
+                bad()
 
 
 def test_screens_read_by_several_threads_at_once_are_those_read_alone() -> None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from typing import Annotated, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, WrapSerializer
 from pydantic_core import core_schema
+
+if TYPE_CHECKING:
+    from .screen import Said  # what screen() can say of a result without making it
 
 # eligible_if_agreed: every criterion case data can decide is met, and what is left is a judgement
 # only a person can make (a provider's assessment, a treatment manager's agreement): eligible if
@@ -208,6 +211,13 @@ def result_from(values: dict[str, Any]) -> InterventionResult:
 UNUSABLE: frozenset[str] = frozenset({"withdrawn", "suspended", "cannot_finish", "other_area", "responsivity"})
 
 
+def _known_decisions(decisions: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [d for d in decisions if d not in DECISIONS]
+    if unknown:
+        raise ValueError(f"not a decision: {', '.join(map(repr, unknown))} (decisions are {', '.join(DECISIONS)})")
+    return decisions
+
+
 def agreed_text(to_check: tuple[Judgement, ...]) -> str:
     """Eligible if every judgement goes the person's way, in one sentence: "eligible if the provider
     agrees that the person meets this: "..."; and unless the provider finds that this rules the
@@ -291,12 +301,13 @@ class Results(Sequence[InterventionResult]):
         return iter(self._made)  # type: ignore[arg-type]
 
     def _all(self) -> None:
-        made, make = self._made, self._make
+        # each read once: another thread that finishes meanwhile sets both to None
+        made, make, many = self._made, self._make, self._many
         if make is None:  # another thread has made them all
             return
         todo = [i for i, got in enumerate(made) if got is None]
-        if self._many is not None:
-            for i, got in zip(todo, self._many(todo)):
+        if many is not None:
+            for i, got in zip(todo, many(todo)):
                 if made[i] is None:  # another thread may have made it meanwhile: the first stays
                     made[i] = got
         else:
@@ -310,7 +321,7 @@ class Results(Sequence[InterventionResult]):
             self._index = {iid: i for i, iid in enumerate(self.ids)}
         return self[self._index[intervention]]
 
-    def said(self, i: int) -> Any:
+    def said(self, i: int) -> Said | InterventionResult:
         """What result i says (decision, reasons, missing, to_check, availability, warnings): the result
         itself once made, else what the screen can say of it without making it (screen.Said: no
         decided_without), for a reader of many results that keeps none of them (a proposal)."""
@@ -410,6 +421,9 @@ class Screen(Result):
             return super().model_dump_json(indent=indent, **kwargs)
         # the screen without its results ends with them, empty: "results":[]} or "results": []\n}
         head = self.model_copy(update={"results": ()}).model_dump_json(indent=indent)
+        if not head.endswith('"results":[]}' if not indent else '"results": []\n}'):
+            # results are no longer the last field: pydantic writes it all
+            return super().model_dump_json(indent=indent, **kwargs)
         items = [_json_of(r, indent) for r in results]
         if not indent:
             return head[:-len("[]}")] + "[" + ",".join(items) + "]}"
@@ -440,11 +454,14 @@ class Screen(Result):
         return out  # type: ignore[return-value]
 
     def with_decision(self, *decisions: Decision) -> list[InterventionResult]:
-        """The results with one of these decisions, in the results' order; only those are made."""
-        want = set(decisions)
+        """The results with one of these decisions, in the results' order; only those are made.
+        ValueError for a decision that is none of DECISIONS (a misspelt one would find nothing)."""
+        want = set(_known_decisions(decisions))
         return [self.results[i] for i, d in enumerate(self.decisions()) if d in want]
 
     def by_decision(self, decision: Decision) -> list[str]:
+        """The ids of the results with this decision (ValueError for one that is none of DECISIONS)."""
+        _known_decisions((decision,))
         ids = self.results.ids if isinstance(self.results, Results) else [r.intervention for r in self.results]
         return [iid for iid, d in zip(ids, self.decisions()) if d == decision]
 

@@ -102,7 +102,8 @@ def table_blocks(path: str | Path, size: int = BLOCK_BYTES) -> Iterator[memoryvi
             given = True
             # the block's view is let go of by now unless the caller kept it (refcount: this frame's
             # name and getrefcount's argument); a kept block is never written over
-            if sys.getrefcount(buf) > 2:
+            # (CPython counts references; elsewhere a block is never written over)
+            if sys.implementation.name != "cpython" or sys.getrefcount(buf) > 2:
                 buf = bytearray(buf[cut:have]) + bytearray(len(buf) - (have - cut))
             else:
                 buf[:have - cut] = buf[cut:have]
