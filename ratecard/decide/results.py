@@ -194,14 +194,10 @@ class InterventionResult(Result):
 _RESULT_FIELDS = frozenset(InterventionResult.model_fields)
 
 
-def result_of(**values: Any) -> InterventionResult:
-    """built(InterventionResult, ...) for a screen's thousands of results: every field given, so
-    they all share one (immutable) set of the fields set."""
-    return _instance(InterventionResult, values, _RESULT_FIELDS)
-
-
 def result_from(values: dict[str, Any]) -> InterventionResult:
-    """result_of from a dict of every field, which the result keeps (the caller must not change it)."""
+    """built(InterventionResult, ...) for a screen's thousands of results, from a dict of every field,
+    which the result keeps (the caller must not change it): they all share one (immutable) set of
+    the fields set."""
     return _instance(InterventionResult, values, _RESULT_FIELDS)
 
 

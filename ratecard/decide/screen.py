@@ -361,7 +361,7 @@ class _Making:
             warnings = warnings + far
         if extra:
             warnings = warnings + extra
-        reasons, to_check, if_agreed = d.said or parts.said(d)
+        reasons, to_check, if_agreed = parts.said(d)
         undetermined = d.decision == "undetermined"
         return result_from({"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
                             "availability": "not_reachable" if st.available and not reachable else st.state,
@@ -381,14 +381,14 @@ class _Making:
         parts, d = self.parts, self.decided[i]
         iid = parts.ids[i]
         availability, placed, late, far = parts.placed(iid, self.at)
-        reasons, to_check, _ = d.said or parts.said(d)
+        reasons, to_check, _ = parts.said(d)
         return Said(iid, d.decision, reasons, self.fields(self.open_fields[i]) if d.decision == "undetermined" else (),
                     to_check, availability, placed, late, far, self.person.get(iid, ()))
 
     def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
         """Result i's decision and reasons alone (Results.decision)."""
         d = self.decided[i]
-        return d.decision, (d.said or self.parts.said(d))[0]
+        return d.decision, self.parts.said(d)[0]
 
     def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
         if not fs:
@@ -515,6 +515,8 @@ class _Parts:
 
     def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
         """What a result says of a decision: made when a result with it is first read, then kept."""
+        if d.said is not None:
+            return d.said
         outcomes = {r.id: v for r, v in zip(d.deciding, d.values)}
         check = () if d.decision not in ("eligible_if_agreed", "undetermined") else tuple(
             self.judgement(r, outcomes[r.id]) for r in sorted(d.deciding, key=lambda r: r.kind != "criterion")

@@ -28,7 +28,7 @@ from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
 from ..responsivity import obstacles as person_obstacles
-from ..results import Results
+from ..results import Decision, Results
 from ..screen import InterventionResult, Reason, Said, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
@@ -404,14 +404,24 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
     if len(ruled_out) > 100_000:
         ruled_out.clear()
     results = screened.results
-    for i, iid in enumerate(results.ids if isinstance(results, Results) else [r.intervention for r in results]):
+    if isinstance(results, Results):  # read without making the results
+        ids, decision_of, said_of = results.ids, results.decision, results.said
+    else:  # a screen read back from JSON holds its results
+        ids = [r.intervention for r in results]
+
+        def decision_of(i: int) -> tuple[Decision, tuple[Reason, ...]]:
+            return results[i].decision, results[i].reasons
+
+        def said_of(i: int) -> ResultRead:
+            return results[i]
+    for i, iid in enumerate(ids):
         mask, risk = masks.get(iid, 0), risks.get(iid, 0)
         if not mask and not risk:
             continue
         k = known[iid]
         considered.add(iid)
         # the decision first: of a result the person is not eligible for only its reasons are read
-        decision, reasons[iid] = results.decision(i) if isinstance(results, Results) else (results[i].decision, results[i].reasons)
+        decision, reasons[iid] = decision_of(i)
         if decision == "ineligible":
             # not eligible: that alone is said, whatever else would keep it out (the same words for
             # the same reasons and needs met, which the screen shares between cases)
@@ -426,7 +436,7 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
             rejected.append(got[1])
             ineligible.add(iid)
             continue
-        r = said[iid] = results.said(i) if isinstance(results, Results) else results[i]
+        r = said[iid] = said_of(i)
         o = obs.get(iid, ())
         programme = k.programme
         if isinstance(r, Said):
