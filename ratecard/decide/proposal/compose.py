@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from itertools import compress
-from operator import is_
+from operator import attrgetter
 from typing import Any
 
 from ... import labels
@@ -65,8 +65,8 @@ class _Treats:
         self.meeting: dict[str, list[str]] = {}  # need -> the interventions that meet it
         # _Verdicts shared between cases: by what the screen says of an intervention (its decision,
         # judgements, missing fields, status and reach warnings), the person's obstacles to it and
-        # what of the case a verdict reads (_sort_out), each with the parts it was made from; bounded
-        self.verdicts: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Verdict]] = {}
+        # what of the case a verdict reads (_sort_out); bounded
+        self.verdicts: dict[tuple[Any, ...], _Verdict] = {}
         # the left-out record of an intervention the person is not eligible for: by its id, its
         # reasons (the screen's shared tuple, held here so that its id stays its own) and the needs
         # it meets; bounded
@@ -118,6 +118,7 @@ _WHY_ORDER: tuple[Why, ...] = (
     "other_requirement", "not_on_licence", "no_eligible_provision",
 )
 _WHY_RANK = {w: i for i, w in enumerate(_WHY_ORDER)}
+_BY_INTERVENTION = attrgetter("intervention")
 
 
 def package_price(iv: Intervention) -> tuple[float | None, str]:
@@ -247,7 +248,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     for c in chosen:
         covered |= c.mask
     rejected += left_out(cands, chosen, needs, bit, cap)
-    rejected.sort(key=lambda x: x.intervention)
+    rejected.sort(key=_BY_INTERVENTION)
 
     names = treats.names
     unmet_needs = [n for n in needs if not covered >> bit[n.need] & 1]
@@ -431,8 +432,10 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
     results = screened.results
     if isinstance(results, Results):  # read without making the results
         ids, decision_of, said_of = results.ids, results.decision, results.said
+        decisions = results.decisions()  # every decision at once; reasons and the rest only where read
     else:  # a screen read back from JSON holds its results
         ids = [r.intervention for r in results]
+        decisions = [r.decision for r in results]
 
         def decision_of(i: int) -> tuple[Decision, tuple[Reason, ...]]:
             return results[i].decision, results[i].reasons
@@ -446,12 +449,11 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         k = known[iid]
         considered.add(iid)
         # the decision first: of a result the person is not eligible for only its reasons are read
-        decision, reasons[iid] = decision_of(i)
-        if decision == "ineligible":
+        if decisions[i] == "ineligible":
             # not eligible: that alone is said, whatever else would keep it out (the same words for
             # the same reasons and needs met, which the screen shares between cases)
             met = met_of(mask)
-            why = reasons[iid]
+            why = reasons[iid] = decision_of(i)[1]
             got = ruled_out.get((iid, id(why), met))
             if got is None or got[0] is not why:
                 iv = k.iv
@@ -462,21 +464,16 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
             ineligible.add(iid)
             continue
         r = said[iid] = said_of(i)
+        reasons[iid] = r.reasons
         o = obs.get(iid, ())
         programme = k.programme
         if isinstance(r, Said):
             # the parts of what the screen says that a verdict reads (not the fit to the order, nor
-            # the person's warnings: `o` stands for those). The screen shares the missing fields,
-            # status and reach parts between cases, so each is known by its id (hashing their
-            # models field by field cost more than the verdict saved); the entry holds them, so an
-            # id it was made under names no other object while it is kept. The judgements to agree
-            # and the obstacles (mostly none) are the same for several decisions and answers: by value
-            parts = (r.missing, r.placed, r.far)
-            key = (iid, r.decision, r.to_check, *map(id, parts), o, reads)
-            got = verdicts.get(key)
-            if got is None or not all(map(is_, got[0], parts)):
-                got = verdicts[key] = (parts, _Verdict(r, o, k, case, pathways, pathway_fields, transport, community))
-            v = got[1]
+            # the person's warnings: `o` stands for those)
+            key = (iid, r.decision, r.to_check, r.missing, r.placed, r.far, o, reads)
+            v = verdicts.get(key)
+            if v is None:
+                v = verdicts[key] = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
         else:  # a result made already, or held as a tuple
             v = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
         late: list[Barrier] = []
@@ -687,7 +684,8 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
     settles = {m.field: m.settles or 0 for m in screened.missing}
     registry = catalog.rules.registry
     first = {f for f, _ in bench}
-    order = sorted(why, key=lambda f: (f not in first, -settles.get(f, 0), list(why).index(f)))
+    # the bench's first, then what settles most; sorted is stable, so the rest keep the order they came in
+    order = sorted(why, key=lambda f: (f not in first, -settles.get(f, 0)))
     asks = [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
                  why=_why_words(why[f], undecided.get(f, [])), for_the_court=f in first) for f in order]
     for figure, names in unpublished.items():
