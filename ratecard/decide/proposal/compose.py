@@ -585,14 +585,16 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
            latest: dt.date | None = None, completed: frozenset[str] = frozenset()) -> list[PackageItem]:
     # offending behaviour work first (the programme first of all), then by the most important need
     # each meets; each item is credited with the needs no earlier item already meets
-    def top(c: Candidate) -> int:
-        return min((i for i in range(len(needs)) if c.mask >> i & 1), default=len(needs))
+    def top(c: Candidate) -> int:  # its lowest bit: need i is bit i
+        return (c.mask & -c.mask).bit_length() - 1 if c.mask else len(needs)
 
     ordered = sorted(chosen, key=lambda c: (not c.programme, not c.risk, top(c), c.iv.id))
     claimed = 0
     out = []
     perpetrator = next((c for c in ordered if c.perpetrator_work), None)
     known = _treats(catalog).known
+    needed = [n.need for n in needs]
+    powers = [1 << bit[n] for n in needed]
     for c in ordered:
         k = known[c.iv.id]
         start, finish = c.start, c.finish
@@ -604,7 +606,7 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
                 start, finish = later, ends
         own = c.mask & ~claimed
         claimed |= c.mask
-        met = [n.need for n in needs if own >> bit[n.need] & 1] or [n.need for n in needs if c.mask >> bit[n.need] & 1]
+        met = list(compress(needed, map(own.__and__, powers))) or list(compress(needed, map(c.mask.__and__, powers)))
         requirement: ItemRequirement = k.requires  # type: ignore[assignment]
         if requirement not in ("accredited_programme", "none") and not community:
             # on licence: RAR activities, drug and alcohol work are supervision work (licence conditions)

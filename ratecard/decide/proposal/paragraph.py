@@ -261,7 +261,6 @@ def proposal_text(p: dict[str, Any]) -> str:
         out.append(f"The needs assessment is not complete ({words} not assessed or not scored): this proposal covers only "
                    "the needs known so far, so these should be assessed before sentence.")
     rar_items = [i for i in items if i.requirement == "rar"]
-    left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
     if not community:
         out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision (it exists only "
                    "on community orders and suspended sentence orders): activities are part of supervision, with no RAR days.")
@@ -270,6 +269,7 @@ def proposal_text(p: dict[str, Any]) -> str:
             out.append(f"{_join(court_only)} {'is' if len(court_only) == 1 else 'are'} planned as supervision work, not as a "
                        "drug rehabilitation or alcohol treatment requirement, which only a court can make on a community order.")
     elif not rar_items:
+        left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
         met_by = [r for r in left_rar if r.why == "need_already_met"]
         if met_by:
             names = _join(sorted({i.name for i in items if i.intervention in {x for r in met_by for x in r.met_by}}))
@@ -522,12 +522,14 @@ def _none_fits(w: Any, work: str, because: str, p: dict[str, Any], asked: dict[s
     """No work for an indicated kind of offending is in the package: whether any could still fit and
     what would settle it (a case fact to find out, or a length to ask the provider for), then what is
     not open to the person and why."""
-    missing = {r.intervention: r.missing for r in p["not_proposed"]}
+    missing: dict[str, Any] | None = None  # each left out's missing fields, read only when an option waits on them
     open_question, other, unlengthed = [], [], []
     for o in w.options:
         if o.why != "information_missing":
             other.append(f"{o.name} {_WHY_NOT[o.why]}" + (f" ({_reason(o.text)})" if o.why == "no_eligible_provision" else ""))
             continue
+        if missing is None:
+            missing = {r.intervention: r.missing for r in p["not_proposed"]}
         gaps = missing.get(o.intervention, ())
         length = f"{o.intervention}.weeks" in gaps
         facts = _join([asked.get(m) or labels.field(m) for m in gaps if m != f"{o.intervention}.weeks"])
