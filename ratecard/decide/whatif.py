@@ -295,10 +295,14 @@ def _pieces(catalog: Catalog, reads: Reads | None) -> dict[str, list[tuple[Any, 
     got = made.get(reads)
     if got is None:
         focus = _focus(catalog, reads)
-        read = form_items(form for d in focus.derived for form in (*d.impossible.values(), *d.certain.values()))
-        for f, its in form_items(form for r in (*focus.rules, *focus.whole) for form in (r.true, r.false)).items():
-            read.setdefault(f, set()).update(its)
         others, lists = _other_pieces(catalog)
+        cones = catalog.program.cones
+        # only what reads a list, directly or through derived facts, has items to name
+        wanted = frozenset(lists)
+        read = form_items(form for d in focus.derived if wanted & cones[d.id] for form in (*d.impossible.values(), *d.certain.values()))
+        for f, its in form_items(form for r in (*(r for r in focus.rules if wanted & cones[r.id]), *focus.whole)
+                                 for form in (r.true, r.false)).items():
+            read.setdefault(f, set()).update(its)
         got = dict(others)
         for f in lists:
             try:
