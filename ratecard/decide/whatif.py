@@ -285,13 +285,16 @@ def _whole(e: RuleProgram, outcomes: dict[str, Tri], k: Knowledge) -> Tri:
     return False if fails(e, outcomes) or k.form(e.false) else None
 
 
-def _pieces(catalog: Catalog, reads: Reads | None) -> dict[str, list[tuple[Any, Any]] | TooManyItems]:
+_FieldPieces = dict[str, list[tuple[Any, Any]] | TooManyItems]
+
+
+def _pieces(catalog: Catalog, reads: Reads | None) -> _FieldPieces:
     """The pieces tried for each field by a test that reads `reads`. A list field's items are each
     asked about only through `contains`, so the items the test's forms never name cannot change
     what it finds: only the combinations of the items it reads are tried (exact, and usually one or
     two items: 2 or 4 values, not 2^n for every item the catalog names). Past MAX_LIST_ITEMS of
     them, TooManyItems, which the answer says."""
-    made = _list_pieces(catalog)
+    made, shared = _list_pieces(catalog)
     got = made.get(reads)
     if got is None:
         focus = _focus(catalog, reads)
@@ -303,12 +306,16 @@ def _pieces(catalog: Catalog, reads: Reads | None) -> dict[str, list[tuple[Any, 
         for f, its in form_items(form for r in (*(r for r in focus.rules if wanted & cones[r.id]), *focus.whole)
                                  for form in (r.true, r.false)).items():
             read.setdefault(f, set()).update(its)
-        got = dict(others)
-        for f in lists:
-            try:
-                got[f] = [(held, held) for held in item_combinations(f, read.get(f, ()), "the rules read here")]
-            except TooManyItems as e:
-                got[f] = e
+        # one table per distinct set of items read (most tests read none), shared between tests
+        key = tuple(frozenset(read.get(f, ())) for f in lists)
+        got = shared.get(key)
+        if got is None:
+            got = shared[key] = dict(others)
+            for f in lists:
+                try:
+                    got[f] = [(held, held) for held in item_combinations(f, read.get(f, ()), "the rules read here")]
+                except TooManyItems as e:
+                    got[f] = e
         made[reads] = got
     return got
 
@@ -320,5 +327,5 @@ def _other_pieces(catalog: Catalog) -> tuple[dict[str, list[tuple[Any, Any]]], t
 
 
 @per_catalog
-def _list_pieces(catalog: Catalog) -> dict[Reads | None, dict[str, list[tuple[Any, Any]] | TooManyItems]]:
-    return {}  # per test read, as _foci
+def _list_pieces(catalog: Catalog) -> tuple[dict[Reads | None, _FieldPieces], dict[tuple[frozenset[str], ...], _FieldPieces]]:
+    return {}, {}  # per test read (as _foci), and per distinct set of items read
