@@ -15,6 +15,9 @@ from click.testing import CliRunner  # noqa: E402
 from ratecard import screen  # noqa: E402
 from ratecard.cli import cli  # noqa: E402
 
+if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+    # a folder is written: "--help" must not become one
+    sys.exit(__doc__)
 out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
 r = CliRunner()
 for f in sorted((Path(__file__).resolve().parent.parent / "examples/cases").iterdir()):
