@@ -93,6 +93,9 @@ class _Decided:
     # judgements still open (eligible if agreed, or undetermined), and for eligible if agreed what
     # it waits on, in one sentence
     said: tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None] | None = None
+    # a result with this decision as a dict of every field, those that depend on the person (the
+    # availability, warnings and fields listed) as if they said nothing (_Parts.template)
+    template: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -310,64 +313,91 @@ class _Making:
         screens): it is found by what it is made from, most of it already shared (the decision, the
         fields listed, the person's warnings) and the few facts availability rests on (the date,
         whether the course fits the order, where the person lives: _Parts.place), so a result that
-        recurs is one shared, immutable object, made once. One loop for many results: reading a
-        large catalog's screen whole is most of what a caller that shows it pays."""
+        recurs is one shared, immutable object, made once.
+
+        Reading a large catalog's screen whole is most of what a caller that shows it pays, so what
+        finds a result is worked out a column at a time (C loops: map, zip), and only a result not
+        made before is worked out one by one: its decision's template (_Parts.template: everything
+        that does not depend on the person) with the person's few fields put in."""
         parts, at, decided = self.parts, self.at, self.decided
+        at_ = indices if isinstance(indices, list) else list(indices)
+        whole = len(at_) == len(decided)  # every position, in order (Results reads a screen whole so)
+        ds = decided if whole else [decided[i] for i in at_]
         on, wl, home = at.on, at.weeks_left, at.home_area
-        inside = f"{at.town}\0{at.has_transport}"  # a string: its hash is worked out once
-        dated, areas, ids = parts.dated(on), parts.areas, parts.ids
+        # what each result lists: the fields that could settle an undetermined one, the fields a
+        # decided one was decided without (by the fields its decision rests on, once per cone)
+        cones = list(map(_CONE, ds))
+        undetermined = [j for j, i in enumerate(at_) if i in self.open_fields] if not whole else list(self.open_fields)
+        for j in undetermined:
+            cones[j] = _NO_CONE
+        without = self.without
+        lists = list(map(without.get, cones))
+        if None in lists:  # (tuples and None: compared in C)
+            # cones are one object for the same fields (_Parts.cone): found by their identity
+            for cone in dict.fromkeys(itertools.compress(cones, map(operator.is_, lists, itertools.repeat(None)))):
+                self.decided_without(cone)
+            lists = list(map(without.__getitem__, cones))
+        for j in undetermined:
+            lists[j] = self.fields(self.open_fields[at_[j]])
+        # where the person lives with the date: outside their area only the area matters
+        # (_Parts.reach_part), inside it the town and transport; strings, whose hash is kept
+        outside, inside = f"{on}\0{home!r}", f"{on}\0{at.town!r}\0{at.has_transport!r}"
+        where_of = dict.fromkeys(parts.area_names, inside if home is None else outside)
+        if home in where_of:
+            where_of[home] = inside
+        areas = parts.areas if whole else [parts.areas[i] for i in at_]
+        wheres = list(map(where_of.__getitem__, areas))
+        # how each course fits the order (_finish_part): one that does not fit says by how much
+        needs = parts.needs(on) if whole else [parts.needs(on)[i] for i in at_]
+        fits = ([None if need is None else "unknown" for need in needs] if wl is None else
+                [wl if need is not None and need > wl else None for need in needs])
+        ids = parts.ids if whole else [parts.ids[i] for i in at_]
+        extras = list(map(self.person.get, ids))
+        # the decision is one intervention's (_Parts.decided), so it stands for the intervention
+        # too; the list of fields by its id: one tuple for the same fields (_Parts.listed), and the
+        # result holds it, so no other object can take its id while the result is kept
+        keys = list(zip(ds, wheres, fits, extras, map(id, lists)))
         made = parts.made
-        get, person, open_fields = made.get, self.person.get, self.open_fields
-        without, decided_without = self.without, self.decided_without
-        out = []
-        for i in indices:
-            d = decided[i]
-            if d.decision == "undetermined":
-                lst = self.fields(open_fields[i])
-            else:
-                known = without.get(d.cone)
-                lst = decided_without(d.cone) if known is None else known
-            status = dated[i]
-            need = status[2]
-            # how the course fits the order (_finish_part): one that does not fit says by how much
-            fit = None if need is None else "unknown" if wl is None else wl if need > wl else None
-            # where the person lives (_Parts.reach_part's key, less the intervention)
-            where = home if home is not None and home != areas[i] else inside
-            extra = person(ids[i])
-            # the list of fields by its id: one tuple for the same fields (_Parts.listed), and the
-            # result holds it, so no other object can take its id while the result is kept
-            key = (i, d, on, fit, where, extra, id(lst))
-            got = get(key)
-            if got is None:
+        out = list(map(made.get, keys))
+        # (`is None`, never `in`: comparing a result with None is pydantic's __eq__, in Python)
+        new = list(itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None))))
+        if new:
+            # a result not made before: its decision's template with the person's fields put in
+            placing, far_of, late_of = parts.placing(on), dict[str, tuple[bool, tuple[ScreenWarning, ...]]](), self.late
+            for j in new:
+                i, d = at_[j], ds[j]
+                state, unreachable, warnings, need, course = placing[i]
+                if fits[j] is not None:
+                    warnings = warnings + late_of(need, course)
+                if wheres[j] is outside:  # the reach of the intervention's area from the person's
+                    reach = far_of.get(areas[j])
+                    if reach is None:
+                        reach = far_of[areas[j]] = parts.reach_part(parts.interventions[ids[j]], at)
+                else:
+                    reach = parts.reach_part(parts.interventions[ids[j]], at)
+                if reach[1]:
+                    warnings = warnings + reach[1] if warnings else reach[1]
+                extra = extras[j]
+                if extra:
+                    warnings = warnings + extra if warnings else extra
+                values = (d.template or parts.template(i, d)).copy()
+                values["availability"] = state if reach[0] else unreachable
+                if warnings:
+                    values["warnings"] = warnings
+                lst = lists[j]
+                if lst:
+                    values["missing" if d.decision == "undetermined" else "decided_without"] = lst
                 if len(made) > MADE_BOUND:
                     made.clear()
-                got = made[key] = self.make(i, d, status, fit, lst, extra)
-            out.append(got)
-        return out
+                out[j] = made[keys[j]] = result_from(values)
+        return out  # type: ignore[return-value]
 
-    def make(self, i: int, d: _Decided, status: tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str],
-             fit: Any, lst: tuple[MissingField, ...], extra: tuple[ScreenWarning, ...] | None) -> InterventionResult:
-        """A result as _Parts.place and the decision's parts give it (`fit`: None when the course
-        fits the order or its fit is not checked)."""
-        parts = self.parts
-        iid, name, provider = parts.heads[i]
-        st, warnings, need, course = status
-        if fit is not None:
-            late = _finish_part(need, course, self.at.weeks_left)
-            assert late is not None
-            warnings = warnings + (parts.warning(late["code"], late["text"]),)
-        reachable, far = parts.reach_part(parts.interventions[iid], self.at)
-        if far:
-            warnings = warnings + far
-        if extra:
-            warnings = warnings + extra
-        reasons, to_check, if_agreed = parts.said(d)
-        undetermined = d.decision == "undetermined"
-        return result_from({"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
-                            "availability": "not_reachable" if st.available and not reachable else st.state,
-                            "reasons": reasons, "missing": lst if undetermined else (), "warnings": warnings,
-                            "decided_without": () if undetermined else lst, "to_check": to_check,
-                            "if_agreed": if_agreed})
+    def late(self, need: float, course: str) -> tuple[ScreenWarning]:
+        """The warning that a course needing `need` weeks (`course` in words) does not fit this
+        case's order, or that the order's length is not given (_finish_part)."""
+        found = _finish_part(need, course, self.at.weeks_left)
+        assert found is not None
+        return (self.parts.warning(found["code"], found["text"]),)
 
     def decisions(self) -> list[Decision]:
         return [d.decision for d in self.decided]
@@ -424,6 +454,26 @@ class Said(NamedTuple):
         return self.placed + self.late + self.far + self.extra
 
 
+_CONE = operator.attrgetter("cone")
+_RULE_ID = operator.attrgetter("id")
+
+
+class _Kept(dict[Any, Any]):
+    """A dict that makes a value it lacks, `make(key)`, and keeps it: found in one C call when there."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], Any]):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        got = self[key] = self.make(key)
+        return got
+
+_NO_CONE: frozenset[str] = frozenset()
+
+
 def _none(outcomes: dict[str, Tri]) -> tuple[()]:
     return ()
 
@@ -448,12 +498,19 @@ class _Parts:
                          for iid in self.ids for rids in [tuple(r.id for r in self.rules.get(iid, ()))]]
         self._decided: dict[tuple[Any, ...], _Decided] = {}
         self._same: dict[tuple[Any, ...], _Decided] = {}
+        self._cones: dict[frozenset[str], frozenset[str]] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
+        # a rule's reason by the rule's id and value (said): as many as three a rule
+        self._rule_of = {r.id: r for rs in self.rules.values() for r in rs}
+        self._reason_of = _Kept(self._reason_by_value)
         self._missing: dict[str, MissingField] = {}
         self._status: dict[tuple[str, dt.date], tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]] = {}
         self._reach: dict[tuple[Any, ...], tuple[bool, tuple[ScreenWarning, ...]]] = {}
         self._warnings: dict[tuple[str, str], ScreenWarning] = {}
         self.areas = [catalog.interventions[iid].area for iid in self.ids]
+        self.area_names = frozenset(self.areas)
+        self._needs: dict[dt.date, list[float | None]] = {}
+        self._placing: dict[dt.date, list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]] = {}
         # every result made, by what it is made from (_Making.many); and every list of fields a
         # result names, one tuple for each
         self.made: dict[tuple[Any, ...], InterventionResult] = {}
@@ -510,20 +567,50 @@ class _Parts:
             fields.update(dict.fromkeys(r.fields))
         # a judgement whose applying is still open is no field "decided without": its answer
         # would change what must be agreed (the result's to_check says when it applies)
-        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), fields,
-                        frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None))))
+        cone = frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None)))
+        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), fields, self.cone(cone))
+
+    def cone(self, fields: frozenset[str]) -> frozenset[str]:
+        """One object for the same cone in every decision: a screen finds what it lists for each
+        cone by it (_Making.many), and a dict finds the same object without comparing the sets."""
+        got = self._cones.get(fields)
+        if got is None:
+            if len(self._cones) > 100_000:
+                self._cones.clear()
+            got = self._cones[fields] = fields
+        return got
 
     def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
-        """What a result says of a decision: made when a result with it is first read, then kept."""
+        """What a result says of a decision: made when a result with it is first read, then kept.
+        Its reasons are found by each deciding rule and its value, one C loop (a large catalog's
+        screen meets hundreds of decisions not seen before)."""
         if d.said is not None:
             return d.said
-        outcomes = {r.id: v for r, v in zip(d.deciding, d.values)}
-        check = () if d.decision not in ("eligible_if_agreed", "undetermined") else tuple(
-            self.judgement(r, outcomes[r.id]) for r in sorted(d.deciding, key=lambda r: r.kind != "criterion")
-            if r.judgement and outcomes[r.id] is not False)
-        d.said = (tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in d.deciding), check,
-                  agreed_text(check) if d.decision == "eligible_if_agreed" else None)
+        reasons = tuple(map(self._reason_of.__getitem__, zip(map(_RULE_ID, d.deciding), d.values)))
+        if d.decision in ("eligible_if_agreed", "undetermined"):
+            outcomes = {r.id: v for r, v in zip(d.deciding, d.values)}
+            check = tuple(self.judgement(r, outcomes[r.id]) for r in sorted(d.deciding, key=lambda r: r.kind != "criterion")
+                          if r.judgement and outcomes[r.id] is not False)
+        else:
+            check = ()
+        d.said = (reasons, check, agreed_text(check) if d.decision == "eligible_if_agreed" else None)
         return d.said
+
+    def _reason_by_value(self, key: tuple[str, Tri]) -> Reason:
+        rule = self._rule_of[key[0]]
+        return self.reason(rule, _outcome(rule, key[1]))
+
+    def template(self, i: int, d: _Decided) -> dict[str, Any]:
+        """A result of intervention i with decision d, less what depends on the person and the
+        date: no availability (None), warnings or fields listed. Its
+        fields in the model's order, which a copy keeps (a result's repr follows its dict)."""
+        if d.template is None:
+            iid, name, provider = self.heads[i]
+            reasons, to_check, if_agreed = self.said(d)
+            d.template = {"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
+                          "availability": None, "reasons": reasons, "missing": (), "warnings": (),
+                          "decided_without": (), "to_check": to_check, "if_agreed": if_agreed}
+        return d.template
 
     def place(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...]]:
         """An intervention's availability and warnings for one date and whereabouts (_availability),
@@ -568,6 +655,27 @@ class _Parts:
             if len(self._dated) > 100:
                 self._dated.clear()
             got = self._dated[on] = [self.status_part(iid, on) for iid in self.ids]
+        return got
+
+    def placing(self, on: dt.date) -> list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]:
+        """Every intervention's status part on a date (status_part), in the order of ids, as a
+        result takes it: its availability when it can be reached and when it cannot, the status's
+        warnings, and the weeks it needs with those weeks in words."""
+        got = self._placing.get(on)
+        if got is None:
+            if len(self._placing) > 100:
+                self._placing.clear()
+            got = self._placing[on] = [(st.state, "not_reachable" if st.available else st.state, warnings, need, course)
+                                       for st, warnings, need, course in self.dated(on)]
+        return got
+
+    def needs(self, on: dt.date) -> list[float | None]:
+        """Every intervention's weeks needed to finish on a date (status_part), in the order of ids."""
+        got = self._needs.get(on)
+        if got is None:
+            if len(self._needs) > 100:
+                self._needs.clear()
+            got = self._needs[on] = [status[2] for status in self.dated(on)]
         return got
 
     def status(self, iid: str, on: dt.date) -> StatusOn:
