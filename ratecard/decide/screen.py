@@ -80,6 +80,9 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
 UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
+_SERIALS = itertools.count()  # (next() on it is atomic in CPython: threads never share a number)
+
+
 @dataclass(slots=True, eq=False)
 class _Decided:
     """One intervention's decision for one combination of its rules' values."""
@@ -87,8 +90,11 @@ class _Decided:
     decision: Decision
     deciding: tuple[Rule, ...]
     values: tuple[Tri, ...]  # the deciding rules' values
-    fields: dict[str, None]  # what the deciding rules read, in order
+    fields: tuple[str, ...]  # what the deciding rules read, in order (one tuple for the same fields: _Parts._new_decided)
     cone: frozenset[str]  # every case or computed field they are worked out from
+    # one number for each decision made by a process, never reused: a result made from it is found
+    # by it (a key of plain values, which the garbage collector stops looking into)
+    serial: int
     # what a result says of it, made when a result is first read (_Parts.said): its reasons, the
     # judgements still open (eligible if agreed, or undetermined), and for eligible if agreed what
     # it waits on, in one sentence
@@ -251,7 +257,8 @@ def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | Non
         order = []
     rank = {f: i for i, f in enumerate(order)}
     # what the deciding rules read, in the results' order
-    read = dict.fromkeys(itertools.chain.from_iterable([d.fields for d in decided]))
+    # (each decision's fields are one tuple for the same fields: the few distinct ones are read)
+    read = dict.fromkeys(itertools.chain.from_iterable(dict.fromkeys(map(_FIELDS, decided))))
     undecided = _undecided(ev)
     age = _age(case, facts, on)
     known = ev.derived
@@ -331,9 +338,11 @@ class _Making:
         for j in undetermined:
             cones[j] = _NO_CONE
         without = self.without
+        if _NO_CONE not in without:
+            without[_NO_CONE] = ()  # (what decided_without would find for no fields)
         lists = list(map(without.get, cones))
         if None in lists:  # (tuples and None: compared in C)
-            # cones are one object for the same fields (_Parts.cone): found by their identity
+            # cones are one object for the same fields (_Parts._new_decided): found by their identity
             for cone in dict.fromkeys(itertools.compress(cones, map(operator.is_, lists, itertools.repeat(None)))):
                 self.decided_without(cone)
             lists = list(map(without.__getitem__, cones))
@@ -353,10 +362,10 @@ class _Making:
                 [wl if need is not None and need > wl else None for need in needs])
         ids = parts.ids if whole else [parts.ids[i] for i in at_]
         extras = list(map(self.person.get, ids))
-        # the decision is one intervention's (_Parts.decided), so it stands for the intervention
-        # too; the list of fields by its id: one tuple for the same fields (_Parts.listed), and the
+        # the decision (by its serial number) is one intervention's (_Parts.decided), so it stands
+        # for the intervention too; the list of fields by its id: one tuple for the same fields (_Parts.listed), and the
         # result holds it, so no other object can take its id while the result is kept
-        keys = list(zip(ds, wheres, fits, extras, map(id, lists)))
+        keys = list(zip(map(_SERIAL, ds), wheres, fits, extras, map(id, lists)))
         made = parts.made
         out = list(map(made.get, keys))
         # (`is None`, never `in`: comparing a result with None is pydantic's __eq__, in Python)
@@ -455,6 +464,8 @@ class Said(NamedTuple):
 
 
 _CONE = operator.attrgetter("cone")
+_FIELDS = operator.attrgetter("fields")
+_SERIAL = operator.attrgetter("serial")
 _RULE_ID = operator.attrgetter("id")
 
 
@@ -498,7 +509,7 @@ class _Parts:
                          for iid in self.ids for rids in [tuple(r.id for r in self.rules.get(iid, ()))]]
         self._decided: dict[tuple[Any, ...], _Decided] = {}
         self._same: dict[tuple[Any, ...], _Decided] = {}
-        self._cones: dict[frozenset[str], frozenset[str]] = {}
+        self._cones: dict[Any, Any] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
         # a rule's reason by the rule's id and value (said): as many as three a rule
         self._rule_of = {r.id: r for rs in self.rules.values() for r in rs}
@@ -562,23 +573,17 @@ class _Parts:
         return got
 
     def _new_decided(self, decision: Decision, deciding: list[Rule], outcomes: dict[str, Tri]) -> _Decided:
-        fields: dict[str, None] = {}
-        for r in deciding:
-            fields.update(dict.fromkeys(r.fields))
+        fields = tuple(dict.fromkeys(itertools.chain.from_iterable([r.fields for r in deciding])))
         # a judgement whose applying is still open is no field "decided without": its answer
         # would change what must be agreed (the result's to_check says when it applies)
         cone = frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None)))
-        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), fields, self.cone(cone))
-
-    def cone(self, fields: frozenset[str]) -> frozenset[str]:
-        """One object for the same cone in every decision: a screen finds what it lists for each
-        cone by it (_Making.many), and a dict finds the same object without comparing the sets."""
-        got = self._cones.get(fields)
-        if got is None:
-            if len(self._cones) > 100_000:
-                self._cones.clear()
-            got = self._cones[fields] = fields
-        return got
+        # one object for the same fields and cone in every decision: a screen finds what it lists
+        # for each cone by it (_Making.many), and a dict finds the same object without comparing sets
+        same = self._cones
+        if len(same) > 100_000:
+            same.clear()
+        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), same.setdefault(fields, fields),
+                        same.setdefault(cone, cone), serial=next(_SERIALS))
 
     def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
         """What a result says of a decision: made when a result with it is first read, then kept.
