@@ -95,6 +95,9 @@ class _Decided:
     # one number for each decision made by a process, never reused: a result made from it is found
     # by it (a key of plain values, which the garbage collector stops looking into)
     serial: int
+    # what a result's fields listed are found by in a screen (_Making.many): the cone, or for an
+    # undetermined result (whose list is the fields that could settle it) no fields
+    listed_by: frozenset[str]
     # what a result says of it, made when a result is first read (_Parts.said): its reasons, the
     # judgements still open (eligible if agreed, or undetermined), and for eligible if agreed what
     # it waits on, in one sentence
@@ -290,6 +293,23 @@ def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
 
 
+class _Kept(dict[Any, Any]):
+    """A dict that makes a value it lacks, `make(key)`, and keeps it: found in one C call when there."""
+
+    __slots__ = ("make",)
+    make: Callable[[Any], Any]
+
+    def __init__(self, make: Callable[[Any], Any] | None = None):
+        super().__init__()
+        self.make = make  # type: ignore[assignment]
+
+    def __missing__(self, key: Any) -> Any:
+        got = self[key] = self.make(key)
+        return got
+
+_NO_CONE: frozenset[str] = frozenset()
+
+
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
 # 2,000-intervention catalog's screen makes 2,000, the default catalog's under 100)
 MADE_BOUND = 50_000
@@ -310,7 +330,12 @@ class _Making:
     # one screen name the same set (every result whose rules read the same fields)
     listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
     # the fields a decided result was decided without, by the fields its deciding rules rest on
-    without: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
+    # (an undetermined one's by no fields: none)
+    without: _Kept = dataclasses.field(default_factory=_Kept)
+
+    def __post_init__(self) -> None:
+        self.without.make = self.decided_without
+        self.without[_NO_CONE] = ()
 
     def __call__(self, i: int) -> InterventionResult:
         return self.many((i,))[0]
@@ -331,42 +356,43 @@ class _Making:
         whole = len(at_) == len(decided)  # every position, in order (Results reads a screen whole so)
         ds = decided if whole else [decided[i] for i in at_]
         on, wl, home = at.on, at.weeks_left, at.home_area
-        # what each result lists: the fields that could settle an undetermined one, the fields a
-        # decided one was decided without (by the fields its decision rests on, once per cone)
-        cones = list(map(_CONE, ds))
-        undetermined = [j for j, i in enumerate(at_) if i in self.open_fields] if not whole else list(self.open_fields)
-        for j in undetermined:
-            cones[j] = _NO_CONE
-        without = self.without
-        if _NO_CONE not in without:
-            without[_NO_CONE] = ()  # (what decided_without would find for no fields)
-        lists = list(map(without.get, cones))
-        if None in lists:  # (tuples and None: compared in C)
-            # cones are one object for the same fields (_Parts._new_decided): found by their identity
-            for cone in dict.fromkeys(itertools.compress(cones, map(operator.is_, lists, itertools.repeat(None)))):
-                self.decided_without(cone)
-            lists = list(map(without.__getitem__, cones))
-        for j in undetermined:
-            lists[j] = self.fields(self.open_fields[at_[j]])
+        # what each result lists: the fields a decided one was decided without (by the fields its
+        # decision rests on, its cone, once a screen), the fields that could settle an undetermined one
+        lists = list(map(self.without.__getitem__, map(_LISTED_BY, ds)))
+        open_fields = self.open_fields
+        for j in ([j for j, i in enumerate(at_) if i in open_fields] if not whole else open_fields):
+            lists[j] = self.fields(open_fields[at_[j]])
         # where the person lives with the date: outside their area only the area matters
         # (_Parts.reach_part), inside it the town and transport; strings, whose hash is kept
-        outside, inside = f"{on}\0{home!r}", f"{on}\0{at.town!r}\0{at.has_transport!r}"
+        day = on.toordinal()
+        outside, inside = f"{day}\0{home!r}", f"{day}\0{at.town!r}\0{at.has_transport!r}"
         where_of = dict.fromkeys(parts.area_names, inside if home is None else outside)
         if home in where_of:
             where_of[home] = inside
         areas = parts.areas if whole else [parts.areas[i] for i in at_]
         wheres = list(map(where_of.__getitem__, areas))
         # how each course fits the order (_finish_part): one that does not fit says by how much
+        # (every course fits an order with more weeks left than the longest needs)
         needs = parts.needs(on) if whole else [parts.needs(on)[i] for i in at_]
-        fits = ([None if need is None else "unknown" for need in needs] if wl is None else
-                [wl if need is not None and need > wl else None for need in needs])
+        fits: Any = (itertools.repeat(None) if wl is not None and wl >= parts.longest(on) else
+                     [None if need is None else "unknown" for need in needs] if wl is None else
+                     [wl if need is not None and need > wl else None for need in needs])
         ids = parts.ids if whole else [parts.ids[i] for i in at_]
-        extras = list(map(self.person.get, ids))
-        # the decision (by its serial number) is one intervention's (_Parts.decided), so it stands
-        # for the intervention too; the list of fields by its id: one tuple for the same fields (_Parts.listed), and the
-        # result holds it, so no other object can take its id while the result is kept
-        keys = list(zip(map(_SERIAL, ds), wheres, fits, extras, map(id, lists)))
         made = parts.made
+        # the person's warnings by their id: each tuple is one object for the same answers
+        # (responsivity.screen_warnings), and the catalog's parts hold every such dict, so no other
+        # object can take the id of one while a result found by it is kept
+        person = self.person
+        if id(person) not in parts.persons:
+            if len(parts.persons) > 10_000:  # (answers combine in at most 729 ways a catalog)
+                parts.persons.clear()
+                made.clear()
+            parts.persons[id(person)] = person
+        # the decision (by its serial number) is one intervention's (_Parts.decided), so it stands
+        # for the intervention too; the list of fields by its id: one tuple for the same fields
+        # (_Parts.listed), and the result holds it, so no other object can take its id while the
+        # result is kept
+        keys = list(zip(map(_SERIAL, ds), wheres, fits, map(id, map(person.get, ids)), map(id, lists)))
         out = list(map(made.get, keys))
         # (`is None`, never `in`: comparing a result with None is pydantic's __eq__, in Python)
         new = list(itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None))))
@@ -376,7 +402,7 @@ class _Making:
             for j in new:
                 i, d = at_[j], ds[j]
                 state, unreachable, warnings, need, course = placing[i]
-                if fits[j] is not None:
+                if keys[j][2] is not None:  # (its fit)
                     warnings = warnings + late_of(need, course)
                 if wheres[j] is outside:  # the reach of the intervention's area from the person's
                     reach = far_of.get(areas[j])
@@ -386,7 +412,7 @@ class _Making:
                     reach = parts.reach_part(parts.interventions[ids[j]], at)
                 if reach[1]:
                     warnings = warnings + reach[1] if warnings else reach[1]
-                extra = extras[j]
+                extra = person.get(ids[j])
                 if extra:
                     warnings = warnings + extra if warnings else extra
                 values = (d.template or parts.template(i, d)).copy()
@@ -412,8 +438,7 @@ class _Making:
         return [d.decision for d in self.decided]
 
     def decided_without(self, cone: frozenset[str]) -> tuple[MissingField, ...]:
-        got = self.without[cone] = self.fields(self.why.absent(cone))
-        return got
+        return self.fields(self.why.absent(cone))
 
     def said(self, i: int) -> Said:
         """What result i says of its decision and availability, without making the result (Results.said)."""
@@ -463,26 +488,10 @@ class Said(NamedTuple):
         return self.placed + self.late + self.far + self.extra
 
 
-_CONE = operator.attrgetter("cone")
 _FIELDS = operator.attrgetter("fields")
 _SERIAL = operator.attrgetter("serial")
+_LISTED_BY = operator.attrgetter("listed_by")
 _RULE_ID = operator.attrgetter("id")
-
-
-class _Kept(dict[Any, Any]):
-    """A dict that makes a value it lacks, `make(key)`, and keeps it: found in one C call when there."""
-
-    __slots__ = ("make",)
-
-    def __init__(self, make: Callable[[Any], Any]):
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key: Any) -> Any:
-        got = self[key] = self.make(key)
-        return got
-
-_NO_CONE: frozenset[str] = frozenset()
 
 
 def _none(outcomes: dict[str, Tri]) -> tuple[()]:
@@ -521,10 +530,14 @@ class _Parts:
         self.areas = [catalog.interventions[iid].area for iid in self.ids]
         self.area_names = frozenset(self.areas)
         self._needs: dict[dt.date, list[float | None]] = {}
+        self._longest: dict[dt.date, float] = {}
         self._placing: dict[dt.date, list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]] = {}
         # every result made, by what it is made from (_Making.many); and every list of fields a
         # result names, one tuple for each
         self.made: dict[tuple[Any, ...], InterventionResult] = {}
+        # every dict of a person's warnings a result was found by (by its id): held, so that no other
+        # dict or tuple takes their ids while results found by them are kept
+        self.persons: dict[int, dict[str, tuple[ScreenWarning, ...]]] = {}
         self._listed: dict[tuple[str, ...], tuple[MissingField, ...]] = {}
         self._dated: dict[dt.date, list[tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]]] = {}
 
@@ -583,7 +596,7 @@ class _Parts:
         if len(same) > 100_000:
             same.clear()
         return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), same.setdefault(fields, fields),
-                        same.setdefault(cone, cone), serial=next(_SERIALS))
+                        cone := same.setdefault(cone, cone), next(_SERIALS), _NO_CONE if decision == "undetermined" else cone)
 
     def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
         """What a result says of a decision: made when a result with it is first read, then kept.
@@ -672,6 +685,15 @@ class _Parts:
                 self._placing.clear()
             got = self._placing[on] = [(st.state, "not_reachable" if st.available else st.state, warnings, need, course)
                                        for st, warnings, need, course in self.dated(on)]
+        return got
+
+    def longest(self, on: dt.date) -> float:
+        """The most weeks any intervention needs to finish on a date (0 if none says)."""
+        got = self._longest.get(on)
+        if got is None:
+            if len(self._longest) > 100:
+                self._longest.clear()
+            got = self._longest[on] = max((n for n in self.needs(on) if n is not None), default=0.0)
         return got
 
     def needs(self, on: dt.date) -> list[float | None]:
