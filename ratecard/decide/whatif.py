@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ..catalog.load import Catalog, per_catalog
 from ..rules.fields import COMPUTED
-from ..rules.forms import OTHER, DerivedProgram, Form, Program, Range, RuleProgram, relevant_pieces
+from ..rules.forms import (MAX_LIST_ITEMS, OTHER, DerivedProgram, Form, Program, Range, RuleProgram, TooManyItems, form_items,
+                           item_combinations, item_cubes, list_items, relevant_pieces)
 from ..rules.loader import Evaluation, Tri
 from ..rules.reference import Knowledge, decided_values, derive_into, fails, outcome
 from ..rules.wording import answers_phrase, label
@@ -58,16 +59,20 @@ def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str
     """For each missing field, the answers under which `confirmed` (True: confirmed, False: ruled
     out, None: still open) holds. With `reads`, `confirmed` is given an evaluation of those only
     (default: of the whole program)."""
-    pieces = _pieces(catalog)
+    pieces = _pieces(catalog, reads)
     registry = catalog.rules.registry
     found: list[tuple[str, list[Any], bool]] = []
     trial = _Trial(catalog, facts, _focus(catalog, reads))
     for f in fields:
         if f in COMPUTED or f not in pieces or f in facts:
             continue
+        tried = pieces[f]
+        if isinstance(tried, TooManyItems):
+            found.append((f, [], False))  # said as not worked out, never guessed
+            continue
         confirm: list[Any] = []
         possible: list[Any] = []
-        for piece, value in pieces[f]:
+        for piece, value in tried:
             verdict = confirmed(trial.with_value(f, value))
             if verdict is True:
                 confirm.append(piece)
@@ -79,10 +84,16 @@ def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str
     for f, answers, a in found:
         if alone and not a:
             continue  # the fields that confirm alone are the useful question
-        if len(answers) == len(pieces[f]):
-            continue  # every answer keeps it possible: this field does not narrow it
         words = label(f, registry)
-        listed = _list_words(answers, [p for p, _ in pieces[f]], catalog)
+        every = pieces[f]
+        if isinstance(every, TooManyItems):
+            text = (f"not worked out: the rules read here ask about {every.items} of its items, more than "
+                    f"{MAX_LIST_ITEMS} to try together")
+            out.append(Answer(field=f, label=words, text=text, alone=False, clause=f"the {words} allow it ({text})"))
+            continue
+        if len(answers) == len(every):
+            continue  # every answer keeps it possible: this field does not narrow it
+        listed = _list_words(answers, [p for p, _ in every], catalog)
         text = listed or answers_phrase(_as_answers(answers), registry[f])
         out.append(Answer(field=f, label=words, text=text, alone=a, clause=_clause(words, text, registry[f].kind, bool(listed))))
     return out
@@ -99,25 +110,29 @@ def _clause(words: str, text: str, kind: str, listed: bool) -> str:
 
 
 def _list_words(answers: list[Any], every: list[Any], catalog: Catalog) -> str:
-    """A list field's confirming answers as what the list must and must not include, when that is
-    exactly what they are ("do not include BBR"), else ""."""
+    """A list field's confirming answers as what the list must and must not include ("do not
+    include BBR"); when no one such description is exactly them, each way that is ("either include
+    Kaizen, or include New Me Strengths"), never a list of every combination."""
     if not answers or not all(isinstance(a, tuple) for a in answers):
         return ""
-    items = set().union(*map(set, every))
-    chosen = {frozenset(a) for a in answers}
-    must = frozenset.intersection(*chosen)
-    never = items - set().union(*chosen)
-    if not (must or never) or chosen != {frozenset(p) for p in every if must <= set(p) and not never & set(p)}:
+    cubes = item_cubes((frozenset(a) for a in answers), set().union(*map(set, every)))
+    if not any(must or never for must, never in cubes):
         return ""
+
     def name(i: str) -> str:
         return catalog.interventions[i].name if i in catalog.interventions else str(i).replace("_", " ")
 
-    parts = []
-    if must:
-        parts.append("include " + " and ".join(name(i) for i in sorted(must)))
-    if never:
-        parts.append("do not include " + " or ".join(name(i) for i in sorted(never)))
-    return " and ".join(parts)
+    def words(must: frozenset[str], never: frozenset[str]) -> str:
+        parts = []
+        if must:
+            parts.append("include " + " and ".join(name(i) for i in sorted(must)))
+        if never:
+            parts.append("do not include " + " or ".join(name(i) for i in sorted(never)))
+        return " and ".join(parts)
+
+    if len(cubes) == 1:
+        return words(*cubes[0])
+    return "either " + ", or ".join(words(*c) for c in cubes)
 
 
 def _as_answers(pieces: list[Any]) -> list[Any]:
@@ -270,6 +285,47 @@ def _whole(e: RuleProgram, outcomes: dict[str, Tri], k: Knowledge) -> Tri:
     return False if fails(e, outcomes) or k.form(e.false) else None
 
 
+_FieldPieces = dict[str, list[tuple[Any, Any]] | TooManyItems]
+
+
+def _pieces(catalog: Catalog, reads: Reads | None) -> _FieldPieces:
+    """The pieces tried for each field by a test that reads `reads`. A list field's items are each
+    asked about only through `contains`, so the items the test's forms never name cannot change
+    what it finds: only the combinations of the items it reads are tried (exact, and usually one or
+    two items: 2 or 4 values, not 2^n for every item the catalog names). Past MAX_LIST_ITEMS of
+    them, TooManyItems, which the answer says."""
+    made, shared = _list_pieces(catalog)
+    got = made.get(reads)
+    if got is None:
+        focus = _focus(catalog, reads)
+        others, lists = _other_pieces(catalog)
+        cones = catalog.program.cones
+        # only what reads a list, directly or through derived facts, has items to name
+        wanted = frozenset(lists)
+        read = form_items(form for d in focus.derived if wanted & cones[d.id] for form in (*d.impossible.values(), *d.certain.values()))
+        for f, its in form_items(form for r in (*(r for r in focus.rules if wanted & cones[r.id]), *focus.whole)
+                                 for form in (r.true, r.false)).items():
+            read.setdefault(f, set()).update(its)
+        # one table per distinct set of items read (most tests read none), shared between tests
+        key = tuple(frozenset(read.get(f, ())) for f in lists)
+        got = shared.get(key)
+        if got is None:
+            got = shared[key] = dict(others)
+            for f in lists:
+                try:
+                    got[f] = [(held, held) for held in item_combinations(f, read.get(f, ()), "the rules read here")]
+                except TooManyItems as e:
+                    got[f] = e
+        made[reads] = got
+    return got
+
+
 @per_catalog
-def _pieces(catalog: Catalog) -> dict[str, list[tuple[Any, Any]]]:
-    return relevant_pieces(catalog.rules)
+def _other_pieces(catalog: Catalog) -> tuple[dict[str, list[tuple[Any, Any]]], tuple[str, ...]]:
+    """Every field's pieces but lists', and the list fields."""
+    return relevant_pieces(catalog.rules, lists=False), tuple(list_items(catalog.rules))
+
+
+@per_catalog
+def _list_pieces(catalog: Catalog) -> tuple[dict[Reads | None, _FieldPieces], dict[tuple[frozenset[str], ...], _FieldPieces]]:
+    return {}, {}  # per test read (as _foci), and per distinct set of items read

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .conditions import All, Any_, Cmp, Cond, Present
-from .forms import relevant_values
+from .forms import item_combinations, list_items, relevant_pieces, relevant_values
 from .loader import RuleSet
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -81,13 +81,19 @@ class Spread:
 
 def spread(rules: RuleSet, facts: dict[str, Any], limit: int = 200_000) -> Spread:
     """Every completion of `facts` over the missing fields the rules read."""
-    values = relevant_values(rules)
-    missing = sorted(f for f in values if f not in facts)
+    # counted before any value is made: a list field has 2^n values for n items (each in or out),
+    # so a catalog that names many items is refused here, not after filling the memory
+    values = {f: [v for _, v in pieces] for f, pieces in relevant_pieces(rules, lists=False).items()}
+    items = list_items(rules)
+    missing = sorted(f for f in (*values, *items) if f not in facts)
     n = 1
     for f in missing:
-        n *= len(values[f])
+        n *= len(values[f]) if f in values else 2 ** len(items[f])
     if n > limit:
         raise ValueError(f"{n} completions: too many to enumerate")
+    for f in missing:
+        if f in items:
+            values[f] = list(item_combinations(f, items[f], most=limit.bit_length()))
     given = frozenset(facts)
     derived: dict[str, set[Any]] = {d: set() for d in rules.derived}
     outcomes: dict[str, set[bool | None]] = {r.id: set() for r in rules.all_rules()}

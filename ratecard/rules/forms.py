@@ -731,27 +731,115 @@ def _conds(rules: RuleSet) -> Iterable[Cond]:
             yield r.condition
 
 
-def relevant_pieces(rules: RuleSet) -> dict[str, list[tuple[Any, Any]]]:
-    """For each case or computed field the rules read: its pieces, each with one value inside it.
+# A list field's items are tried together only up to this many: every combination of them is a
+# value to try, 2^n of them (docs/engine.md, "Lists: items tried together").
+MAX_LIST_ITEMS = 12
 
-    A number's range is cut at every threshold the rules name (a piece is a Range); a choice or flag
-    has each value; text has each value named and one that no rule names; a list has every
-    combination of the items the rules ask about. Any value of a piece stands for all of them.
-    """
-    reg = rules.registry
-    thresholds: dict[str, set[Any]] = {}
+
+class TooManyItems(RatecardError):
+    """The rules ask about more items of one list field than can be tried in every combination."""
+
+    def __init__(self, field: str, items: int, what: str = "the rules"):
+        self.field, self.items = field, items
+        super().__init__(f"{field}: {what} ask about {items} of its items, and trying every combination of them "
+                         f"would take {2 ** items:,} values (at most {MAX_LIST_ITEMS} items, {2 ** MAX_LIST_ITEMS:,} "
+                         "combinations); ask about the items one at a time (list_items) instead")
+
+
+def list_items(rules: RuleSet) -> dict[str, tuple[str, ...]]:
+    """For each list field the rules read (with `contains`), the items they ask about, sorted.
+
+    Items enter the rules only through `contains`, each as its own yes-or-no question, so each is a
+    piece of its own; a list value is one answer to every item at once."""
     items: dict[str, set[str]] = {}
     for c in _conds(rules):
         for a in _atoms(c):
-            if isinstance(a, Present) or a.field in rules.derived:
-                continue
-            if a.op == "contains":
+            if isinstance(a, Cmp) and a.op == "contains" and a.field not in rules.derived:
                 items.setdefault(a.field, set()).add(a.value)
-            else:
+    return {f: tuple(sorted(its)) for f, its in items.items()}
+
+
+def item_combinations(field: str, items: Iterable[str], what: str = "the rules",
+                      most: int = MAX_LIST_ITEMS) -> list[tuple[str, ...]]:
+    """Every combination of `items` as a list value (each held or not, in a fixed order: the first
+    item varies slowest), or TooManyItems naming the field when there are more than `most`."""
+    ordered = sorted(items)
+    if len(ordered) > most:
+        raise TooManyItems(field, len(ordered), what)
+    return [tuple(x for x, keep in zip(ordered, bits) if keep) for bits in itertools.product((False, True), repeat=len(ordered))]
+
+
+def form_items(forms: Iterable[Form]) -> dict[str, set[str]]:
+    """For each list field, the items these forms ask about."""
+    out: dict[str, set[str]] = {}
+    for form in forms:
+        for term in form:
+            for lit in term:
+                if lit.item is not None:
+                    out.setdefault(lit.field, set()).add(lit.item)
+    return out
+
+
+def item_cubes(chosen: Iterable[frozenset[str]], items: Iterable[str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Lists (as sets of `items`) described as "holds these and none of those", as few such as a
+    greedy cover finds, whose union is exactly `chosen`: one, when `chosen` is exactly that
+    ("do not include BBR"); else several ("include Kaizen, or include New Me Strengths").
+
+    The candidates are the prime implicants (Quine-McCluskey: two descriptions that differ only in
+    whether one item is held merge into one that leaves it open); items are at most MAX_LIST_ITEMS,
+    so this stays small. The result is sorted, so it never depends on the order of a set."""
+    universe = frozenset(items)
+    wanted = {frozenset(c) for c in chosen}
+    level: set[tuple[frozenset[str], frozenset[str]]] = {(c, universe - c) for c in wanted}
+    primes: set[tuple[frozenset[str], frozenset[str]]] = set()
+    while level:
+        merged: set[tuple[frozenset[str], frozenset[str]]] = set()
+        used: set[tuple[frozenset[str], frozenset[str]]] = set()
+        for must, never in level:
+            for x in must:
+                other = (must - {x}, never | {x})
+                if other in level:
+                    merged.add((must - {x}, never))
+                    used.update(((must, never), other))
+        primes |= level - used
+        level = merged
+
+    def key(p: tuple[frozenset[str], frozenset[str]]) -> tuple[int, list[str], list[str]]:
+        return len(p[0]) + len(p[1]), sorted(p[0]), sorted(p[1])
+
+    covers = {p: {c for c in wanted if p[0] <= c and not p[1] & c} for p in sorted(primes, key=key)}
+    left, out = set(wanted), []
+    while left:
+        best = max(covers, key=lambda p: len(covers[p] & left))  # the first of the most (covers is in key order)
+        out.append(best)
+        left -= covers[best]
+    return sorted(out, key=key)
+
+
+def relevant_pieces(rules: RuleSet, fields: Iterable[str] | None = None,
+                    lists: bool = True) -> dict[str, list[tuple[Any, Any]]]:
+    """For each case or computed field the rules read (or only `fields`): its pieces, each with one
+    value inside it.
+
+    A number's range is cut at every threshold the rules name (a piece is a Range); a choice or flag
+    has each value; text has each value named and one that no rule names; a list (unless `lists`
+    is False) has every combination of the items the rules ask about, TooManyItems past
+    MAX_LIST_ITEMS of them: a caller that meets many items asks about each (list_items). Any value
+    of a piece stands for all of them.
+    """
+    reg = rules.registry
+    only = None if fields is None else frozenset(fields)
+    thresholds: dict[str, set[Any]] = {}
+    for c in _conds(rules):
+        for a in _atoms(c):
+            if isinstance(a, Present) or a.field in rules.derived or a.op == "contains":
+                continue
+            if only is None or a.field in only:
                 thresholds.setdefault(a.field, set()).add(a.value)
     summed = {t for d in rules.derived.values() for t in d.sum if t not in rules.derived}
     for t in summed:
-        thresholds.setdefault(t, set())
+        if only is None or t in only:
+            thresholds.setdefault(t, set())
     out: dict[str, list[tuple[Any, Any]]] = {}
     for f, named in thresholds.items():
         ft = reg[f]
@@ -767,17 +855,17 @@ def relevant_pieces(rules: RuleSet) -> dict[str, list[tuple[Any, Any]]]:
             out[f] = [(v, v) for v in ft.values]
         else:
             out[f] = [(v, v) for v in sorted(named)] + [(OTHER, OTHER_TEXT)]
-    for f, its in items.items():
-        ordered = sorted(its)
-        for bits in itertools.product((False, True), repeat=len(ordered)):
-            held = tuple(x for x, keep in zip(ordered, bits) if keep)
-            out.setdefault(f, []).append((held, held))
+    if lists:
+        for f, its in list_items(rules).items():
+            if only is None or f in only:
+                out[f] = [(held, held) for held in item_combinations(f, its)]
     return out
 
 
-def relevant_values(rules: RuleSet) -> dict[str, list[Any]]:
-    """For each case or computed field the rules read, the values a completion tries."""
-    return {f: [v for _, v in pieces] for f, pieces in relevant_pieces(rules).items()}
+def relevant_values(rules: RuleSet, fields: Iterable[str] | None = None) -> dict[str, list[Any]]:
+    """For each case or computed field the rules read (or only `fields`), the values a completion
+    tries (TooManyItems for a list field whose rules ask about more than MAX_LIST_ITEMS items)."""
+    return {f: [v for _, v in pieces] for f, pieces in relevant_pieces(rules, fields).items()}
 
 
 def _inside(r: Any, integer: bool) -> float:

@@ -99,7 +99,7 @@ def legal_min(sentence_type: str | None) -> int:
 def rule_steps(catalog: Catalog) -> tuple[int, ...]:
     """The order lengths (months) at which some rule changes its answer: the thresholds the rules
     name on the order's length or the months left on it."""
-    pieces = relevant_pieces(catalog.rules)
+    pieces = relevant_pieces(catalog.rules, LENGTH_FIELDS)
     steps: set[int] = set()
     for f in LENGTH_FIELDS:
         for piece, _ in pieces.get(f, ()):
