@@ -299,9 +299,11 @@ class _Kept(dict[Any, Any]):
     __slots__ = ("make",)
     make: Callable[[Any], Any]
 
-    def __init__(self, make: Callable[[Any], Any] | None = None):
-        super().__init__()
-        self.make = make  # type: ignore[assignment]
+    @classmethod
+    def of(cls, make: Callable[[Any], Any]) -> _Kept:
+        got = cls()
+        got.make = make
+        return got
 
     def __missing__(self, key: Any) -> Any:
         got = self[key] = self.make(key)
@@ -330,12 +332,8 @@ class _Making:
     # one screen name the same set (every result whose rules read the same fields)
     listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
     # the fields a decided result was decided without, by the fields its deciding rules rest on
-    # (an undetermined one's by no fields: none)
+    # (an undetermined one's by no fields: none), found when the screen is first read
     without: _Kept = dataclasses.field(default_factory=_Kept)
-
-    def __post_init__(self) -> None:
-        self.without.make = self.decided_without
-        self.without[_NO_CONE] = ()
 
     def __call__(self, i: int) -> InterventionResult:
         return self.many((i,))[0]
@@ -358,7 +356,11 @@ class _Making:
         on, wl, home = at.on, at.weeks_left, at.home_area
         # what each result lists: the fields a decided one was decided without (by the fields its
         # decision rests on, its cone, once a screen), the fields that could settle an undetermined one
-        lists = list(map(self.without.__getitem__, map(_LISTED_BY, ds)))
+        without = self.without
+        if not without:  # first read
+            without.make = self.decided_without
+            without[_NO_CONE] = ()
+        lists = list(map(without.__getitem__, map(_LISTED_BY, ds)))
         open_fields = self.open_fields
         for j in ([j for j, i in enumerate(at_) if i in open_fields] if not whole else open_fields):
             lists[j] = self.fields(open_fields[at_[j]])
@@ -394,9 +396,11 @@ class _Making:
         # result is kept
         keys = list(zip(map(_SERIAL, ds), wheres, fits, map(id, map(person.get, ids)), map(id, lists)))
         out = list(map(made.get, keys))
-        # (`is None`, never `in`: comparing a result with None is pydantic's __eq__, in Python)
-        new = list(itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None))))
-        if new:
+        # (all(): a result is true, having no __bool__ or __len__; never `None in out`, which would
+        # compare each result with None by pydantic's __eq__, in Python)
+        if not all(out):
+            # (read lazily: a position is passed before its result is put in)
+            new = itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None)))
             # a result not made before: its decision's template with the person's fields put in
             placing, far_of, late_of = parts.placing(on), dict[str, tuple[bool, tuple[ScreenWarning, ...]]](), self.late
             for j in new:
@@ -522,7 +526,7 @@ class _Parts:
         self._reasons: dict[tuple[str, str], Reason] = {}
         # a rule's reason by the rule's id and value (said): as many as three a rule
         self._rule_of = {r.id: r for rs in self.rules.values() for r in rs}
-        self._reason_of = _Kept(self._reason_by_value)
+        self._reason_of = _Kept.of(self._reason_by_value)
         self._missing: dict[str, MissingField] = {}
         self._status: dict[tuple[str, dt.date], tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]] = {}
         self._reach: dict[tuple[Any, ...], tuple[bool, tuple[ScreenWarning, ...]]] = {}
