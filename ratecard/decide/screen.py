@@ -406,7 +406,8 @@ class _Making:
             for j in new:
                 i, d = at_[j], ds[j]
                 state, unreachable, warnings, need, course = placing[i]
-                if keys[j][2] is not None:  # (its fit)
+                if keys[j][2] is not None:  # (its fit: only a course that needs weeks has one)
+                    assert need is not None
                     warnings = warnings + late_of(need, course)
                 if wheres[j] is outside:  # the reach of the intervention's area from the person's
                     reach = far_of.get(areas[j])
