@@ -1,16 +1,18 @@
 """What a proposal reads of its screen without making the screen's results (Results.said,
 Results.decision), and what it shares between cases (compose._Treats: verdicts and left-out
-records): each must say what the made result, or the proposal worked out afresh, says."""
+records, the paragraph's days): each must say what the made result, or the proposal worked out
+afresh, says."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ratecard import default_catalog, load_catalog, propose, screen
 from ratecard.case.model import Case
-from ratecard.decide.proposal import compose
+from ratecard.decide.proposal import compose, paragraph
 from ratecard.decide.results import Results
 
 from .cases import cases
@@ -59,14 +61,27 @@ def test_a_proposal_from_what_other_cases_left_is_the_one_worked_out_afresh(case
             variants = _variants(case)
             warm = [propose(v, cat, on=on) for v in variants]
             treats = compose._treats(cat)
-            kept = dict(treats.verdicts), dict(treats.ruled_out)
+            kept = dict(treats.verdicts), dict(treats.ruled_out), dict(paragraph._DAYS)
             try:
                 for v, w in zip(variants, warm):
                     treats.verdicts.clear()
                     treats.ruled_out.clear()
+                    paragraph._DAYS.clear()
                     fresh = propose(v, cat, on=on)
                     assert w.model_dump_json() == fresh.model_dump_json()
                     assert w.text == fresh.text
             finally:
                 treats.verdicts.update(kept[0])
                 treats.ruled_out.update(kept[1])
+                paragraph._DAYS.update(kept[2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2060, 12, 31)), min_size=1, max_size=30))
+def test_a_day_written_after_others_is_the_day_strftime_writes(days: list[dt.date]):
+    """The paragraph writes each day once and keeps it: whatever days were written before, a day
+    reads as strftime writes it ('1 March 2017'), so a key that lost the day, or part of it, fails."""
+    for d in days:
+        paragraph._day(d)  # what other proposals left
+    for d in reversed(days):
+        assert paragraph._day(d) == f"{d:%-d %B %Y}"

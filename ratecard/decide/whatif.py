@@ -253,8 +253,8 @@ class _Trial:
     def _key(self, kind: str, xid: str, k: Knowledge) -> tuple[Any, ...]:
         # a field is a derived fact (possible values or bounds) or a case field (a value or not given)
         possible, bounds, facts = k.possible, k.bounds, k.facts
-        return (kind, xid, *(possible[x] if x in possible else bounds[x] if x in bounds else facts.get(x, _NOT_GIVEN)
-                       for x in self.focus.inputs[xid]))
+        return (kind, xid, *[possible[x] if x in possible else bounds[x] if x in bounds else facts.get(x, _NOT_GIVEN)
+                             for x in self.focus.inputs[xid]])
 
     def _derive(self, k: Knowledge, derived: tuple[DerivedProgram, ...]) -> None:
         values = self.values

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from fractions import Fraction
 from itertools import compress
 from typing import Any
 
@@ -100,7 +99,9 @@ def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female:
         sum(c.unknowns for c in chosen),
         -_popcount(women) if female else 0,
         -min(ev, default=3),
-        -Fraction(sum(ev), len(ev)) if ev else Fraction(-3),
+        # the mean as a float orders as the exact fraction does: means of a few evidence ranks (0 to 3)
+        # differ by far more than a float's rounding, and equal fractions round to the same float
+        -sum(ev) / len(ev) if ev else -3.0,
         max((c.iv.status.waiting_weeks or 0 for c in chosen), default=0),
         round(price, 2),
         tuple(sorted(c.iv.id for c in chosen)),
@@ -147,7 +148,7 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
     condition, unanswered questions and the weakest evidence base only get worse). A completion's
     key is then never smaller than the bound, component by component, so never lexicographically;
     and as candidates come in a fixed order, no later candidate's bound is better, so the loop stops
-    there. The whole key (with its exact mean of evidence) is worked out only to break a tie.
+    there. The whole key (with its mean of evidence) is worked out only to break a tie.
     """
     order = sorted(cands, key=lambda c: (not c.programme, -_RANK[c.risk & 0xFF], -c.risk.bit_count(), -c.mask.bit_count(), c.iv.id))
     n = len(order)
@@ -176,7 +177,7 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
     # the best package found: the leading part of its key, its whole key once a tie needs it, itself
     best: list[Any] = [None, None, ()]
 
-    def grow(j: int, chosen: tuple[Candidate, ...], own: tuple[tuple[int, int], ...], covered: int, risk: int, days: int,
+    def grow(j: int, chosen: tuple[Candidate, ...], own: list[tuple[int, int]], covered: int, risk: int, days: int,
              prog: bool, prisk: int, women: int, waits: int, unknowns: int, weakest: int, needs_pw: bool, has_pw: bool) -> None:
         # `own`: what each member meets and treats that no other member does
         if not needs_pw or has_pw:
@@ -202,15 +203,24 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
                          -score_of(covered | suffix[i]), waits, unknowns, -(women | wsuffix[i]).bit_count(), -weakest)
                 if bound > top:
                     return
-            kept = tuple((m & ~c.mask, r & ~c.risk) for m, r in own)
-            if all(m or r for m, r in kept):  # every member keeps something of its own
-                grow(i + 1, chosen + (c,), kept + ((new_mask, new_risk),), covered | c.mask, risk | c.risk,
+            # every member must keep something of its own (a plain loop: no generator to resume per member)
+            not_mask, not_risk = ~c.mask, ~c.risk
+            kept = []
+            for m, r in own:
+                m &= not_mask
+                r &= not_risk
+                if not (m or r):
+                    break
+                kept.append((m, r))
+            else:
+                kept.append((new_mask, new_risk))
+                grow(i + 1, chosen + (c,), kept, covered | c.mask, risk | c.risk,
                      days + c.rar_days, prog or c.programme, c.risk if c.programme else prisk,
                      women | c.mask if c.women_only and female else women, waits + c.waits_on_answers, unknowns + c.unknowns,
                      min(weakest, c.evidence), needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
                 top = best[0]
 
-    grow(0, (), (), 0, 0, 0, False, 0, 0, 0, 0, 3, False, False)
+    grow(0, (), [], 0, 0, 0, False, 0, 0, 0, 0, 3, False, False)
     return tuple(sorted(best[2], key=lambda c: c.iv.id))
 
 
@@ -232,10 +242,12 @@ def left_out(cands: list[Candidate], chosen: tuple[Candidate, ...], needs: list[
     # by identity: comparing candidates field by field compares whole catalog entries
     picked = {id(x) for x in chosen}
     out = []
+    needed = [n.need for n in needs]
+    powers = [1 << bit[n] for n in needed]
     for c in cands:
         if id(c) in picked:
             continue
-        met = tuple(n.need for n in needs if c.mask >> bit[n.need] & 1)
+        met = tuple(compress(needed, map(c.mask.__and__, powers)))
         new = c.mask & ~covered or c.risk & ~risk
         by: tuple[str, ...] = ()
         why: Why

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from ... import labels
@@ -57,7 +58,9 @@ class _Treats:
         for iid in sorted(self.targets):
             for t in self.targets[iid]:
                 self.by_target.setdefault(t, []).append(iid)
-        self.known = {iid: _Known(iv, self.targets.get(iid, ())) for iid, iv in catalog.interventions.items()}
+        providers = catalog.providers
+        self.known = {iid: _Known(iv, self.targets.get(iid, ()), providers[iv.provider].name if iv.provider in providers else None)
+                      for iid, iv in catalog.interventions.items()}
         self.names = {iid: iv.name for iid, iv in catalog.interventions.items()}
         self.meeting: dict[str, list[str]] = {}  # need -> the interventions that meet it
         # _Verdicts shared between cases: by what the screen says of an intervention (its decision,
@@ -74,17 +77,20 @@ class _Treats:
 
 
 class _Known:
-    """What a proposal reads of one intervention whatever the case (the catalog's own figures)."""
+    """What a proposal reads of one intervention whatever the case (the catalog's own figures), read
+    off the catalog's models once: a package item is made from these, not from the models' fields."""
 
     __slots__ = ("iv", "women_only", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work",
-                 "wait", "length", "wait_and_length")
+                 "wait", "length", "wait_and_length", "id", "name", "provider", "provider_name", "requires", "sessions",
+                 "hours", "waiting_weeks", "price_basis", "evidence_level", "ongoing", "illustrative", "work", "treats",
+                 "treats_assumed", "weeks")
 
-    def __init__(self, iv: Intervention, targets: tuple[str, ...]):
+    def __init__(self, iv: Intervention, targets: tuple[str, ...], provider_name: str | None):
         self.iv, self.targets = iv, targets
         self.women_only = iv.delivery.women_only
         self.programme = iv.requires == "accredited_programme"
         self.rar_days = (iv.rar_days or 0) if iv.requires == "rar" else 0  # on a community sentence
-        self.price = package_price(iv)[0]
+        self.price, self.price_basis = package_price(iv)
         self.evidence = EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0
         self.perpetrator_work = "partner_abuse" in targets
         # its waiting list and length as time, for the order's window
@@ -92,6 +98,16 @@ class _Known:
         self.wait = weeks(wait)
         self.length = None if iv.weeks is None else weeks(iv.weeks)
         self.wait_and_length = self.wait if iv.weeks is None else weeks(wait + iv.weeks)
+        self.id, self.name, self.provider, self.provider_name = iv.id, iv.name, iv.provider, provider_name
+        self.requires, self.sessions, self.hours, self.weeks = iv.requires, iv.sessions, iv.hours, iv.weeks
+        self.waiting_weeks = wait
+        self.evidence_level = iv.evidence.level if iv.evidence else "not given"
+        self.ongoing = iv.weeks is None
+        self.illustrative = tuple(iv.illustrative)
+        w = iv.work
+        self.work = w.kind if w is not None else None
+        self.treats = tuple(w.targets) if w is not None and w.treats_offending else ()
+        self.treats_assumed = w is not None and w.treats_offending and w.basis.get("targets") == "assumption"
 
 
 _treats = per_catalog(_Treats)
@@ -101,6 +117,8 @@ _WHY_ORDER: tuple[Why, ...] = (
     "order_too_short", "not_reachable", "not_suitable", "information_missing", "pni_pathway", "suspended", "withdrawn",
     "other_requirement", "not_on_licence", "no_eligible_provision",
 )
+_WHY_RANK = {w: i for i, w in enumerate(_WHY_ORDER)}
+_BY_INTERVENTION = attrgetter("intervention")
 
 
 def package_price(iv: Intervention) -> tuple[float | None, str]:
@@ -230,10 +248,18 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     for c in chosen:
         covered |= c.mask
     rejected += left_out(cands, chosen, needs, bit, cap)
-    rejected.sort(key=lambda x: x.intervention)
+    rejected.sort(key=_BY_INTERVENTION)
 
     names = treats.names
-    unmet = [_unmet(n, rejected, names) for n in needs if not covered >> bit[n.need] & 1] + unknown_needs
+    unmet_needs = [n for n in needs if not covered >> bit[n.need] & 1]
+    about: dict[str, list[NotProposed]] = {}  # an unmet need -> what was left out that meets it, in id order
+    if unmet_needs:
+        wanted = {n.need for n in unmet_needs}
+        for r in rejected:
+            for m in r.needs:
+                if m in wanted:
+                    about.setdefault(m, []).append(r)
+    unmet = [_unmet(n, about.get(n.need, []), names) for n in unmet_needs] + unknown_needs
     reqs = _requirements(items, community)
     rar_total = sum(i.rar_days for i in items if i.requirement == "rar")
     fallback = None
@@ -406,8 +432,10 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
     results = screened.results
     if isinstance(results, Results):  # read without making the results
         ids, decision_of, said_of = results.ids, results.decision, results.said
+        decisions = results.decisions()  # every decision at once; reasons and the rest only where read
     else:  # a screen read back from JSON holds its results
         ids = [r.intervention for r in results]
+        decisions = [r.decision for r in results]
 
         def decision_of(i: int) -> tuple[Decision, tuple[Reason, ...]]:
             return results[i].decision, results[i].reasons
@@ -421,12 +449,11 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         k = known[iid]
         considered.add(iid)
         # the decision first: of a result the person is not eligible for only its reasons are read
-        decision, reasons[iid] = decision_of(i)
-        if decision == "ineligible":
+        if decisions[i] == "ineligible":
             # not eligible: that alone is said, whatever else would keep it out (the same words for
             # the same reasons and needs met, which the screen shares between cases)
             met = met_of(mask)
-            why = reasons[iid]
+            why = reasons[iid] = decision_of(i)[1]
             got = ruled_out.get((iid, id(why), met))
             if got is None or got[0] is not why:
                 iv = k.iv
@@ -437,6 +464,7 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
             ineligible.add(iid)
             continue
         r = said[iid] = said_of(i)
+        reasons[iid] = r.reasons
         o = obs.get(iid, ())
         programme = k.programme
         if isinstance(r, Said):
@@ -557,43 +585,45 @@ def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[s
            latest: dt.date | None = None, completed: frozenset[str] = frozenset()) -> list[PackageItem]:
     # offending behaviour work first (the programme first of all), then by the most important need
     # each meets; each item is credited with the needs no earlier item already meets
-    def top(c: Candidate) -> int:
-        return min((i for i in range(len(needs)) if c.mask >> i & 1), default=len(needs))
+    def top(c: Candidate) -> int:  # its lowest bit: need i is bit i
+        return (c.mask & -c.mask).bit_length() - 1 if c.mask else len(needs)
 
     ordered = sorted(chosen, key=lambda c: (not c.programme, not c.risk, top(c), c.iv.id))
     claimed = 0
     out = []
     perpetrator = next((c for c in ordered if c.perpetrator_work), None)
+    known = _treats(catalog).known
+    needed = [n.need for n in needs]
+    powers = [1 << bit[n] for n in needed]
     for c in ordered:
+        k = known[c.iv.id]
         start, finish = c.start, c.finish
-        if c.needs_perpetrator_work and perpetrator is not None and c.iv.weeks is not None and latest is not None:
+        if c.needs_perpetrator_work and perpetrator is not None and k.weeks is not None and latest is not None:
             # family work alongside perpetrator work starts with it, not before, where the order leaves time
             later = max(start, perpetrator.start)
-            ends = add(later, weeks(c.iv.weeks))
+            ends = add(later, weeks(k.weeks))
             if ends is not None and ends <= latest:
                 start, finish = later, ends
         own = c.mask & ~claimed
         claimed |= c.mask
-        met = [n.need for n in needs if own >> bit[n.need] & 1] or [n.need for n in needs if c.mask >> bit[n.need] & 1]
-        price, basis = package_price(c.iv)
-        requirement: ItemRequirement = c.iv.requires  # type: ignore[assignment]
+        met = list(compress(needed, map(own.__and__, powers))) or list(compress(needed, map(c.mask.__and__, powers)))
+        requirement: ItemRequirement = k.requires  # type: ignore[assignment]
         if requirement not in ("accredited_programme", "none") and not community:
             # on licence: RAR activities, drug and alcohol work are supervision work (licence conditions)
             requirement = "supervision"
-        w = c.iv.work
         out.append(made(  # from the catalog and the checks above: nothing to validate again
-            PackageItem, intervention=c.iv.id, name=c.iv.name, provider=c.iv.provider,
-            provider_name=catalog.providers[c.iv.provider].name, requirement=requirement,
-            need=met[0] if met else None, also_meets=tuple(met[1:]), rar_days=c.rar_days, sessions=c.iv.sessions, hours=c.iv.hours,
-            start=start, finish=finish, waiting_weeks=c.iv.status.waiting_weeks or 0, price=price,
-            price_basis=basis, evidence=c.iv.evidence.level if c.iv.evidence else "not given", women_only=c.women_only, ongoing=c.iv.weeks is None,
-            illustrative=tuple(c.iv.illustrative), conditional=c.conditional, confirm_if=confirm.get(c.iv.id, ()),
+            PackageItem, intervention=k.id, name=k.name, provider=k.provider,
+            provider_name=k.provider_name if k.provider_name is not None else catalog.providers[k.provider].name,
+            requirement=requirement,
+            need=met[0] if met else None, also_meets=tuple(met[1:]), rar_days=c.rar_days, sessions=k.sessions, hours=k.hours,
+            start=start, finish=finish, waiting_weeks=k.waiting_weeks, price=k.price,
+            price_basis=k.price_basis, evidence=k.evidence_level, women_only=c.women_only, ongoing=k.ongoing,
+            illustrative=k.illustrative, conditional=c.conditional, confirm_if=confirm.get(k.id, ()),
             to_agree=c.to_agree,
             reachable_by_transport=c.transport, venue_to_be_confirmed=c.venue_assumed,
-            work=w.kind if w is not None else None, treats=tuple(w.targets) if w is not None and w.treats_offending else (),
-            treats_assumed=w is not None and w.treats_offending and w.basis.get("targets") == "assumption",
-            alongside=perpetrator.iv.id if c.needs_perpetrator_work and perpetrator is not None else None, notes=resp.notes(obs.get(c.iv.id, ())),
-            catalog_requires=c.iv.requires, completed_before=c.iv.id in completed,
+            work=k.work, treats=k.treats, treats_assumed=k.treats_assumed,
+            alongside=perpetrator.iv.id if c.needs_perpetrator_work and perpetrator is not None else None, notes=resp.notes(obs.get(k.id, ())),
+            catalog_requires=k.requires, completed_before=k.id in completed,
         ))
     return out
 
@@ -656,7 +686,8 @@ def _to_find_out(screened: Screen, items: list[PackageItem], unknown_needs: list
     settles = {m.field: m.settles or 0 for m in screened.missing}
     registry = catalog.rules.registry
     first = {f for f, _ in bench}
-    order = sorted(why, key=lambda f: (f not in first, -settles.get(f, 0), list(why).index(f)))
+    # the bench's first, then what settles most; sorted is stable, so the rest keep the order they came in
+    order = sorted(why, key=lambda f: (f not in first, -settles.get(f, 0)))
     asks = [made(ToFindOut, field=f, label=registry[f].label if f in registry else labels.field(f), settles=settles.get(f),
                  why=_why_words(why[f], undecided.get(f, [])), for_the_court=f in first) for f in order]
     for figure, names in unpublished.items():
@@ -689,12 +720,12 @@ def _some(names: list[str], sep: str) -> str:
     return sep.join(names) if len(names) <= 3 else f"{sep.join(names[:2])} and {len(names) - 2} more"
 
 
-def _unmet(need: NeedAssessed, rejected: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
-    about = [r for r in rejected if need.need in r.needs]
+def _unmet(need: NeedAssessed, about: list[NotProposed], names: dict[str, str]) -> UnmetNeed:
+    """An unmet need, from what was left out that would meet it (`about`, in id order)."""
     if not about:
         return made(UnmetNeed, need=need.need, priority=need.priority, why="no_eligible_provision",
                     text="Nothing in the catalog addresses this need.", missing=(), interventions=())
-    best = min(about, key=lambda r: (_WHY_ORDER.index(r.why), r.intervention))
+    best = min(about, key=lambda r: (_WHY_RANK[r.why], r.intervention))
     if best.why == "no_eligible_provision":
         named = [names.get(r.intervention, r.intervention) for r in about]
         shown = _some(named, "; ")  # the ids are all in `interventions`

@@ -11,7 +11,9 @@ checks each phrase against the result)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from locale import LC_TIME, setlocale
 from typing import Any
 
 from ... import labels
@@ -86,6 +88,22 @@ def _lower(s: str) -> str:
 
 def _upper(s: str) -> str:
     return s[0].upper() + s[1:] if s else s
+
+
+def _day(d: dt.date) -> str:
+    """'1 March 2017'. strftime is costly (it imports time and reads the locale at each call) and a
+    proposal writes the same few days again and again: each written once (bounded), under the
+    locale that names the month."""
+    key = (d, setlocale(LC_TIME))
+    got = _DAYS.get(key)
+    if got is None:
+        if len(_DAYS) >= 100_000:
+            _DAYS.clear()
+        got = _DAYS[key] = f"{d:%-d %B %Y}"
+    return got
+
+
+_DAYS: dict[tuple[dt.date, str], str] = {}
 
 
 def _weeks(n: int) -> str:
@@ -243,7 +261,6 @@ def proposal_text(p: dict[str, Any]) -> str:
         out.append(f"The needs assessment is not complete ({words} not assessed or not scored): this proposal covers only "
                    "the needs known so far, so these should be assessed before sentence.")
     rar_items = [i for i in items if i.requirement == "rar"]
-    left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
     if not community:
         out.append("There is no rehabilitation activity requirement on licence or post-sentence supervision (it exists only "
                    "on community orders and suspended sentence orders): activities are part of supervision, with no RAR days.")
@@ -252,6 +269,7 @@ def proposal_text(p: dict[str, Any]) -> str:
             out.append(f"{_join(court_only)} {'is' if len(court_only) == 1 else 'are'} planned as supervision work, not as a "
                        "drug rehabilitation or alcohol treatment requirement, which only a court can make on a community order.")
     elif not rar_items:
+        left_rar = [r for r in p["not_proposed"] if r.requires == "rar" and r.why in ("need_already_met", "rar_cap")]
         met_by = [r for r in left_rar if r.why == "need_already_met"]
         if met_by:
             names = _join(sorted({i.name for i in items if i.intervention in {x for r in met_by for x in r.met_by}}))
@@ -275,12 +293,12 @@ def proposal_text(p: dict[str, Any]) -> str:
         what = f"addresses {_join([need_words(n) for n in met])}" if met else "works on the offending"
         days = f", over {item.rar_days} RAR days" if item.rar_days else ""
         wait = f"after a waiting list of about {_weeks(item.waiting_weeks)}, " if item.waiting_weeks else ""
-        end = (f"continue until the order ends on {item.finish:%-d %B %Y} (an ongoing service with no fixed length)"
-               if item.ongoing else f"finish by {item.finish:%-d %B %Y}")
+        end = (f"continue until the order ends on {_day(item.finish)} (an ongoing service with no fixed length)"
+               if item.ongoing else f"finish by {_day(item.finish)}")
         lead = ("if agreed, " if not _waits_on_answers(item) else "if confirmed, ") if item.conditional else ""
         source = "" if item.provider_name in item.name else f", from {item.provider_name},"
         out.append(f"{item.name}{source} {what}{days}: {lead}it can start {wait}around "
-                   f"{item.start:%-d %B %Y} and {end}.")
+                   f"{_day(item.start)} and {end}.")
         if item.to_agree and not any(r.conditional and r.intervention == item.intervention for r in reqs):
             # said here unless the requirement it goes under says it already
             out.append(f"It is proposed on condition that {agree_words(item.to_agree)}.")
@@ -422,8 +440,8 @@ def _offending(p: dict[str, Any], items: list[Any]) -> list[str]:
         if w.longer_order_months is not None:
             name = next((o.name for o in w.options if o.intervention == w.longer_order_for), w.longer_order_for)
             limit = _limit(p)
-            ends = f", ending on {w.longer_order_end:%-d %B %Y}," if w.longer_order_end is not None else ""
-            done = f" by {w.longer_order_completes:%-d %B %Y}" if w.longer_order_completes is not None else ""
+            ends = f", ending on {_day(w.longer_order_end)}," if w.longer_order_end is not None else ""
+            done = f" by {_day(w.longer_order_completes)}" if w.longer_order_completes is not None else ""
             # the legal limit is said once, after the longer of the two orders when both are named
             both = w.programme_order_months is not None and w.programme_order_for != w.longer_order_for
             out.append(f"An order of {w.longer_order_months} months{ends} would let {name} be completed{done}"
@@ -451,7 +469,7 @@ def _programme_order(p: dict[str, Any], w: Any) -> list[str]:
     if w.programme_order_months is None:
         return []
     name = next((o.name for o in w.options if o.intervention == w.programme_order_for), w.programme_order_for)
-    ends = f", ending on {w.programme_order_end:%-d %B %Y}," if w.programme_order_end is not None else ""
+    ends = f", ending on {_day(w.programme_order_end)}," if w.programme_order_end is not None else ""
     return [f"{name}, the accredited programme for this, is out only because of the order's length: an order of "
             f"{w.programme_order_months} months{ends} would allow it ({_limit(p)})."]
 
@@ -504,12 +522,14 @@ def _none_fits(w: Any, work: str, because: str, p: dict[str, Any], asked: dict[s
     """No work for an indicated kind of offending is in the package: whether any could still fit and
     what would settle it (a case fact to find out, or a length to ask the provider for), then what is
     not open to the person and why."""
-    missing = {r.intervention: r.missing for r in p["not_proposed"]}
+    missing: dict[str, Any] | None = None  # each left out's missing fields, read only when an option waits on them
     open_question, other, unlengthed = [], [], []
     for o in w.options:
         if o.why != "information_missing":
             other.append(f"{o.name} {_WHY_NOT[o.why]}" + (f" ({_reason(o.text)})" if o.why == "no_eligible_provision" else ""))
             continue
+        if missing is None:
+            missing = {r.intervention: r.missing for r in p["not_proposed"]}
         gaps = missing.get(o.intervention, ())
         length = f"{o.intervention}.weeks" in gaps
         facts = _join([asked.get(m) or labels.field(m) for m in gaps if m != f"{o.intervention}.weeks"])
@@ -588,7 +608,7 @@ def _responsivity(p: dict[str, Any]) -> list[str]:
 
 
 def _foot(p: dict[str, Any], items: list[Any]) -> str:
-    foot = f"Based on {p['catalog_named']}; assessed on {p['on']:%-d %B %Y}."
+    foot = f"Based on {p['catalog_named']}; assessed on {_day(p['on'])}."
     for a in p["assumptions"]:
         foot += f" Assumed: {_lower(a)}"
     if any(set(i.illustrative) & {"weeks", "waiting_weeks", "rar_days"} for i in items):
