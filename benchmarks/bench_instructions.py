@@ -20,6 +20,7 @@ interpreter about 50 times slower).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -56,8 +57,11 @@ elif sys.argv[1] == "propose":
 
 
 def instructions(tree: Path, mode: str, cases: int) -> int:
+    # one hash seed for every run: with Python's random one, the order of sets and dicts of strings
+    # (and so the work done) changes between runs, and the same commit counted 3.25 and 3.16 M
     r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", CHILD,
-                        mode, str(cases)], cwd=tree, capture_output=True, text=True)
+                        mode, str(cases)], cwd=tree, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONHASHSEED": "0"})
     m = re.search(r"Collected : (\d+)", r.stderr)
     if r.returncode != 0 or m is None:
         raise SystemExit(f"callgrind run failed in {tree} ({mode}):\n{r.stderr[-3000:]}")

@@ -152,3 +152,32 @@ def test_screens_read_by_several_threads_at_once_are_those_read_alone() -> None:
     for c in cases:
         want = screen(c, cat, on=DATES[0])
         assert got[c.id] == [(alone[c.id], BaseModel.model_dump_json(want))] * 3
+
+
+@pytest.mark.parametrize("which", sorted(_CATALOGS))
+@settings(max_examples=10, deadline=None)
+@given(seeds=st.lists(st.integers(0, 10_000), min_size=1, max_size=3), on=st.sampled_from(DATES))
+def test_a_result_made_from_its_decision_s_template_is_the_model_pydantic_builds(which: str, seeds: list[int],
+                                                                                on: dt.date) -> None:
+    """A result not made before is its decision's template (what does not depend on the person)
+    with the person's fields put in: it must be the model pydantic validates from the same fields
+    (equal, the same repr and JSON, its fields in the model's order), and making it must leave the
+    template, shared by every case with that decision, as it was."""
+    cat = _CATALOGS[which]()
+    parts = _parts(cat)
+    for seed in seeds:
+        s = screen(_case(seed), cat, on=on)
+        making = s.results._make  # (dropped once every result is made)
+        assert isinstance(making, screen_mod._Making)
+        results = tuple(s.results)
+        for r in results:
+            again = results_mod.InterventionResult.model_validate(r.model_dump())
+            assert type(r) is results_mod.InterventionResult
+            assert list(r.__dict__) == list(results_mod.InterventionResult.model_fields)
+            assert (r, repr(r), r.model_dump_json()) == (again, repr(again), again.model_dump_json())
+            assert r.model_fields_set == again.model_fields_set
+        for d in making.decided:
+            assert d.template is not None  # what depends on the person is never left in a template
+            assert (d.template["availability"], d.template["warnings"], d.template["missing"],
+                    d.template["decided_without"]) == (None, (), (), ())
+    assert parts.made  # the results were kept for reuse

@@ -90,6 +90,7 @@ def built(cls: type[M], **values: Any) -> M:
 
 # BaseModel's slots, set through their descriptors: a screen reading a large catalog makes thousands
 # of results, and this is a third of the cost of object.__setattr__ by name
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
 _SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
 _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -97,7 +98,7 @@ _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 def _instance(cls: type[M], values: dict[str, Any], fields_set: set[str] | frozenset[str]) -> M:
     m = cls.__new__(cls)
-    object.__setattr__(m, "__dict__", values)
+    _SET_DICT(m, values)
     _SET_FIELDS_SET(m, fields_set)
     _SET_EXTRA(m, None)
     _SET_PRIVATE(m, None)
@@ -198,7 +199,15 @@ def result_from(values: dict[str, Any]) -> InterventionResult:
     """built(InterventionResult, ...) for a screen's thousands of results, from a dict of every field,
     which the result keeps (the caller must not change it): they all share one (immutable) set of
     the fields set."""
-    return _instance(InterventionResult, values, _RESULT_FIELDS)
+    m = _NEW_RESULT(InterventionResult)  # _instance, inlined: a large catalog's screen makes thousands
+    _SET_DICT(m, values)
+    _SET_FIELDS_SET(m, _RESULT_FIELDS)
+    _SET_EXTRA(m, None)
+    _SET_PRIVATE(m, None)
+    return m
+
+
+_NEW_RESULT = InterventionResult.__new__
 
 
 # warnings that make an intervention the person is eligible for unusable now, until settled (a

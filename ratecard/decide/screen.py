@@ -80,6 +80,9 @@ def _decide(rules: tuple[Rule, ...], outcomes: dict[str, Tri], whole: Tri) -> tu
 UNDER_18_RESTART = " If the order will start on or after that day, give its start (sentence.start) and run this again."
 
 
+_SERIALS = itertools.count()  # (next() on it is atomic in CPython: threads never share a number)
+
+
 @dataclass(slots=True, eq=False)
 class _Decided:
     """One intervention's decision for one combination of its rules' values."""
@@ -87,12 +90,21 @@ class _Decided:
     decision: Decision
     deciding: tuple[Rule, ...]
     values: tuple[Tri, ...]  # the deciding rules' values
-    fields: dict[str, None]  # what the deciding rules read, in order
+    fields: tuple[str, ...]  # what the deciding rules read, in order (one tuple for the same fields: _Parts._new_decided)
     cone: frozenset[str]  # every case or computed field they are worked out from
+    # one number for each decision made by a process, never reused: a result made from it is found
+    # by it (a key of plain values, which the garbage collector stops looking into)
+    serial: int
+    # what a result's fields listed are found by in a screen (_Making.many): the cone, or for an
+    # undetermined result (whose list is the fields that could settle it) no fields
+    listed_by: frozenset[str]
     # what a result says of it, made when a result is first read (_Parts.said): its reasons, the
     # judgements still open (eligible if agreed, or undetermined), and for eligible if agreed what
     # it waits on, in one sentence
     said: tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None] | None = None
+    # a result with this decision as a dict of every field, those that depend on the person (the
+    # availability, warnings and fields listed) as if they said nothing (_Parts.template)
+    template: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -248,7 +260,8 @@ def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | Non
         order = []
     rank = {f: i for i, f in enumerate(order)}
     # what the deciding rules read, in the results' order
-    read = dict.fromkeys(itertools.chain.from_iterable([d.fields for d in decided]))
+    # (each decision's fields are one tuple for the same fields: the few distinct ones are read)
+    read = dict.fromkeys(itertools.chain.from_iterable(dict.fromkeys(map(_FIELDS, decided))))
     undecided = _undecided(ev)
     age = _age(case, facts, on)
     known = ev.derived
@@ -280,6 +293,25 @@ def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     return sorted(fs, key=lambda f: (rank.get(f, len(rank)), f)) if fs else []
 
 
+class _Kept(dict[Any, Any]):
+    """A dict that makes a value it lacks, `make(key)`, and keeps it: found in one C call when there."""
+
+    __slots__ = ("make",)
+    make: Callable[[Any], Any]
+
+    @classmethod
+    def of(cls, make: Callable[[Any], Any]) -> _Kept:
+        got = cls()
+        got.make = make
+        return got
+
+    def __missing__(self, key: Any) -> Any:
+        got = self[key] = self.make(key)
+        return got
+
+_NO_CONE: frozenset[str] = frozenset()
+
+
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
 # 2,000-intervention catalog's screen makes 2,000, the default catalog's under 100)
 MADE_BOUND = 50_000
@@ -300,7 +332,8 @@ class _Making:
     # one screen name the same set (every result whose rules read the same fields)
     listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
     # the fields a decided result was decided without, by the fields its deciding rules rest on
-    without: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
+    # (an undetermined one's by no fields: none), found when the screen is first read
+    without: _Kept = dataclasses.field(default_factory=_Kept)
 
     def __call__(self, i: int) -> InterventionResult:
         return self.many((i,))[0]
@@ -310,71 +343,107 @@ class _Making:
         screens): it is found by what it is made from, most of it already shared (the decision, the
         fields listed, the person's warnings) and the few facts availability rests on (the date,
         whether the course fits the order, where the person lives: _Parts.place), so a result that
-        recurs is one shared, immutable object, made once. One loop for many results: reading a
-        large catalog's screen whole is most of what a caller that shows it pays."""
+        recurs is one shared, immutable object, made once.
+
+        Reading a large catalog's screen whole is most of what a caller that shows it pays, so what
+        finds a result is worked out a column at a time (C loops: map, zip), and only a result not
+        made before is worked out one by one: its decision's template (_Parts.template: everything
+        that does not depend on the person) with the person's few fields put in."""
         parts, at, decided = self.parts, self.at, self.decided
+        at_ = indices if isinstance(indices, list) else list(indices)
+        whole = len(at_) == len(decided)  # every position, in order (Results reads a screen whole so)
+        ds = decided if whole else [decided[i] for i in at_]
         on, wl, home = at.on, at.weeks_left, at.home_area
-        inside = f"{at.town}\0{at.has_transport}"  # a string: its hash is worked out once
-        dated, areas, ids = parts.dated(on), parts.areas, parts.ids
+        # what each result lists: the fields a decided one was decided without (by the fields its
+        # decision rests on, its cone, once a screen), the fields that could settle an undetermined one
+        without = self.without
+        if not without:  # first read
+            without.make = self.decided_without
+            without[_NO_CONE] = ()
+        lists = list(map(without.__getitem__, map(_LISTED_BY, ds)))
+        open_fields = self.open_fields
+        for j in ([j for j, i in enumerate(at_) if i in open_fields] if not whole else open_fields):
+            lists[j] = self.fields(open_fields[at_[j]])
+        # where the person lives with the date: outside their area only the area matters
+        # (_Parts.reach_part), inside it the town and transport; strings, whose hash is kept
+        day = on.toordinal()
+        outside, inside = f"{day}\0{home!r}", f"{day}\0{at.town!r}\0{at.has_transport!r}"
+        where_of = dict.fromkeys(parts.area_names, inside if home is None else outside)
+        if home in where_of:
+            where_of[home] = inside
+        areas = parts.areas if whole else [parts.areas[i] for i in at_]
+        wheres = list(map(where_of.__getitem__, areas))
+        # how each course fits the order (_finish_part): one that does not fit says by how much
+        # (every course fits an order with more weeks left than the longest needs)
+        needs = parts.needs(on) if whole else [parts.needs(on)[i] for i in at_]
+        fits: Any = (itertools.repeat(None) if wl is not None and wl >= parts.longest(on) else
+                     [None if need is None else "unknown" for need in needs] if wl is None else
+                     [wl if need is not None and need > wl else None for need in needs])
+        ids = parts.ids if whole else [parts.ids[i] for i in at_]
         made = parts.made
-        get, person, open_fields = made.get, self.person.get, self.open_fields
-        without, decided_without = self.without, self.decided_without
-        out = []
-        for i in indices:
-            d = decided[i]
-            if d.decision == "undetermined":
-                lst = self.fields(open_fields[i])
-            else:
-                known = without.get(d.cone)
-                lst = decided_without(d.cone) if known is None else known
-            status = dated[i]
-            need = status[2]
-            # how the course fits the order (_finish_part): one that does not fit says by how much
-            fit = None if need is None else "unknown" if wl is None else wl if need > wl else None
-            # where the person lives (_Parts.reach_part's key, less the intervention)
-            where = home if home is not None and home != areas[i] else inside
-            extra = person(ids[i])
-            # the list of fields by its id: one tuple for the same fields (_Parts.listed), and the
-            # result holds it, so no other object can take its id while the result is kept
-            key = (i, d, on, fit, where, extra, id(lst))
-            got = get(key)
-            if got is None:
+        # the person's warnings by their id: each tuple is one object for the same answers
+        # (responsivity.screen_warnings), and the catalog's parts hold every such dict, so no other
+        # object can take the id of one while a result found by it is kept
+        person = self.person
+        if id(person) not in parts.persons:
+            if len(parts.persons) > 10_000:  # (answers combine in at most 729 ways a catalog)
+                parts.persons.clear()
+                made.clear()
+            parts.persons[id(person)] = person
+        # the decision (by its serial number) is one intervention's (_Parts.decided), so it stands
+        # for the intervention too; the list of fields by its id: one tuple for the same fields
+        # (_Parts.listed), and the result holds it, so no other object can take its id while the
+        # result is kept
+        keys = list(zip(map(_SERIAL, ds), wheres, fits, map(id, map(person.get, ids)), map(id, lists)))
+        out = list(map(made.get, keys))
+        # (all(): a result is true, having no __bool__ or __len__; never `None in out`, which would
+        # compare each result with None by pydantic's __eq__, in Python)
+        if not all(out):
+            # (read lazily: a position is passed before its result is put in)
+            new = itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None)))
+            # a result not made before: its decision's template with the person's fields put in
+            placing, far_of, late_of = parts.placing(on), dict[str, tuple[bool, tuple[ScreenWarning, ...]]](), self.late
+            for j in new:
+                i, d = at_[j], ds[j]
+                state, unreachable, warnings, need, course = placing[i]
+                if keys[j][2] is not None:  # (its fit: only a course that needs weeks has one)
+                    assert need is not None
+                    warnings = warnings + late_of(need, course)
+                if wheres[j] is outside:  # the reach of the intervention's area from the person's
+                    reach = far_of.get(areas[j])
+                    if reach is None:
+                        reach = far_of[areas[j]] = parts.reach_part(parts.interventions[ids[j]], at)
+                else:
+                    reach = parts.reach_part(parts.interventions[ids[j]], at)
+                if reach[1]:
+                    warnings = warnings + reach[1] if warnings else reach[1]
+                extra = person.get(ids[j])
+                if extra:
+                    warnings = warnings + extra if warnings else extra
+                values = (d.template or parts.template(i, d)).copy()
+                values["availability"] = state if reach[0] else unreachable
+                if warnings:
+                    values["warnings"] = warnings
+                lst = lists[j]
+                if lst:
+                    values["missing" if d.decision == "undetermined" else "decided_without"] = lst
                 if len(made) > MADE_BOUND:
                     made.clear()
-                got = made[key] = self.make(i, d, status, fit, lst, extra)
-            out.append(got)
-        return out
+                out[j] = made[keys[j]] = result_from(values)
+        return out  # type: ignore[return-value]
 
-    def make(self, i: int, d: _Decided, status: tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str],
-             fit: Any, lst: tuple[MissingField, ...], extra: tuple[ScreenWarning, ...] | None) -> InterventionResult:
-        """A result as _Parts.place and the decision's parts give it (`fit`: None when the course
-        fits the order or its fit is not checked)."""
-        parts = self.parts
-        iid, name, provider = parts.heads[i]
-        st, warnings, need, course = status
-        if fit is not None:
-            late = _finish_part(need, course, self.at.weeks_left)
-            assert late is not None
-            warnings = warnings + (parts.warning(late["code"], late["text"]),)
-        reachable, far = parts.reach_part(parts.interventions[iid], self.at)
-        if far:
-            warnings = warnings + far
-        if extra:
-            warnings = warnings + extra
-        reasons, to_check, if_agreed = parts.said(d)
-        undetermined = d.decision == "undetermined"
-        return result_from({"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
-                            "availability": "not_reachable" if st.available and not reachable else st.state,
-                            "reasons": reasons, "missing": lst if undetermined else (), "warnings": warnings,
-                            "decided_without": () if undetermined else lst, "to_check": to_check,
-                            "if_agreed": if_agreed})
+    def late(self, need: float, course: str) -> tuple[ScreenWarning]:
+        """The warning that a course needing `need` weeks (`course` in words) does not fit this
+        case's order, or that the order's length is not given (_finish_part)."""
+        found = _finish_part(need, course, self.at.weeks_left)
+        assert found is not None
+        return (self.parts.warning(found["code"], found["text"]),)
 
     def decisions(self) -> list[Decision]:
         return [d.decision for d in self.decided]
 
     def decided_without(self, cone: frozenset[str]) -> tuple[MissingField, ...]:
-        got = self.without[cone] = self.fields(self.why.absent(cone))
-        return got
+        return self.fields(self.why.absent(cone))
 
     def said(self, i: int) -> Said:
         """What result i says of its decision and availability, without making the result (Results.said)."""
@@ -424,6 +493,12 @@ class Said(NamedTuple):
         return self.placed + self.late + self.far + self.extra
 
 
+_FIELDS = operator.attrgetter("fields")
+_SERIAL = operator.attrgetter("serial")
+_LISTED_BY = operator.attrgetter("listed_by")
+_RULE_ID = operator.attrgetter("id")
+
+
 def _none(outcomes: dict[str, Tri]) -> tuple[()]:
     return ()
 
@@ -448,15 +523,26 @@ class _Parts:
                          for iid in self.ids for rids in [tuple(r.id for r in self.rules.get(iid, ()))]]
         self._decided: dict[tuple[Any, ...], _Decided] = {}
         self._same: dict[tuple[Any, ...], _Decided] = {}
+        self._cones: dict[Any, Any] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
+        # a rule's reason by the rule's id and value (said): as many as three a rule
+        self._rule_of = {r.id: r for rs in self.rules.values() for r in rs}
+        self._reason_of = _Kept.of(self._reason_by_value)
         self._missing: dict[str, MissingField] = {}
         self._status: dict[tuple[str, dt.date], tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]] = {}
         self._reach: dict[tuple[Any, ...], tuple[bool, tuple[ScreenWarning, ...]]] = {}
         self._warnings: dict[tuple[str, str], ScreenWarning] = {}
         self.areas = [catalog.interventions[iid].area for iid in self.ids]
+        self.area_names = frozenset(self.areas)
+        self._needs: dict[dt.date, list[float | None]] = {}
+        self._longest: dict[dt.date, float] = {}
+        self._placing: dict[dt.date, list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]] = {}
         # every result made, by what it is made from (_Making.many); and every list of fields a
         # result names, one tuple for each
         self.made: dict[tuple[Any, ...], InterventionResult] = {}
+        # every dict of a person's warnings a result was found by (by its id): held, so that no other
+        # dict or tuple takes their ids while results found by them are kept
+        self.persons: dict[int, dict[str, tuple[ScreenWarning, ...]]] = {}
         self._listed: dict[tuple[str, ...], tuple[MissingField, ...]] = {}
         self._dated: dict[dt.date, list[tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]]] = {}
 
@@ -505,25 +591,49 @@ class _Parts:
         return got
 
     def _new_decided(self, decision: Decision, deciding: list[Rule], outcomes: dict[str, Tri]) -> _Decided:
-        fields: dict[str, None] = {}
-        for r in deciding:
-            fields.update(dict.fromkeys(r.fields))
+        fields = tuple(dict.fromkeys(itertools.chain.from_iterable([r.fields for r in deciding])))
         # a judgement whose applying is still open is no field "decided without": its answer
         # would change what must be agreed (the result's to_check says when it applies)
-        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), fields,
-                        frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None))))
+        cone = frozenset().union(*(self.cones[r.id] for r in deciding if not (r.judgement and outcomes[r.id] is None)))
+        # one object for the same fields and cone in every decision: a screen finds what it lists
+        # for each cone by it (_Making.many), and a dict finds the same object without comparing sets
+        same = self._cones
+        if len(same) > 100_000:
+            same.clear()
+        return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), same.setdefault(fields, fields),
+                        cone := same.setdefault(cone, cone), next(_SERIALS), _NO_CONE if decision == "undetermined" else cone)
 
     def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
-        """What a result says of a decision: made when a result with it is first read, then kept."""
+        """What a result says of a decision: made when a result with it is first read, then kept.
+        Its reasons are found by each deciding rule and its value, one C loop (a large catalog's
+        screen meets hundreds of decisions not seen before)."""
         if d.said is not None:
             return d.said
-        outcomes = {r.id: v for r, v in zip(d.deciding, d.values)}
-        check = () if d.decision not in ("eligible_if_agreed", "undetermined") else tuple(
-            self.judgement(r, outcomes[r.id]) for r in sorted(d.deciding, key=lambda r: r.kind != "criterion")
-            if r.judgement and outcomes[r.id] is not False)
-        d.said = (tuple(self.reason(r, _outcome(r, outcomes[r.id])) for r in d.deciding), check,
-                  agreed_text(check) if d.decision == "eligible_if_agreed" else None)
+        reasons = tuple(map(self._reason_of.__getitem__, zip(map(_RULE_ID, d.deciding), d.values)))
+        if d.decision in ("eligible_if_agreed", "undetermined"):
+            outcomes = {r.id: v for r, v in zip(d.deciding, d.values)}
+            check = tuple(self.judgement(r, outcomes[r.id]) for r in sorted(d.deciding, key=lambda r: r.kind != "criterion")
+                          if r.judgement and outcomes[r.id] is not False)
+        else:
+            check = ()
+        d.said = (reasons, check, agreed_text(check) if d.decision == "eligible_if_agreed" else None)
         return d.said
+
+    def _reason_by_value(self, key: tuple[str, Tri]) -> Reason:
+        rule = self._rule_of[key[0]]
+        return self.reason(rule, _outcome(rule, key[1]))
+
+    def template(self, i: int, d: _Decided) -> dict[str, Any]:
+        """A result of intervention i with decision d, less what depends on the person and the
+        date: no availability (None), warnings or fields listed. Its
+        fields in the model's order, which a copy keeps (a result's repr follows its dict)."""
+        if d.template is None:
+            iid, name, provider = self.heads[i]
+            reasons, to_check, if_agreed = self.said(d)
+            d.template = {"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
+                          "availability": None, "reasons": reasons, "missing": (), "warnings": (),
+                          "decided_without": (), "to_check": to_check, "if_agreed": if_agreed}
+        return d.template
 
     def place(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...]]:
         """An intervention's availability and warnings for one date and whereabouts (_availability),
@@ -568,6 +678,36 @@ class _Parts:
             if len(self._dated) > 100:
                 self._dated.clear()
             got = self._dated[on] = [self.status_part(iid, on) for iid in self.ids]
+        return got
+
+    def placing(self, on: dt.date) -> list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]:
+        """Every intervention's status part on a date (status_part), in the order of ids, as a
+        result takes it: its availability when it can be reached and when it cannot, the status's
+        warnings, and the weeks it needs with those weeks in words."""
+        got = self._placing.get(on)
+        if got is None:
+            if len(self._placing) > 100:
+                self._placing.clear()
+            got = self._placing[on] = [(st.state, "not_reachable" if st.available else st.state, warnings, need, course)
+                                       for st, warnings, need, course in self.dated(on)]
+        return got
+
+    def longest(self, on: dt.date) -> float:
+        """The most weeks any intervention needs to finish on a date (0 if none says)."""
+        got = self._longest.get(on)
+        if got is None:
+            if len(self._longest) > 100:
+                self._longest.clear()
+            got = self._longest[on] = max((n for n in self.needs(on) if n is not None), default=0.0)
+        return got
+
+    def needs(self, on: dt.date) -> list[float | None]:
+        """Every intervention's weeks needed to finish on a date (status_part), in the order of ids."""
+        got = self._needs.get(on)
+        if got is None:
+            if len(self._needs) > 100:
+                self._needs.clear()
+            got = self._needs[on] = [status[2] for status in self.dated(on)]
         return got
 
     def status(self, iid: str, on: dt.date) -> StatusOn:
