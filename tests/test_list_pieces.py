@@ -9,11 +9,13 @@ test's own items with other items of the catalog added.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import resource
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -180,7 +182,9 @@ def test_one_rule_on_more_items_than_can_be_tried_says_so_and_never_guesses(tmp_
     (answer,) = [a for a in _answers(catalog, facts, [DONE], "tsp") if a.field == DONE]
     n = len(_items_named(catalog, "tsp", DONE))
     assert n > MAX_LIST_ITEMS and not answer.alone
-    assert answer.text == f"not worked out: the rules read here ask about {n} of its items, more than {MAX_LIST_ITEMS} to try together"
+    assert answer.text == (f"not worked out: its rules name {n} possible programmes completed before, more than the "
+                           f"{MAX_LIST_ITEMS} this tool tries together; check the programmes completed before "
+                           "against its rules by hand")
     assert answer.clause == f"the programmes completed before allow it ({answer.text})"
     # the brute-force yardsticks refuse plainly, naming the field, before making a single value
     with pytest.raises(TooManyItems, match="history.completed_programmes"):
@@ -189,6 +193,21 @@ def test_one_rule_on_more_items_than_can_be_tried_says_so_and_never_guesses(tmp_
         spread(catalog.rules, {})
     # every other field's pieces are still there for those that want them
     assert DONE not in relevant_pieces(catalog.rules, lists=False) and "risk.ogrs3_2yr" in relevant_pieces(catalog.rules, lists=False)
+
+
+def test_a_catalog_whose_answer_was_not_worked_out_is_still_freed(tmp_path: Path) -> None:
+    # the what-if tables are per catalog and must not refer back to it: a service that loads
+    # catalogs in turn would otherwise keep every one whose rules name many items
+    cat = CatalogCopy(tmp_path)
+    _many_items(cat, MAX_LIST_ITEMS + 8)
+    catalog = load_catalog(cat.root)
+    facts = {"person.sex": "male", "age": 37, "risk.ogrs3_2yr": 70.0, "offence.category": "acquisitive"}
+    (answer,) = [a for a in _answers(catalog, facts, [DONE], "tsp") if a.field == DONE]
+    assert answer.text.startswith("not worked out")
+    gone = weakref.ref(catalog)
+    del catalog
+    gc.collect()
+    assert gone() is None
 
 
 def test_a_catalog_that_names_many_items_gives_each_intervention_the_answers_of_its_own(tmp_path: Path) -> None:

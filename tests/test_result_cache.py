@@ -7,6 +7,7 @@ decisions, counted without making the results, the results' own."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import sys
@@ -106,6 +107,20 @@ def test_a_recurring_result_is_one_shared_object() -> None:
     assert all(a is b for a, b in zip(first, again))
     with pytest.raises((TypeError, ValueError)):
         first[0].decision = "eligible"  # type: ignore[misc]  # frozen: safe to share
+
+
+def test_a_shared_result_copied_with_changes_leaves_the_shared_one_as_it_was() -> None:
+    # results share their set of fields set; pydantic's model_copy(update=...) adds to the copy's
+    cat = default_catalog()
+    case = _case(7)
+    shared = screen(case, cat, on=DATES[0]).results[0]
+    before = shared.model_dump_json()
+    for deep in (False, True):
+        changed = shared.model_copy(update={"name": "Renamed"}, deep=deep)
+        assert changed.name == "Renamed" and changed.intervention == shared.intervention
+        assert "name" in changed.model_fields_set
+    assert copy.deepcopy(shared) == shared == copy.copy(shared)
+    assert shared.model_dump_json() == before and screen(case, cat, on=DATES[0]).results[0] is shared
 
 
 def test_decisions_are_counted_without_making_the_results() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, WrapSerializer
 from pydantic_core import core_schema
@@ -78,6 +78,18 @@ class Result(BaseModel):
     # built with built(), never validated, on every screen; serialised only for --json or HTTP:
     # their validators and serialisers are made on first use, not on import
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    # results share one frozenset of the fields set (result_from); pydantic's model_copy(update=...)
+    # adds to a copy's set, so a copy gets a set of its own
+    def __copy__(self) -> Self:
+        m = super().__copy__()
+        _SET_FIELDS_SET(m, set(self.__pydantic_fields_set__))
+        return m
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        m = super().__deepcopy__(memo)
+        _SET_FIELDS_SET(m, set(self.__pydantic_fields_set__))
+        return m
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -351,7 +351,8 @@ class _Making:
         that does not depend on the person) with the person's few fields put in."""
         parts, at, decided = self.parts, self.at, self.decided
         at_ = indices if isinstance(indices, list) else list(indices)
-        whole = len(at_) == len(decided)  # every position, in order (Results reads a screen whole so)
+        # every position, in order (Results reads a screen whole so); a reordered whole list is not
+        whole = len(at_) == len(decided) and at_ == list(range(len(decided)))
         ds = decided if whole else [decided[i] for i in at_]
         on, wl, home = at.on, at.weeks_left, at.home_area
         # what each result lists: the fields a decided one was decided without (by the fields its
@@ -383,7 +384,8 @@ class _Making:
         made = parts.made
         # the person's warnings by their id: each tuple is one object for the same answers
         # (responsivity.screen_warnings), and the catalog's parts hold every such dict, so no other
-        # object can take the id of one while a result found by it is kept
+        # object can take the id of one while a result found by it is kept (responsivity's own table
+        # of warnings holds each dict too, so another thread clearing `persons` meanwhile frees none)
         person = self.person
         if id(person) not in parts.persons:
             if len(parts.persons) > 10_000:  # (answers combine in at most 729 ways a catalog)

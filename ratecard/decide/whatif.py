@@ -87,8 +87,8 @@ def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str
         words = label(f, registry)
         every = pieces[f]
         if isinstance(every, TooManyItems):
-            text = (f"not worked out: the rules read here ask about {every.items} of its items, more than "
-                    f"{MAX_LIST_ITEMS} to try together")
+            text = (f"not worked out: its rules name {every.items} possible {words}, more than the "
+                    f"{MAX_LIST_ITEMS} this tool tries together; check the {words} against its rules by hand")
             out.append(Answer(field=f, label=words, text=text, alone=False, clause=f"the {words} allow it ({text})"))
             continue
         if len(answers) == len(every):
@@ -315,7 +315,9 @@ def _pieces(catalog: Catalog, reads: Reads | None) -> _FieldPieces:
                 try:
                     got[f] = [(held, held) for held in item_combinations(f, read.get(f, ()), "the rules read here")]
                 except TooManyItems as e:
-                    got[f] = e
+                    # kept without its traceback: the frame holds the catalog, which a per-catalog
+                    # table must never refer back to (it would never be freed)
+                    got[f] = e.with_traceback(None)
         made[reads] = got
     return got
 

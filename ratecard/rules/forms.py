@@ -739,10 +739,10 @@ MAX_LIST_ITEMS = 12
 class TooManyItems(RatecardError):
     """The rules ask about more items of one list field than can be tried in every combination."""
 
-    def __init__(self, field: str, items: int, what: str = "the rules"):
+    def __init__(self, field: str, items: int, what: str = "the rules", most: int = MAX_LIST_ITEMS):
         self.field, self.items = field, items
         super().__init__(f"{field}: {what} ask about {items} of its items, and trying every combination of them "
-                         f"would take {2 ** items:,} values (at most {MAX_LIST_ITEMS} items, {2 ** MAX_LIST_ITEMS:,} "
+                         f"would take {2 ** items:,} values (at most {most} items, {2 ** most:,} "
                          "combinations); ask about the items one at a time (list_items) instead")
 
 
@@ -765,7 +765,7 @@ def item_combinations(field: str, items: Iterable[str], what: str = "the rules",
     item varies slowest), or TooManyItems naming the field when there are more than `most`."""
     ordered = sorted(items)
     if len(ordered) > most:
-        raise TooManyItems(field, len(ordered), what)
+        raise TooManyItems(field, len(ordered), what, most)
     return [tuple(x for x, keep in zip(ordered, bits) if keep) for bits in itertools.product((False, True), repeat=len(ordered))]
 
 
