@@ -376,8 +376,9 @@ class _Making:
         wheres = list(map(where_of.__getitem__, areas))
         # how each course fits the order (_finish_part): one that does not fit says by how much
         # (every course fits an order with more weeks left than the longest needs)
-        needs = parts.needs(on) if whole else [parts.needs(on)[i] for i in at_]
-        fits: Any = (itertools.repeat(None) if wl is not None and wl >= parts.longest(on) else
+        day_of = parts.day(on)
+        needs = day_of.needs if whole else [day_of.needs[i] for i in at_]
+        fits: Any = (itertools.repeat(None) if wl is not None and wl >= day_of.longest else
                      [None if need is None else "unknown" for need in needs] if wl is None else
                      [wl if need is not None and need > wl else None for need in needs])
         ids = parts.ids if whole else [parts.ids[i] for i in at_]
@@ -404,7 +405,7 @@ class _Making:
             # (read lazily: a position is passed before its result is put in)
             new = itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None)))
             # a result not made before: its decision's template with the person's fields put in
-            placing, far_of, late_of = parts.placing(on), dict[str, tuple[bool, tuple[ScreenWarning, ...]]](), self.late
+            placing, far_of, late_of = day_of.placing, dict[str, tuple[bool, tuple[ScreenWarning, ...]]](), self.late
             for j in new:
                 i, d = at_[j], ds[j]
                 state, unreachable, warnings, need, course = placing[i]
@@ -495,6 +496,16 @@ class Said(NamedTuple):
         return self.placed + self.late + self.far + self.extra
 
 
+class _Day(NamedTuple):
+    """Every intervention's status part on one date, in the order of ids (_Parts.day)."""
+
+    # its availability when it can be reached and when it cannot, the status's warnings, and the
+    # weeks it needs to finish with those weeks in words
+    placing: list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]
+    needs: list[float | None]  # the weeks each needs (placing's fourth part)
+    longest: float  # the most weeks any needs (0 if none says)
+
+
 _FIELDS = operator.attrgetter("fields")
 _SERIAL = operator.attrgetter("serial")
 _LISTED_BY = operator.attrgetter("listed_by")
@@ -536,9 +547,7 @@ class _Parts:
         self._warnings: dict[tuple[str, str], ScreenWarning] = {}
         self.areas = [catalog.interventions[iid].area for iid in self.ids]
         self.area_names = frozenset(self.areas)
-        self._needs: dict[dt.date, list[float | None]] = {}
-        self._longest: dict[dt.date, float] = {}
-        self._placing: dict[dt.date, list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]] = {}
+        self._days: dict[dt.date, _Day] = {}
         # every result made, by what it is made from (_Making.many); and every list of fields a
         # result names, one tuple for each
         self.made: dict[tuple[Any, ...], InterventionResult] = {}
@@ -546,7 +555,6 @@ class _Parts:
         # dict or tuple takes their ids while results found by them are kept
         self.persons: dict[int, dict[str, tuple[ScreenWarning, ...]]] = {}
         self._listed: dict[tuple[str, ...], tuple[MissingField, ...]] = {}
-        self._dated: dict[dt.date, list[tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]]] = {}
 
     def judgement(self, r: Rule, applies: bool | None) -> Judgement:
         return built(Judgement, rule=r.id, kind=r.kind, text=r.text, source=r.source or "", by=r.decider,
@@ -673,43 +681,18 @@ class _Parts:
             got = self._status[(iid, on)] = (st, tuple(self.warning(w["code"], w["text"]) for w in out), need, course)
         return got
 
-    def dated(self, on: dt.date) -> list[tuple[StatusOn, tuple[ScreenWarning, ...], float | None, str]]:
-        """Every intervention's status part on a date (status_part), in the order of ids."""
-        got = self._dated.get(on)
-        if got is None:
-            if len(self._dated) > 100:
-                self._dated.clear()
-            got = self._dated[on] = [self.status_part(iid, on) for iid in self.ids]
-        return got
-
-    def placing(self, on: dt.date) -> list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]:
+    def day(self, on: dt.date) -> _Day:
         """Every intervention's status part on a date (status_part), in the order of ids, as a
-        result takes it: its availability when it can be reached and when it cannot, the status's
-        warnings, and the weeks it needs with those weeks in words."""
-        got = self._placing.get(on)
+        screen's results take it; kept for the last hundred dates."""
+        got = self._days.get(on)
         if got is None:
-            if len(self._placing) > 100:
-                self._placing.clear()
-            got = self._placing[on] = [(st.state, "not_reachable" if st.available else st.state, warnings, need, course)
-                                       for st, warnings, need, course in self.dated(on)]
-        return got
-
-    def longest(self, on: dt.date) -> float:
-        """The most weeks any intervention needs to finish on a date (0 if none says)."""
-        got = self._longest.get(on)
-        if got is None:
-            if len(self._longest) > 100:
-                self._longest.clear()
-            got = self._longest[on] = max((n for n in self.needs(on) if n is not None), default=0.0)
-        return got
-
-    def needs(self, on: dt.date) -> list[float | None]:
-        """Every intervention's weeks needed to finish on a date (status_part), in the order of ids."""
-        got = self._needs.get(on)
-        if got is None:
-            if len(self._needs) > 100:
-                self._needs.clear()
-            got = self._needs[on] = [status[2] for status in self.dated(on)]
+            if len(self._days) > 100:
+                self._days.clear()
+            placing: list[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]] = [
+                (st.state, "not_reachable" if st.available else st.state, warnings, need, course)
+                       for st, warnings, need, course in (self.status_part(iid, on) for iid in self.ids)]
+            needs = [p[3] for p in placing]
+            got = self._days[on] = _Day(placing, needs, max((n for n in needs if n is not None), default=0.0))
         return got
 
     def status(self, iid: str, on: dt.date) -> StatusOn:
