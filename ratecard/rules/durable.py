@@ -545,7 +545,7 @@ class Engine:
             for rid, value in answers.get(t, ()):
                 outcomes[rid] = value
         eligibility: dict[str, Tri] = {
-            iid: False if fails(self.program.eligibility[iid], outcomes) or f in fired else None
+            iid: False if f in fired or fails(self.program.eligibility[iid], outcomes) else None
             for iid, f in self._eligibility_plan
         }
         return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
