@@ -6,6 +6,7 @@ Absent and null fields are left out, never filled in: the rules treat a missing 
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 from typing import Any
 
@@ -21,6 +22,9 @@ class BeyondCalendar(ValueError):
     """A date computed from a case falls outside years 1 to 9999, which Python's dates cover."""
 
 
+# pure on (date, months), and a screen asks for the same few (a sentence's start plus its length,
+# a programme's weeks from today) again and again
+@functools.lru_cache(maxsize=4096)
 def add_months(d: dt.date, months: int) -> dt.date:
     """`d` plus whole months; 31 January + 1 month is the last day of February.
     Raises BeyondCalendar past 9999-12-31 (or before year 1)."""

@@ -50,7 +50,7 @@ from ..errors import RatecardError
 from .fields import FieldType
 from .forms import DerivedProgram, Form, Lit, Program
 from .loader import Evaluation, Tri
-from .reference import Knowledge, decided_values, fails, term_bounds
+from .reference import Knowledge, decided_values, term_bounds
 
 _OP = {True: {True: "$gte", False: "$gt"}, False: {True: "$lte", False: "$lt"}}
 
@@ -66,14 +66,12 @@ MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a 
 # memory off: every fact of every case is then asserted to durable_rules (about 1.6x the
 # instructions of a screen on the default catalog; docs/engine.md, "Remembered firings")
 MEMO_FACTS = 1024
-# property orders kept for combinations of open gates (static: a few per ruleset)
-ORDERS = 1024
 # The rules that always wait in a stage are split into rulesets reading at most this many properties
 # (rules sharing a property stay together): each firing costs a copy of the fact, and a ruleset that
 # reads a few flags sees the same few facts case after case (see _Ruleset.memo). Measured with
-# callgrind on the generated cases: 8 and 5 cost the least, 24 more, one ruleset a stage most.
-SPLIT_KEYS = 8
-MIN_RULES_ALONE = 2  # a gated group with fewer rules than this shares a ruleset with the other small ones
+# callgrind on the generated cases: 3 costs the least (2.84 M instructions a screen against 3.18 with
+# 8: 660 asserts for 200 cases against 1,240), 24 more, one ruleset a stage most.
+SPLIT_KEYS = 3
 _names = itertools.count()
 _SID = "ratecard"  # the one session of each ruleset: evaluations are serialised by the engine's lock
 
@@ -204,6 +202,7 @@ class Engine:
             self.close()
             raise
         self._plan()
+        self._schedule()
         self._finalizer = weakref.finalize(self, _delete_rulesets, [r.handle for rs in self._rulesets for r in rs])
         self._lock = threading.Lock()
 
@@ -249,12 +248,6 @@ class Engine:
                 if tid(_Target(kind, rid)) >= 0:
                     answers.setdefault(tid(_Target(kind, rid)), []).append((rid, value))
         self._answers = {t: tuple(a) for t, a in answers.items()}
-        self._live = [[rs for rs in stage if rs.handle is not None] for stage in self._rulesets]
-        for rs in (r for stage in self._rulesets for r in stage):
-            # the gates' flags, sent with the stage's properties ('some input undecided': the
-            # gated rulesets wait for it to be true)
-            assert rs.gates is None or all(when for _, when in rs.gates)
-            rs.gate_on = None if rs.gates is None else tuple(self._keys.names[("u", g)] for g, _ in sorted(rs.gates))
         # each stage's properties, worked out once a case for all its rulesets (see _stage_fact)
         self._stage_encoders = []
         # A number's answer from the rules depends only on where it lies among the numbers they
@@ -272,7 +265,30 @@ class Engine:
             self._stage_cuts.append(tuple(
                 (name, tuple(sorted(cs))) for name, cs in sorted(named.items())
                 if name in entries and all(type(c) in (int, float) for c in cs)))
-        self._eligibility_plan = [(iid, tid(_Target("eligible_false", iid))) for iid in self.program.eligibility]
+        # per intervention: its eligible_false target, and its rules with the outcome that fails it
+        # (reference.fails, unrolled: this runs for every intervention of every case)
+        self._eligibility_plan = [
+            (iid, tid(_Target("eligible_false", iid)), tuple((rid, kind != "criterion") for rid, kind in e.members))
+            for iid, e in self.program.eligibility.items()]
+
+    def _schedule(self) -> None:
+        """Per stage, the rulesets asserted for every case, and those waiting for a gate filed under
+        its flag: a case whose gate is shut passes over them all with one lookup."""
+        self._scheduled: list[tuple[tuple[_Ruleset, ...], tuple[tuple[str, tuple[_Ruleset, ...]], ...]]] = []
+        for stage in self._rulesets:
+            always: list[_Ruleset] = []
+            by_flag: dict[str, list[_Ruleset]] = {}
+            for rs in stage:
+                if rs.handle is None:
+                    continue
+                if rs.gate is None:
+                    always.append(rs)
+                else:
+                    # the gate's flag is sent with the stage's properties ('some input undecided':
+                    # the rules wait for it to be true)
+                    assert rs.gate[1]
+                    by_flag.setdefault(self._keys.names[("u", rs.gate[0])], []).append(rs)
+            self._scheduled.append((tuple(always), tuple((flag, tuple(rss)) for flag, rss in by_flag.items())))
 
     # ---- compiling ----
 
@@ -358,33 +374,27 @@ class Engine:
                         bodies[sig] = {}
                     bodies[sig][target] = None
         # Rules gated on a group of inputs being undecided (forms about missing information) are put
-        # in rulesets of their own, by group, and asserted only when their gate can open: the cost
-        # of an assert grows with the rules in its ruleset, and most cases decide most facts.
+        # in rulesets of their own, by group, and asserted only when their gate is open (see
+        # _schedule): the cost of an assert grows with the rules in its ruleset, and most cases
+        # decide most facts. A group of one rule gets a ruleset too: a ruleset whose gate is shut
+        # costs nothing, where one shared by several small groups was asserted, with a fact of its
+        # own, whenever any of them was open (measured in instructions a case).
         group_of = {name: key[1] for key, name in self._keys.names.items() if key[0] == "u"}
-        buckets: dict[tuple[tuple[int, bool], ...], list[str]] = {}
-        gated: dict[tuple[int, bool], list[str]] = {}
+        buckets: dict[tuple[int, bool] | None, list[str]] = {}
         for sig, parts in conds.items():
             gate = _gate(parts)
             # a rule waiting for "all decided" fires for most cases: splitting those off costs an
             # assert more than it saves (measured in instructions per case)
             if gate is None or gate[1] is False:
-                buckets.setdefault((), []).append(sig)
+                buckets.setdefault(None, []).append(sig)
             else:
-                gated.setdefault((group_of[gate[0]], gate[1]), []).append(sig)
-        small: list[tuple[int, bool]] = []
-        for gk, sigs in sorted(gated.items()):
-            if len(sigs) >= MIN_RULES_ALONE:
-                buckets[(gk,)] = sigs
-            else:
-                small.append(gk)
-        if small:
-            buckets[tuple(small)] = [sig for gk in small for sig in gated[gk]]
-        chunks: list[tuple[tuple[tuple[int, bool], ...], list[str]]] = []
-        for groups, sigs in buckets.items():
-            for part in (_by_inputs(sigs, conds, SPLIT_KEYS) if not groups else [sigs]):
-                chunks.extend((groups, chunk) for chunk in _pack(part, conds))
+                buckets.setdefault((group_of[gate[0]], gate[1]), []).append(sig)
+        chunks: list[tuple[tuple[int, bool] | None, list[str]]] = []
+        for gk, sigs in sorted(buckets.items(), key=lambda b: (b[0] is not None, b[0] or (0, False))):
+            for part in (_by_inputs(sigs, conds, SPLIT_KEYS) if gk is None else [sigs]):
+                chunks.extend((gk, chunk) for chunk in _pack(part, conds))
         out = []
-        for c, (groups, chunk) in enumerate(chunks):
+        for c, (gk, chunk) in enumerate(chunks):
             definition: dict[str, Any] = {}
             actions: dict[str, list[_Target]] = {}
             for i, sig in enumerate(chunk):
@@ -402,14 +412,8 @@ class Engine:
                 raise EngineError(f"durable_rules could not compile the rules ({e}); a condition is too complex "
                                   "once expanded: split it into simpler rules or a derived fact") from None
             keys_needed = set().union(*(_keys_of(conds[sig]) for sig in chunk)) if chunk else set()
-            by_gate: dict[str, set[str]] = {}
-            for sig in chunk:
-                gate = _gate(conds[sig])
-                by_gate.setdefault(gate[0] if gate else "", set()).update(_keys_of(conds[sig]))
-            out.append(_Ruleset(handle, actions, frozenset(keys_needed), frozenset(groups) or None,  # groups: the gates
-                                definition=text, needs=_needs([conds[sig] for sig in chunk]),
-                                gated=tuple(sorted((u, frozenset(ks)) for u, ks in by_gate.items()))
-                                if len(groups) > 1 and "" not in by_gate else ()))
+            out.append(_Ruleset(handle, actions, frozenset(keys_needed), gk,
+                                definition=text, needs=_needs([conds[sig] for sig in chunk])))
         if not out:
             out.append(_Ruleset(None, {}, frozenset()))
         return out
@@ -421,8 +425,8 @@ class Engine:
     # keeps a compiled engine this way: creating the default catalog's 25 rulesets takes about
     # 25 ms, working out what goes in them about ten times that.
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_closed", "_live")}
-        state["_rulesets"] = [[dataclasses.replace(r, handle=None, memo={}, orders={}) for r in stage] for stage in self._rulesets]
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_finalizer", "_lock", "_closed", "_scheduled")}
+        state["_rulesets"] = [[dataclasses.replace(r, handle=None, memo={}) for r in stage] for stage in self._rulesets]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -439,13 +443,13 @@ class Engine:
                     if r.definition is not None:
                         handle = _dre.create_ruleset(f"ratecard_{next(_names)}_s{s}c{c}", r.definition)
                         handles.append(handle)
-                    mine.append(dataclasses.replace(r, handle=handle, memo={}, orders={}))
+                    mine.append(dataclasses.replace(r, handle=handle, memo={}))
                 rulesets.append(mine)
         except BaseException:
             _delete_rulesets(handles)
             raise
         self._rulesets = rulesets
-        self._live = [[rs for rs in stage if rs.handle is not None] for stage in rulesets]
+        self._schedule()
         self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
         self._lock = threading.Lock()
 
@@ -497,24 +501,19 @@ class Engine:
                         if type(v) is float or type(v) is int:
                             i = bisect.bisect_left(cuts, v)
                             pieces[name] = (i, i < len(cuts) and cuts[i] == v)
-                for rs in self._live[s]:
-                    if rs.gate_on is not None and True not in map(props.get, rs.gate_on):
-                        continue  # every rule in it waits for a gate that is shut for this case
+                always, gated = self._scheduled[s]
+                todo = always
+                for flag, rss in gated:
+                    if props.get(flag) is True:
+                        todo += rss  # rulesets whose gate is shut for this case are never asserted
+                for rs in todo:
                     # What a ruleset fires depends on its fact alone (its session is empty before and
                     # after each), so the engine's answer to a fact it has seen is reused: the small
                     # rulesets read a few flags and see the same few facts case after case. A
                     # property's values have one type (the case model's, or a derived fact's), so
                     # equal values are the same fact.
                     order = rs.order
-                    seen: tuple[Any, ...]
-                    if rs.gated:
-                        # rules waiting for several gates: only those whose gate is open can match,
-                        # so only what they read is sent (the facts are smaller and repeat more)
-                        is_open = tuple([props.get(u) is True for u, _ in rs.gated])
-                        order = rs.orders.get(is_open) or rs.open_order(is_open)
-                        seen = (order, tuple(map(pieces.get, order)))
-                    else:
-                        seen = tuple(map(pieces.get, order))
+                    seen = tuple(map(pieces.get, order))
                     got = rs.memo.get(seen)
                     if got is None:
                         got = self._answer(rs, order, tuple(map(props.get, order)), seen, s, sid)
@@ -544,8 +543,8 @@ class Engine:
             for rid, value in answers.get(t, ()):
                 outcomes[rid] = value
         eligibility: dict[str, Tri] = {
-            iid: False if fails(self.program.eligibility[iid], outcomes) or f in fired else None
-            for iid, f in self._eligibility_plan
+            iid: False if f in fired or any(outcomes[rid] is bad for rid, bad in members) else None
+            for iid, f, members in self._eligibility_plan
         }
         return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
 
@@ -634,29 +633,17 @@ class _Ruleset:
     handle: int | None
     actions: dict[str, list[_Target]]  # engine rule name -> what its firing means
     keys: frozenset[str]  # the properties its rules read
-    # asserted only when one of these (group, some-undecided) gates is open; None: always
-    gates: frozenset[tuple[int, bool]] | None = None
+    # asserted only when this (group, some-undecided) gate is open; None: always
+    gate: tuple[int, bool] | None = None
     fires: dict[str, tuple[int, ...]] = field(default_factory=lambda: {"seen": ()})  # the same, as target ids
     encoder: list[tuple[str, str, Any, Any]] = field(default_factory=list)
     definition: str | None = None  # the JSON given to create_ruleset, to make it again in another process
     # what some rule of it needs of a fact to match, short of its comparisons (see _needs); None: always asserted
     needs: tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None = None
     order: tuple[str, ...] = ()  # the properties it reads, in the order of its remembered facts
-    gate_on: tuple[str, ...] | None = None  # the flags of its gates: asserted when one is true
-    # rules waiting for several gates: each gate's flag and the properties its rules read
-    gated: tuple[tuple[str, frozenset[str]], ...] = ()
-    orders: dict[tuple[bool, ...], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     # its facts' property values (in `order`, None when absent) -> target ids they fired; per engine
     # (never pickled or shared), used under its lock
     memo: dict[tuple[Any, ...], tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
-
-    def open_order(self, is_open: tuple[bool, ...]) -> tuple[str, ...]:
-        """The properties read by the rules whose gates are open (each gate's flag included)."""
-        if len(self.orders) >= ORDERS:
-            self.orders.clear()
-        wanted = set().union(*(ks for (_, ks), o in zip(self.gated, is_open) if o))
-        got = self.orders[is_open] = tuple(name for name in self.order if name in wanted)
-        return got
 
     def may_fire(self, fact: dict[str, Any]) -> bool:
         """False only when no rule but the catch-all can match the fact: then the assert would fire
