@@ -40,7 +40,7 @@ from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, 
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
 from .paragraph import fact_words, is_youth, proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
-                     Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
+                     Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made, made_of)
 from .risk import PROGRAMME_PATHWAYS, bench_needs, indicated
 
 TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
@@ -164,7 +164,8 @@ def propose(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | No
     else:
         d = _shortest(case, catalog, on, rar_days, margin)
     # every part is built from checked values (made): the whole is too (d holds its fields in their order)
-    return made(Proposal, **d, text=proposal_text(d))
+    d["text"] = proposal_text(d)  # d is this proposal's own: _analyse and _shortest make it afresh
+    return made_of(Proposal, d)
 
 
 def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, margin: int) -> dict[str, Any]:
