@@ -85,3 +85,31 @@ def test_a_day_written_after_others_is_the_day_strftime_writes(days: list[dt.dat
         paragraph._day(d)  # what other proposals left
     for d in reversed(days):
         assert paragraph._day(d) == f"{d:%-d %B %Y}"
+
+
+def test_a_proposal_copied_keeps_its_parts_and_their_fields_set():
+    """A proposal's parts of one class share one frozenset of the fields set (result.made): a copy,
+    deep or not, or a copy with changes, has its own set, says what the part says, and leaves the
+    part as it was."""
+    import copy
+
+    from ratecard import load_case
+    from ratecard.decide.proposal.result import PackageItem, Proposal
+
+    p = propose(load_case(EXAMPLES / "community-order-rar-and-bbr-24m.yaml"), default_catalog(), on=ON)
+    item = p.package[0]
+    before = p.model_dump_json()
+    assert item.model_fields_set == set(PackageItem.model_fields)
+    for c in (copy.copy(p), copy.deepcopy(p), p.model_copy(), p.model_copy(deep=True)):
+        assert c == p and c.model_dump_json() == before and c.model_fields_set == p.model_fields_set
+        assert Proposal.model_validate_json(c.model_dump_json()) == p
+    for deep in (False, True):
+        changed = item.model_copy(update={"name": "Renamed"}, deep=deep)
+        assert changed.name == "Renamed" and changed.intervention == item.intervention
+        assert changed.model_fields_set == set(PackageItem.model_fields)
+        renamed = p.model_copy(update={"case_id": "other"}, deep=deep)
+        assert renamed.case_id == "other" and renamed.package == p.package
+    # the shared sets are as they were: no copy's changes reached them
+    assert item.model_fields_set == set(PackageItem.model_fields) and p.model_dump_json() == before
+    assert propose(load_case(EXAMPLES / "community-order-rar-and-bbr-24m.yaml"), default_catalog(), on=ON).package[0] \
+        .model_fields_set == set(PackageItem.model_fields)

@@ -80,7 +80,10 @@ def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female:
     assessed by the provider, so it is not held against an item); for women, most needs
     met by women-only provision; then the weakest evidence base as strong as possible, then the best
     total evidence; then the shortest longest wait; then lowest price; then ids."""
-    covered = women = risk = by_programme = 0
+    # every part in one pass over the members (the search asks for the whole key to break each tie)
+    covered = women = risk = by_programme = waits = unknowns = longest = 0
+    weakest, total = 3, 0
+    prices: list[float] = []
     for c in chosen:
         covered |= c.mask
         risk |= c.risk
@@ -88,23 +91,31 @@ def package_key(chosen: tuple[Candidate, ...], weights: tuple[int, ...], female:
             by_programme |= c.risk
         if c.women_only:
             women |= c.mask
+        waits += c.waits_on_answers
+        unknowns += c.unknowns
+        ev = c.evidence
+        total += ev
+        if ev < weakest:
+            weakest = ev
+        wait = c.iv.status.waiting_weeks or 0
+        if wait > longest:
+            longest = wait
+        prices.append(c.price if c.price is not None else 1e9)
     score = sum(w for i, w in enumerate(weights) if covered >> i & 1)
-    ev = [c.evidence for c in chosen]
-    price = sum(c.price if c.price is not None else 1e9 for c in chosen)
     return (
-        -programme_rank(by_programme),
-        -_popcount(risk),
+        -_RANK[by_programme & 0xFF],  # programme_rank reads the first 8 bits only
+        -risk.bit_count(),
         -score,
-        sum(c.waits_on_answers for c in chosen),
-        sum(c.unknowns for c in chosen),
-        -_popcount(women) if female else 0,
-        -min(ev, default=3),
+        waits,
+        unknowns,
+        -women.bit_count() if female else 0,
+        -weakest,
         # the mean as a float orders as the exact fraction does: means of a few evidence ranks (0 to 3)
         # differ by far more than a float's rounding, and equal fractions round to the same float
-        -sum(ev) / len(ev) if ev else -3.0,
-        max((c.iv.status.waiting_weeks or 0 for c in chosen), default=0),
-        round(price, 2),
-        tuple(sorted(c.iv.id for c in chosen)),
+        -total / len(chosen) if chosen else -3.0,
+        longest,
+        round(sum(prices), 2),  # sum() as before: the same float, added in the same order
+        tuple(sorted([c.iv.id for c in chosen])),
     )
 
 

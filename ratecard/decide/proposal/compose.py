@@ -33,14 +33,14 @@ from ..results import Decision, Results
 from ..screen import InterventionResult, Reason, Said, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
-from .candidates import ResultRead, reasons_text, standing
+from .candidates import IN_SCOPE, ResultRead, reasons_text, standing
 from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
 from .paragraph import fact_words, is_youth, proposal_text
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
-                     Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made)
+                     Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made, made_of)
 from .risk import PROGRAMME_PATHWAYS, bench_needs, indicated
 
 TIER_MINIMUM_HOURS = {"green": 12, "yellow": 24, "red": 35, "blue": 35}
@@ -83,12 +83,14 @@ class _Known:
     __slots__ = ("iv", "women_only", "targets", "programme", "rar_days", "price", "evidence", "perpetrator_work",
                  "wait", "length", "wait_and_length", "id", "name", "provider", "provider_name", "requires", "sessions",
                  "hours", "waiting_weeks", "price_basis", "evidence_level", "ongoing", "illustrative", "work", "treats",
-                 "treats_assumed", "weeks")
+                 "treats_assumed", "weeks", "other_requirement")
 
     def __init__(self, iv: Intervention, targets: tuple[str, ...], provider_name: str | None):
         self.iv, self.targets = iv, targets
         self.women_only = iv.delivery.women_only
         self.programme = iv.requires == "accredited_programme"
+        # work under a requirement outside the proposal: whether it is left out depends on the sentence (standing)
+        self.other_requirement = iv.requires not in IN_SCOPE
         self.rar_days = (iv.rar_days or 0) if iv.requires == "rar" else 0  # on a community sentence
         self.price, self.price_basis = package_price(iv)
         self.evidence = EVIDENCE_RANK[iv.evidence.level] if iv.evidence else 0
@@ -162,7 +164,8 @@ def propose(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | No
     else:
         d = _shortest(case, catalog, on, rar_days, margin)
     # every part is built from checked values (made): the whole is too (d holds its fields in their order)
-    return made(Proposal, **d, text=proposal_text(d))
+    d["text"] = proposal_text(d)  # d is this proposal's own: _analyse and _shortest make it afresh
+    return made_of(Proposal, d)
 
 
 def _shortest(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, margin: int) -> dict[str, Any]:
@@ -409,8 +412,12 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
     verdicts = treats.verdicts
     if len(verdicts) > 100_000:
         verdicts.clear()
-    # all a verdict reads of the case besides the screen's result and the person's obstacles
-    reads = (pathways, tuple(pathway_fields), transport, community, case.risk.sara_partner is None)
+    # what a verdict reads of the case besides the screen's result and the person's obstacles, each
+    # keyed only where it is read (the PNI pathway for a programme, whether the order is a community
+    # one for another requirement's work, transport for a warning of reach): cases that differ
+    # only in what a verdict never reads share it
+    pathway_reads = (pathways, tuple(pathway_fields))
+    sara_unknown = case.risk.sara_partner is None
     begin, end = window
     latest = add(end, -weeks(margin)) or end
     # the identified needs each intervention meets and the indicated offending it treats, one bit each
@@ -470,7 +477,14 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
         if isinstance(r, Said):
             # the parts of what the screen says that a verdict reads (not the fit to the order, nor
             # the person's warnings: `o` stands for those)
-            key = (iid, r.decision, r.to_check, r.missing, r.placed, r.far, o, reads)
+            decision = r.decision
+            key = (iid, decision,
+                   # to_check only where _Settled reads it, missing fields only where standing does
+                   r.to_check if decision == "eligible_if_agreed" or decision == "undetermined" else None,
+                   r.missing if decision == "undetermined" else None,
+                   r.placed, r.far, transport if r.far else None,
+                   pathway_reads if programme else None, community if k.other_requirement else None,
+                   _in_the_way(o, sara_unknown) if o else None)
             v = verdicts.get(key)
             if v is None:
                 v = verdicts[key] = _Verdict(r, o, k, case, pathways, pathway_fields, transport, community)
@@ -497,6 +511,14 @@ def _sort_out(screened: Screen, treats: _Treats, needs: list[NeedAssessed], bit:
                                risk=risk, needs_perpetrator_work=v.needs_perpetrator_work,
                                perpetrator_work=k.perpetrator_work))
     return cands, rejected, considered, ineligible, said, reasons
+
+
+def _in_the_way(obs: tuple[Any, ...], sara_unknown: bool) -> tuple[Any, ...]:
+    """What of the person's obstacles to an intervention a _Verdict reads (resp.barriers and
+    resp.needs_perpetrator_work): what blocks it, and family work for a perpetrator of partner abuse
+    with whether the victim's safety is assessed. What is only to arrange (notes) is read elsewhere."""
+    family = any(o.code == "partner_abuse_family_work" for o in obs)
+    return tuple(o.text for o in obs if o.blocks is True), family, family and sara_unknown
 
 
 class _Settled:
