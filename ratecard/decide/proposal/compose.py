@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from itertools import compress
+from locale import LC_TIME, setlocale
 from operator import attrgetter
 from typing import Any
 
@@ -323,8 +324,18 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
 
 
 def _named(catalog: Catalog) -> str:
+    # strftime is costly (paragraph._day): each catalog's words written once under each locale
     info = catalog.info
-    return f"{info.court_name or info.name} as at {info.as_of:%B %Y}"
+    key = (info.court_name or info.name, info.as_of, setlocale(LC_TIME))
+    got = _NAMED.get(key)
+    if got is None:
+        if len(_NAMED) >= 1_000:
+            _NAMED.clear()
+        got = _NAMED[key] = f"{key[0]} as at {info.as_of:%B %Y}"
+    return got
+
+
+_NAMED: dict[tuple[str, dt.date, str], str] = {}
 
 
 def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed],

@@ -34,6 +34,8 @@ def needs_perpetrator_work(obs: tuple[Obstacle, ...]) -> bool:
 
 def notes(obs: tuple[Obstacle, ...]) -> tuple[str, ...]:
     """What to arrange for an item in the package."""
+    if not obs:  # most items: nothing about the person to arrange
+        return ()
     return tuple(o.text for o in obs if o.blocks is False and o.code != "partner_abuse_family_work")
 
 
