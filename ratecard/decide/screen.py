@@ -29,7 +29,7 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from ..rules.wording import applies_phrase
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
-                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, results_from)
+                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_from, results_from)
 from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
@@ -323,6 +323,8 @@ MADE_BOUND = 50_000
 # every REUSE_WINDOW look-ups: kept while at least 1 in REUSE_HITS of them found a result, else
 # used by 1 screen in REUSE_SAMPLE only, which tells when results recur again
 REUSE_WINDOW = 20_000
+# fewer results than this to make are made one by one (_Making.one), more a field at a time (_Making.build)
+FEW = 48
 REUSE_HITS = 4
 REUSE_SAMPLE = 16
 
@@ -344,6 +346,10 @@ class _Making:
     # the fields a decided result was decided without, by the fields its deciding rules rest on
     # (an undetermined one's by no fields: none), found when the screen is first read
     without: _Kept = dataclasses.field(default_factory=_Kept)
+    # said(): the fit to the order by the weeks a course needs, and the reach by area outside the
+    # person's area
+    fits: dict[tuple[float, str], tuple[ScreenWarning, ...]] = dataclasses.field(default_factory=dict)
+    far: dict[str, tuple[bool, tuple[ScreenWarning, ...]]] = dataclasses.field(default_factory=dict)
 
     def __call__(self, i: int) -> InterventionResult:
         return self.many((i,))[0]
@@ -431,6 +437,8 @@ class _Making:
         (_Parts.template: everything that does not depend on the person) with the person's few
         fields put in, each field worked out for every result at once (C loops where they can be)."""
         parts, at = self.parts, self.at
+        if len(js) < FEW:  # a few (a result read alone, those a screen of a small catalog has not made before)
+            return [self.one(at_[j], ds[j], None if fits is None else fits[j], lists[j], ids[j], ps[j]) for j in js]
         if len(js) != len(at_):  # some of the positions: their columns
             at_, ds, areas, ids, lists, ps = ([col[j] for j in js] for col in (at_, ds, areas, ids, lists, ps))  # type: ignore[assignment]
             fits = None if fits is None else [fits[j] for j in js]
@@ -467,6 +475,29 @@ class _Making:
         _consume(map(operator.setitem, values, map(_LISTS_AS, ds), lists))
         return results_from(values)
 
+    def one(self, i: int, d: _Decided, fit: Any, listed: tuple[MissingField, ...], iid: str,
+            placing: tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]) -> InterventionResult:
+        """build() for one result, a field at a time: for a few, the columns' C loops cost more
+        than they save."""
+        parts = self.parts
+        state, unreachable, warnings, need, course = placing
+        if fit is not None:
+            assert need is not None
+            warnings = warnings + self.late(need, course)
+        reach = parts.reach_part(parts.interventions[iid], self.at)
+        if reach[1]:
+            warnings = warnings + reach[1] if warnings else reach[1]
+        extra = self.person.get(iid)
+        if extra:
+            warnings = warnings + extra if warnings else extra
+        values = (d.template or parts.template(i, d)).copy()
+        values["availability"] = state if reach[0] else unreachable
+        if warnings:
+            values["warnings"] = warnings
+        if listed:
+            values[d.lists_as] = listed
+        return result_from(values)
+
     def late(self, need: float, course: str) -> tuple[ScreenWarning]:
         """The warning that a course needing `need` weeks (`course` in words) does not fit this
         case's order, or that the order's length is not given (_finish_part)."""
@@ -481,13 +512,34 @@ class _Making:
         return self.fields(self.why.absent(cone))
 
     def said(self, i: int) -> Said:
-        """What result i says of its decision and availability, without making the result (Results.said)."""
-        parts, d = self.parts, self.decided[i]
+        """What result i says of its decision and availability, without making the result (Results.said).
+        A reader of many (a proposal) reads them one by one: the status part is the date's
+        (_Parts.day), the fit to the order found once a screen for each length, and outside the
+        person's area the reach once a screen for each area (as _Parts.placed gives them)."""
+        parts, d, at = self.parts, self.decided[i], self.at
         iid = parts.ids[i]
-        availability, placed, late, far = parts.placed(iid, self.at)
+        state, unreachable, placed, need, course = parts.day(at.on).placing[i]
+        late = () if need is None else self.fit(need, course)
+        area, home = parts.areas[i], at.home_area
+        if home is not None and area != home:
+            reach = self.far.get(area)
+            if reach is None:
+                reach = self.far[area] = parts.reach_part(parts.interventions[iid], at)
+        else:
+            reach = parts.reach_part(parts.interventions[iid], at)
         reasons, to_check, _ = parts.said(d)
-        return Said(iid, d.decision, reasons, self.fields(self.open_fields[i]) if d.decision == "undetermined" else (),
-                    to_check, availability, placed, late, far, self.person.get(iid, ()))
+        # (Said's own __new__ is a Python function around this)
+        return _NEW_TUPLE(Said, (iid, d.decision, reasons, self.fields(self.open_fields[i]) if d.decision == "undetermined" else (),
+                                 to_check, state if reach[0] else unreachable, placed, late, reach[1], self.person.get(iid, ())))
+
+    def fit(self, need: float, course: str) -> tuple[ScreenWarning, ...]:
+        """The warning, if any, that a course needing `need` weeks does not fit this case's order
+        (_finish_part), found once a screen for each length."""
+        got = self.fits.get((need, course))
+        if got is None:
+            found = _finish_part(need, course, self.at.weeks_left)
+            got = self.fits[(need, course)] = () if found is None else (self.parts.warning(found["code"], found["text"]),)
+        return got
 
     def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
         """Result i's decision and reasons alone (Results.decision)."""
@@ -543,6 +595,7 @@ _SERIAL = operator.attrgetter("serial")
 _LISTED_BY = operator.attrgetter("listed_by")
 _TEMPLATE = operator.attrgetter("template")
 _LISTS_AS = operator.attrgetter("lists_as")
+_NEW_TUPLE = tuple.__new__
 _consume: Callable[[Iterable[Any]], None] = collections.deque(maxlen=0).extend  # runs an iterator through, keeping nothing
 _STATUS_WARNINGS = operator.itemgetter(2)
 _RULE_ID = operator.attrgetter("id")
