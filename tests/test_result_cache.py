@@ -196,3 +196,78 @@ def test_a_result_made_from_its_decision_s_template_is_the_model_pydantic_builds
             assert (d.template["availability"], d.template["warnings"], d.template["missing"],
                     d.template["decided_without"]) == (None, (), (), ())
     assert parts.made  # the results were kept for reuse
+
+
+def test_results_built_with_every_field_share_one_fields_set_and_copy_as_pydantic_does() -> None:
+    # built() gives every instance of a result class given every field its class's one frozenset
+    # of the fields set: a copy changed with model_copy(update=...) must get a set of its own, and
+    # copies, deep copies and model_fields_set must read as pydantic's own models do
+    s = screen(_case(3), default_catalog(), on=DATES[0])
+    r = next(r for r in s.results if r.reasons and r.warnings)
+    parts = [r.reasons[0], r.warnings[0], r, s]
+    parts += [m for m in (s.missing[:1] + r.missing[:1] + r.decided_without[:1] + r.to_check[:1])]
+    for m in parts:
+        validated = type(m).model_validate(m.model_dump())
+        assert m.model_fields_set == set(type(m).model_fields) == validated.model_fields_set
+        field = next(iter(type(m).model_fields))
+        for deep in (False, True):
+            changed = m.model_copy(update={field: getattr(m, field)}, deep=deep)
+            assert changed == m and changed.model_fields_set == m.model_fields_set
+        for c in (copy.copy(m), copy.deepcopy(m)):
+            assert c == m and c.model_fields_set == m.model_fields_set
+            assert c.__pydantic_fields_set__ is not m.__pydantic_fields_set__  # its own, to add to
+    same = [x for x in parts if type(x) is type(parts[0])]
+    assert len({id(x.__pydantic_fields_set__) for x in same}) == 1
+    # a model given only some fields has only those set
+    few = results_mod.built(results_mod.MissingField, field="risk.rosh", label="RoSH")
+    assert few.model_fields_set == {"field", "label"}
+    assert few.model_copy(update={"settles": 2}).model_fields_set == {"field", "label", "settles"}
+
+
+@pytest.fixture()
+def judged_soon():  # type: ignore[no-untyped-def]
+    """The default catalog's parts with the results cache judged every 200 look-ups, put back after."""
+    parts = _parts(default_catalog())
+    saved = (screen_mod.REUSE_WINDOW, parts.reusing, parts._lookups, parts._hits, parts._screens)
+    screen_mod.REUSE_WINDOW = 200
+    parts.reusing, parts._lookups, parts._hits, parts._screens = True, 0, 0, 0
+    parts.made.clear()
+    try:
+        yield parts
+    finally:
+        screen_mod.REUSE_WINDOW, parts.reusing, parts._lookups, parts._hits, parts._screens = saved
+        parts.made.clear()
+
+
+def test_the_results_cache_is_dropped_to_a_sample_while_results_seldom_recur(judged_soon) -> None:  # type: ignore[no-untyped-def]
+    # every case new and each on a date of its own: no result recurs, so after a window of look-ups
+    # the cache is used by 1 screen in REUSE_SAMPLE only; what is read is the same either way
+    parts, cat = judged_soon, default_catalog()
+    n = len(parts.ids)
+    seeds = iter(range(500, 10_000))
+    while parts.reusing:
+        tuple(screen(_case(next(seeds)), cat, on=DATES[0]).results)
+        assert parts._screens == 0
+    used, read = [], []
+    for _ in range(2 * screen_mod.REUSE_SAMPLE):
+        seed, before = next(seeds), len(parts.made)
+        read.append((seed, tuple(screen(_case(seed), cat, on=DATES[1]).results)))
+        used.append(len(parts.made) != before)
+    assert 1 <= sum(used) <= 2 and not parts.reusing  # (a sampled screen may find each result made)
+    assert parts._lookups <= 2 * n
+    for seed, whole in read:
+        assert whole == _fresh(cat, _case(seed), DATES[1])
+
+
+def test_the_results_cache_is_kept_while_results_recur_and_taken_up_again_when_they_do(judged_soon) -> None:  # type: ignore[no-untyped-def]
+    parts, cat = judged_soon, default_catalog()
+    for _ in range(3 * screen_mod.REUSE_WINDOW // len(parts.ids) + 1):  # the same few cases again and again
+        for seed in (1, 2):
+            tuple(screen(_case(seed), cat, on=DATES[0]).results)
+    assert parts.reusing
+    parts.reusing = False  # (as a run of new cases leaves it): the sampled screens find recurring results
+    for _ in range(screen_mod.REUSE_SAMPLE * (3 * screen_mod.REUSE_WINDOW // len(parts.ids) + 1)):
+        tuple(screen(_case(1), cat, on=DATES[0]).results)
+        if parts.reusing:
+            break
+    assert parts.reusing

@@ -9,8 +9,10 @@ shared between results and between screens (a reason is the same for every case 
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, WrapSerializer
@@ -96,8 +98,19 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def built(cls: type[M], **values: Any) -> M:
-    """An instance from trusted values, every field given (model_construct without its loop)."""
-    return _instance(cls, values, set(values))
+    """An instance from trusted values, every field given (model_construct without its loop). A
+    result given every field shares its class's one frozenset of the fields set (Result's copies
+    get a set of their own): a large catalog's screen builds hundreds, and a new set each is a
+    container more for the cyclic collector to walk."""
+    every = _EVERY.get(cls)
+    if every is None:
+        every = _EVERY[cls] = frozenset(cls.model_fields) if issubclass(cls, Result) else frozenset()
+    return _instance(cls, values, every if len(values) == len(every) else set(values))
+
+
+# each result class's fields, the fields set of an instance given every one (built); empty for a
+# model that is no Result, whose copies would add to a shared set
+_EVERY: dict[type[BaseModel], frozenset[str]] = {}
 
 
 # BaseModel's slots, set through their descriptors: a screen reading a large catalog makes thousands
@@ -222,6 +235,20 @@ def result_from(values: dict[str, Any]) -> InterventionResult:
 _NEW_RESULT = InterventionResult.__new__
 
 
+def results_from(values: list[dict[str, Any]]) -> list[InterventionResult]:
+    """result_from for each dict, a step at a time for them all: each step one C loop (map), where
+    one call each would run result_from's Python for each of a large catalog's thousands."""
+    made = list(map(_NEW_RESULT, itertools.repeat(InterventionResult, len(values))))
+    _consume(map(_SET_DICT, made, values))
+    _consume(map(_SET_FIELDS_SET, made, itertools.repeat(_RESULT_FIELDS)))
+    _consume(map(_SET_EXTRA, made, itertools.repeat(None)))
+    _consume(map(_SET_PRIVATE, made, itertools.repeat(None)))
+    return made
+
+
+_consume: Callable[[Iterable[Any]], None] = collections.deque(maxlen=0).extend  # runs an iterator through, keeping nothing
+
+
 # warnings that make an intervention the person is eligible for unusable now, until settled (a
 # venue out of reach is already its availability, not_reachable: not_near_home with transport
 # recorded, or fares paid, is a note)
@@ -322,6 +349,12 @@ class Results(Sequence[InterventionResult]):
         made, make, many = self._made, self._make, self._many
         if make is None:  # another thread has made them all
             return
+        if many is not None and not any(made):  # (a result is true: no __bool__ or __len__) none read yet
+            whole = many(list(range(len(made))))
+            if not any(made):  # another thread may have made some meanwhile: the first stays
+                made[:] = whole
+                self._make = self._many = None
+                return
         todo = [i for i, got in enumerate(made) if got is None]
         if many is not None:
             for i, got in zip(todo, many(todo)):

@@ -6,6 +6,7 @@ answers: a withdrawn course someone is eligible for is "eligible" and "withdrawn
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import functools
@@ -13,7 +14,7 @@ import difflib
 import itertools
 import operator
 from dataclasses import dataclass
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..case.model import Case
@@ -28,7 +29,7 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from ..rules.wording import applies_phrase
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
-                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_from)
+                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_from, results_from)
 from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
@@ -98,6 +99,7 @@ class _Decided:
     # what a result's fields listed are found by in a screen (_Making.many): the cone, or for an
     # undetermined result (whose list is the fields that could settle it) no fields
     listed_by: frozenset[str]
+    lists_as: str  # which of a result's fields lists them: missing (undetermined) or decided_without
     # what a result says of it, made when a result is first read (_Parts.said): its reasons, the
     # judgements still open (eligible if agreed, or undetermined), and for eligible if agreed what
     # it waits on, in one sentence
@@ -315,6 +317,16 @@ _NO_CONE: frozenset[str] = frozenset()
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
 # 2,000-intervention catalog's screen makes 2,000, the default catalog's under 100)
 MADE_BOUND = 50_000
+# ... but only while they are found again: a screen of a large catalog, whose results seldom recur
+# (a 2,000-intervention catalog's cases found under 1 in 10), pays for the keys, the look-ups and
+# the kept results (which the cyclic collector walks) and gets little back. The cache is judged
+# every REUSE_WINDOW look-ups: kept while at least 1 in REUSE_HITS of them found a result, else
+# used by 1 screen in REUSE_SAMPLE only, which tells when results recur again
+REUSE_WINDOW = 20_000
+# fewer results than this to make are made one by one (_Making.one), more a field at a time (_Making.build)
+FEW = 48
+REUSE_HITS = 4
+REUSE_SAMPLE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +346,10 @@ class _Making:
     # the fields a decided result was decided without, by the fields its deciding rules rest on
     # (an undetermined one's by no fields: none), found when the screen is first read
     without: _Kept = dataclasses.field(default_factory=_Kept)
+    # said(): the fit to the order by the weeks a course needs, and the reach by area outside the
+    # person's area
+    fits: dict[tuple[float, str], tuple[ScreenWarning, ...]] = dataclasses.field(default_factory=dict)
+    far: dict[str, tuple[bool, tuple[ScreenWarning, ...]]] = dataclasses.field(default_factory=dict)
 
     def __call__(self, i: int) -> InterventionResult:
         return self.many((i,))[0]
@@ -365,6 +381,20 @@ class _Making:
         open_fields = self.open_fields
         for j in ([j for j, i in enumerate(at_) if i in open_fields] if not whole else open_fields):
             lists[j] = self.fields(open_fields[at_[j]])
+        areas = parts.areas if whole else [parts.areas[i] for i in at_]
+        # how each course fits the order (_finish_part): one that does not fit says by how much
+        # (every course fits an order with more weeks left than the longest needs)
+        day_of = parts.day(on)
+        needs = day_of.needs if whole else [day_of.needs[i] for i in at_]
+        fits: Any = (None if wl is not None and wl >= day_of.longest else
+                     [None if need is None else "unknown" for need in needs] if wl is None else
+                     [wl if need is not None and need > wl else None for need in needs])
+        ids = parts.ids if whole else [parts.ids[i] for i in at_]
+        ps = day_of.placing if whole else [day_of.placing[i] for i in at_]
+        person = self.person
+        if not parts.reuse():
+            return self.build(range(len(at_)), at_, ds, areas, ids, fits, lists, ps)
+        made = parts.made
         # where the person lives with the date: outside their area only the area matters
         # (_Parts.reach_part), inside it the town and transport; strings, whose hash is kept
         day = on.toordinal()
@@ -372,22 +402,11 @@ class _Making:
         where_of = dict.fromkeys(parts.area_names, inside if home is None else outside)
         if home in where_of:
             where_of[home] = inside
-        areas = parts.areas if whole else [parts.areas[i] for i in at_]
         wheres = list(map(where_of.__getitem__, areas))
-        # how each course fits the order (_finish_part): one that does not fit says by how much
-        # (every course fits an order with more weeks left than the longest needs)
-        day_of = parts.day(on)
-        needs = day_of.needs if whole else [day_of.needs[i] for i in at_]
-        fits: Any = (itertools.repeat(None) if wl is not None and wl >= day_of.longest else
-                     [None if need is None else "unknown" for need in needs] if wl is None else
-                     [wl if need is not None and need > wl else None for need in needs])
-        ids = parts.ids if whole else [parts.ids[i] for i in at_]
-        made = parts.made
         # the person's warnings by their id: each tuple is one object for the same answers
         # (responsivity.screen_warnings), and the catalog's parts hold every such dict, so no other
         # object can take the id of one while a result found by it is kept (responsivity's own table
         # of warnings holds each dict too, so another thread clearing `persons` meanwhile frees none)
-        person = self.person
         if id(person) not in parts.persons:
             if len(parts.persons) > 10_000:  # (answers combine in at most 729 ways a catalog)
                 parts.persons.clear()
@@ -397,43 +416,87 @@ class _Making:
         # for the intervention too; the list of fields by its id: one tuple for the same fields
         # (_Parts.listed), and the result holds it, so no other object can take its id while the
         # result is kept
-        keys = list(zip(map(_SERIAL, ds), wheres, fits, map(id, map(person.get, ids)), map(id, lists)))
+        keys = list(zip(map(_SERIAL, ds), wheres, itertools.repeat(None) if fits is None else fits,
+                        map(id, map(person.get, ids)), map(id, lists)))
         out = list(map(made.get, keys))
-        # (all(): a result is true, having no __bool__ or __len__; never `None in out`, which would
-        # compare each result with None by pydantic's __eq__, in Python)
-        if not all(out):
-            # (read lazily: a position is passed before its result is put in)
-            new = itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None)))
-            # a result not made before: its decision's template with the person's fields put in
-            placing, far_of, late_of = day_of.placing, dict[str, tuple[bool, tuple[ScreenWarning, ...]]](), self.late
-            for j in new:
-                i, d = at_[j], ds[j]
-                state, unreachable, warnings, need, course = placing[i]
-                if keys[j][2] is not None:  # (its fit: only a course that needs weeks has one)
-                    assert need is not None
-                    warnings = warnings + late_of(need, course)
-                if wheres[j] is outside:  # the reach of the intervention's area from the person's
-                    reach = far_of.get(areas[j])
-                    if reach is None:
-                        reach = far_of[areas[j]] = parts.reach_part(parts.interventions[ids[j]], at)
-                else:
-                    reach = parts.reach_part(parts.interventions[ids[j]], at)
-                if reach[1]:
-                    warnings = warnings + reach[1] if warnings else reach[1]
-                extra = person.get(ids[j])
-                if extra:
-                    warnings = warnings + extra if warnings else extra
-                values = (d.template or parts.template(i, d)).copy()
-                values["availability"] = state if reach[0] else unreachable
-                if warnings:
-                    values["warnings"] = warnings
-                lst = lists[j]
-                if lst:
-                    values["missing" if d.decision == "undetermined" else "decided_without"] = lst
-                if len(made) > MADE_BOUND:
-                    made.clear()
-                out[j] = made[keys[j]] = result_from(values)
+        # (a result is true, having no __bool__ or __len__; never `None in out`, which would compare
+        # each result with None by pydantic's __eq__, in Python)
+        new = list(itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None))))
+        parts.reused(len(out), len(out) - len(new))
+        if new:
+            if len(made) > MADE_BOUND:
+                made.clear()
+            for j, r in zip(new, self.build(new, at_, ds, areas, ids, fits, lists, ps)):
+                out[j] = made[keys[j]] = r
         return out  # type: ignore[return-value]
+
+    def build(self, js: range | list[int], at_: list[int], ds: list[_Decided], areas: Sequence[str], ids: Sequence[str],
+              fits: list[Any] | None, lists: list[tuple[MissingField, ...]],
+              ps: Sequence[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]) -> list[InterventionResult]:
+        """The results at positions js of many()'s columns: each its decision's template
+        (_Parts.template: everything that does not depend on the person) with the person's few
+        fields put in, each field worked out for every result at once (C loops where they can be)."""
+        parts, at = self.parts, self.at
+        if len(js) < FEW:  # a few (a result read alone, those a screen of a small catalog has not made before)
+            return [self.one(at_[j], ds[j], None if fits is None else fits[j], lists[j], ids[j], ps[j]) for j in js]
+        if len(js) != len(at_):  # some of the positions: their columns
+            at_, ds, areas, ids, lists, ps = ([col[j] for j in js] for col in (at_, ds, areas, ids, lists, ps))  # type: ignore[assignment]
+            fits = None if fits is None else [fits[j] for j in js]
+        temps = list(map(_TEMPLATE, ds))
+        for k in itertools.compress(range(len(temps)), map(operator.is_, temps, itertools.repeat(None))):
+            temps[k] = parts.template(at_[k], ds[k])
+        # the reach: outside the person's area one of each area's interventions stands for the
+        # area (_Parts.first_in), inside it (or with no area known) each intervention's own
+        home = at.home_area
+        reaches: list[Any]
+        if home is None or len(ids) < 2 * len(parts.first_in):
+            reaches = [parts.reach_part(parts.interventions[iid], at) for iid in ids]
+        else:
+            far = {a: parts.reach_part(iv, at) for a, iv in parts.first_in.items() if a != home}
+            reaches = list(map(far.get, areas))
+            for k in itertools.compress(range(len(reaches)), map(operator.is_, reaches, itertools.repeat(None))):
+                reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
+        availability = [p[not r[0]] for p, r in zip(ps, reaches)]
+        warnings = list(map(_STATUS_WARNINGS, ps))
+        if fits is not None:  # a course that does not fit the order (or an order of unknown length)
+            late = self.late
+            for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
+                warnings[k] = warnings[k] + late(ps[k][3], ps[k][4])  # type: ignore[arg-type]
+        warnings = [w + r[1] if w else r[1] for w, r in zip(warnings, reaches)]
+        if self.person:  # what in the person stands in the way
+            for k, extra in enumerate(map(self.person.get, ids)):
+                if extra:
+                    warnings[k] = warnings[k] + extra
+        # each a copy of its template with the person's fields put in (the template's own values
+        # for those are empty, so an empty one put in leaves the result as the template has it)
+        values = list(map(dict.copy, temps))
+        _consume(map(operator.setitem, values, itertools.repeat("availability"), availability))
+        _consume(map(operator.setitem, values, itertools.repeat("warnings"), warnings))
+        _consume(map(operator.setitem, values, map(_LISTS_AS, ds), lists))
+        return results_from(values)
+
+    def one(self, i: int, d: _Decided, fit: Any, listed: tuple[MissingField, ...], iid: str,
+            placing: tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]) -> InterventionResult:
+        """build() for one result, a field at a time: for a few, the columns' C loops cost more
+        than they save."""
+        parts = self.parts
+        state, unreachable, warnings, need, course = placing
+        if fit is not None:
+            assert need is not None
+            warnings = warnings + self.late(need, course)
+        reach = parts.reach_part(parts.interventions[iid], self.at)
+        if reach[1]:
+            warnings = warnings + reach[1] if warnings else reach[1]
+        extra = self.person.get(iid)
+        if extra:
+            warnings = warnings + extra if warnings else extra
+        values = (d.template or parts.template(i, d)).copy()
+        values["availability"] = state if reach[0] else unreachable
+        if warnings:
+            values["warnings"] = warnings
+        if listed:
+            values[d.lists_as] = listed
+        return result_from(values)
 
     def late(self, need: float, course: str) -> tuple[ScreenWarning]:
         """The warning that a course needing `need` weeks (`course` in words) does not fit this
@@ -449,13 +512,34 @@ class _Making:
         return self.fields(self.why.absent(cone))
 
     def said(self, i: int) -> Said:
-        """What result i says of its decision and availability, without making the result (Results.said)."""
-        parts, d = self.parts, self.decided[i]
+        """What result i says of its decision and availability, without making the result (Results.said).
+        A reader of many (a proposal) reads them one by one: the status part is the date's
+        (_Parts.day), the fit to the order found once a screen for each length, and outside the
+        person's area the reach once a screen for each area (as _Parts.placed gives them)."""
+        parts, d, at = self.parts, self.decided[i], self.at
         iid = parts.ids[i]
-        availability, placed, late, far = parts.placed(iid, self.at)
+        state, unreachable, placed, need, course = parts.day(at.on).placing[i]
+        late = () if need is None else self.fit(need, course)
+        area, home = parts.areas[i], at.home_area
+        if home is not None and area != home:
+            reach = self.far.get(area)
+            if reach is None:
+                reach = self.far[area] = parts.reach_part(parts.interventions[iid], at)
+        else:
+            reach = parts.reach_part(parts.interventions[iid], at)
         reasons, to_check, _ = parts.said(d)
-        return Said(iid, d.decision, reasons, self.fields(self.open_fields[i]) if d.decision == "undetermined" else (),
-                    to_check, availability, placed, late, far, self.person.get(iid, ()))
+        # (Said's own __new__ is a Python function around this)
+        return _NEW_TUPLE(Said, (iid, d.decision, reasons, self.fields(self.open_fields[i]) if d.decision == "undetermined" else (),
+                                 to_check, state if reach[0] else unreachable, placed, late, reach[1], self.person.get(iid, ())))
+
+    def fit(self, need: float, course: str) -> tuple[ScreenWarning, ...]:
+        """The warning, if any, that a course needing `need` weeks does not fit this case's order
+        (_finish_part), found once a screen for each length."""
+        got = self.fits.get((need, course))
+        if got is None:
+            found = _finish_part(need, course, self.at.weeks_left)
+            got = self.fits[(need, course)] = () if found is None else (self.parts.warning(found["code"], found["text"]),)
+        return got
 
     def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
         """Result i's decision and reasons alone (Results.decision)."""
@@ -509,6 +593,11 @@ class _Day(NamedTuple):
 _FIELDS = operator.attrgetter("fields")
 _SERIAL = operator.attrgetter("serial")
 _LISTED_BY = operator.attrgetter("listed_by")
+_TEMPLATE = operator.attrgetter("template")
+_LISTS_AS = operator.attrgetter("lists_as")
+_NEW_TUPLE = tuple.__new__
+_consume: Callable[[Iterable[Any]], None] = collections.deque(maxlen=0).extend  # runs an iterator through, keeping nothing
+_STATUS_WARNINGS = operator.itemgetter(2)
 _RULE_ID = operator.attrgetter("id")
 
 
@@ -555,6 +644,27 @@ class _Parts:
         # dict or tuple takes their ids while results found by them are kept
         self.persons: dict[int, dict[str, tuple[ScreenWarning, ...]]] = {}
         self._listed: dict[tuple[str, ...], tuple[MissingField, ...]] = {}
+        # whether made is used (reuse), and the look-ups and hits counted since it was last judged
+        self.reusing = True
+        self._lookups = self._hits = self._screens = 0
+        # one intervention of each area: outside the person's area, its reach is every one's there
+        self.first_in = {iv.area: iv for iv in map(catalog.interventions.__getitem__, reversed(self.ids))}
+
+    def reuse(self) -> bool:
+        """Whether a screen looks its results up in `made` (and keeps those it makes there)."""
+        if self.reusing:
+            return True
+        self._screens += 1
+        return self._screens % REUSE_SAMPLE == 0
+
+    def reused(self, lookups: int, hits: int) -> None:
+        """Count a screen's look-ups in `made` and how many found a result; judge every REUSE_WINDOW.
+        (Threads may lose a count to each other: it only moves the judging.)"""
+        self._lookups += lookups
+        self._hits += hits
+        if self._lookups >= REUSE_WINDOW:
+            self.reusing = self._hits * REUSE_HITS >= self._lookups
+            self._lookups = self._hits = 0
 
     def judgement(self, r: Rule, applies: bool | None) -> Judgement:
         return built(Judgement, rule=r.id, kind=r.kind, text=r.text, source=r.source or "", by=r.decider,
@@ -611,7 +721,8 @@ class _Parts:
         if len(same) > 100_000:
             same.clear()
         return _Decided(decision, tuple(deciding), tuple(outcomes[r.id] for r in deciding), same.setdefault(fields, fields),
-                        cone := same.setdefault(cone, cone), next(_SERIALS), _NO_CONE if decision == "undetermined" else cone)
+                        cone := same.setdefault(cone, cone), next(_SERIALS), _NO_CONE if decision == "undetermined" else cone,
+                        "missing" if decision == "undetermined" else "decided_without")
 
     def said(self, d: _Decided) -> tuple[tuple[Reason, ...], tuple[Judgement, ...], str | None]:
         """What a result says of a decision: made when a result with it is first read, then kept.
@@ -708,7 +819,8 @@ class _Parts:
             if len(self._reach) > 200_000:
                 self._reach.clear()
             reachable, out = _reach_part(iv, at.town, home, at.has_transport)
-            got = self._reach[key] = (reachable, tuple(self.warning(w["code"], w["text"]) for w in out))
+            # (a bool: a result's availability is picked by it)
+            got = self._reach[key] = (bool(reachable), tuple(self.warning(w["code"], w["text"]) for w in out))
         return got
 
     def warning(self, code: str, text: str) -> ScreenWarning:
