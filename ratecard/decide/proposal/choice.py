@@ -237,7 +237,7 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
                 grow(i + 1, chosen + (c,), kept, covered | c.mask, risk | c.risk,
                      days + c.rar_days, prog or c.programme, c.risk if c.programme else prisk,
                      women | c.mask if c.women_only and female else women, waits + c.waits_on_answers, unknowns + c.unknowns,
-                     min(weakest, c.evidence), needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
+                     c.evidence if c.evidence < weakest else weakest, needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
                 top = best[0]
 
     grow(0, (), [], 0, 0, 0, False, 0, 0, 0, 0, 3, False, False)
