@@ -55,14 +55,17 @@ class Reads:
 
 
 def confirming_answers(catalog: Catalog, facts: dict[str, Any], fields: list[str],
-                       confirmed: Callable[[Evaluation], bool | None], reads: Reads | None = None) -> list[Answer]:
+                       confirmed: Callable[[Evaluation], bool | None], reads: Reads | None = None,
+                       known: Knowledge | None = None) -> list[Answer]:
     """For each missing field, the answers under which `confirmed` (True: confirmed, False: ruled
     out, None: still open) holds. With `reads`, `confirmed` is given an evaluation of those only
-    (default: of the whole program)."""
+    (default: of the whole program). `known`: what an evaluation of these facts that agrees with
+    the reference evaluator (the screen's engine) found of the derived facts, so the case's own
+    starting point is not worked out again."""
     pieces = _pieces(catalog, reads)
     registry = catalog.rules.registry
     found: list[tuple[str, list[Any], bool]] = []
-    trial = _Trial(catalog, facts, _focus(catalog, reads))
+    trial = _Trial(catalog, facts, _focus(catalog, reads), known)
     for f in fields:
         if f in COMPUTED or f not in pieces or f in facts:
             continue
@@ -217,18 +220,29 @@ _MAX_VALUES = 1 << 16
 class _Trial:
     """The case's evaluation from the forms (of the focus), and the same with one more field answered."""
 
-    def __init__(self, catalog: Catalog, facts: dict[str, Any], focus: _Focus):
+    def __init__(self, catalog: Catalog, facts: dict[str, Any], focus: _Focus, known: Knowledge | None = None):
         self.program = catalog.program
         self.focus = focus
         self.facts = facts
         self.values = _values(catalog)
+        self.known = known
         self._base: tuple[Knowledge, dict[str, Tri], dict[str, Tri]] | None = None
 
     @property
     def base(self) -> tuple[Knowledge, dict[str, Tri], dict[str, Tri]]:
         if self._base is None:
             k = Knowledge(self.facts)
-            self._derive(k, self.focus.derived)
+            known = self.known
+            # the engine agrees with the reference evaluator on every derived fact (tested: the same
+            # Evaluation, sums' bounds added in the same order), so its values are the case's own
+            if known is not None and all(d.id in (known.bounds if d.sum else known.possible) for d in self.focus.derived):
+                for d in self.focus.derived:
+                    if d.sum:
+                        k.bounds[d.id] = known.bounds[d.id]
+                    else:
+                        k.possible[d.id] = known.possible[d.id]
+            else:
+                self._derive(k, self.focus.derived)
             outcomes = {r.id: self._outcome(r, k) for r in self.focus.rules}
             self._base = k, outcomes, {e.id: _whole(e, outcomes, k) for e in self.focus.whole}
         return self._base

@@ -161,6 +161,8 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
     and as candidates come in a fixed order, no later candidate's bound is better, so the loop stops
     there. The whole key (with its mean of evidence) is worked out only to break a tie.
     """
+    if not cands:
+        return ()
     order = sorted(cands, key=lambda c: (not c.programme, -_RANK[c.risk & 0xFF], -c.risk.bit_count(), -c.mask.bit_count(), c.iv.id))
     n = len(order)
     suffix = [0] * (n + 1)
@@ -192,7 +194,10 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
              prog: bool, prisk: int, women: int, waits: int, unknowns: int, weakest: int, needs_pw: bool, has_pw: bool) -> None:
         # `own`: what each member meets and treats that no other member does
         if not needs_pw or has_pw:
-            head = (-_RANK[prisk & 0xFF], -risk.bit_count(), -score_of(covered), waits, unknowns, -women.bit_count(), -weakest)
+            s = scores.get(covered)
+            if s is None:
+                s = score_of(covered)
+            head = (-_RANK[prisk & 0xFF], -risk.bit_count(), -s, waits, unknowns, -women.bit_count(), -weakest)
             if best[0] is None or head < best[0]:
                 best[0], best[1], best[2] = head, None, chosen
             elif head == best[0]:
@@ -210,8 +215,12 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
             if not (new_mask or new_risk) or (cap is not None and days + c.rar_days > cap) or (prog and c.programme):
                 continue  # never added here: the bound is checked at the next candidate that can be (no better)
             if top is not None:
+                full = covered | suffix[i]
+                s = scores.get(full)  # score_of's lookup without its call: the search's commonest step
+                if s is None:
+                    s = score_of(full)
                 bound = (-_RANK[(prisk if prog else psuffix[i]) & 0xFF], -(risk | rsuffix[i]).bit_count(),
-                         -score_of(covered | suffix[i]), waits, unknowns, -(women | wsuffix[i]).bit_count(), -weakest)
+                         -s, waits, unknowns, -(women | wsuffix[i]).bit_count(), -weakest)
                 if bound > top:
                     return
             # every member must keep something of its own (a plain loop: no generator to resume per member)
@@ -228,7 +237,7 @@ def best_package(cands: list[Candidate], weights: tuple[int, ...], cap: int | No
                 grow(i + 1, chosen + (c,), kept, covered | c.mask, risk | c.risk,
                      days + c.rar_days, prog or c.programme, c.risk if c.programme else prisk,
                      women | c.mask if c.women_only and female else women, waits + c.waits_on_answers, unknowns + c.unknowns,
-                     min(weakest, c.evidence), needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
+                     c.evidence if c.evidence < weakest else weakest, needs_pw or c.needs_perpetrator_work, has_pw or c.perpetrator_work)
                 top = best[0]
 
     grow(0, (), [], 0, 0, 0, False, 0, 0, 0, 0, 3, False, False)

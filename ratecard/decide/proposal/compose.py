@@ -29,6 +29,7 @@ from ...case.model import Case
 from ...catalog.load import Catalog, per_catalog
 from ...catalog.model import Intervention, Target
 from ...rules.loader import Evaluation
+from ...rules.reference import Knowledge
 from ..responsivity import obstacles as person_obstacles
 from ..results import Decision, Results
 from ..screen import InterventionResult, Reason, Said, Screen, decide, screen
@@ -243,9 +244,12 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
 
     # 4. the package
     chosen = best_package(cands, weights, cap, female)
-    facts = case_facts(case, on) if any(c.conditional for c in chosen) else {}
-    confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields, said[c.iv.id]))
-               for c in chosen if c.waits_on_answers}
+    confirm: dict[str, tuple[Answer, ...]] = {}
+    if any(c.waits_on_answers for c in chosen):
+        known = _screen_knowledge(screened)
+        facts = known.facts if known is not None else case_facts(case, on)
+        confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields, said[c.iv.id], known))
+                   for c in chosen if c.waits_on_answers}
     completed = frozenset(case.history.completed_programmes or ())
     items = _items(chosen, needs, bit, catalog, community, confirm, obs, add(window[1], -weeks(margin)) or window[1], completed)
     covered = 0
@@ -581,10 +585,19 @@ class _Verdict:
 
 
 
+def _screen_knowledge(screened: Screen) -> Knowledge | None:
+    """What the screen's engine found of the case (its facts, derived facts' values and bounds),
+    held by the screen's results until they are all made; None when it no longer holds it (or a
+    screen read back from JSON): then it is worked out again."""
+    k = getattr(getattr(getattr(screened.results, "_make", None), "why", None), "k", None)
+    return k if isinstance(k, Knowledge) else None
+
+
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str],
-                said: ResultRead | None = None) -> list[Answer]:
+                said: ResultRead | None = None, known: Knowledge | None = None) -> list[Answer]:
     """The answers that would confirm a conditional programme: eligible, and indicated. `said`: what
-    the screen says of it, when already read (else its result)."""
+    the screen says of it, when already read (else its result); `known`: the screen's knowledge of
+    the case (its facts are `facts`)."""
     r = said if said is not None else screened.result(iid)
     rules = catalog.rules.rules.get(iid, ())
 
@@ -606,11 +619,11 @@ def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: 
         # never confirm the programme; and when an eligibility answer alone confirms it, only such
         # answers are named. So the pathway's fields are tried only when none does: the same answers
         # as trying every field at once, with a fraction of the evaluations.
-        first = confirming_answers(catalog, facts, eligibility, confirmed, reads)
+        first = confirming_answers(catalog, facts, eligibility, confirmed, reads, known)
         if any(a.alone for a in first):
             return first
-        return first + confirming_answers(catalog, facts, pathway_only, confirmed, reads)
-    return confirming_answers(catalog, facts, eligibility + pathway_only, confirmed, reads)
+        return first + confirming_answers(catalog, facts, pathway_only, confirmed, reads, known)
+    return confirming_answers(catalog, facts, eligibility + pathway_only, confirmed, reads, known)
 
 
 def _items(chosen: tuple[Candidate, ...], needs: list[NeedAssessed], bit: dict[str, int], catalog: Catalog,
