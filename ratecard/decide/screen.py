@@ -331,7 +331,10 @@ def _paused(make: Callable[..., _T], *args: Any) -> _T:
     The switch is the process's: another thread's collections wait too while one screen runs (a
     delay, nothing lost), and a screen that finds it already off (another screen's pause, or the
     application's own gc.disable()) leaves it as it is: whoever switched it off switches it on.
-    (Two screens in threads can still end one's pause while the other runs: it only collects.)"""
+    (Two screens in threads can still end one's pause while the other runs: it only collects.)
+    The collection owed is made on resuming, as the collector would have chosen it (the oldest
+    generation past its threshold): left to the next new object, a loop of screens that makes none
+    between them would never collect."""
     if not gc.isenabled():
         return make(*args)
     gc.disable()
@@ -339,6 +342,9 @@ def _paused(make: Callable[..., _T], *args: Any) -> _T:
         return make(*args)
     finally:
         gc.enable()
+        count, threshold = gc.get_count(), gc.get_threshold()
+        if count[0] > threshold[0] > 0:  # (a threshold of 0: automatic collection switched off)
+            gc.collect(2 if count[2] > threshold[2] else 1 if count[1] > threshold[1] else 0)
 
 
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
