@@ -332,9 +332,11 @@ def _paused(make: Callable[..., _T], *args: Any) -> _T:
     delay, nothing lost), and a screen that finds it already off (another screen's pause, or the
     application's own gc.disable()) leaves it as it is: whoever switched it off switches it on.
     (Two screens in threads can still end one's pause while the other runs: it only collects.)
-    The collection owed is made on resuming, as the collector would have chosen it (the oldest
-    generation past its threshold): left to the next new object, a loop of screens that makes none
-    between them would never collect."""
+    The collection owed is set off on resuming: left to the next new object, a loop of screens that
+    makes none between them would never collect. It is set off by making one (a set: sets have no
+    free list, so a new one always counts), which lets the collector choose the generations as it
+    always does: a gc.collect(n) here could not, lacking its check of how much of the oldest
+    generation is new before it walks the whole heap."""
     if not gc.isenabled():
         return make(*args)
     gc.disable()
@@ -342,9 +344,7 @@ def _paused(make: Callable[..., _T], *args: Any) -> _T:
         return make(*args)
     finally:
         gc.enable()
-        count, threshold = gc.get_count(), gc.get_threshold()
-        if count[0] > threshold[0] > 0:  # (a threshold of 0: automatic collection switched off)
-            gc.collect(2 if count[2] > threshold[2] else 1 if count[1] > threshold[1] else 0)
+        set()
 
 
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
