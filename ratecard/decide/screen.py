@@ -11,11 +11,12 @@ import dataclasses
 import datetime as dt
 import functools
 import difflib
+import gc
 import itertools
 import operator
 from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from ..case.model import Case
 from ..case.coerce import CaseInput, coerce_case
@@ -238,6 +239,10 @@ def screen(case: CaseInput, catalog: Catalog | None = None, *, on: dt.date | Non
     `on` is the reference date for ages and time left on the order (default: today); the result
     records it so that the same call can be made again and give the same answer.
     """
+    return _paused(_screen, case, catalog, on)
+
+
+def _screen(case: CaseInput, catalog: Catalog | None, on: dt.date | None) -> Screen:
     case = coerce_case(case)  # a Case, a dict or a JSON/YAML string (ratecard.case.coerce)
     from ..catalog.load import default_catalog
 
@@ -312,6 +317,34 @@ class _Kept(dict[Any, Any]):
         return got
 
 _NO_CONE: frozenset[str] = frozenset()
+_T = TypeVar("_T")
+
+
+def _paused(make: Callable[..., _T], *args: Any) -> _T:
+    """make(*args) with the cyclic collector paused. A screen (and a build of its results) makes
+    thousands of container objects, few in cycles: most die with the screen, its results outlive it.
+    Run, the young collections they set off (one every 700 new objects) free next to nothing and
+    move the survivors on to the older generations, whose collections walk them again, and a full
+    collection then walks the catalog too (2,000 interventions: a fifth of a screen's instructions
+    went to the collector). Paused, what died is gone before the collector looks, and the one young
+    collection after resuming sees only what is left. A cycle made meanwhile waits only until then.
+    The switch is the process's: another thread's collections wait too while one screen runs (a
+    delay, nothing lost), and a screen that finds it already off (another screen's pause, or the
+    application's own gc.disable()) leaves it as it is: whoever switched it off switches it on.
+    (Two screens in threads can still end one's pause while the other runs: it only collects.)
+    The collection owed is set off on resuming: left to the next new object, a loop of screens that
+    makes none between them would never collect. It is set off by making one (a set: sets have no
+    free list, so a new one always counts), which lets the collector choose the generations as it
+    always does: a gc.collect(n) here could not, lacking its check of how much of the oldest
+    generation is new before it walks the whole heap."""
+    if not gc.isenabled():
+        return make(*args)
+    gc.disable()
+    try:
+        return make(*args)
+    finally:
+        gc.enable()
+        set()
 
 
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
@@ -393,7 +426,7 @@ class _Making:
         ps = day_of.placing if whole else [day_of.placing[i] for i in at_]
         person = self.person
         if not parts.reuse():
-            return self.build(range(len(at_)), at_, ds, areas, ids, fits, lists, ps)
+            return _paused(self.build, range(len(at_)), at_, ds, areas, ids, fits, lists, ps)
         made = parts.made
         # where the person lives with the date: outside their area only the area matters
         # (_Parts.reach_part), inside it the town and transport; strings, whose hash is kept
@@ -426,7 +459,7 @@ class _Making:
         if new:
             if len(made) > MADE_BOUND:
                 made.clear()
-            for j, r in zip(new, self.build(new, at_, ds, areas, ids, fits, lists, ps)):
+            for j, r in zip(new, _paused(self.build, new, at_, ds, areas, ids, fits, lists, ps)):
                 out[j] = made[keys[j]] = r
         return out  # type: ignore[return-value]
 
