@@ -113,3 +113,21 @@ def test_a_proposal_copied_keeps_its_parts_and_their_fields_set():
     assert item.model_fields_set == set(PackageItem.model_fields) and p.model_dump_json() == before
     assert propose(load_case(EXAMPLES / "community-order-rar-and-bbr-24m.yaml"), default_catalog(), on=ON).package[0] \
         .model_fields_set == set(PackageItem.model_fields)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases)
+def test_what_ifs_from_the_screens_own_evaluation_answer_as_the_case_worked_out_again(case: Case):
+    # a proposal's confirming answers start from what the screen's engine found of the case
+    # (Results.knowledge); without it they work the case out with the reference evaluator
+    for cat in (default_catalog(), HMPPS):
+        assert screen(case, cat, on=ON).results.knowledge() is not None  # type: ignore[attr-defined]
+        from_screen = propose(case, cat, on=ON)
+        knowledge = Results.knowledge
+        try:
+            Results.knowledge = lambda self: None  # type: ignore[method-assign]
+            afresh = propose(case, cat, on=ON)
+        finally:
+            Results.knowledge = knowledge  # type: ignore[method-assign]
+        assert from_screen == afresh
+        assert from_screen.model_dump_json() == afresh.model_dump_json()

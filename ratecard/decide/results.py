@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, WrapSerializer
 from pydantic_core import core_schema
 
 if TYPE_CHECKING:
+    from ..rules.reference import Knowledge
     from .screen import Said  # what screen() can say of a result without making it
 
 # eligible_if_agreed: every criterion case data can decide is met, and what is left is a judgement
@@ -380,6 +381,15 @@ class Results(Sequence[InterventionResult]):
             said = getattr(self._make, "said", None)
             return said(i) if said is not None else self[i]
         return got
+
+    def knowledge(self) -> Knowledge | None:
+        """What the screen's engine found of the case (its facts, derived facts' values and bounds),
+        for a proposal's what-ifs to start from; None once every result is made (what making needed
+        is let go) or for a screen read back from JSON: the caller then works the case out again."""
+        from ..rules.reference import Knowledge
+
+        k = getattr(getattr(self._make, "why", None), "k", None)
+        return k if isinstance(k, Knowledge) else None
 
     def decision(self, i: int) -> tuple[Decision, tuple[Reason, ...]]:
         """Result i's decision and reasons, without making it (or the result's own, once made)."""

@@ -246,7 +246,7 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
     chosen = best_package(cands, weights, cap, female)
     confirm: dict[str, tuple[Answer, ...]] = {}
     if any(c.waits_on_answers for c in chosen):
-        known = _screen_knowledge(screened)
+        known = screened.results.knowledge() if isinstance(screened.results, Results) else None
         facts = known.facts if known is not None else case_facts(case, on)
         confirm = {c.iv.id: tuple(_confirm_if(catalog, facts, screened, c.iv.id, pathway_fields, said[c.iv.id], known))
                    for c in chosen if c.waits_on_answers}
@@ -583,14 +583,6 @@ class _Verdict:
         self.transport, self.venue_assumed = "not_near_home" in codes, "venue_to_be_confirmed" in codes
         self.needs_perpetrator_work = resp.needs_perpetrator_work(o)
 
-
-
-def _screen_knowledge(screened: Screen) -> Knowledge | None:
-    """What the screen's engine found of the case (its facts, derived facts' values and bounds),
-    held by the screen's results until they are all made; None when it no longer holds it (or a
-    screen read back from JSON): then it is worked out again."""
-    k = getattr(getattr(getattr(screened.results, "_make", None), "why", None), "k", None)
-    return k if isinstance(k, Knowledge) else None
 
 
 def _confirm_if(catalog: Catalog, facts: dict[str, Any], screened: Screen, iid: str, pathway_fields: list[str],
