@@ -77,13 +77,12 @@ def frozen(value: Any) -> Any:
     return value
 
 
-class Result(BaseModel):
-    # built with built(), never validated, on every screen; serialised only for --json or HTTP:
-    # their validators and serialisers are made on first use, not on import
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+class SharedFieldsSet(BaseModel):
+    """A model whose instances made with every field (built, built_of) share one frozenset of the
+    fields set: a large catalog's screen or a proposal makes hundreds, and a new set each is a
+    container more for the cyclic collector to walk. pydantic's model_copy(update=...) adds to a
+    copy's set, so a copy gets a set of its own."""
 
-    # results share one frozenset of the fields set (result_from); pydantic's model_copy(update=...)
-    # adds to a copy's set, so a copy gets a set of its own
     def __copy__(self) -> Self:
         m = super().__copy__()
         _SET_FIELDS_SET(m, set(self.__pydantic_fields_set__))
@@ -95,22 +94,31 @@ class Result(BaseModel):
         return m
 
 
+class Result(SharedFieldsSet):
+    # built with built(), never validated, on every screen; serialised only for --json or HTTP:
+    # their validators and serialisers are made on first use, not on import
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
 def built(cls: type[M], **values: Any) -> M:
-    """An instance from trusted values, every field given (model_construct without its loop). A
-    result given every field shares its class's one frozenset of the fields set (Result's copies
-    get a set of their own): a large catalog's screen builds hundreds, and a new set each is a
-    container more for the cyclic collector to walk."""
+    """An instance from trusted values, every field given (model_construct without its loop)."""
+    return built_of(cls, values)
+
+
+def built_of(cls: type[M], values: dict[str, Any]) -> M:
+    """built() from a dict of the values, which the instance keeps as its own (never to be changed
+    after). Given every field, a SharedFieldsSet shares its class's one frozenset of the fields set."""
     every = _EVERY.get(cls)
     if every is None:
-        every = _EVERY[cls] = frozenset(cls.model_fields) if issubclass(cls, Result) else frozenset()
+        every = _EVERY[cls] = frozenset(cls.model_fields) if issubclass(cls, SharedFieldsSet) else frozenset()
     return _instance(cls, values, every if len(values) == len(every) else set(values))
 
 
-# each result class's fields, the fields set of an instance given every one (built); empty for a
-# model that is no Result, whose copies would add to a shared set
+# each SharedFieldsSet class's fields, the fields set of an instance given every one (built); empty
+# for any other model, whose copies would add to a shared set
 _EVERY: dict[type[BaseModel], frozenset[str]] = {}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from itertools import compress
-from locale import LC_TIME, setlocale
 from operator import attrgetter
 from typing import Any
 
@@ -32,7 +31,7 @@ from ...rules.loader import Evaluation
 from ...rules.reference import Knowledge
 from ..responsivity import obstacles as person_obstacles
 from ..results import Decision, Results
-from ..screen import InterventionResult, Reason, Said, Screen, decide, screen
+from ..screen import Reason, Said, Screen, decide, screen
 from ..whatif import Answer, Reads, confirming_answers
 from . import responsivity as resp
 from .candidates import IN_SCOPE, ResultRead, reasons_text, standing
@@ -40,7 +39,7 @@ from .choice import EVIDENCE_RANK, Candidate, best_package, join_names, left_out
 from .need import assess_needs, need_field
 from .order import (COMMUNITY_SENTENCES, Barrier, timing, DEFAULT_MARGIN_WEEKS, LENGTH_FIELDS, add, legal_max, legal_min,
                     lengths_to_try, longer_order, months_to_fit, weeks, with_length, completion, order_end)
-from .paragraph import fact_words, is_youth, proposal_text
+from .paragraph import fact_words, is_youth, proposal_text, written
 from .result import (Fallback, ItemRequirement, NeedAssessed, NotProposed, OffendingWork, Option, PackageItem,
                      Proposal, RequirementProposal, TierCheck, ToFindOut, UnmetNeed, Why, made, made_of)
 from .risk import PROGRAMME_PATHWAYS, bench_needs, indicated
@@ -328,18 +327,8 @@ def _analyse(case: Case, catalog: Catalog, on: dt.date, rar_days: int | None, ma
 
 
 def _named(catalog: Catalog) -> str:
-    # strftime is costly (paragraph._day): each catalog's words written once under each locale
     info = catalog.info
-    key = (info.court_name or info.name, info.as_of, setlocale(LC_TIME))
-    got = _NAMED.get(key)
-    if got is None:
-        if len(_NAMED) >= 1_000:
-            _NAMED.clear()
-        got = _NAMED[key] = f"{key[0]} as at {info.as_of:%B %Y}"
-    return got
-
-
-_NAMED: dict[tuple[str, dt.date, str], str] = {}
+    return f"{info.court_name or info.name} as at {written(info.as_of, '%B %Y')}"
 
 
 def _offending(targets: Mapping[Target, tuple[str, ...]], items: list[PackageItem], rejected: list[NotProposed],

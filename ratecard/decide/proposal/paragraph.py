@@ -90,20 +90,25 @@ def _upper(s: str) -> str:
     return s[0].upper() + s[1:] if s else s
 
 
-def _day(d: dt.date) -> str:
-    """'1 March 2017'. strftime is costly (it imports time and reads the locale at each call) and a
-    proposal writes the same few days again and again: each written once (bounded), under the
-    locale that names the month."""
-    key = (d, setlocale(LC_TIME))
+def written(d: dt.date, spec: str) -> str:
+    """`d` as strftime's `spec` writes it. strftime is costly (it imports time and reads the locale
+    at each call) and a proposal writes the same few days again and again: each written once
+    (bounded), under the locale that names the month."""
+    key = (d, spec, setlocale(LC_TIME))
     got = _DAYS.get(key)
     if got is None:
         if len(_DAYS) >= 100_000:
             _DAYS.clear()
-        got = _DAYS[key] = f"{d:%-d %B %Y}"
+        got = _DAYS[key] = format(d, spec)
     return got
 
 
-_DAYS: dict[tuple[dt.date, str], str] = {}
+def _day(d: dt.date) -> str:
+    """'1 March 2017'."""
+    return written(d, "%-d %B %Y")
+
+
+_DAYS: dict[tuple[dt.date, str, str], str] = {}
 
 
 def _weeks(n: int) -> str:

@@ -5,11 +5,12 @@ with model_construct from values the proposal has already checked, which keeps t
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field, model_validator
+from pydantic import ConfigDict, computed_field, model_validator
 
 from ...catalog.model import Target
+from ..results import SharedFieldsSet, built, built_of
 from ..screen import Judgement, MissingField
 from ..screen import Warning as CaseWarning
 from ..whatif import Answer
@@ -39,25 +40,12 @@ Priority = Literal["harm", "reoffending", "other"]
 ItemRequirement = Literal["accredited_programme", "rar", "supervision", "none"]
 
 
-class _Out(BaseModel):
+class _Out(SharedFieldsSet):
     # defer_build: a proposal makes its parts with made(), never validating them; their validators
     # are built only when JSON is read back into a Proposal
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    # made() gives every part of a class one frozenset of the fields set; pydantic's
-    # model_copy(update=...) adds to a copy's set, so a copy gets a set of its own
-    def __copy__(self) -> Self:
-        m = super().__copy__()
-        _SET_FIELDS_SET(m, set(self.__pydantic_fields_set__))
-        return m
 
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
-        m = super().__deepcopy__(memo)
-        _SET_FIELDS_SET(m, set(self.__pydantic_fields_set__))
-        return m
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def _without(data: Any, key: str) -> Any:
@@ -75,43 +63,11 @@ class _Worded(_Out):
     @classmethod
     def _worded_again(cls, data: Any) -> Any:
         return _without(data, "text")
-# BaseModel's slots, set through their descriptors: cheaper than object.__setattr__ by name
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-# per class, every field: the fields set of a part made with all of them, shared (never changed in
-# place: _Out's copies take a set of their own)
-_ALL_SET: dict[type[BaseModel], frozenset[str]] = {}
-
-
-def made(cls: type[M], **values: Any) -> M:
-    """A result part from values the proposal has already checked, every field given: what
-    model_construct does, without its per-field search for aliases and defaults (a proposal makes
-    dozens of these, and model_construct cost more than the choice of the package)."""
-    m = cls.__new__(cls)  # made_of's body: a call fewer for each of them
-    _SET_DICT(m, values)
-    every = _ALL_SET.get(cls)
-    if every is None:
-        every = _ALL_SET[cls] = frozenset(cls.model_fields)
-    _SET_FIELDS_SET(m, every if len(values) == len(every) else set(values))
-    _SET_EXTRA(m, None)
-    _SET_PRIVATE(m, None)
-    return m
-
-
-def made_of(cls: type[M], values: dict[str, Any]) -> M:
-    """made() from a dict of the values, which the part keeps as its own (never to be changed after)."""
-    m = cls.__new__(cls)
-    _SET_DICT(m, values)
-    every = _ALL_SET.get(cls)
-    if every is None:
-        every = _ALL_SET[cls] = frozenset(cls.model_fields)
-    # a part made with fewer fields (their defaults never set) has a set of its own
-    _SET_FIELDS_SET(m, every if len(values) == len(every) else set(values))
-    _SET_EXTRA(m, None)
-    _SET_PRIVATE(m, None)
-    return m
+# a proposal's parts from values it has already checked, every field given: what model_construct
+# does without its per-field search for aliases and defaults (a proposal makes dozens of these,
+# and model_construct cost more than the choice of the package); made_of keeps the dict it is given
+made = built
+made_of = built_of
 
 
 class NeedAssessed(_Out):
