@@ -356,10 +356,10 @@ MADE_BOUND = 50_000
 # every REUSE_WINDOW look-ups: kept while at least 1 in REUSE_HITS of them found a result, else
 # used by 1 screen in REUSE_SAMPLE only, which tells when results recur again
 REUSE_WINDOW = 20_000
-# fewer results than this to make are made one by one (_Making.one), more a field at a time (_Making.build)
-FEW = 48
 REUSE_HITS = 4
 REUSE_SAMPLE = 16
+# fewer results than this to make are made one by one (_Making.one), more a field at a time (_Making.build)
+FEW = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,7 +492,7 @@ class _Making:
         availability = [p[not r[0]] for p, r in zip(ps, reaches)]
         warnings = list(map(_STATUS_WARNINGS, ps))
         if fits is not None:  # a course that does not fit the order (or an order of unknown length)
-            late = self.late
+            late = self.fit
             for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
                 warnings[k] = warnings[k] + late(ps[k][3], ps[k][4])  # type: ignore[arg-type]
         warnings = [w + r[1] if w else r[1] for w, r in zip(warnings, reaches)]
@@ -516,7 +516,7 @@ class _Making:
         state, unreachable, warnings, need, course = placing
         if fit is not None:
             assert need is not None
-            warnings = warnings + self.late(need, course)
+            warnings = warnings + self.fit(need, course)
         reach = parts.reach_part(parts.interventions[iid], self.at)
         if reach[1]:
             warnings = warnings + reach[1] if warnings else reach[1]
@@ -530,13 +530,6 @@ class _Making:
         if listed:
             values[d.lists_as] = listed
         return result_from(values)
-
-    def late(self, need: float, course: str) -> tuple[ScreenWarning]:
-        """The warning that a course needing `need` weeks (`course` in words) does not fit this
-        case's order, or that the order's length is not given (_finish_part)."""
-        found = _finish_part(need, course, self.at.weeks_left)
-        assert found is not None
-        return (self.parts.warning(found["code"], found["text"]),)
 
     def decisions(self) -> list[Decision]:
         return [d.decision for d in self.decided]
@@ -566,8 +559,9 @@ class _Making:
                                  to_check, state if reach[0] else unreachable, placed, late, reach[1], self.person.get(iid, ())))
 
     def fit(self, need: float, course: str) -> tuple[ScreenWarning, ...]:
-        """The warning, if any, that a course needing `need` weeks does not fit this case's order
-        (_finish_part), found once a screen for each length."""
+        """The warning, if any, that a course needing `need` weeks (`course` in words) does not fit
+        this case's order, or that the order's length is not given (_finish_part), found once a
+        screen for each length."""
         got = self.fits.get((need, course))
         if got is None:
             found = _finish_part(need, course, self.at.weeks_left)
