@@ -271,3 +271,27 @@ def test_the_results_cache_is_kept_while_results_recur_and_taken_up_again_when_t
         if parts.reusing:
             break
     assert parts.reusing
+
+
+@pytest.mark.parametrize("which", ["default", "hmpps"])
+def test_a_screen_dropped_is_freed_at_once_leaving_no_cycle_for_the_collector(which: str) -> None:
+    """A screen read whole and dropped frees its parts when the last reference goes: a cycle among
+    them would keep every screen a service makes alive until a collection finds it."""
+    import gc
+
+    cat = _CATALOGS[which]()
+    rnd = random.Random(5)
+    cases = [generated_case(rnd, i) for i in range(8)]
+    for c in cases:  # the catalog's caches made first: they live on, and are no garbage
+        tuple(screen(c, cat, on=DATES[0]).results)
+    gc.collect()
+    gc.disable()
+    try:
+        for c in cases:
+            s = screen(c, cat, on=DATES[0])
+            s.results.said(0)
+            tuple(s.results)
+            del s
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

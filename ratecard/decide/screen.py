@@ -347,6 +347,8 @@ def _paused(make: Callable[..., _T], *args: Any) -> _T:
         set()
 
 
+# decisions kept by each catalog's _Parts (shared among its interventions: each keeps its share)
+DECIDED_BOUND = 200_000
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
 # 2,000-intervention catalog's screen makes 2,000, the default catalog's under 100)
 MADE_BOUND = 50_000
@@ -378,6 +380,8 @@ class _Making:
     listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
     # the fields a decided result was decided without, by the fields its deciding rules rest on
     # (an undetermined one's by no fields: none), found when the screen is first read
+    # (a plain dict: one that made its own values would hold this _Making, a cycle that keeps each
+    # screen's parts alive until the collector finds it)
     without: _Kept = dataclasses.field(default_factory=_Kept)
     # said(): the fit to the order by the weeks a course needs, and the reach by area outside the
     # person's area
@@ -408,7 +412,10 @@ class _Making:
         # decision rests on, its cone, once a screen), the fields that could settle an undetermined one
         without = self.without
         if not without:  # first read
-            without.make = self.decided_without
+            # (made by a function of the parts it needs, never a method of this _Making: a dict
+            # that held one would hold the _Making, a cycle keeping each screen alive until the
+            # cyclic collector finds it)
+            without.make = functools.partial(_decided_without, self.why, self.parts, self.rank, self.listed)
             without[_NO_CONE] = ()
         lists = list(map(without.__getitem__, map(_LISTED_BY, ds)))
         open_fields = self.open_fields
@@ -535,7 +542,7 @@ class _Making:
         return [d.decision for d in self.decided]
 
     def decided_without(self, cone: frozenset[str]) -> tuple[MissingField, ...]:
-        return self.fields(self.why.absent(cone))
+        return _decided_without(self.why, self.parts, self.rank, self.listed, cone)
 
     def said(self, i: int) -> Said:
         """What result i says of its decision and availability, without making the result (Results.said).
@@ -574,12 +581,24 @@ class _Making:
         return d.decision, self.parts.said(d)[0]
 
     def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
-        if not fs:
-            return ()
-        got = self.listed.get(fs)
-        if got is None:
-            got = self.listed[fs] = self.parts.listed(tuple(_ordered(fs, self.rank)))
-        return got
+        return _fields(self.parts, self.rank, self.listed, fs)
+
+
+def _fields(parts: _Parts, rank: dict[str, int], listed: dict[frozenset[str], tuple[MissingField, ...]],
+            fs: frozenset[str]) -> tuple[MissingField, ...]:
+    """A set of fields as a screen lists them (_Making.fields)."""
+    if not fs:
+        return ()
+    got = listed.get(fs)
+    if got is None:
+        got = listed[fs] = parts.listed(tuple(_ordered(fs, rank)))
+    return got
+
+
+def _decided_without(why: Explainer, parts: _Parts, rank: dict[str, int],
+                     listed: dict[frozenset[str], tuple[MissingField, ...]], cone: frozenset[str]) -> tuple[MissingField, ...]:
+    """The fields a decision resting on `cone` was made without, as a screen lists them."""
+    return _fields(parts, rank, listed, why.absent(cone))
 
 
 class Said(NamedTuple):
@@ -618,6 +637,8 @@ class _Day(NamedTuple):
 
 
 _FIELDS = operator.attrgetter("fields")
+_DECISION = operator.attrgetter("decision")
+_UNDETERMINED = "undetermined".__eq__
 _SERIAL = operator.attrgetter("serial")
 _LISTED_BY = operator.attrgetter("listed_by")
 _TEMPLATE = operator.attrgetter("template")
@@ -626,10 +647,6 @@ _NEW_TUPLE = tuple.__new__
 _consume: Callable[[Iterable[Any]], None] = collections.deque(maxlen=0).extend  # runs an iterator through, keeping nothing
 _STATUS_WARNINGS = operator.itemgetter(2)
 _RULE_ID = operator.attrgetter("id")
-
-
-def _none(outcomes: dict[str, Tri]) -> tuple[()]:
-    return ()
 
 
 class _Parts:
@@ -646,11 +663,22 @@ class _Parts:
         self.title = f"{catalog.info.name} ({catalog.info.edition})"
         self.ids = tuple(sorted(catalog.interventions))
         self.heads = [(iid, catalog.interventions[iid].name, catalog.interventions[iid].provider) for iid in self.ids]
-        # each intervention's rules' values read from the engine's outcomes at once (itemgetter of
-        # one id gives the value itself, of several a tuple: the cache keys take either)
-        self._getters: list[tuple[str, Callable[[dict[str, Tri]], Any], bool]] = [(iid, operator.itemgetter(*rids) if rids else _none, len(rids) == 1)
-                         for iid in self.ids for rids in [tuple(r.id for r in self.rules.get(iid, ()))]]
-        self._decided: dict[tuple[Any, ...], _Decided] = {}
+        # every intervention's rules' values read from the engine's outcomes in one C call, in the
+        # order of ids and of each one's rules, then cut into each one's by a slice: one tuple each,
+        # the key of its decisions (with, for an intervention the engine also decides whole, that
+        # answer last)
+        rids = [tuple(r.id for r in self.rules.get(iid, ())) for iid in self.ids]
+        flat = [r for rs in rids for r in rs]
+        self._values_of: Callable[[dict[str, Tri]], tuple[Tri, ...]] = (
+            operator.itemgetter(*flat) if len(flat) > 1 else (lambda o: tuple(map(o.__getitem__, flat))))
+        ends = list(itertools.accumulate(map(len, rids)))
+        self._slices = [slice(e - len(rs), e) for e, rs in zip(ends, rids)]
+        self._whole_at = [(i, iid) for i, iid in enumerate(self.ids) if iid in catalog.program.eligibility]
+        self._has_whole = frozenset(i for i, _ in self._whole_at)
+        # each intervention's decisions by that key: one small dict each, which a case's look-up
+        # finds by position (a key without the intervention's id is shorter to hash and compare)
+        self._decided: list[dict[tuple[Tri, ...], _Decided]] = [{} for _ in self.ids]
+        self._decided_bound = max(256, DECIDED_BOUND // max(len(self.ids), 1))
         self._same: dict[tuple[Any, ...], _Decided] = {}
         self._cones: dict[Any, Any] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
@@ -705,28 +733,33 @@ class _Parts:
 
     def decide_all(self, outcomes: dict[str, Tri], eligibility: dict[str, Tri]) -> list[_Decided]:
         """Every intervention's decision (in the order of `ids`) from the engine's values of the rules."""
+        flat = self._values_of(outcomes)
+        keys = list(map(flat.__getitem__, self._slices))
         whole = eligibility.get
-        keys = [(iid, whole(iid), values(outcomes)) for iid, values, _ in self._getters]
-        got = list(map(self._decided.get, keys))
+        for i, iid in self._whole_at:
+            keys[i] += (whole(iid),)
+        got = list(map(dict.get, self._decided, keys))
         if None in got:
             for i, d in enumerate(got):
                 if d is None:
-                    values: Any = keys[i][2]
-                    got[i] = self.decided(keys[i], (values,) if self._getters[i][2] else tuple(values))
+                    got[i] = self.decided(i, keys[i])
         return got  # type: ignore[return-value]
 
-    def decided(self, key: tuple[Any, ...], values: tuple[bool | None, ...]) -> _Decided:
-        """An intervention's decision from its rules' values: the same values give the same decision,
-        reasons and fields read in every case, so each combination is worked out once. Many
-        combinations differ only in rules that decide nothing (a course someone fails by its area
-        fails them whatever its other rules say): those share one _Decided, found by the decision
-        and the deciding rules' values."""
-        iid, whole = key[0], key[1]
-        got = self._decided.get(key)
+    def decided(self, i: int, key: tuple[Tri, ...]) -> _Decided:
+        """Intervention i's decision from its rules' values (`key`: decide_all's): the same values
+        give the same decision, reasons and fields read in every case, so each combination is worked
+        out once. Many combinations differ only in rules that decide nothing (a course someone fails
+        by its area fails them whatever its other rules say): those share one _Decided, found by the
+        decision and the deciding rules' values."""
+        kept = self._decided[i]
+        got = kept.get(key)
         if got is None:
-            if len(self._decided) > 200_000:
-                self._decided.clear()
+            if len(kept) >= self._decided_bound:
+                kept.clear()
+            if len(self._same) > DECIDED_BOUND:
                 self._same.clear()
+            iid = self.ids[i]
+            values, whole = (key[:-1], key[-1]) if i in self._has_whole else (key, None)
             rules = self.rules.get(iid, ())
             outcomes = {r.id: v for r, v in zip(rules, values)}
             decision, deciding = _decide(rules, outcomes, whole)
@@ -734,7 +767,7 @@ class _Parts:
             got = self._same.get(same)
             if got is None:
                 got = self._same[same] = self._new_decided(decision, deciding, outcomes)
-            self._decided[key] = got
+            kept[key] = got
         return got
 
     def _new_decided(self, decision: Decision, deciding: list[Rule], outcomes: dict[str, Tri]) -> _Decided:
