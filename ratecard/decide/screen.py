@@ -294,6 +294,24 @@ def _screen(case: CaseInput, catalog: Catalog | None, on: dt.date | None) -> Scr
     )
 
 
+class _Template:
+    """Whose instances' dicts are a result's template (_Parts.template): dicts of one class's
+    instances share one table of keys, so each result's copy of its template carries only its
+    values (a third less memory a result, and less for the collector to walk)."""
+
+    intervention: str
+    name: str
+    provider: str
+    decision: Decision
+    availability: Availability | None
+    reasons: tuple[Reason, ...]
+    missing: tuple[MissingField, ...]
+    warnings: tuple[ScreenWarning, ...]
+    decided_without: tuple[MissingField, ...]
+    to_check: tuple[Judgement, ...]
+    if_agreed: str | None
+
+
 def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     if len(fs) == 1:
         return list(fs)
@@ -811,9 +829,10 @@ class _Parts:
         if d.template is None:
             iid, name, provider = self.heads[i]
             reasons, to_check, if_agreed = self.said(d)
-            d.template = {"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
-                          "availability": None, "reasons": reasons, "missing": (), "warnings": (),
-                          "decided_without": (), "to_check": to_check, "if_agreed": if_agreed}
+            t = _Template()
+            t.intervention, t.name, t.provider, t.decision, t.availability, t.reasons = iid, name, provider, d.decision, None, reasons
+            t.missing, t.warnings, t.decided_without, t.to_check, t.if_agreed = (), (), (), to_check, if_agreed
+            d.template = t.__dict__
         return d.template
 
     def place(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...]]:
