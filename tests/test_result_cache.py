@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import random
 import sys
 import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 import ratecard.decide.results as results_mod
 import ratecard.decide.screen as screen_mod
 from ratecard import default_catalog, screen
+from ratecard.case.model import Case
 from ratecard.catalog.load import load_catalog
 from ratecard.decide.results import DECISIONS, Results
 from ratecard.decide.screen import _parts, _Whereabouts
@@ -295,3 +297,57 @@ def test_a_screen_dropped_is_freed_at_once_leaving_no_cycle_for_the_collector(wh
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@functools.lru_cache(maxsize=1)
+def _areas_catalog():  # type: ignore[no-untyped-def]
+    """A generated catalog of 150 interventions in 4 areas: enough results for a screen read whole
+    to be made a column at a time, and areas outside the person's for the columns kept by area."""
+    import tempfile
+
+    from generate_catalog import generate
+
+    folder = Path(tempfile.mkdtemp(prefix="ratecard-areas-"))
+    generate(folder, 150, 4, 5, 3)
+    return load_catalog(folder)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), on=st.sampled_from(DATES), reuse=st.booleans(),
+       town=st.integers(0, 40) | st.none(), transport=st.sampled_from([None, True, False]),
+       months=st.none() | st.integers(1, 36))
+def test_results_made_a_column_at_a_time_are_those_made_one_by_one(seed: int, on: dt.date, reuse: bool, town: int | None,
+                                                                    transport: bool | None, months: int | None) -> None:
+    """A screen read whole (its results made a column at a time, outside the person's area from
+    columns kept by date and area) gives each result the availability and warnings that the
+    uncached parts give it (_Parts.place), and the results read one by one."""
+    cat = _areas_catalog()
+    parts = _parts(cat)
+    d = _case(seed).model_dump(exclude_none=True)
+    towns = sorted(cat.towns)
+    if town is not None:
+        d["person"]["home_town"] = towns[town % len(towns)]
+    else:
+        d["person"].pop("home_town", None)
+    d.setdefault("responsivity", {})["has_transport"] = transport
+    if months is None:
+        d.get("sentence", {}).pop("length_months", None)
+    elif "sentence" in d:
+        d["sentence"]["length_months"] = months
+    try:
+        case = Case.model_validate(d, strict=False)
+    except ValidationError:  # a length the sentence type cannot have
+        assume(False)
+    parts.reusing = reuse
+    parts.made.clear()
+    whole = tuple(screen(case, cat, on=on).results)
+    s = screen(case, cat, on=on)
+    parts.made.clear()
+    one_by_one = tuple(s.results[i] for i in range(len(s.results)))
+    assert whole == one_by_one
+    at = _Whereabouts.of(case, on, cat)
+    person = screen_warnings(case, cat)
+    for r in whole:
+        availability, warnings = parts.place(r.intervention, at)
+        assert (r.availability, r.warnings) == (availability, warnings + person.get(r.intervention, ())), r.intervention
+    parts.reusing = True

@@ -30,7 +30,8 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from ..rules.wording import applies_phrase
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
-                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_from, results_from)
+                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, built_of, frozen, result_from,
+                      results_from)
 from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
@@ -507,24 +508,41 @@ class _Making:
         # area (_Parts.first_in), inside it (or with no area known) each intervention's own
         home = at.home_area
         reaches: list[Any]
-        if home is None or len(ids) < 2 * len(parts.first_in):
-            reaches = [parts.reach_part(parts.interventions[iid], at) for iid in ids]
+        if home is not None and ids is parts.ids:
+            # every result: outside the person's area the availability and the warnings (of the
+            # status, then of the reach) are the same for everyone in that area on that day, kept
+            # as two columns; only the person's own area's are worked out
+            availability, warnings, reaches, inside = parts.outside(at.on, home, at)
+            availability, warnings, reaches = availability.copy(), warnings.copy(), reaches.copy()
+            for k in inside:
+                p = ps[k]
+                r = reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
+                availability[k] = p[not r[0]]
+                warnings[k] = p[2] + r[1] if p[2] else r[1]
+            if fits is not None:  # a course that does not fit the order (or an order of unknown length)
+                late = self.fit
+                for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
+                    p = ps[k]
+                    warnings[k] = p[2] + late(p[3], p[4]) + reaches[k][1]  # type: ignore[arg-type]
         else:
-            far = {a: parts.reach_part(iv, at) for a, iv in parts.first_in.items() if a != home}
-            reaches = list(map(far.get, areas))
-            for k in itertools.compress(range(len(reaches)), map(operator.is_, reaches, itertools.repeat(None))):
-                reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
-        availability = [p[not r[0]] for p, r in zip(ps, reaches)]
-        warnings = list(map(_STATUS_WARNINGS, ps))
-        if fits is not None:  # a course that does not fit the order (or an order of unknown length)
-            late = self.fit
-            for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
-                warnings[k] = warnings[k] + late(ps[k][3], ps[k][4])  # type: ignore[arg-type]
-        warnings = [w + r[1] if w else r[1] for w, r in zip(warnings, reaches)]
-        if self.person:  # what in the person stands in the way
-            for k, extra in enumerate(map(self.person.get, ids)):
-                if extra:
-                    warnings[k] = warnings[k] + extra
+            if home is None or len(ids) < 2 * len(parts.first_in):
+                reaches = [parts.reach_part(parts.interventions[iid], at) for iid in ids]
+            else:
+                far = {a: parts.reach_part(iv, at) for a, iv in parts.first_in.items() if a != home}
+                reaches = list(map(far.get, areas))
+                for k in itertools.compress(range(len(reaches)), map(operator.is_, reaches, itertools.repeat(None))):
+                    reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
+            availability = [p[not r[0]] for p, r in zip(ps, reaches)]
+            warnings = list(map(_STATUS_WARNINGS, ps))
+            if fits is not None:  # a course that does not fit the order (or an order of unknown length)
+                late = self.fit
+                for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
+                    warnings[k] = warnings[k] + late(ps[k][3], ps[k][4])  # type: ignore[arg-type]
+            warnings = [w + r[1] if w else r[1] for w, r in zip(warnings, reaches)]
+        person = self.person
+        if person:  # what in the person stands in the way (of the few it names)
+            for k in itertools.compress(range(len(ids)), map(person.get, ids)):
+                warnings[k] = warnings[k] + person[ids[k]]
         # each a copy of its template with the person's fields put in (the template's own values
         # for those are empty, so an empty one put in leaves the result as the template has it)
         values = list(map(dict.copy, temps))
@@ -699,7 +717,6 @@ class _Parts:
         self._decided_bound = max(256, DECIDED_BOUND // max(len(self.ids), 1))
         self._same: dict[tuple[Any, ...], _Decided] = {}
         self._cones: dict[Any, Any] = {}
-        self._reasons: dict[tuple[str, str], Reason] = {}
         # a rule's reason by the rule's id and value (said): as many as three a rule
         self._rule_of = {r.id: r for rs in self.rules.values() for r in rs}
         self._reason_of = _Kept.of(self._reason_by_value)
@@ -710,6 +727,8 @@ class _Parts:
         self.areas = [catalog.interventions[iid].area for iid in self.ids]
         self.area_names = frozenset(self.areas)
         self._days: dict[dt.date, _Day] = {}
+        # _Parts.outside's columns by date and the person's area
+        self._outside: dict[tuple[dt.date, str], tuple[list[Any], list[Any], list[Any], list[int]]] = {}
         # every result made, by what it is made from (_Making.many); and every list of fields a
         # result names, one tuple for each
         self.made: dict[tuple[Any, ...], InterventionResult] = {}
@@ -742,12 +761,6 @@ class _Parts:
     def judgement(self, r: Rule, applies: bool | None) -> Judgement:
         return built(Judgement, rule=r.id, kind=r.kind, text=r.text, source=r.source or "", by=r.decider,
                      applies=applies, applies_when=applies_phrase(r, self.registry))
-
-    def reason(self, r: Rule, outcome: Outcome) -> Reason:
-        got = self._reasons.get((r.id, outcome))
-        if got is None:
-            got = self._reasons[(r.id, outcome)] = built(Reason, rule=r.id, text=r.text, outcome=outcome, fields=r.fields)
-        return got
 
     def decide_all(self, outcomes: dict[str, Tri], eligibility: dict[str, Tri]) -> list[_Decided]:
         """Every intervention's decision (in the order of `ids`) from the engine's values of the rules."""
@@ -819,8 +832,10 @@ class _Parts:
         return d.said
 
     def _reason_by_value(self, key: tuple[str, Tri]) -> Reason:
+        """A rule's reason for one of its values (each value has an outcome of its own, so one
+        Reason for each rule and value is one for each rule and outcome)."""
         rule = self._rule_of[key[0]]
-        return self.reason(rule, _outcome(rule, key[1]))
+        return built_of(Reason, {"rule": rule.id, "text": rule.text, "outcome": _outcome(rule, key[1]), "fields": rule.fields})
 
     def template(self, i: int, d: _Decided) -> dict[str, Any]:
         """A result of intervention i with decision d, less what depends on the person and the
@@ -887,6 +902,25 @@ class _Parts:
 
     def status(self, iid: str, on: dt.date) -> StatusOn:
         return self.status_part(iid, on)[0]
+
+    def outside(self, on: dt.date, home: str, at: _Whereabouts) -> tuple[list[Any], list[Any], list[Any], list[int]]:
+        """For everyone whose area is `home`, on the date: every intervention's availability, its
+        warnings (the status's, then the reach's) and its reach part, as columns in the order of ids,
+        with None at the interventions in `home` itself (their reach rests on the town and
+        transport), and their positions. `at` gives the person's area only. Kept for 200 pairs of
+        date and area (each about 64 KB for 2,000 interventions)."""
+        key = (on, home)
+        got = self._outside.get(key)
+        if got is None:
+            if len(self._outside) > 200:
+                self._outside.clear()
+            far: dict[str, Any] = {a: self.reach_part(iv, at) for a, iv in self.first_in.items() if a != home}
+            reaches = list(map(far.get, self.areas))
+            availability: list[Any] = [None if r is None else p[not r[0]] for p, r in zip(self.day(on).placing, reaches)]
+            warnings: list[Any] = [None if r is None else p[2] + r[1] if p[2] else r[1]
+                                   for p, r in zip(self.day(on).placing, reaches)]
+            got = self._outside[key] = (availability, warnings, reaches, [k for k, a in enumerate(self.areas) if a == home])
+        return got
 
     def reach_part(self, iv: Intervention, at: _Whereabouts) -> tuple[bool, tuple[ScreenWarning, ...]]:
         # outside the person's area, only the two areas matter (_reach_part's first branch); inside
