@@ -39,9 +39,11 @@ import itertools
 import json
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress, repeat
+from operator import is_
 from typing import Any
 
 import durable_rules_engine as _dre
@@ -237,17 +239,18 @@ class Engine:
         # with every input decided and nothing fired, a rule is false; a judgement's outcome is
         # whether it applies, and one without applies_when has no inputs and no engine rule: it holds
         self._rule_default = {rid: r.judgement and not r.inputs for rid, r in self.program.rules.items()}
+        # what a case changes from those defaults, as dicts merged into a copy of them: a case sets
+        # thousands of outcomes on a large catalog, too many for a loop in Python
         readers: dict[str, list[str]] = {}
         for rid, r in self.program.rules.items():
             for f in dict.fromkeys(r.inputs):
                 readers.setdefault(f, []).append(rid)
-        self._readers = {f: tuple(rids) for f, rids in readers.items()}  # a rule is unknown while one is undecided
-        answers: dict[int, list[tuple[str, bool]]] = {}
-        for rid in self.program.rules:
-            for kind, value in (("true", True), ("false", False)):
-                if tid(_Target(kind, rid)) >= 0:
-                    answers.setdefault(tid(_Target(kind, rid)), []).append((rid, value))
-        self._answers = {t: tuple(a) for t, a in answers.items()}
+        # a rule is unknown while one is undecided
+        self._readers: dict[str, dict[str, Tri]] = {f: dict.fromkeys(rids) for f, rids in readers.items()}
+        # a target is one form of one rule, so its firing decides that rule alone
+        self._answers: dict[int, tuple[str, Tri]] = {
+            tid(_Target(kind, rid)): (rid, value) for rid in self.program.rules
+            for kind, value in (("true", True), ("false", False)) if tid(_Target(kind, rid)) >= 0}
         # each stage's properties, worked out once a case for all its rulesets (see _stage_fact)
         self._stage_encoders = []
         # A number's answer from the rules depends only on where it lies among the numbers they
@@ -265,11 +268,16 @@ class Engine:
             self._stage_cuts.append(tuple(
                 (name, tuple(sorted(cs))) for name, cs in sorted(named.items())
                 if name in entries and all(type(c) in (int, float) for c in cs)))
-        # per intervention: its eligible_false target, and its rules with the outcome that fails it
-        # (reference.fails, unrolled: this runs for every intervention of every case)
-        self._eligibility_plan = [
-            (iid, tid(_Target("eligible_false", iid)), tuple((rid, kind != "criterion") for rid, kind in e.members))
-            for iid, e in self.program.eligibility.items()]
+        # the intervention whose eligible_false target each is; and every rule of each intervention,
+        # with the outcome that fails it (reference.fails) and the intervention it fails, in three
+        # parallel tuples, so that a case finds the failed interventions with map and compress, in C
+        self._eligibility_ids = tuple(self.program.eligibility)
+        self._failed_by = {tid(_Target("eligible_false", iid)): iid for iid in self._eligibility_ids}
+        self._failed_by.pop(-1, None)
+        members = [(rid, kind != "criterion", iid) for iid, e in self.program.eligibility.items() for rid, kind in e.members]
+        self._member_rules = tuple(m[0] for m in members)
+        self._member_bad = tuple(m[1] for m in members)
+        self._member_of = tuple(m[2] for m in members)
 
     def _schedule(self) -> None:
         """Per stage, the rulesets asserted for every case, and those waiting for a gate filed under
@@ -479,6 +487,9 @@ class Engine:
         # fields (case fields and derived facts) that are not decided yet
         undec = set(self._case_inputs.difference(facts))
         fired: set[int] = set()
+        last = len(self._stages) - 1
+        # the final stage's firings, each as what it says (see _said)
+        said: list[tuple[dict[str, Tri], dict[str, Tri]]] = []
         with self._lock:
             sid = _SID  # one session a ruleset, reused case after case (see _fire)
             for s, st in enumerate(self._stages):
@@ -506,6 +517,7 @@ class Engine:
                 for flag, rss in gated:
                     if props.get(flag) is True:
                         todo += rss  # rulesets whose gate is shut for this case are never asserted
+                collect: Callable[[Any], None] = said.append if s == last else fired.update
                 for rs in todo:
                     # What a ruleset fires depends on its fact alone (its session is empty before and
                     # after each), so the engine's answer to a fact it has seen is reused: the small
@@ -518,7 +530,7 @@ class Engine:
                     if got is None:
                         got = self._answer(rs, order, tuple(map(props.get, order)), seen, s, sid)
                     if got:
-                        fired.update(got)
+                        collect(got)
                 for did, binary, inputs, values, sets in self._derived_plan[s]:
                     if binary:
                         # the two values' sets made once: which of them is not ruled out
@@ -532,20 +544,23 @@ class Engine:
                     k.possible[did] = P
                     if len(P) > 1:
                         undec.add(did)
-        # `fired` is now the eligibility stage's: a rule's form that fired decides it (its true and
-        # false forms never hold together); otherwise it is unknown while an input is undecided
+        # A rule is unknown while an input is undecided, unless a form of it fired in the eligibility
+        # stage: that decides it (its true and false forms never hold together, so the order in
+        # which firings are read does not matter). An intervention fails when its own failing form
+        # fired or one of its rules has the outcome that fails it; the others are undecided (keys in
+        # the program's order, as the reference gives).
         outcomes: dict[str, Tri] = dict(self._rule_default)
-        readers, answers = self._readers, self._answers
+        readers = self._readers
         for f in undec:
-            for rid in readers.get(f, ()):
-                outcomes[rid] = None
-        for t in fired:
-            for rid, value in answers.get(t, ()):
-                outcomes[rid] = value
-        eligibility: dict[str, Tri] = {
-            iid: False if f in fired or any(outcomes[rid] is bad for rid, bad in members) else None
-            for iid, f, members in self._eligibility_plan
-        }
+            unknown = readers.get(f)
+            if unknown:
+                outcomes.update(unknown)
+        eligibility: dict[str, Tri] = dict.fromkeys(self._eligibility_ids)
+        for decided, failed in said:
+            outcomes.update(decided)
+            eligibility.update(failed)
+        eligibility.update(zip(compress(self._member_of, map(is_, map(outcomes.__getitem__, self._member_rules),
+                                                             self._member_bad)), repeat(False)))
         return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
 
     def _stage_fact(self, stage: int, k: Knowledge, undec: set[str]) -> dict[str, Any]:
@@ -579,18 +594,29 @@ class Engine:
         return fact
 
     def _answer(self, rs: _Ruleset, order: tuple[str, ...], values: tuple[Any, ...], seen: tuple[Any, ...],
-                stage: int, sid: str) -> tuple[int, ...]:
+                stage: int, sid: str) -> tuple[Any, ...]:
         """What the ruleset fires for a fact it has not seen (the values of the properties in
-        `order`, None when absent), remembered under `seen`."""
+        `order`, None when absent), remembered under `seen`: target ids, or in the final stage
+        what they say (_said)."""
         fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid,
                                 **{name: v for name, v in zip(order, values) if v is not None}}
-        got = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
+        got: tuple[Any, ...] = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
+        if got and stage == len(self._stages) - 1:
+            got = self._said(got)
         if MEMO_FACTS > 0:
             memo = rs.memo
             if len(memo) >= MEMO_FACTS:
                 memo.clear()
             memo[seen] = got
         return got
+
+    def _said(self, targets: tuple[int, ...]) -> tuple[dict[str, Tri], dict[str, Tri]]:
+        """What firings of the eligibility stage say: the outcomes of the rules they decide, and the
+        interventions whose failing form fired (as False). A few engine rules fire for a thousand
+        rules each on a large catalog ("for men"), so this is worked out once per remembered fact and
+        merged into a case's outcomes as a dict, not target by target."""
+        return (dict(filter(None, map(self._answers.get, targets))),
+                dict.fromkeys(filter(None, map(self._failed_by.get, targets)), False))
 
     def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
         handle = rs.handle
@@ -641,9 +667,9 @@ class _Ruleset:
     # what some rule of it needs of a fact to match, short of its comparisons (see _needs); None: always asserted
     needs: tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None = None
     order: tuple[str, ...] = ()  # the properties it reads, in the order of its remembered facts
-    # its facts' property values (in `order`, None when absent) -> target ids they fired; per engine
-    # (never pickled or shared), used under its lock
-    memo: dict[tuple[Any, ...], tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # its facts' property values (in `order`, None when absent) -> what they fired (Engine._answer);
+    # per engine (never pickled or shared), used under its lock
+    memo: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def may_fire(self, fact: dict[str, Any]) -> bool:
         """False only when no rule but the catch-all can match the fact: then the assert would fire
