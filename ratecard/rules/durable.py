@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import is_
+from operator import contains, is_
 from typing import Any
 
 import durable_rules_engine as _dre
@@ -252,7 +252,7 @@ class Engine:
             tid(_Target(kind, rid)): (rid, value) for rid in self.program.rules
             for kind, value in (("true", True), ("false", False)) if tid(_Target(kind, rid)) >= 0}
         # each stage's properties, worked out once a case for all its rulesets (see _stage_fact)
-        self._stage_encoders = []
+        self._stage_encoders: list[tuple[Any, ...]] = []
         # A number's answer from the rules depends only on where it lies among the numbers they
         # compare it with: firings are remembered under that piece, not the value itself.
         self._stage_cuts: list[tuple[tuple[str, tuple[float, ...]], ...]] = []
@@ -264,7 +264,7 @@ class Engine:
                 entries.update((e[0], e) for e in rs.encoder)
                 if rs.definition is not None:
                     _constants(json.loads(rs.definition), named)
-            self._stage_encoders.append(_split_encoder(entries.values()))
+            self._stage_encoders.append(self._fact_plan(entries.values()))
             self._stage_cuts.append(tuple(
                 (name, tuple(sorted(cs))) for name, cs in sorted(named.items())
                 if name in entries and all(type(c) in (int, float) for c in cs)))
@@ -274,10 +274,47 @@ class Engine:
         self._eligibility_ids = tuple(self.program.eligibility)
         self._failed_by = {tid(_Target("eligible_false", iid)): iid for iid in self._eligibility_ids}
         self._failed_by.pop(-1, None)
-        members = [(rid, kind != "criterion", iid) for iid, e in self.program.eligibility.items() for rid, kind in e.members]
-        self._member_rules = tuple(m[0] for m in members)
-        self._member_bad = tuple(m[1] for m in members)
-        self._member_of = tuple(m[2] for m in members)
+        owned = [(rid, kind != "criterion", iid) for iid, e in self.program.eligibility.items() for rid, kind in e.members]
+        self._member_rules = tuple(m[0] for m in owned)
+        self._member_bad = tuple(m[1] for m in owned)
+        self._member_of = tuple(m[2] for m in owned)
+
+    def _fact_plan(self, encoder: Iterable[tuple[str, str, Any, Any]]) -> tuple[Any, ...]:
+        """One stage's properties by kind (_split_encoder), laid out for _stage_fact: names and
+        what they are worked out from in parallel tuples, so that a kind is worked out with map."""
+        values, members, gates, items, given, bounds, flags = _split_encoder(encoder)
+        by_field: dict[str, tuple[list[str], list[Any]]] = {}
+        for name, a, b in items:
+            by_field.setdefault(a, ([], []))[0].append(name)
+            by_field[a][1].append(b)
+        # A literal naming many text values (the towns of an area) is sent as a worked-out flag:
+        # hundreds of them on a large catalog, all on a few case fields. Per field, what
+        # Knowledge.holds says of them all for a value none of them names, for a missing value, and
+        # where a value named by some differs, so that a case's value answers them all with a few
+        # dict merges; other flags are worked out by Knowledge.holds.
+        plain: dict[str, tuple[dict[str, bool], dict[str, bool], dict[str, dict[str, bool]]]] = {}
+        other: list[str] = []
+        for name in flags:
+            lit = self._flags[name]
+            f = lit.field
+            if (lit.present is None and lit.item is None and lit.ranges is None and lit.values is not None
+                    and f not in self._derived_ids and f not in self._sum_ids
+                    and all(type(x) is str for x in lit.values)):
+                unnamed, missing, named = plain.setdefault(f, ({}, {}, {}))
+                unnamed[name] = False != lit.exclude  # as Knowledge.holds compares
+                missing[name] = False
+                for x in lit.values:
+                    named.setdefault(x, {})[name] = True != lit.exclude
+            else:
+                other.append(name)
+        return (
+            values, members,
+            tuple((name, self._groupsets[a]) for name, a in gates),
+            tuple((a, tuple(names), tuple(bs)) for a, (names, bs) in by_field.items()),
+            given,
+            bounds,
+            tuple((f, *kinds) for f, kinds in plain.items()),
+            tuple(other))
 
     def _schedule(self) -> None:
         """Per stage, the rulesets asserted for every case, and those waiting for a gate filed under
@@ -566,27 +603,38 @@ class Engine:
     def _stage_fact(self, stage: int, k: Knowledge, undec: set[str]) -> dict[str, Any]:
         """The properties the rulesets of one stage read, for one case (absent when missing)."""
         facts, possible = k.facts, k.possible
-        # the encoder split by kind of property once (_split_encoder): the per-case loop is lookups only
-        values, members, gates, items, given, bounds, flags = self._stage_encoders[stage]
+        # the encoder split by kind of property once (_plan), properties of one kind worked out
+        # with map in C where a stage has hundreds of them (the eligibility stage of a large catalog)
+        values, members, gates, items, given, bounds, plain, flags = self._stage_encoders[stage]
         fact: dict[str, Any] = dict(zip(values[0], map(facts.get, values[1])))  # None: missing
         for name, a, b in members:
             P = possible.get(a)
             if P is not None:
                 # one derived fact's values all have one type, so True and 1 never meet here
                 fact[name] = b in P
-        groupsets = self._groupsets
-        for name, a in gates:
-            fact[name] = not groupsets[a].isdisjoint(undec)
-        for name, a, b in items:
+        for name, g in gates:
+            fact[name] = not g.isdisjoint(undec)
+        for a, names, bs in items:
             v = facts.get(a)
             if v is not None:
-                fact[name] = b in v
+                fact.update(zip(names, map(contains, repeat(v), bs)))  # b in v
         for name, a in given:
             fact[name] = a in facts
         for name, a, i in bounds:
             got = k.bounds.get(a)
             if got is not None:
                 fact[name] = float(got[i])
+        for f, unnamed, missing, named in plain:
+            # Knowledge.holds of each literal: its field is a case field, never derived
+            if f in facts:
+                v = facts[f]
+                if v is None:
+                    fact.update(missing)
+                else:
+                    fact.update(unnamed)
+                    differ = named.get(v)
+                    if differ:
+                        fact.update(differ)
         for name in flags:
             lit = self._flags[name]
             if lit.field in facts or lit.field in possible or lit.field in k.bounds:
