@@ -366,7 +366,8 @@ def _paused(make: Callable[..., _T], *args: Any) -> _T:
         set()
 
 
-# decisions kept by each catalog's _Parts (shared among its interventions: each keeps its share)
+# decisions kept by each catalog's _Parts, shared among its interventions: each keeps its share (at
+# least 64), and starts again when it has more
 DECIDED_BOUND = 200_000
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
 # 2,000-intervention catalog's screen makes 2,000, the default catalog's under 100)
@@ -714,7 +715,7 @@ class _Parts:
         # each intervention's decisions by that key: one small dict each, which a case's look-up
         # finds by position (a key without the intervention's id is shorter to hash and compare)
         self._decided: list[dict[tuple[Tri, ...], _Decided]] = [{} for _ in self.ids]
-        self._decided_bound = max(256, DECIDED_BOUND // max(len(self.ids), 1))
+        self._decided_bound = max(64, DECIDED_BOUND // max(len(self.ids), 1))
         self._same: dict[tuple[Any, ...], _Decided] = {}
         self._cones: dict[Any, Any] = {}
         # a rule's reason by the rule's id and value (said): as many as three a rule
