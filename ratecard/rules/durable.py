@@ -42,7 +42,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import contains, is_
 from typing import Any
 
@@ -76,6 +76,10 @@ MEMO_FACTS = 1024
 SPLIT_KEYS = 3
 _names = itertools.count()
 _SID = "ratecard"  # the one session of each ruleset: evaluations are serialised by the engine's lock
+
+
+# a ruleset as the per-case loop reads it: the ruleset, its properties' order and its memory
+_Planned = tuple["_Ruleset", tuple[str, ...], dict[tuple[Any, ...], tuple[Any, ...]]]
 
 
 class EngineError(RatecardError):
@@ -319,7 +323,7 @@ class Engine:
     def _schedule(self) -> None:
         """Per stage, the rulesets asserted for every case, and those waiting for a gate filed under
         its flag: a case whose gate is shut passes over them all with one lookup."""
-        self._scheduled: list[tuple[tuple[_Ruleset, ...], tuple[tuple[str, tuple[_Ruleset, ...]], ...]]] = []
+        self._scheduled: list[tuple[tuple[_Planned, ...], tuple[str, ...], tuple[tuple[_Planned, ...], ...]]] = []
         for stage in self._rulesets:
             always: list[_Ruleset] = []
             by_flag: dict[str, list[_Ruleset]] = {}
@@ -333,7 +337,9 @@ class Engine:
                     # the rules wait for it to be true)
                     assert rs.gate[1]
                     by_flag.setdefault(self._keys.names[("u", rs.gate[0])], []).append(rs)
-            self._scheduled.append((tuple(always), tuple((flag, tuple(rss)) for flag, rss in by_flag.items())))
+            # with what the loop over them reads of each (a ruleset's memo is emptied in place, never replaced)
+            self._scheduled.append((tuple((rs, rs.order, rs.memo) for rs in always), tuple(by_flag),
+                                    tuple(tuple((rs, rs.order, rs.memo) for rs in rss) for rss in by_flag.values())))
 
     # ---- compiling ----
 
@@ -549,21 +555,18 @@ class Engine:
                         if type(v) is float or type(v) is int:
                             i = bisect.bisect_left(cuts, v)
                             pieces[name] = (i, i < len(cuts) and cuts[i] == v)
-                always, gated = self._scheduled[s]
-                todo = always
-                for flag, rss in gated:
-                    if props.get(flag) is True:
-                        todo += rss  # rulesets whose gate is shut for this case are never asserted
+                always, flags, gated = self._scheduled[s]
+                # rulesets whose gate is shut for this case are never asserted (a gate is a bool)
+                todo = always + tuple(chain.from_iterable(compress(gated, map(props.get, flags)))) if flags else always
                 collect: Callable[[Any], None] = said.append if s == last else fired.update
-                for rs in todo:
+                for rs, order, memo in todo:
                     # What a ruleset fires depends on its fact alone (its session is empty before and
                     # after each), so the engine's answer to a fact it has seen is reused: the small
                     # rulesets read a few flags and see the same few facts case after case. A
                     # property's values have one type (the case model's, or a derived fact's), so
                     # equal values are the same fact.
-                    order = rs.order
                     seen = tuple(map(pieces.get, order))
-                    got = rs.memo.get(seen)
+                    got = memo.get(seen)
                     if got is None:
                         got = self._answer(rs, order, tuple(map(props.get, order)), seen, s, sid)
                     if got:
