@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecard.rules.conditions import All, Any_, Cmp, Cond
+from ratecard.rules import durable
 from ratecard.rules.durable import Engine
 from ratecard.rules.forms import compile_program
 from ratecard.rules.loader import Rule, RuleSet, _stratify
@@ -67,3 +68,22 @@ def test_engine_agrees_with_reference_on_town_lists_and_rules_failing_together(r
         assert got == want
         # the same order too: a screen lists interventions and rules as the program gives them
         assert list(got.outcomes) == list(want.outcomes) and list(got.eligibility) == list(want.eligibility)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(town_rulesets(), st.lists(town_facts(), min_size=2, max_size=8), st.integers(0, 6))
+def test_answers_forgotten_when_the_eligibility_stage_remembers_too_much_are_the_reference(rules, cases, bound):
+    """Past SAID_ENTRIES, the eligibility stage forgets every answer it remembers, and the cases
+    after it (and the same cases again) get the reference evaluator's answers still."""
+    program = compile_program(rules)
+    engine = Engine(program)
+    saved = durable.SAID_ENTRIES
+    durable.SAID_ENTRIES = bound
+    try:
+        for f in cases + cases:
+            got = engine.evaluate(f)
+            assert got == evaluate(program, f)
+            assert engine._said_entries <= max(bound, max((len(a) + len(b) for rs in engine._rulesets[-1]
+                                                           for a, b in filter(None, rs.memo.values())), default=0))
+    finally:
+        durable.SAID_ENTRIES = saved

@@ -399,9 +399,7 @@ class _Making:
     # one screen name the same set (every result whose rules read the same fields)
     listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
     # the fields a decided result was decided without, by the fields its deciding rules rest on
-    # (an undetermined one's by no fields: none), found when the screen is first read
-    # (a plain dict: one that made its own values would hold this _Making, a cycle that keeps each
-    # screen's parts alive until the collector finds it)
+    # (an undetermined one's by no fields: none), found when the screen is first read (many())
     without: _Kept = dataclasses.field(default_factory=_Kept)
     # said(): the fit to the order by the weeks a course needs, and the reach by area outside the
     # person's area
@@ -453,7 +451,7 @@ class _Making:
         ps = day_of.placing if whole else [day_of.placing[i] for i in at_]
         person = self.person
         if not parts.reuse():
-            return _paused(self.build, range(len(at_)), at_, ds, areas, ids, fits, lists, ps)
+            return _paused(self.build, range(len(at_)), at_, ds, areas, ids, fits, lists, ps, whole)
         made = parts.made
         # where the person lives with the date: outside their area only the area matters
         # (_Parts.reach_part), inside it the town and transport; strings, whose hash is kept
@@ -486,16 +484,18 @@ class _Making:
         if new:
             if len(made) > MADE_BOUND:
                 made.clear()
-            for j, r in zip(new, _paused(self.build, new, at_, ds, areas, ids, fits, lists, ps)):
+            for j, r in zip(new, _paused(self.build, new, at_, ds, areas, ids, fits, lists, ps, whole and len(new) == len(at_))):
                 out[j] = made[keys[j]] = r
         return out  # type: ignore[return-value]
 
     def build(self, js: range | list[int], at_: list[int], ds: list[_Decided], areas: Sequence[str], ids: Sequence[str],
               fits: list[Any] | None, lists: list[tuple[MissingField, ...]],
-              ps: Sequence[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]) -> list[InterventionResult]:
+              ps: Sequence[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]],
+              whole: bool = False) -> list[InterventionResult]:
         """The results at positions js of many()'s columns: each its decision's template
         (_Parts.template: everything that does not depend on the person) with the person's few
-        fields put in, each field worked out for every result at once (C loops where they can be)."""
+        fields put in, each field worked out for every result at once (C loops where they can be).
+        `whole`: js and the columns are every intervention's, in the order of ids."""
         parts, at = self.parts, self.at
         if len(js) < FEW:  # a few (a result read alone, those a screen of a small catalog has not made before)
             return [self.one(at_[j], ds[j], None if fits is None else fits[j], lists[j], ids[j], ps[j]) for j in js]
@@ -509,7 +509,7 @@ class _Making:
         # area (_Parts.first_in), inside it (or with no area known) each intervention's own
         home = at.home_area
         reaches: list[Any]
-        if home is not None and ids is parts.ids:
+        if home is not None and whole:
             # every result: outside the person's area the availability and the warnings (of the
             # status, then of the reach) are the same for everyone in that area on that day, kept
             # as two columns; only the person's own area's are worked out
@@ -577,9 +577,6 @@ class _Making:
 
     def decisions(self) -> list[Decision]:
         return [d.decision for d in self.decided]
-
-    def decided_without(self, cone: frozenset[str]) -> tuple[MissingField, ...]:
-        return _decided_without(self.why, self.parts, self.rank, self.listed, cone)
 
     def said(self, i: int) -> Said:
         """What result i says of its decision and availability, without making the result (Results.said).
@@ -674,8 +671,6 @@ class _Day(NamedTuple):
 
 
 _FIELDS = operator.attrgetter("fields")
-_DECISION = operator.attrgetter("decision")
-_UNDETERMINED = "undetermined".__eq__
 _SERIAL = operator.attrgetter("serial")
 _LISTED_BY = operator.attrgetter("listed_by")
 _TEMPLATE = operator.attrgetter("template")
@@ -715,6 +710,7 @@ class _Parts:
         # each intervention's decisions by that key: one small dict each, which a case's look-up
         # finds by position (a key without the intervention's id is shorter to hash and compare)
         self._decided: list[dict[tuple[Tri, ...], _Decided]] = [{} for _ in self.ids]
+        self._same_bound = DECIDED_BOUND
         self._decided_bound = max(64, DECIDED_BOUND // max(len(self.ids), 1))
         self._same: dict[tuple[Any, ...], _Decided] = {}
         self._cones: dict[Any, Any] = {}
@@ -788,8 +784,12 @@ class _Parts:
         if got is None:
             if len(kept) >= self._decided_bound:
                 kept.clear()
-            if len(self._same) > DECIDED_BOUND:
+            if len(self._same) > self._same_bound:
+                # every intervention's too: a decision kept by its values but no longer shared would
+                # be made again, as another object with a template of its own
                 self._same.clear()
+                for each in self._decided:
+                    each.clear()
             iid = self.ids[i]
             values, whole = (key[:-1], key[-1]) if i in self._has_whole else (key, None)
             rules = self.rules.get(iid, ())
@@ -909,7 +909,8 @@ class _Parts:
         warnings (the status's, then the reach's) and its reach part, as columns in the order of ids,
         with None at the interventions in `home` itself (their reach rests on the town and
         transport), and their positions. `at` gives the person's area only. Kept for 200 pairs of
-        date and area (each about 64 KB for 2,000 interventions)."""
+        date and area (each about 64 KB for 2,000 interventions) and shared: a caller copies a
+        column before changing it."""
         key = (on, home)
         got = self._outside.get(key)
         if got is None:
@@ -917,9 +918,9 @@ class _Parts:
                 self._outside.clear()
             far: dict[str, Any] = {a: self.reach_part(iv, at) for a, iv in self.first_in.items() if a != home}
             reaches = list(map(far.get, self.areas))
-            availability: list[Any] = [None if r is None else p[not r[0]] for p, r in zip(self.day(on).placing, reaches)]
-            warnings: list[Any] = [None if r is None else p[2] + r[1] if p[2] else r[1]
-                                   for p, r in zip(self.day(on).placing, reaches)]
+            placing = self.day(on).placing
+            availability: list[Any] = [None if r is None else p[not r[0]] for p, r in zip(placing, reaches)]
+            warnings: list[Any] = [None if r is None else p[2] + r[1] if p[2] else r[1] for p, r in zip(placing, reaches)]
             got = self._outside[key] = (availability, warnings, reaches, [k for k, a in enumerate(self.areas) if a == home])
         return got
 

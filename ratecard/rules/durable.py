@@ -64,10 +64,13 @@ MAX_RULES_PER_RULESET = 400
 # corrupts the heap (see _AlphaTrie), so rulesets are packed to stay below it with a margin
 MAX_PENDING_MATCHES = 56
 MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
-# facts whose firings a ruleset remembers (a few hundred KiB at most for the largest). 0 turns the
+# facts whose firings a ruleset remembers (as target ids: a few hundred KiB at most for the largest). 0 turns the
 # memory off: every fact of every case is then asserted to durable_rules (about 1.6x the
 # instructions of a screen on the default catalog; docs/engine.md, "Remembered firings")
 MEMO_FACTS = 1024
+# ... and the eligibility stage's, whose answers are dicts of rule outcomes, at most this many
+# entries in them all (some tens of MB); then they are all forgotten
+SAID_ENTRIES = 1_000_000
 # The rules that always wait in a stage are split into rulesets reading at most this many properties
 # (rules sharing a property stay together): each firing costs a copy of the fact, and a ruleset that
 # reads a few flags sees the same few facts case after case (see _Ruleset.memo). Measured with
@@ -240,6 +243,10 @@ class Engine:
              for d in st.derived]
             for st in self._stages
         ]
+        # the final stage decides rules and eligibility only: evaluate() reads its firings as what they
+        # say (_said), never as targets of derived facts
+        if self._derived_plan and self._derived_plan[-1]:
+            raise RuntimeError("the engine's final stage works out derived facts: evaluate() would not read them")
         # with every input decided and nothing fired, a rule is false; a judgement's outcome is
         # whether it applies, and one without applies_when has no inputs and no engine rule: it holds
         self._rule_default = {rid: r.judgement and not r.inputs for rid, r in self.program.rules.items()}
@@ -276,6 +283,7 @@ class Engine:
         # with the outcome that fails it (reference.fails) and the intervention it fails, in three
         # parallel tuples, so that a case finds the failed interventions with map and compress, in C
         self._eligibility_ids = tuple(self.program.eligibility)
+        self._said_entries = 0  # in the eligibility stage's remembered answers (_answer)
         self._failed_by = {tid(_Target("eligible_false", iid)): iid for iid in self._eligibility_ids}
         self._failed_by.pop(-1, None)
         owned = [(rid, kind != "criterion", iid) for iid, e in self.program.eligibility.items() for rid, kind in e.members]
@@ -500,6 +508,7 @@ class Engine:
             _delete_rulesets(handles)
             raise
         self._rulesets = rulesets
+        self._said_entries = 0
         self._schedule()
         self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
         self._lock = threading.Lock()
@@ -529,7 +538,6 @@ class Engine:
         k = Knowledge(dict(facts))
         # fields (case fields and derived facts) that are not decided yet
         undec = set(self._case_inputs.difference(facts))
-        fired: set[int] = set()
         last = len(self._stages) - 1
         # the final stage's firings, each as what it says (see _said)
         said: list[tuple[dict[str, Tri], dict[str, Tri]]] = []
@@ -544,7 +552,7 @@ class Engine:
                     k.bounds[d.id] = (lo, hi)
                     if lo != hi:
                         undec.add(d.id)
-                fired = set()
+                fired: set[int] = set()
                 props = self._stage_fact(s, k, undec)
                 cut = self._stage_cuts[s]
                 pieces = props
@@ -606,7 +614,7 @@ class Engine:
     def _stage_fact(self, stage: int, k: Knowledge, undec: set[str]) -> dict[str, Any]:
         """The properties the rulesets of one stage read, for one case (absent when missing)."""
         facts, possible = k.facts, k.possible
-        # the encoder split by kind of property once (_plan), properties of one kind worked out
+        # the encoder split by kind of property once (_fact_plan), properties of one kind worked out
         # with map in C where a stage has hundreds of them (the eligibility stage of a large catalog)
         values, members, gates, items, given, bounds, plain, flags = self._stage_encoders[stage]
         fact: dict[str, Any] = dict(zip(values[0], map(facts.get, values[1])))  # None: missing
@@ -654,6 +662,13 @@ class Engine:
         got: tuple[Any, ...] = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
         if got and stage == len(self._stages) - 1:
             got = self._said(got)
+            # what the eligibility stage remembers is dicts, up to a thousand entries a fact on a
+            # large catalog: bounded by their entries too, over all its rulesets
+            self._said_entries += len(got[0]) + len(got[1])
+            if self._said_entries > SAID_ENTRIES:
+                for other in self._rulesets[-1]:
+                    other.memo.clear()
+                self._said_entries = len(got[0]) + len(got[1])
         if MEMO_FACTS > 0:
             memo = rs.memo
             if len(memo) >= MEMO_FACTS:
