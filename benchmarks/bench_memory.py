@@ -282,7 +282,8 @@ def serving(n: int) -> None:
             if (i + 1) % max(n // 5, 1) == 0:
                 marks.append(f"{rss_mib():.0f}")
         parts = screen_mod._parts(cat)
-        sizes = {k: len(getattr(parts, k, {})) for k in ("made", "_decided", "_reach", "_listed")}
+        sizes = {k: len(getattr(parts, k, {})) for k in ("made", "_reach", "_listed")}
+        sizes["_decided"] = sum(map(len, getattr(parts, "_decided", [])))
         sizes["json"] = len(getattr(results, "_JSON", {}))
         print(f"serving {n} new cases on the {name} catalog (screen, JSON, propose): "
               f"{(time.process_time() - t) / n * 1e3:.2f} ms CPU a case; RSS after each fifth "

@@ -148,10 +148,13 @@ def test_a_catalog_pickled_with_its_engine_decides_alike_and_owns_its_rulesets()
         full = {f: rnd.choice(vs) for f, vs in values.items()}
         cases.append({f: v for f, v in full.items() if rnd.random() > 0.3})
     expected = [original.engine.evaluate(f) for f in cases]
+    # pickled again with the firings it remembers: the copy remembers none and answers alike
+    warm = pickle.loads(pickle.dumps(original))
     restored = copy.engine
     assert restored is not original.engine and restored.size == original.engine.size
     original.engine.close()
     assert [restored.evaluate(f) for f in cases] == expected
+    assert [warm.engine.evaluate(f) for f in reversed(cases)] == expected[::-1]
 
 
 def test_two_copies_of_a_cached_catalog_never_share_or_free_each_others_rulesets() -> None:

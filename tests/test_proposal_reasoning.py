@@ -236,7 +236,8 @@ def test_confirming_a_programme_in_two_stages_names_the_same_answers_as_trying_e
             p = ev.possible.get("pni_pathway", frozenset())
             if decision == "ineligible" or not p & compose.PROGRAMME_PATHWAYS:
                 return False
-            return True if decision == "eligible" and p <= compose.PROGRAMME_PATHWAYS else None
+            # as the proposal counts it: eligible if a person agrees is confirmed as far as answers go
+            return True if decision in ("eligible", "eligible_if_agreed") and p <= compose.PROGRAMME_PATHWAYS else None
 
         every = list(dict.fromkeys([m.field for m in scr.result(iid).missing] + list(pathway)))
         assert compose._confirm_if(cat, facts, scr, iid, pathway) == confirming_answers(cat, facts, every, confirmed)

@@ -15,13 +15,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 import ratecard.decide.results as results_mod
 import ratecard.decide.screen as screen_mod
 from ratecard import default_catalog, screen
+from ratecard.case.model import Case
 from ratecard.catalog.load import load_catalog
 from ratecard.decide.results import DECISIONS, Results
 from ratecard.decide.screen import _parts, _Whereabouts
@@ -37,6 +38,13 @@ DATES = [dt.date(2017, 3, 1), dt.date(2016, 11, 20), dt.date(2018, 6, 30)]
 
 def _case(seed: int):  # type: ignore[no-untyped-def]
     return generated_case(random.Random(seed), seed)
+
+
+def _living_in(cat, seed: int):  # type: ignore[no-untyped-def]
+    """A generated case whose home town is one of the catalog's."""
+    d = _case(seed).model_dump(exclude_none=True)
+    d["person"]["home_town"] = sorted(cat.towns)[seed % len(cat.towns)]
+    return Case.model_validate(d, strict=False)
 
 
 def _fresh(cat, case, on):  # type: ignore[no-untyped-def]
@@ -142,9 +150,11 @@ def test_decisions_are_counted_without_making_the_results() -> None:
                 bad()
 
 
-def test_screens_read_by_several_threads_at_once_are_those_read_alone() -> None:
-    cat = default_catalog()
-    cases = [_case(seed) for seed in range(30, 42)]
+@pytest.mark.parametrize("which", ["default", "areas"])
+def test_screens_read_by_several_threads_at_once_are_those_read_alone(which: str, request: pytest.FixtureRequest) -> None:
+    # (the generated catalog's screens, read whole, are made a column at a time: _Parts.outside)
+    cat = default_catalog() if which == "default" else request.getfixturevalue("areas_catalog")
+    cases = [_case(seed) if which == "default" else _living_in(cat, seed) for seed in range(30, 42)]
     alone = {c.id: _fresh(cat, c, DATES[0]) for c in cases}
     got: dict[str, list[tuple[object, str]]] = {c.id: [] for c in cases}
     saved = screen_mod.MADE_BOUND
@@ -271,3 +281,90 @@ def test_the_results_cache_is_kept_while_results_recur_and_taken_up_again_when_t
         if parts.reusing:
             break
     assert parts.reusing
+
+
+@pytest.mark.parametrize("which", ["default", "hmpps"])
+def test_a_screen_dropped_is_freed_at_once_leaving_no_cycle_for_the_collector(which: str) -> None:
+    """A screen read whole and dropped frees its parts when the last reference goes: a cycle among
+    them would keep every screen a service makes alive until a collection finds it."""
+    import gc
+
+    cat = _CATALOGS[which]()
+    rnd = random.Random(5)
+    cases = [generated_case(rnd, i) for i in range(8)]
+    for c in cases:  # the catalog's caches made first: they live on, and are no garbage
+        tuple(screen(c, cat, on=DATES[0]).results)
+    gc.collect()
+    gc.disable()
+    try:
+        for c in cases:
+            s = screen(c, cat, on=DATES[0])
+            s.results.said(0)
+            tuple(s.results)
+            del s
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        found = gc.collect()
+        left = sorted({type(o).__name__ for o in gc.garbage})
+        assert found == 0, f"a dropped screen left {found} objects in cycles: {left}"
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+@pytest.fixture(scope="module")
+def areas_catalog(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A generated catalog of 150 interventions in 4 areas: enough results for a screen read whole
+    to be made a column at a time, and areas outside the person's for the columns kept by area."""
+    from generate_catalog import generate
+
+    folder = tmp_path_factory.mktemp("areas")
+    generate(folder, 150, 4, 5, 3)
+    return load_catalog(folder)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), on=st.sampled_from(DATES), reuse=st.booleans(),
+       town=st.integers(0, 40) | st.none(), transport=st.sampled_from([None, True, False]),
+       months=st.none() | st.integers(1, 36))
+def test_results_made_a_column_at_a_time_are_those_made_one_by_one(areas_catalog, seed: int, on: dt.date, reuse: bool,  # type: ignore[no-untyped-def]
+                                                                    town: int | None, transport: bool | None, months: int | None) -> None:
+    """A screen read whole (its results made a column at a time, outside the person's area from
+    columns kept by date and area) gives each result the availability and warnings that the
+    uncached parts give it (_Parts.place), and the results read one by one."""
+    cat = areas_catalog
+    parts = _parts(cat)
+    d = _case(seed).model_dump(exclude_none=True)
+    towns = sorted(cat.towns)
+    if town is not None:
+        d["person"]["home_town"] = towns[town % len(towns)]
+    else:
+        d["person"].pop("home_town", None)
+    d.setdefault("responsivity", {})["has_transport"] = transport
+    if months is None:
+        d.get("sentence", {}).pop("length_months", None)
+    elif "sentence" in d:
+        d["sentence"]["length_months"] = months
+    try:
+        case = Case.model_validate(d, strict=False)
+    except ValidationError:  # a length the sentence type cannot have
+        assume(False)
+    parts.reusing = reuse
+    try:
+        parts.made.clear()
+        whole = tuple(screen(case, cat, on=on).results)
+        s = screen(case, cat, on=on)
+        parts.made.clear()
+        one_by_one = tuple(s.results[i] for i in range(len(s.results)))
+    finally:
+        parts.reusing = True
+    assert whole == one_by_one
+    at = _Whereabouts.of(case, on, cat)
+    person = screen_warnings(case, cat)
+    for r in whole:
+        availability, warnings = parts.place(r.intervention, at)
+        assert (r.availability, r.warnings) == (availability, warnings + person.get(r.intervention, ())), r.intervention
+        # its fields in the model's order, in a dict that shares its keys with every result's
+        # (_Template): smaller than a dict of its own
+        assert list(r.__dict__) == list(results_mod.InterventionResult.model_fields)
+        assert sys.getsizeof(r.__dict__) < sys.getsizeof(dict(r.__dict__))

@@ -30,7 +30,8 @@ from ..rules.loader import Evaluation, Rule, Tri
 from ..rules.reference import Knowledge
 from ..rules.wording import applies_phrase
 from .results import (AVAILABLE, AgeAt, Availability, Decision, FrozenDict, InterventionResult, Judgement, MissingField,
-                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, frozen, result_from, results_from)
+                      Outcome, Reason, Results, Screen, ScreenWarning, WarningCode, agreed_text, built, built_of, frozen, result_from,
+                      results_from)
 from .responsivity import screen_warnings
 
 __all__ = ["AVAILABLE", "AgeAt", "Availability", "Decision", "InterventionResult", "Judgement", "MissingField", "Outcome",
@@ -294,6 +295,24 @@ def _screen(case: CaseInput, catalog: Catalog | None, on: dt.date | None) -> Scr
     )
 
 
+class _Template:
+    """Whose instances' dicts are a result's template (_Parts.template): dicts of one class's
+    instances share one table of keys, so each result's copy of its template carries only its
+    values (a third less memory a result, and less for the collector to walk)."""
+
+    intervention: str
+    name: str
+    provider: str
+    decision: Decision
+    availability: Availability | None
+    reasons: tuple[Reason, ...]
+    missing: tuple[MissingField, ...]
+    warnings: tuple[ScreenWarning, ...]
+    decided_without: tuple[MissingField, ...]
+    to_check: tuple[Judgement, ...]
+    if_agreed: str | None
+
+
 def _ordered(fs: frozenset[str], rank: dict[str, int]) -> list[str]:
     if len(fs) == 1:
         return list(fs)
@@ -347,6 +366,9 @@ def _paused(make: Callable[..., _T], *args: Any) -> _T:
         set()
 
 
+# decisions kept by each catalog's _Parts, shared among its interventions: each keeps its share (at
+# least 64), and starts again when it has more
+DECIDED_BOUND = 200_000
 # results kept for reuse by each catalog's _Parts (about 1 KB each beyond what they share: a
 # 2,000-intervention catalog's screen makes 2,000, the default catalog's under 100)
 MADE_BOUND = 50_000
@@ -377,7 +399,7 @@ class _Making:
     # one screen name the same set (every result whose rules read the same fields)
     listed: dict[frozenset[str], tuple[MissingField, ...]] = dataclasses.field(default_factory=dict)
     # the fields a decided result was decided without, by the fields its deciding rules rest on
-    # (an undetermined one's by no fields: none), found when the screen is first read
+    # (an undetermined one's by no fields: none), found when the screen is first read (many())
     without: _Kept = dataclasses.field(default_factory=_Kept)
     # said(): the fit to the order by the weeks a course needs, and the reach by area outside the
     # person's area
@@ -408,7 +430,10 @@ class _Making:
         # decision rests on, its cone, once a screen), the fields that could settle an undetermined one
         without = self.without
         if not without:  # first read
-            without.make = self.decided_without
+            # (made by a function of the parts it needs, never a method of this _Making: a dict
+            # that held one would hold the _Making, a cycle keeping each screen alive until the
+            # cyclic collector finds it)
+            without.make = functools.partial(_decided_without, self.why, self.parts, self.rank, self.listed)
             without[_NO_CONE] = ()
         lists = list(map(without.__getitem__, map(_LISTED_BY, ds)))
         open_fields = self.open_fields
@@ -426,7 +451,7 @@ class _Making:
         ps = day_of.placing if whole else [day_of.placing[i] for i in at_]
         person = self.person
         if not parts.reuse():
-            return _paused(self.build, range(len(at_)), at_, ds, areas, ids, fits, lists, ps)
+            return _paused(self.build, range(len(at_)), at_, ds, areas, ids, fits, lists, ps, whole)
         made = parts.made
         # where the person lives with the date: outside their area only the area matters
         # (_Parts.reach_part), inside it the town and transport; strings, whose hash is kept
@@ -459,16 +484,18 @@ class _Making:
         if new:
             if len(made) > MADE_BOUND:
                 made.clear()
-            for j, r in zip(new, _paused(self.build, new, at_, ds, areas, ids, fits, lists, ps)):
+            for j, r in zip(new, _paused(self.build, new, at_, ds, areas, ids, fits, lists, ps, whole and len(new) == len(at_))):
                 out[j] = made[keys[j]] = r
         return out  # type: ignore[return-value]
 
     def build(self, js: range | list[int], at_: list[int], ds: list[_Decided], areas: Sequence[str], ids: Sequence[str],
               fits: list[Any] | None, lists: list[tuple[MissingField, ...]],
-              ps: Sequence[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]]) -> list[InterventionResult]:
+              ps: Sequence[tuple[Availability, Availability, tuple[ScreenWarning, ...], float | None, str]],
+              whole: bool = False) -> list[InterventionResult]:
         """The results at positions js of many()'s columns: each its decision's template
         (_Parts.template: everything that does not depend on the person) with the person's few
-        fields put in, each field worked out for every result at once (C loops where they can be)."""
+        fields put in, each field worked out for every result at once (C loops where they can be).
+        `whole`: js and the columns are every intervention's, in the order of ids."""
         parts, at = self.parts, self.at
         if len(js) < FEW:  # a few (a result read alone, those a screen of a small catalog has not made before)
             return [self.one(at_[j], ds[j], None if fits is None else fits[j], lists[j], ids[j], ps[j]) for j in js]
@@ -482,24 +509,41 @@ class _Making:
         # area (_Parts.first_in), inside it (or with no area known) each intervention's own
         home = at.home_area
         reaches: list[Any]
-        if home is None or len(ids) < 2 * len(parts.first_in):
-            reaches = [parts.reach_part(parts.interventions[iid], at) for iid in ids]
+        if home is not None and whole:
+            # every result: outside the person's area the availability and the warnings (of the
+            # status, then of the reach) are the same for everyone in that area on that day, kept
+            # as two columns; only the person's own area's are worked out
+            availability, warnings, reaches, inside = parts.outside(at.on, home, at)
+            availability, warnings, reaches = availability.copy(), warnings.copy(), reaches.copy()
+            for k in inside:
+                p = ps[k]
+                r = reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
+                availability[k] = p[not r[0]]
+                warnings[k] = p[2] + r[1] if p[2] else r[1]
+            if fits is not None:  # a course that does not fit the order (or an order of unknown length)
+                late = self.fit
+                for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
+                    p = ps[k]
+                    warnings[k] = p[2] + late(p[3], p[4]) + reaches[k][1]  # type: ignore[arg-type]
         else:
-            far = {a: parts.reach_part(iv, at) for a, iv in parts.first_in.items() if a != home}
-            reaches = list(map(far.get, areas))
-            for k in itertools.compress(range(len(reaches)), map(operator.is_, reaches, itertools.repeat(None))):
-                reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
-        availability = [p[not r[0]] for p, r in zip(ps, reaches)]
-        warnings = list(map(_STATUS_WARNINGS, ps))
-        if fits is not None:  # a course that does not fit the order (or an order of unknown length)
-            late = self.fit
-            for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
-                warnings[k] = warnings[k] + late(ps[k][3], ps[k][4])  # type: ignore[arg-type]
-        warnings = [w + r[1] if w else r[1] for w, r in zip(warnings, reaches)]
-        if self.person:  # what in the person stands in the way
-            for k, extra in enumerate(map(self.person.get, ids)):
-                if extra:
-                    warnings[k] = warnings[k] + extra
+            if home is None or len(ids) < 2 * len(parts.first_in):
+                reaches = [parts.reach_part(parts.interventions[iid], at) for iid in ids]
+            else:
+                far = {a: parts.reach_part(iv, at) for a, iv in parts.first_in.items() if a != home}
+                reaches = list(map(far.get, areas))
+                for k in itertools.compress(range(len(reaches)), map(operator.is_, reaches, itertools.repeat(None))):
+                    reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
+            availability = [p[not r[0]] for p, r in zip(ps, reaches)]
+            warnings = list(map(_STATUS_WARNINGS, ps))
+            if fits is not None:  # a course that does not fit the order (or an order of unknown length)
+                late = self.fit
+                for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
+                    warnings[k] = warnings[k] + late(ps[k][3], ps[k][4])  # type: ignore[arg-type]
+            warnings = [w + r[1] if w else r[1] for w, r in zip(warnings, reaches)]
+        person = self.person
+        if person:  # what in the person stands in the way (of the few it names)
+            for k in itertools.compress(range(len(ids)), map(person.get, ids)):
+                warnings[k] = warnings[k] + person[ids[k]]
         # each a copy of its template with the person's fields put in (the template's own values
         # for those are empty, so an empty one put in leaves the result as the template has it)
         values = list(map(dict.copy, temps))
@@ -533,9 +577,6 @@ class _Making:
 
     def decisions(self) -> list[Decision]:
         return [d.decision for d in self.decided]
-
-    def decided_without(self, cone: frozenset[str]) -> tuple[MissingField, ...]:
-        return self.fields(self.why.absent(cone))
 
     def said(self, i: int) -> Said:
         """What result i says of its decision and availability, without making the result (Results.said).
@@ -574,12 +615,24 @@ class _Making:
         return d.decision, self.parts.said(d)[0]
 
     def fields(self, fs: frozenset[str]) -> tuple[MissingField, ...]:
-        if not fs:
-            return ()
-        got = self.listed.get(fs)
-        if got is None:
-            got = self.listed[fs] = self.parts.listed(tuple(_ordered(fs, self.rank)))
-        return got
+        return _fields(self.parts, self.rank, self.listed, fs)
+
+
+def _fields(parts: _Parts, rank: dict[str, int], listed: dict[frozenset[str], tuple[MissingField, ...]],
+            fs: frozenset[str]) -> tuple[MissingField, ...]:
+    """A set of fields as a screen lists them (_Making.fields)."""
+    if not fs:
+        return ()
+    got = listed.get(fs)
+    if got is None:
+        got = listed[fs] = parts.listed(tuple(_ordered(fs, rank)))
+    return got
+
+
+def _decided_without(why: Explainer, parts: _Parts, rank: dict[str, int],
+                     listed: dict[frozenset[str], tuple[MissingField, ...]], cone: frozenset[str]) -> tuple[MissingField, ...]:
+    """The fields a decision resting on `cone` was made without, as a screen lists them."""
+    return _fields(parts, rank, listed, why.absent(cone))
 
 
 class Said(NamedTuple):
@@ -628,10 +681,6 @@ _STATUS_WARNINGS = operator.itemgetter(2)
 _RULE_ID = operator.attrgetter("id")
 
 
-def _none(outcomes: dict[str, Tri]) -> tuple[()]:
-    return ()
-
-
 class _Parts:
     """The pieces of a screen that are the same for every case, made once per catalog. Every cache
     is bounded: a service screening for years starts a cache again when it grows past its bound."""
@@ -646,14 +695,25 @@ class _Parts:
         self.title = f"{catalog.info.name} ({catalog.info.edition})"
         self.ids = tuple(sorted(catalog.interventions))
         self.heads = [(iid, catalog.interventions[iid].name, catalog.interventions[iid].provider) for iid in self.ids]
-        # each intervention's rules' values read from the engine's outcomes at once (itemgetter of
-        # one id gives the value itself, of several a tuple: the cache keys take either)
-        self._getters: list[tuple[str, Callable[[dict[str, Tri]], Any], bool]] = [(iid, operator.itemgetter(*rids) if rids else _none, len(rids) == 1)
-                         for iid in self.ids for rids in [tuple(r.id for r in self.rules.get(iid, ()))]]
-        self._decided: dict[tuple[Any, ...], _Decided] = {}
+        # every intervention's rules' values read from the engine's outcomes in one C call, in the
+        # order of ids and of each one's rules, then cut into each one's by a slice: one tuple each,
+        # the key of its decisions (with, for an intervention the engine also decides whole, that
+        # answer last)
+        rids = [tuple(r.id for r in self.rules.get(iid, ())) for iid in self.ids]
+        flat = [r for rs in rids for r in rs]
+        self._values_of: Callable[[dict[str, Tri]], tuple[Tri, ...]] = (
+            operator.itemgetter(*flat) if len(flat) > 1 else (lambda o: tuple(map(o.__getitem__, flat))))
+        ends = list(itertools.accumulate(map(len, rids)))
+        self._slices = [slice(e - len(rs), e) for e, rs in zip(ends, rids)]
+        self._whole_at = [(i, iid) for i, iid in enumerate(self.ids) if iid in catalog.program.eligibility]
+        self._has_whole = frozenset(i for i, _ in self._whole_at)
+        # each intervention's decisions by that key: one small dict each, which a case's look-up
+        # finds by position (a key without the intervention's id is shorter to hash and compare)
+        self._decided: list[dict[tuple[Tri, ...], _Decided]] = [{} for _ in self.ids]
+        self._same_bound = DECIDED_BOUND
+        self._decided_bound = max(64, DECIDED_BOUND // max(len(self.ids), 1))
         self._same: dict[tuple[Any, ...], _Decided] = {}
         self._cones: dict[Any, Any] = {}
-        self._reasons: dict[tuple[str, str], Reason] = {}
         # a rule's reason by the rule's id and value (said): as many as three a rule
         self._rule_of = {r.id: r for rs in self.rules.values() for r in rs}
         self._reason_of = _Kept.of(self._reason_by_value)
@@ -664,6 +724,8 @@ class _Parts:
         self.areas = [catalog.interventions[iid].area for iid in self.ids]
         self.area_names = frozenset(self.areas)
         self._days: dict[dt.date, _Day] = {}
+        # _Parts.outside's columns by date and the person's area
+        self._outside: dict[tuple[dt.date, str], tuple[list[Any], list[Any], list[Any], list[int]]] = {}
         # every result made, by what it is made from (_Making.many); and every list of fields a
         # result names, one tuple for each
         self.made: dict[tuple[Any, ...], InterventionResult] = {}
@@ -697,36 +759,39 @@ class _Parts:
         return built(Judgement, rule=r.id, kind=r.kind, text=r.text, source=r.source or "", by=r.decider,
                      applies=applies, applies_when=applies_phrase(r, self.registry))
 
-    def reason(self, r: Rule, outcome: Outcome) -> Reason:
-        got = self._reasons.get((r.id, outcome))
-        if got is None:
-            got = self._reasons[(r.id, outcome)] = built(Reason, rule=r.id, text=r.text, outcome=outcome, fields=r.fields)
-        return got
-
     def decide_all(self, outcomes: dict[str, Tri], eligibility: dict[str, Tri]) -> list[_Decided]:
         """Every intervention's decision (in the order of `ids`) from the engine's values of the rules."""
+        flat = self._values_of(outcomes)
+        keys = list(map(flat.__getitem__, self._slices))
         whole = eligibility.get
-        keys = [(iid, whole(iid), values(outcomes)) for iid, values, _ in self._getters]
-        got = list(map(self._decided.get, keys))
+        for i, iid in self._whole_at:
+            keys[i] += (whole(iid),)
+        got = list(map(dict.get, self._decided, keys))
         if None in got:
             for i, d in enumerate(got):
                 if d is None:
-                    values: Any = keys[i][2]
-                    got[i] = self.decided(keys[i], (values,) if self._getters[i][2] else tuple(values))
+                    got[i] = self.decided(i, keys[i])
         return got  # type: ignore[return-value]
 
-    def decided(self, key: tuple[Any, ...], values: tuple[bool | None, ...]) -> _Decided:
-        """An intervention's decision from its rules' values: the same values give the same decision,
-        reasons and fields read in every case, so each combination is worked out once. Many
-        combinations differ only in rules that decide nothing (a course someone fails by its area
-        fails them whatever its other rules say): those share one _Decided, found by the decision
-        and the deciding rules' values."""
-        iid, whole = key[0], key[1]
-        got = self._decided.get(key)
+    def decided(self, i: int, key: tuple[Tri, ...]) -> _Decided:
+        """Intervention i's decision from its rules' values (`key`: decide_all's): the same values
+        give the same decision, reasons and fields read in every case, so each combination is worked
+        out once. Many combinations differ only in rules that decide nothing (a course someone fails
+        by its area fails them whatever its other rules say): those share one _Decided, found by the
+        decision and the deciding rules' values."""
+        kept = self._decided[i]
+        got = kept.get(key)
         if got is None:
-            if len(self._decided) > 200_000:
-                self._decided.clear()
+            if len(kept) >= self._decided_bound:
+                kept.clear()
+            if len(self._same) > self._same_bound:
+                # every intervention's too: a decision kept by its values but no longer shared would
+                # be made again, as another object with a template of its own
                 self._same.clear()
+                for each in self._decided:
+                    each.clear()
+            iid = self.ids[i]
+            values, whole = (key[:-1], key[-1]) if i in self._has_whole else (key, None)
             rules = self.rules.get(iid, ())
             outcomes = {r.id: v for r, v in zip(rules, values)}
             decision, deciding = _decide(rules, outcomes, whole)
@@ -734,7 +799,7 @@ class _Parts:
             got = self._same.get(same)
             if got is None:
                 got = self._same[same] = self._new_decided(decision, deciding, outcomes)
-            self._decided[key] = got
+            kept[key] = got
         return got
 
     def _new_decided(self, decision: Decision, deciding: list[Rule], outcomes: dict[str, Tri]) -> _Decided:
@@ -768,8 +833,10 @@ class _Parts:
         return d.said
 
     def _reason_by_value(self, key: tuple[str, Tri]) -> Reason:
+        """A rule's reason for one of its values (each value has an outcome of its own, so one
+        Reason for each rule and value is one for each rule and outcome)."""
         rule = self._rule_of[key[0]]
-        return self.reason(rule, _outcome(rule, key[1]))
+        return built_of(Reason, {"rule": rule.id, "text": rule.text, "outcome": _outcome(rule, key[1]), "fields": rule.fields})
 
     def template(self, i: int, d: _Decided) -> dict[str, Any]:
         """A result of intervention i with decision d, less what depends on the person and the
@@ -778,9 +845,10 @@ class _Parts:
         if d.template is None:
             iid, name, provider = self.heads[i]
             reasons, to_check, if_agreed = self.said(d)
-            d.template = {"intervention": iid, "name": name, "provider": provider, "decision": d.decision,
-                          "availability": None, "reasons": reasons, "missing": (), "warnings": (),
-                          "decided_without": (), "to_check": to_check, "if_agreed": if_agreed}
+            t = _Template()
+            t.intervention, t.name, t.provider, t.decision, t.availability, t.reasons = iid, name, provider, d.decision, None, reasons
+            t.missing, t.warnings, t.decided_without, t.to_check, t.if_agreed = (), (), (), to_check, if_agreed
+            d.template = t.__dict__
         return d.template
 
     def place(self, iid: str, at: _Whereabouts) -> tuple[Availability, tuple[ScreenWarning, ...]]:
@@ -835,6 +903,26 @@ class _Parts:
 
     def status(self, iid: str, on: dt.date) -> StatusOn:
         return self.status_part(iid, on)[0]
+
+    def outside(self, on: dt.date, home: str, at: _Whereabouts) -> tuple[list[Any], list[Any], list[Any], list[int]]:
+        """For everyone whose area is `home`, on the date: every intervention's availability, its
+        warnings (the status's, then the reach's) and its reach part, as columns in the order of ids,
+        with None at the interventions in `home` itself (their reach rests on the town and
+        transport), and their positions. `at` gives the person's area only. Kept for 200 pairs of
+        date and area (each about 64 KB for 2,000 interventions) and shared: a caller copies a
+        column before changing it."""
+        key = (on, home)
+        got = self._outside.get(key)
+        if got is None:
+            if len(self._outside) > 200:
+                self._outside.clear()
+            far: dict[str, Any] = {a: self.reach_part(iv, at) for a, iv in self.first_in.items() if a != home}
+            reaches = list(map(far.get, self.areas))
+            placing = self.day(on).placing
+            availability: list[Any] = [None if r is None else p[not r[0]] for p, r in zip(placing, reaches)]
+            warnings: list[Any] = [None if r is None else p[2] + r[1] if p[2] else r[1] for p, r in zip(placing, reaches)]
+            got = self._outside[key] = (availability, warnings, reaches, [k for k, a in enumerate(self.areas) if a == home])
+        return got
 
     def reach_part(self, iv: Intervention, at: _Whereabouts) -> tuple[bool, tuple[ScreenWarning, ...]]:
         # outside the person's area, only the two areas matter (_reach_part's first branch); inside

@@ -39,9 +39,11 @@ import itertools
 import json
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain, compress, repeat
+from operator import contains, is_
 from typing import Any
 
 import durable_rules_engine as _dre
@@ -62,10 +64,13 @@ MAX_RULES_PER_RULESET = 400
 # corrupts the heap (see _AlphaTrie), so rulesets are packed to stay below it with a margin
 MAX_PENDING_MATCHES = 56
 MAX_ALTERNATIVES = 4  # a literal needing more disjuncts than this is sent as a worked-out flag
-# facts whose firings a ruleset remembers (a few hundred KiB at most for the largest). 0 turns the
+# facts whose firings a ruleset remembers (as target ids: a few hundred KiB at most for the largest). 0 turns the
 # memory off: every fact of every case is then asserted to durable_rules (about 1.6x the
 # instructions of a screen on the default catalog; docs/engine.md, "Remembered firings")
 MEMO_FACTS = 1024
+# ... and the eligibility stage's, whose answers are dicts of rule outcomes, at most this many
+# entries in them all (some tens of MB); then they are all forgotten
+SAID_ENTRIES = 1_000_000
 # The rules that always wait in a stage are split into rulesets reading at most this many properties
 # (rules sharing a property stay together): each firing costs a copy of the fact, and a ruleset that
 # reads a few flags sees the same few facts case after case (see _Ruleset.memo). Measured with
@@ -74,6 +79,10 @@ MEMO_FACTS = 1024
 SPLIT_KEYS = 3
 _names = itertools.count()
 _SID = "ratecard"  # the one session of each ruleset: evaluations are serialised by the engine's lock
+
+
+# a ruleset as the per-case loop reads it: the ruleset, its properties' order and its memory
+_Planned = tuple["_Ruleset", tuple[str, ...], dict[tuple[Any, ...], tuple[Any, ...]]]
 
 
 class EngineError(RatecardError):
@@ -234,22 +243,27 @@ class Engine:
              for d in st.derived]
             for st in self._stages
         ]
+        # the final stage decides rules and eligibility only: evaluate() reads its firings as what they
+        # say (_said), never as targets of derived facts
+        if self._derived_plan and self._derived_plan[-1]:
+            raise RuntimeError("the engine's final stage works out derived facts: evaluate() would not read them")
         # with every input decided and nothing fired, a rule is false; a judgement's outcome is
         # whether it applies, and one without applies_when has no inputs and no engine rule: it holds
         self._rule_default = {rid: r.judgement and not r.inputs for rid, r in self.program.rules.items()}
+        # what a case changes from those defaults, as dicts merged into a copy of them: a case sets
+        # thousands of outcomes on a large catalog, too many for a loop in Python
         readers: dict[str, list[str]] = {}
         for rid, r in self.program.rules.items():
             for f in dict.fromkeys(r.inputs):
                 readers.setdefault(f, []).append(rid)
-        self._readers = {f: tuple(rids) for f, rids in readers.items()}  # a rule is unknown while one is undecided
-        answers: dict[int, list[tuple[str, bool]]] = {}
-        for rid in self.program.rules:
-            for kind, value in (("true", True), ("false", False)):
-                if tid(_Target(kind, rid)) >= 0:
-                    answers.setdefault(tid(_Target(kind, rid)), []).append((rid, value))
-        self._answers = {t: tuple(a) for t, a in answers.items()}
+        # a rule is unknown while one is undecided
+        self._readers: dict[str, dict[str, Tri]] = {f: dict.fromkeys(rids) for f, rids in readers.items()}
+        # a target is one form of one rule, so its firing decides that rule alone
+        self._answers: dict[int, tuple[str, Tri]] = {
+            tid(_Target(kind, rid)): (rid, value) for rid in self.program.rules
+            for kind, value in (("true", True), ("false", False)) if tid(_Target(kind, rid)) >= 0}
         # each stage's properties, worked out once a case for all its rulesets (see _stage_fact)
-        self._stage_encoders = []
+        self._stage_encoders: list[tuple[Any, ...]] = []
         # A number's answer from the rules depends only on where it lies among the numbers they
         # compare it with: firings are remembered under that piece, not the value itself.
         self._stage_cuts: list[tuple[tuple[str, tuple[float, ...]], ...]] = []
@@ -261,20 +275,63 @@ class Engine:
                 entries.update((e[0], e) for e in rs.encoder)
                 if rs.definition is not None:
                     _constants(json.loads(rs.definition), named)
-            self._stage_encoders.append(_split_encoder(entries.values()))
+            self._stage_encoders.append(self._fact_plan(entries.values()))
             self._stage_cuts.append(tuple(
                 (name, tuple(sorted(cs))) for name, cs in sorted(named.items())
                 if name in entries and all(type(c) in (int, float) for c in cs)))
-        # per intervention: its eligible_false target, and its rules with the outcome that fails it
-        # (reference.fails, unrolled: this runs for every intervention of every case)
-        self._eligibility_plan = [
-            (iid, tid(_Target("eligible_false", iid)), tuple((rid, kind != "criterion") for rid, kind in e.members))
-            for iid, e in self.program.eligibility.items()]
+        # the intervention whose eligible_false target each is; and every rule of each intervention,
+        # with the outcome that fails it (reference.fails) and the intervention it fails, in three
+        # parallel tuples, so that a case finds the failed interventions with map and compress, in C
+        self._eligibility_ids = tuple(self.program.eligibility)
+        self._said_entries = 0  # in the eligibility stage's remembered answers (_answer)
+        self._failed_by = {tid(_Target("eligible_false", iid)): iid for iid in self._eligibility_ids}
+        self._failed_by.pop(-1, None)
+        owned = [(rid, kind != "criterion", iid) for iid, e in self.program.eligibility.items() for rid, kind in e.members]
+        self._member_rules = tuple(m[0] for m in owned)
+        self._member_bad = tuple(m[1] for m in owned)
+        self._member_of = tuple(m[2] for m in owned)
+
+    def _fact_plan(self, encoder: Iterable[tuple[str, str, Any, Any]]) -> tuple[Any, ...]:
+        """One stage's properties by kind (_split_encoder), laid out for _stage_fact: names and
+        what they are worked out from in parallel tuples, so that a kind is worked out with map."""
+        values, members, gates, items, given, bounds, flags = _split_encoder(encoder)
+        by_field: dict[str, tuple[list[str], list[Any]]] = {}
+        for name, a, b in items:
+            by_field.setdefault(a, ([], []))[0].append(name)
+            by_field[a][1].append(b)
+        # A literal naming many text values (the towns of an area) is sent as a worked-out flag:
+        # hundreds of them on a large catalog, all on a few case fields. Per field, what
+        # Knowledge.holds says of them all for a value none of them names, for a missing value, and
+        # where a value named by some differs, so that a case's value answers them all with a few
+        # dict merges; other flags are worked out by Knowledge.holds.
+        plain: dict[str, tuple[dict[str, bool], dict[str, bool], dict[str, dict[str, bool]]]] = {}
+        other: list[str] = []
+        for name in flags:
+            lit = self._flags[name]
+            f = lit.field
+            if (lit.present is None and lit.item is None and lit.ranges is None and lit.values is not None
+                    and f not in self._derived_ids and f not in self._sum_ids
+                    and all(type(x) is str for x in lit.values)):
+                unnamed, missing, named = plain.setdefault(f, ({}, {}, {}))
+                unnamed[name] = False != lit.exclude  # as Knowledge.holds compares
+                missing[name] = False
+                for x in lit.values:
+                    named.setdefault(x, {})[name] = True != lit.exclude
+            else:
+                other.append(name)
+        return (
+            values, members,
+            tuple((name, self._groupsets[a]) for name, a in gates),
+            tuple((a, tuple(names), tuple(bs)) for a, (names, bs) in by_field.items()),
+            given,
+            bounds,
+            tuple((f, *kinds) for f, kinds in plain.items()),
+            tuple(other))
 
     def _schedule(self) -> None:
         """Per stage, the rulesets asserted for every case, and those waiting for a gate filed under
         its flag: a case whose gate is shut passes over them all with one lookup."""
-        self._scheduled: list[tuple[tuple[_Ruleset, ...], tuple[tuple[str, tuple[_Ruleset, ...]], ...]]] = []
+        self._scheduled: list[tuple[tuple[_Planned, ...], tuple[str, ...], tuple[tuple[_Planned, ...], ...]]] = []
         for stage in self._rulesets:
             always: list[_Ruleset] = []
             by_flag: dict[str, list[_Ruleset]] = {}
@@ -288,7 +345,9 @@ class Engine:
                     # the rules wait for it to be true)
                     assert rs.gate[1]
                     by_flag.setdefault(self._keys.names[("u", rs.gate[0])], []).append(rs)
-            self._scheduled.append((tuple(always), tuple((flag, tuple(rss)) for flag, rss in by_flag.items())))
+            # with what the loop over them reads of each (a ruleset's memo is emptied in place, never replaced)
+            self._scheduled.append((tuple((rs, rs.order, rs.memo) for rs in always), tuple(by_flag),
+                                    tuple(tuple((rs, rs.order, rs.memo) for rs in rss) for rss in by_flag.values())))
 
     # ---- compiling ----
 
@@ -449,6 +508,7 @@ class Engine:
             _delete_rulesets(handles)
             raise
         self._rulesets = rulesets
+        self._said_entries = 0
         self._schedule()
         self._finalizer = weakref.finalize(self, _delete_rulesets, handles)
         self._lock = threading.Lock()
@@ -478,7 +538,9 @@ class Engine:
         k = Knowledge(dict(facts))
         # fields (case fields and derived facts) that are not decided yet
         undec = set(self._case_inputs.difference(facts))
-        fired: set[int] = set()
+        last = len(self._stages) - 1
+        # the final stage's firings, each as what it says (see _said)
+        said: list[tuple[dict[str, Tri], dict[str, Tri]]] = []
         with self._lock:
             sid = _SID  # one session a ruleset, reused case after case (see _fire)
             for s, st in enumerate(self._stages):
@@ -490,7 +552,7 @@ class Engine:
                     k.bounds[d.id] = (lo, hi)
                     if lo != hi:
                         undec.add(d.id)
-                fired = set()
+                fired: set[int] = set()
                 props = self._stage_fact(s, k, undec)
                 cut = self._stage_cuts[s]
                 pieces = props
@@ -501,24 +563,22 @@ class Engine:
                         if type(v) is float or type(v) is int:
                             i = bisect.bisect_left(cuts, v)
                             pieces[name] = (i, i < len(cuts) and cuts[i] == v)
-                always, gated = self._scheduled[s]
-                todo = always
-                for flag, rss in gated:
-                    if props.get(flag) is True:
-                        todo += rss  # rulesets whose gate is shut for this case are never asserted
-                for rs in todo:
+                always, flags, gated = self._scheduled[s]
+                # rulesets whose gate is shut for this case are never asserted (a gate is a bool)
+                todo = always + tuple(chain.from_iterable(compress(gated, map(props.get, flags)))) if flags else always
+                collect: Callable[[Any], None] = said.append if s == last else fired.update
+                for rs, order, memo in todo:
                     # What a ruleset fires depends on its fact alone (its session is empty before and
                     # after each), so the engine's answer to a fact it has seen is reused: the small
                     # rulesets read a few flags and see the same few facts case after case. A
                     # property's values have one type (the case model's, or a derived fact's), so
                     # equal values are the same fact.
-                    order = rs.order
                     seen = tuple(map(pieces.get, order))
-                    got = rs.memo.get(seen)
+                    got = memo.get(seen)
                     if got is None:
                         got = self._answer(rs, order, tuple(map(props.get, order)), seen, s, sid)
                     if got:
-                        fired.update(got)
+                        collect(got)
                 for did, binary, inputs, values, sets in self._derived_plan[s]:
                     if binary:
                         # the two values' sets made once: which of them is not ruled out
@@ -532,46 +592,60 @@ class Engine:
                     k.possible[did] = P
                     if len(P) > 1:
                         undec.add(did)
-        # `fired` is now the eligibility stage's: a rule's form that fired decides it (its true and
-        # false forms never hold together); otherwise it is unknown while an input is undecided
+        # A rule is unknown while an input is undecided, unless a form of it fired in the eligibility
+        # stage: that decides it (its true and false forms never hold together, so the order in
+        # which firings are read does not matter). An intervention fails when its own failing form
+        # fired or one of its rules has the outcome that fails it; the others are undecided (keys in
+        # the program's order, as the reference gives).
         outcomes: dict[str, Tri] = dict(self._rule_default)
-        readers, answers = self._readers, self._answers
+        readers = self._readers
         for f in undec:
-            for rid in readers.get(f, ()):
-                outcomes[rid] = None
-        for t in fired:
-            for rid, value in answers.get(t, ()):
-                outcomes[rid] = value
-        eligibility: dict[str, Tri] = {
-            iid: False if f in fired or any(outcomes[rid] is bad for rid, bad in members) else None
-            for iid, f, members in self._eligibility_plan
-        }
+            unknown = readers.get(f)
+            if unknown:
+                outcomes.update(unknown)
+        eligibility: dict[str, Tri] = dict.fromkeys(self._eligibility_ids)
+        for decided, failed in said:
+            outcomes.update(decided)
+            eligibility.update(failed)
+        eligibility.update(zip(compress(self._member_of, map(is_, map(outcomes.__getitem__, self._member_rules),
+                                                             self._member_bad)), repeat(False)))
         return Evaluation(decided_values(k), outcomes, dict(k.possible), dict(k.bounds), eligibility)
 
     def _stage_fact(self, stage: int, k: Knowledge, undec: set[str]) -> dict[str, Any]:
         """The properties the rulesets of one stage read, for one case (absent when missing)."""
         facts, possible = k.facts, k.possible
-        # the encoder split by kind of property once (_split_encoder): the per-case loop is lookups only
-        values, members, gates, items, given, bounds, flags = self._stage_encoders[stage]
+        # the encoder split by kind of property once (_fact_plan), properties of one kind worked out
+        # with map in C where a stage has hundreds of them (the eligibility stage of a large catalog)
+        values, members, gates, items, given, bounds, plain, flags = self._stage_encoders[stage]
         fact: dict[str, Any] = dict(zip(values[0], map(facts.get, values[1])))  # None: missing
         for name, a, b in members:
             P = possible.get(a)
             if P is not None:
                 # one derived fact's values all have one type, so True and 1 never meet here
                 fact[name] = b in P
-        groupsets = self._groupsets
-        for name, a in gates:
-            fact[name] = not groupsets[a].isdisjoint(undec)
-        for name, a, b in items:
+        for name, g in gates:
+            fact[name] = not g.isdisjoint(undec)
+        for a, names, bs in items:
             v = facts.get(a)
             if v is not None:
-                fact[name] = b in v
+                fact.update(zip(names, map(contains, repeat(v), bs)))  # b in v
         for name, a in given:
             fact[name] = a in facts
         for name, a, i in bounds:
             got = k.bounds.get(a)
             if got is not None:
                 fact[name] = float(got[i])
+        for f, unnamed, missing, named in plain:
+            # Knowledge.holds of each literal: its field is a case field, never derived
+            if f in facts:
+                v = facts[f]
+                if v is None:
+                    fact.update(missing)
+                else:
+                    fact.update(unnamed)
+                    differ = named.get(v)
+                    if differ:
+                        fact.update(differ)
         for name in flags:
             lit = self._flags[name]
             if lit.field in facts or lit.field in possible or lit.field in k.bounds:
@@ -579,18 +653,36 @@ class Engine:
         return fact
 
     def _answer(self, rs: _Ruleset, order: tuple[str, ...], values: tuple[Any, ...], seen: tuple[Any, ...],
-                stage: int, sid: str) -> tuple[int, ...]:
+                stage: int, sid: str) -> tuple[Any, ...]:
         """What the ruleset fires for a fact it has not seen (the values of the properties in
-        `order`, None when absent), remembered under `seen`."""
+        `order`, None when absent), remembered under `seen`: target ids, or in the final stage
+        what they say (_said)."""
         fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid,
                                 **{name: v for name, v in zip(order, values) if v is not None}}
-        got = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
+        got: tuple[Any, ...] = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
+        if got and stage == len(self._stages) - 1:
+            got = self._said(got)
+            # what the eligibility stage remembers is dicts, up to a thousand entries a fact on a
+            # large catalog: bounded by their entries too, over all its rulesets
+            self._said_entries += len(got[0]) + len(got[1])
+            if self._said_entries > SAID_ENTRIES:
+                for other in self._rulesets[-1]:
+                    other.memo.clear()
+                self._said_entries = len(got[0]) + len(got[1])
         if MEMO_FACTS > 0:
             memo = rs.memo
             if len(memo) >= MEMO_FACTS:
                 memo.clear()
             memo[seen] = got
         return got
+
+    def _said(self, targets: tuple[int, ...]) -> tuple[dict[str, Tri], dict[str, Tri]]:
+        """What firings of the eligibility stage say: the outcomes of the rules they decide, and the
+        interventions whose failing form fired (as False). A few engine rules fire for a thousand
+        rules each on a large catalog ("for men"), so this is worked out once per remembered fact and
+        merged into a case's outcomes as a dict, not target by target."""
+        return (dict(filter(None, map(self._answers.get, targets))),
+                dict.fromkeys(filter(None, map(self._failed_by.get, targets)), False))
 
     def _fire(self, rs: _Ruleset, fact: dict[str, Any], sid: str) -> list[int]:
         handle = rs.handle
@@ -641,9 +733,9 @@ class _Ruleset:
     # what some rule of it needs of a fact to match, short of its comparisons (see _needs); None: always asserted
     needs: tuple[tuple[frozenset[str], tuple[tuple[str, Any], ...]], ...] | None = None
     order: tuple[str, ...] = ()  # the properties it reads, in the order of its remembered facts
-    # its facts' property values (in `order`, None when absent) -> target ids they fired; per engine
-    # (never pickled or shared), used under its lock
-    memo: dict[tuple[Any, ...], tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # its facts' property values (in `order`, None when absent) -> what they fired (Engine._answer);
+    # per engine (never pickled or shared), used under its lock
+    memo: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def may_fire(self, fact: dict[str, Any]) -> bool:
         """False only when no rule but the catch-all can match the fact: then the assert would fire
