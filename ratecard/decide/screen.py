@@ -520,11 +520,6 @@ class _Making:
                 r = reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
                 availability[k] = p[not r[0]]
                 warnings[k] = p[2] + r[1] if p[2] else r[1]
-            if fits is not None:  # a course that does not fit the order (or an order of unknown length)
-                late = self.fit
-                for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
-                    p = ps[k]
-                    warnings[k] = p[2] + late(p[3], p[4]) + reaches[k][1]  # type: ignore[arg-type]
         else:
             if home is None or len(ids) < 2 * len(parts.first_in):
                 reaches = [parts.reach_part(parts.interventions[iid], at) for iid in ids]
@@ -534,12 +529,12 @@ class _Making:
                 for k in itertools.compress(range(len(reaches)), map(operator.is_, reaches, itertools.repeat(None))):
                     reaches[k] = parts.reach_part(parts.interventions[ids[k]], at)
             availability = [p[not r[0]] for p, r in zip(ps, reaches)]
-            warnings = list(map(_STATUS_WARNINGS, ps))
-            if fits is not None:  # a course that does not fit the order (or an order of unknown length)
-                late = self.fit
-                for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
-                    warnings[k] = warnings[k] + late(ps[k][3], ps[k][4])  # type: ignore[arg-type]
-            warnings = [w + r[1] if w else r[1] for w, r in zip(warnings, reaches)]
+            warnings = [p[2] + r[1] if p[2] else r[1] for p, r in zip(ps, reaches)]
+        if fits is not None:  # a course that does not fit the order (or an order of unknown length)
+            late = self.fit
+            for k in itertools.compress(range(len(fits)), map(operator.is_not, fits, itertools.repeat(None))):
+                p = ps[k]  # its warnings in order: the status's, the fit's, the reach's
+                warnings[k] = p[2] + late(p[3], p[4]) + reaches[k][1]  # type: ignore[arg-type]
         person = self.person
         if person:  # what in the person stands in the way (of the few it names)
             for k in itertools.compress(range(len(ids)), map(person.get, ids)):
@@ -677,7 +672,6 @@ _TEMPLATE = operator.attrgetter("template")
 _LISTS_AS = operator.attrgetter("lists_as")
 _NEW_TUPLE = tuple.__new__
 _consume: Callable[[Iterable[Any]], None] = collections.deque(maxlen=0).extend  # runs an iterator through, keeping nothing
-_STATUS_WARNINGS = operator.itemgetter(2)
 _RULE_ID = operator.attrgetter("id")
 
 
@@ -706,7 +700,6 @@ class _Parts:
         ends = list(itertools.accumulate(map(len, rids)))
         self._slices = [slice(e - len(rs), e) for e, rs in zip(ends, rids)]
         self._whole_at = [(i, iid) for i, iid in enumerate(self.ids) if iid in catalog.program.eligibility]
-        self._has_whole = frozenset(i for i, _ in self._whole_at)
         # each intervention's decisions by that key: one small dict each, which a case's look-up
         # finds by position (a key without the intervention's id is shorter to hash and compare)
         self._decided: list[dict[tuple[Tri, ...], _Decided]] = [{} for _ in self.ids]
@@ -791,8 +784,9 @@ class _Parts:
                 for each in self._decided:
                     each.clear()
             iid = self.ids[i]
-            values, whole = (key[:-1], key[-1]) if i in self._has_whole else (key, None)
             rules = self.rules.get(iid, ())
+            # (the engine's answer for the whole intervention, when it gives one, follows its rules' values)
+            values, whole = key[:len(rules)], key[len(rules)] if len(key) > len(rules) else None
             outcomes = {r.id: v for r, v in zip(rules, values)}
             decision, deciding = _decide(rules, outcomes, whole)
             same = (iid, decision, tuple((r.id, outcomes[r.id]) for r in deciding))
@@ -845,7 +839,7 @@ class _Parts:
         if d.template is None:
             iid, name, provider = self.heads[i]
             reasons, to_check, if_agreed = self.said(d)
-            t = _Template()
+            t = _Template()  # (assigned in the model's field order: a result's repr and JSON follow its dict)
             t.intervention, t.name, t.provider, t.decision, t.availability, t.reasons = iid, name, provider, d.decision, None, reasons
             t.missing, t.warnings, t.decided_without, t.to_check, t.if_agreed = (), (), (), to_check, if_agreed
             d.template = t.__dict__

@@ -660,19 +660,23 @@ class Engine:
         fact: dict[str, Any] = {"kind": "case", "stage": stage, "sid": sid,
                                 **{name: v for name, v in zip(order, values) if v is not None}}
         got: tuple[Any, ...] = tuple(self._fire(rs, fact, sid)) if rs.may_fire(fact) else ()
-        if got and stage == len(self._stages) - 1:
+        final = stage == len(self._stages) - 1
+        if got and final:
             got = self._said(got)
-            # what the eligibility stage remembers is dicts, up to a thousand entries a fact on a
-            # large catalog: bounded by their entries too, over all its rulesets
-            self._said_entries += len(got[0]) + len(got[1])
-            if self._said_entries > SAID_ENTRIES:
-                for other in self._rulesets[-1]:
-                    other.memo.clear()
-                self._said_entries = len(got[0]) + len(got[1])
         if MEMO_FACTS > 0:
             memo = rs.memo
             if len(memo) >= MEMO_FACTS:
+                if final:
+                    self._said_entries -= _entries(memo)
                 memo.clear()
+            if got and final:
+                # what the eligibility stage remembers is dicts, up to a thousand entries a fact on
+                # a large catalog: bounded by their entries too, over all its rulesets
+                self._said_entries += len(got[0]) + len(got[1])
+                if self._said_entries > SAID_ENTRIES:
+                    for other in self._rulesets[-1]:
+                        other.memo.clear()
+                    self._said_entries = len(got[0]) + len(got[1])
             memo[seen] = got
         return got
 
@@ -747,6 +751,11 @@ class _Ruleset:
             if keys >= present and all(fact[k] == v for k, v in equal):
                 return True
         return False
+
+
+def _entries(memo: dict[tuple[Any, ...], tuple[Any, ...]]) -> int:
+    """The entries of the eligibility stage's remembered answers in one ruleset's memory."""
+    return sum(len(a) + len(b) for a, b in filter(None, memo.values()))
 
 
 def _constants(x: Any, out: dict[str, set[Any]]) -> None:
